@@ -1,0 +1,1 @@
+"""API keys: how touchpoints (tills, shops, partner systems) authenticate."""

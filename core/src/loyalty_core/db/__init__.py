@@ -1,0 +1,1 @@
+"""Database access: metadata, engines, tenant-scoped transactions, the embedded server."""

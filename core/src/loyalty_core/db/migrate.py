@@ -1,0 +1,99 @@
+"""Schema migrations: Alembic with one base per distribution in one ``alembic_version`` table.
+
+The core's base carries the branch label ``core``; each module's first revision has its own
+label and ``depends_on`` a core revision. ``upgrade heads`` applies all of them in dependency
+order. Before Alembic runs, the roles are put in place: the group role migrations grant to,
+and the login role the gateway serves with (neither superuser, nor owner, nor BYPASSRLS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import URL
+
+from loyalty_core.db.engine import create_engine
+from loyalty_core.db.security import RUNTIME_ROLE
+
+CORE_MIGRATIONS = Path(str(resources.files("loyalty_core") / "migrations"))
+
+
+def alembic_config(module_locations: Sequence[Path]) -> Config:
+    """An Alembic config over the core's scripts plus every module's version location."""
+    config = Config()
+    config.set_main_option("script_location", str(CORE_MIGRATIONS))
+    locations = [CORE_MIGRATIONS / "versions", *module_locations]
+    config.set_main_option("version_locations", " ".join(str(p) for p in locations))
+    config.set_main_option("path_separator", "space")
+    return config
+
+
+async def migrate(
+    owner_url: URL, *, app_role: str, app_password: str, module_locations: Sequence[Path] = ()
+) -> None:
+    """Create the roles and upgrade every head (core and modules). Safe to run again."""
+    engine = create_engine(owner_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_ensure_roles, app_role, app_password)
+        async with engine.begin() as conn:
+            await conn.run_sync(_upgrade, alembic_config(module_locations))
+    finally:
+        await engine.dispose()
+
+
+async def pending_heads(owner_or_app_url: URL, module_locations: Sequence[Path] = ()) -> set[str]:
+    """Heads known to the code but not applied to the database (empty when at head)."""
+    engine = create_engine(owner_or_app_url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(_pending, alembic_config(module_locations))
+    finally:
+        await engine.dispose()
+
+
+def _pending(conn: Connection, config: Config) -> set[str]:
+    script = ScriptDirectory.from_config(config)
+    current = set(MigrationContext.configure(conn).get_current_heads())
+    return set(script.get_heads()) - current
+
+
+def _upgrade(conn: Connection, config: Config) -> None:
+    config.attributes["connection"] = conn
+    command.upgrade(config, "heads")
+
+
+def _ensure_roles(conn: Connection, app_role: str, app_password: str) -> None:
+    quoted_role = conn.dialect.identifier_preparer.quote(app_role)
+    password = _literal(app_password)
+    exists = text("SELECT 1 FROM pg_roles WHERE rolname = :name")
+    if conn.execute(exists, {"name": RUNTIME_ROLE}).first() is None:
+        conn.execute(text(f"CREATE ROLE {RUNTIME_ROLE} NOLOGIN"))
+    if conn.execute(exists, {"name": app_role}).first() is None:
+        conn.execute(text(f"CREATE ROLE {quoted_role} LOGIN"))
+    conn.execute(
+        text(
+            f"ALTER ROLE {quoted_role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS "
+            f"PASSWORD {password}"
+        )
+    )
+    conn.execute(text(f"GRANT {RUNTIME_ROLE} TO {quoted_role}"))
+    database = conn.execute(text("SELECT current_database()")).scalar_one()
+    quoted_db = conn.dialect.identifier_preparer.quote(database)
+    conn.execute(text(f"GRANT CONNECT ON DATABASE {quoted_db} TO {RUNTIME_ROLE}"))
+    conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {RUNTIME_ROLE}"))
+
+
+def _literal(value: str) -> str:
+    """A SQL string literal (DDL takes no bind parameters)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+__all__ = ["CORE_MIGRATIONS", "alembic_config", "migrate", "pending_heads"]

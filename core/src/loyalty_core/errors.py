@@ -1,0 +1,104 @@
+"""Errors of the loyalty domain, each with a machine-readable code.
+
+Hierarchy::
+
+    LoyaltyError                 expected failure: returned as data in a payload's `errors`
+    ├── ValidationFailed         INVALID_INPUT and friends: bad input, nothing written
+    ├── NotFound                 NOT_FOUND: absent, or another tenant's (never FORBIDDEN)
+    ├── Conflict                 IDEMPOTENCY_CONFLICT, DUPLICATE_IDENTIFIER, ...
+    └── InsufficientFunds        INSUFFICIENT_BALANCE
+    AuthError                    raised as a GraphQL error with extensions.code
+    ├── Unauthenticated          UNAUTHENTICATED
+    └── Forbidden                FORBIDDEN
+
+A service raises; the GraphQL layer turns a ``LoyaltyError`` into a payload error after the
+transaction rolled back, so bad input never leaves a partial write.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Every code a client may see in a payload's ``errors`` or in ``extensions.code``."""
+
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    UNKNOWN_EVENT_TYPE = "UNKNOWN_EVENT_TYPE"
+    SCHEMA_VIOLATION = "SCHEMA_VIOLATION"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    DUPLICATE_IDENTIFIER = "DUPLICATE_IDENTIFIER"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+    INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
+    REFUND_EXCEEDS_PURCHASE = "REFUND_EXCEEDS_PURCHASE"
+    MEMBER_NOT_ACTIVE = "MEMBER_NOT_ACTIVE"
+    MODULE_NOT_INSTALLED = "MODULE_NOT_INSTALLED"
+    MODULE_NOT_ENABLED = "MODULE_NOT_ENABLED"
+    INVALID_SETTINGS = "INVALID_SETTINGS"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    BAD_REQUEST = "BAD_REQUEST"
+    INTERNAL = "INTERNAL"
+
+
+class LoyaltyError(Exception):
+    """An expected failure: reported to the client as data, with a code and the field at fault."""
+
+    code: ErrorCode = ErrorCode.INVALID_INPUT
+
+    def __init__(
+        self, message: str, *, code: ErrorCode | None = None, field: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+
+class ValidationFailed(LoyaltyError):
+    code = ErrorCode.INVALID_INPUT
+
+
+class NotFound(LoyaltyError):
+    code = ErrorCode.NOT_FOUND
+
+
+class Conflict(LoyaltyError):
+    code = ErrorCode.IDEMPOTENCY_CONFLICT
+
+
+class InsufficientFunds(LoyaltyError):
+    code = ErrorCode.INSUFFICIENT_BALANCE
+
+
+class AuthError(Exception):
+    """Authentication or authorization failed: a GraphQL error, not payload data."""
+
+    code: ErrorCode = ErrorCode.UNAUTHENTICATED
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unauthenticated(AuthError):
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class Forbidden(AuthError):
+    code = ErrorCode.FORBIDDEN
+
+
+__all__ = [
+    "AuthError",
+    "Conflict",
+    "ErrorCode",
+    "Forbidden",
+    "InsufficientFunds",
+    "LoyaltyError",
+    "NotFound",
+    "Unauthenticated",
+    "ValidationFailed",
+]

@@ -1,0 +1,1 @@
+"""Events: everything a member does on any channel, ingested idempotently and rewarded by rules."""

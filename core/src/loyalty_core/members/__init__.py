@@ -1,0 +1,1 @@
+"""Members: the customers of a tenant, their identifiers, status and profile."""

@@ -1,0 +1,1 @@
+"""Modules: discovery through pluggy, and which tenant has enabled which module."""

@@ -1,0 +1,1 @@
+"""The transactional outbox: domain events leave the database in the writer's transaction."""

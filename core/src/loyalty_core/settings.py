@@ -1,0 +1,102 @@
+"""Configuration from the environment (``LOYALTY_*``), in one settings class.
+
+Every setting is documented in the README's configuration table; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """All settings of a loyalty process (gateway, CLI, jobs)."""
+
+    model_config = SettingsConfigDict(env_prefix="LOYALTY_", extra="ignore")
+
+    environment: Environment = Field(
+        Environment.DEVELOPMENT,
+        description="`development` enables GraphiQL, introspection and the dev JWT secret.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="Owner URL of an external PostgreSQL (>= 14). Unset: embedded PostgreSQL.",
+    )
+    app_database_url: str | None = Field(
+        None,
+        description="URL the gateway serves with. Unset: `database_url` with the app role.",
+    )
+    app_role: str = Field("loyalty_app", description="Non-owner role created by `migrate`.")
+    app_role_password: SecretStr = Field(
+        SecretStr("loyalty_app"), description="Password of the app role."
+    )
+    data_dir: Path = Field(
+        Path(platformdirs.user_data_dir("loyalty")),
+        description="Where the embedded PostgreSQL keeps its data.",
+    )
+    host: str = Field("127.0.0.1", description="Address `serve` binds to.")
+    port: int = Field(8000, description="Port `serve` binds to.")
+    jwt_secret: SecretStr = Field(
+        SecretStr("dev-secret-change-me-dev-secret-change-me"),
+        description="HS256 secret for member/admin tokens (development only).",
+    )
+    jwt_jwks_url: str | None = Field(
+        None, description="JWKS URL of an OIDC provider; enables RS256 tokens."
+    )
+    jwt_issuer: str | None = Field(None, description="Required `iss` of RS256 tokens.")
+    jwt_audience: str | None = Field(None, description="Required `aud` of tokens.")
+    introspection: bool | None = Field(
+        None, description="Allow introspection. Unset: only in development."
+    )
+    max_query_depth: int = Field(12, description="Deepest selection nesting accepted.")
+    max_aliases: int = Field(30, description="Most aliases in one document.")
+    max_tokens: int = Field(2000, description="Most lexical tokens in one document.")
+    max_operations: int = Field(1, description="Most operations in one document.")
+    schema_cache_size: int = Field(64, description="Composed schemas kept (one per module set).")
+    pool_size: int = Field(10, description="Database connections per gateway process.")
+    jobs_interval_seconds: float = Field(
+        60.0, description="How often `serve` runs the jobs in-process; 0 disables."
+    )
+    log_level: str = Field("INFO", description="Log level of the JSON logs.")
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def introspection_allowed(self) -> bool:
+        return self.is_development if self.introspection is None else self.introspection
+
+    @cached_property
+    def owner_url(self) -> URL:
+        """URL with the owner role: migrations and role management."""
+        if self.database_url is None:
+            raise RuntimeError("no database_url: start the embedded PostgreSQL first")
+        return _asyncpg(make_url(self.database_url))
+
+    @cached_property
+    def app_url(self) -> URL:
+        """URL with the app role, which row-level security applies to."""
+        if self.app_database_url is not None:
+            return _asyncpg(make_url(self.app_database_url))
+        return self.owner_url.set(
+            username=self.app_role, password=self.app_role_password.get_secret_value()
+        )
+
+
+def _asyncpg(url: URL) -> URL:
+    return url.set(drivername="postgresql+asyncpg")
+
+
+__all__ = ["Environment", "Settings"]

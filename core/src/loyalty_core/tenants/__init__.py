@@ -1,0 +1,1 @@
+"""Tenants: the retailers (or coalitions) whose programmes this installation runs."""
