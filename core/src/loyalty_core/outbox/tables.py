@@ -18,7 +18,9 @@ outbox = Table(
     created_at_column(),
     Column("published_at", DateTime(timezone=True)),
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
-    Index("ix_outbox_unpublished", "tenant_id", "id", postgresql_where=text("published_at IS NULL")),
+    Index(
+        "ix_outbox_unpublished", "tenant_id", "id", postgresql_where=text("published_at IS NULL")
+    ),
 )
 
 __all__ = ["outbox"]

@@ -1,0 +1,450 @@
+"""SQL of the ledger. Every statement filters by ``tenant_id`` (row-level security is the
+second wall, not the only one)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import Insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from loyalty_core.ids import new_id
+from loyalty_core.ledger.models import (
+    Asset,
+    AssetKind,
+    Cause,
+    LedgerTransaction,
+    Purpose,
+    TransactionKind,
+)
+from loyalty_core.ledger.tables import (
+    assets,
+    ledger_accounts,
+    ledger_entries,
+    ledger_lots,
+    ledger_transactions,
+)
+
+
+async def get_asset(conn: AsyncConnection, tenant_id: uuid.UUID, code: str) -> Asset | None:
+    row = (
+        await conn.execute(
+            select(assets).where(assets.c.tenant_id == tenant_id, assets.c.code == code)
+        )
+    ).first()
+    return None if row is None else asset_from_row(row)
+
+
+async def list_assets(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Asset]:
+    rows = await conn.execute(
+        select(assets).where(assets.c.tenant_id == tenant_id).order_by(assets.c.code)
+    )
+    return [asset_from_row(row) for row in rows]
+
+
+def asset_from_row(row: Row[Any]) -> Asset:
+    return Asset(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        kind=AssetKind(row.kind),
+        scale=row.scale,
+        allow_negative=row.allow_negative,
+        expiry_days=row.expiry_days,
+        pending_days=row.pending_days,
+    )
+
+
+async def insert_asset(conn: AsyncConnection, tenant_id: uuid.UUID, asset: Asset) -> None:
+    await conn.execute(
+        insert(assets).values(
+            tenant_id=tenant_id,
+            id=asset.id,
+            code=asset.code,
+            name=asset.name,
+            kind=asset.kind.value,
+            scale=asset.scale,
+            allow_negative=asset.allow_negative,
+            expiry_days=asset.expiry_days,
+            pending_days=asset.pending_days,
+        )
+    )
+
+
+async def member_account(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    asset: Asset,
+    purpose: Purpose,
+) -> uuid.UUID:
+    """The id of a member's account, created on first use."""
+    where = and_(
+        ledger_accounts.c.tenant_id == tenant_id,
+        ledger_accounts.c.member_id == member_id,
+        ledger_accounts.c.asset_id == asset.id,
+        ledger_accounts.c.purpose == purpose.value,
+    )
+    return await _account_id(
+        conn,
+        where,
+        pg_insert(ledger_accounts)
+        .values(
+            tenant_id=tenant_id,
+            id=new_id(),
+            asset_id=asset.id,
+            member_id=member_id,
+            purpose=purpose.value,
+            allow_negative=asset.allow_negative and purpose is Purpose.AVAILABLE,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["tenant_id", "member_id", "asset_id", "purpose"],
+            index_where=text("member_id IS NOT NULL"),
+        ),
+    )
+
+
+async def tenant_account(
+    conn: AsyncConnection, tenant_id: uuid.UUID, asset: Asset, purpose: Purpose
+) -> uuid.UUID:
+    """A tenant-side counter-account (issued, redeemed, breakage, adjustments).
+
+    These take an entry on every earn or spend of the whole tenant, so their balance is not
+    kept in the row (``tracks_balance`` false): it is derived from the entries, and writers
+    never serialise on the row.
+    """
+    where = and_(
+        ledger_accounts.c.tenant_id == tenant_id,
+        ledger_accounts.c.member_id.is_(None),
+        ledger_accounts.c.asset_id == asset.id,
+        ledger_accounts.c.purpose == purpose.value,
+    )
+    return await _account_id(
+        conn,
+        where,
+        pg_insert(ledger_accounts)
+        .values(
+            tenant_id=tenant_id,
+            id=new_id(),
+            asset_id=asset.id,
+            member_id=None,
+            purpose=purpose.value,
+            tracks_balance=False,
+            allow_negative=True,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["tenant_id", "asset_id", "purpose"],
+            index_where=text("member_id IS NULL"),
+        ),
+    )
+
+
+async def _account_id(
+    conn: AsyncConnection, where: ColumnElement[bool], create: Insert
+) -> uuid.UUID:
+    """Select first (the common case, one round trip). On a miss, insert with ON CONFLICT DO
+    NOTHING and select again: under READ COMMITTED the second select takes a new snapshot,
+    so it sees the row a concurrent first use committed while our insert waited for it."""
+    query = select(ledger_accounts.c.id).where(where)
+    found = (await conn.execute(query)).scalar()
+    if found is None:
+        await conn.execute(create)
+        found = (await conn.execute(query)).scalar_one()
+    return uuid.UUID(str(found))
+
+
+async def claim_idempotency_key(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    kind: TransactionKind,
+    idempotency_key: str,
+    request_hash: str,
+    reason: str,
+    cause: Cause,
+    actor: str,
+    reverses_id: uuid.UUID | None = None,
+    details: dict[str, object] | None = None,
+) -> LedgerTransaction | None:
+    """Insert the transaction header, or return None when the key is already taken.
+
+    A concurrent writer holding the same key makes this insert wait until it commits or
+    rolls back; then ON CONFLICT DO NOTHING (it committed) or the insert goes through (it
+    rolled back). Either way exactly one transaction per key is ever written.
+    """
+    row = (
+        await conn.execute(
+            pg_insert(ledger_transactions)
+            .values(
+                tenant_id=tenant_id,
+                id=new_id(),
+                kind=kind.value,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+                reason=reason,
+                cause_kind=cause.kind,
+                cause_id=cause.id,
+                event_id=cause.event_id,
+                rule_id=cause.rule_id,
+                rule_version=cause.rule_version,
+                actor=actor,
+                reverses_id=reverses_id,
+                details=details or {},
+            )
+            .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
+            .returning(ledger_transactions)
+        )
+    ).first()
+    return None if row is None else transaction_from_row(row)
+
+
+async def get_transaction_by_key(
+    conn: AsyncConnection, tenant_id: uuid.UUID, idempotency_key: str
+) -> tuple[LedgerTransaction, str] | None:
+    row = (
+        await conn.execute(
+            select(ledger_transactions).where(
+                ledger_transactions.c.tenant_id == tenant_id,
+                ledger_transactions.c.idempotency_key == idempotency_key,
+            )
+        )
+    ).first()
+    return None if row is None else (transaction_from_row(row), row.request_hash)
+
+
+async def get_transaction(
+    conn: AsyncConnection, tenant_id: uuid.UUID, transaction_id: uuid.UUID
+) -> LedgerTransaction | None:
+    row = (
+        await conn.execute(
+            select(ledger_transactions).where(
+                ledger_transactions.c.tenant_id == tenant_id,
+                ledger_transactions.c.id == transaction_id,
+            )
+        )
+    ).first()
+    return None if row is None else transaction_from_row(row)
+
+
+def transaction_from_row(row: Row[Any]) -> LedgerTransaction:
+    return LedgerTransaction(
+        id=row.id,
+        kind=TransactionKind(row.kind),
+        idempotency_key=row.idempotency_key,
+        reason=row.reason,
+        cause=Cause(
+            kind=row.cause_kind,
+            id=row.cause_id,
+            event_id=row.event_id,
+            rule_id=row.rule_id,
+            rule_version=row.rule_version,
+        ),
+        actor=row.actor,
+        reverses_id=row.reverses_id,
+        created_at=row.created_at,
+        details=dict(row.details),
+    )
+
+
+async def apply_balance_delta(
+    conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID, delta: int
+) -> int | None:
+    """Add ``delta`` to a balance unless that would overdraw it; None when it would.
+
+    One conditional UPDATE, no read-modify-write: the row lock it takes serialises writers
+    of this account, and the WHERE clause is re-checked against the committed balance of
+    the writer it waited for, so concurrent spends can never overdraw.
+    """
+    result = await conn.execute(
+        update(ledger_accounts)
+        .where(
+            ledger_accounts.c.tenant_id == tenant_id,
+            ledger_accounts.c.id == account_id,
+            ledger_accounts.c.allow_negative | (ledger_accounts.c.balance + delta >= 0),
+        )
+        .values(balance=ledger_accounts.c.balance + delta)
+        .returning(ledger_accounts.c.balance)
+    )
+    balance = result.scalar()
+    return None if balance is None else int(balance)
+
+
+async def lock_account(conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID) -> int:
+    """Lock an account row (before its lots, the order every writer uses) and read its balance."""
+    return int(
+        (
+            await conn.execute(
+                select(ledger_accounts.c.balance)
+                .where(ledger_accounts.c.tenant_id == tenant_id, ledger_accounts.c.id == account_id)
+                .with_for_update()
+            )
+        ).scalar_one()
+    )
+
+
+async def insert_lot(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    account_id: uuid.UUID,
+    member_id: uuid.UUID,
+    asset_id: uuid.UUID,
+    transaction_id: uuid.UUID,
+    amount: int,
+    available_from: datetime,
+    expires_at: datetime | None,
+) -> uuid.UUID:
+    lot_id = new_id()
+    await conn.execute(
+        insert(ledger_lots).values(
+            tenant_id=tenant_id,
+            id=lot_id,
+            account_id=account_id,
+            member_id=member_id,
+            asset_id=asset_id,
+            transaction_id=transaction_id,
+            earned=amount,
+            remaining=amount,
+            available_from=available_from,
+            expires_at=expires_at,
+        )
+    )
+    return lot_id
+
+
+async def lots_for_spending(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    account_id: uuid.UUID,
+) -> list[Row[Any]]:
+    """Lots with points left, locked, in spending order: first-expiring first (lots that
+    never expire last), then oldest first."""
+    rows = await conn.execute(
+        select(ledger_lots)
+        .where(
+            ledger_lots.c.tenant_id == tenant_id,
+            ledger_lots.c.account_id == account_id,
+            ledger_lots.c.remaining > 0,
+        )
+        .order_by(
+            ledger_lots.c.expires_at.asc().nulls_last(),
+            ledger_lots.c.id,
+        )
+        .with_for_update()
+    )
+    return list(rows)
+
+
+async def take_from_lot(
+    conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID, amount: int
+) -> None:
+    await conn.execute(
+        update(ledger_lots)
+        .where(ledger_lots.c.tenant_id == tenant_id, ledger_lots.c.id == lot_id)
+        .values(remaining=ledger_lots.c.remaining - amount)
+    )
+
+
+async def move_lot(
+    conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID, account_id: uuid.UUID
+) -> None:
+    await conn.execute(
+        update(ledger_lots)
+        .where(ledger_lots.c.tenant_id == tenant_id, ledger_lots.c.id == lot_id)
+        .values(account_id=account_id)
+    )
+
+
+async def insert_entries(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    transaction_id: uuid.UUID,
+    legs: Iterable[tuple[uuid.UUID, uuid.UUID, int, uuid.UUID | None]],
+) -> None:
+    """Insert entries ``(account_id, asset_id, amount, lot_id)``; zero amounts are skipped."""
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "id": new_id(),
+            "transaction_id": transaction_id,
+            "account_id": account_id,
+            "asset_id": asset_id,
+            "amount": amount,
+            "lot_id": lot_id,
+        }
+        for account_id, asset_id, amount, lot_id in legs
+        if amount != 0
+    ]
+    if rows:
+        await conn.execute(insert(ledger_entries), rows)
+
+
+async def due_lots(
+    conn: AsyncConnection, tenant_id: uuid.UUID, *, column: str, now: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Ids of lots with points left whose ``available_from`` or ``expires_at`` has come."""
+    moment = ledger_lots.c[column]
+    query = (
+        select(ledger_lots.c.id)
+        .where(ledger_lots.c.tenant_id == tenant_id, ledger_lots.c.remaining > 0, moment <= now)
+        .order_by(moment)
+        .limit(limit)
+    )
+    if column == "available_from":
+        pending = select(ledger_accounts.c.id).where(
+            ledger_accounts.c.tenant_id == tenant_id,
+            ledger_accounts.c.purpose == Purpose.PENDING.value,
+        )
+        query = query.where(ledger_lots.c.account_id.in_(pending))
+    return [uuid.UUID(str(v)) for v in (await conn.execute(query)).scalars()]
+
+
+async def get_lot(conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID) -> Row[Any]:
+    return (
+        await conn.execute(
+            select(ledger_lots).where(
+                ledger_lots.c.tenant_id == tenant_id, ledger_lots.c.id == lot_id
+            )
+        )
+    ).one()
+
+
+async def sum_of_entries(conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID) -> int:
+    total = (
+        await conn.execute(
+            select(func.coalesce(func.sum(ledger_entries.c.amount), 0)).where(
+                ledger_entries.c.tenant_id == tenant_id, ledger_entries.c.account_id == account_id
+            )
+        )
+    ).scalar_one()
+    return int(total)
+
+
+__all__ = [
+    "apply_balance_delta",
+    "asset_from_row",
+    "claim_idempotency_key",
+    "due_lots",
+    "get_asset",
+    "get_lot",
+    "get_transaction",
+    "get_transaction_by_key",
+    "insert_asset",
+    "insert_entries",
+    "insert_lot",
+    "list_assets",
+    "lock_account",
+    "lots_for_spending",
+    "member_account",
+    "move_lot",
+    "sum_of_entries",
+    "take_from_lot",
+    "tenant_account",
+    "transaction_from_row",
+]

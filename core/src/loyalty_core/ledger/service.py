@@ -1,0 +1,509 @@
+"""Business rules of the ledger: every way value moves, each one balanced and idempotent.
+
+Each public function runs inside the caller's tenant transaction and either posts one
+balanced ledger transaction, or raises and leaves nothing behind (the caller's transaction
+rolls back). Locks are always taken in one order: a member's accounts by ascending id, then
+their lots; tenant counter-accounts are never locked (their balance is derived).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_core.errors import Conflict, ErrorCode, InsufficientFunds, ValidationFailed
+from loyalty_core.hashing import fingerprint
+from loyalty_core.ledger import repository as repo
+from loyalty_core.ledger.models import (
+    Asset,
+    Balance,
+    Cause,
+    LedgerTransaction,
+    Posted,
+    Purpose,
+    TransactionKind,
+)
+from loyalty_core.ledger.tables import assets, ledger_accounts, ledger_lots
+
+
+@dataclass(frozen=True)
+class Posting:
+    """Who is moving what: the header every value-moving write carries."""
+
+    tenant_id: uuid.UUID
+    idempotency_key: str
+    reason: str
+    cause: Cause
+    actor: str
+    now: datetime
+
+
+async def earn(
+    conn: AsyncConnection,
+    posting: Posting,
+    *,
+    member_id: uuid.UUID,
+    asset: Asset,
+    amount: int,
+    kind: TransactionKind = TransactionKind.EARN,
+    counter: Purpose = Purpose.ISSUED,
+    pending_days: int | None = None,
+    expires_at: datetime | None = None,
+    details: dict[str, object] | None = None,
+) -> Posted:
+    """Credit ``amount`` to a member as a new lot, pending for ``pending_days`` (default: the
+    asset's) and expiring by the asset's policy unless ``expires_at`` is given."""
+    _require_positive(amount)
+    pending = asset.pending_days if pending_days is None else pending_days
+    available_from = posting.now + timedelta(days=pending)
+    if expires_at is None and asset.expiry_days is not None:
+        expires_at = available_from + timedelta(days=asset.expiry_days)
+    request = {
+        "op": kind.value,
+        "member": member_id,
+        "asset": asset.code,
+        "amount": amount,
+        "pending_days": pending,
+        "cause": _cause_key(posting.cause),
+    }
+    claimed = await _claim(conn, posting, kind, request, details=details)
+    if isinstance(claimed, Posted):
+        return claimed
+    purpose = Purpose.PENDING if pending > 0 else Purpose.AVAILABLE
+    account_id = await repo.member_account(conn, posting.tenant_id, member_id, asset, purpose)
+    counter_id = await repo.tenant_account(conn, posting.tenant_id, asset, counter)
+    await repo.apply_balance_delta(conn, posting.tenant_id, account_id, amount)
+    lot_id = await repo.insert_lot(
+        conn,
+        posting.tenant_id,
+        account_id=account_id,
+        member_id=member_id,
+        asset_id=asset.id,
+        transaction_id=claimed.id,
+        amount=amount,
+        available_from=available_from,
+        expires_at=expires_at,
+    )
+    await repo.insert_entries(
+        conn,
+        posting.tenant_id,
+        claimed.id,
+        [(account_id, asset.id, amount, lot_id), (counter_id, asset.id, -amount, None)],
+    )
+    return Posted(claimed, replayed=False)
+
+
+async def spend(
+    conn: AsyncConnection,
+    posting: Posting,
+    *,
+    member_id: uuid.UUID,
+    asset: Asset,
+    amount: int,
+    kind: TransactionKind = TransactionKind.SPEND,
+    counter: Purpose = Purpose.REDEEMED,
+    details: dict[str, object] | None = None,
+) -> Posted:
+    """Debit ``amount`` of a member's available points, first-expiring lots first."""
+    _require_positive(amount)
+    request = {
+        "op": kind.value,
+        "member": member_id,
+        "asset": asset.code,
+        "amount": amount,
+        "cause": _cause_key(posting.cause),
+    }
+    claimed = await _claim(conn, posting, kind, request, details=details)
+    if isinstance(claimed, Posted):
+        return claimed
+    account_id = await repo.member_account(
+        conn, posting.tenant_id, member_id, asset, Purpose.AVAILABLE
+    )
+    if await repo.apply_balance_delta(conn, posting.tenant_id, account_id, -amount) is None:
+        raise InsufficientFunds(
+            f"the member has fewer than {amount} {asset.code} available", field="amount"
+        )
+    counter_id = await repo.tenant_account(conn, posting.tenant_id, asset, counter)
+    taken = await _take_from_lots(conn, posting.tenant_id, account_id, amount)
+    await repo.insert_entries(
+        conn,
+        posting.tenant_id,
+        claimed.id,
+        [
+            *((account_id, asset.id, -part, lot_id) for lot_id, part, _ in taken),
+            (counter_id, asset.id, amount, None),
+        ],
+    )
+    return Posted(claimed, replayed=False)
+
+
+async def adjust(
+    conn: AsyncConnection,
+    posting: Posting,
+    *,
+    member_id: uuid.UUID,
+    asset: Asset,
+    delta: int,
+) -> Posted:
+    """An operator's correction: credit (a new lot) or debit (first-expiring first)."""
+    if delta == 0:
+        raise ValidationFailed("an adjustment must not be zero", field="amount")
+    if delta > 0:
+        return await earn(
+            conn,
+            posting,
+            member_id=member_id,
+            asset=asset,
+            amount=delta,
+            kind=TransactionKind.ADJUSTMENT,
+            counter=Purpose.ADJUSTMENTS,
+            pending_days=0,
+        )
+    return await spend(
+        conn,
+        posting,
+        member_id=member_id,
+        asset=asset,
+        amount=-delta,
+        kind=TransactionKind.ADJUSTMENT,
+        counter=Purpose.ADJUSTMENTS,
+    )
+
+
+async def transfer(
+    conn: AsyncConnection,
+    posting: Posting,
+    *,
+    sender_id: uuid.UUID,
+    recipient_id: uuid.UUID,
+    asset: Asset,
+    amount: int,
+) -> Posted:
+    """Move available points between two members of one tenant.
+
+    The recipient gets one lot per lot the points came from, with the same expiry: a
+    transfer never extends the life of points.
+    """
+    _require_positive(amount)
+    if sender_id == recipient_id:
+        raise ValidationFailed("cannot transfer points to the same member", field="recipientId")
+    request = {
+        "op": "transfer",
+        "from": sender_id,
+        "to": recipient_id,
+        "asset": asset.code,
+        "amount": amount,
+    }
+    claimed = await _claim(conn, posting, TransactionKind.TRANSFER, request)
+    if isinstance(claimed, Posted):
+        return claimed
+    tenant_id = posting.tenant_id
+    source = await repo.member_account(conn, tenant_id, sender_id, asset, Purpose.AVAILABLE)
+    target = await repo.member_account(conn, tenant_id, recipient_id, asset, Purpose.AVAILABLE)
+    for account_id, delta in sorted([(source, -amount), (target, amount)]):
+        if await repo.apply_balance_delta(conn, tenant_id, account_id, delta) is None:
+            raise InsufficientFunds(
+                f"the sender has fewer than {amount} {asset.code} available", field="amount"
+            )
+    taken = await _take_from_lots(conn, tenant_id, source, amount)
+    legs: list[tuple[uuid.UUID, uuid.UUID, int, uuid.UUID | None]] = []
+    for lot_id, part, expires_at in taken:
+        new_lot = await repo.insert_lot(
+            conn,
+            tenant_id,
+            account_id=target,
+            member_id=recipient_id,
+            asset_id=asset.id,
+            transaction_id=claimed.id,
+            amount=part,
+            available_from=posting.now,
+            expires_at=expires_at,
+        )
+        legs += [(source, asset.id, -part, lot_id), (target, asset.id, part, new_lot)]
+    await repo.insert_entries(conn, tenant_id, claimed.id, legs)
+    return Posted(claimed, replayed=False)
+
+
+async def reverse(
+    conn: AsyncConnection,
+    posting: Posting,
+    *,
+    original: LedgerTransaction,
+    member_id: uuid.UUID,
+    asset: Asset,
+    amount: int,
+    counter: Purpose = Purpose.ISSUED,
+    details: dict[str, object] | None = None,
+) -> Posted:
+    """Take back up to ``amount`` that ``original`` credited (a refund's clawback).
+
+    Points come from the lots ``original`` created first, wherever they are (pending or
+    available), then from the member's other lots, first-expiring first. What the member
+    has already spent beyond that is not recovered (a balance never goes negative): the
+    header records the ``requested`` amount, the entries what was recovered.
+    """
+    _require_positive(amount)
+    request = {"op": "reverse", "original": original.id, "amount": amount}
+    claimed = await _claim(
+        conn,
+        posting,
+        TransactionKind.REVERSAL,
+        request,
+        reverses_id=original.id,
+        details={**(details or {}), "requested": amount},
+    )
+    if isinstance(claimed, Posted):
+        return claimed
+    tenant_id = posting.tenant_id
+    available = await repo.member_account(conn, tenant_id, member_id, asset, Purpose.AVAILABLE)
+    pending = await repo.member_account(conn, tenant_id, member_id, asset, Purpose.PENDING)
+    for account_id in sorted([available, pending]):
+        await repo.lock_account(conn, tenant_id, account_id)
+    originals = set(await _lots_of_transaction(conn, tenant_id, original.id))
+    candidates = [
+        *await repo.lots_for_spending(conn, tenant_id, available),
+        *await repo.lots_for_spending(conn, tenant_id, pending),
+    ]
+    candidates.sort(key=lambda lot: lot.id not in originals)  # stable: FEFO otherwise
+    legs: list[tuple[uuid.UUID, uuid.UUID, int, uuid.UUID | None]] = []
+    still_due = amount
+    for lot in candidates:
+        if still_due == 0:
+            break
+        part = min(still_due, int(lot.remaining))
+        await repo.take_from_lot(conn, tenant_id, lot.id, part)
+        legs.append((lot.account_id, asset.id, -part, lot.id))
+        still_due -= part
+    for account_id in (available, pending):
+        delta = sum(leg[2] for leg in legs if leg[0] == account_id)
+        if delta:
+            await repo.apply_balance_delta(conn, tenant_id, account_id, delta)
+    recovered = amount - still_due
+    if recovered:
+        counter_id = await repo.tenant_account(conn, tenant_id, asset, counter)
+        legs.append((counter_id, asset.id, recovered, None))
+        await repo.insert_entries(conn, tenant_id, claimed.id, legs)
+    return Posted(claimed, replayed=False)
+
+
+async def expire_lot(
+    conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID, *, now: datetime
+) -> Posted | None:
+    """Move what is left of an expired lot to breakage. None when nothing was left.
+
+    Idempotent by the key ``expire:<lot>``: a second run, even a concurrent one on another
+    replica, finds the key taken and writes nothing.
+    """
+    return await _close_lot(conn, tenant_id, lot_id, now=now, kind=TransactionKind.EXPIRY)
+
+
+async def release_lot(
+    conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID, *, now: datetime
+) -> Posted | None:
+    """Make a pending lot available: its remaining points move from pending to available."""
+    return await _close_lot(conn, tenant_id, lot_id, now=now, kind=TransactionKind.RELEASE)
+
+
+async def balances(
+    conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID
+) -> list[Balance]:
+    """A member's available and pending balance of every asset of the tenant."""
+    rows = await conn.execute(
+        select(assets, ledger_accounts.c.purpose, ledger_accounts.c.balance)
+        .select_from(
+            assets.outerjoin(
+                ledger_accounts,
+                (ledger_accounts.c.tenant_id == assets.c.tenant_id)
+                & (ledger_accounts.c.asset_id == assets.c.id)
+                & (ledger_accounts.c.member_id == member_id),
+            )
+        )
+        .where(assets.c.tenant_id == tenant_id)
+        .order_by(assets.c.code)
+    )
+    totals: dict[uuid.UUID, dict[str, int]] = {}
+    found: dict[uuid.UUID, Asset] = {}
+    for row in rows:
+        found[row.id] = repo.asset_from_row(row)
+        by_purpose = totals.setdefault(row.id, {})
+        if row.purpose is not None:
+            by_purpose[row.purpose] = int(row.balance)
+    return [
+        Balance(
+            asset=asset,
+            available=totals[asset_id].get(Purpose.AVAILABLE.value, 0),
+            pending=totals[asset_id].get(Purpose.PENDING.value, 0),
+        )
+        for asset_id, asset in found.items()
+    ]
+
+
+async def _close_lot(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    lot_id: uuid.UUID,
+    *,
+    now: datetime,
+    kind: TransactionKind,
+) -> Posted | None:
+    lot = await repo.get_lot(conn, tenant_id, lot_id)
+    asset = await _asset_by_id(conn, tenant_id, lot.asset_id)
+    accounts = sorted(
+        [
+            await repo.member_account(conn, tenant_id, lot.member_id, asset, Purpose.AVAILABLE),
+            await repo.member_account(conn, tenant_id, lot.member_id, asset, Purpose.PENDING),
+        ]
+    )
+    for account_id in accounts:
+        await repo.lock_account(conn, tenant_id, account_id)
+    lot = await _locked_lot(conn, tenant_id, lot_id)
+    remaining = int(lot.remaining)
+    if remaining == 0:
+        return None
+    posting = Posting(
+        tenant_id=tenant_id,
+        idempotency_key=f"{kind.value}:{lot_id}",
+        reason="points expired" if kind is TransactionKind.EXPIRY else "pending points released",
+        cause=Cause(kind="job", id=kind.value),
+        actor="system",
+        now=now,
+    )
+    claimed = await _claim(conn, posting, kind, {"op": kind.value, "lot": lot_id})
+    if isinstance(claimed, Posted):
+        return claimed
+    account_id = lot.account_id
+    if kind is TransactionKind.EXPIRY:
+        breakage = await repo.tenant_account(conn, tenant_id, asset, Purpose.BREAKAGE)
+        await repo.take_from_lot(conn, tenant_id, lot_id, remaining)
+        await repo.apply_balance_delta(conn, tenant_id, account_id, -remaining)
+        legs = [(account_id, asset.id, -remaining, lot_id), (breakage, asset.id, remaining, None)]
+    else:
+        available = await repo.member_account(
+            conn, tenant_id, lot.member_id, asset, Purpose.AVAILABLE
+        )
+        await repo.move_lot(conn, tenant_id, lot_id, available)
+        await repo.apply_balance_delta(conn, tenant_id, account_id, -remaining)
+        await repo.apply_balance_delta(conn, tenant_id, available, remaining)
+        legs = [
+            (account_id, asset.id, -remaining, lot_id),
+            (available, asset.id, remaining, lot_id),
+        ]
+    await repo.insert_entries(conn, tenant_id, claimed.id, legs)
+    return Posted(claimed, replayed=False)
+
+
+async def _claim(
+    conn: AsyncConnection,
+    posting: Posting,
+    kind: TransactionKind,
+    request: dict[str, Any],
+    *,
+    reverses_id: uuid.UUID | None = None,
+    details: dict[str, object] | None = None,
+) -> LedgerTransaction | Posted:
+    """Claim the idempotency key: the new header, or the first result when it is a replay."""
+    request_hash = fingerprint(request)
+    claimed = await repo.claim_idempotency_key(
+        conn,
+        posting.tenant_id,
+        kind=kind,
+        idempotency_key=posting.idempotency_key,
+        request_hash=request_hash,
+        reason=posting.reason,
+        cause=posting.cause,
+        actor=posting.actor,
+        reverses_id=reverses_id,
+        details=details,
+    )
+    if claimed is not None:
+        return claimed
+    existing = await repo.get_transaction_by_key(conn, posting.tenant_id, posting.idempotency_key)
+    if existing is None:  # pragma: no cover - the conflicting row is committed by definition
+        raise RuntimeError("idempotency key taken but not visible")
+    transaction, first_hash = existing
+    if first_hash != request_hash:
+        raise Conflict(
+            "this idempotency key was used for a different request",
+            code=ErrorCode.IDEMPOTENCY_CONFLICT,
+            field="idempotencyKey",
+        )
+    return Posted(transaction, replayed=True)
+
+
+async def _take_from_lots(
+    conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID, amount: int
+) -> list[tuple[uuid.UUID, int, datetime | None]]:
+    """Consume ``amount`` from an account's lots, first-expiring first: (lot, part, expiry).
+
+    The caller has already debited the balance under the account's row lock, so the lots
+    hold at least ``amount``; a shortfall here means the invariant balance == lots broke.
+    """
+    taken: list[tuple[uuid.UUID, int, datetime | None]] = []
+    still_due = amount
+    for lot in await repo.lots_for_spending(conn, tenant_id, account_id):
+        if still_due == 0:
+            break
+        part = min(still_due, int(lot.remaining))
+        await repo.take_from_lot(conn, tenant_id, lot.id, part)
+        taken.append((lot.id, part, lot.expires_at))
+        still_due -= part
+    if still_due:
+        raise RuntimeError(f"account {account_id} balance exceeds its lots by {still_due}")
+    return taken
+
+
+async def _lots_of_transaction(
+    conn: AsyncConnection, tenant_id: uuid.UUID, transaction_id: uuid.UUID
+) -> list[uuid.UUID]:
+    rows = await conn.execute(
+        select(ledger_lots.c.id).where(
+            ledger_lots.c.tenant_id == tenant_id, ledger_lots.c.transaction_id == transaction_id
+        )
+    )
+    return [uuid.UUID(str(v)) for v in rows.scalars()]
+
+
+async def _locked_lot(conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID) -> Row[Any]:
+    return (
+        await conn.execute(
+            select(ledger_lots)
+            .where(ledger_lots.c.tenant_id == tenant_id, ledger_lots.c.id == lot_id)
+            .with_for_update()
+        )
+    ).one()
+
+
+async def _asset_by_id(conn: AsyncConnection, tenant_id: uuid.UUID, asset_id: uuid.UUID) -> Asset:
+    row = (
+        await conn.execute(
+            select(assets).where(assets.c.tenant_id == tenant_id, assets.c.id == asset_id)
+        )
+    ).one()
+    return repo.asset_from_row(row)
+
+
+def _require_positive(amount: int) -> None:
+    if amount <= 0:
+        raise ValidationFailed("amount must be a positive whole number", field="amount")
+
+
+def _cause_key(cause: Cause) -> dict[str, object]:
+    return {"kind": cause.kind, "id": cause.id, "event": cause.event_id, "rule": cause.rule_id}
+
+
+__all__ = [
+    "Posting",
+    "adjust",
+    "balances",
+    "earn",
+    "expire_lot",
+    "release_lot",
+    "reverse",
+    "spend",
+    "transfer",
+]
