@@ -20,8 +20,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 if sys.version_info < (3, 11):  # noqa: UP036 -- the one friendly message for an old python3
     sys.exit("scripts/dev.py needs Python 3.11 or newer")
@@ -34,9 +35,11 @@ UV = TOOLS / "bin" / "uv"
 # A floor, not a pin: uv reads lock files written by older releases, not newer ones.
 UV_REQUIREMENT = "uv>=0.9"
 
-# What mypy checks; the strict settings live in pyproject.toml. Directories that hold no
-# Python file yet (git keeps no empty directories) are skipped rather than failing mypy.
-MYPY_TARGETS: tuple[str, ...] = ("core/src", "gateway/src", "plugins", "tests", "bench")
+# What mypy checks; the strict settings live in pyproject.toml. Globs are expanded here.
+# Each plugin's `src` (not `plugins/` itself) is a target and goes on MYPYPATH, so mypy
+# names its modules `loyalty_<name>`, as the tests import them, not `plugins.<name>.src...`.
+# Directories with no Python file yet (git keeps no empty ones) are skipped, not errors.
+MYPY_TARGETS: tuple[str, ...] = ("core/src", "gateway/src", "plugins/*/src", "tests", "bench")
 
 USAGE = """\
 usage: python3 scripts/dev.py COMMAND [ARGS...]
@@ -70,7 +73,7 @@ def main(argv: Sequence[str]) -> int:
         return 0
     if command == "test":
         return run_checks(args)
-    exec_loyalty([command, *args])
+    return exec_loyalty([command, *args])
 
 
 def install() -> None:
@@ -93,10 +96,8 @@ def _bootstrap_uv() -> None:
         _step("create .tools/ (bootstrap environment for uv)")
         _check_call([sys.executable, "-m", "venv", "--clear", str(TOOLS)])
     _step(f"pip install {UV_REQUIREMENT} into .tools/")
-    _check_call(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        + [UV_REQUIREMENT]
-    )
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    _check_call([*pip, UV_REQUIREMENT])
 
 
 def run_checks(pytest_args: Sequence[str]) -> int:
@@ -106,16 +107,17 @@ def run_checks(pytest_args: Sequence[str]) -> int:
     should: a suite that silently collects nothing proves nothing.
     """
     bin_dir = VENV / "bin"
-    steps: list[tuple[str, list[str]]] = [
-        ("ruff check", [str(bin_dir / "ruff"), "check", "."]),
-        ("ruff format --check", [str(bin_dir / "ruff"), "format", "--check", "."]),
-        ("mypy", [str(bin_dir / "mypy"), *_mypy_targets()]),
-        ("lint-imports", [str(bin_dir / "lint-imports")]),
-        ("pytest", [str(bin_dir / "pytest"), *pytest_args]),
+    # Commands are built only when their step starts, so any notes print under its header.
+    steps: list[tuple[str, Callable[[], list[str]]]] = [
+        ("ruff check", lambda: [str(bin_dir / "ruff"), "check", "."]),
+        ("ruff format --check", lambda: [str(bin_dir / "ruff"), "format", "--check", "."]),
+        ("mypy", lambda: [str(bin_dir / "mypy"), *_mypy_targets()]),
+        ("lint-imports", lambda: [str(bin_dir / "lint-imports")]),
+        ("pytest", lambda: [str(bin_dir / "pytest"), *pytest_args]),
     ]
-    for title, argv in steps:
+    for title, command in steps:
         _step(title)
-        code = _call(argv)
+        code = _call(command())
         if code != 0:
             if title == "pytest" and code == 5:
                 print("dev.py: pytest collected no tests", file=sys.stderr)
@@ -126,18 +128,19 @@ def run_checks(pytest_args: Sequence[str]) -> int:
 
 
 def _mypy_targets() -> list[str]:
-    """The entries of MYPY_TARGETS that contain at least one Python file."""
+    """MYPY_TARGETS with globs expanded, less those that contain no Python file."""
     targets = []
-    for target in MYPY_TARGETS:
-        path = ROOT / target
-        if path.is_dir() and any(path.rglob("*.py")):
-            targets.append(target)
-        else:
-            print(f"mypy: skipping {target}/ (no Python files)", flush=True)
+    for pattern in MYPY_TARGETS:
+        matches = sorted(ROOT.glob(pattern)) if "*" in pattern else [ROOT / pattern]
+        for path in matches:
+            if path.is_dir() and any(path.rglob("*.py")):
+                targets.append(str(path.relative_to(ROOT)))
+            else:
+                print(f"mypy: skipping {pattern} (no Python files)", flush=True)
     return targets
 
 
-def exec_loyalty(args: Sequence[str]) -> None:
+def exec_loyalty(args: Sequence[str]) -> NoReturn:
     """Replace this process with `.venv/bin/loyalty ARGS`.
 
     exec rather than a child process: signals (Ctrl-C, a supervisor's SIGTERM) then reach
@@ -163,6 +166,10 @@ def _environment() -> dict[str, str]:
     env["UV_PROJECT_ENVIRONMENT"] = str(VENV)
     env["VIRTUAL_ENV"] = str(VENV)
     env["PATH"] = os.pathsep.join([str(VENV / "bin"), env.get("PATH", os.defpath)])
+    # Plugin sources, as mypy's module roots beside mypy_path's core/src and gateway/src.
+    plugin_sources = [str(path) for path in sorted(ROOT.glob("plugins/*/src"))]
+    if plugin_sources:
+        env["MYPYPATH"] = os.pathsep.join(filter(None, [*plugin_sources, env.get("MYPYPATH")]))
     return env
 
 

@@ -50,7 +50,7 @@ async def list_assets(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Asset
 
 def asset_from_row(row: Row[Any]) -> Asset:
     return Asset(
-        id=row.id,
+        id=as_uuid(row.id),
         code=row.code,
         name=row.name,
         kind=AssetKind(row.kind),
@@ -234,22 +234,35 @@ async def get_transaction(
 
 def transaction_from_row(row: Row[Any]) -> LedgerTransaction:
     return LedgerTransaction(
-        id=row.id,
+        id=as_uuid(row.id),
         kind=TransactionKind(row.kind),
         idempotency_key=row.idempotency_key,
         reason=row.reason,
         cause=Cause(
             kind=row.cause_kind,
             id=row.cause_id,
-            event_id=row.event_id,
-            rule_id=row.rule_id,
+            event_id=_optional_uuid(row.event_id),
+            rule_id=_optional_uuid(row.rule_id),
             rule_version=row.rule_version,
         ),
         actor=row.actor,
-        reverses_id=row.reverses_id,
+        reverses_id=_optional_uuid(row.reverses_id),
         created_at=row.created_at,
         details=dict(row.details),
     )
+
+
+def as_uuid(value: object) -> uuid.UUID:
+    """A plain ``uuid.UUID`` from a driver value.
+
+    asyncpg hands back its own UUID subclass, which orjson refuses to serialise; models leave
+    the repository with plain UUIDs so request fingerprints and JSON output work on them.
+    """
+    return value if type(value) is uuid.UUID else uuid.UUID(str(value))
+
+
+def _optional_uuid(value: object) -> uuid.UUID | None:
+    return None if value is None else as_uuid(value)
 
 
 async def apply_balance_delta(
@@ -276,13 +289,17 @@ async def apply_balance_delta(
 
 
 async def lock_account(conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID) -> int:
-    """Lock an account row (before its lots, the order every writer uses) and read its balance."""
+    """Lock an account row (before its lots, the order every writer uses) and read its balance.
+
+    ``FOR NO KEY UPDATE``, the lock an UPDATE of the balance takes anyway: it serialises the
+    account's writers without blocking inserts whose foreign keys merely reference the row.
+    """
     return int(
         (
             await conn.execute(
                 select(ledger_accounts.c.balance)
                 .where(ledger_accounts.c.tenant_id == tenant_id, ledger_accounts.c.id == account_id)
-                .with_for_update()
+                .with_for_update(key_share=True)
             )
         ).scalar_one()
     )
@@ -323,8 +340,8 @@ async def lots_for_spending(
     tenant_id: uuid.UUID,
     account_id: uuid.UUID,
 ) -> list[Row[Any]]:
-    """Lots with points left, locked, in spending order: first-expiring first (lots that
-    never expire last), then oldest first."""
+    """Lots with points left, locked (``FOR NO KEY UPDATE``, as :func:`lock_account`), in
+    spending order: first-expiring first (lots that never expire last), then oldest first."""
     rows = await conn.execute(
         select(ledger_lots)
         .where(
@@ -336,7 +353,7 @@ async def lots_for_spending(
             ledger_lots.c.expires_at.asc().nulls_last(),
             ledger_lots.c.id,
         )
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     return list(rows)
 
@@ -415,6 +432,49 @@ async def get_lot(conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID
     ).one()
 
 
+async def credited_to_member(
+    conn: AsyncConnection, tenant_id: uuid.UUID, transaction_id: uuid.UUID, member_id: uuid.UUID
+) -> int:
+    """What a transaction credited to a member: the earned amount of the lots it created."""
+    total = (
+        await conn.execute(
+            select(func.coalesce(func.sum(ledger_lots.c.earned), 0)).where(
+                ledger_lots.c.tenant_id == tenant_id,
+                ledger_lots.c.transaction_id == transaction_id,
+                ledger_lots.c.member_id == member_id,
+            )
+        )
+    ).scalar_one()
+    return int(total)
+
+
+async def recovered_by_reversals(
+    conn: AsyncConnection, tenant_id: uuid.UUID, original_id: uuid.UUID
+) -> int:
+    """What the reversals of ``original_id`` took back so far: their debits, which are the
+    member legs (the counter-account leg of a reversal is its only credit)."""
+    total = (
+        await conn.execute(
+            select(func.coalesce(-func.sum(ledger_entries.c.amount), 0))
+            .select_from(
+                ledger_entries.join(
+                    ledger_transactions,
+                    and_(
+                        ledger_transactions.c.tenant_id == ledger_entries.c.tenant_id,
+                        ledger_transactions.c.id == ledger_entries.c.transaction_id,
+                    ),
+                )
+            )
+            .where(
+                ledger_entries.c.tenant_id == tenant_id,
+                ledger_transactions.c.reverses_id == original_id,
+                ledger_entries.c.amount < 0,
+            )
+        )
+    ).scalar_one()
+    return int(total)
+
+
 async def sum_of_entries(conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID) -> int:
     total = (
         await conn.execute(
@@ -428,8 +488,10 @@ async def sum_of_entries(conn: AsyncConnection, tenant_id: uuid.UUID, account_id
 
 __all__ = [
     "apply_balance_delta",
+    "as_uuid",
     "asset_from_row",
     "claim_idempotency_key",
+    "credited_to_member",
     "due_lots",
     "get_asset",
     "get_lot",
@@ -443,6 +505,7 @@ __all__ = [
     "lots_for_spending",
     "member_account",
     "move_lot",
+    "recovered_by_reversals",
     "sum_of_entries",
     "take_from_lot",
     "tenant_account",

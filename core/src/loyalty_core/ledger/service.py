@@ -60,24 +60,27 @@ async def earn(
     asset's) and expiring by the asset's policy unless ``expires_at`` is given."""
     _require_positive(amount)
     pending = asset.pending_days if pending_days is None else pending_days
-    available_from = posting.now + timedelta(days=pending)
-    if expires_at is None and asset.expiry_days is not None:
-        expires_at = available_from + timedelta(days=asset.expiry_days)
+    # The given expiry belongs to the request; the computed one does not (it moves with ``now``,
+    # which differs between a request and its retry).
     request = {
         "op": kind.value,
         "member": member_id,
         "asset": asset.code,
         "amount": amount,
         "pending_days": pending,
+        "expires_at": expires_at,
         "cause": _cause_key(posting.cause),
     }
+    available_from = posting.now + timedelta(days=pending)
+    if expires_at is None and asset.expiry_days is not None:
+        expires_at = available_from + timedelta(days=asset.expiry_days)
     claimed = await _claim(conn, posting, kind, request, details=details)
     if isinstance(claimed, Posted):
         return claimed
     purpose = Purpose.PENDING if pending > 0 else Purpose.AVAILABLE
     account_id = await repo.member_account(conn, posting.tenant_id, member_id, asset, purpose)
     counter_id = await repo.tenant_account(conn, posting.tenant_id, asset, counter)
-    await repo.apply_balance_delta(conn, posting.tenant_id, account_id, amount)
+    await _apply_covered_delta(conn, posting.tenant_id, account_id, amount)
     lot_id = await repo.insert_lot(
         conn,
         posting.tenant_id,
@@ -203,8 +206,13 @@ async def transfer(
     if isinstance(claimed, Posted):
         return claimed
     tenant_id = posting.tenant_id
-    source = await repo.member_account(conn, tenant_id, sender_id, asset, Purpose.AVAILABLE)
-    target = await repo.member_account(conn, tenant_id, recipient_id, asset, Purpose.AVAILABLE)
+    # First use inserts the account rows; inserting in member order keeps two opposite
+    # transfers between new accounts from waiting on each other's uncommitted rows.
+    accounts = {
+        member: await repo.member_account(conn, tenant_id, member, asset, Purpose.AVAILABLE)
+        for member in sorted([sender_id, recipient_id])
+    }
+    source, target = accounts[sender_id], accounts[recipient_id]
     for account_id, delta in sorted([(source, -amount), (target, amount)]):
         if await repo.apply_balance_delta(conn, tenant_id, account_id, delta) is None:
             raise InsufficientFunds(
@@ -245,7 +253,9 @@ async def reverse(
     Points come from the lots ``original`` created first, wherever they are (pending or
     available), then from the member's other lots, first-expiring first. What the member
     has already spent beyond that is not recovered (a balance never goes negative): the
-    header records the ``requested`` amount, the entries what was recovered.
+    header records the ``requested`` amount, the entries what was recovered. All reversals
+    of ``original`` together never recover more than it credited to the member, so rounded
+    partial refunds cannot eat into points earned elsewhere.
     """
     _require_positive(amount)
     request = {"op": "reverse", "original": original.id, "amount": amount}
@@ -264,26 +274,22 @@ async def reverse(
     pending = await repo.member_account(conn, tenant_id, member_id, asset, Purpose.PENDING)
     for account_id in sorted([available, pending]):
         await repo.lock_account(conn, tenant_id, account_id)
+    # Read under the account locks: a concurrent reversal of the same original has committed
+    # by now, and this statement's snapshot sees what it recovered.
+    credited = await repo.credited_to_member(conn, tenant_id, original.id, member_id)
+    outstanding = credited - await repo.recovered_by_reversals(conn, tenant_id, original.id)
     originals = set(await _lots_of_transaction(conn, tenant_id, original.id))
     candidates = [
         *await repo.lots_for_spending(conn, tenant_id, available),
         *await repo.lots_for_spending(conn, tenant_id, pending),
     ]
     candidates.sort(key=lambda lot: lot.id not in originals)  # stable: FEFO otherwise
-    legs: list[tuple[uuid.UUID, uuid.UUID, int, uuid.UUID | None]] = []
-    still_due = amount
-    for lot in candidates:
-        if still_due == 0:
-            break
-        part = min(still_due, int(lot.remaining))
-        await repo.take_from_lot(conn, tenant_id, lot.id, part)
-        legs.append((lot.account_id, asset.id, -part, lot.id))
-        still_due -= part
-    for account_id in (available, pending):
+    legs = await _take_back(conn, tenant_id, candidates, asset, max(0, min(amount, outstanding)))
+    for account_id in (available,):
         delta = sum(leg[2] for leg in legs if leg[0] == account_id)
         if delta:
-            await repo.apply_balance_delta(conn, tenant_id, account_id, delta)
-    recovered = amount - still_due
+            await _apply_covered_delta(conn, tenant_id, account_id, delta)
+    recovered = -sum(leg[2] for leg in legs)
     if recovered:
         counter_id = await repo.tenant_account(conn, tenant_id, asset, counter)
         legs.append((counter_id, asset.id, recovered, None))
@@ -294,10 +300,11 @@ async def reverse(
 async def expire_lot(
     conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID, *, now: datetime
 ) -> Posted | None:
-    """Move what is left of an expired lot to breakage. None when nothing was left.
+    """Move what is left of an expired lot to breakage. None when nothing was left, or when
+    the lot has not expired at ``now`` (so a caller can never expire points early).
 
-    Idempotent by the key ``expire:<lot>``: a second run, even a concurrent one on another
-    replica, finds the key taken and writes nothing.
+    A second run, even a concurrent one on another replica, waits for the first one's locks,
+    then finds nothing left and writes nothing; the key ``expiry:<lot>`` backs that up.
     """
     return await _close_lot(conn, tenant_id, lot_id, now=now, kind=TransactionKind.EXPIRY)
 
@@ -305,7 +312,8 @@ async def expire_lot(
 async def release_lot(
     conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID, *, now: datetime
 ) -> Posted | None:
-    """Make a pending lot available: its remaining points move from pending to available."""
+    """Make a pending lot available: its remaining points move from pending to available.
+    None when the lot is not pending any more, or its ``available_from`` is after ``now``."""
     return await _close_lot(conn, tenant_id, lot_id, now=now, kind=TransactionKind.RELEASE)
 
 
@@ -351,19 +359,20 @@ async def _close_lot(
     now: datetime,
     kind: TransactionKind,
 ) -> Posted | None:
+    """Expire or release a lot when it is due; None when it is not, or has nothing left.
+
+    The due check runs on the locked lot, so a job racing a spend, a reversal or another
+    job acts on what is left once they committed, and a lot is released only from pending.
+    """
     lot = await repo.get_lot(conn, tenant_id, lot_id)
     asset = await _asset_by_id(conn, tenant_id, lot.asset_id)
-    accounts = sorted(
-        [
-            await repo.member_account(conn, tenant_id, lot.member_id, asset, Purpose.AVAILABLE),
-            await repo.member_account(conn, tenant_id, lot.member_id, asset, Purpose.PENDING),
-        ]
-    )
-    for account_id in accounts:
+    available = await repo.member_account(conn, tenant_id, lot.member_id, asset, Purpose.AVAILABLE)
+    pending = await repo.member_account(conn, tenant_id, lot.member_id, asset, Purpose.PENDING)
+    for account_id in sorted([available, pending]):
         await repo.lock_account(conn, tenant_id, account_id)
     lot = await _locked_lot(conn, tenant_id, lot_id)
     remaining = int(lot.remaining)
-    if remaining == 0:
+    if remaining == 0 or not _is_due(lot, kind, now=now, pending=pending):
         return None
     posting = Posting(
         tenant_id=tenant_id,
@@ -376,25 +385,29 @@ async def _close_lot(
     claimed = await _claim(conn, posting, kind, {"op": kind.value, "lot": lot_id})
     if isinstance(claimed, Posted):
         return claimed
-    account_id = lot.account_id
+    account_id = repo.as_uuid(lot.account_id)
+    await _apply_covered_delta(conn, tenant_id, account_id, -remaining)
     if kind is TransactionKind.EXPIRY:
         breakage = await repo.tenant_account(conn, tenant_id, asset, Purpose.BREAKAGE)
         await repo.take_from_lot(conn, tenant_id, lot_id, remaining)
-        await repo.apply_balance_delta(conn, tenant_id, account_id, -remaining)
         legs = [(account_id, asset.id, -remaining, lot_id), (breakage, asset.id, remaining, None)]
     else:
-        available = await repo.member_account(
-            conn, tenant_id, lot.member_id, asset, Purpose.AVAILABLE
-        )
         await repo.move_lot(conn, tenant_id, lot_id, available)
-        await repo.apply_balance_delta(conn, tenant_id, account_id, -remaining)
-        await repo.apply_balance_delta(conn, tenant_id, available, remaining)
+        await _apply_covered_delta(conn, tenant_id, available, remaining)
         legs = [
             (account_id, asset.id, -remaining, lot_id),
             (available, asset.id, remaining, lot_id),
         ]
     await repo.insert_entries(conn, tenant_id, claimed.id, legs)
     return Posted(claimed, replayed=False)
+
+
+def _is_due(lot: Row[Any], kind: TransactionKind, *, now: datetime, pending: uuid.UUID) -> bool:
+    """Whether ``kind`` may close ``lot`` at ``now``: expiry once ``expires_at`` has come,
+    release once ``available_from`` has come and only for a lot still in pending."""
+    if kind is TransactionKind.EXPIRY:
+        return lot.expires_at is not None and lot.expires_at <= now
+    return bool(lot.account_id == pending and lot.available_from <= now)
 
 
 async def _claim(
@@ -407,7 +420,7 @@ async def _claim(
     details: dict[str, object] | None = None,
 ) -> LedgerTransaction | Posted:
     """Claim the idempotency key: the new header, or the first result when it is a replay."""
-    request_hash = fingerprint(request)
+    request_hash = fingerprint(_plain_ids(request))
     claimed = await repo.claim_idempotency_key(
         conn,
         posting.tenant_id,
@@ -457,6 +470,32 @@ async def _take_from_lots(
     return taken
 
 
+async def _take_back(
+    conn: AsyncConnection, tenant_id: uuid.UUID, lots: list[Row[Any]], asset: Asset, wanted: int
+) -> list[tuple[uuid.UUID, uuid.UUID, int, uuid.UUID | None]]:
+    """Take up to ``wanted`` from ``lots`` in their order: one debit leg per lot touched."""
+    legs: list[tuple[uuid.UUID, uuid.UUID, int, uuid.UUID | None]] = []
+    still_due = wanted
+    for lot in lots:
+        if still_due == 0:
+            break
+        part = min(still_due, int(lot.remaining))
+        await repo.take_from_lot(conn, tenant_id, lot.id, part)
+        legs.append((repo.as_uuid(lot.account_id), asset.id, -part, repo.as_uuid(lot.id)))
+        still_due -= part
+    return legs
+
+
+async def _apply_covered_delta(
+    conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID, delta: int
+) -> None:
+    """Apply a balance change that lots already cover (a credit, or a debit of points just
+    taken from the account's lots). A refusal here means balance == lots broke: fail loudly
+    rather than commit lots and a balance that disagree."""
+    if await repo.apply_balance_delta(conn, tenant_id, account_id, delta) is None:
+        raise RuntimeError(f"account {account_id} cannot take {delta}: its lots disagree")
+
+
 async def _lots_of_transaction(
     conn: AsyncConnection, tenant_id: uuid.UUID, transaction_id: uuid.UUID
 ) -> list[uuid.UUID]:
@@ -473,7 +512,7 @@ async def _locked_lot(conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.
         await conn.execute(
             select(ledger_lots)
             .where(ledger_lots.c.tenant_id == tenant_id, ledger_lots.c.id == lot_id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         )
     ).one()
 
@@ -485,6 +524,20 @@ async def _asset_by_id(conn: AsyncConnection, tenant_id: uuid.UUID, asset_id: uu
         )
     ).one()
     return repo.asset_from_row(row)
+
+
+def _plain_ids(request: dict[str, Any]) -> dict[str, Any]:
+    """The request with every UUID as its string: callers may pass ids read from rows, which
+    asyncpg types as its own UUID subclass that the fingerprint's JSON encoder refuses. The
+    string is what the encoder writes for a plain UUID, so fingerprints do not change."""
+    plain: dict[str, Any] = {}
+    for key, value in request.items():
+        if isinstance(value, dict):
+            value = _plain_ids(value)
+        elif isinstance(value, uuid.UUID):
+            value = str(value)
+        plain[key] = value
+    return plain
 
 
 def _require_positive(amount: int) -> None:

@@ -1,0 +1,85 @@
+"""The request context every resolver receives as ``info.context``.
+
+Reads of one request share one connection and transaction (READ COMMITTED: each statement
+sees what committed before it, including this request's own mutations), guarded
+by a lock because GraphQL resolves sibling fields concurrently and a connection runs one
+statement at a time. Each mutation writes in a transaction of its own, so a failed mutation
+rolls back alone; after-commit handlers run once it committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_core.auth import Principal, require_tenant
+from loyalty_core.db.engine import Database
+from loyalty_core.modules.dispatch import DomainEvents
+from loyalty_core.modules.manager import ModuleRegistry
+from loyalty_core.settings import Settings
+from loyalty_core.tenants.models import Tenant
+
+
+@dataclass
+class RequestContext:
+    principal: Principal | None
+    tenant: Tenant | None
+    database: Database
+    registry: ModuleRegistry
+    enabled_modules: dict[str, BaseModel]
+    settings: Settings
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    loaders: dict[str, Any] = field(default_factory=dict)
+    """Per-request DataLoaders by name; created on first use (``loader()``)."""
+    _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+    _read_conn: AsyncConnection | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        return require_tenant(self.principal)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def module_settings(self, name: str) -> BaseModel | None:
+        """The tenant's settings of an enabled module, or None when it is not enabled."""
+        return self.enabled_modules.get(name)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """The request's shared read transaction, opened on first use."""
+        async with self._lock:
+            if self._read_conn is None:
+                self._read_conn = await self._stack.enter_async_context(
+                    self.database.tenant_transaction(self.tenant_id)
+                )
+            yield self._read_conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[tuple[AsyncConnection, DomainEvents]]:
+        """A transaction of its own, with the publisher for domain events; commits on exit
+        and then runs the after-commit handlers."""
+        events = DomainEvents(self.registry, self.enabled_modules, self.database)
+        try:
+            async with self.database.tenant_transaction(self.tenant_id) as conn:
+                yield conn, events
+        except BaseException:
+            events.discard()
+            raise
+        await events.run_after_commit()
+
+    async def close(self) -> None:
+        """End the shared read transaction (called by the gateway after the response)."""
+        await self._stack.aclose()
+
+
+__all__ = ["RequestContext"]

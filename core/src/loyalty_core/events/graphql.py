@@ -1,0 +1,254 @@
+"""GraphQL of events: ingestion (single and batch) and the tenant's event types."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncConnection
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from loyalty_core.auth import Scope, require_admin, require_principal, require_scope, require_tenant
+from loyalty_core.context import RequestContext
+from loyalty_core.errors import LoyaltyError, NotFound, ValidationFailed
+from loyalty_core.events import service
+from loyalty_core.events.models import EventInput, IngestResult, StoredEvent
+from loyalty_core.graphql.common import UserError, run_mutation
+from loyalty_core.ids import parse_id
+from loyalty_core.ledger.graphql_types import LedgerTransaction
+from loyalty_core.members.graphql import IdentifierInput
+from loyalty_core.modules.contributions import EventTypeSpec
+from loyalty_core.modules.dispatch import DomainEvents
+
+MAX_BATCH = 1000
+
+
+@strawberry.type(description="Something a member did, as a touchpoint reported it.")
+class Event:
+    id: strawberry.ID
+    type: str
+    source: str
+    external_id: str
+    member_id: strawberry.ID
+    occurred_at: datetime
+    payload: dict[str, Any] = strawberry.field(graphql_type=JSON)
+    refunded_amount: int | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, event: StoredEvent) -> Event:
+        return cls(
+            id=strawberry.ID(str(event.id)),
+            type=event.type,
+            source=event.source,
+            external_id=event.external_id,
+            member_id=strawberry.ID(str(event.member_id)),
+            occurred_at=event.occurred_at,
+            payload=event.payload,
+            refunded_amount=event.refunded_amount if event.amount is not None else None,
+            created_at=event.created_at,
+        )
+
+
+@strawberry.type(description="An event type and the JSON Schema its payload must match.")
+class EventType:
+    name: str
+    description: str
+    json_schema: dict[str, Any] = strawberry.field(graphql_type=JSON)
+    builtin: bool
+
+
+@strawberry.input
+class EventIngestInput:
+    type: str
+    source: str = strawberry.field(description="The touchpoint, e.g. `pos-berlin-12`.")
+    external_id: str = strawberry.field(
+        description="The event's id at its source: the idempotency key."
+    )
+    payload: dict[str, Any] = strawberry.field(graphql_type=JSON)
+    member_id: strawberry.ID | None = None
+    identifier: IdentifierInput | None = None
+    occurred_at: datetime | None = None
+
+
+@strawberry.input
+class EventIngestBatchInput:
+    events: list[EventIngestInput]
+
+
+@strawberry.input
+class EventTypeSaveInput:
+    name: str
+    json_schema: dict[str, Any] = strawberry.field(graphql_type=JSON)
+    description: str = ""
+
+
+@strawberry.type
+class EventIngestPayload:
+    event: Event | None
+    transactions: list[LedgerTransaction]
+    replayed: bool
+    errors: list[UserError]
+
+    @classmethod
+    def of(cls, result: IngestResult) -> EventIngestPayload:
+        return cls(
+            event=Event.of(result.event),
+            transactions=[LedgerTransaction.of(t) for t in result.transactions],
+            replayed=result.replayed,
+            errors=[],
+        )
+
+    @classmethod
+    def failed(cls, errors: list[UserError]) -> EventIngestPayload:
+        return cls(event=None, transactions=[], replayed=False, errors=errors)
+
+
+@strawberry.type(description="One result per event, in order; a failed event writes nothing.")
+class EventIngestBatchPayload:
+    results: list[EventIngestPayload]
+    errors: list[UserError]
+
+
+@strawberry.type
+class EventTypeSavePayload:
+    event_type: EventType | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class EventQuery:
+    @strawberry.field(description="Built-in, module and custom event types of the tenant.")
+    async def event_types(self, info: Info[RequestContext, None]) -> list[EventType]:
+        ctx = info.context
+        tenant_id = require_tenant(ctx.principal)
+        async with ctx.read() as conn:
+            found = await service.list_event_types(conn, tenant_id, _module_types(ctx))
+        return [
+            EventType(
+                name=t.name, description=t.description, json_schema=t.json_schema, builtin=t.builtin
+            )
+            for t in found
+        ]
+
+
+@strawberry.type
+class EventMutation:
+    @strawberry.mutation(description="Ingest one event (touchpoints with events:write).")
+    async def event_ingest(
+        self, info: Info[RequestContext, None], input: EventIngestInput
+    ) -> EventIngestPayload:
+        ctx = info.context
+        require_scope(ctx.principal, Scope.EVENTS_WRITE)
+
+        async def work(conn: AsyncConnection, events: DomainEvents) -> IngestResult:
+            return await service.ingest(conn, _ingestion(ctx, events), _event_input(input))
+
+        result, errors = await run_mutation(info, work)
+        return EventIngestPayload.of(result) if result else EventIngestPayload.failed(errors)
+
+    @strawberry.mutation(
+        description=f"Ingest up to {MAX_BATCH} events at once; each succeeds or fails alone."
+    )
+    async def event_ingest_batch(
+        self, info: Info[RequestContext, None], input: EventIngestBatchInput
+    ) -> EventIngestBatchPayload:
+        ctx = info.context
+        require_scope(ctx.principal, Scope.EVENTS_WRITE)
+        if not 1 <= len(input.events) <= MAX_BATCH:
+            error = ValidationFailed(f"send 1 to {MAX_BATCH} events", field="events")
+            return EventIngestBatchPayload(results=[], errors=[UserError.of(error)])
+
+        async def work(conn: AsyncConnection, events: DomainEvents) -> list[EventIngestPayload]:
+            ingestion = _ingestion(ctx, events)
+            results: list[EventIngestPayload] = []
+            for index, item in enumerate(input.events):
+                try:
+                    async with conn.begin_nested():
+                        result = await service.ingest(conn, ingestion, _event_input(item))
+                    results.append(EventIngestPayload.of(result))
+                except LoyaltyError as error:
+                    error.field = (
+                        f"events[{index}].{error.field}" if error.field else f"events[{index}]"
+                    )
+                    results.append(EventIngestPayload.failed([UserError.of(error)]))
+            return results
+
+        results, errors = await run_mutation(info, work)
+        return EventIngestBatchPayload(results=results or [], errors=errors)
+
+    @strawberry.mutation(description="Register or change a custom event type (tenant admins).")
+    async def event_type_save(
+        self, info: Info[RequestContext, None], input: EventTypeSaveInput
+    ) -> EventTypeSavePayload:
+        ctx = info.context
+        tenant_id = require_admin(ctx.principal)
+        actor = require_principal(ctx.principal).actor
+
+        async def work(conn: AsyncConnection, _: DomainEvents) -> EventType:
+            if not isinstance(input.json_schema, dict):
+                raise ValidationFailed("jsonSchema must be a JSON object", field="jsonSchema")
+            saved = await service.save_event_type(
+                conn,
+                tenant_id,
+                name=input.name,
+                json_schema=input.json_schema,
+                description=input.description,
+                module_types=_module_types(ctx),
+                actor=actor,
+            )
+            return EventType(
+                name=saved.name,
+                description=saved.description,
+                json_schema=saved.json_schema,
+                builtin=False,
+            )
+
+        saved, errors = await run_mutation(info, work)
+        return EventTypeSavePayload(event_type=saved, errors=errors)
+
+
+def _ingestion(ctx: RequestContext, events: DomainEvents) -> service.Ingestion:
+    assert ctx.tenant is not None
+    return service.Ingestion(
+        tenant=ctx.tenant,
+        actor=require_principal(ctx.principal).actor,
+        now=ctx.now(),
+        domain_events=events,
+        module_event_types=_module_types(ctx),
+    )
+
+
+def _module_types(ctx: RequestContext) -> Mapping[str, EventTypeSpec]:
+    return {
+        spec.name: spec
+        for name in ctx.enabled_modules
+        if (module := ctx.registry.get(name)) is not None
+        for spec in module.event_types
+    }
+
+
+def _event_input(item: EventIngestInput) -> EventInput:
+    if not isinstance(item.payload, dict):
+        raise ValidationFailed("payload must be a JSON object", field="payload")
+    member_id: uuid.UUID | None = None
+    if item.member_id is not None:
+        member_id = parse_id(item.member_id)
+        if member_id is None:
+            raise NotFound("member not found", field="memberId")
+    return EventInput(
+        type=item.type,
+        source=item.source,
+        external_id=item.external_id,
+        payload=item.payload,
+        member_id=member_id,
+        identifier=(item.identifier.kind.value, item.identifier.value) if item.identifier else None,
+        occurred_at=item.occurred_at,
+    )
+
+
+__all__ = ["Event", "EventMutation", "EventQuery", "EventType"]

@@ -1,0 +1,60 @@
+"""Events as the rest of the code sees them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from loyalty_core.ledger.models import LedgerTransaction
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """One event as a touchpoint sends it. The member is given by id or by identifier."""
+
+    type: str
+    source: str
+    external_id: str
+    payload: dict[str, Any]
+    member_id: uuid.UUID | None = None
+    identifier: tuple[str, str] | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: uuid.UUID
+    type: str
+    source: str
+    external_id: str
+    member_id: uuid.UUID
+    occurred_at: datetime
+    payload: dict[str, Any]
+    amount: int | None
+    currency: str | None
+    refunded_amount: int
+    purchase_id: uuid.UUID | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What ingesting one event did; ``replayed`` when it had been ingested before."""
+
+    event: StoredEvent
+    replayed: bool
+    transactions: list[LedgerTransaction] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    description: str
+    json_schema: dict[str, Any]
+    builtin: bool
+    module: str | None = None
+
+
+__all__ = ["EventInput", "EventType", "IngestResult", "StoredEvent"]

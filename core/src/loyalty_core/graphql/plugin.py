@@ -1,0 +1,23 @@
+"""The core as a plugin: it has no back door that modules lack (datasette's default plugins)."""
+
+from __future__ import annotations
+
+from loyalty_core import __version__
+from loyalty_core.modules.contributions import ModuleInfo, SchemaContribution
+from loyalty_core.modules.hookspecs import hookimpl
+
+
+@hookimpl
+def loyalty_module() -> ModuleInfo:
+    return ModuleInfo(
+        name="core",
+        version=__version__,
+        description="Members, identifiers, the points ledger, events and module settings.",
+    )
+
+
+@hookimpl
+def loyalty_schema() -> SchemaContribution:
+    from loyalty_core.graphql.root import Mutation, Query, Subscription
+
+    return SchemaContribution(query=Query, mutation=Mutation, subscription=Subscription)

@@ -1,0 +1,144 @@
+"""GraphQL types of the ledger (no mutations here, so member types can use them freely)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from loyalty_core.ledger import models
+from loyalty_core.ledger.queries import LedgerLine
+
+AssetKind = models.AssetKind
+strawberry.enum(AssetKind, name="AssetKind")
+TransactionKind = models.TransactionKind
+strawberry.enum(TransactionKind, name="TransactionKind")
+AccountPurpose = models.Purpose
+strawberry.enum(AccountPurpose, name="AccountPurpose")
+
+
+@strawberry.type(description="A point currency (or money, for stored value) of the tenant.")
+class Asset:
+    code: str
+    name: str
+    kind: AssetKind
+    scale: int = strawberry.field(description="Digits of the minor unit (0 for points).")
+    expiry_days: int | None
+    pending_days: int
+
+    @classmethod
+    def of(cls, asset: models.Asset) -> Asset:
+        return cls(
+            code=asset.code,
+            name=asset.name,
+            kind=asset.kind,
+            scale=asset.scale,
+            expiry_days=asset.expiry_days,
+            pending_days=asset.pending_days,
+        )
+
+
+@strawberry.type(description="What a member holds of one asset.")
+class Balance:
+    asset: Asset
+    available: int = strawberry.field(description="Spendable now.")
+    pending: int = strawberry.field(description="Earned, spendable once released.")
+
+    @classmethod
+    def of(cls, balance: models.Balance) -> Balance:
+        return cls(
+            asset=Asset.of(balance.asset), available=balance.available, pending=balance.pending
+        )
+
+
+@strawberry.type(description="Why value moved: an event, a rule version, an operator, a job.")
+class Cause:
+    kind: str
+    reference: str | None
+    event_id: strawberry.ID | None
+    rule_id: strawberry.ID | None
+    rule_version: int | None
+
+    @classmethod
+    def of(cls, cause: models.Cause) -> Cause:
+        return cls(
+            kind=cause.kind,
+            reference=cause.id,
+            event_id=strawberry.ID(str(cause.event_id)) if cause.event_id else None,
+            rule_id=strawberry.ID(str(cause.rule_id)) if cause.rule_id else None,
+            rule_version=cause.rule_version,
+        )
+
+
+@strawberry.type(description="One balanced movement of value; never changed once posted.")
+class LedgerTransaction:
+    id: strawberry.ID
+    kind: TransactionKind
+    reason: str
+    cause: Cause
+    actor: str
+    reverses_id: strawberry.ID | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, transaction: models.LedgerTransaction) -> LedgerTransaction:
+        return cls(
+            id=strawberry.ID(str(transaction.id)),
+            kind=transaction.kind,
+            reason=transaction.reason,
+            cause=Cause.of(transaction.cause),
+            actor=transaction.actor,
+            reverses_id=(
+                strawberry.ID(str(transaction.reverses_id)) if transaction.reverses_id else None
+            ),
+            created_at=transaction.created_at,
+        )
+
+
+@strawberry.type(description="One entry on a member's account: a credit (positive) or debit.")
+class LedgerEntry:
+    id: strawberry.ID
+    amount: int
+    asset_code: str
+    account: AccountPurpose
+    kind: TransactionKind
+    reason: str
+    cause: Cause
+    actor: str
+    transaction_id: strawberry.ID
+    reverses_transaction_id: strawberry.ID | None
+    expires_at: datetime | None = strawberry.field(
+        description="When the points of this entry's lot expire."
+    )
+    created_at: datetime
+
+    @classmethod
+    def of(cls, line: LedgerLine) -> LedgerEntry:
+        return cls(
+            id=strawberry.ID(str(line.entry_id)),
+            amount=line.amount,
+            asset_code=line.asset_code,
+            account=line.purpose,
+            kind=line.kind,
+            reason=line.reason,
+            cause=Cause.of(line.cause),
+            actor=line.actor,
+            transaction_id=strawberry.ID(str(line.transaction_id)),
+            reverses_transaction_id=(
+                strawberry.ID(str(line.reverses_id)) if line.reverses_id else None
+            ),
+            expires_at=line.expires_at,
+            created_at=line.created_at,
+        )
+
+
+__all__ = [
+    "AccountPurpose",
+    "Asset",
+    "AssetKind",
+    "Balance",
+    "Cause",
+    "LedgerEntry",
+    "LedgerTransaction",
+    "TransactionKind",
+]

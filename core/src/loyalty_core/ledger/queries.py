@@ -1,0 +1,158 @@
+"""Read models of the ledger for the API: a member's history with the cause of every entry."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_core.ledger.models import Balance, Cause, Purpose, TransactionKind
+from loyalty_core.ledger.repository import asset_from_row
+from loyalty_core.ledger.tables import (
+    assets,
+    ledger_accounts,
+    ledger_entries,
+    ledger_lots,
+    ledger_transactions,
+)
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One entry on a member's account, joined with what explains it."""
+
+    entry_id: uuid.UUID
+    amount: int
+    asset_code: str
+    purpose: Purpose
+    transaction_id: uuid.UUID
+    kind: TransactionKind
+    reason: str
+    cause: Cause
+    actor: str
+    reverses_id: uuid.UUID | None
+    expires_at: datetime | None
+    created_at: datetime
+
+
+async def member_ledger(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    *,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[LedgerLine]:
+    """Entries on a member's accounts, newest first, keyset-paginated by entry id."""
+    query = (
+        select(
+            ledger_entries.c.id.label("entry_id"),
+            ledger_entries.c.amount,
+            ledger_entries.c.created_at,
+            assets.c.code,
+            ledger_accounts.c.purpose,
+            ledger_transactions.c.id.label("transaction_id"),
+            ledger_transactions.c.kind,
+            ledger_transactions.c.reason,
+            ledger_transactions.c.cause_kind,
+            ledger_transactions.c.cause_id,
+            ledger_transactions.c.event_id,
+            ledger_transactions.c.rule_id,
+            ledger_transactions.c.rule_version,
+            ledger_transactions.c.actor,
+            ledger_transactions.c.reverses_id,
+            ledger_lots.c.expires_at,
+        )
+        .join(
+            ledger_accounts,
+            (ledger_accounts.c.tenant_id == ledger_entries.c.tenant_id)
+            & (ledger_accounts.c.id == ledger_entries.c.account_id),
+        )
+        .join(
+            assets,
+            (assets.c.tenant_id == ledger_entries.c.tenant_id)
+            & (assets.c.id == ledger_entries.c.asset_id),
+        )
+        .join(
+            ledger_transactions,
+            (ledger_transactions.c.tenant_id == ledger_entries.c.tenant_id)
+            & (ledger_transactions.c.id == ledger_entries.c.transaction_id),
+        )
+        .outerjoin(
+            ledger_lots,
+            (ledger_lots.c.tenant_id == ledger_entries.c.tenant_id)
+            & (ledger_lots.c.id == ledger_entries.c.lot_id),
+        )
+        .where(ledger_entries.c.tenant_id == tenant_id, ledger_accounts.c.member_id == member_id)
+        .order_by(ledger_entries.c.id.desc())
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(ledger_entries.c.id < after)
+    rows = await conn.execute(query)
+    return [
+        LedgerLine(
+            entry_id=row.entry_id,
+            amount=int(row.amount),
+            asset_code=row.code,
+            purpose=Purpose(row.purpose),
+            transaction_id=row.transaction_id,
+            kind=TransactionKind(row.kind),
+            reason=row.reason,
+            cause=Cause(
+                kind=row.cause_kind,
+                id=row.cause_id,
+                event_id=row.event_id,
+                rule_id=row.rule_id,
+                rule_version=row.rule_version,
+            ),
+            actor=row.actor,
+            reverses_id=row.reverses_id,
+            expires_at=row.expires_at,
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]
+
+
+async def balances_of(
+    conn: AsyncConnection, tenant_id: uuid.UUID, member_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Balance]]:
+    """Available and pending balance per asset for many members in one query (DataLoader)."""
+    tenant_assets = {
+        row.id: asset_from_row(row)
+        for row in await conn.execute(
+            select(assets).where(assets.c.tenant_id == tenant_id).order_by(assets.c.code)
+        )
+    }
+    rows = await conn.execute(
+        select(
+            ledger_accounts.c.member_id,
+            ledger_accounts.c.asset_id,
+            ledger_accounts.c.purpose,
+            ledger_accounts.c.balance,
+        ).where(
+            ledger_accounts.c.tenant_id == tenant_id,
+            ledger_accounts.c.member_id.in_(member_ids),
+        )
+    )
+    amounts: dict[tuple[uuid.UUID, uuid.UUID, str], int] = {
+        (row.member_id, row.asset_id, row.purpose): int(row.balance) for row in rows
+    }
+    return {
+        member_id: [
+            Balance(
+                asset=asset,
+                available=amounts.get((member_id, asset_id, Purpose.AVAILABLE.value), 0),
+                pending=amounts.get((member_id, asset_id, Purpose.PENDING.value), 0),
+            )
+            for asset_id, asset in tenant_assets.items()
+        ]
+        for member_id in member_ids
+    }
+
+
+__all__ = ["LedgerLine", "balances_of", "member_ledger"]

@@ -1,0 +1,137 @@
+"""SQL of members and identifiers, always filtered by tenant."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_core.members.models import Identifier, IdentifierKind, Member, MemberStatus, Profile
+from loyalty_core.members.tables import member_identifiers, members
+
+
+async def get(conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID) -> Member | None:
+    row = (
+        await conn.execute(
+            select(members).where(members.c.tenant_id == tenant_id, members.c.id == member_id)
+        )
+    ).first()
+    return None if row is None else member_from_row(row)
+
+
+async def get_for_update(
+    conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID
+) -> Member | None:
+    row = (
+        await conn.execute(
+            select(members)
+            .where(members.c.tenant_id == tenant_id, members.c.id == member_id)
+            .with_for_update()
+        )
+    ).first()
+    return None if row is None else member_from_row(row)
+
+
+async def get_many(
+    conn: AsyncConnection, tenant_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Member]:
+    rows = await conn.execute(
+        select(members).where(members.c.tenant_id == tenant_id, members.c.id.in_(member_ids))
+    )
+    return {row.id: member_from_row(row) for row in rows}
+
+
+async def find_by_identifier(
+    conn: AsyncConnection, tenant_id: uuid.UUID, kind: IdentifierKind, value: str
+) -> uuid.UUID | None:
+    found = (
+        await conn.execute(
+            select(member_identifiers.c.member_id).where(
+                member_identifiers.c.tenant_id == tenant_id,
+                member_identifiers.c.kind == kind.value,
+                member_identifiers.c.value == value,
+            )
+        )
+    ).scalar()
+    return None if found is None else uuid.UUID(str(found))
+
+
+async def identifiers_of(
+    conn: AsyncConnection, tenant_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Identifier]]:
+    """Identifiers of many members in one query (the DataLoader behind ``Member.identifiers``)."""
+    rows = await conn.execute(
+        select(member_identifiers)
+        .where(
+            member_identifiers.c.tenant_id == tenant_id,
+            member_identifiers.c.member_id.in_(member_ids),
+        )
+        .order_by(member_identifiers.c.kind, member_identifiers.c.value)
+    )
+    found: dict[uuid.UUID, list[Identifier]] = {member_id: [] for member_id in member_ids}
+    for row in rows:
+        found[row.member_id].append(Identifier(IdentifierKind(row.kind), row.value))
+    return found
+
+
+async def search(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    query: str | None,
+    status: MemberStatus | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[Member]:
+    """Members newest first (ids are time-ordered), optionally matching ``query`` against
+    identifiers (prefix) and names (substring), keyset-paginated after a member id."""
+    statement = select(members).where(members.c.tenant_id == tenant_id)
+    if status is not None:
+        statement = statement.where(members.c.status == status.value)
+    if after is not None:
+        statement = statement.where(members.c.id < after)
+    if query:
+        pattern = _escape_like(query.strip().lower())
+        by_identifier = select(member_identifiers.c.member_id).where(
+            member_identifiers.c.tenant_id == tenant_id,
+            member_identifiers.c.value.like(f"{pattern}%", escape="\\"),
+        )
+        statement = statement.where(
+            or_(
+                members.c.id.in_(by_identifier),
+                members.c.profile["firstName"].astext.ilike(f"%{pattern}%", escape="\\"),
+                members.c.profile["lastName"].astext.ilike(f"%{pattern}%", escape="\\"),
+            )
+        )
+    rows = await conn.execute(statement.order_by(members.c.id.desc()).limit(limit))
+    return [member_from_row(row) for row in rows]
+
+
+def member_from_row(row: Row[Any]) -> Member:
+    return Member(
+        id=row.id,
+        status=MemberStatus(row.status),
+        profile=Profile.model_validate(row.profile),
+        attributes=dict(row.attributes),
+        enrolment_channel=row.enrolment_channel,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+__all__ = [
+    "find_by_identifier",
+    "get",
+    "get_for_update",
+    "get_many",
+    "identifiers_of",
+    "member_from_row",
+    "search",
+]

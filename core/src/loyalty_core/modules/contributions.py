@@ -1,0 +1,155 @@
+"""What a module declares through its hooks. Plain frozen dataclasses: hooks return these,
+the host decides when and how to use them (no pluggy call per request or per field)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from loyalty_core.db.engine import Database
+    from loyalty_core.tenants.models import Tenant
+
+
+class NoSettings(BaseModel):
+    """The settings model of a module that has none."""
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """Who a module is. ``sdk_version`` is the SDK it was built against; a mismatch refuses
+    to load it instead of failing at the first request."""
+
+    name: str
+    version: str
+    description: str
+    settings_model: type[BaseModel] = NoSettings
+    requires: tuple[str, ...] = ()
+    sdk_version: int = 1
+
+
+@dataclass(frozen=True)
+class SchemaContribution:
+    """Strawberry root types and extra types a module adds to the schema of tenants that
+    enable it. Root types are merged field by field; a field name two modules share is a
+    start-up error naming both."""
+
+    query: type | None = None
+    mutation: type | None = None
+    subscription: type | None = None
+    types: Sequence[type] = ()
+
+
+@dataclass(frozen=True)
+class TypeExtension:
+    """A field a module adds to a core type, e.g. ``Member.giftCards``: ``field`` is a
+    ``strawberry.field`` whose resolver takes the core object as ``root``."""
+
+    type_name: str
+    field: Any
+
+
+@dataclass(frozen=True)
+class EventTypeSpec:
+    """An event type a module accepts or emits, with the JSON Schema of its payload."""
+
+    name: str
+    json_schema: dict[str, Any]
+    description: str = ""
+
+
+class HandlerPhase(StrEnum):
+    IN_TRANSACTION = "in_transaction"
+    AFTER_COMMIT = "after_commit"
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Something that happened in the core, announced to modules and written to the outbox."""
+
+    topic: str
+    tenant_id: uuid.UUID
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """What a domain event handler may use: the writer's connection (in-transaction phase)
+    or the database (after commit), and the tenant's settings for the module."""
+
+    tenant_id: uuid.UUID
+    settings: BaseModel
+    conn: AsyncConnection | None
+    database: Database
+
+
+@dataclass(frozen=True)
+class EventHandler:
+    topic: str
+    handler: Callable[[DomainEvent, HandlerContext], Awaitable[None]]
+    phase: HandlerPhase = HandlerPhase.IN_TRANSACTION
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic job, run per tenant that enabled the module; must be idempotent, since two
+    replicas may run it at once."""
+
+    name: str
+    run: Callable[[Database, Tenant, BaseModel], Awaitable[int]]
+    interval: timedelta = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class MigrationLocation:
+    path: Path
+
+
+@dataclass(frozen=True)
+class TenantProvisioning:
+    """Work to do when a tenant enables a module (in the enabling transaction)."""
+
+    run: Callable[[AsyncConnection, Tenant, BaseModel], Awaitable[None]]
+
+
+@dataclass
+class ModuleContributions:
+    """Everything one loaded module declared, gathered at start-up."""
+
+    info: ModuleInfo
+    migrations: Path | None = None
+    schema: SchemaContribution | None = None
+    type_extensions: list[TypeExtension] = field(default_factory=list)
+    event_types: list[EventTypeSpec] = field(default_factory=list)
+    rule_effects: list[Any] = field(default_factory=list)
+    rule_conditions: list[Any] = field(default_factory=list)
+    event_handlers: list[EventHandler] = field(default_factory=list)
+    routes: list[Any] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+    provisioning: TenantProvisioning | None = None
+
+
+__all__ = [
+    "DomainEvent",
+    "EventHandler",
+    "EventTypeSpec",
+    "HandlerContext",
+    "HandlerPhase",
+    "Job",
+    "MigrationLocation",
+    "ModuleContributions",
+    "ModuleInfo",
+    "NoSettings",
+    "SchemaContribution",
+    "TenantProvisioning",
+    "TypeExtension",
+]

@@ -1,0 +1,73 @@
+"""Domain events: written to the outbox and handed to the enabled modules' handlers.
+
+In-transaction handlers run in the writer's transaction (their failure rolls the write back);
+after-commit handlers are queued and run once the caller committed (their failure is logged,
+never undoes what was committed). Only modules the tenant enabled receive events.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_core.db.engine import Database
+from loyalty_core.ids import new_id
+from loyalty_core.modules.contributions import (
+    DomainEvent,
+    EventHandler,
+    HandlerContext,
+    HandlerPhase,
+)
+from loyalty_core.modules.manager import ModuleRegistry
+from loyalty_core.outbox.tables import outbox
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class DomainEvents:
+    """The publisher for one unit of work of one tenant."""
+
+    registry: ModuleRegistry
+    enabled: dict[str, BaseModel]
+    database: Database
+    _after_commit: list[tuple[EventHandler, DomainEvent, BaseModel]] = field(default_factory=list)
+
+    async def publish(self, conn: AsyncConnection, event: DomainEvent) -> None:
+        await conn.execute(
+            insert(outbox).values(
+                tenant_id=event.tenant_id, id=new_id(), topic=event.topic, payload=event.payload
+            )
+        )
+        for name, settings in self.enabled.items():
+            module = self.registry.get(name)
+            if module is None:
+                continue
+            for handler in module.event_handlers:
+                if handler.topic != event.topic:
+                    continue
+                if handler.phase is HandlerPhase.AFTER_COMMIT:
+                    self._after_commit.append((handler, event, settings))
+                    continue
+                context = HandlerContext(event.tenant_id, settings, conn, self.database)
+                await handler.handler(event, context)
+
+    def discard(self) -> None:
+        """Forget queued after-commit work (the transaction rolled back)."""
+        self._after_commit.clear()
+
+    async def run_after_commit(self) -> None:
+        queued, self._after_commit = self._after_commit, []
+        for handler, event, settings in queued:
+            context = HandlerContext(event.tenant_id, settings, None, self.database)
+            try:
+                await handler.handler(event, context)
+            except Exception:
+                _log.exception("after-commit handler for %s failed", event.topic)
+
+
+__all__ = ["DomainEvents"]

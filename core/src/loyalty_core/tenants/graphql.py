@@ -1,0 +1,118 @@
+"""GraphQL of tenants: the caller's own tenant, and creating tenants (platform admins)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncConnection
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from loyalty_core.auth import require_platform, require_tenant
+from loyalty_core.context import RequestContext
+from loyalty_core.errors import LoyaltyError
+from loyalty_core.graphql.common import UserError
+from loyalty_core.ledger import repository as ledger_repo
+from loyalty_core.ledger.graphql_types import Asset
+from loyalty_core.tenants import models, service
+
+
+@strawberry.type(description="A retailer (or coalition) whose programme runs here.")
+class Tenant:
+    id: strawberry.ID
+    slug: str
+    name: str
+    timezone: str
+    default_currency: str
+    settings: dict[str, Any] = strawberry.field(graphql_type=JSON)
+    created_at: datetime | None
+
+    @strawberry.field(description="Point currencies and stored-value assets of the tenant.")
+    async def assets(self, info: Info[RequestContext, None]) -> list[Asset]:
+        ctx = info.context
+        async with ctx.read() as conn:
+            found = await ledger_repo.list_assets(conn, ctx.tenant_id)
+        return [Asset.of(a) for a in found]
+
+    @classmethod
+    def of(cls, tenant: models.Tenant) -> Tenant:
+        return cls(
+            id=strawberry.ID(str(tenant.id)),
+            slug=tenant.slug,
+            name=tenant.name,
+            timezone=tenant.timezone,
+            default_currency=tenant.default_currency,
+            settings=tenant.settings,
+            created_at=tenant.created_at,
+        )
+
+
+@strawberry.input
+class TenantCreateInput:
+    slug: str
+    name: str
+    timezone: str = "UTC"
+    default_currency: str = "EUR"
+    earn_rates: JSON | None = strawberry.field(
+        default=None, description='Points per currency unit, e.g. {"EUR": "1"}.'
+    )
+    points_expiry_days: int | None = None
+    points_pending_days: int = 0
+
+
+@strawberry.type
+class TenantCreatePayload:
+    tenant: Tenant | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class TenantQuery:
+    @strawberry.field(description="The caller's tenant.")
+    async def tenant(self, info: Info[RequestContext, None]) -> Tenant | None:
+        ctx = info.context
+        require_tenant(ctx.principal)
+        return Tenant.of(ctx.tenant) if ctx.tenant else None
+
+
+@strawberry.type
+class TenantMutation:
+    @strawberry.mutation(description="Create a tenant with its `points` asset (platform admins).")
+    async def tenant_create(
+        self, info: Info[RequestContext, None], input: TenantCreateInput
+    ) -> TenantCreatePayload:
+        ctx = info.context
+        require_platform(ctx.principal)
+        try:
+            async with ctx.database.platform_transaction() as conn:
+                created = await _create(conn, input)
+        except LoyaltyError as error:
+            return TenantCreatePayload(tenant=None, errors=[UserError.of(error)])
+        return TenantCreatePayload(tenant=Tenant.of(created), errors=[])
+
+
+async def _create(conn: AsyncConnection, input: TenantCreateInput) -> models.Tenant:
+    rates = input.earn_rates
+    if rates is not None and not (
+        isinstance(rates, dict) and all(isinstance(v, str | int) for v in rates.values())
+    ):
+        raise LoyaltyError('earnRates: an object like {"EUR": "1"}', field="earnRates")
+    if input.points_expiry_days is not None and input.points_expiry_days <= 0:
+        raise LoyaltyError("pointsExpiryDays must be positive", field="pointsExpiryDays")
+    if input.points_pending_days < 0:
+        raise LoyaltyError("pointsPendingDays must not be negative", field="pointsPendingDays")
+    return await service.create_tenant(
+        conn,
+        slug=input.slug,
+        name=input.name,
+        timezone=input.timezone,
+        default_currency=input.default_currency,
+        earn_rates={str(k): str(v) for k, v in rates.items()} if rates else None,
+        points_expiry_days=input.points_expiry_days,
+        points_pending_days=input.points_pending_days,
+    )
+
+
+__all__ = ["Tenant", "TenantMutation", "TenantQuery"]

@@ -1,0 +1,129 @@
+"""Creating and reading tenants. Creation runs in the platform scope, then switches the
+transaction to the new tenant so its provisioning passes row-level security."""
+
+from __future__ import annotations
+
+import re
+import uuid
+import zoneinfo
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Row, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_core.db.engine import set_tenant
+from loyalty_core.errors import ErrorCode, LoyaltyError, NotFound, ValidationFailed
+from loyalty_core.ids import new_id
+from loyalty_core.ledger import repository as ledger_repo
+from loyalty_core.ledger.models import Asset, AssetKind
+from loyalty_core.money import validate_currency
+from loyalty_core.tenants.models import Tenant
+from loyalty_core.tenants.tables import tenants
+
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+DEFAULT_ASSET_CODE = "points"
+
+
+async def create_tenant(
+    conn: AsyncConnection,
+    *,
+    slug: str,
+    name: str,
+    timezone: str = "UTC",
+    default_currency: str = "EUR",
+    earn_rates: dict[str, str] | None = None,
+    points_expiry_days: int | None = None,
+    points_pending_days: int = 0,
+) -> Tenant:
+    """Create a tenant with its default point asset ``points``. Needs the platform scope."""
+    _validate(slug=slug, name=name, timezone=timezone, currency=default_currency)
+    rates = _validate_rates(earn_rates or {default_currency: "1"})
+    tenant_id = new_id()
+    try:
+        async with conn.begin_nested():
+            await conn.execute(
+                insert(tenants).values(
+                    tenant_id=tenant_id,
+                    slug=slug,
+                    name=name.strip(),
+                    timezone=timezone,
+                    default_currency=default_currency,
+                    settings={"earnRates": rates},
+                )
+            )
+    except IntegrityError as exc:
+        raise LoyaltyError(
+            f"a tenant with slug {slug!r} exists", code=ErrorCode.ALREADY_EXISTS, field="slug"
+        ) from exc
+    await set_tenant(conn, tenant_id)
+    await ledger_repo.insert_asset(
+        conn,
+        tenant_id,
+        Asset(
+            id=new_id(),
+            code=DEFAULT_ASSET_CODE,
+            name="Points",
+            kind=AssetKind.POINTS,
+            scale=0,
+            allow_negative=False,
+            expiry_days=points_expiry_days,
+            pending_days=points_pending_days,
+        ),
+    )
+    return await get_tenant(conn, tenant_id)
+
+
+async def get_tenant(conn: AsyncConnection, tenant_id: uuid.UUID) -> Tenant:
+    row = (await conn.execute(select(tenants).where(tenants.c.tenant_id == tenant_id))).first()
+    if row is None:
+        raise NotFound("tenant not found")
+    return tenant_from_row(row)
+
+
+async def list_tenants(conn: AsyncConnection) -> list[Tenant]:
+    """Every tenant (platform scope), oldest first: what jobs iterate over."""
+    rows = await conn.execute(select(tenants).order_by(tenants.c.tenant_id))
+    return [tenant_from_row(row) for row in rows]
+
+
+def tenant_from_row(row: Row[Any]) -> Tenant:
+    return Tenant(
+        id=row.tenant_id,
+        slug=row.slug,
+        name=row.name,
+        timezone=row.timezone,
+        default_currency=row.default_currency,
+        settings=dict(row.settings),
+        created_at=row.created_at,
+    )
+
+
+def _validate(*, slug: str, name: str, timezone: str, currency: str) -> None:
+    if not SLUG.fullmatch(slug):
+        raise ValidationFailed(
+            "slug: 1-63 lowercase letters, digits and inner hyphens", field="slug"
+        )
+    if not name.strip() or len(name) > 200:
+        raise ValidationFailed("name: 1-200 characters", field="name")
+    if timezone not in zoneinfo.available_timezones():
+        raise ValidationFailed(f"unknown time zone {timezone!r}", field="timezone")
+    validate_currency(currency, field="defaultCurrency")
+
+
+def _validate_rates(rates: dict[str, str]) -> dict[str, str]:
+    checked: dict[str, str] = {}
+    for currency, rate in rates.items():
+        validate_currency(currency, field="earnRates")
+        try:
+            value = Decimal(rate)
+        except InvalidOperation as exc:
+            raise ValidationFailed(f"rate {rate!r} is not a decimal", field="earnRates") from exc
+        if not value.is_finite() or value < 0:
+            raise ValidationFailed("rates must be zero or positive", field="earnRates")
+        checked[currency] = str(value)
+    return checked
+
+
+__all__ = ["DEFAULT_ASSET_CODE", "create_tenant", "get_tenant", "list_tenants", "tenant_from_row"]

@@ -1,0 +1,1 @@
+"""Cross-package tests: contract, isolation, concurrency, end to end."""
