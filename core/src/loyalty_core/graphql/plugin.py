@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from loyalty_core import __version__
-from loyalty_core.modules.contributions import ModuleInfo, SchemaContribution
+from loyalty_core.modules.contributions import Job, ModuleInfo, SchemaContribution
 from loyalty_core.modules.hookspecs import hookimpl
 
 
@@ -21,3 +21,13 @@ def loyalty_schema() -> SchemaContribution:
     from loyalty_core.graphql.root import Mutation, Query, Subscription
 
     return SchemaContribution(query=Query, mutation=Mutation, subscription=Subscription)
+
+
+@hookimpl
+def loyalty_jobs() -> list[Job]:
+    from loyalty_core.ledger.jobs import expire_points, release_pending
+
+    return [
+        Job(name="ledger.release_pending", run=release_pending),
+        Job(name="ledger.expire_points", run=expire_points),
+    ]

@@ -1,0 +1,56 @@
+"""The ledger's periodic work: release pending points, expire lots. Idempotent per lot (the
+ledger key ``release:<lot>`` / ``expiry:<lot>``), so replicas may run them at once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Protocol
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_core.db.engine import Database
+from loyalty_core.ledger import repository as repo
+from loyalty_core.ledger import service
+from loyalty_core.ledger.models import Posted
+from loyalty_core.tenants.models import Tenant
+
+BATCH = 500
+
+
+class _LotCloser(Protocol):
+    async def __call__(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID, *, now: datetime
+    ) -> Posted | None: ...
+
+
+async def release_pending(database: Database, tenant: Tenant, _: BaseModel) -> int:
+    """Make every pending lot whose time has come available; how many were released."""
+    return await _sweep(database, tenant, "available_from", service.release_lot)
+
+
+async def expire_points(database: Database, tenant: Tenant, _: BaseModel) -> int:
+    """Move what is left of every expired lot to breakage; how many lots expired."""
+    return await _sweep(database, tenant, "expires_at", service.expire_lot)
+
+
+async def _sweep(database: Database, tenant: Tenant, column: str, close: _LotCloser) -> int:
+    """Close due lots in batches, one short transaction per lot (a member's accounts stay
+    locked only for their own lot). Stops when a batch is short or made no progress."""
+    now = datetime.now(UTC)
+    done = 0
+    while True:
+        async with database.tenant_transaction(tenant.id) as conn:
+            due = await repo.due_lots(conn, tenant.id, column=column, now=now, limit=BATCH)
+        closed = 0
+        for lot_id in due:
+            async with database.tenant_transaction(tenant.id) as conn:
+                if await close(conn, tenant.id, lot_id, now=now) is not None:
+                    closed += 1
+        done += closed
+        if len(due) < BATCH or closed == 0:
+            return done
+
+
+__all__ = ["expire_points", "release_pending"]

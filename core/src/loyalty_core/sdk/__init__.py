@@ -1,0 +1,115 @@
+"""The module SDK: the only import surface of loyalty modules, first-party or third-party.
+
+A module is a distribution with an entry point in group ``loyalty.modules`` pointing at a
+Python module whose functions carry ``@hookimpl``. Everything a module needs from the core
+is re-exported here; if something is missing, the SDK grows (modules never import core
+internals, and an import-linter contract keeps it so).
+"""
+
+from loyalty_core import SDK_VERSION
+from loyalty_core.auth import (
+    Principal,
+    Role,
+    Scope,
+    may_read_member,
+    require_admin,
+    require_principal,
+    require_scope,
+    require_tenant,
+)
+from loyalty_core.context import RequestContext
+from loyalty_core.db.engine import Database
+from loyalty_core.db.metadata import created_at_column, id_column, metadata, tenant_id_column
+from loyalty_core.db.security import secure_tenant_table
+from loyalty_core.errors import (
+    AuthError,
+    Conflict,
+    ErrorCode,
+    Forbidden,
+    InsufficientFunds,
+    LoyaltyError,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
+from loyalty_core.graphql.common import (
+    Connection,
+    Edge,
+    PageInfo,
+    UserError,
+    connection,
+    decode_cursor,
+    page_size,
+    require_id,
+    run_mutation,
+)
+from loyalty_core.ids import new_id, parse_id
+from loyalty_core.members.graphql import Member
+from loyalty_core.modules.contributions import (
+    DomainEvent,
+    EventHandler,
+    EventTypeSpec,
+    HandlerContext,
+    HandlerPhase,
+    Job,
+    ModuleInfo,
+    NoSettings,
+    SchemaContribution,
+    TenantProvisioning,
+    TypeExtension,
+)
+from loyalty_core.modules.hookspecs import hookimpl
+from loyalty_core.tenants.models import Tenant
+
+__all__ = [
+    "SDK_VERSION",
+    "AuthError",
+    "Conflict",
+    "Connection",
+    "Database",
+    "DomainEvent",
+    "Edge",
+    "ErrorCode",
+    "EventHandler",
+    "EventTypeSpec",
+    "Forbidden",
+    "HandlerContext",
+    "HandlerPhase",
+    "InsufficientFunds",
+    "Job",
+    "LoyaltyError",
+    "Member",
+    "ModuleInfo",
+    "NoSettings",
+    "NotFound",
+    "PageInfo",
+    "Principal",
+    "RequestContext",
+    "Role",
+    "SchemaContribution",
+    "Scope",
+    "Tenant",
+    "TenantProvisioning",
+    "TypeExtension",
+    "Unauthenticated",
+    "UserError",
+    "ValidationFailed",
+    "connection",
+    "created_at_column",
+    "decode_cursor",
+    "hookimpl",
+    "id_column",
+    "may_read_member",
+    "metadata",
+    "new_id",
+    "page_size",
+    "parse_id",
+    "require_admin",
+    "require_id",
+    "require_principal",
+    "require_scope",
+    "require_tenant",
+    "run_mutation",
+    "secure_tenant_table",
+    "tenant_id_column",
+]
