@@ -72,7 +72,7 @@ async def ingest(conn: AsyncConnection, ingestion: Ingestion, event: EventInput)
     member_id = await _resolve_member(conn, tenant.id, event)
     occurred_at = event.occurred_at or ingestion.now
     payload_hash = fingerprint(
-        {"type": event.type, "member": member_id, "at": occurred_at, "payload": event.payload}
+        {"type": event.type, "member": member_id, "at": event.occurred_at, "payload": event.payload}
     )
     purchase = await _purchase_refunded(conn, tenant.id, event) if event.type == REFUND else None
     stored = await repo.insert_event(

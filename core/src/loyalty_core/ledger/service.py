@@ -285,7 +285,7 @@ async def reverse(
     ]
     candidates.sort(key=lambda lot: lot.id not in originals)  # stable: FEFO otherwise
     legs = await _take_back(conn, tenant_id, candidates, asset, max(0, min(amount, outstanding)))
-    for account_id in (available,):
+    for account_id in (available, pending):
         delta = sum(leg[2] for leg in legs if leg[0] == account_id)
         if delta:
             await _apply_covered_delta(conn, tenant_id, account_id, delta)
