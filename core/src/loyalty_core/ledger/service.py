@@ -420,7 +420,7 @@ async def _claim(
     details: dict[str, object] | None = None,
 ) -> LedgerTransaction | Posted:
     """Claim the idempotency key: the new header, or the first result when it is a replay."""
-    request_hash = fingerprint(_plain_ids(request))
+    request_hash = fingerprint(request)
     claimed = await repo.claim_idempotency_key(
         conn,
         posting.tenant_id,
@@ -524,20 +524,6 @@ async def _asset_by_id(conn: AsyncConnection, tenant_id: uuid.UUID, asset_id: uu
         )
     ).one()
     return repo.asset_from_row(row)
-
-
-def _plain_ids(request: dict[str, Any]) -> dict[str, Any]:
-    """The request with every UUID as its string: callers may pass ids read from rows, which
-    asyncpg types as its own UUID subclass that the fingerprint's JSON encoder refuses. The
-    string is what the encoder writes for a plain UUID, so fingerprints do not change."""
-    plain: dict[str, Any] = {}
-    for key, value in request.items():
-        if isinstance(value, dict):
-            value = _plain_ids(value)
-        elif isinstance(value, uuid.UUID):
-            value = str(value)
-        plain[key] = value
-    return plain
 
 
 def _require_positive(amount: int) -> None:
