@@ -1,3 +1,3 @@
 """Fixtures come from plugin modules, so each area's fixtures live in one file."""
 
-pytest_plugins = ["tests.fixtures.database"]
+pytest_plugins = ["tests.fixtures.database", "tests.fixtures.gateway"]

@@ -39,6 +39,8 @@ class RequestContext:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     loaders: dict[str, Any] = field(default_factory=dict)
     """Per-request DataLoaders by name; created on first use (``loader()``)."""
+    notifier: Any = None
+    """The gateway's balance notifier (``subscribe(tenant_id, member_id)``) for subscriptions."""
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
     _read_conn: AsyncConnection | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)

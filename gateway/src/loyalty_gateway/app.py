@@ -1,0 +1,128 @@
+"""The gateway as an ASGI app: routes, and what starts and stops with it.
+
+Start-up, in order: every installed module is composed alone and all together (a clash stops
+the process here, naming both modules), the schemas of the module sets tenants use are built,
+the balance notifier starts listening and the job scheduler starts. Shut-down reverses it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from loyalty_core.db.engine import Database, create_engine
+from loyalty_core.modules.manager import ModuleRegistry, build_registry
+from loyalty_core.settings import Settings
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+
+from loyalty_gateway.auth import Authenticator
+from loyalty_gateway.composition import compose_all
+from loyalty_gateway.health import Health
+from loyalty_gateway.http import GraphQLHttp
+from loyalty_gateway.jobs import JobScheduler
+from loyalty_gateway.limits import DocumentLimits
+from loyalty_gateway.metrics import GatewayMetrics
+from loyalty_gateway.module_routes import module_mounts
+from loyalty_gateway.schema_cache import SchemaCache
+from loyalty_gateway.state import GatewayState
+from loyalty_gateway.subscriptions import BalanceNotifier
+from loyalty_gateway.ws import GraphQLWebSocket
+
+GRAPHQL_PATH = "/graphql"
+
+_log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, registry: ModuleRegistry | None = None) -> Starlette:
+    """The gateway app for ``settings`` (database URLs already resolved) and ``registry``
+    (default: the core and every installed module). Nothing connects until the app starts;
+    ``app.state.gateway`` holds what it serves with."""
+    registry = registry if registry is not None else build_registry()
+    metrics = GatewayMetrics()
+    database = Database(create_engine(settings.app_url, pool_size=settings.pool_size))
+    gateway = GatewayState(
+        settings=settings,
+        registry=registry,
+        database=database,
+        schemas=SchemaCache(
+            registry,
+            DocumentLimits.from_settings(settings),
+            size=settings.schema_cache_size,
+            metrics=metrics,
+        ),
+        authenticator=Authenticator(settings, database, registry),
+        notifier=BalanceNotifier(settings.app_url),
+        metrics=metrics,
+    )
+    scheduler = JobScheduler(
+        database, registry, interval=settings.jobs_interval_seconds, metrics=metrics
+    )
+    app = Starlette(routes=_routes(gateway), lifespan=_lifespan(gateway, scheduler))
+    app.state.gateway = gateway
+    return app
+
+
+def _routes(gateway: GatewayState) -> list[BaseRoute]:
+    http = GraphQLHttp(gateway)
+    ws = GraphQLWebSocket(gateway)
+    health = Health(gateway)
+    return [
+        Route(GRAPHQL_PATH, http.handle, methods=["GET", "POST"]),
+        WebSocketRoute(GRAPHQL_PATH, ws.handle),
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/metrics", gateway.metrics.endpoint, methods=["GET"]),
+        *module_mounts(gateway),
+    ]
+
+
+def _lifespan(
+    gateway: GatewayState, scheduler: JobScheduler
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            _report_modules(gateway)
+            compose_all(gateway.registry)
+            await _prebuild(gateway)
+            await gateway.notifier.start()
+            await scheduler.start()
+            _log.info(
+                "gateway started",
+                extra={
+                    "modules": sorted(gateway.registry.modules),
+                    "schemas": len(gateway.schemas),
+                },
+            )
+            yield
+        finally:
+            await scheduler.stop()
+            await gateway.notifier.stop()
+            await gateway.authenticator.aclose()
+            await gateway.database.dispose()
+
+    return lifespan
+
+
+def _report_modules(gateway: GatewayState) -> None:
+    for failure in gateway.registry.failures:
+        gateway.metrics.module_load_failures.labels(failure.name).set(1)
+        _log.warning("module %s did not load: %s", failure.name, failure.reason)
+    settings = gateway.settings
+    if not settings.is_development and settings.jwt_jwks_url is None:
+        _log.warning("no jwt_jwks_url in production: only API keys can authenticate")
+
+
+async def _prebuild(gateway: GatewayState) -> None:
+    """Build the schemas tenants use; without the database the gateway still starts (and
+    /readyz says why it is not ready), building schemas on first use instead."""
+    try:
+        await gateway.schemas.prebuild(gateway.database)
+    except Exception as exc:
+        _log.warning("cannot pre-build schemas: %s", exc)
+        gateway.schemas.get(frozenset())
+
+
+__all__ = ["GRAPHQL_PATH", "create_app"]

@@ -1,0 +1,213 @@
+"""Who is calling: credentials to a principal, and a principal to its tenant and modules.
+
+Credentials, one per request:
+
+- ``Authorization: Bearer <JWT>``: HS256 with the development secret (development only), or
+  RS256 signed by a key of ``jwt_jwks_url``. Claims ``sub``, ``role`` (member, admin,
+  platform), ``tenant`` (unless platform) and ``exp`` are required; ``aud`` is checked when
+  ``jwt_audience`` is set, ``iss`` of RS256 tokens when ``jwt_issuer`` is.
+- ``X-Api-Key: <key>`` or ``Authorization: ApiKey <key>``: a touchpoint's API key.
+- WebSocket ``connection_init`` payloads: ``{"authorization": "Bearer ..."}`` or
+  ``{"apiKey": ...}``, else the headers of the upgrade request.
+
+No credential is an anonymous caller; a bad one is refused (never downgraded to anonymous).
+The tenant always comes from the credential, never from a header or an argument. Then one
+tenant transaction loads the tenant and the modules it enabled, which pick the schema.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jwt
+from loyalty_core.apikeys.service import verify_api_key
+from loyalty_core.auth import Principal, Role
+from loyalty_core.db.engine import Database
+from loyalty_core.errors import NotFound, Unauthenticated
+from loyalty_core.modules.manager import ModuleRegistry
+from loyalty_core.modules.service import enabled_modules
+from loyalty_core.settings import Settings
+from loyalty_core.tenants.models import Tenant
+from loyalty_core.tenants.service import get_tenant
+from pydantic import BaseModel
+
+from loyalty_gateway.jwks import JwksKeys
+
+TOKEN_ROLES = {"member": Role.MEMBER, "admin": Role.ADMIN, "platform": Role.PLATFORM}
+"""Roles a token may carry; touchpoints authenticate with API keys only."""
+
+LEEWAY_SECONDS = 10
+"""Clock skew tolerated on ``exp``, ``nbf`` and ``iat``."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated (or anonymous) caller with its tenant and the modules it enabled."""
+
+    principal: Principal | None
+    tenant: Tenant | None = None
+    enabled_modules: Mapping[str, BaseModel] = field(default_factory=dict)
+
+    @property
+    def modules(self) -> frozenset[str]:
+        """The module set that picks the caller's schema (empty: the core alone)."""
+        return frozenset(self.enabled_modules)
+
+
+class Authenticator:
+    """Turns credentials into principals, and principals into callers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        registry: ModuleRegistry,
+        *,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._settings = settings
+        self._database = database
+        self._registry = registry
+        self._owned_http: httpx.AsyncClient | None = None
+        self._jwks: JwksKeys | None = None
+        if settings.jwt_jwks_url:
+            if http is None:
+                http = self._owned_http = httpx.AsyncClient()
+            self._jwks = JwksKeys(settings.jwt_jwks_url, http)
+
+    async def aclose(self) -> None:
+        if self._owned_http is not None:
+            await self._owned_http.aclose()
+
+    async def caller(self, headers: Mapping[str, str]) -> Caller:
+        """The caller of an HTTP request (or a WebSocket upgrade)."""
+        return await self.load(await self.principal(headers))
+
+    async def connection_caller(
+        self, payload: Mapping[str, Any] | None, headers: Mapping[str, str]
+    ) -> Caller:
+        """The caller of a WebSocket connection: the ``connection_init`` payload's credential,
+        else the upgrade request's."""
+        credentials = _payload_headers(payload or {})
+        return await self.load(await self.principal(credentials or headers))
+
+    async def principal(self, headers: Mapping[str, str]) -> Principal | None:
+        """The principal of the request's credential; None without one. Raises
+        :class:`Unauthenticated` for a credential that does not verify."""
+        authorization = headers.get("authorization")
+        api_key = headers.get("x-api-key")
+        if authorization is not None and api_key is not None:
+            raise Unauthenticated("give one credential: Authorization or X-Api-Key")
+        if authorization is not None:
+            scheme, _, value = authorization.strip().partition(" ")
+            if scheme.lower() == "bearer" and value.strip():
+                return await self.verify_token(value.strip())
+            if scheme.lower() == "apikey" and value.strip():
+                return await self._verify_api_key(value.strip())
+            raise Unauthenticated("the Authorization scheme must be Bearer or ApiKey")
+        if api_key is not None:
+            return await self._verify_api_key(api_key.strip())
+        return None
+
+    async def verify_token(self, token: str) -> Principal:
+        """The principal a JWT names, once its signature and claims check out."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated("invalid token: malformed") from exc
+        algorithm = header.get("alg")
+        key: Any
+        if algorithm == "HS256":
+            if not self._settings.is_development:
+                raise Unauthenticated("invalid token: HS256 tokens are for development only")
+            key = self._settings.jwt_secret.get_secret_value()
+        elif algorithm == "RS256" and self._jwks is not None:
+            key = await self._jwks.get(header.get("kid"))
+        else:
+            raise Unauthenticated(f"invalid token: algorithm {algorithm!r} is not accepted")
+        audience = self._settings.jwt_audience
+        # The issuer is the OIDC provider's: development tokens have none.
+        issuer = self._settings.jwt_issuer if algorithm == "RS256" else None
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=audience,
+                issuer=issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "sub"], "verify_aud": audience is not None},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("invalid token: expired") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated(f"invalid token: {exc}") from exc
+        return principal_of_claims(claims)
+
+    async def load(self, principal: Principal | None) -> Caller:
+        """The caller with its tenant and enabled modules, read in one tenant transaction.
+        Anonymous callers and platform admins have no tenant: they get the core alone."""
+        if principal is None or principal.tenant_id is None:
+            return Caller(principal)
+        tenant_id = principal.tenant_id
+        async with self._database.tenant_transaction(tenant_id) as conn:
+            try:
+                tenant = await get_tenant(conn, tenant_id)
+            except NotFound as exc:
+                raise Unauthenticated("the credential's tenant does not exist") from exc
+            enabled = await enabled_modules(conn, tenant_id, self._registry)
+        return Caller(principal, tenant, enabled)
+
+    async def _verify_api_key(self, raw_key: str) -> Principal:
+        principal = await verify_api_key(self._database, raw_key)
+        if principal is None:
+            raise Unauthenticated("invalid API key")
+        return principal
+
+
+def principal_of_claims(claims: Mapping[str, Any]) -> Principal:
+    """The principal of verified token claims; refuses claims that name no valid one."""
+    role = TOKEN_ROLES.get(str(claims.get("role")))
+    if role is None:
+        raise Unauthenticated("invalid token: role must be member, admin or platform")
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise Unauthenticated("invalid token: no subject")
+    if role is Role.PLATFORM:
+        return Principal(role=role, subject=subject)
+    tenant_id = _uuid(claims.get("tenant"), "tenant")
+    if role is Role.MEMBER:
+        subject = str(_uuid(subject, "sub"))
+    return Principal(role=role, subject=subject, tenant_id=tenant_id)
+
+
+def _uuid(value: object, claim: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise Unauthenticated(f"invalid token: {claim} must be an id") from exc
+
+
+def _payload_headers(payload: Mapping[str, Any]) -> dict[str, str]:
+    """The credential of a ``connection_init`` payload, as the headers that would carry it."""
+    found: dict[str, str] = {}
+    for key, value in payload.items():
+        name = key.lower()
+        if name == "authorization" and isinstance(value, str):
+            found["authorization"] = value
+        elif name in ("apikey", "x-api-key") and isinstance(value, str):
+            found["x-api-key"] = value
+    return found
+
+
+__all__ = [
+    "LEEWAY_SECONDS",
+    "TOKEN_ROLES",
+    "Authenticator",
+    "Caller",
+    "principal_of_claims",
+]

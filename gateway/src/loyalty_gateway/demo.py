@@ -1,0 +1,452 @@
+"""``loyalty demo``: a running programme with members and history in one command.
+
+The demo starts the embedded PostgreSQL (data under ``--data-dir``), migrates, and seeds a
+coffee-and-books retailer once: members enrolled, purchases ingested, a refund, an
+operator's adjustment, a transfer between members and a redemption. Everything goes through
+the same services the API calls, so the seeded ledger obeys every invariant a real one does
+and the history reads like one. The touchpoint key and the ids are kept in
+``<data-dir>/demo-credentials.json`` (an API key is stored hashed and cannot be shown again),
+so running the demo again reuses the data and prints the same key, with freshly minted
+tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from loyalty_core.apikeys.service import create_api_key
+from loyalty_core.auth import Role, Scope
+from loyalty_core.db.engine import Database
+from loyalty_core.events.models import EventInput
+from loyalty_core.events.service import Ingestion, ingest
+from loyalty_core.ledger import repository as ledger_repo
+from loyalty_core.ledger import service as ledger
+from loyalty_core.ledger.models import Asset, Cause
+from loyalty_core.members.service import create_member, find_member
+from loyalty_core.modules.dispatch import DomainEvents
+from loyalty_core.modules.manager import ModuleRegistry, build_registry
+from loyalty_core.settings import Settings
+from loyalty_core.tenants.models import Tenant
+from loyalty_core.tenants.service import DEFAULT_ASSET_CODE, create_tenant
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_gateway.app import GRAPHQL_PATH
+from loyalty_gateway.bootstrap import (
+    migrate_database,
+    open_database,
+    resolve_database,
+    serve_app,
+    tenant_by_slug,
+)
+from loyalty_gateway.tokens import ensure_dev_tokens_allowed, mint_token
+
+DEMO_SLUG = "demo"
+DEMO_NAME = "Demo Coffee & Books"
+CREDENTIALS_FILE = "demo-credentials.json"
+SEED_ACTOR = "admin:demo-seed"
+POS_SCOPES = (Scope.EVENTS_WRITE, Scope.MEMBERS_READ, Scope.POINTS_REDEEM)
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    first_name: str
+    last_name: str
+    email: str
+    card: str
+    channel: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(frozen=True)
+class Item:
+    sku: str
+    name: str
+    unit_price: int
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """A purchase to ingest: who (index into MEMBERS), how long ago, what was paid
+    (in cents), and optionally the basket as (item, quantity) pairs."""
+
+    member: int
+    days_ago: int
+    amount: int
+    store: str
+    external_id: str
+    items: tuple[tuple[Item, int], ...] = ()
+
+
+MEMBERS = (
+    DemoMember("Mia", "Schneider", "mia.schneider@example.com", "CB-1001", "app"),
+    DemoMember("Lukas", "Weber", "lukas.weber@example.com", "CB-1002", "pos"),
+    DemoMember("Emma", "Fischer", "emma.fischer@example.com", "CB-1003", "web"),
+    DemoMember("Noah", "Becker", "noah.becker@example.com", "CB-1004", "pos"),
+    DemoMember("Hannah", "Wagner", "hannah.wagner@example.com", "CB-1005", "app"),
+    DemoMember("Elias", "Hoffmann", "elias.hoffmann@example.com", "CB-1006", "pos"),
+    DemoMember("Lina", "Schaefer", "lina.schaefer@example.com", "CB-1007", "web"),
+    DemoMember("Felix", "Koch", "felix.koch@example.com", "CB-1008", "pos"),
+)
+
+FLAT_WHITE = Item("coffee-flat-white", "Flat white", 390)
+CROISSANT = Item("bakery-croissant", "Butter croissant", 470)
+BEANS = Item("coffee-beans-1kg", "House blend beans 1 kg", 2490)
+NOVEL = Item("book-novel", "Paperback novel", 1490)
+ATLAS = Item("book-atlas", "World atlas", 3590)
+
+PURCHASES = (
+    Purchase(0, 41, 1250, "coffee-bar", "demo-0001", ((FLAT_WHITE, 2), (CROISSANT, 1))),
+    Purchase(0, 20, 4890, "bookshop", "demo-0002"),
+    Purchase(0, 3, 2880, "coffee-bar", "demo-0003", ((BEANS, 1), (FLAT_WHITE, 1))),
+    Purchase(1, 30, 3590, "bookshop", "demo-0004", ((ATLAS, 1),)),
+    Purchase(1, 12, 780, "coffee-bar", "demo-0005"),
+    Purchase(2, 25, 1490, "bookshop", "demo-0006", ((NOVEL, 1),)),
+    Purchase(3, 18, 6240, "bookshop", "demo-0007"),
+    Purchase(3, 2, 860, "coffee-bar", "demo-0008"),
+    Purchase(4, 9, 2490, "webshop", "demo-0009", ((BEANS, 1),)),
+    Purchase(5, 33, 1170, "coffee-bar", "demo-0010"),
+    Purchase(5, 6, 2980, "bookshop", "demo-0011", ((NOVEL, 2),)),
+    Purchase(6, 14, 5320, "webshop", "demo-0012"),
+    Purchase(7, 4, 940, "coffee-bar", "demo-0013"),
+)
+"""What the seed ingests. At 1 point per EUR (rounded down), the first member earns
+12 + 48 + 28 points and later redeems 20 of them."""
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    """What a second run needs to print the same access again (tokens are minted fresh)."""
+
+    tenant_id: uuid.UUID
+    pos_api_key: str
+    member_id: uuid.UUID
+    member_name: str
+    member_email: str
+    member_card: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "tenantId": str(self.tenant_id),
+            "tenantSlug": DEMO_SLUG,
+            "posApiKey": self.pos_api_key,
+            "memberId": str(self.member_id),
+            "memberName": self.member_name,
+            "memberEmail": self.member_email,
+            "memberCard": self.member_card,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DemoCredentials:
+        return cls(
+            tenant_id=uuid.UUID(data["tenantId"]),
+            pos_api_key=str(data["posApiKey"]),
+            member_id=uuid.UUID(data["memberId"]),
+            member_name=str(data["memberName"]),
+            member_email=str(data["memberEmail"]),
+            member_card=str(data["memberCard"]),
+        )
+
+
+@dataclass(frozen=True)
+class DemoAccess:
+    """Everything the welcome text shows."""
+
+    graphql_url: str
+    data_dir: Path
+    credentials: DemoCredentials
+    admin_token: str
+    member_token: str
+    platform_token: str
+
+
+def run_demo(settings: Settings, *, serve: bool = True, out: TextIO | None = None) -> int:
+    """Prepare the demo, print how to use it, and serve until interrupted (unless not
+    ``serve``). Tokens are development tokens, so production settings are refused."""
+    ensure_dev_tokens_allowed(settings)
+    registry = build_registry()
+    resolved = resolve_database(settings)
+    credentials = asyncio.run(prepare_demo(resolved.settings, registry))
+    print_welcome(demo_access(resolved.settings, credentials), out or sys.stdout)
+    if serve:
+        serve_app(resolved.settings, registry)
+    return 0
+
+
+async def prepare_demo(settings: Settings, registry: ModuleRegistry) -> DemoCredentials:
+    """Migrate, then seed the demo tenant unless it exists; the credentials to print."""
+    await migrate_database(settings, registry)
+    path = settings.data_dir / CREDENTIALS_FILE
+    async with open_database(settings) as database:
+        tenant = await tenant_by_slug(database, DEMO_SLUG)
+        stored = read_credentials(path)
+        if tenant is None:
+            credentials = await seed(database, registry)
+        elif stored is not None and stored.tenant_id == tenant.id:
+            return stored
+        else:
+            credentials = await recover_credentials(database, tenant)
+    write_credentials(path, credentials)
+    return credentials
+
+
+def demo_access(settings: Settings, credentials: DemoCredentials) -> DemoAccess:
+    """Fresh tokens for the demo tenant's admin, its first member and a platform admin."""
+    tenant_id = credentials.tenant_id
+    return DemoAccess(
+        graphql_url=f"http://{_display_host(settings.host)}:{settings.port}{GRAPHQL_PATH}",
+        data_dir=settings.data_dir,
+        credentials=credentials,
+        admin_token=mint_token(
+            settings, role=Role.ADMIN, subject="demo-admin", tenant_id=tenant_id
+        ),
+        member_token=mint_token(
+            settings, role=Role.MEMBER, subject=str(credentials.member_id), tenant_id=tenant_id
+        ),
+        platform_token=mint_token(settings, role=Role.PLATFORM, subject="demo-platform"),
+    )
+
+
+def print_welcome(access: DemoAccess, out: TextIO) -> None:
+    """The demo's one screen of output. Lines start with a fixed label (``Admin token:``),
+    so scripts and tests can pick values out of it."""
+    creds = access.credentials
+    query = (
+        f'{{ memberByIdentifier(kind: CARD_NUMBER, value: \\"{creds.member_card}\\") '
+        "{ firstName balances { available pending asset { code } } } }"
+    )
+    lines = [
+        "",
+        f"Loyalty demo: {DEMO_NAME}",
+        f"Tenant id:       {creds.tenant_id}  (slug {DEMO_SLUG})",
+        f"Data folder:     {access.data_dir}",
+        "                 (run the demo again to reuse it; delete it to start afresh)",
+        "",
+        f"GraphQL URL:     {access.graphql_url}",
+        f"GraphiQL URL:    {access.graphql_url}  (open it in a browser)",
+        "",
+        "Tokens (30 days) go in the header `Authorization: Bearer <token>`:",
+        f"Admin token:     {access.admin_token}",
+        f"Member token:    {access.member_token}",
+        f"Member:          {creds.member_name} <{creds.member_email}>, "
+        f"card {creds.member_card}, id {creds.member_id}",
+        f"Platform token:  {access.platform_token}",
+        "",
+        "The till's API key (events:write members:read points:redeem) goes in `X-Api-Key`:",
+        f"POS API key:     {creds.pos_api_key}",
+        "",
+        "Try it:",
+        f"  curl -s {access.graphql_url} \\",
+        "    -H 'Content-Type: application/json' \\",
+        f"    -H 'X-Api-Key: {creds.pos_api_key}' \\",
+        f'    -d \'{{"query": "{query}"}}\'',
+        "",
+    ]
+    out.write("\n".join(lines) + "\n")
+    out.flush()
+
+
+async def seed(database: Database, registry: ModuleRegistry) -> DemoCredentials:
+    """Create and fill the demo tenant in one transaction: a failed seed leaves nothing,
+    so the next run seeds again instead of finding half a programme."""
+    now = datetime.now(UTC)
+    async with database.platform_transaction() as conn:
+        tenant = await create_tenant(
+            conn,
+            slug=DEMO_SLUG,
+            name=DEMO_NAME,
+            timezone="Europe/Berlin",
+            default_currency="EUR",
+            earn_rates={"EUR": "1"},
+            points_expiry_days=365,
+        )
+        member_ids = [await _enrol(conn, tenant, member) for member in MEMBERS]
+        await _history(conn, database, registry, tenant, member_ids, now)
+        issued = await create_api_key(
+            conn, tenant.id, name="Demo POS", scopes=list(POS_SCOPES), actor=SEED_ACTOR
+        )
+    return _credentials(tenant, issued.secret, member_ids[0])
+
+
+async def recover_credentials(database: Database, tenant: Tenant) -> DemoCredentials:
+    """The demo tenant exists but its credentials file is gone (or belongs to another
+    database): issue a new POS key, since the old one cannot be read back."""
+    first = MEMBERS[0]
+    async with database.tenant_transaction(tenant.id) as conn:
+        member = await find_member(conn, tenant.id, "email", first.email)
+        if member is None:
+            raise RuntimeError(f"the demo tenant has no member {first.email}; delete its data")
+        issued = await create_api_key(
+            conn, tenant.id, name="Demo POS", scopes=list(POS_SCOPES), actor=SEED_ACTOR
+        )
+    return _credentials(tenant, issued.secret, member.id)
+
+
+def read_credentials(path: Path) -> DemoCredentials | None:
+    """The stored credentials, or None when absent or unreadable (they are then renewed)."""
+    try:
+        return DemoCredentials.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_credentials(path: Path, credentials: DemoCredentials) -> None:
+    """Write the credentials readable by the owner only: the file holds a live API key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        json.dump(credentials.to_json(), file, indent=2)
+        file.write("\n")
+
+
+async def _enrol(conn: AsyncConnection, tenant: Tenant, member: DemoMember) -> uuid.UUID:
+    created = await create_member(
+        conn,
+        tenant.id,
+        identifiers=[("email", member.email), ("card_number", member.card)],
+        profile={"firstName": member.first_name, "lastName": member.last_name, "locale": "de-DE"},
+        channel=member.channel,
+        actor=SEED_ACTOR,
+    )
+    return created.id
+
+
+async def _history(
+    conn: AsyncConnection,
+    database: Database,
+    registry: ModuleRegistry,
+    tenant: Tenant,
+    member_ids: list[uuid.UUID],
+    now: datetime,
+) -> None:
+    """Purchases, then one of every other movement, so each kind shows up in a ledger."""
+    ingestion = Ingestion(
+        tenant=tenant,
+        actor=SEED_ACTOR,
+        now=now,
+        domain_events=DomainEvents(registry, {}, database),
+    )
+    for purchase in PURCHASES:
+        await ingest(conn, ingestion, _purchase_event(purchase, member_ids, now))
+    await ingest(conn, ingestion, _refund_event(member_ids[1], now))
+    points = await ledger_repo.get_asset(conn, tenant.id, DEFAULT_ASSET_CODE)
+    assert points is not None
+    await _movements(conn, tenant, points, member_ids, now)
+
+
+async def _movements(
+    conn: AsyncConnection,
+    tenant: Tenant,
+    points: Asset,
+    member_ids: list[uuid.UUID],
+    now: datetime,
+) -> None:
+    await ledger.adjust(
+        conn,
+        _posting(tenant, "demo:adjust:1", "welcome bonus for joining in the app", "operator", now),
+        member_id=member_ids[2],
+        asset=points,
+        delta=50,
+    )
+    await ledger.transfer(
+        conn,
+        _posting(tenant, "demo:transfer:1", "sharing with family", "transfer", now),
+        sender_id=member_ids[3],
+        recipient_id=member_ids[4],
+        asset=points,
+        amount=15,
+    )
+    await ledger.spend(
+        conn,
+        _posting(tenant, "demo:redeem:1", "free flat white", "redemption", now),
+        member_id=member_ids[0],
+        asset=points,
+        amount=20,
+    )
+
+
+def _purchase_event(purchase: Purchase, member_ids: list[uuid.UUID], now: datetime) -> EventInput:
+    payload: dict[str, Any] = {
+        "amount": purchase.amount,
+        "currency": "EUR",
+        "store": purchase.store,
+        "orderReference": purchase.external_id.upper(),
+    }
+    if purchase.items:
+        payload["items"] = [
+            {"sku": item.sku, "name": item.name, "quantity": quantity, "unitPrice": item.unit_price}
+            for item, quantity in purchase.items
+        ]
+    return EventInput(
+        type="purchase",
+        source=f"pos-{purchase.store}",
+        external_id=purchase.external_id,
+        payload=payload,
+        member_id=member_ids[purchase.member],
+        occurred_at=now - timedelta(days=purchase.days_ago, hours=purchase.member),
+    )
+
+
+def _refund_event(member_id: uuid.UUID, now: datetime) -> EventInput:
+    """Half of the atlas comes back (a damaged copy): half its points are reversed."""
+    return EventInput(
+        type="refund",
+        source="pos-bookshop",
+        external_id="demo-0004-r1",
+        payload={"amount": 1795, "currency": "EUR", "purchaseExternalId": "demo-0004"},
+        member_id=member_id,
+        occurred_at=now - timedelta(days=28),
+    )
+
+
+def _posting(tenant: Tenant, key: str, reason: str, cause: str, now: datetime) -> ledger.Posting:
+    return ledger.Posting(
+        tenant_id=tenant.id,
+        idempotency_key=key,
+        reason=reason,
+        cause=Cause(kind=cause, id=SEED_ACTOR),
+        actor=SEED_ACTOR,
+        now=now,
+    )
+
+
+def _credentials(tenant: Tenant, api_key: str, member_id: uuid.UUID) -> DemoCredentials:
+    first = MEMBERS[0]
+    return DemoCredentials(
+        tenant_id=tenant.id,
+        pos_api_key=api_key,
+        member_id=member_id,
+        member_name=first.name,
+        member_email=first.email,
+        member_card=first.card,
+    )
+
+
+def _display_host(host: str) -> str:
+    """Where a browser on this machine reaches a server bound to ``host``."""
+    return "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
+
+
+__all__ = [
+    "CREDENTIALS_FILE",
+    "DEMO_NAME",
+    "DEMO_SLUG",
+    "DemoAccess",
+    "DemoCredentials",
+    "demo_access",
+    "prepare_demo",
+    "print_welcome",
+    "read_credentials",
+    "run_demo",
+    "seed",
+]

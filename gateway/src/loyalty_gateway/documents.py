@@ -1,0 +1,86 @@
+"""Each distinct document is parsed and validated once per schema, then reused.
+
+Parsing and validation cost more than executing a small query (see DESIGN, "Speed"), and a
+client sends the same few documents over and over. So a schema keeps its documents in a
+bounded LRU: the parsed, validated document, or the errors that refused it (a bad document
+sent again is refused without parsing it again). A document is validated per schema because
+the same text may be valid for one tenant's modules and not for another's.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    get_operation_ast,
+    parse,
+    validate,
+)
+
+from loyalty_gateway.errors import PARSE_FAILED, VALIDATION_FAILED
+from loyalty_gateway.limits import DocumentLimits
+
+DOCUMENTS_PER_SCHEMA = 256
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A document ready to execute, or the errors (and their code) that refused it."""
+
+    document: DocumentNode | None
+    errors: tuple[GraphQLError, ...] = ()
+    code: str | None = None
+
+    def operation(self, name: str | None) -> OperationDefinitionNode | None:
+        """The operation a request selects (None: no such operation, or an ambiguous one)."""
+        return None if self.document is None else get_operation_ast(self.document, name)
+
+
+class DocumentCache:
+    """Prepared documents of one schema, by source text, least recently used dropped first."""
+
+    def __init__(
+        self, schema: GraphQLSchema, limits: DocumentLimits, *, size: int = DOCUMENTS_PER_SCHEMA
+    ) -> None:
+        self._schema = schema
+        self._limits = limits
+        self._size = size
+        self._documents: OrderedDict[str, PreparedDocument] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    def prepare(self, source: str) -> PreparedDocument:
+        prepared = self._documents.get(source)
+        if prepared is not None:
+            self._documents.move_to_end(source)
+            return prepared
+        prepared = self._prepare(source)
+        self._documents[source] = prepared
+        if len(self._documents) > self._size:
+            self._documents.popitem(last=False)
+        return prepared
+
+    def _prepare(self, source: str) -> PreparedDocument:
+        limits = self._limits
+        try:
+            document = parse(
+                source,
+                max_lexical_tokens=limits.max_tokens,
+                max_comments=limits.max_tokens,
+                max_source_length=limits.max_length,
+            )
+        except GraphQLError as error:
+            return PreparedDocument(None, (error,), PARSE_FAILED)
+        errors = validate(self._schema, document, limits.rules)
+        if errors:
+            return PreparedDocument(None, tuple(errors), VALIDATION_FAILED)
+        return PreparedDocument(document)
+
+
+__all__ = ["DOCUMENTS_PER_SCHEMA", "DocumentCache", "PreparedDocument"]

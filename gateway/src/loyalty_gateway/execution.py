@@ -1,0 +1,93 @@
+"""Running one GraphQL operation: graphql-core directly, on the schema strawberry built.
+
+strawberry's own execution path wraps every request in its extension machinery; the gateway
+has already parsed, validated and limited the document once (see :mod:`documents`), so it
+calls graphql-core's ``execute`` and ``subscribe`` itself, with strawberry's execution context
+class so that resolvers see the same ``info`` they would under strawberry.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import DocumentNode, ExecutionResult, execute, subscribe
+from loyalty_core.context import RequestContext
+
+from loyalty_gateway.schema_cache import CompiledSchema
+
+
+@dataclass(frozen=True)
+class GraphQLParams:
+    """What a client asks for: the GraphQL-over-HTTP request parameters."""
+
+    query: str
+    variables: Mapping[str, Any] | None = None
+    operation_name: str | None = None
+    extensions: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> GraphQLParams:
+        """The parameters of a request body or ``subscribe`` payload; raises ValueError with
+        what is wrong."""
+        query = raw.get("query")
+        if not isinstance(query, str) or not query.strip():
+            raise ValueError("the request has no query")
+        variables = raw.get("variables")
+        if variables is not None and not isinstance(variables, dict):
+            raise ValueError("variables must be an object")
+        operation_name = raw.get("operationName")
+        if operation_name is not None and not isinstance(operation_name, str):
+            raise ValueError("operationName must be a string")
+        extensions = raw.get("extensions")
+        if extensions is not None and not isinstance(extensions, dict):
+            raise ValueError("extensions must be an object")
+        return cls(query, variables, operation_name or None, extensions or {})
+
+
+async def execute_operation(
+    compiled: CompiledSchema,
+    document: DocumentNode,
+    params: GraphQLParams,
+    context: RequestContext,
+) -> ExecutionResult:
+    """Execute a query or mutation of a validated document."""
+    result = execute(
+        compiled.graphql,
+        document,
+        context_value=context,
+        variable_values=dict(params.variables) if params.variables else None,
+        operation_name=params.operation_name,
+        executor_class=compiled.schema.execution_context_class,
+        operation_extensions=dict(params.extensions),
+    )
+    if inspect.isawaitable(result):
+        result = await result
+    assert isinstance(result, ExecutionResult)
+    return result
+
+
+async def subscribe_operation(
+    compiled: CompiledSchema,
+    document: DocumentNode,
+    params: GraphQLParams,
+    context: RequestContext,
+) -> AsyncIterator[ExecutionResult] | ExecutionResult:
+    """Start a subscription: its stream of results, or the result that refused it."""
+    result = subscribe(
+        compiled.graphql,
+        document,
+        context_value=context,
+        variable_values=dict(params.variables) if params.variables else None,
+        operation_name=params.operation_name,
+        executor_class=compiled.schema.execution_context_class,
+        operation_extensions=dict(params.extensions),
+    )
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+__all__ = ["GraphQLParams", "execute_operation", "subscribe_operation"]

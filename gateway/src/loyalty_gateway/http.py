@@ -1,0 +1,291 @@
+"""GraphQL over HTTP, per the GraphQL-over-HTTP specification, as one lean Starlette endpoint.
+
+- POST with ``application/json`` (``query``, ``variables``, ``operationName``, ``extensions``);
+  GET with the same as URL parameters, for queries only (a mutation over GET is 405).
+- Responses are ``application/graphql-response+json`` unless the client accepts only
+  ``application/json``. With the former, a request that never reached execution (malformed,
+  parse or validation errors, unknown operation, variables that do not coerce) is a 400; with
+  the latter every well-formed GraphQL response is a 200, as legacy clients expect.
+- 401 for a credential that does not verify, 406 for an Accept we cannot serve, 413 over
+  :data:`MAX_BODY_BYTES`, 415 for a body that is not JSON.
+- GraphiQL for browsers (``Accept: text/html``), in development only.
+
+Each request: authenticate, load the tenant and its modules, take the schema of that module set
+from the cache, take the document from that schema's document cache (parsed, validated and
+limited once), execute with graphql-core, answer with orjson.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from graphql import OperationType
+from loyalty_core.errors import Unauthenticated
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+
+from loyalty_gateway.auth import Caller
+from loyalty_gateway.errors import (
+    BAD_REQUEST,
+    INTERNAL,
+    INTERNAL_MESSAGE,
+    coded,
+    error,
+    format_result,
+    is_request_error,
+)
+from loyalty_gateway.execution import GraphQLParams, execute_operation
+from loyalty_gateway.logs import request_id_var
+from loyalty_gateway.metrics import Outcome
+from loyalty_gateway.state import GatewayState
+
+MAX_BODY_BYTES = 1024 * 1024
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+JSON = "application/json"
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="loyalty"'}
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Reply:
+    response: Response
+    operation: str = "unknown"
+    outcome: str = Outcome.INVALID
+
+
+class _Refused(Exception):
+    """A request refused before GraphQL: its status, message and code."""
+
+    def __init__(self, status: int, message: str, code: str = BAD_REQUEST) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+
+
+class GraphQLHttp:
+    """The ``/graphql`` endpoint for GET and POST."""
+
+    def __init__(self, gateway: GatewayState) -> None:
+        self._gateway = gateway
+        self._graphiql = get_graphql_ide_html("graphiql")
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        request_id = request_id_of(request.headers)
+        token = request_id_var.set(request_id)
+        try:
+            reply = await self._reply(request, request_id)
+        finally:
+            request_id_var.reset(token)
+        reply.response.headers["X-Request-Id"] = request_id
+        self._gateway.metrics.observe_request(
+            reply.operation, reply.outcome, time.perf_counter() - started
+        )
+        return reply.response
+
+    async def _reply(self, request: Request, request_id: str) -> _Reply:
+        accept = request.headers.get("accept", "")
+        if self._wants_graphiql(request, accept):
+            return _Reply(HTMLResponse(self._graphiql), "graphiql", Outcome.OK)
+        media_type = negotiate(accept)
+        if media_type is None:
+            body = {"errors": [error(f"cannot answer in {accept!r}", BAD_REQUEST)]}
+            return _Reply(_json(body, 406, JSON))
+        try:
+            params = await _params(request)
+            caller = await self._gateway.authenticator.caller(request.headers)
+            return await self._execute(request, caller, params, media_type, request_id)
+        except _Refused as refused:
+            body = {"errors": [error(refused.message, refused.code)]}
+            return _Reply(_json(body, refused.status, media_type))
+        except Unauthenticated as exc:
+            body = {"errors": [error(exc.message, exc.code.value)]}
+            response = _json(body, 401, media_type, UNAUTHORIZED_HEADERS)
+            return _Reply(response, outcome=Outcome.UNAUTHENTICATED)
+        except Exception:
+            _log.exception("GraphQL request failed")
+            masked = error(INTERNAL_MESSAGE, INTERNAL, requestId=request_id)
+            return _Reply(_json({"errors": [masked]}, 500, media_type), outcome=Outcome.INTERNAL)
+
+    async def _execute(
+        self,
+        request: Request,
+        caller: Caller,
+        params: GraphQLParams,
+        media_type: str,
+        request_id: str,
+    ) -> _Reply:
+        # application/json answers every well-formed GraphQL response with 200 (legacy clients).
+        request_error_status = 400 if media_type == GRAPHQL_RESPONSE_JSON else 200
+        compiled = self._gateway.schemas.get(caller.modules)
+        prepared = compiled.documents.prepare(params.query)
+        if prepared.document is None:
+            body = {"errors": coded(prepared.errors, prepared.code or BAD_REQUEST)}
+            return _Reply(_json(body, request_error_status, media_type))
+        operation = prepared.operation(params.operation_name)
+        if operation is None:
+            message = (
+                f"no operation named {params.operation_name!r}"
+                if params.operation_name
+                else "the document holds several operations: give operationName"
+            )
+            body = {"errors": [error(message, BAD_REQUEST)]}
+            return _Reply(_json(body, request_error_status, media_type))
+        kind = operation.operation
+        if request.method in ("GET", "HEAD") and kind is not OperationType.QUERY:
+            body = {"errors": [error(f"{kind.value}s need POST", BAD_REQUEST)]}
+            return _Reply(_json(body, 405, media_type, {"Allow": "POST"}), kind.value)
+        if kind is OperationType.SUBSCRIPTION:
+            message = "subscriptions are served over WebSocket (graphql-transport-ws)"
+            body = {"errors": [error(message, BAD_REQUEST)]}
+            return _Reply(_json(body, request_error_status, media_type), kind.value)
+        context = self._gateway.context(caller, request_id)
+        try:
+            result = await execute_operation(compiled, prepared.document, params, context)
+        finally:
+            await context.close()
+        if is_request_error(result):
+            body = {"errors": coded(result.errors or [], BAD_REQUEST)}
+            return _Reply(_json(body, request_error_status, media_type), kind.value)
+        outcome = Outcome.ERRORS if result.errors else Outcome.OK
+        body = format_result(result, request_id=request_id)
+        return _Reply(_json(body, 200, media_type), kind.value, outcome)
+
+    def _wants_graphiql(self, request: Request, accept: str) -> bool:
+        return (
+            request.method == "GET"
+            and self._gateway.settings.is_development
+            and "text/html" in accept
+            and "query" not in request.query_params
+        )
+
+
+def negotiate(accept: str) -> str | None:
+    """The response media type for an Accept header; None when we can serve none it accepts.
+
+    The spec's media type wins ties and wildcards; ``application/json`` is chosen only when the
+    client prefers it (or accepts nothing else)."""
+    if not accept.strip():
+        return GRAPHQL_RESPONSE_JSON
+    best: str | None = None
+    best_quality = 0.0
+    for part in accept.split(","):
+        media_range, _, parameters = part.partition(";")
+        media_range = media_range.strip().lower()
+        quality = _quality(parameters)
+        if media_range in (GRAPHQL_RESPONSE_JSON, "application/*", "*/*"):
+            candidate = GRAPHQL_RESPONSE_JSON
+        elif media_range == JSON:
+            candidate = JSON
+        else:
+            continue
+        better = quality > best_quality
+        tie_to_spec = quality == best_quality and candidate == GRAPHQL_RESPONSE_JSON
+        if quality > 0 and (better or tie_to_spec):
+            best, best_quality = candidate, quality
+    return best
+
+
+def request_id_of(headers: Mapping[str, str]) -> str:
+    """The caller's ``X-Request-Id`` when it is a sane token (so traces join up), else a new one."""
+    given = headers.get("x-request-id")
+    if given is not None and _REQUEST_ID.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
+
+
+def _quality(parameters: str) -> float:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return max(0.0, min(1.0, float(value)))
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+async def _params(request: Request) -> GraphQLParams:
+    if request.method in ("GET", "HEAD"):
+        raw: dict[str, Any] = dict(request.query_params)
+        for name in ("variables", "extensions"):
+            if name in raw:
+                raw[name] = _json_parameter(raw[name], name)
+    else:
+        content_type = request.headers.get("content-type", "")
+        if content_type.partition(";")[0].strip().lower() != JSON:
+            raise _Refused(415, "send the request as application/json")
+        decoded = _decode(await _body(request))
+        if not isinstance(decoded, dict):
+            raise _Refused(400, "the body must be a JSON object (batching is not supported)")
+        raw = decoded
+    try:
+        return GraphQLParams.parse(raw)
+    except ValueError as exc:
+        raise _Refused(400, str(exc)) from exc
+
+
+async def _body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _Refused(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
+    chunks = bytearray()
+    async for chunk in request.stream():
+        chunks += chunk
+        if len(chunks) > MAX_BODY_BYTES:
+            raise _Refused(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
+    return bytes(chunks)
+
+
+def _decode(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise _Refused(400, "the body is not valid JSON") from exc
+
+
+def _json_parameter(value: str, name: str) -> Any:
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise _Refused(400, f"{name} is not valid JSON") from exc
+
+
+def dump_json(body: Any) -> bytes:
+    """JSON of a response body; Decimal (from JSON scalars) as a string, never a float."""
+    return orjson.dumps(body, default=_default, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _json(
+    body: Any, status: int, media_type: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    return Response(dump_json(body), status_code=status, media_type=media_type, headers=headers)
+
+
+def _default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+__all__ = [
+    "GRAPHQL_RESPONSE_JSON",
+    "JSON",
+    "MAX_BODY_BYTES",
+    "GraphQLHttp",
+    "dump_json",
+    "negotiate",
+    "request_id_of",
+]

@@ -1,0 +1,117 @@
+"""Composed schemas by module set: built on first use, kept in an LRU, pre-built at start-up.
+
+Tenants share schemas: every tenant with the same enabled modules uses the same compiled
+schema (and its document cache). Building one costs tens of milliseconds, so the sets tenants
+use are built when the process starts, and enabling or disabling a module only moves a tenant
+to another set on its next request: no restart, nothing to invalidate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+
+import strawberry
+from graphql import GraphQLSchema
+from loyalty_core.db.engine import Database
+from loyalty_core.modules.manager import CORE_MODULE, ModuleRegistry
+from loyalty_core.modules.service import enabled_modules
+from loyalty_core.tenants.service import list_tenants
+
+from loyalty_gateway.composition import compose_schema, graphql_schema
+from loyalty_gateway.documents import DocumentCache
+from loyalty_gateway.limits import DocumentLimits
+from loyalty_gateway.metrics import GatewayMetrics
+
+CORE_ONLY: frozenset[str] = frozenset()
+"""The module set of anonymous callers and platform admins: the core alone."""
+
+PREBUILD_MAX_TENANTS = 5000
+"""Tenants read at start-up to find the module sets in use; later ones build on first use."""
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CompiledSchema:
+    """A composed schema, the graphql-core schema it executes on, and its documents."""
+
+    modules: frozenset[str]
+    schema: strawberry.Schema
+    graphql: GraphQLSchema
+    documents: DocumentCache = field(compare=False)
+
+
+class SchemaCache:
+    """An LRU of compiled schemas keyed by the set of enabled module names."""
+
+    def __init__(
+        self,
+        registry: ModuleRegistry,
+        limits: DocumentLimits,
+        *,
+        size: int,
+        metrics: GatewayMetrics | None = None,
+    ) -> None:
+        if size < 1:
+            raise ValueError("the schema cache holds at least one schema")
+        self._registry = registry
+        self._limits = limits
+        self._size = size
+        self._metrics = metrics
+        self._schemas: OrderedDict[frozenset[str], CompiledSchema] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._schemas)
+
+    def __contains__(self, modules: object) -> bool:
+        return modules in self._schemas
+
+    def get(self, modules: frozenset[str]) -> CompiledSchema:
+        """The compiled schema of the core plus ``modules``, composed on a miss."""
+        modules = modules - {CORE_MODULE}
+        compiled = self._schemas.get(modules)
+        if compiled is not None:
+            self._schemas.move_to_end(modules)
+            return compiled
+        compiled = self._compile(modules)
+        self._schemas[modules] = compiled
+        if len(self._schemas) > self._size:
+            self._schemas.popitem(last=False)
+        if self._metrics is not None:
+            self._metrics.schema_builds.inc()
+            self._metrics.schema_cache_size.set(len(self._schemas))
+        return compiled
+
+    async def prebuild(
+        self, database: Database, *, max_tenants: int = PREBUILD_MAX_TENANTS
+    ) -> list[frozenset[str]]:
+        """Build the core-only schema and the module sets most tenants use (as many as the
+        cache holds). Reads each tenant's set in its own transaction: ``tenant_modules`` is
+        tenant-scoped under row-level security, so the platform scope cannot list them."""
+        async with database.platform_transaction() as conn:
+            tenants = await list_tenants(conn)
+        in_use: Counter[frozenset[str]] = Counter({CORE_ONLY: 1})
+        for tenant in tenants[:max_tenants]:
+            try:
+                async with database.tenant_transaction(tenant.id) as conn:
+                    enabled = await enabled_modules(conn, tenant.id, self._registry)
+            except Exception:
+                _log.exception("cannot read the modules of tenant %s", tenant.id)
+                continue
+            in_use[frozenset(enabled)] += 1
+        built = [modules for modules, _ in in_use.most_common(self._size)]
+        for modules in reversed(built):  # the most used last: least likely to be evicted
+            self.get(modules)
+        return built
+
+    def _compile(self, modules: frozenset[str]) -> CompiledSchema:
+        schema = compose_schema(self._registry, modules)
+        core_schema = graphql_schema(schema)
+        return CompiledSchema(
+            modules, schema, core_schema, DocumentCache(core_schema, self._limits)
+        )
+
+
+__all__ = ["CORE_ONLY", "PREBUILD_MAX_TENANTS", "CompiledSchema", "SchemaCache"]

@@ -1,0 +1,153 @@
+"""Balance change notifications for subscriptions: one LISTEN connection per process, fanned
+out to the subscribers in it.
+
+A trigger on ``ledger_accounts`` (migration ``0002_balance_notify``) calls ``pg_notify`` with
+``<tenant>:<member>`` whenever a member's balance changes; PostgreSQL delivers it when the
+writing transaction commits, to every gateway replica. Each replica holds one raw asyncpg
+connection that LISTENs (a pooled connection cannot: the pool would hand it to someone else)
+and wakes the subscriptions of that member in this process. A notification only says "look
+again": subscribers read the balance themselves, so notifications may coalesce or repeat.
+
+If the connection drops, the notifier reconnects and wakes every subscriber, since changes may
+have happened while nobody listened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+import weakref
+from collections.abc import AsyncIterator
+
+import asyncpg
+from sqlalchemy.engine import URL
+
+CHANNEL = "loyalty_balance"
+KEEPALIVE_SECONDS = 30.0
+RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
+
+_log = logging.getLogger(__name__)
+
+_Key = tuple[uuid.UUID, uuid.UUID]
+
+
+class BalanceChanges:
+    """One subscriber's changes: each ``anext`` waits until the balance may have changed since
+    the previous one. Forgotten when closed, or when nothing references it any more."""
+
+    def __init__(self, notifier: BalanceNotifier, key: _Key) -> None:
+        self._notifier = notifier
+        self._key = key
+        self._changed = asyncio.Event()
+
+    def __aiter__(self) -> AsyncIterator[None]:
+        return self
+
+    async def __anext__(self) -> None:
+        await self._changed.wait()
+        self._changed.clear()
+
+    def notify(self) -> None:
+        self._changed.set()
+
+    async def aclose(self) -> None:
+        self._notifier.forget(self._key, self)
+
+
+class BalanceNotifier:
+    """The process's LISTEN connection and the subscribers waiting on it."""
+
+    def __init__(self, url: URL) -> None:
+        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._subscribers: dict[_Key, weakref.WeakSet[BalanceChanges]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+
+    @property
+    def listening(self) -> bool:
+        return self._listening.is_set()
+
+    def subscribe(self, tenant_id: uuid.UUID, member_id: uuid.UUID) -> BalanceChanges:
+        """Changes of one member's balances, from now on."""
+        key = (tenant_id, member_id)
+        changes = BalanceChanges(self, key)
+        self._subscribers.setdefault(key, weakref.WeakSet()).add(changes)
+        return changes
+
+    def forget(self, key: _Key, changes: BalanceChanges) -> None:
+        subscribers = self._subscribers.get(key)
+        if subscribers is not None:
+            subscribers.discard(changes)
+            if not subscribers:
+                del self._subscribers[key]
+
+    def publish(self, payload: str) -> None:
+        """Wake the subscribers a ``<tenant>:<member>`` notification names."""
+        tenant, _, member = payload.partition(":")
+        try:
+            key = (uuid.UUID(tenant), uuid.UUID(member))
+        except ValueError:
+            _log.warning("ignoring a malformed balance notification %r", payload)
+            return
+        for changes in list(self._subscribers.get(key, ())):
+            changes.notify()
+
+    async def start(self, *, wait: float = 5.0) -> None:
+        """Start listening; waits up to ``wait`` seconds for the first connection, then goes
+        on connecting in the background (the gateway serves without subscriptions meanwhile)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._listen_forever(), name="balance-notifier")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._listening.wait(), wait)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _listen_forever(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self._listen()
+                attempt = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                _log.warning("balance notifications: %s; reconnecting", exc)
+            self._listening.clear()
+            await asyncio.sleep(RECONNECT_SECONDS[min(attempt, len(RECONNECT_SECONDS) - 1)])
+            attempt += 1
+
+    async def _listen(self) -> None:
+        conn = await asyncpg.connect(self._dsn)
+        closed = asyncio.Event()
+        try:
+            conn.add_termination_listener(lambda _conn: closed.set())
+            await conn.add_listener(CHANNEL, self._on_notification)
+            self._listening.set()
+            self._wake_all()  # changes may have happened while nobody listened
+            while not closed.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(closed.wait(), KEEPALIVE_SECONDS)
+                if not closed.is_set():
+                    await conn.execute("SELECT 1", timeout=5.0)
+        finally:
+            self._listening.clear()
+            if not conn.is_closed():
+                await conn.close(timeout=2.0)
+
+    def _on_notification(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        self.publish(str(payload))
+
+    def _wake_all(self) -> None:
+        for subscribers in list(self._subscribers.values()):
+            for changes in list(subscribers):
+                changes.notify()
+
+
+__all__ = ["CHANNEL", "BalanceChanges", "BalanceNotifier"]

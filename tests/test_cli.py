@@ -1,0 +1,201 @@
+"""The ``loyalty`` command line, called in-process through ``main(argv)``.
+
+Commands that touch the database run against the session's test database: its owner URL
+and app-role URL go into the environment, as an operator would set them. ``main`` starts
+its own event loop, so async tests call it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from loyalty_core.db.engine import Database
+from loyalty_core.members.service import create_member
+from loyalty_core.settings import Settings
+from loyalty_gateway.bootstrap import tenant_by_slug
+from loyalty_gateway.cli import build_parser, main
+from sqlalchemy.engine import URL
+
+from tests.fixtures.database import DatabaseUrls
+
+COMMANDS = (
+    ["serve"],
+    ["migrate"],
+    ["demo", "--no-serve"],
+    ["tenant", "create", "--slug", "acme", "--name", "ACME"],
+    ["apikey", "create", "--tenant", "acme", "--name", "till", "--scope", "events:write"],
+    ["token", "--role", "platform"],
+    ["modules"],
+    ["schema", "export"],
+    ["jobs", "run"],
+)
+
+
+@pytest.fixture(autouse=True)
+def development_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts from the defaults, whatever the shell running the suite exported."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(f"LOYALTY_{name.upper()}", raising=False)
+
+
+@pytest.fixture
+def database_environment(database_urls: DatabaseUrls, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the CLI at the test database, as the owner and as the app role."""
+    monkeypatch.setenv("LOYALTY_DATABASE_URL", _url(database_urls.owner))
+    monkeypatch.setenv("LOYALTY_APP_DATABASE_URL", _url(database_urls.app))
+    monkeypatch.setenv("LOYALTY_APP_ROLE_PASSWORD", database_urls.app.password or "")
+
+
+@pytest.mark.parametrize("argv", COMMANDS, ids=lambda argv: " ".join(argv[:2]))
+def test_parser_knows_every_command(argv: list[str]) -> None:
+    args = build_parser().parse_args(argv)
+    assert callable(args.handler)
+
+
+def test_token_ttl_takes_units() -> None:
+    args = build_parser().parse_args(["token", "--role", "platform", "--ttl", "12h"])
+    assert args.ttl == timedelta(hours=12)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["token", "--role", "platform", "--ttl", "0"])
+
+
+def test_token_is_refused_in_production(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOYALTY_ENVIRONMENT", "production")
+    assert main(["token", "--role", "platform"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "production" in captured.err
+
+
+def test_demo_is_refused_in_production(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOYALTY_ENVIRONMENT", "production")
+    assert main(["demo", "--no-serve", "--data-dir", str(tmp_path)]) == 1
+    assert "production" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_platform_token_has_role_and_no_tenant(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "--role", "platform", "--subject", "ops"]) == 0
+    claims = _claims(capsys.readouterr().out)
+    assert claims["role"] == "platform"
+    assert claims["sub"] == "ops"
+    assert "tenant" not in claims
+    assert claims["exp"] - claims["iat"] == 30 * 86400
+
+
+def test_admin_token_needs_a_tenant(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "--role", "admin"]) == 1
+    assert "--tenant" in capsys.readouterr().err
+
+
+def test_schema_export_prints_the_sdl(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "export"]) == 0
+    sdl = capsys.readouterr().out
+    assert "type Query" in sdl
+    assert "memberCreate" in sdl
+
+
+def test_schema_export_writes_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "schema.graphql"
+    assert main(["schema", "export", "--output", str(target)]) == 0
+    assert "type Mutation" in target.read_text(encoding="utf-8")
+
+
+def test_modules_lists_the_core(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["modules"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert "core" in names
+
+
+@pytest.mark.usefixtures("database_environment")
+async def test_tenant_apikey_and_tokens_from_the_command_line(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    slug = f"cli-{secrets.token_hex(4)}"
+    assert await _main(["tenant", "create", "--slug", slug, "--name", "CLI Stores"]) == 0
+    tenant = await tenant_by_slug(db, slug)
+    assert tenant is not None
+    assert str(tenant.id) in capsys.readouterr().out
+
+    scopes = ["--scope", "events:write", "--scope", "members:read"]
+    assert await _main(["apikey", "create", "--tenant", slug, "--name", "till", *scopes]) == 0
+    assert capsys.readouterr().out.strip().startswith(f"lk_{tenant.id.hex}_")
+
+    assert await _main(["token", "--role", "admin", "--tenant", slug]) == 0
+    admin = _claims(capsys.readouterr().out)
+    assert (admin["role"], admin["tenant"]) == ("admin", str(tenant.id))
+
+    async with db.tenant_transaction(tenant.id) as conn:
+        member = await create_member(
+            conn, tenant.id, identifiers=[("email", "cli@example.com")], actor="test"
+        )
+    member_argv = ["token", "--role", "member", "--tenant", slug, "--member", str(member.id)]
+    assert await _main(member_argv) == 0
+    claims = _claims(capsys.readouterr().out)
+    assert (claims["role"], claims["sub"], claims["tenant"]) == (
+        "member",
+        str(member.id),
+        str(tenant.id),
+    )
+
+
+@pytest.mark.usefixtures("database_environment")
+async def test_member_token_needs_a_member_of_the_tenant(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    slug = f"cli-{secrets.token_hex(4)}"
+    assert await _main(["tenant", "create", "--slug", slug, "--name", "CLI Stores"]) == 0
+    stranger = str(uuid.uuid4())
+    argv = ["token", "--role", "member", "--tenant", slug, "--member", stranger]
+    assert await _main(argv) == 1
+    assert "no member" in capsys.readouterr().err
+    assert await _main(["token", "--role", "admin", "--tenant", "no-such-tenant"]) == 1
+
+
+@pytest.mark.usefixtures("database_environment")
+async def test_tenant_create_reports_a_taken_slug(capsys: pytest.CaptureFixture[str]) -> None:
+    slug = f"cli-{secrets.token_hex(4)}"
+    assert await _main(["tenant", "create", "--slug", slug, "--name", "First"]) == 0
+    assert await _main(["tenant", "create", "--slug", slug, "--name", "Second"]) == 1
+    assert "ALREADY_EXISTS" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("database_environment")
+async def test_migrate_is_safe_to_run_again() -> None:
+    assert await _main(["migrate"]) == 0
+
+
+@pytest.mark.usefixtures("database_environment")
+async def test_jobs_run_prints_a_count_per_job(capsys: pytest.CaptureFixture[str]) -> None:
+    assert await _main(["jobs", "run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines
+    assert all(line.rsplit(": ", 1)[1].isdigit() for line in lines)
+
+
+async def _main(argv: Sequence[str]) -> int:
+    """``main`` runs its own event loop: give it a thread of its own."""
+    return await asyncio.to_thread(main, list(argv))
+
+
+def _claims(token: str) -> dict[str, Any]:
+    claims: dict[str, Any] = jwt.decode(
+        token.strip(), Settings().jwt_secret.get_secret_value(), algorithms=["HS256"]
+    )
+    return claims
+
+
+def _url(url: URL) -> str:
+    return url.render_as_string(hide_password=False)
