@@ -1,7 +1,5 @@
 """A well-behaved module: a root query, a subscription, a field on Member, a route and a job."""
 
-# strawberry's decorators with arguments are typed loosely (as in the core's GraphQL modules).
-
 from __future__ import annotations
 
 import asyncio

@@ -15,7 +15,7 @@ from loyalty_core.errors import Forbidden
 from loyalty_core.events.graphql import EventMutation, EventQuery
 from loyalty_core.graphql.viewer import ViewerQuery
 from loyalty_core.ledger import service as ledger
-from loyalty_core.ledger.graphql import PointsMutation
+from loyalty_core.ledger.graphql import AssetMutation, PointsMutation
 from loyalty_core.ledger.graphql_types import Balance
 from loyalty_core.members.graphql import MemberMutation, MemberQuery
 from loyalty_core.modules.graphql import ModuleMutation, ModuleQuery
@@ -26,7 +26,15 @@ Query = merge_types(
 )
 Mutation = merge_types(
     "Mutation",
-    (MemberMutation, EventMutation, PointsMutation, ModuleMutation, TenantMutation, ApiKeyMutation),
+    (
+        MemberMutation,
+        EventMutation,
+        PointsMutation,
+        AssetMutation,
+        ModuleMutation,
+        TenantMutation,
+        ApiKeyMutation,
+    ),
 )
 
 

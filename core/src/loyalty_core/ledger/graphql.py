@@ -24,10 +24,11 @@ from loyalty_core.context import RequestContext
 from loyalty_core.errors import Forbidden, NotFound, ValidationFailed
 from loyalty_core.graphql.common import UserError, run_mutation
 from loyalty_core.ids import parse_id
+from loyalty_core.ledger import assets, service
 from loyalty_core.ledger import repository as repo
-from loyalty_core.ledger import service
+from loyalty_core.ledger.graphql_types import Asset as AssetType
 from loyalty_core.ledger.graphql_types import LedgerTransaction
-from loyalty_core.ledger.models import Asset, Cause, Posted
+from loyalty_core.ledger.models import Asset, AssetKind, Cause, Posted
 from loyalty_core.members import service as members
 from loyalty_core.members.graphql import Member, load_member
 from loyalty_core.modules.dispatch import DomainEvents
@@ -239,4 +240,87 @@ async def _asset(conn: AsyncConnection, tenant_id: uuid.UUID, code: str) -> Asse
     return asset
 
 
-__all__ = ["PointsMutation"]
+@strawberry.input
+class AssetCreateInput:
+    code: str = strawberry.field(description="Lowercase handle, e.g. `stamps` or `miles`.")
+    name: str
+    kind: AssetKind = AssetKind.POINTS
+    scale: int = strawberry.field(default=0, description="Digits of the minor unit.")
+    expiry_days: int | None = strawberry.field(
+        default=None, description="Points expire this many days after they become available."
+    )
+    pending_days: int = strawberry.field(
+        default=0, description="Days earned points stay pending (e.g. the return period)."
+    )
+
+
+@strawberry.input
+class AssetUpdateInput:
+    code: str
+    name: str | None = None
+    expiry_days: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Null: points of this asset no longer expire."
+    )
+    pending_days: int | None = None
+
+
+@strawberry.type
+class AssetPayload:
+    asset: AssetType | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class AssetMutation:
+    @strawberry.mutation(description="Define another asset, e.g. stamps (tenant admins).")
+    async def asset_create(
+        self, info: Info[RequestContext, None], input: AssetCreateInput
+    ) -> AssetPayload:
+        ctx = info.context
+        tenant_id = require_admin(ctx.principal)
+        actor = require_principal(ctx.principal).actor
+
+        async def work(conn: AsyncConnection, _: DomainEvents) -> Asset:
+            return await assets.create_asset(
+                conn,
+                tenant_id,
+                code=input.code,
+                name=input.name,
+                kind=input.kind,
+                scale=input.scale,
+                expiry_days=input.expiry_days,
+                pending_days=input.pending_days,
+                actor=actor,
+            )
+
+        asset, errors = await run_mutation(info, work)
+        return AssetPayload(asset=AssetType.of(asset) if asset else None, errors=errors)
+
+    @strawberry.mutation(
+        description="Rename an asset or change its expiry and pending policy for future earns."
+    )
+    async def asset_update(
+        self, info: Info[RequestContext, None], input: AssetUpdateInput
+    ) -> AssetPayload:
+        ctx = info.context
+        tenant_id = require_admin(ctx.principal)
+        actor = require_principal(ctx.principal).actor
+
+        async def work(conn: AsyncConnection, _: DomainEvents) -> Asset:
+            expiry = input.expiry_days
+            return await assets.update_asset(
+                conn,
+                tenant_id,
+                input.code,
+                name=input.name,
+                expiry_days=None if expiry is strawberry.UNSET else expiry,
+                clear_expiry=expiry is None,
+                pending_days=input.pending_days,
+                actor=actor,
+            )
+
+        asset, errors = await run_mutation(info, work)
+        return AssetPayload(asset=AssetType.of(asset) if asset else None, errors=errors)
+
+
+__all__ = ["AssetMutation", "PointsMutation"]

@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from loyalty_core.auth import require_platform, require_tenant
+from loyalty_core.auth import require_admin, require_platform, require_principal, require_tenant
 from loyalty_core.context import RequestContext
 from loyalty_core.errors import LoyaltyError
-from loyalty_core.graphql.common import UserError
+from loyalty_core.graphql.common import UserError, run_mutation
 from loyalty_core.ledger import repository as ledger_repo
 from loyalty_core.ledger.graphql_types import Asset
+from loyalty_core.modules.dispatch import DomainEvents
 from loyalty_core.tenants import models, service
 
 
@@ -62,8 +63,23 @@ class TenantCreateInput:
     points_pending_days: int = 0
 
 
+@strawberry.input
+class TenantUpdateInput:
+    name: str | None = None
+    timezone: str | None = None
+    earn_rates: JSON | None = strawberry.field(
+        default=None, description='Base points per currency unit, e.g. {"EUR": "2"}.'
+    )
+
+
 @strawberry.type
 class TenantCreatePayload:
+    tenant: Tenant | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class TenantUpdatePayload:
     tenant: Tenant | None
     errors: list[UserError]
 
@@ -92,13 +108,31 @@ class TenantMutation:
             return TenantCreatePayload(tenant=None, errors=[UserError.of(error)])
         return TenantCreatePayload(tenant=Tenant.of(created), errors=[])
 
+    @strawberry.mutation(description="Change the tenant's name, time zone or base earn rates.")
+    async def tenant_update(
+        self, info: Info[RequestContext, None], input: TenantUpdateInput
+    ) -> TenantUpdatePayload:
+        ctx = info.context
+        require_admin(ctx.principal)
+        actor = require_principal(ctx.principal).actor
+        tenant = ctx.tenant
+        assert tenant is not None
+
+        async def work(conn: AsyncConnection, _: DomainEvents) -> models.Tenant:
+            return await service.update_tenant(
+                conn,
+                tenant,
+                name=input.name,
+                timezone=input.timezone,
+                earn_rates=_rates(input.earn_rates),
+                actor=actor,
+            )
+
+        updated, errors = await run_mutation(info, work)
+        return TenantUpdatePayload(tenant=Tenant.of(updated) if updated else None, errors=errors)
+
 
 async def _create(conn: AsyncConnection, input: TenantCreateInput) -> models.Tenant:
-    rates = input.earn_rates
-    if rates is not None and not (
-        isinstance(rates, dict) and all(isinstance(v, str | int) for v in rates.values())
-    ):
-        raise LoyaltyError('earnRates: an object like {"EUR": "1"}', field="earnRates")
     if input.points_expiry_days is not None and input.points_expiry_days <= 0:
         raise LoyaltyError("pointsExpiryDays must be positive", field="pointsExpiryDays")
     if input.points_pending_days < 0:
@@ -109,10 +143,21 @@ async def _create(conn: AsyncConnection, input: TenantCreateInput) -> models.Ten
         name=input.name,
         timezone=input.timezone,
         default_currency=input.default_currency,
-        earn_rates={str(k): str(v) for k, v in rates.items()} if rates else None,
+        earn_rates=_rates(input.earn_rates),
         points_expiry_days=input.points_expiry_days,
         points_pending_days=input.points_pending_days,
     )
+
+
+def _rates(rates: object) -> dict[str, str] | None:
+    """Earn rates from JSON: an object of currency to decimal string (or whole number)."""
+    if rates is None:
+        return None
+    if not isinstance(rates, dict) or not all(
+        isinstance(v, str | int) and not isinstance(v, bool) for v in rates.values()
+    ):
+        raise LoyaltyError('earnRates: an object like {"EUR": "1"}', field="earnRates")
+    return {str(currency): str(rate) for currency, rate in rates.items()}
 
 
 __all__ = ["Tenant", "TenantMutation", "TenantQuery"]

@@ -9,10 +9,11 @@ import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_core.audit.service import record
 from loyalty_core.db.engine import set_tenant
 from loyalty_core.errors import ErrorCode, LoyaltyError, NotFound, ValidationFailed
 from loyalty_core.ids import new_id
@@ -126,4 +127,49 @@ def _validate_rates(rates: dict[str, str]) -> dict[str, str]:
     return checked
 
 
-__all__ = ["DEFAULT_ASSET_CODE", "create_tenant", "get_tenant", "list_tenants", "tenant_from_row"]
+async def update_tenant(
+    conn: AsyncConnection,
+    tenant: Tenant,
+    *,
+    name: str | None = None,
+    timezone: str | None = None,
+    earn_rates: dict[str, str] | None = None,
+    actor: str,
+) -> Tenant:
+    """Change a tenant's name, time zone or base earn rates (take effect on the next event)."""
+    _validate(
+        slug=tenant.slug,
+        name=name if name is not None else tenant.name,
+        timezone=timezone or tenant.timezone,
+        currency=tenant.default_currency,
+    )
+    changes: dict[str, object] = {}
+    if name is not None:
+        changes["name"] = name.strip()
+    if timezone is not None:
+        changes["timezone"] = timezone
+    if earn_rates is not None:
+        changes["settings"] = {**tenant.settings, "earnRates": _validate_rates(earn_rates)}
+    if changes:
+        await conn.execute(
+            update(tenants).where(tenants.c.tenant_id == tenant.id).values(**changes)
+        )
+    await record(
+        conn,
+        tenant.id,
+        actor=actor,
+        action="tenant.update",
+        target=f"tenant:{tenant.id}",
+        data={"fields": sorted(changes)},
+    )
+    return await get_tenant(conn, tenant.id)
+
+
+__all__ = [
+    "DEFAULT_ASSET_CODE",
+    "create_tenant",
+    "get_tenant",
+    "list_tenants",
+    "tenant_from_row",
+    "update_tenant",
+]
