@@ -23,10 +23,14 @@ class TransactionKind(StrEnum):
     REVERSAL = "reversal"
     EXPIRY = "expiry"
     RELEASE = "release"
+    LOAD = "load"
+    REFUND = "refund"
+    CANCELLATION = "cancellation"
 
 
 class Purpose(StrEnum):
-    """What an account holds. Member accounts: available, pending. Tenant accounts: the rest."""
+    """What an account holds. Member accounts: available, pending. Accounts a module owns
+    (a gift card): stored value. Tenant counter-accounts: the rest."""
 
     AVAILABLE = "available"
     PENDING = "pending"
@@ -34,6 +38,8 @@ class Purpose(StrEnum):
     REDEEMED = "redeemed"
     BREAKAGE = "breakage"
     ADJUSTMENTS = "adjustments"
+    STORED_VALUE = "stored_value"
+    LIABILITY = "liability"
 
 
 TENANT_PURPOSES = frozenset(

@@ -122,6 +122,7 @@ async def tenant_account(
     where = and_(
         ledger_accounts.c.tenant_id == tenant_id,
         ledger_accounts.c.member_id.is_(None),
+        ledger_accounts.c.owner_ref.is_(None),
         ledger_accounts.c.asset_id == asset.id,
         ledger_accounts.c.purpose == purpose.value,
     )
@@ -140,9 +141,65 @@ async def tenant_account(
         )
         .on_conflict_do_nothing(
             index_elements=["tenant_id", "asset_id", "purpose"],
-            index_where=text("member_id IS NULL"),
+            index_where=text("member_id IS NULL AND owner_ref IS NULL"),
         ),
     )
+
+
+async def owned_account(
+    conn: AsyncConnection, tenant_id: uuid.UUID, owner_ref: str, asset: Asset, purpose: Purpose
+) -> uuid.UUID:
+    """An account a module owns on behalf of something that is not a member (a gift card:
+    ``owner_ref`` ``giftcard:<id>``). Its balance is kept in the row and never overdrawn."""
+    where = and_(
+        ledger_accounts.c.tenant_id == tenant_id,
+        ledger_accounts.c.owner_ref == owner_ref,
+        ledger_accounts.c.asset_id == asset.id,
+        ledger_accounts.c.purpose == purpose.value,
+    )
+    return await _account_id(
+        conn,
+        where,
+        pg_insert(ledger_accounts)
+        .values(
+            tenant_id=tenant_id,
+            id=new_id(),
+            asset_id=asset.id,
+            owner_ref=owner_ref,
+            purpose=purpose.value,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["tenant_id", "owner_ref", "asset_id", "purpose"],
+            index_where=text("owner_ref IS NOT NULL"),
+        ),
+    )
+
+
+async def tracked_accounts(
+    conn: AsyncConnection, tenant_id: uuid.UUID, account_ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of the accounts keep their balance in the row (the others derive it)."""
+    rows = await conn.execute(
+        select(ledger_accounts.c.id).where(
+            ledger_accounts.c.tenant_id == tenant_id,
+            ledger_accounts.c.id.in_(list(account_ids)),
+            ledger_accounts.c.tracks_balance,
+        )
+    )
+    return {as_uuid(v) for v in rows.scalars()}
+
+
+async def account_balance(
+    conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID
+) -> int:
+    balance = (
+        await conn.execute(
+            select(ledger_accounts.c.balance).where(
+                ledger_accounts.c.tenant_id == tenant_id, ledger_accounts.c.id == account_id
+            )
+        )
+    ).scalar_one()
+    return int(balance)
 
 
 async def _account_id(
@@ -487,6 +544,7 @@ async def sum_of_entries(conn: AsyncConnection, tenant_id: uuid.UUID, account_id
 
 
 __all__ = [
+    "account_balance",
     "apply_balance_delta",
     "as_uuid",
     "asset_from_row",
@@ -505,9 +563,11 @@ __all__ = [
     "lots_for_spending",
     "member_account",
     "move_lot",
+    "owned_account",
     "recovered_by_reversals",
     "sum_of_entries",
     "take_from_lot",
     "tenant_account",
+    "tracked_accounts",
     "transaction_from_row",
 ]

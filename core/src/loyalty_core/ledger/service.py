@@ -9,6 +9,7 @@ their lots; tenant counter-accounts are never locked (their balance is derived).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -297,6 +298,50 @@ async def reverse(
     return Posted(claimed, replayed=False)
 
 
+async def post(
+    conn: AsyncConnection,
+    posting: Posting,
+    *,
+    kind: TransactionKind,
+    asset: Asset,
+    legs: Sequence[tuple[uuid.UUID, int]],
+    request: dict[str, Any],
+    details: dict[str, object] | None = None,
+) -> Posted:
+    """Post a plain balanced transaction between accounts that hold no lots: stored value
+    (a gift card's account), module-owned and tenant accounts. ``request`` is what makes
+    the write what it is, for the idempotency check.
+
+    Balances kept in the row move by conditional updates in ascending account order; an
+    account that would be overdrawn refuses with INSUFFICIENT_BALANCE and nothing is
+    written. Member point accounts are not for this: their points live in lots, so earn,
+    spend and transfer are the way to move them.
+    """
+    if not legs or any(amount == 0 for _, amount in legs):
+        raise ValidationFailed("a posting needs non-zero legs", field="amount")
+    if sum(amount for _, amount in legs) != 0:
+        raise ValidationFailed("the legs of a posting must sum to zero", field="amount")
+    claimed = await _claim(conn, posting, kind, {"op": kind.value, **request}, details=details)
+    if isinstance(claimed, Posted):
+        return claimed
+    tenant_id = posting.tenant_id
+    deltas: dict[uuid.UUID, int] = {}
+    for account_id, amount in legs:
+        deltas[account_id] = deltas.get(account_id, 0) + amount
+    tracked = await repo.tracked_accounts(conn, tenant_id, deltas)
+    for account_id in sorted(tracked):
+        if deltas[account_id] and (
+            await repo.apply_balance_delta(conn, tenant_id, account_id, deltas[account_id]) is None
+        ):
+            raise InsufficientFunds(
+                f"the balance is less than {-deltas[account_id]}", field="amount"
+            )
+    await repo.insert_entries(
+        conn, tenant_id, claimed.id, [(account, asset.id, amount, None) for account, amount in legs]
+    )
+    return Posted(claimed, replayed=False)
+
+
 async def expire_lot(
     conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID, *, now: datetime
 ) -> Posted | None:
@@ -541,6 +586,7 @@ __all__ = [
     "balances",
     "earn",
     "expire_lot",
+    "post",
     "release_lot",
     "reverse",
     "spend",

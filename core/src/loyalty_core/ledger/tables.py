@@ -48,6 +48,7 @@ ledger_accounts = Table(
     id_column(),
     Column("asset_id", UUID(as_uuid=True), nullable=False),
     Column("member_id", UUID(as_uuid=True)),
+    Column("owner_ref", String(100)),
     Column("purpose", String(32), nullable=False),
     Column("balance", BigInteger, nullable=False, server_default="0"),
     Column("tracks_balance", Boolean, nullable=False, server_default="true"),
@@ -55,6 +56,7 @@ ledger_accounts = Table(
     created_at_column(),
     CheckConstraint("allow_negative OR balance >= 0", name="no_overdraft"),
     CheckConstraint("tracks_balance OR balance = 0", name="derived_balance"),
+    CheckConstraint("member_id IS NULL OR owner_ref IS NULL", name="one_owner"),
     ForeignKeyConstraint(["tenant_id", "asset_id"], ["assets.tenant_id", "assets.id"]),
     ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
     Index(
@@ -72,7 +74,16 @@ ledger_accounts = Table(
         "asset_id",
         "purpose",
         unique=True,
-        postgresql_where=text("member_id IS NULL"),
+        postgresql_where=text("member_id IS NULL AND owner_ref IS NULL"),
+    ),
+    Index(
+        "uq_ledger_accounts_owner_purpose",
+        "tenant_id",
+        "owner_ref",
+        "asset_id",
+        "purpose",
+        unique=True,
+        postgresql_where=text("owner_ref IS NOT NULL"),
     ),
 )
 

@@ -59,6 +59,7 @@ from loyalty_core.modules.contributions import (
     TypeExtension,
 )
 from loyalty_core.modules.hookspecs import hookimpl
+from loyalty_core.sdk import ledger
 from loyalty_core.tenants.models import Tenant
 
 __all__ = [
@@ -99,6 +100,7 @@ __all__ = [
     "decode_cursor",
     "hookimpl",
     "id_column",
+    "ledger",
     "may_read_member",
     "metadata",
     "new_id",

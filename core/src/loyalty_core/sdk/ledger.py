@@ -1,0 +1,51 @@
+"""The ledger as modules use it: ``from loyalty_core.sdk import ledger``.
+
+Every movement of value a module makes goes through here, so it is double-entry, idempotent
+(by the posting's key), tenant-scoped and safe under concurrency like the core's own.
+Member points move with ``earn``/``spend``/``reverse`` (they live in lots); stored value and
+other lot-free balances move with ``post`` between accounts from ``owned_account`` and
+``tenant_account``.
+"""
+
+from loyalty_core.ledger.assets import create_asset
+from loyalty_core.ledger.models import (
+    Asset,
+    AssetKind,
+    Balance,
+    Cause,
+    LedgerTransaction,
+    Posted,
+    Purpose,
+    TransactionKind,
+)
+from loyalty_core.ledger.repository import (
+    account_balance,
+    get_asset,
+    get_transaction,
+    owned_account,
+    tenant_account,
+)
+from loyalty_core.ledger.service import Posting, balances, earn, post, reverse, spend
+
+__all__ = [
+    "Asset",
+    "AssetKind",
+    "Balance",
+    "Cause",
+    "LedgerTransaction",
+    "Posted",
+    "Posting",
+    "Purpose",
+    "TransactionKind",
+    "account_balance",
+    "balances",
+    "create_asset",
+    "earn",
+    "get_asset",
+    "get_transaction",
+    "owned_account",
+    "post",
+    "reverse",
+    "spend",
+    "tenant_account",
+]
