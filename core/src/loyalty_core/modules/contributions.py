@@ -4,9 +4,9 @@ the host decides when and how to use them (no pluggy call per request or per fie
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,6 +100,51 @@ class EventHandler:
 
 
 @dataclass(frozen=True)
+class EffectContext:
+    """Where a rule effect runs: in the transaction that processes the trigger (an event,
+    or a scheduled occurrence such as a birthday), for one member and one campaign version.
+
+    ``idempotency_key`` is unique per campaign version, trigger occurrence and effect: use it
+    (or derive from it) for every ledger posting, so a replayed trigger writes nothing twice.
+    """
+
+    conn: AsyncConnection
+    tenant: Tenant
+    member_id: uuid.UUID
+    campaign_id: uuid.UUID
+    campaign_version: int
+    idempotency_key: str
+    now: datetime
+    actor: str
+    event_id: uuid.UUID | None = None
+    event: Mapping[str, Any] = field(default_factory=dict)
+    """The triggering event as rules see it (type, payload, amount, currency...)."""
+    module_settings: BaseModel | None = None
+
+
+@dataclass(frozen=True)
+class EffectResult:
+    """What an effect did: ``points`` count against the campaign's budget and limits."""
+
+    points: int = 0
+    transaction_ids: tuple[uuid.UUID, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RuleEffect:
+    """An effect campaigns can use (``loyalty_rule_effects()``): ``params_model`` validates a
+    campaign's parameters when it is saved; ``apply`` runs in the trigger's transaction;
+    ``simulate`` says what ``apply`` would do, without writing, for backtests."""
+
+    name: str
+    params_model: type[BaseModel]
+    apply: Callable[[EffectContext, BaseModel], Awaitable[EffectResult]]
+    simulate: Callable[[BaseModel, Mapping[str, Any]], EffectResult] | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Job:
     """A periodic job, run per tenant that enabled the module; must be idempotent, since two
     replicas may run it at once."""
@@ -130,7 +175,7 @@ class ModuleContributions:
     schema: SchemaContribution | None = None
     type_extensions: list[TypeExtension] = field(default_factory=list)
     event_types: list[EventTypeSpec] = field(default_factory=list)
-    rule_effects: list[Any] = field(default_factory=list)
+    rule_effects: list[RuleEffect] = field(default_factory=list)
     rule_conditions: list[Any] = field(default_factory=list)
     event_handlers: list[EventHandler] = field(default_factory=list)
     routes: list[Any] = field(default_factory=list)
@@ -140,6 +185,8 @@ class ModuleContributions:
 
 __all__ = [
     "DomainEvent",
+    "EffectContext",
+    "EffectResult",
     "EventHandler",
     "EventTypeSpec",
     "HandlerContext",
@@ -149,6 +196,7 @@ __all__ = [
     "ModuleContributions",
     "ModuleInfo",
     "NoSettings",
+    "RuleEffect",
     "SchemaContribution",
     "TenantProvisioning",
     "TypeExtension",

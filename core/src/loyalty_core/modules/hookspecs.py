@@ -17,6 +17,7 @@ from loyalty_core.modules.contributions import (
     EventTypeSpec,
     Job,
     ModuleInfo,
+    RuleEffect,
     SchemaContribution,
     TenantProvisioning,
     TypeExtension,
@@ -53,7 +54,7 @@ def loyalty_event_types() -> Sequence[EventTypeSpec]:  # type: ignore[empty-body
 
 
 @hookspec
-def loyalty_rule_effects() -> Sequence[Any]:  # type: ignore[empty-body]
+def loyalty_rule_effects() -> Sequence[RuleEffect]:  # type: ignore[empty-body]
     """Rule effects the module offers to campaigns."""
 
 

@@ -47,6 +47,8 @@ from loyalty_core.ids import new_id, parse_id
 from loyalty_core.members.graphql import Member
 from loyalty_core.modules.contributions import (
     DomainEvent,
+    EffectContext,
+    EffectResult,
     EventHandler,
     EventTypeSpec,
     HandlerContext,
@@ -54,6 +56,7 @@ from loyalty_core.modules.contributions import (
     Job,
     ModuleInfo,
     NoSettings,
+    RuleEffect,
     SchemaContribution,
     TenantProvisioning,
     TypeExtension,
@@ -70,6 +73,8 @@ __all__ = [
     "Database",
     "DomainEvent",
     "Edge",
+    "EffectContext",
+    "EffectResult",
     "ErrorCode",
     "EventHandler",
     "EventTypeSpec",
@@ -87,6 +92,7 @@ __all__ = [
     "Principal",
     "RequestContext",
     "Role",
+    "RuleEffect",
     "SchemaContribution",
     "Scope",
     "Tenant",
