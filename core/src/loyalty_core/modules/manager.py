@@ -69,7 +69,7 @@ def build_registry(
     *, plugins: Iterable[object] = (), load_entry_points: bool = True
 ) -> ModuleRegistry:
     """Load the core plugin, the installed modules and any ``plugins`` given (tests)."""
-    from loyalty_core.graphql import plugin as core_plugin
+    import loyalty_core.graphql.plugin as core_plugin
 
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
