@@ -117,3 +117,38 @@ async def test_hs256_tokens_are_refused_when_not_in_development(
 ) -> None:
     with pytest.raises(Unauthenticated):
         await authenticator.verify_token(token("platform", "ops", aud=AUDIENCE))
+
+
+async def test_claim_names_follow_the_providers_mappers(
+    provider: Provider, database_urls: DatabaseUrls, db: Database
+) -> None:
+    """A member token whose `sub` is the provider's user id and whose member id, role and
+    tenant come in the claims the provider's mappers emit."""
+    settings = gateway_settings(
+        database_urls,
+        environment="production",
+        jwt_jwks_url=JWKS_URL,
+        jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE,
+        jwt_role_claim="loyalty_role",
+        jwt_tenant_claim="loyalty_tenant",
+        jwt_member_claim="loyalty_member",
+    )
+    tenant_id, member_id = uuid.uuid4(), uuid.uuid4()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(provider.jwks)) as http:
+        authenticator = Authenticator(
+            settings, db, build_registry(load_entry_points=False), http=http
+        )
+        principal = await authenticator.verify_token(
+            provider.token(
+                sub="idp|8f3a2c",
+                role=None,
+                tenant=None,
+                loyalty_role="member",
+                loyalty_tenant=str(tenant_id),
+                loyalty_member=str(member_id),
+            )
+        )
+    assert principal.role is Role.MEMBER
+    assert principal.tenant_id == tenant_id
+    assert principal.member_id == member_id

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     )
     jwt_issuer: str | None = Field(None, description="Required `iss` of RS256 tokens.")
     jwt_audience: str | None = Field(None, description="Required `aud` of tokens.")
+    jwt_role_claim: str = Field("role", description="Claim naming the role (member, admin...).")
+    jwt_tenant_claim: str = Field("tenant", description="Claim naming the tenant id.")
+    jwt_member_claim: str = Field(
+        "sub", description="Claim naming the member id of member tokens (an IdP mapper's)."
+    )
     introspection: bool | None = Field(
         None, description="Allow introspection. Unset: only in development."
     )

@@ -146,7 +146,7 @@ class Authenticator:
             raise Unauthenticated("invalid token: expired") from exc
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
-        return principal_of_claims(claims)
+        return principal_of_claims(claims, self._settings)
 
     async def load(self, principal: Principal | None) -> Caller:
         """The caller with its tenant and enabled modules, read in one tenant transaction.
@@ -169,9 +169,13 @@ class Authenticator:
         return principal
 
 
-def principal_of_claims(claims: Mapping[str, Any]) -> Principal:
-    """The principal of verified token claims; refuses claims that name no valid one."""
-    role = TOKEN_ROLES.get(str(claims.get("role")))
+def principal_of_claims(claims: Mapping[str, Any], settings: Settings) -> Principal:
+    """The principal of verified token claims; refuses claims that name no valid one.
+
+    Claim names are settings, so an OIDC provider's tokens work as its mappers emit them
+    (e.g. the member id in a custom claim while ``sub`` stays the provider's user id).
+    """
+    role = TOKEN_ROLES.get(str(claims.get(settings.jwt_role_claim)))
     if role is None:
         raise Unauthenticated("invalid token: role must be member, admin or platform")
     subject = claims.get("sub")
@@ -179,9 +183,10 @@ def principal_of_claims(claims: Mapping[str, Any]) -> Principal:
         raise Unauthenticated("invalid token: no subject")
     if role is Role.PLATFORM:
         return Principal(role=role, subject=subject)
-    tenant_id = _uuid(claims.get("tenant"), "tenant")
+    tenant_id = _uuid(claims.get(settings.jwt_tenant_claim), settings.jwt_tenant_claim)
     if role is Role.MEMBER:
-        subject = str(_uuid(subject, "sub"))
+        member_claim = settings.jwt_member_claim
+        subject = str(_uuid(claims.get(member_claim), member_claim))
     return Principal(role=role, subject=subject, tenant_id=tenant_id)
 
 
