@@ -27,6 +27,9 @@ class Scope(StrEnum):
     MEMBERS_READ = "members:read"
     MEMBERS_WRITE = "members:write"
     POINTS_REDEEM = "points:redeem"
+    ENROLMENT = "enrolment"
+    """Self sign-up only: a key a website or app embeds (it is public), which names the
+    tenant for anonymous enrolment and may do nothing else."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,14 @@ from loyalty_core.ledger.tables import (
 from loyalty_core.members.tables import member_identifiers, members
 from loyalty_core.modules.tables import tenant_modules
 from loyalty_core.outbox.tables import outbox
+from loyalty_core.rules.tables import (
+    rule_awards,
+    rule_campaign_versions,
+    rule_campaigns,
+    rule_member_counters,
+    rule_occurrences,
+    rule_segments,
+)
 from loyalty_core.tenants.tables import tenants
 
 __all__ = [
@@ -32,6 +40,12 @@ __all__ = [
     "members",
     "metadata",
     "outbox",
+    "rule_awards",
+    "rule_campaign_versions",
+    "rule_campaigns",
+    "rule_member_counters",
+    "rule_occurrences",
+    "rule_segments",
     "tenant_modules",
     "tenants",
 ]

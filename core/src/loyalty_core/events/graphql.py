@@ -23,6 +23,8 @@ from loyalty_core.ledger.graphql_types import LedgerTransaction
 from loyalty_core.members.graphql import IdentifierInput
 from loyalty_core.modules.contributions import EventTypeSpec
 from loyalty_core.modules.dispatch import DomainEvents
+from loyalty_core.rules import engine
+from loyalty_core.rules.graphql import module_effects
 
 MAX_BATCH = 1000
 
@@ -220,6 +222,10 @@ def _ingestion(ctx: RequestContext, events: DomainEvents) -> service.Ingestion:
         now=ctx.now(),
         domain_events=events,
         module_event_types=_module_types(ctx),
+        rewards=[
+            service.base_earn,
+            engine.reward_step(module_effects(ctx), ctx.enabled_modules),
+        ],
     )
 
 

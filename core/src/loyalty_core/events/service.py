@@ -37,6 +37,7 @@ from loyalty_core.members import service as members
 from loyalty_core.modules.contributions import DomainEvent, EventTypeSpec
 from loyalty_core.modules.dispatch import DomainEvents
 from loyalty_core.money import to_major
+from loyalty_core.rules import engine as rules
 from loyalty_core.tenants.models import Tenant
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
 
@@ -302,6 +303,7 @@ async def _reverse_purchase(
         )
     after = before + refund.amount
     posted: list[LedgerTransaction] = []
+    reversed_: list[tuple[LedgerTransaction, int]] = []
     for transaction_id, member_id, asset_id, earned in await repo.credits_of_event(
         conn, ingestion.tenant.id, purchase.id
     ):
@@ -325,6 +327,10 @@ async def _reverse_purchase(
             amount=due,
         )
         posted.append(result.transaction)
+        reversed_.append((original, due))
+    await rules.credit_back(
+        conn, ingestion.tenant.id, purchase.id, reversed_, complete=after == purchase.amount
+    )
     return posted
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from loyalty_core import __version__
-from loyalty_core.modules.contributions import Job, ModuleInfo, SchemaContribution
+from loyalty_core.modules.contributions import Job, MemberData, ModuleInfo, SchemaContribution
 from loyalty_core.modules.hookspecs import hookimpl
 
 
@@ -26,8 +26,17 @@ def loyalty_schema() -> SchemaContribution:
 @hookimpl
 def loyalty_jobs() -> list[Job]:
     from loyalty_core.ledger.jobs import expire_points, release_pending
+    from loyalty_core.rules.schedules import run_scheduled
 
     return [
         Job(name="ledger.release_pending", run=release_pending),
         Job(name="ledger.expire_points", run=expire_points),
+        Job(name="rules.scheduled", run=run_scheduled),
     ]
+
+
+@hookimpl
+def loyalty_member_data() -> MemberData:
+    from loyalty_core.privacy.core_data import CORE_MEMBER_DATA
+
+    return CORE_MEMBER_DATA

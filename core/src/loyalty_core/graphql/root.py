@@ -19,10 +19,21 @@ from loyalty_core.ledger.graphql import AssetMutation, PointsMutation
 from loyalty_core.ledger.graphql_types import Balance
 from loyalty_core.members.graphql import MemberMutation, MemberQuery
 from loyalty_core.modules.graphql import ModuleMutation, ModuleQuery
+from loyalty_core.privacy.graphql import PrivacyMutation
+from loyalty_core.rules.graphql import CampaignMutation, CampaignQuery
 from loyalty_core.tenants.graphql import TenantMutation, TenantQuery
 
 Query = merge_types(
-    "Query", (ViewerQuery, TenantQuery, MemberQuery, EventQuery, ModuleQuery, ApiKeyQuery)
+    "Query",
+    (
+        ViewerQuery,
+        TenantQuery,
+        MemberQuery,
+        EventQuery,
+        ModuleQuery,
+        ApiKeyQuery,
+        CampaignQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -34,6 +45,8 @@ Mutation = merge_types(
         ModuleMutation,
         TenantMutation,
         ApiKeyMutation,
+        PrivacyMutation,
+        CampaignMutation,
     ),
 )
 

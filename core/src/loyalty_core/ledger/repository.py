@@ -202,6 +202,21 @@ async def account_balance(
     return int(balance)
 
 
+async def account_balances(
+    conn: AsyncConnection, tenant_id: uuid.UUID, account_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Balances kept in the rows of several accounts, in one query (a list of gift cards)."""
+    ids = list(account_ids)
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        select(ledger_accounts.c.id, ledger_accounts.c.balance).where(
+            ledger_accounts.c.tenant_id == tenant_id, ledger_accounts.c.id.in_(ids)
+        )
+    )
+    return {as_uuid(account_id): int(balance) for account_id, balance in rows}
+
+
 async def _account_id(
     conn: AsyncConnection, where: ColumnElement[bool], create: Insert
 ) -> uuid.UUID:
@@ -545,6 +560,7 @@ async def sum_of_entries(conn: AsyncConnection, tenant_id: uuid.UUID, account_id
 
 __all__ = [
     "account_balance",
+    "account_balances",
     "apply_balance_delta",
     "as_uuid",
     "asset_from_row",

@@ -354,6 +354,17 @@ async def expire_lot(
     return await _close_lot(conn, tenant_id, lot_id, now=now, kind=TransactionKind.EXPIRY)
 
 
+async def forfeit_lot(
+    conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID, *, now: datetime
+) -> Posted | None:
+    """Move what is left of a lot, pending or available, to breakage now, whatever its expiry:
+    the forfeit path of an erased member's balance (the points are owed to nobody any more).
+    None when nothing was left. Key ``forfeit:<lot>``, so a repeated erasure writes nothing."""
+    return await _close_lot(
+        conn, tenant_id, lot_id, now=now, kind=TransactionKind.EXPIRY, forfeit=True
+    )
+
+
 async def release_lot(
     conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID, *, now: datetime
 ) -> Posted | None:
@@ -403,8 +414,10 @@ async def _close_lot(
     *,
     now: datetime,
     kind: TransactionKind,
+    forfeit: bool = False,
 ) -> Posted | None:
-    """Expire or release a lot when it is due; None when it is not, or has nothing left.
+    """Expire or release a lot when it is due (a forfeit is always due); None when it is
+    not, or has nothing left.
 
     The due check runs on the locked lot, so a job racing a spend, a reversal or another
     job acts on what is left once they committed, and a lot is released only from pending.
@@ -417,13 +430,15 @@ async def _close_lot(
         await repo.lock_account(conn, tenant_id, account_id)
     lot = await _locked_lot(conn, tenant_id, lot_id)
     remaining = int(lot.remaining)
-    if remaining == 0 or not _is_due(lot, kind, now=now, pending=pending):
+    if remaining == 0 or not (forfeit or _is_due(lot, kind, now=now, pending=pending)):
         return None
     posting = Posting(
         tenant_id=tenant_id,
-        idempotency_key=f"{kind.value}:{lot_id}",
-        reason="points expired" if kind is TransactionKind.EXPIRY else "pending points released",
-        cause=Cause(kind="job", id=kind.value),
+        idempotency_key=f"{'forfeit' if forfeit else kind.value}:{lot_id}",
+        reason=_close_reason(kind, forfeit=forfeit),
+        cause=Cause(kind="erasure", id=str(lot.member_id))
+        if forfeit
+        else Cause(kind="job", id=kind.value),
         actor="system",
         now=now,
     )
@@ -445,6 +460,12 @@ async def _close_lot(
         ]
     await repo.insert_entries(conn, tenant_id, claimed.id, legs)
     return Posted(claimed, replayed=False)
+
+
+def _close_reason(kind: TransactionKind, *, forfeit: bool) -> str:
+    if forfeit:
+        return "points forfeited: member erased"
+    return "points expired" if kind is TransactionKind.EXPIRY else "pending points released"
 
 
 def _is_due(lot: Row[Any], kind: TransactionKind, *, now: datetime, pending: uuid.UUID) -> bool:
@@ -586,6 +607,7 @@ __all__ = [
     "balances",
     "earn",
     "expire_lot",
+    "forfeit_lot",
     "post",
     "release_lot",
     "reverse",

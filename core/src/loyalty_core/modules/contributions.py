@@ -155,6 +155,33 @@ class Job:
 
 
 @dataclass(frozen=True)
+class MemberDataContext:
+    """Whose data a privacy request is about, in the transaction that serves it: an export
+    reads, an erasure writes, and both see one tenant only."""
+
+    conn: AsyncConnection
+    tenant_id: uuid.UUID
+    member_id: uuid.UUID
+    now: datetime
+    actor: str
+
+
+@dataclass(frozen=True)
+class MemberData:
+    """How a module takes part in privacy requests (``loyalty_member_data()``).
+
+    ``export`` returns the module's data about one member as JSON-compatible values (Art. 15
+    and 20); ``erase`` removes or blanks every piece of personal data the module holds about
+    the member (Art. 17) and returns how many rows it changed. Both run in the core's
+    transaction for the request, for every installed module: data a tenant keeps in a module
+    it disabled is still its data.
+    """
+
+    export: Callable[[MemberDataContext], Awaitable[Mapping[str, Any]]]
+    erase: Callable[[MemberDataContext], Awaitable[int]]
+
+
+@dataclass(frozen=True)
 class MigrationLocation:
     path: Path
 
@@ -181,6 +208,7 @@ class ModuleContributions:
     routes: list[Any] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
     provisioning: TenantProvisioning | None = None
+    member_data: MemberData | None = None
 
 
 __all__ = [
@@ -192,6 +220,8 @@ __all__ = [
     "HandlerContext",
     "HandlerPhase",
     "Job",
+    "MemberData",
+    "MemberDataContext",
     "MigrationLocation",
     "ModuleContributions",
     "ModuleInfo",

@@ -16,6 +16,7 @@ from loyalty_core.modules.contributions import (
     EventHandler,
     EventTypeSpec,
     Job,
+    MemberData,
     ModuleInfo,
     RuleEffect,
     SchemaContribution,
@@ -81,6 +82,11 @@ def loyalty_jobs() -> Sequence[Job]:  # type: ignore[empty-body]
 @hookspec
 def loyalty_tenant_enabled() -> TenantProvisioning | None:
     """Provisioning to run when a tenant enables the module."""
+
+
+@hookspec
+def loyalty_member_data() -> MemberData | None:
+    """How the module exports and erases one member's data (privacy requests)."""
 
 
 __all__ = ["PROJECT", "hookimpl", "hookspec"]

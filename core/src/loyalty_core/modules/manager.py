@@ -38,6 +38,7 @@ _COLLECTED: dict[str, tuple[str, bool]] = {
     "loyalty_routes": ("routes", True),
     "loyalty_jobs": ("jobs", True),
     "loyalty_tenant_enabled": ("provisioning", False),
+    "loyalty_member_data": ("member_data", False),
 }
 
 

@@ -54,6 +54,8 @@ from loyalty_core.modules.contributions import (
     HandlerContext,
     HandlerPhase,
     Job,
+    MemberData,
+    MemberDataContext,
     ModuleInfo,
     NoSettings,
     RuleEffect,
@@ -62,7 +64,7 @@ from loyalty_core.modules.contributions import (
     TypeExtension,
 )
 from loyalty_core.modules.hookspecs import hookimpl
-from loyalty_core.sdk import ledger
+from loyalty_core.sdk import ledger, members
 from loyalty_core.tenants.models import Tenant
 
 __all__ = [
@@ -85,6 +87,8 @@ __all__ = [
     "Job",
     "LoyaltyError",
     "Member",
+    "MemberData",
+    "MemberDataContext",
     "ModuleInfo",
     "NoSettings",
     "NotFound",
@@ -108,6 +112,7 @@ __all__ = [
     "id_column",
     "ledger",
     "may_read_member",
+    "members",
     "metadata",
     "new_id",
     "page_size",

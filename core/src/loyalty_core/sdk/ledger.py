@@ -20,6 +20,7 @@ from loyalty_core.ledger.models import (
 )
 from loyalty_core.ledger.repository import (
     account_balance,
+    account_balances,
     get_asset,
     get_transaction,
     owned_account,
@@ -38,6 +39,7 @@ __all__ = [
     "Purpose",
     "TransactionKind",
     "account_balance",
+    "account_balances",
     "balances",
     "create_asset",
     "earn",

@@ -1,0 +1,335 @@
+"""P1, purchase ingest: ``eventIngest`` over HTTP vs pgbench running the same SQL statements.
+
+The gateway side sends one purchase per request (a till scanning a card), each with a new
+external id. The baseline is ``pgbench -M prepared`` with the same number of clients running
+:func:`pgbench_script`: the statements one ingest runs, in the same three transactions, as the
+app role under row-level security, written by hand from the code (``apikeys.service``,
+``gateway.auth``, ``events.service``, ``ledger.service``, ``ledger.repository``,
+``rules.engine``) in the order it runs them. It is the ceiling of the write path on this
+machine: the ratio is what the gateway's Python, GraphQL and round trips leave of it. Goal
+(issue 4): >= 0.6, with a campaign active (:func:`activate_campaign`).
+
+    .venv/bin/python -m bench.p1_ingest [--members 100 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bench.harness import (
+    Bench,
+    Comparison,
+    Goal,
+    Sample,
+    alternate,
+    answer,
+    libpq_environment,
+    main,
+    metered,
+)
+from bench.ingest import POINTS_EARNED, PURCHASE_AMOUNT, check_ingested, ingest_request
+from bench.loadgen import LoadResult, percentile
+from bench.processes import pinned
+from bench.seed import SEED_ACTOR, BenchTenant, card_number, seed_tenant
+
+TITLE = "P1 purchase ingest: eventIngest over HTTP vs pgbench running the same statements"
+
+
+def add_arguments(arguments: argparse.ArgumentParser) -> None:
+    arguments.add_argument("--members", type=int, default=100, help="members of the tenant")
+
+
+async def measure(bench: Bench) -> list[Comparison]:
+    gateway, (tenant, note) = await asyncio.gather(bench.gateway(), _tenant_with_campaign(bench))
+    request = ingest_request(tenant)
+    check_ingested(await answer(gateway, request), transactions=2)
+    pgbench = await PgbenchSide.prepare(bench, tenant)
+    baselines, gateways = await alternate(
+        pgbench, bench.http("gateway eventIngest", gateway, request), bench.options
+    )
+    name = "P1 ingest: gateway / pgbench (same statements)"
+    comparison = Comparison(name, "ingests", baselines, gateways, Goal(minimum=0.6), notes=[note])
+    return [comparison]
+
+
+async def _tenant_with_campaign(bench: Bench) -> tuple[BenchTenant, str]:
+    async with bench.connect() as database:
+        tenant = await seed_tenant(
+            database, members=int(bench.options.extra.get("members", 100)), purchases=1
+        )
+    return tenant, await activate_campaign(bench, tenant)
+
+
+async def activate_campaign(bench: Bench, tenant: BenchTenant) -> str:
+    """Make a campaign active for ``tenant`` before P1 measures; a note for the report.
+
+    Issue 4 measures ingestion *with a campaign active*, because that is the path every real
+    purchase takes once a programme runs promotions: double points on every purchase (a
+    ``multiplier`` of 2, no condition, no budget), created and activated through the rules
+    service as ``campaignCreate`` and ``campaignActivate`` do (those need an admin token, which
+    production only accepts from an identity provider). :data:`CAMPAIGN_STATEMENTS` is the SQL
+    the rules step then adds to every ingest, so both sides keep running the same statements.
+    """
+    from loyalty_core.rules import service as campaigns
+
+    async with bench.connect() as database, database.tenant_transaction(tenant.tenant_id) as conn:
+        campaign = await campaigns.create(
+            conn,
+            tenant.tenant_id,
+            name="Bench double points",
+            data=CAMPAIGN_DEFINITION,
+            effects={},
+            module_types={},
+            actor=SEED_ACTOR,
+        )
+        await campaigns.set_status(conn, tenant.tenant_id, campaign.id, "active", SEED_ACTOR)
+    return f"campaign active: {campaign.name!r} (multiplier 2 on every purchase)"
+
+
+CAMPAIGN_DEFINITION = {
+    "trigger": "purchase",
+    "condition": "",
+    "effects": [{"kind": "multiplier", "params": {"factor": "2"}}],
+    "window": {
+        "startsAt": None,
+        "endsAt": None,
+        "daysOfWeek": None,
+        "hoursFrom": 0,
+        "hoursTo": 24,
+    },
+    "priority": 0,
+    "stacking": "stack",
+    "budget": None,
+    "limits": [],
+    "pendingDays": None,
+    "segments": [],
+    "inactiveDays": None,
+    "onDate": None,
+}
+"""What ``campaignCreate`` would store for the campaign (see ``rules.graphql.definition_data``)."""
+
+
+def pgbench_script(*, uuidv7: bool, campaign: bool) -> str:
+    """One purchase ingest as SQL. ``:tenant``, ``:key``, ``:card`` and ``:actor`` come from
+    ``-D``; the ids later statements need are stored with ``\\gset``. pgbench turns every
+    ``:name`` into a parameter, even inside a literal, so no literal holds a colon before a
+    letter. Ids are UUIDv7 made by
+    the server (the gateway makes them in Python) where PostgreSQL 18 has ``uuidv7()``."""
+    new_id = "uuidv7()" if uuidv7 else "gen_random_uuid()"
+    points = POINTS_EARNED
+    payload = (
+        f'{{"amount": {PURCHASE_AMOUNT}, "currency": "EUR", "store": "bench-store", '
+        '"orderReference": "pgbench"}'
+    )
+    return f"""
+-- the API key (Authenticator: its own tenant transaction)
+BEGIN;
+SELECT set_config('loyalty.tenant_id', :tenant, true);
+SELECT secret_hash, scopes, revoked_at FROM api_keys WHERE tenant_id = :tenant AND id = :key;
+COMMIT;
+-- the tenant and the modules it enabled (Authenticator.load)
+BEGIN;
+SELECT set_config('loyalty.tenant_id', :tenant, true);
+SELECT * FROM tenants WHERE tenant_id = :tenant;
+SELECT module, settings FROM tenant_modules WHERE tenant_id = :tenant AND enabled;
+COMMIT;
+-- the mutation's own transaction (events.service.ingest, base earn)
+BEGIN;
+SELECT set_config('loyalty.tenant_id', :tenant, true);
+SELECT member_id FROM member_identifiers
+ WHERE tenant_id = :tenant AND kind = 'card_number' AND value = :card \\gset
+SELECT * FROM members WHERE tenant_id = :tenant AND id = :member_id;
+INSERT INTO events (tenant_id, id, type, source, external_id, member_id, occurred_at, payload,
+                    payload_hash, amount, currency, actor)
+VALUES (:tenant, {new_id}, 'purchase', 'bench-pgbench', gen_random_uuid()::text, :member_id,
+        now(), '{payload}', md5(random()::text), {PURCHASE_AMOUNT}, 'EUR', :actor)
+ON CONFLICT (tenant_id, source, external_id) DO NOTHING RETURNING id AS event_id \\gset
+SELECT * FROM members WHERE tenant_id = :tenant AND id = :member_id;
+SELECT id AS asset_id FROM assets WHERE tenant_id = :tenant AND code = 'points' \\gset
+INSERT INTO ledger_transactions (tenant_id, id, kind, idempotency_key, request_hash, reason,
+                                 cause_kind, cause_id, event_id, actor, details)
+VALUES (:tenant, {new_id}, 'earn', 'event:' || CAST(:event_id AS text) || ':' || 'base',
+        md5(random()::text), 'purchase pgbench', 'event', 'purchase:' || 'pgbench', :event_id,
+        :actor, '{{}}')
+ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id AS tx_id \\gset
+SELECT id AS account_id FROM ledger_accounts
+ WHERE tenant_id = :tenant AND member_id = :member_id AND asset_id = :asset_id
+   AND purpose = 'available' \\gset
+SELECT id AS issued_id FROM ledger_accounts
+ WHERE tenant_id = :tenant AND member_id IS NULL AND owner_ref IS NULL
+   AND asset_id = :asset_id AND purpose = 'issued' \\gset
+UPDATE ledger_accounts SET balance = balance + {points}
+ WHERE tenant_id = :tenant AND id = :account_id AND (allow_negative OR balance + {points} >= 0)
+RETURNING balance;
+INSERT INTO ledger_lots (tenant_id, id, account_id, member_id, asset_id, transaction_id, earned,
+                         remaining, available_from, expires_at)
+VALUES (:tenant, {new_id}, :account_id, :member_id, :asset_id, :tx_id, {points}, {points},
+        now(), now() + interval '365 days') RETURNING id AS lot_id \\gset
+INSERT INTO ledger_entries (tenant_id, id, transaction_id, account_id, asset_id, amount, lot_id)
+VALUES (:tenant, {new_id}, :tx_id, :account_id, :asset_id, {points}, :lot_id),
+       (:tenant, {new_id}, :tx_id, :issued_id, :asset_id, -{points}, NULL);
+{campaign_statements(new_id) if campaign else ""}
+INSERT INTO outbox (tenant_id, id, topic, payload)
+VALUES (:tenant, {new_id}, 'event.ingested', '{{"type": "purchase"}}');
+COMMIT;
+"""
+
+
+def campaign_statements(new_id: str) -> str:
+    """What the rules step adds to an ingest with one active campaign (``rules.engine``): its
+    versions, the member as conditions see it (row, aggregates over its events, segments),
+    then in a savepoint the campaign's earn (as the base earn), the budget count and the
+    award."""
+    points = POINTS_EARNED
+    return f"""
+SELECT v.campaign_id, v.version AS campaign_version, v.definition, c.name
+  FROM rule_campaign_versions AS v
+  JOIN rule_campaigns AS c ON c.tenant_id = v.tenant_id AND c.id = v.campaign_id
+                          AND c.current_version = v.version
+ WHERE v.tenant_id = :tenant AND v.trigger_type = 'purchase' AND c.status = 'active' \\gset
+SELECT * FROM members WHERE tenant_id = :tenant AND id = :member_id;
+SELECT count(*) FILTER (WHERE type = 'purchase'), count(*) FILTER (WHERE type = 'purchase'),
+       coalesce(sum(amount) FILTER (WHERE type = 'purchase'), 0),
+       coalesce(sum(amount) FILTER (WHERE type = 'purchase'
+                                      AND occurred_at > now() - interval '30 days'), 0)
+  FROM events WHERE tenant_id = :tenant AND member_id = :member_id AND id <= :event_id;
+SELECT * FROM rule_segments WHERE tenant_id = :tenant ORDER BY name;
+SAVEPOINT award;
+SELECT id AS asset_id FROM assets WHERE tenant_id = :tenant AND code = 'points' \\gset
+INSERT INTO ledger_transactions (tenant_id, id, kind, idempotency_key, request_hash, reason,
+                                 cause_kind, cause_id, event_id, rule_id, rule_version, actor,
+                                 details)
+VALUES (:tenant, {new_id}, 'earn',
+        'event:' || CAST(:event_id AS text) || ':' || 'rule:' || CAST(:campaign_id AS text)
+        || ':' || 'v1:' || '0',
+        md5(random()::text), 'Bench double points (v1)', 'rule', 'purchase:' || 'pgbench',
+        :event_id, :campaign_id, 1, :actor, '{{}}')
+ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id AS award_tx_id \\gset
+SELECT id AS account_id FROM ledger_accounts
+ WHERE tenant_id = :tenant AND member_id = :member_id AND asset_id = :asset_id
+   AND purpose = 'available' \\gset
+SELECT id AS issued_id FROM ledger_accounts
+ WHERE tenant_id = :tenant AND member_id IS NULL AND owner_ref IS NULL
+   AND asset_id = :asset_id AND purpose = 'issued' \\gset
+UPDATE ledger_accounts SET balance = balance + {points}
+ WHERE tenant_id = :tenant AND id = :account_id AND (allow_negative OR balance + {points} >= 0)
+RETURNING balance;
+INSERT INTO ledger_lots (tenant_id, id, account_id, member_id, asset_id, transaction_id, earned,
+                         remaining, available_from, expires_at)
+VALUES (:tenant, {new_id}, :account_id, :member_id, :asset_id, :award_tx_id, {points},
+        {points}, now(), now() + interval '365 days') RETURNING id AS award_lot_id \\gset
+INSERT INTO ledger_entries (tenant_id, id, transaction_id, account_id, asset_id, amount, lot_id)
+VALUES (:tenant, {new_id}, :award_tx_id, :account_id, :asset_id, {points}, :award_lot_id),
+       (:tenant, {new_id}, :award_tx_id, :issued_id, :asset_id, -{points}, NULL);
+UPDATE rule_campaigns SET budget_spent = greatest(budget_spent + {points}, 0)
+ WHERE tenant_id = :tenant AND id = :campaign_id;
+INSERT INTO rule_awards (tenant_id, id, campaign_id, version, member_id, event_id, points,
+                         periods)
+VALUES (:tenant, {new_id}, :campaign_id, 1, :member_id, :event_id, {points}, '[]');
+RELEASE SAVEPOINT award;"""
+
+
+@dataclass
+class PgbenchSide:
+    """pgbench as a side: one script run is one ingest; latencies from its per-transaction
+    log. It has no server process of its own, so only PostgreSQL's CPU is reported."""
+
+    label: str
+    bench: Bench
+    pgbench: Path
+    script: str
+    variables: dict[str, str]
+
+    @classmethod
+    async def prepare(cls, bench: Bench, tenant: BenchTenant) -> PgbenchSide:
+        pgbench = bench.database.pgbench()
+        if pgbench is None:
+            raise RuntimeError("no pgbench: install PostgreSQL's client tools")
+        async with bench.connect() as database, database.engine.connect() as conn:
+            version = int((await conn.execute(text("SHOW server_version_num"))).scalar_one())
+        tenant_part, key_part = tenant.api_key.split("_")[1:3]
+        variables = {
+            "tenant": str(tenant.tenant_id),
+            "key": key_part,
+            "card": card_number(0),
+            "actor": f"apikey:{key_part}",
+        }
+        assert tenant_part == tenant.tenant_id.hex
+        label = "pgbench -M prepared (same SQL)"
+        return cls(
+            label,
+            bench,
+            pgbench,
+            pgbench_script(uuidv7=version >= 180000, campaign=True),
+            variables,
+        )
+
+    async def run(self, seconds: float) -> Sample:
+        async def work() -> LoadResult:
+            return await self._pgbench(seconds)
+
+        return await metered(self.label, None, self.bench.meter, work)
+
+    async def _pgbench(self, seconds: float) -> LoadResult:
+        options = self.bench.options
+        duration = max(1, round(seconds))
+        with tempfile.TemporaryDirectory(prefix="bench-pgbench-") as folder:
+            script = Path(folder) / "ingest.sql"
+            script.write_text(self.script)
+            argv = [str(self.pgbench), "-n", "-M", "prepared", "-j", "1"]
+            argv += ["-c", str(options.connections), "-T", str(duration), "-f", str(script)]
+            argv += ["-l", "--log-prefix", str(Path(folder) / "tx")]
+            for name, value in self.variables.items():
+                argv += ["-D", f"{name}={value}"]
+            env = {**os.environ, **libpq_environment(self.bench.database.app)}
+            process = await asyncio.create_subprocess_exec(
+                *pinned(argv, options.load_cpus),
+                cwd=folder,
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            stdout, stderr = await process.communicate()
+            if process.returncode != 0:
+                output = (stdout + stderr).decode()[-3000:]
+                raise RuntimeError(f"pgbench failed ({process.returncode}):\n{output}")
+            latencies = sorted(_latencies(Path(folder)))
+        return LoadResult(
+            units=len(latencies),
+            seconds=float(duration),
+            p50_ms=percentile(latencies, 0.50),
+            p99_ms=percentile(latencies, 0.99),
+            errors=0,
+        )
+
+
+def _latencies(folder: Path) -> list[float]:
+    """Milliseconds per script run from pgbench's logs (third field: microseconds)."""
+    found: list[float] = []
+    for log in folder.glob("tx.*"):
+        for line in log.read_text().splitlines():
+            fields = line.split()
+            if len(fields) >= 3 and fields[2].isdigit():
+                found.append(int(fields[2]) / 1000)
+    return found
+
+
+__all__ = [
+    "CAMPAIGN_DEFINITION",
+    "PgbenchSide",
+    "activate_campaign",
+    "campaign_statements",
+    "measure",
+    "pgbench_script",
+]
+
+if __name__ == "__main__":
+    sys.exit(main(TITLE, measure, add_arguments=add_arguments))

@@ -1,0 +1,170 @@
+"""The core's own part of a privacy request: the member, its identifiers, balances, ledger
+entries and events (export), and the member's personal data (erasure).
+
+Erasure keeps the ledger whole: entries and transactions are history and carry no personal
+data (actors are ids, reasons are the programme's words), so they stay; what is left of the
+member's points is forfeited to breakage by balanced transactions, so the sum per asset stays
+zero and every tenant total is unchanged. Events stay too, tied to an id that no longer names
+anybody; their payloads are the touchpoint's business data (baskets, amounts), which is why
+the API guide asks touchpoints to keep personal data out of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, select, text, update
+
+from loyalty_core.audit.service import record
+from loyalty_core.events.tables import events
+from loyalty_core.ledger import service as ledger
+from loyalty_core.ledger.tables import (
+    assets,
+    ledger_accounts,
+    ledger_entries,
+    ledger_lots,
+    ledger_transactions,
+)
+from loyalty_core.members.models import MemberStatus
+from loyalty_core.members.tables import member_identifiers, members
+from loyalty_core.modules.contributions import MemberData, MemberDataContext
+
+
+async def export_core(ctx: MemberDataContext) -> Mapping[str, Any]:
+    """Everything the core keeps about the member, as plain JSON values."""
+    conn, tenant_id, member_id = ctx.conn, ctx.tenant_id, ctx.member_id
+    member = (
+        (
+            await conn.execute(
+                select(members).where(members.c.tenant_id == tenant_id, members.c.id == member_id)
+            )
+        )
+        .mappings()
+        .one()
+    )
+    identifiers = await conn.execute(
+        select(
+            member_identifiers.c.kind, member_identifiers.c.value, member_identifiers.c.created_at
+        )
+        .where(
+            member_identifiers.c.tenant_id == tenant_id,
+            member_identifiers.c.member_id == member_id,
+        )
+        .order_by(member_identifiers.c.id)
+    )
+    return {
+        "member": {k: v for k, v in member.items() if k != "tenant_id"},
+        "identifiers": [dict(row._mapping) for row in identifiers],
+        "balances": [
+            {"asset": b.asset.code, "available": b.available, "pending": b.pending}
+            for b in await ledger.balances(conn, tenant_id, member_id)
+        ],
+        "ledgerEntries": await _ledger_entries(ctx),
+        "events": await _events(ctx),
+    }
+
+
+async def erase_core(ctx: MemberDataContext) -> int:
+    """Forfeit the member's points, then remove its profile, attributes and identifiers."""
+    conn, tenant_id, member_id = ctx.conn, ctx.tenant_id, ctx.member_id
+    lots = await conn.execute(
+        select(ledger_lots.c.id)
+        .where(
+            ledger_lots.c.tenant_id == tenant_id,
+            ledger_lots.c.member_id == member_id,
+            ledger_lots.c.remaining > 0,
+        )
+        .order_by(ledger_lots.c.id)
+    )
+    forfeited = 0
+    for (lot_id,) in lots.all():
+        if await ledger.forfeit_lot(conn, tenant_id, lot_id, now=ctx.now) is not None:
+            forfeited += 1
+    removed = await conn.execute(
+        delete(member_identifiers).where(
+            member_identifiers.c.tenant_id == tenant_id,
+            member_identifiers.c.member_id == member_id,
+        )
+    )
+    await conn.execute(
+        update(members)
+        .where(members.c.tenant_id == tenant_id, members.c.id == member_id)
+        .values(
+            profile=text("'{}'::jsonb"),
+            attributes=text("'{}'::jsonb"),
+            status=MemberStatus.ERASED.value,
+            updated_at=ctx.now,
+        )
+    )
+    await record(
+        conn,
+        tenant_id,
+        actor=ctx.actor,
+        action="member.erase",
+        target=f"member:{member_id}",
+        data={"forfeitedLots": forfeited},
+    )
+    return 1 + removed.rowcount + forfeited
+
+
+async def _ledger_entries(ctx: MemberDataContext) -> list[dict[str, Any]]:
+    """Every entry on the member's accounts, oldest first, with its transaction's reason."""
+    rows = await ctx.conn.execute(
+        select(
+            ledger_entries.c.id,
+            ledger_entries.c.amount,
+            ledger_entries.c.created_at,
+            assets.c.code.label("asset"),
+            ledger_accounts.c.purpose,
+            ledger_transactions.c.kind,
+            ledger_transactions.c.reason,
+            ledger_transactions.c.event_id,
+        )
+        .select_from(
+            ledger_entries.join(
+                ledger_accounts,
+                (ledger_accounts.c.tenant_id == ledger_entries.c.tenant_id)
+                & (ledger_accounts.c.id == ledger_entries.c.account_id),
+            )
+            .join(
+                assets,
+                (assets.c.tenant_id == ledger_entries.c.tenant_id)
+                & (assets.c.id == ledger_entries.c.asset_id),
+            )
+            .join(
+                ledger_transactions,
+                (ledger_transactions.c.tenant_id == ledger_entries.c.tenant_id)
+                & (ledger_transactions.c.id == ledger_entries.c.transaction_id),
+            )
+        )
+        .where(
+            ledger_entries.c.tenant_id == ctx.tenant_id,
+            ledger_accounts.c.member_id == ctx.member_id,
+        )
+        .order_by(ledger_entries.c.id)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def _events(ctx: MemberDataContext) -> list[dict[str, Any]]:
+    rows = await ctx.conn.execute(
+        select(
+            events.c.id,
+            events.c.type,
+            events.c.source,
+            events.c.external_id,
+            events.c.occurred_at,
+            events.c.amount,
+            events.c.currency,
+            events.c.payload,
+        )
+        .where(events.c.tenant_id == ctx.tenant_id, events.c.member_id == ctx.member_id)
+        .order_by(events.c.id)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+CORE_MEMBER_DATA = MemberData(export=export_core, erase=erase_core)
+
+__all__ = ["CORE_MEMBER_DATA", "erase_core", "export_core"]

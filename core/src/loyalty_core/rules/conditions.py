@@ -1,0 +1,150 @@
+"""Conditions in CEL: compiled once per expression text (an LRU), checked when saved.
+
+The CEL library compiles without declarations, so a misspelt field would only show up as a
+missing key when an event arrives, i.e. as a campaign that silently never fires. So on save
+every field path under ``event``, ``member`` and ``now`` is checked against what rules can
+see (the event type's JSON Schema, the member fields below) and an unknown one is rejected
+with its position, like a syntax error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import cel
+
+from loyalty_core.errors import ErrorCode, LoyaltyError
+
+ANY = "any"
+"""A field whose own fields are not known (a member's attributes, an open JSON object)."""
+
+EVENT_FIELDS: dict[str, Any] = {
+    "type": None,
+    "source": None,
+    "externalId": None,
+    "amount": None,
+    "currency": None,
+    "occurredAt": None,
+}
+MEMBER_FIELDS: dict[str, Any] = {
+    "id": None,
+    "status": None,
+    "attributes": ANY,
+    "enrolledAt": None,
+    "purchaseCount": None,
+    "eventCount": None,
+    "totalSpend": None,
+    "spendLast30Days": None,
+    "segments": None,
+}
+MACROS = ("all", "exists", "exists_one", "map", "filter")
+MAX_LENGTH = 2000
+
+_STRING = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+_PATH = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\s*\.\s*[A-Za-z_]\w*)*)(\s*\()?")
+_BOUND = re.compile(r"\.\s*(?:" + "|".join(MACROS) + r")\s*\(\s*([A-Za-z_]\w*)\s*,")
+_POSITION = re.compile(r"<input>:(\d+):(\d+): (.*)")
+
+
+class InvalidCondition(LoyaltyError):
+    """A condition that does not compile or names a field rules cannot see."""
+
+    code = ErrorCode.INVALID_CONDITION
+
+
+@lru_cache(maxsize=1024)
+def compiled(expression: str) -> cel.Program:
+    """The compiled program of ``expression``; shared by every campaign using the text."""
+    return cel.compile(expression)
+
+
+def check(expression: str, event_schema: Mapping[str, Any], *, field: str = "condition") -> None:
+    """Raise :class:`InvalidCondition` (with line and column) unless ``expression`` compiles
+    and every field it names exists for an event of ``event_schema``."""
+    if len(expression) > MAX_LENGTH:
+        raise InvalidCondition(f"a condition has at most {MAX_LENGTH} characters", field=field)
+    if not expression.strip():
+        return
+    _compile(expression, field)
+    roots = {"event": _event_fields(event_schema), "member": MEMBER_FIELDS, "now": {}}
+    _check_paths(expression, roots, field)
+
+
+def check_segment(expression: str, *, field: str = "condition") -> None:
+    """Like :func:`check` for a segment: it sees ``member`` (but not its segments) and ``now``."""
+    if not expression.strip():
+        raise InvalidCondition("a segment needs a condition", field=field)
+    member = {k: v for k, v in MEMBER_FIELDS.items() if k != "segments"}
+    _compile(expression, field)
+    _check_paths(expression, {"member": member, "now": {}}, field)
+
+
+def evaluate(expression: str, variables: Mapping[str, Any]) -> bool:
+    """True when the condition holds. A field absent from this event (an optional payload
+    property) makes the condition false rather than failing the ingestion."""
+    if not expression.strip():
+        return True
+    try:
+        return compiled(expression).execute(dict(variables)) is True
+    except (KeyError, TypeError, ValueError, RuntimeError):
+        return False
+
+
+def _compile(expression: str, field: str) -> None:
+    if len(expression) > MAX_LENGTH:
+        raise InvalidCondition(f"a condition has at most {MAX_LENGTH} characters", field=field)
+    try:
+        compiled(expression)
+    except (ValueError, RuntimeError) as exc:
+        found = _POSITION.search(str(exc))
+        where = f"line {found[1]}, column {found[2]}: {found[3]}" if found else str(exc)
+        raise InvalidCondition(f"condition does not compile at {where}", field=field) from exc
+
+
+def _event_fields(schema: Mapping[str, Any]) -> dict[str, Any]:
+    return {**EVENT_FIELDS, "payload": _schema_fields(schema)}
+
+
+def _schema_fields(schema: Mapping[str, Any]) -> dict[str, Any] | str:
+    properties = schema.get("properties")
+    if schema.get("type") != "object" or not isinstance(properties, dict):
+        return ANY
+    return {name: _schema_fields(sub) for name, sub in properties.items() if isinstance(sub, dict)}
+
+
+def _check_paths(expression: str, roots: Mapping[str, Any], field: str) -> None:
+    blanked = _STRING.sub(lambda m: " " * len(m.group(0)), expression)
+    bound = set(_BOUND.findall(blanked))
+    for match in _PATH.finditer(blanked):
+        name, rest, call = match.group(1), match.group(2), match.group(3)
+        if name in bound or name in {"true", "false", "null", "in"}:
+            continue
+        parts = [p.strip() for p in rest.split(".")[1:]]
+        if call and not parts:
+            continue  # a function: size(...), timestamp(...)
+        if call:
+            parts = parts[:-1]  # the last name is a method: s.startsWith(...)
+        if name not in roots:
+            _unknown(expression, match.start(1), name, field)
+        known: Any = roots[name]
+        offset = match.start(1) + len(name)
+        for part in parts:
+            offset = blanked.index(part, offset)
+            if known == ANY:
+                break
+            if not isinstance(known, dict) or part not in known:
+                _unknown(expression, offset, part, field)
+            known = known[part]
+            offset += len(part)
+
+
+def _unknown(expression: str, offset: int, name: str, field: str) -> None:
+    line = expression.count("\n", 0, offset) + 1
+    column = offset - (expression.rfind("\n", 0, offset) + 1) + 1
+    raise InvalidCondition(f"unknown field {name!r} at line {line}, column {column}", field=field)
+
+
+__all__ = ["InvalidCondition", "check", "check_segment", "compiled", "evaluate"]

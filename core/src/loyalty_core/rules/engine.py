@@ -1,0 +1,517 @@
+"""The rules engine: which campaigns a trigger qualifies for, and what they award.
+
+``evaluate`` is the one evaluation path. Live ingestion gives it a :class:`LedgerSink`
+(budget and limits reserved by conditional updates, effects posted through the ledger, all
+inside a savepoint so a refused reservation leaves nothing); backtests give it a
+:class:`MemorySink` (the same decisions, counted in memory). Campaigns run by descending
+priority; an exclusive campaign only applies when nothing awarded before it, and stops the
+rest once it awarded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_DOWN
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_core.errors import LoyaltyError, ValidationFailed
+from loyalty_core.events.builtin import PURCHASE
+from loyalty_core.events.models import StoredEvent
+from loyalty_core.ids import new_id
+from loyalty_core.ledger import repository as ledger_repo
+from loyalty_core.ledger import service as ledger
+from loyalty_core.ledger.models import Cause, LedgerTransaction
+from loyalty_core.members import service as members
+from loyalty_core.members.models import Member
+from loyalty_core.modules.contributions import EffectContext, EffectResult, RuleEffect
+from loyalty_core.money import to_major
+from loyalty_core.rules import conditions, segments
+from loyalty_core.rules import repository as repo
+from loyalty_core.rules.definition import (
+    ROUNDING,
+    AssetAward,
+    Definition,
+    Effect,
+    FixedPoints,
+    Multiplier,
+    Period,
+    PointsPerUnit,
+    Stacking,
+    Window,
+    parse,
+    resolve_effects,
+)
+from loyalty_core.tenants.models import Tenant
+from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
+
+if TYPE_CHECKING:
+    from loyalty_core.events.service import Ingestion, RewardStep
+
+ModuleEffects = Mapping[str, tuple[str, RuleEffect]]
+"""``<module>.<effect>`` -> (module name, declaration), for the tenant's enabled modules."""
+
+
+@dataclass(frozen=True)
+class CampaignVersion:
+    campaign_id: uuid.UUID
+    version: int
+    name: str
+    definition: Definition
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """One occurrence that campaigns may reward: who, when (the event's time), what."""
+
+    tenant: Tenant
+    member_id: uuid.UUID
+    at: datetime
+    variables: Mapping[str, Any]
+    base_points: int
+    event: StoredEvent | None = None
+    occurrence: str | None = None
+    """For scheduled triggers: which one (``birthday:2026``), part of every ledger key."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    """An effect about to be applied, with the points it will count."""
+
+    effect: Effect
+    index: int
+    points: int
+    asset_code: str | None = None
+    amount: int = 0
+
+
+class Sink(Protocol):
+    """Where awards go: the ledger (live) or counters in memory (backtests)."""
+
+    async def award(
+        self, version: CampaignVersion, trigger: Trigger, planned: Sequence[Planned]
+    ) -> bool: ...
+
+
+async def evaluate(
+    versions: Sequence[CampaignVersion], trigger: Trigger, sink: Sink, effects: ModuleEffects
+) -> int:
+    """Apply every campaign the trigger qualifies for; returns how many awarded."""
+    awarded = 0
+    for version in sorted(versions, key=lambda v: (-v.definition.priority, v.campaign_id)):
+        exclusive = version.definition.stacking is Stacking.EXCLUSIVE
+        if exclusive and awarded:
+            continue
+        if not in_window(version.definition.window, trigger.at, trigger.tenant.timezone):
+            continue
+        if not _targets(version.definition, trigger):
+            continue
+        if not conditions.evaluate(version.definition.condition, trigger.variables):
+            continue
+        try:
+            planned = plan(version.definition, trigger, effects)
+        except LoyaltyError:
+            continue  # an effect of a module the tenant has since disabled: nothing to do
+        if planned and await sink.award(version, trigger, planned):
+            awarded += 1
+            if exclusive:
+                break
+    return awarded
+
+
+def _targets(definition: Definition, trigger: Trigger) -> bool:
+    if not definition.segments:
+        return True
+    member_segments = trigger.variables.get("member", {}).get("segments", [])
+    return any(name in member_segments for name in definition.segments)
+
+
+def in_window(window: Window, at: datetime, timezone: str) -> bool:
+    local = at.astimezone(ZoneInfo(timezone))
+    if window.starts_at is not None and at < window.starts_at:
+        return False
+    if window.ends_at is not None and at >= window.ends_at:
+        return False
+    if window.days_of_week is not None and local.isoweekday() not in window.days_of_week:
+        return False
+    return window.hours_from <= local.hour < window.hours_to
+
+
+def plan(definition: Definition, trigger: Trigger, effects: ModuleEffects) -> list[Planned]:
+    """The effects with their points; effects that would award nothing are left out."""
+    planned: list[Planned] = []
+    for index, effect in enumerate(resolve_effects(definition, effects)):
+        params = effect.params
+        if effect.module is not None:
+            planned.append(Planned(effect, index, 0))
+        elif isinstance(params, AssetAward):
+            planned.append(Planned(effect, index, 0, params.asset, params.amount))
+        elif (points := _points(params, trigger)) > 0:
+            planned.append(Planned(effect, index, points, DEFAULT_ASSET_CODE, points))
+    return planned
+
+
+def base_points(tenant: Tenant, event: StoredEvent) -> int:
+    """What the base earn gives a purchase: the multiplier effect's reference."""
+    if event.type != PURCHASE or event.amount is None or event.currency is None:
+        return 0
+    major = to_major(event.amount, event.currency) * tenant.earn_rate(event.currency)
+    return int(major.to_integral_value(ROUND_DOWN))
+
+
+def _points(params: BaseModel, trigger: Trigger) -> int:
+    if isinstance(params, FixedPoints):
+        return params.points
+    if isinstance(params, Multiplier):
+        extra = trigger.base_points * (params.factor - 1)
+        return int(extra.to_integral_value(ROUND_DOWN))
+    if isinstance(params, PointsPerUnit):
+        event = trigger.event
+        if event is None or event.amount is None or event.currency is None:
+            return 0
+        value = to_major(event.amount, event.currency) * params.points
+        return int(value.to_integral_value(ROUNDING[params.rounding]))
+    return 0
+
+
+def periods(definition: Definition, at: datetime, timezone: str) -> dict[str, Period]:
+    """The counter key of each limit's period containing ``at`` (tenant's local time)."""
+    local = at.astimezone(ZoneInfo(timezone))
+    iso = local.isocalendar()
+    keys = {
+        Period.DAY: f"day:{local.date().isoformat()}",
+        Period.WEEK: f"week:{iso.year}-W{iso.week:02d}",
+        Period.MONTH: f"month:{local.year}-{local.month:02d}",
+        Period.CAMPAIGN: "campaign",
+    }
+    return {keys[limit.period]: limit.period for limit in definition.limits}
+
+
+async def trigger_of_event(conn: AsyncConnection, tenant: Tenant, event: StoredEvent) -> Trigger:
+    """The trigger an event makes, with the member as rules see it at that event."""
+    member = await members.get_member(conn, tenant.id, event.member_id)
+    aggregates = await repo.member_aggregates(
+        conn, tenant.id, event.member_id, event_type=event.type, upto=event.id, at=event.occurred_at
+    )
+    variables = {
+        "event": {
+            "type": event.type,
+            "source": event.source,
+            "externalId": event.external_id,
+            "amount": event.amount,
+            "currency": event.currency,
+            "occurredAt": event.occurred_at,
+            "payload": event.payload,
+        },
+        "member": await member_variables(conn, tenant.id, member, aggregates, event.occurred_at),
+        "now": event.occurred_at,
+    }
+    return Trigger(
+        tenant=tenant,
+        member_id=event.member_id,
+        at=event.occurred_at,
+        variables=variables,
+        base_points=base_points(tenant, event),
+        event=event,
+    )
+
+
+async def member_variables(
+    conn: AsyncConnection, tenant_id: uuid.UUID, member: Member, aggregates: Any, at: datetime
+) -> dict[str, Any]:
+    """The member as conditions see it at ``at`` (see ``conditions.MEMBER_FIELDS``)."""
+    found: dict[str, Any] = {
+        "id": str(member.id),
+        "status": member.status.value,
+        "attributes": member.attributes,
+        "enrolledAt": member.created_at,
+        "purchaseCount": int(aggregates.purchase_count),
+        "eventCount": int(aggregates.event_count),
+        "totalSpend": int(aggregates.total_spend),
+        "spendLast30Days": int(aggregates.spend_30),
+    }
+    found["segments"] = await segments.member_segments(conn, tenant_id, found, at)
+    return found
+
+
+def version_of(row: Any) -> CampaignVersion:
+    return CampaignVersion(row.campaign_id, row.version, row.name, parse(row.definition))
+
+
+def reward_step(effects: ModuleEffects, settings: Mapping[str, BaseModel]) -> RewardStep:
+    """The engine as a reward step of ingestion (after the base earn)."""
+
+    async def step(
+        conn: AsyncConnection, ingestion: Ingestion, event: StoredEvent
+    ) -> list[LedgerTransaction]:
+        rows = await repo.active_versions(conn, ingestion.tenant.id, event.type)
+        if not rows:
+            return []
+        trigger = await trigger_of_event(conn, ingestion.tenant, event)
+        sink = LedgerSink(conn, ingestion.actor, ingestion.now, settings)
+        await evaluate([version_of(r) for r in rows], trigger, sink, effects)
+        return sink.posted
+
+    return step
+
+
+@dataclass
+class LedgerSink:
+    """Live awards: postings and reservations in one savepoint of the trigger's transaction."""
+
+    conn: AsyncConnection
+    actor: str
+    now: datetime
+    settings: Mapping[str, BaseModel] = field(default_factory=dict)
+    posted: list[LedgerTransaction] = field(default_factory=list)
+
+    async def award(
+        self, version: CampaignVersion, trigger: Trigger, planned: Sequence[Planned]
+    ) -> bool:
+        """Post, then reserve budget and limits; a refused reservation rolls the savepoint
+        back. Posting first keeps one lock order for every writer (the member's accounts,
+        then the campaign's counters), whether or not the base earn locked the account
+        already: otherwise two ingestions could each wait for the other's lock."""
+        savepoint = await self.conn.begin_nested()
+        try:
+            posted, points = await self._apply(version, trigger, planned)
+            if not await self._reserve(version, trigger, points):
+                await savepoint.rollback()
+                return False
+            await repo.insert_award(
+                self.conn,
+                trigger.tenant.id,
+                id=new_id(),
+                campaign_id=version.campaign_id,
+                version=version.version,
+                member_id=trigger.member_id,
+                event_id=trigger.event.id if trigger.event else None,
+                points=points,
+                periods=sorted(periods(version.definition, trigger.at, trigger.tenant.timezone)),
+            )
+        except BaseException:
+            await savepoint.rollback()
+            raise
+        await savepoint.commit()
+        self.posted += posted
+        return True
+
+    async def _apply(
+        self, version: CampaignVersion, trigger: Trigger, planned: Sequence[Planned]
+    ) -> tuple[list[LedgerTransaction], int]:
+        """Every effect applied: what was posted, and the points that count."""
+        posted: list[LedgerTransaction] = []
+        points = sum(p.points for p in planned)
+        for item in planned:
+            if item.asset_code is not None:
+                posted.append(await self._earn(version, trigger, item))
+                continue
+            result = await self._module(version, trigger, item)
+            points += result.points
+            for transaction_id in result.transaction_ids:
+                found = await ledger_repo.get_transaction(
+                    self.conn, trigger.tenant.id, transaction_id
+                )
+                posted += [found] if found else []
+        return posted, points
+
+    async def _reserve(self, version: CampaignVersion, trigger: Trigger, points: int) -> bool:
+        tenant_id, definition = trigger.tenant.id, version.definition
+        # Without a budget nothing is counted: the campaign row would otherwise be a hot row
+        # every award of the tenant's campaign waits for.
+        if definition.budget is not None and not await repo.reserve_budget(
+            self.conn, tenant_id, version.campaign_id, points, definition.budget
+        ):
+            return False
+        keys = periods(definition, trigger.at, trigger.tenant.timezone)
+        for limit in definition.limits:
+            key = next(k for k, p in keys.items() if p is limit.period)
+            if not await repo.reserve_limit(
+                self.conn,
+                tenant_id,
+                version.campaign_id,
+                trigger.member_id,
+                key,
+                points=points,
+                max_awards=limit.max_awards,
+                max_points=limit.max_points,
+            ):
+                return False
+        return True
+
+    async def _earn(
+        self, version: CampaignVersion, trigger: Trigger, item: Planned
+    ) -> LedgerTransaction:
+        assert item.asset_code is not None
+        asset = await ledger_repo.get_asset(self.conn, trigger.tenant.id, item.asset_code)
+        if asset is None:
+            raise ValidationFailed(f"campaign {version.name!r}: no asset {item.asset_code!r}")
+        posted = await ledger.earn(
+            self.conn,
+            ledger.Posting(
+                tenant_id=trigger.tenant.id,
+                idempotency_key=_key(version, trigger, item.index),
+                reason=describe(version, item, trigger),
+                cause=_cause(version, trigger),
+                actor=self.actor,
+                now=self.now,
+            ),
+            member_id=trigger.member_id,
+            asset=asset,
+            amount=item.amount,
+            pending_days=version.definition.pending_days,
+        )
+        return posted.transaction
+
+    async def _module(
+        self, version: CampaignVersion, trigger: Trigger, item: Planned
+    ) -> EffectResult:
+        assert item.effect.module is not None
+        context = EffectContext(
+            conn=self.conn,
+            tenant=trigger.tenant,
+            member_id=trigger.member_id,
+            campaign_id=version.campaign_id,
+            campaign_version=version.version,
+            idempotency_key=_key(version, trigger, item.index),
+            now=self.now,
+            actor=self.actor,
+            event_id=trigger.event.id if trigger.event else None,
+            event=trigger.variables.get("event", {}),
+            module_settings=self.settings.get(item.effect.module_name or ""),
+        )
+        return await item.effect.module.apply(context, item.effect.params)
+
+
+@dataclass
+class MemorySink:
+    """Backtest awards: the same reservations as :class:`LedgerSink`, counted in memory."""
+
+    spent: dict[uuid.UUID, int] = field(default_factory=dict)
+    counters: dict[tuple[uuid.UUID, uuid.UUID, str], tuple[int, int]] = field(default_factory=dict)
+    awards: list[tuple[uuid.UUID, datetime, int]] = field(default_factory=list)
+    """(member, when, points) of every award."""
+
+    async def award(
+        self, version: CampaignVersion, trigger: Trigger, planned: Sequence[Planned]
+    ) -> bool:
+        points = sum(p.points for p in planned)
+        for item in planned:
+            module = item.effect.module
+            if module is not None and module.simulate is not None:
+                points += module.simulate(item.effect.params, trigger.variables["event"]).points
+        definition = version.definition
+        spent = self.spent.get(version.campaign_id, 0)
+        if definition.budget is not None and spent + points > definition.budget:
+            return False
+        keys = periods(definition, trigger.at, trigger.tenant.timezone)
+        updates: dict[tuple[uuid.UUID, uuid.UUID, str], tuple[int, int]] = {}
+        for limit in definition.limits:
+            key = next(k for k, p in keys.items() if p is limit.period)
+            slot = (version.campaign_id, trigger.member_id, key)
+            awards, total = self.counters.get(slot, (0, 0))
+            if limit.max_awards is not None and awards + 1 > limit.max_awards:
+                return False
+            if limit.max_points is not None and total + points > limit.max_points:
+                return False
+            updates[slot] = (awards + 1, total + points)
+        self.spent[version.campaign_id] = spent + points
+        self.counters.update(updates)
+        self.awards.append((trigger.member_id, trigger.at, points))
+        return True
+
+
+def describe(version: CampaignVersion, item: Planned, trigger: Trigger) -> str:
+    """The cause in words, as ``explainBalance`` shows it."""
+    params = item.effect.params
+    event = trigger.event
+    if event is not None:
+        on = f" on {event.type} {event.payload.get('orderReference', event.external_id)}"
+    else:
+        on = f" ({trigger.occurrence})"
+    if isinstance(params, Multiplier):
+        what = f"{params.factor}x base"
+    elif isinstance(params, PointsPerUnit):
+        what = f"{params.points} points per unit"
+    elif isinstance(params, AssetAward):
+        what = f"{params.amount} {params.asset}"
+    else:
+        what = f"{item.points} points"
+    return f"{version.name} (v{version.version}): {what}{on}"[:500]
+
+
+def _key(version: CampaignVersion, trigger: Trigger, index: int) -> str:
+    if trigger.event is not None:
+        occurrence = f"event:{trigger.event.id}"
+    else:
+        occurrence = f"schedule:{trigger.member_id}:{trigger.occurrence}"
+    return f"{occurrence}:rule:{version.campaign_id}:v{version.version}:{index}"
+
+
+def _cause(version: CampaignVersion, trigger: Trigger) -> Cause:
+    event = trigger.event
+    return Cause(
+        kind="rule",
+        id=f"{event.type}:{event.external_id}" if event else trigger.occurrence,
+        event_id=event.id if event else None,
+        rule_id=version.campaign_id,
+        rule_version=version.version,
+    )
+
+
+async def credit_back(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    purchase_id: uuid.UUID,
+    reversed_: Sequence[tuple[LedgerTransaction, int]],
+    *,
+    complete: bool,
+) -> None:
+    """A refund reversed ``(transaction, points)`` of the purchase's campaign awards: give the
+    points back to budgets and limits; a fully refunded purchase gives its awards back too."""
+    due: dict[uuid.UUID, int] = {}
+    for transaction, points in reversed_:
+        if transaction.cause.rule_id is not None:
+            due[transaction.cause.rule_id] = due.get(transaction.cause.rule_id, 0) + points
+    for award in await repo.awards_of_event(conn, tenant_id, purchase_id):
+        points = min(due.pop(award.campaign_id, 0), int(award.points))
+        if points == 0 and not complete:
+            continue
+        if points:
+            await repo.credit_budget(conn, tenant_id, award.campaign_id, -points)
+        for period in award.periods:
+            await repo.credit_limit(
+                conn,
+                tenant_id,
+                award.campaign_id,
+                award.member_id,
+                period,
+                points=points,
+                awards=1 if complete else 0,
+            )
+
+
+__all__ = [
+    "CampaignVersion",
+    "LedgerSink",
+    "MemorySink",
+    "ModuleEffects",
+    "Planned",
+    "Sink",
+    "Trigger",
+    "base_points",
+    "credit_back",
+    "evaluate",
+    "in_window",
+    "member_variables",
+    "periods",
+    "plan",
+    "reward_step",
+    "trigger_of_event",
+]

@@ -1,0 +1,313 @@
+"""SQL of campaigns, always filtered by tenant. Budget and limit counters change only by
+conditional updates, so concurrent awards can never overspend (see each docstring)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, and_, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_core.events.builtin import PURCHASE
+from loyalty_core.events.tables import events
+from loyalty_core.rules.tables import (
+    rule_awards,
+    rule_campaign_versions,
+    rule_campaigns,
+    rule_member_counters,
+)
+
+CAMPAIGN_COLUMNS = (
+    rule_campaigns.c.id,
+    rule_campaigns.c.name,
+    rule_campaigns.c.status,
+    rule_campaigns.c.current_version,
+    rule_campaigns.c.budget_spent,
+    rule_campaigns.c.created_at,
+    rule_campaigns.c.updated_at,
+    rule_campaign_versions.c.definition,
+)
+
+
+def _campaign_query(tenant_id: uuid.UUID) -> Any:
+    return (
+        select(*CAMPAIGN_COLUMNS)
+        .join(
+            rule_campaign_versions,
+            and_(
+                rule_campaign_versions.c.tenant_id == rule_campaigns.c.tenant_id,
+                rule_campaign_versions.c.campaign_id == rule_campaigns.c.id,
+                rule_campaign_versions.c.version == rule_campaigns.c.current_version,
+            ),
+        )
+        .where(rule_campaigns.c.tenant_id == tenant_id)
+    )
+
+
+async def get_campaign(
+    conn: AsyncConnection, tenant_id: uuid.UUID, campaign_id: uuid.UUID, *, lock: bool = False
+) -> Row[Any] | None:
+    query = _campaign_query(tenant_id).where(rule_campaigns.c.id == campaign_id)
+    if lock:
+        query = query.with_for_update(of=rule_campaigns)
+    return (await conn.execute(query)).first()
+
+
+async def list_campaigns(
+    conn: AsyncConnection, tenant_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+) -> list[Row[Any]]:
+    query = _campaign_query(tenant_id).order_by(rule_campaigns.c.id).limit(limit)
+    if after is not None:
+        query = query.where(rule_campaigns.c.id > after)
+    return list(await conn.execute(query))
+
+
+async def insert_campaign(
+    conn: AsyncConnection, tenant_id: uuid.UUID, campaign_id: uuid.UUID, name: str
+) -> None:
+    await conn.execute(
+        insert(rule_campaigns).values(
+            tenant_id=tenant_id, id=campaign_id, name=name, status="draft", current_version=1
+        )
+    )
+
+
+async def insert_version(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    campaign_id: uuid.UUID,
+    version: int,
+    *,
+    trigger_type: str,
+    priority: int,
+    definition: dict[str, Any],
+    actor: str,
+) -> None:
+    await conn.execute(
+        insert(rule_campaign_versions).values(
+            tenant_id=tenant_id,
+            campaign_id=campaign_id,
+            version=version,
+            trigger_type=trigger_type,
+            priority=priority,
+            definition=definition,
+            actor=actor,
+        )
+    )
+
+
+async def update_campaign(
+    conn: AsyncConnection, tenant_id: uuid.UUID, campaign_id: uuid.UUID, **values: Any
+) -> None:
+    await conn.execute(
+        update(rule_campaigns)
+        .where(rule_campaigns.c.tenant_id == tenant_id, rule_campaigns.c.id == campaign_id)
+        .values(**values, updated_at=func.now())
+    )
+
+
+async def active_versions(
+    conn: AsyncConnection, tenant_id: uuid.UUID, trigger_type: str
+) -> list[Row[Any]]:
+    """The current versions of active campaigns for one trigger type: an index lookup on
+    ``(tenant_id, trigger_type)``, never a scan of every rule of the tenant."""
+    query = (
+        select(
+            rule_campaign_versions.c.campaign_id,
+            rule_campaign_versions.c.version,
+            rule_campaign_versions.c.definition,
+            rule_campaigns.c.name,
+        )
+        .join(
+            rule_campaigns,
+            and_(
+                rule_campaigns.c.tenant_id == rule_campaign_versions.c.tenant_id,
+                rule_campaigns.c.id == rule_campaign_versions.c.campaign_id,
+                rule_campaigns.c.current_version == rule_campaign_versions.c.version,
+            ),
+        )
+        .where(
+            rule_campaign_versions.c.tenant_id == tenant_id,
+            rule_campaign_versions.c.trigger_type == trigger_type,
+            rule_campaigns.c.status == "active",
+        )
+    )
+    return list(await conn.execute(query))
+
+
+async def reserve_budget(
+    conn: AsyncConnection, tenant_id: uuid.UUID, campaign_id: uuid.UUID, points: int, budget: int
+) -> bool:
+    """Add ``points`` to what the campaign spent unless that passes ``budget``. The row lock of
+    the UPDATE serialises concurrent awards, and the condition is re-checked against the
+    committed value of the writer it waited for: the race is won by whoever fits."""
+    found = await conn.execute(
+        update(rule_campaigns)
+        .where(
+            rule_campaigns.c.tenant_id == tenant_id,
+            rule_campaigns.c.id == campaign_id,
+            rule_campaigns.c.budget_spent + points <= budget,
+        )
+        .values(budget_spent=rule_campaigns.c.budget_spent + points)
+        .returning(rule_campaigns.c.id)
+    )
+    return found.first() is not None
+
+
+async def credit_budget(
+    conn: AsyncConnection, tenant_id: uuid.UUID, campaign_id: uuid.UUID, points: int
+) -> None:
+    """Credit ``points`` (negative) back to a campaign's budget; never below zero."""
+    await conn.execute(
+        update(rule_campaigns)
+        .where(rule_campaigns.c.tenant_id == tenant_id, rule_campaigns.c.id == campaign_id)
+        .values(budget_spent=func.greatest(rule_campaigns.c.budget_spent + points, 0))
+    )
+
+
+async def reserve_limit(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    campaign_id: uuid.UUID,
+    member_id: uuid.UUID,
+    period: str,
+    *,
+    points: int,
+    max_awards: int | None,
+    max_points: int | None,
+) -> bool:
+    """Count one award of ``points`` for a member and period unless a limit would pass. The
+    insert or the conditional ``ON CONFLICT DO UPDATE`` locks the counter row; a concurrent
+    award waits and re-checks against the committed counts."""
+    if (max_points is not None and points > max_points) or max_awards == 0:
+        return False
+    counter = rule_member_counters
+    statement = pg_insert(counter).values(
+        tenant_id=tenant_id,
+        campaign_id=campaign_id,
+        member_id=member_id,
+        period=period,
+        awards=1,
+        points=points,
+    )
+    conditions = []
+    if max_awards is not None:
+        conditions.append(counter.c.awards + 1 <= max_awards)
+    if max_points is not None:
+        conditions.append(counter.c.points + points <= max_points)
+    found = await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant_id", "campaign_id", "member_id", "period"],
+            set_={"awards": counter.c.awards + 1, "points": counter.c.points + points},
+            where=and_(*conditions) if conditions else None,
+        ).returning(counter.c.period)
+    )
+    return found.first() is not None
+
+
+async def credit_limit(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    campaign_id: uuid.UUID,
+    member_id: uuid.UUID,
+    period: str,
+    *,
+    points: int,
+    awards: int,
+) -> None:
+    counter = rule_member_counters
+    await conn.execute(
+        update(counter)
+        .where(
+            counter.c.tenant_id == tenant_id,
+            counter.c.campaign_id == campaign_id,
+            counter.c.member_id == member_id,
+            counter.c.period == period,
+        )
+        .values(
+            awards=func.greatest(counter.c.awards - awards, 0),
+            points=func.greatest(counter.c.points - points, 0),
+        )
+    )
+
+
+async def insert_award(conn: AsyncConnection, tenant_id: uuid.UUID, **values: Any) -> None:
+    await conn.execute(insert(rule_awards).values(tenant_id=tenant_id, **values))
+
+
+async def awards_of_event(
+    conn: AsyncConnection, tenant_id: uuid.UUID, event_id: uuid.UUID
+) -> list[Row[Any]]:
+    query = select(rule_awards).where(
+        rule_awards.c.tenant_id == tenant_id, rule_awards.c.event_id == event_id
+    )
+    return list(await conn.execute(query))
+
+
+async def member_aggregates(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    *,
+    event_type: str,
+    upto: uuid.UUID,
+    at: datetime,
+) -> Row[Any]:
+    """A member's counts and gross spend over the events stored up to and including ``upto``
+    (ids are time-ordered): the same numbers whether asked live or in a backtest."""
+    is_purchase = events.c.type == PURCHASE
+    query = select(
+        func.count().filter(is_purchase).label("purchase_count"),
+        func.count().filter(events.c.type == event_type).label("event_count"),
+        func.coalesce(func.sum(events.c.amount).filter(is_purchase), 0).label("total_spend"),
+        func.coalesce(
+            func.sum(events.c.amount).filter(
+                is_purchase, events.c.occurred_at > at - timedelta(days=30)
+            ),
+            0,
+        ).label("spend_30"),
+    ).where(events.c.tenant_id == tenant_id, events.c.member_id == member_id, events.c.id <= upto)
+    return (await conn.execute(query)).one()
+
+
+async def events_for_backtest(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    event_type: str,
+    *,
+    since: datetime,
+    until: datetime,
+) -> list[Row[Any]]:
+    """Stored events of one type in a period, in the order they were ingested."""
+    query = (
+        select(events)
+        .where(
+            events.c.tenant_id == tenant_id,
+            events.c.type == event_type,
+            events.c.occurred_at >= since,
+            events.c.occurred_at < until,
+        )
+        .order_by(events.c.id)
+    )
+    return list(await conn.execute(query))
+
+
+__all__ = [
+    "active_versions",
+    "awards_of_event",
+    "credit_budget",
+    "credit_limit",
+    "events_for_backtest",
+    "get_campaign",
+    "insert_award",
+    "insert_campaign",
+    "insert_version",
+    "list_campaigns",
+    "member_aggregates",
+    "reserve_budget",
+    "reserve_limit",
+    "update_campaign",
+]

@@ -1,0 +1,810 @@
+"""Business rules of gift cards: every way a card's value moves, in the caller's transaction.
+
+Invariants (checked by the tests through the API):
+
+- a card's value lives in its ledger account (``giftcard:<id>``, stored value); every
+  movement is one balanced ledger transaction against the tenant's liability account
+  (loads, redemptions, refunds, cancellations) or breakage account (expiry), so per
+  currency: sum of cards + liability + breakage == 0;
+- a movement first locks the card row (two cards: in id order), then posts; the ledger's
+  conditional balance update is a second guard, so a card is never overdrawn;
+- a movement with an idempotency key runs once: a replay finds the event the first run
+  wrote (under the card lock, so concurrent replays queue behind the first) and returns it;
+  the same key with another request is IDEMPOTENCY_CONFLICT.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from loyalty_core.sdk import Conflict, ErrorCode, LoyaltyError, ValidationFailed, ledger, new_id
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_giftcards import codes
+from loyalty_giftcards import repository as repo
+from loyalty_giftcards.keys import tenant_key
+from loyalty_giftcards.lookup import pin_hash
+from loyalty_giftcards.models import Batch, Card, CardEvent, CardStatus, EventKind, Issued, Movement
+from loyalty_giftcards.settings import ExpiryPolicy, GiftCardSettings, asset_code
+
+MAX_BATCH = 10_000
+MAX_AMOUNT = 2**31 - 1
+_CHUNK = 1_000
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who moves value and why: the ledger and the event log record both."""
+
+    name: str
+    cause_kind: str = "operator"
+    cause_id: str | None = None
+
+    @property
+    def cause(self) -> tuple[str, str | None]:
+        return (self.cause_kind, self.cause_id)
+
+
+class NotActive(LoyaltyError):
+    code = ErrorCode.GIFT_CARD_NOT_ACTIVE
+
+
+async def issue(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    settings: GiftCardSettings,
+    *,
+    currency: str,
+    amount: int,
+    actor: Actor,
+    now: datetime,
+    member_id: uuid.UUID | None = None,
+    idempotency_key: str | None = None,
+) -> Issued:
+    """A new active digital card loaded with ``amount``. A replay returns the card without
+    its code: the code is shown once, and it is not stored anywhere it could be shown from."""
+    currency = _currency(settings, currency)
+    _check_amount(amount, settings.max_balance)
+    key = f"giftcards:issue:{idempotency_key or new_id()}"
+    request = {"currency": currency, "amount": amount, "member": member_id}
+    # No card row exists yet to lock, so the key itself is the lock for concurrent replays.
+    await conn.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"{tenant_id}:{key}"}
+    )
+    replay = await _replay(conn, tenant_id, key, request)
+    if replay is not None:
+        card = await repo.get_card(conn, tenant_id, replay.card_id)
+        assert card is not None
+        return Issued(card=card, code=None, pin=None, event=replay, replayed=True)
+    secret = await tenant_key(conn, tenant_id)
+    card_id, code, pin = new_id(), codes.new_code(settings.code_length), _new_pin(settings)
+    asset = await _asset(conn, tenant_id, currency)
+    account = await _card_account(conn, tenant_id, card_id, asset)
+    await repo.insert_cards(
+        conn,
+        [
+            _card_row(tenant_id, card_id, secret, code, pin, currency, now, settings)
+            | {"status": CardStatus.ACTIVE.value, "member_id": member_id, "account_id": account}
+        ],
+    )
+    posted = await _post(
+        conn,
+        tenant_id,
+        key,
+        actor,
+        now,
+        ledger.TransactionKind.LOAD,
+        asset,
+        [(account, amount), (await _liability(conn, tenant_id, asset), -amount)],
+        {"card": card_id, **request},
+        "gift card issued",
+    )
+    event = await repo.insert_event(
+        conn,
+        tenant_id,
+        card_id=card_id,
+        kind=EventKind.ISSUED,
+        actor=actor.name,
+        cause=actor.cause,
+        amount=amount,
+        balance_after=amount,
+        transaction_id=posted,
+        idempotency_key=key,
+        request_hash=_hash(request),
+    )
+    card = await repo.get_card(conn, tenant_id, card_id)
+    assert card is not None
+    return Issued(card=card, code=codes.display(code), pin=pin, event=event)
+
+
+async def issue_batch(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    settings: GiftCardSettings,
+    *,
+    currency: str,
+    count: int,
+    actor: Actor,
+    now: datetime,
+) -> Batch:
+    """``count`` inactive physical cards, and their codes as CSV for the one export.
+
+    Cards carry no value until activated at a till, so no ledger account is made here; the
+    CSV (code, PIN) waits in the batch row until the printer's download takes it.
+    """
+    currency = _currency(settings, currency)
+    if not 1 <= count <= MAX_BATCH:
+        raise ValidationFailed(f"count: 1 to {MAX_BATCH} cards per batch", field="count")
+    await _asset(conn, tenant_id, currency)
+    secret = await tenant_key(conn, tenant_id)
+    batch_id = new_id()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["code", "pin", "last_four"])
+    cards: list[dict[str, Any]] = []
+    for _ in range(count):
+        card_id, code, pin = new_id(), codes.new_code(settings.code_length), _new_pin(settings)
+        row = _card_row(tenant_id, card_id, secret, code, pin, currency, now, settings)
+        cards.append(row | {"status": CardStatus.INACTIVE.value, "batch_id": batch_id})
+        writer.writerow([codes.display(code), pin or "", codes.last_four(code)])
+    batch = await repo.insert_batch(
+        conn,
+        tenant_id,
+        batch_id=batch_id,
+        currency=currency,
+        size=count,
+        actor=actor.name,
+        export=out.getvalue(),
+    )
+    for start in range(0, count, _CHUNK):
+        chunk = cards[start : start + _CHUNK]
+        await repo.insert_cards(conn, chunk)
+        await repo.insert_events(conn, [_issued_event(tenant_id, c["id"], actor) for c in chunk])
+    return batch
+
+
+async def activate(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    settings: GiftCardSettings,
+    card_id: uuid.UUID,
+    *,
+    amount: int,
+    idempotency_key: str,
+    actor: Actor,
+    now: datetime,
+) -> Movement:
+    """Activate a physical card at a till, loading ``amount`` onto it."""
+    _check_amount(amount, settings.max_balance)
+    key, request = f"giftcards:activate:{idempotency_key}", {"card": card_id, "amount": amount}
+    card = await repo.lock_card(conn, tenant_id, card_id)
+    replay = await _replay(conn, tenant_id, key, request)
+    if replay is not None:
+        return Movement(card, replay, replayed=True)
+    if card.status is not CardStatus.INACTIVE:
+        raise NotActive("only an inactive card can be activated", field="code")
+    asset = await _asset(conn, tenant_id, card.currency)
+    account = await _card_account(conn, tenant_id, card.id, asset)
+    posted = await _post(
+        conn,
+        tenant_id,
+        key,
+        actor,
+        now,
+        ledger.TransactionKind.LOAD,
+        asset,
+        [(account, amount), (await _liability(conn, tenant_id, asset), -amount)],
+        request,
+        "gift card activated",
+    )
+    card = await repo.update_card(
+        conn,
+        tenant_id,
+        card.id,
+        status=CardStatus.ACTIVE.value,
+        account_id=account,
+        expires_at=_expiry(settings, now),
+        last_used_at=now,
+    )
+    event = await _event(
+        conn, tenant_id, card, EventKind.ACTIVATED, amount, posted, key, request, actor
+    )
+    return Movement(card, event, replayed=False)
+
+
+async def redeem(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    settings: GiftCardSettings,
+    card_id: uuid.UUID,
+    *,
+    amount: int,
+    idempotency_key: str,
+    actor: Actor,
+    now: datetime,
+) -> Movement:
+    """Spend ``amount`` of the card (partial redemption); INSUFFICIENT_BALANCE when short."""
+    return await _card_to_counter(
+        conn,
+        tenant_id,
+        settings,
+        card_id,
+        amount=amount,
+        actor=actor,
+        now=now,
+        key=f"giftcards:redeem:{idempotency_key}",
+        kind=EventKind.REDEEMED,
+        ledger_kind=ledger.TransactionKind.SPEND,
+    )
+
+
+async def reload(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    settings: GiftCardSettings,
+    card_id: uuid.UUID,
+    *,
+    amount: int,
+    idempotency_key: str,
+    actor: Actor,
+    now: datetime,
+) -> Movement:
+    """Load new money onto an active card, up to the maximum balance."""
+    return await _counter_to_card(
+        conn,
+        tenant_id,
+        settings,
+        card_id,
+        amount=amount,
+        actor=actor,
+        now=now,
+        key=f"giftcards:reload:{idempotency_key}",
+        kind=EventKind.RELOADED,
+        ledger_kind=ledger.TransactionKind.LOAD,
+    )
+
+
+async def refund(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    settings: GiftCardSettings,
+    card_id: uuid.UUID,
+    *,
+    amount: int,
+    idempotency_key: str,
+    actor: Actor,
+    now: datetime,
+) -> Movement:
+    """Give back to the card what a returned purchase took from it: all refunds of a card
+    together never exceed what was redeemed from it."""
+    return await _counter_to_card(
+        conn,
+        tenant_id,
+        settings,
+        card_id,
+        amount=amount,
+        actor=actor,
+        now=now,
+        key=f"giftcards:refund:{idempotency_key}",
+        kind=EventKind.REFUNDED,
+        ledger_kind=ledger.TransactionKind.REFUND,
+    )
+
+
+async def transfer(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    settings: GiftCardSettings,
+    source_id: uuid.UUID,
+    target_id: uuid.UUID,
+    *,
+    amount: int,
+    idempotency_key: str,
+    actor: Actor,
+    now: datetime,
+) -> tuple[Movement, Card]:
+    """Move ``amount`` from one card to another of the same currency."""
+    _check_amount(amount, MAX_AMOUNT)
+    if source_id == target_id:
+        raise ValidationFailed("a card cannot transfer to itself", field="targetCode")
+    key = f"giftcards:transfer:{idempotency_key}"
+    request = {"card": source_id, "target": target_id, "amount": amount}
+    locked = {
+        cid: await repo.lock_card(conn, tenant_id, cid) for cid in sorted([source_id, target_id])
+    }
+    source, target = locked[source_id], locked[target_id]
+    replay = await _replay(conn, tenant_id, key, request)
+    if replay is not None:
+        return Movement(source, replay, replayed=True), target
+    _require_usable(source, now)
+    _require_usable(target, now, field="targetCode")
+    if source.currency != target.currency:
+        raise ValidationFailed("both cards must hold the same currency", field="targetCode")
+    asset = await _asset(conn, tenant_id, source.currency)
+    assert source.account_id is not None
+    assert target.account_id is not None
+    await _require_room(conn, tenant_id, target, amount, settings)
+    posted = await _post(
+        conn,
+        tenant_id,
+        key,
+        actor,
+        now,
+        ledger.TransactionKind.TRANSFER,
+        asset,
+        [(source.account_id, -amount), (target.account_id, amount)],
+        request,
+        "gift card balance transferred",
+    )
+    source = await _used(conn, tenant_id, source, settings, now)
+    target = await _used(conn, tenant_id, target, settings, now)
+    event = await _event(
+        conn,
+        tenant_id,
+        source,
+        EventKind.TRANSFERRED_OUT,
+        amount,
+        posted,
+        key,
+        request,
+        actor,
+        counterpart=target.id,
+    )
+    await _event(
+        conn,
+        tenant_id,
+        target,
+        EventKind.TRANSFERRED_IN,
+        amount,
+        posted,
+        None,
+        None,
+        actor,
+        counterpart=source.id,
+    )
+    return Movement(source, event, replayed=False), target
+
+
+async def cancel(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    card_id: uuid.UUID,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> Movement:
+    """Cancel a card: what is left goes back to the tenant's liability (paid out to the
+    customer outside the programme), and the card never moves value again."""
+    card = await repo.lock_card(conn, tenant_id, card_id)
+    if card.status not in (CardStatus.ACTIVE, CardStatus.INACTIVE):
+        raise NotActive(f"the card is {card.status.value}", field="id")
+    return await _close(
+        conn,
+        tenant_id,
+        card,
+        now=now,
+        actor=actor,
+        status=CardStatus.CANCELLED,
+        kind=EventKind.CANCELLED,
+        ledger_kind=ledger.TransactionKind.CANCELLATION,
+        counter=ledger.Purpose.LIABILITY,
+    )
+
+
+async def expire(
+    conn: AsyncConnection, tenant_id: uuid.UUID, card_id: uuid.UUID, *, now: datetime
+) -> Movement | None:
+    """Expire a card whose time has come: the remainder goes to breakage. None when the
+    card is not (or no longer) due: a second run, even a concurrent one, waits for the
+    first's lock on the card, then finds it expired and writes nothing."""
+    card = await repo.lock_card(conn, tenant_id, card_id)
+    if card.status is not CardStatus.ACTIVE or card.expires_at is None or card.expires_at > now:
+        return None
+    return await _close(
+        conn,
+        tenant_id,
+        card,
+        now=now,
+        actor=Actor("system", "job", "giftcards.expiry"),
+        status=CardStatus.EXPIRED,
+        kind=EventKind.EXPIRED,
+        ledger_kind=ledger.TransactionKind.EXPIRY,
+        counter=ledger.Purpose.BREAKAGE,
+    )
+
+
+async def assign(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    card_id: uuid.UUID,
+    member_id: uuid.UUID,
+    *,
+    actor: Actor,
+) -> Card:
+    """Give a card to a member (it then appears in ``Member.giftCards``)."""
+    card = await repo.lock_card(conn, tenant_id, card_id)
+    if card.member_id == member_id:
+        return card
+    card = await repo.update_card(conn, tenant_id, card.id, member_id=member_id)
+    balance = await _balance(conn, tenant_id, card)
+    await repo.insert_event(
+        conn,
+        tenant_id,
+        card_id=card.id,
+        kind=EventKind.ASSIGNED,
+        actor=actor.name,
+        cause=actor.cause,
+        balance_after=balance,
+        counterpart_id=member_id,
+    )
+    return card
+
+
+async def balances_of(
+    conn: AsyncConnection, tenant_id: uuid.UUID, cards: Sequence[Card]
+) -> dict[uuid.UUID, int]:
+    """Balances of many cards in one query (a card without an account holds nothing)."""
+    accounts = {card.account_id: card.id for card in cards if card.account_id is not None}
+    found = await ledger.account_balances(conn, tenant_id, list(accounts))
+    return {card.id: found.get(card.account_id, 0) if card.account_id else 0 for card in cards}
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+async def _card_to_counter(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    settings: GiftCardSettings,
+    card_id: uuid.UUID,
+    *,
+    amount: int,
+    actor: Actor,
+    now: datetime,
+    key: str,
+    kind: EventKind,
+    ledger_kind: ledger.TransactionKind,
+) -> Movement:
+    _check_amount(amount, MAX_AMOUNT)
+    request = {"card": card_id, "amount": amount}
+    card = await repo.lock_card(conn, tenant_id, card_id)
+    replay = await _replay(conn, tenant_id, key, request)
+    if replay is not None:
+        return Movement(card, replay, replayed=True)
+    _require_usable(card, now)
+    assert card.account_id is not None
+    asset = await _asset(conn, tenant_id, card.currency)
+    posted = await _post(
+        conn,
+        tenant_id,
+        key,
+        actor,
+        now,
+        ledger_kind,
+        asset,
+        [(card.account_id, -amount), (await _liability(conn, tenant_id, asset), amount)],
+        request,
+        f"gift card {kind.value}",
+    )
+    card = await _used(conn, tenant_id, card, settings, now)
+    event = await _event(conn, tenant_id, card, kind, amount, posted, key, request, actor)
+    return Movement(card, event, replayed=False)
+
+
+async def _counter_to_card(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    settings: GiftCardSettings,
+    card_id: uuid.UUID,
+    *,
+    amount: int,
+    actor: Actor,
+    now: datetime,
+    key: str,
+    kind: EventKind,
+    ledger_kind: ledger.TransactionKind,
+) -> Movement:
+    _check_amount(amount, settings.max_balance)
+    request = {"card": card_id, "amount": amount}
+    card = await repo.lock_card(conn, tenant_id, card_id)
+    replay = await _replay(conn, tenant_id, key, request)
+    if replay is not None:
+        return Movement(card, replay, replayed=True)
+    _require_usable(card, now)
+    assert card.account_id is not None
+    await _require_room(conn, tenant_id, card, amount, settings)
+    if kind is EventKind.REFUNDED:
+        redeemed = await repo.amount_of(conn, tenant_id, card.id, EventKind.REDEEMED)
+        refunded = await repo.amount_of(conn, tenant_id, card.id, EventKind.REFUNDED)
+        if refunded + amount > redeemed:
+            raise ValidationFailed(
+                f"refunds would exceed the {redeemed} redeemed from this card", field="amount"
+            )
+    asset = await _asset(conn, tenant_id, card.currency)
+    posted = await _post(
+        conn,
+        tenant_id,
+        key,
+        actor,
+        now,
+        ledger_kind,
+        asset,
+        [(card.account_id, amount), (await _liability(conn, tenant_id, asset), -amount)],
+        request,
+        f"gift card {kind.value}",
+    )
+    card = await _used(conn, tenant_id, card, settings, now)
+    event = await _event(conn, tenant_id, card, kind, amount, posted, key, request, actor)
+    return Movement(card, event, replayed=False)
+
+
+async def _close(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    card: Card,
+    *,
+    now: datetime,
+    actor: Actor,
+    status: CardStatus,
+    kind: EventKind,
+    ledger_kind: ledger.TransactionKind,
+    counter: ledger.Purpose,
+) -> Movement:
+    """End a card's life, moving what is left to ``counter`` (keyed by the card: once)."""
+    balance = await _balance(conn, tenant_id, card)
+    posted = None
+    if balance > 0 and card.account_id is not None:
+        asset = await _asset(conn, tenant_id, card.currency)
+        counter_id = await ledger.tenant_account(conn, tenant_id, asset, counter)
+        posted = await _post(
+            conn,
+            tenant_id,
+            f"giftcards:{kind.value}:{card.id}",
+            actor,
+            now,
+            ledger_kind,
+            asset,
+            [(card.account_id, -balance), (counter_id, balance)],
+            {"card": card.id},
+            f"gift card {kind.value}",
+        )
+    card = await repo.update_card(conn, tenant_id, card.id, status=status.value)
+    event = await repo.insert_event(
+        conn,
+        tenant_id,
+        card_id=card.id,
+        kind=kind,
+        actor=actor.name,
+        cause=actor.cause,
+        amount=balance,
+        balance_after=0,
+        transaction_id=posted,
+    )
+    return Movement(card, event, replayed=False)
+
+
+async def _post(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    key: str,
+    actor: Actor,
+    now: datetime,
+    kind: ledger.TransactionKind,
+    asset: ledger.Asset,
+    legs: list[tuple[uuid.UUID, int]],
+    request: dict[str, Any],
+    reason: str,
+) -> uuid.UUID:
+    posting = ledger.Posting(
+        tenant_id=tenant_id,
+        idempotency_key=key,
+        reason=reason,
+        cause=ledger.Cause(kind=actor.cause_kind, id=actor.cause_id),
+        actor=actor.name,
+        now=now,
+    )
+    posted = await ledger.post(
+        conn, posting, kind=kind, asset=asset, legs=legs, request=_jsonable(request)
+    )
+    return posted.transaction.id
+
+
+async def _replay(
+    conn: AsyncConnection, tenant_id: uuid.UUID, key: str, request: dict[str, Any]
+) -> CardEvent | None:
+    """The event a first run with this key wrote, or None; another request is a conflict."""
+    found = await repo.event_by_key(conn, tenant_id, key)
+    if found is None:
+        return None
+    event, request_hash = found
+    if request_hash != _hash(request):
+        raise Conflict(
+            "this idempotency key was used for a different request",
+            code=ErrorCode.IDEMPOTENCY_CONFLICT,
+            field="idempotencyKey",
+        )
+    return event
+
+
+async def _event(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    card: Card,
+    kind: EventKind,
+    amount: int,
+    transaction_id: uuid.UUID,
+    key: str | None,
+    request: dict[str, Any] | None,
+    actor: Actor,
+    *,
+    counterpart: uuid.UUID | None = None,
+) -> CardEvent:
+    return await repo.insert_event(
+        conn,
+        tenant_id,
+        card_id=card.id,
+        kind=kind,
+        actor=actor.name,
+        cause=actor.cause,
+        amount=amount,
+        balance_after=await _balance(conn, tenant_id, card),
+        transaction_id=transaction_id,
+        idempotency_key=key,
+        request_hash=None if request is None else _hash(request),
+        counterpart_id=counterpart,
+    )
+
+
+async def _used(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    card: Card,
+    settings: GiftCardSettings,
+    now: datetime,
+) -> Card:
+    """Record a use; under the after-last-use policy, the expiry moves with it."""
+    values: dict[str, Any] = {"last_used_at": now}
+    if settings.expiry_policy is ExpiryPolicy.AFTER_LAST_USE:
+        values["expires_at"] = _expiry(settings, now)
+    return await repo.update_card(conn, tenant_id, card.id, **values)
+
+
+async def _require_room(
+    conn: AsyncConnection, tenant_id: uuid.UUID, card: Card, amount: int, settings: GiftCardSettings
+) -> None:
+    """The maximum balance, checked under the card lock (no movement can interleave)."""
+    if await _balance(conn, tenant_id, card) + amount > settings.max_balance:
+        raise ValidationFailed(f"a card may hold at most {settings.max_balance}", field="amount")
+
+
+def _require_usable(card: Card, now: datetime, *, field: str = "code") -> None:
+    if card.status is not CardStatus.ACTIVE:
+        raise NotActive(f"the card is {card.status.value}", field=field)
+    if card.expires_at is not None and card.expires_at <= now:
+        raise NotActive("the card has expired", field=field)
+
+
+async def _balance(conn: AsyncConnection, tenant_id: uuid.UUID, card: Card) -> int:
+    if card.account_id is None:
+        return 0
+    return await ledger.account_balance(conn, tenant_id, card.account_id)
+
+
+async def _asset(conn: AsyncConnection, tenant_id: uuid.UUID, currency: str) -> ledger.Asset:
+    asset = await ledger.get_asset(conn, tenant_id, asset_code(currency))
+    if asset is None:
+        raise ValidationFailed(f"gift cards are not issued in {currency}", field="currency")
+    return asset
+
+
+async def _card_account(
+    conn: AsyncConnection, tenant_id: uuid.UUID, card_id: uuid.UUID, asset: ledger.Asset
+) -> uuid.UUID:
+    return await ledger.owned_account(
+        conn, tenant_id, f"giftcard:{card_id}", asset, ledger.Purpose.STORED_VALUE
+    )
+
+
+async def _liability(conn: AsyncConnection, tenant_id: uuid.UUID, asset: ledger.Asset) -> uuid.UUID:
+    return await ledger.tenant_account(conn, tenant_id, asset, ledger.Purpose.LIABILITY)
+
+
+def _card_row(
+    tenant_id: uuid.UUID,
+    card_id: uuid.UUID,
+    secret: bytes,
+    code: str,
+    pin: str | None,
+    currency: str,
+    now: datetime,
+    settings: GiftCardSettings,
+) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "id": card_id,
+        "code_hash": codes.digest(secret, code),
+        "last_four": codes.last_four(code),
+        "pin_hash": None if pin is None else pin_hash(secret, card_id, pin),
+        "currency": currency,
+        "status": CardStatus.INACTIVE.value,
+        "member_id": None,
+        "batch_id": None,
+        "account_id": None,
+        "expires_at": _expiry(settings, now),
+        "last_used_at": None,
+    }
+
+
+def _issued_event(tenant_id: uuid.UUID, card_id: uuid.UUID, actor: Actor) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "id": new_id(),
+        "card_id": card_id,
+        "kind": EventKind.ISSUED.value,
+        "amount": 0,
+        "balance_after": 0,
+        "transaction_id": None,
+        "idempotency_key": None,
+        "request_hash": None,
+        "actor": actor.name[:200],
+        "cause_kind": actor.cause_kind,
+        "cause_id": actor.cause_id,
+        "counterpart_id": None,
+    }
+
+
+def _expiry(settings: GiftCardSettings, now: datetime) -> datetime | None:
+    return None if settings.expiry is None else now + settings.expiry
+
+
+def _new_pin(settings: GiftCardSettings) -> str | None:
+    return codes.new_pin() if settings.pin_required else None
+
+
+def _currency(settings: GiftCardSettings, currency: str) -> str:
+    upper = currency.upper()
+    if upper not in settings.currencies:
+        raise ValidationFailed(f"gift cards are not issued in {currency[:8]}", field="currency")
+    return upper
+
+
+def _check_amount(amount: int, most: int) -> None:
+    if not 0 < amount <= most:
+        raise ValidationFailed(f"amount: 1 to {most} minor units", field="amount")
+
+
+def _jsonable(request: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: str(value) if isinstance(value, uuid.UUID) else value for key, value in request.items()
+    }
+
+
+def _hash(request: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+
+
+__all__ = [
+    "MAX_BATCH",
+    "Actor",
+    "NotActive",
+    "activate",
+    "assign",
+    "balances_of",
+    "cancel",
+    "expire",
+    "issue",
+    "issue_batch",
+    "redeem",
+    "refund",
+    "reload",
+    "transfer",
+]
