@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
-import psutil  # type: ignore[import-untyped]  # no stubs; a dependency of the embedded server
+import psutil
 from loyalty_core.db.embedded import embedded_pgbench, start_embedded
 from loyalty_core.db.engine import Database, create_engine
 from loyalty_core.db.migrate import migrate
