@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from tests.api import enrol, pos_key
 from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, enable_for, graphql
 
-CARD = "id lastFour currency status balance memberId expiresAt"
+CARD = "id lastFour codeHeld currency status balance memberId expiresAt"
 EVENT = "kind amount balanceAfter transactionId actor cause"
 
 ISSUE = f"""

@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 from tests.api import pos_key
 from tests.fixtures.gateway import MakeApp, RunningGateway, graphql
+from tests.jobs import job_context
 from tests.test_giftcards_api import (
     BALANCE,
     SETTINGS,
@@ -78,7 +79,7 @@ async def test_expiry_moves_the_remainder_to_breakage_once_under_concurrent_runs
         )
 
     model = GiftCardSettings.model_validate(settings)
-    runs = await asyncio.gather(*(expire_cards(db, tenant, model) for _ in range(4)))
+    runs = await asyncio.gather(*(expire_cards(job_context(db, tenant, model)) for _ in range(4)))
 
     assert sorted(runs) == [0, 0, 0, 1]
     totals = await ledger_totals(db, tenant)

@@ -11,13 +11,16 @@ from loyalty_core.ids import new_id
 from loyalty_core.modules.contributions import EffectContext
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.tenants.models import Tenant
+from loyalty_giftcards import codes
 from loyalty_giftcards.effects import ISSUE_GIFT_CARD, IssueGiftCardParams
 from loyalty_giftcards.settings import GiftCardSettings
 from loyalty_giftcards.tables import cards, events
 from sqlalchemy import func, select
 
+from tests.api import pos_key
 from tests.fixtures.database import insert_member
-from tests.fixtures.gateway import MakeApp, admin_token, enable_for, graphql
+from tests.fixtures.gateway import MakeApp, admin_token, enable_for, graphql, member_token
+from tests.test_giftcards_api import move
 from tests.test_rules_campaigns import Shop
 
 
@@ -81,10 +84,23 @@ async def test_a_campaign_rewards_a_purchase_with_a_gift_card(
     assert first["errors"] == [], first
     cards = await graphql(
         gateway.client,
-        "query($id: ID!) { member(id: $id) { giftCards { balance status events { cause } } } }",
+        "query($id: ID!) { member(id: $id) { giftCards { id balance status events { cause } } } }",
         {"id": member},
         token=admin_token(tenant.id),
     )
     [card] = cards["data"]["member"]["giftCards"]
     assert (card["balance"], card["status"]) == (1_000, "ACTIVE")
     assert card["events"][0]["cause"].startswith("rule:")
+
+    # Nobody saw the code at issue: the member reveals it and spends the card at a till.
+    revealed = await graphql(
+        gateway.client,
+        "mutation($id: ID!) { giftCardReveal(input: {id: $id}) { code errors { code } } }",
+        {"id": card["id"]},
+        token=member_token(tenant.id, uuid.UUID(member)),
+    )
+    code = revealed["data"]["giftCardReveal"]["code"]
+    assert codes.normalise(code) is not None, revealed
+    till = await pos_key(gateway.client, tenant.id)
+    spent = await move(gateway, till, "giftCardRedeem", code, 400, "campaign-card")
+    assert (spent["errors"], spent["giftCard"]["balance"]) == ([], 600)

@@ -4,6 +4,7 @@ card; codes expire, are single-use and lock after too many wrong guesses."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +16,8 @@ from loyalty_onboarding.settings import OnboardingSettings
 from loyalty_onboarding.tables import enrolments, verifications
 from sqlalchemy import select, update
 
-from tests.fixtures.gateway import MakeApp, admin_token, graphql
+from tests.fixtures.gateway import MakeApp, admin_token, graphql, member_token
+from tests.jobs import job_context
 from tests.onboarding import (
     complete,
     enable,
@@ -32,6 +34,10 @@ MEMBER = """
 query($id: ID!) {
   member(id: $id) { enrolmentChannel firstName identifiers { kind value } balances { available } }
 }
+"""
+
+UPDATE = """
+mutation($i: MemberUpdateInput!) { memberUpdate(input: $i) { errors { code field } } }
 """
 
 REVIEW = """
@@ -277,6 +283,89 @@ async def test_welcome_and_profile_bonuses_are_paid_once_on_completion(
     assert body["data"]["member"]["balances"] == [{"available": 100}]
 
 
+async def test_completing_the_profile_after_enrolment_pays_the_profile_bonus_once(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    gateway = await onboarding_gateway(make_app)
+    await enable(
+        db,
+        gateway,
+        tenant,
+        welcome_bonus=100,
+        profile_bonus=25,
+        profile_fields=["firstName", "lastName", "phone"],
+    )
+    client = gateway.client
+    key = await enrolment_key(client, tenant.id)
+    member_id = await enrol_member(client, tenant.id, key, email="later@example.com")
+    admin = admin_token(tenant.id)
+    own = member_token(tenant.id, uuid.UUID(member_id))
+
+    async def available() -> int:
+        body = await graphql(client, MEMBER, {"id": member_id}, token=admin)
+        return int(body["data"]["member"]["balances"][0]["available"])
+
+    async def update(token: str, **fields: object) -> None:
+        body = await graphql(client, UPDATE, {"i": {"id": member_id, **fields}}, token=token)
+        assert body["data"]["memberUpdate"]["errors"] == [], body
+
+    assert await available() == 100
+    await update(own, profile={"firstName": "Late", "lastName": "Comer"})
+    assert await available() == 100, "the phone is still missing"
+    await update(admin, addIdentifiers=[{"kind": "PHONE", "value": "+4915100000077"}])
+    assert await available() == 125
+    await update(own, profile={"lastName": None})
+    await update(own, profile={"lastName": "Again"})
+    await update(own, attributes={"shoeSize": 42})
+    assert await available() == 125, "paid once per member"
+
+    paid_at_enrolment = await enrol_member(
+        client,
+        tenant.id,
+        key,
+        email="early@example.com",
+        phone="+4915100000078",
+        firstName="Ear",
+        lastName="Ly",
+    )
+    await enable(db, gateway, tenant, profile_bonus=40, profile_fields=["firstName", "lastName"])
+    early = member_token(tenant.id, uuid.UUID(paid_at_enrolment))
+    for profile in ({"lastName": None}, {"lastName": "Lier"}):
+        body = await graphql(
+            client, UPDATE, {"i": {"id": paid_at_enrolment, "profile": profile}}, token=early
+        )
+        assert body["data"]["memberUpdate"]["errors"] == [], body
+    body = await graphql(client, MEMBER, {"id": paid_at_enrolment}, token=admin)
+    assert body["data"]["member"]["balances"] == [{"available": 125}], "paid at enrolment only"
+
+
+async def test_editing_a_complete_profile_pays_no_member_who_never_earned_the_bonus(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    gateway = await onboarding_gateway(make_app)
+    await enable(db, gateway, tenant, profile_bonus=25, profile_fields=["firstName"])
+    client = gateway.client
+    admin = admin_token(tenant.id)
+    created = await graphql(
+        client,
+        "mutation($i: MemberCreateInput!) { memberCreate(input: $i) { member { id } } }",
+        {
+            "i": {
+                "identifiers": [{"kind": "EMAIL", "value": "imported@example.com"}],
+                "profile": {"firstName": "Imp"},
+            }
+        },
+        token=admin,
+    )
+    member_id = created["data"]["memberCreate"]["member"]["id"]
+    changed = await graphql(
+        client, UPDATE, {"i": {"id": member_id, "profile": {"firstName": "Imported"}}}, token=admin
+    )
+    assert changed["data"]["memberUpdate"]["errors"] == []
+    body = await graphql(client, MEMBER, {"id": member_id}, token=admin)
+    assert body["data"]["member"]["balances"] == [{"available": 0}]
+
+
 async def test_funnel_figures_count_each_step_per_channel(
     make_app: MakeApp, db: Database, tenant: Tenant
 ) -> None:
@@ -355,8 +444,8 @@ async def test_abandoned_enrolments_lose_their_contact_data_but_still_count(
             .values(created_at=datetime.now(UTC) - timedelta(days=2))
         )
     settings = OnboardingSettings(abandoned_after_days=1)
-    assert await forget_abandoned(db, tenant, settings) == 1
-    assert await forget_abandoned(db, tenant, settings) == 0
+    assert await forget_abandoned(job_context(db, tenant, settings)) == 1
+    assert await forget_abandoned(job_context(db, tenant, settings)) == 0
     async with db.tenant_transaction(tenant.id) as conn:
         rows = (await conn.execute(select(enrolments.c.email, enrolments.c.profile))).all()
     assert sorted(rows, key=str) == sorted([(None, {}), ("stays@example.com", {})], key=str)

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import loyalty_giftcards
 import loyalty_onboarding
 from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import build_registry
@@ -18,7 +19,7 @@ from loyalty_core.sdk import SDK_VERSION, MemberData, MemberDataContext, ModuleI
 from loyalty_core.tenants.models import Tenant
 from sqlalchemy import text
 
-from tests.api import available, pos_key
+from tests.api import pos_key
 from tests.fixtures.database import create_test_tenant
 from tests.fixtures.gateway import (
     MakeApp,
@@ -38,6 +39,8 @@ mutation($i: MemberEraseInput!) { memberErase(input: $i) { erased rows errors { 
 """
 NOTES: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
 """The notebook module's data, kept in memory: enough to show the hook reaches any module."""
+GIFT_CODES: dict[str, str] = {}
+"""The code of each seeded member's gift card, as the member revealed it."""
 
 
 def _notebook() -> types.ModuleType:
@@ -62,16 +65,20 @@ def _notebook() -> types.ModuleType:
 
 
 async def _gateway(make_app: MakeApp) -> RunningGateway:
-    registry = build_registry(plugins=[loyalty_onboarding, _notebook()], load_entry_points=False)
+    registry = build_registry(
+        plugins=[loyalty_onboarding, loyalty_giftcards, _notebook()], load_entry_points=False
+    )
     return await make_app(registry)
 
 
 async def _seeded_member(
     gateway: RunningGateway, db: Database, tenant: Tenant, canary: str, phone: str
 ) -> str:
-    """A member with the canary in every personal field the core and onboarding keep."""
+    """A member with the canary in every personal field the core and onboarding keep, and a
+    gift card (the module keeps no free text about members, so no canary there)."""
     await enable(db, gateway, tenant, welcome_bonus=100, required_fields=[])
     await enable_for(db, gateway.registry, tenant, "notebook")
+    await enable_for(db, gateway.registry, tenant, "giftcards", {"currencies": ["EUR"]})
     client = gateway.client
     key = await enrolment_key(client, tenant.id)
     member = await enrol_member(
@@ -127,6 +134,20 @@ async def _seeded_member(
         },
         api_key=till,
     )
+    card = await graphql(
+        client,
+        "mutation($i: GiftCardIssueInput!) { giftCardIssue(input: $i) "
+        "{ giftCard { id } errors { code } } }",
+        {"i": {"amount": 3_000, "currency": "EUR", "memberId": member}},
+        token=admin,
+    )
+    revealed = await graphql(
+        client,
+        "mutation($id: ID!) { giftCardReveal(input: {id: $id}) { code errors { code } } }",
+        {"id": card["data"]["giftCardIssue"]["giftCard"]["id"]},
+        token=member_token(tenant.id, uuid.UUID(member)),
+    )
+    GIFT_CODES[member] = revealed["data"]["giftCardReveal"]["code"]
     NOTES[(tenant.id, uuid.UUID(member))] = canary
     return member
 
@@ -149,7 +170,7 @@ async def test_export_holds_every_modules_data_and_only_this_tenants(
     assert result["errors"] == []
     data = result["data"]
     assert data["memberId"] == member
-    assert set(data["modules"]) == {"core", "onboarding", "notebook"}
+    assert set(data["modules"]) == {"core", "onboarding", "notebook", "giftcards"}
     core, onboarding = data["modules"]["core"], data["modules"]["onboarding"]
     assert core["member"]["profile"]["firstName"] == mine
     assert {i["kind"] for i in core["identifiers"]} == {"email", "phone", "card_number"}
@@ -160,7 +181,15 @@ async def test_export_holds_every_modules_data_and_only_this_tenants(
     assert onboarding["referralCode"]
     assert onboarding["enrolments"][0]["email"] == f"{mine}@example.com"
     assert data["modules"]["notebook"] == {"note": mine}
+    [card] = data["modules"]["giftcards"]["cards"]
+    code = GIFT_CODES[member]
+    assert (card["balance"], card["currency"], card["codeHeld"]) == (3_000, "EUR", True)
+    assert card["maskedCode"].endswith(card["lastFour"])
+    assert card["lastFour"] == code.replace("-", "")[-4:]
+    assert [e["kind"] for e in card["events"]] == ["issued", "revealed"]
     serialised = json.dumps(data)
+    assert code not in serialised
+    assert code.replace("-", "") not in serialised
     assert theirs not in serialised
     assert str(other.id) not in serialised
     stranger = await graphql(
@@ -178,7 +207,7 @@ async def test_erasure_leaves_no_personal_data_and_the_ledger_balanced(
     canary = f"canary{secrets.token_hex(6)}"
     phone = f"+49151{secrets.randbelow(10**8):08d}"
     member = await _seeded_member(gateway, db, tenant, canary, phone)
-    assert await available(gateway.client, tenant.id, member) == 125
+    assert await _points(gateway, tenant, member) == 125
     assert await _columns_containing(owner_db, canary)
     before = await _ledger_figures(owner_db, tenant.id)
     till = await pos_key(gateway.client, tenant.id, ("MEMBERS_WRITE",))
@@ -190,15 +219,34 @@ async def test_erasure_leaves_no_personal_data_and_the_ledger_balanced(
     result = body["data"]["memberErase"]
     assert result["errors"] == []
     assert result["erased"] is True
-    assert set(result["rows"]) == {"core", "onboarding", "notebook"}
+    assert set(result["rows"]) == {"core", "onboarding", "notebook", "giftcards"}
+    assert result["rows"]["giftcards"] == 1
     assert await _columns_containing(owner_db, canary) == []
     assert await _columns_containing(owner_db, phone.lstrip("+")) == []
     after = await _ledger_figures(owner_db, tenant.id)
-    assert after["sum_per_asset"] == before["sum_per_asset"] == [0]
+    assert after["sum_per_asset"] == before["sum_per_asset"] == [0, 0]  # points, gift cards
     assert after["issued"] == before["issued"]
     assert after["breakage"] == before["breakage"] + 125
     assert after["entries"] >= before["entries"]
-    assert await available(gateway.client, tenant.id, member) == 0
+    assert await _points(gateway, tenant, member) == 0
+    # The gift card is a bearer instrument: unassigned, its code no longer kept, its value
+    # untouched on it (no breakage), and the code the member kept still spends at a till.
+    cards = await graphql(
+        gateway.client,
+        "{ giftCards(first: 10) { edges { node { memberId codeHeld balance events { kind } } } } }",
+        token=admin_token(tenant.id),
+    )
+    [card] = [edge["node"] for edge in cards["data"]["giftCards"]["edges"]]
+    assert (card["memberId"], card["codeHeld"], card["balance"]) == (None, False, 3_000)
+    assert card["events"][-1]["kind"] == "UNASSIGNED"
+    spent = await graphql(
+        gateway.client,
+        "mutation($i: GiftCardMoveInput!) { giftCardRedeem(input: $i) { errors { code } } }",
+        {"i": {"code": GIFT_CODES[member], "amount": 1_000, "idempotencyKey": "bearer"}},
+        api_key=await pos_key(gateway.client, tenant.id),
+    )
+    assert spent["data"]["giftCardRedeem"]["errors"] == []
+    after = await _ledger_figures(owner_db, tenant.id)
     status = await graphql(
         gateway.client,
         "query($id: ID!) { member(id: $id) { status firstName identifiers { kind } } }",
@@ -210,7 +258,20 @@ async def test_erasure_leaves_no_personal_data_and_the_ledger_balanced(
         gateway.client, ERASE, {"i": {"memberId": member}}, token=admin_token(tenant.id)
     )
     assert again["data"]["memberErase"]["errors"] == []
+    assert again["data"]["memberErase"]["rows"]["giftcards"] == 0
     assert await _ledger_figures(owner_db, tenant.id) == after
+
+
+async def _points(gateway: RunningGateway, tenant: Tenant, member: str) -> int:
+    """The member's available points (the tenant's gift card asset is listed too)."""
+    body = await graphql(
+        gateway.client,
+        "query($id: ID!) { member(id: $id) { balances { asset { code } available } } }",
+        {"id": member},
+        token=admin_token(tenant.id),
+    )
+    [points] = [b for b in body["data"]["member"]["balances"] if b["asset"]["code"] == "points"]
+    return int(points["available"])
 
 
 async def _columns_containing(owner_db: Database, needle: str) -> list[str]:

@@ -51,6 +51,9 @@ campaigns = st.fixed_dictionaries(
                 "member.purchaseCount % 2 == 0",
                 "member.spendLast30Days > 5000",
                 "now.getDayOfWeek() == 0",
+                "member.purchasesLast7Days >= 2",
+                "member.spendLast7Days > 4000 && member.spendLast90Days < 30000",
+                "member.eventsLast30Days % 3 == 1",
             ]
         ),
         "window": st.sampled_from([{"daysOfWeek": [6, 7]}, {"hoursFrom": 9, "hoursTo": 17}]),

@@ -1,11 +1,16 @@
 """A rule effect contributed by a module works end to end: offered only to tenants that
-enabled the module, applied in the ingestion transaction, counted against the budget."""
+enabled the module, applied in the ingestion transaction (or the scheduled campaigns' job),
+counted against the budget."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.tenants.models import Tenant
+from loyalty_gateway.jobs import run_jobs_once
 
 from tests.fixtures.gateway import MakeApp, disable_for, enable_for
 from tests.modules import bonus
@@ -39,3 +44,25 @@ async def test_module_effect_awards_through_the_ledger_within_the_budget(
     await disable_for(db, gateway.registry, tenant, bonus.NAME)
     await shop.event(member)  # the campaign's effect is gone: ingestion still works
     assert await shop.balance(member) == 15
+
+
+async def test_a_scheduled_campaign_applies_a_module_effect_through_the_job(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    registry = build_registry(plugins=[bonus], load_entry_points=False)
+    gateway = await make_app(registry)
+    shop = await Shop.open(gateway.client, tenant, rate="0")
+    await enable_for(db, registry, tenant, bonus.NAME)
+    now = datetime.now(UTC)
+    today = now.astimezone(ZoneInfo(tenant.timezone)).date().isoformat()
+    await shop.campaign(
+        "Module bonus today", trigger="schedule.date", onDate=today, effects=BONUS, budget=100
+    )
+    member = await shop.member()
+
+    first = await run_jobs_once(db, registry, now)
+    again = await run_jobs_once(db, registry, now + timedelta(minutes=5))
+
+    assert (first["core:rules.scheduled"], again["core:rules.scheduled"]) == (1, 0)
+    assert await shop.balance(member) == 15
+    assert (await shop.campaigns())[0]["budgetSpent"] == 15

@@ -8,14 +8,13 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 from loyalty_core.sdk import (
-    Database,
     Forbidden,
     Job,
+    JobContext,
     Member,
     ModuleInfo,
     RequestContext,
     SchemaContribution,
-    Tenant,
     TypeExtension,
     hookimpl,
 )
@@ -84,8 +83,8 @@ async def ping(request: Request) -> Response:
     return JSONResponse({"module": NAME, "tenant": str(tenant.id) if tenant else None})
 
 
-async def count_tenant(database: Database, tenant: Tenant, settings: BaseModel) -> int:
-    COUNTED.append(tenant.id)
+async def count_tenant(context: JobContext) -> int:
+    COUNTED.append(context.tenant.id)
     return 1
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from loyalty_core.db.engine import Database
-from loyalty_core.modules.contributions import Job
+from loyalty_core.modules.contributions import Job, JobContext
 from loyalty_core.modules.manager import CORE_MODULE, ModuleRegistry
 from loyalty_core.modules.service import enabled_modules
 from loyalty_core.tenants.models import Tenant
@@ -57,16 +57,23 @@ async def run_jobs_once(
         return counts
     async with database.platform_transaction() as conn:
         tenants = await list_tenants(conn)
-    needs_modules = any(name != CORE_MODULE for name, _ in due)
     for tenant in tenants:
-        settings = await _settings_by_module(database, registry, tenant, needs_modules)
+        enabled = await _enabled_modules(database, registry, tenant)
         for name, job in due:
-            tenant_settings = settings.get(name)
-            if tenant_settings is None:
+            settings = _settings_of(registry, name, enabled)
+            if settings is None:
                 continue
             key = job_key(name, job)
+            context = JobContext(
+                database=database,
+                tenant=tenant,
+                settings=settings,
+                registry=registry,
+                enabled_modules=enabled,
+                now=now,
+            )
             try:
-                counts[key] += await job.run(database, tenant, tenant_settings)
+                counts[key] += await job.run(context)
             except Exception:
                 _log.exception("job %s failed for tenant %s", key, tenant.id)
                 outcome = "failed"
@@ -131,21 +138,28 @@ def _is_due(key: str, job: Job, now: datetime, last_runs: Mapping[str, datetime]
     return last is None or now - last >= job.interval
 
 
-async def _settings_by_module(
-    database: Database, registry: ModuleRegistry, tenant: Tenant, needs_modules: bool
+def _settings_of(
+    registry: ModuleRegistry, name: str, enabled: Mapping[str, BaseModel]
+) -> BaseModel | None:
+    """The settings a module's jobs run with for a tenant: the core's always, another
+    module's only where the tenant enabled it (None: not enabled, skip its jobs)."""
+    if name == CORE_MODULE:
+        core = registry.get(CORE_MODULE)
+        return None if core is None else core.info.settings_model()
+    return enabled.get(name)
+
+
+async def _enabled_modules(
+    database: Database, registry: ModuleRegistry, tenant: Tenant
 ) -> dict[str, BaseModel]:
-    """The settings each module has for ``tenant``: the core always, the others when enabled."""
-    settings: dict[str, BaseModel] = {}
-    core = registry.get(CORE_MODULE)
-    if core is not None:
-        settings[CORE_MODULE] = core.info.settings_model()
-    if needs_modules:
-        try:
-            async with database.tenant_transaction(tenant.id) as conn:
-                settings.update(await enabled_modules(conn, tenant.id, registry))
-        except Exception:
-            _log.exception("cannot read the modules of tenant %s", tenant.id)
-    return settings
+    """The modules ``tenant`` enabled, with their settings. Every run needs them, the core's
+    jobs too: a scheduled campaign applies the effects of the tenant's modules."""
+    try:
+        async with database.tenant_transaction(tenant.id) as conn:
+            return await enabled_modules(conn, tenant.id, registry)
+    except Exception:
+        _log.exception("cannot read the modules of tenant %s", tenant.id)
+        return {}
 
 
 __all__ = ["JobScheduler", "job_key", "run_jobs_once"]

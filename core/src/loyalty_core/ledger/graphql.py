@@ -7,6 +7,7 @@ true) and writes nothing; the same key with another request is IDEMPOTENCY_CONFL
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,7 +28,7 @@ from loyalty_core.ids import parse_id
 from loyalty_core.ledger import assets, service
 from loyalty_core.ledger import repository as repo
 from loyalty_core.ledger.graphql_types import Asset as AssetType
-from loyalty_core.ledger.graphql_types import LedgerTransaction
+from loyalty_core.ledger.graphql_types import ExpiryPolicy, LedgerTransaction
 from loyalty_core.ledger.models import Asset, AssetKind, Cause, Posted
 from loyalty_core.members import service as members
 from loyalty_core.members.graphql import Member, load_member
@@ -246,8 +247,20 @@ class AssetCreateInput:
     name: str
     kind: AssetKind = AssetKind.POINTS
     scale: int = strawberry.field(default=0, description="Digits of the minor unit.")
+    expiry_policy: ExpiryPolicy | None = strawberry.field(
+        default=None,
+        description="Null: DAYS_AFTER_EARN when `expiryDays` is given, else NEVER.",
+    )
     expiry_days: int | None = strawberry.field(
         default=None, description="Points expire this many days after they become available."
+    )
+    expiry_periods: int = strawberry.field(
+        default=0,
+        description="END_OF_MONTH / END_OF_YEAR: whole months or years added to the one points "
+        "become available in (END_OF_YEAR with 2: points of 2026 expire at the end of 2028).",
+    )
+    expiry_date: date | None = strawberry.field(
+        default=None, description="FIXED_DATE: the last day points are valid (tenant's time)."
     )
     pending_days: int = strawberry.field(
         default=0, description="Days earned points stay pending (e.g. the return period)."
@@ -258,9 +271,17 @@ class AssetCreateInput:
 class AssetUpdateInput:
     code: str
     name: str | None = None
-    expiry_days: int | None = strawberry.field(
-        default=strawberry.UNSET, description="Null: points of this asset no longer expire."
+    expiry_policy: ExpiryPolicy | None = strawberry.field(
+        default=None,
+        description="Replaces the expiry policy, with the parameters given alongside.",
     )
+    expiry_days: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Alone: expire this many days after earn. Null: points of this asset no "
+        "longer expire.",
+    )
+    expiry_periods: int | None = None
+    expiry_date: date | None = None
     pending_days: int | None = None
 
 
@@ -290,6 +311,9 @@ class AssetMutation:
                 scale=input.scale,
                 expiry_days=input.expiry_days,
                 pending_days=input.pending_days,
+                expiry_policy=input.expiry_policy,
+                expiry_periods=input.expiry_periods,
+                expiry_date=input.expiry_date,
                 actor=actor,
             )
 
@@ -314,8 +338,11 @@ class AssetMutation:
                 input.code,
                 name=input.name,
                 expiry_days=None if expiry is strawberry.UNSET else expiry,
-                clear_expiry=expiry is None,
+                clear_expiry=expiry is None and input.expiry_policy is None,
                 pending_days=input.pending_days,
+                expiry_policy=input.expiry_policy,
+                expiry_periods=input.expiry_periods,
+                expiry_date=input.expiry_date,
                 actor=actor,
             )
 

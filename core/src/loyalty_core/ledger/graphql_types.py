@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import strawberry
 
@@ -15,6 +15,14 @@ TransactionKind = models.TransactionKind
 strawberry.enum(TransactionKind, name="TransactionKind")
 AccountPurpose = models.Purpose
 strawberry.enum(AccountPurpose, name="AccountPurpose")
+ExpiryPolicy = models.ExpiryPolicy
+strawberry.enum(
+    ExpiryPolicy,
+    name="AssetExpiryPolicy",
+    description="When points expire, counted from when they become available: never, days "
+    "after, at the end of the month or year (local midnight in the tenant's time zone, plus "
+    "`expiryPeriods` whole months or years), or at the end of a fixed date.",
+)
 
 
 @strawberry.type(description="A point currency (or money, for stored value) of the tenant.")
@@ -23,7 +31,14 @@ class Asset:
     name: str
     kind: AssetKind
     scale: int = strawberry.field(description="Digits of the minor unit (0 for points).")
-    expiry_days: int | None
+    expiry_policy: ExpiryPolicy
+    expiry_days: int | None = strawberry.field(description="With DAYS_AFTER_EARN.")
+    expiry_periods: int = strawberry.field(
+        description="With END_OF_MONTH / END_OF_YEAR: months or years added (0: the same one)."
+    )
+    expiry_date: date | None = strawberry.field(
+        description="With FIXED_DATE: the last day points are valid."
+    )
     pending_days: int
 
     @classmethod
@@ -33,7 +48,10 @@ class Asset:
             name=asset.name,
             kind=asset.kind,
             scale=asset.scale,
+            expiry_policy=asset.expiry_policy,
             expiry_days=asset.expiry_days,
+            expiry_periods=asset.expiry_periods,
+            expiry_date=asset.expiry_date,
             pending_days=asset.pending_days,
         )
 

@@ -4,16 +4,16 @@ ledger key ``release:<lot>`` / ``expiry:<lot>``), so replicas may run them at on
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_core.db.engine import Database
 from loyalty_core.ledger import repository as repo
 from loyalty_core.ledger import service
 from loyalty_core.ledger.models import Posted
+from loyalty_core.modules.contributions import JobContext
 from loyalty_core.tenants.models import Tenant
 
 BATCH = 500
@@ -25,20 +25,25 @@ class _LotCloser(Protocol):
     ) -> Posted | None: ...
 
 
-async def release_pending(database: Database, tenant: Tenant, _: BaseModel) -> int:
+async def release_pending(context: JobContext) -> int:
     """Make every pending lot whose time has come available; how many were released."""
-    return await _sweep(database, tenant, "available_from", service.release_lot)
+    return await _sweep(
+        context.database, context.tenant, "available_from", service.release_lot, context.now
+    )
 
 
-async def expire_points(database: Database, tenant: Tenant, _: BaseModel) -> int:
+async def expire_points(context: JobContext) -> int:
     """Move what is left of every expired lot to breakage; how many lots expired."""
-    return await _sweep(database, tenant, "expires_at", service.expire_lot)
+    return await _sweep(
+        context.database, context.tenant, "expires_at", service.expire_lot, context.now
+    )
 
 
-async def _sweep(database: Database, tenant: Tenant, column: str, close: _LotCloser) -> int:
+async def _sweep(
+    database: Database, tenant: Tenant, column: str, close: _LotCloser, now: datetime
+) -> int:
     """Close due lots in batches, one short transaction per lot (a member's accounts stay
     locked only for their own lot). Stops when a batch is short or made no progress."""
-    now = datetime.now(UTC)
     done = 0
     while True:
         async with database.tenant_transaction(tenant.id) as conn:

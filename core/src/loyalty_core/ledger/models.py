@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -47,8 +47,25 @@ TENANT_PURPOSES = frozenset(
 )
 
 
+class ExpiryPolicy(StrEnum):
+    """When points of an asset expire, counted from the moment they become available (the
+    earn, or the end of its pending period). Month and year ends are midnight in the tenant's
+    time zone; ``expiry_periods`` adds whole months or years (``END_OF_YEAR`` with 2: points
+    available in 2026 expire at the end of 2028)."""
+
+    NEVER = "never"
+    DAYS_AFTER_EARN = "days_after_earn"
+    END_OF_MONTH = "end_of_month"
+    END_OF_YEAR = "end_of_year"
+    FIXED_DATE = "fixed_date"
+
+
 @dataclass(frozen=True)
 class Asset:
+    """A point currency or money asset. ``expiry_days`` belongs to ``DAYS_AFTER_EARN``,
+    ``expiry_periods`` to the month and year ends, ``expiry_date`` (the last day points are
+    valid) to ``FIXED_DATE``. An asset given only ``expiry_days`` expires by days after earn."""
+
     id: uuid.UUID
     code: str
     name: str
@@ -57,6 +74,13 @@ class Asset:
     allow_negative: bool
     expiry_days: int | None
     pending_days: int
+    expiry_policy: ExpiryPolicy = ExpiryPolicy.NEVER
+    expiry_periods: int = 0
+    expiry_date: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.expiry_policy is ExpiryPolicy.NEVER and self.expiry_days is not None:
+            object.__setattr__(self, "expiry_policy", ExpiryPolicy.DAYS_AFTER_EARN)
 
 
 @dataclass(frozen=True)
@@ -116,6 +140,7 @@ __all__ = [
     "Balance",
     "Cause",
     "Entry",
+    "ExpiryPolicy",
     "LedgerTransaction",
     "Posted",
     "Purpose",

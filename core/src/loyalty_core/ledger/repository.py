@@ -19,6 +19,7 @@ from loyalty_core.ledger.models import (
     Asset,
     AssetKind,
     Cause,
+    ExpiryPolicy,
     LedgerTransaction,
     Purpose,
     TransactionKind,
@@ -30,6 +31,7 @@ from loyalty_core.ledger.tables import (
     ledger_lots,
     ledger_transactions,
 )
+from loyalty_core.tenants.tables import tenants
 
 
 async def get_asset(conn: AsyncConnection, tenant_id: uuid.UUID, code: str) -> Asset | None:
@@ -58,6 +60,9 @@ def asset_from_row(row: Row[Any]) -> Asset:
         allow_negative=row.allow_negative,
         expiry_days=row.expiry_days,
         pending_days=row.pending_days,
+        expiry_policy=ExpiryPolicy(row.expiry_policy),
+        expiry_periods=row.expiry_periods,
+        expiry_date=row.expiry_date,
     )
 
 
@@ -73,8 +78,19 @@ async def insert_asset(conn: AsyncConnection, tenant_id: uuid.UUID, asset: Asset
             allow_negative=asset.allow_negative,
             expiry_days=asset.expiry_days,
             pending_days=asset.pending_days,
+            expiry_policy=asset.expiry_policy.value,
+            expiry_periods=asset.expiry_periods,
+            expiry_date=asset.expiry_date,
         )
     )
+
+
+async def tenant_timezone(conn: AsyncConnection, tenant_id: uuid.UUID) -> str:
+    """The tenant's time zone, in which month and year ends and fixed dates expire."""
+    zone = (
+        await conn.execute(select(tenants.c.timezone).where(tenants.c.tenant_id == tenant_id))
+    ).scalar_one()
+    return str(zone)
 
 
 async def member_account(
@@ -584,6 +600,7 @@ __all__ = [
     "sum_of_entries",
     "take_from_lot",
     "tenant_account",
+    "tenant_timezone",
     "tracked_accounts",
     "transaction_from_row",
 ]

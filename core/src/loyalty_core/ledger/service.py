@@ -19,11 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_core.errors import Conflict, ErrorCode, InsufficientFunds, ValidationFailed
 from loyalty_core.hashing import fingerprint
+from loyalty_core.ledger import expiry
 from loyalty_core.ledger import repository as repo
 from loyalty_core.ledger.models import (
     Asset,
     Balance,
     Cause,
+    ExpiryPolicy,
     LedgerTransaction,
     Posted,
     Purpose,
@@ -58,7 +60,8 @@ async def earn(
     details: dict[str, object] | None = None,
 ) -> Posted:
     """Credit ``amount`` to a member as a new lot, pending for ``pending_days`` (default: the
-    asset's) and expiring by the asset's policy unless ``expires_at`` is given."""
+    asset's) and expiring by the asset's policy (``ledger.expiry``, month and year ends in the
+    tenant's time zone) unless ``expires_at`` is given."""
     _require_positive(amount)
     pending = asset.pending_days if pending_days is None else pending_days
     # The given expiry belongs to the request; the computed one does not (it moves with ``now``,
@@ -73,11 +76,14 @@ async def earn(
         "cause": _cause_key(posting.cause),
     }
     available_from = posting.now + timedelta(days=pending)
-    if expires_at is None and asset.expiry_days is not None:
-        expires_at = available_from + timedelta(days=asset.expiry_days)
     claimed = await _claim(conn, posting, kind, request, details=details)
     if isinstance(claimed, Posted):
         return claimed
+    if expires_at is None and asset.expiry_policy is not ExpiryPolicy.NEVER:
+        zone = "UTC"
+        if asset.expiry_policy in expiry.ZONED:
+            zone = await repo.tenant_timezone(conn, posting.tenant_id)
+        expires_at = expiry.expires_at(asset, available_from, zone)
     purpose = Purpose.PENDING if pending > 0 else Purpose.AVAILABLE
     account_id = await repo.member_account(conn, posting.tenant_id, member_id, asset, purpose)
     counter_id = await repo.tenant_account(conn, posting.tenant_id, asset, counter)

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKeyConstraint,
     Index,
@@ -21,6 +22,26 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from loyalty_core.db.metadata import created_at_column, id_column, metadata, tenant_id_column
 
+EXPIRY_POLICY_CHECKS = (
+    CheckConstraint(
+        "expiry_policy IN ('never', 'days_after_earn', 'end_of_month', 'end_of_year',"
+        " 'fixed_date')",
+        name="expiry_policy",
+    ),
+    CheckConstraint(
+        "(expiry_policy = 'days_after_earn') = (expiry_days IS NOT NULL)", name="expiry_days_policy"
+    ),
+    CheckConstraint(
+        "(expiry_policy = 'fixed_date') = (expiry_date IS NOT NULL)", name="expiry_date_policy"
+    ),
+    CheckConstraint(
+        "expiry_periods >= 0 AND (expiry_periods = 0"
+        " OR expiry_policy IN ('end_of_month', 'end_of_year'))",
+        name="expiry_periods",
+    ),
+)
+"""An asset's expiry policy and its one parameter agree (``models.ExpiryPolicy``)."""
+
 assets = Table(
     "assets",
     metadata,
@@ -34,8 +55,12 @@ assets = Table(
     Column("expiry_days", Integer),
     Column("pending_days", Integer, nullable=False, server_default="0"),
     created_at_column(),
+    Column("expiry_policy", String(16), nullable=False, server_default="never"),
+    Column("expiry_periods", SmallInteger, nullable=False, server_default="0"),
+    Column("expiry_date", Date),
     CheckConstraint("kind IN ('points', 'money')", name="kind"),
     CheckConstraint("expiry_days IS NULL OR expiry_days > 0", name="expiry_days"),
+    *EXPIRY_POLICY_CHECKS,
     CheckConstraint("pending_days >= 0", name="pending_days"),
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
     UniqueConstraint("tenant_id", "code", name="uq_assets_code"),

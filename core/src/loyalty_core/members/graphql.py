@@ -234,7 +234,7 @@ class MemberMutation:
             return MemberPayload(member=None, errors=[_not_found()])
         tenant_id = ctx.tenant_id
 
-        async def work(conn: AsyncConnection, _: DomainEvents) -> models.Member:
+        async def work(conn: AsyncConnection, events: DomainEvents) -> models.Member:
             return await service.update_member(
                 conn,
                 tenant_id,
@@ -247,6 +247,7 @@ class MemberMutation:
                     (i.kind.value, i.value) for i in input.remove_identifiers or []
                 ],
                 actor=principal.actor,
+                events=events,
             )
 
         updated, errors = await run_mutation(info, work)

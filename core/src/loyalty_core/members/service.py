@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import orjson
 from pydantic import ValidationError
@@ -25,6 +26,12 @@ from loyalty_core.members.models import (
     normalise_identifier,
 )
 from loyalty_core.members.tables import member_identifiers, members
+from loyalty_core.modules.contributions import DomainEvent
+
+if TYPE_CHECKING:
+    from loyalty_core.modules.dispatch import DomainEvents
+
+MEMBER_UPDATED = "member.updated"
 
 MAX_ATTRIBUTES_BYTES = 16_384
 CHANNELS = frozenset({"api", "web", "app", "pos", "import", "partner"})
@@ -76,9 +83,15 @@ async def update_member(
     add_identifiers: Sequence[tuple[str, str]] = (),
     remove_identifiers: Sequence[tuple[str, str]] = (),
     actor: str,
+    events: DomainEvents | None = None,
 ) -> Member:
     """Change a member: profile fields given are replaced (others kept), attributes merged
-    (a null value removes the key), identifiers added or removed. Erased members are final."""
+    (a null value removes the key), identifiers added or removed. Erased members are final.
+
+    With ``events``, the change is announced as ``member.updated`` in the same transaction:
+    the payload names what changed and which profile fields and identifier kinds the member
+    did not have before and has now (``added``), never a value (the outbox keeps no personal
+    data)."""
     current = await repo.get_for_update(conn, tenant_id, member_id)
     if current is None:
         raise NotFound("member not found", field="id")
@@ -103,6 +116,10 @@ async def update_member(
         changes["status"] = status.value
     removals = [_identifier(kind, value) for kind, value in remove_identifiers]
     additions = [_identifier(kind, value) for kind, value in add_identifiers]
+    before_kinds: set[str] = set()
+    if events is not None:
+        held = await repo.identifiers_of(conn, tenant_id, [member_id])
+        before_kinds = {i.kind.value for i in held[member_id]}
     for identifier in removals:
         await conn.execute(
             delete(member_identifiers).where(
@@ -121,15 +138,35 @@ async def update_member(
     remaining = await repo.identifiers_of(conn, tenant_id, [member_id])
     if not remaining[member_id]:
         raise ValidationFailed("a member needs at least one identifier", field="identifiers")
+    data: dict[str, object] = {
+        "fields": sorted(changes),
+        "identifiersChanged": bool(removals or additions),
+    }
     await record(
         conn,
         tenant_id,
         actor=actor,
         action="member.update",
         target=f"member:{member_id}",
-        data={"fields": sorted(changes), "identifiersChanged": bool(removals or additions)},
+        data=data,
     )
-    return await get_member(conn, tenant_id, member_id)
+    updated = await get_member(conn, tenant_id, member_id)
+    if events is not None:
+        after_kinds = {i.kind.value for i in remaining[member_id]}
+        before_profile = current.profile.model_dump(by_alias=True, exclude_none=True)
+        after_profile = updated.profile.model_dump(by_alias=True, exclude_none=True)
+        added = sorted(set(after_profile) - set(before_profile)) + sorted(
+            after_kinds - before_kinds
+        )
+        await events.publish(
+            conn,
+            DomainEvent(
+                topic=MEMBER_UPDATED,
+                tenant_id=tenant_id,
+                payload={"memberId": str(member_id), **data, "added": added},
+            ),
+        )
+    return updated
 
 
 async def get_member(conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID) -> Member:
@@ -226,6 +263,7 @@ def _attributes(data: dict[str, object]) -> dict[str, object]:
 
 __all__ = [
     "CHANNELS",
+    "MEMBER_UPDATED",
     "create_member",
     "find_member",
     "get_member",

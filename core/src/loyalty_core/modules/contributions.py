@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from loyalty_core.db.engine import Database
+    from loyalty_core.modules.manager import ModuleRegistry
     from loyalty_core.tenants.models import Tenant
 
 
@@ -145,12 +146,31 @@ class RuleEffect:
 
 
 @dataclass(frozen=True)
+class JobContext:
+    """What one run of a job for one tenant may use.
+
+    ``settings`` are the tenant's settings of the module that declared the job;
+    ``enabled_modules`` are every module the tenant enabled, with their settings, and
+    ``registry`` what this process loaded, so a job can reach other modules' declarations
+    (the core's scheduled campaigns apply module effects through them). ``now`` is the moment
+    the run is for: compare due dates against it rather than reading the clock again.
+    """
+
+    database: Database
+    tenant: Tenant
+    settings: BaseModel
+    registry: ModuleRegistry
+    enabled_modules: Mapping[str, BaseModel]
+    now: datetime
+
+
+@dataclass(frozen=True)
 class Job:
     """A periodic job, run per tenant that enabled the module; must be idempotent, since two
-    replicas may run it at once."""
+    replicas may run it at once. ``run`` returns how many things it did."""
 
     name: str
-    run: Callable[[Database, Tenant, BaseModel], Awaitable[int]]
+    run: Callable[[JobContext], Awaitable[int]]
     interval: timedelta = timedelta(minutes=1)
 
 
@@ -220,6 +240,7 @@ __all__ = [
     "HandlerContext",
     "HandlerPhase",
     "Job",
+    "JobContext",
     "MemberData",
     "MemberDataContext",
     "MigrationLocation",

@@ -29,6 +29,8 @@ EVENT_FIELDS: dict[str, Any] = {
     "currency": None,
     "occurredAt": None,
 }
+WINDOWS = (7, 30, 90, 365)
+"""Days of the windowed member aggregates (``member.spendLast90Days``, ...)."""
 MEMBER_FIELDS: dict[str, Any] = {
     "id": None,
     "status": None,
@@ -37,9 +39,15 @@ MEMBER_FIELDS: dict[str, Any] = {
     "purchaseCount": None,
     "eventCount": None,
     "totalSpend": None,
-    "spendLast30Days": None,
+    **{
+        f"{aggregate}Last{days}Days": None
+        for aggregate in ("spend", "purchases", "events")
+        for days in WINDOWS
+    },
     "segments": None,
 }
+"""What conditions see of a member; the windowed aggregates are over the days before the
+event, as of the event (see ``repository.member_aggregates``)."""
 MACROS = ("all", "exists", "exists_one", "map", "filter")
 MAX_LENGTH = 2000
 
@@ -147,4 +155,12 @@ def _unknown(expression: str, offset: int, name: str, field: str) -> None:
     raise InvalidCondition(f"unknown field {name!r} at line {line}, column {column}", field=field)
 
 
-__all__ = ["InvalidCondition", "check", "check_segment", "compiled", "evaluate"]
+__all__ = [
+    "MEMBER_FIELDS",
+    "WINDOWS",
+    "InvalidCondition",
+    "check",
+    "check_segment",
+    "compiled",
+    "evaluate",
+]

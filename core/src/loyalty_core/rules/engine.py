@@ -11,7 +11,7 @@ rest once it awarded.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN
@@ -53,9 +53,20 @@ from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
 
 if TYPE_CHECKING:
     from loyalty_core.events.service import Ingestion, RewardStep
+    from loyalty_core.modules.manager import ModuleRegistry
 
 ModuleEffects = Mapping[str, tuple[str, RuleEffect]]
 """``<module>.<effect>`` -> (module name, declaration), for the tenant's enabled modules."""
+
+
+def module_effects(registry: ModuleRegistry, enabled: Iterable[str]) -> ModuleEffects:
+    """The effects of the ``enabled`` modules this process loaded, by ``<module>.<effect>``."""
+    return {
+        f"{name}.{effect.name}": (name, effect)
+        for name in enabled
+        if (module := registry.get(name)) is not None
+        for effect in module.rule_effects
+    }
 
 
 @dataclass(frozen=True)
@@ -234,8 +245,11 @@ async def member_variables(
         "purchaseCount": int(aggregates.purchase_count),
         "eventCount": int(aggregates.event_count),
         "totalSpend": int(aggregates.total_spend),
-        "spendLast30Days": int(aggregates.spend_30),
     }
+    for days in conditions.WINDOWS:
+        found[f"spendLast{days}Days"] = int(getattr(aggregates, f"spend_{days}"))
+        found[f"purchasesLast{days}Days"] = int(getattr(aggregates, f"purchases_{days}"))
+        found[f"eventsLast{days}Days"] = int(getattr(aggregates, f"events_{days}"))
     found["segments"] = await segments.member_segments(conn, tenant_id, found, at)
     return found
 
@@ -510,6 +524,7 @@ __all__ = [
     "evaluate",
     "in_window",
     "member_variables",
+    "module_effects",
     "periods",
     "plan",
     "reward_step",

@@ -476,12 +476,7 @@ def definition_data(value: CampaignDefinitionInput) -> dict[str, Any]:
 
 def module_effects(ctx: RequestContext) -> engine.ModuleEffects:
     """``<module>.<effect>`` of the modules the tenant enabled."""
-    return {
-        f"{name}.{effect.name}": (name, effect)
-        for name in ctx.enabled_modules
-        if (module := ctx.registry.get(name)) is not None
-        for effect in module.rule_effects
-    }
+    return engine.module_effects(ctx.registry, ctx.enabled_modules)
 
 
 def _module_types(ctx: RequestContext) -> dict[str, EventTypeSpec]:

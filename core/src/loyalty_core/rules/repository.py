@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_core.events.builtin import PURCHASE
 from loyalty_core.events.tables import events
+from loyalty_core.rules.conditions import WINDOWS
 from loyalty_core.rules.tables import (
     rule_awards,
     rule_campaign_versions,
@@ -257,18 +258,27 @@ async def member_aggregates(
     at: datetime,
 ) -> Row[Any]:
     """A member's counts and gross spend over the events stored up to and including ``upto``
-    (ids are time-ordered): the same numbers whether asked live or in a backtest."""
+    (ids are time-ordered): the same numbers whether asked live or in a backtest. All time
+    (``purchase_count``, ``event_count`` of ``event_type``, ``total_spend``) and over the
+    ``WINDOWS`` of days before ``at`` (``spend_30``, ``purchases_30``, ``events_30``, ...), in
+    one pass over the member's events."""
     is_purchase = events.c.type == PURCHASE
+    is_type = events.c.type == event_type
+    windowed: list[Any] = []
+    for days in WINDOWS:
+        within = events.c.occurred_at > at - timedelta(days=days)
+        windowed += [
+            func.coalesce(func.sum(events.c.amount).filter(is_purchase, within), 0).label(
+                f"spend_{days}"
+            ),
+            func.count().filter(is_purchase, within).label(f"purchases_{days}"),
+            func.count().filter(is_type, within).label(f"events_{days}"),
+        ]
     query = select(
         func.count().filter(is_purchase).label("purchase_count"),
-        func.count().filter(events.c.type == event_type).label("event_count"),
+        func.count().filter(is_type).label("event_count"),
         func.coalesce(func.sum(events.c.amount).filter(is_purchase), 0).label("total_spend"),
-        func.coalesce(
-            func.sum(events.c.amount).filter(
-                is_purchase, events.c.occurred_at > at - timedelta(days=30)
-            ),
-            0,
-        ).label("spend_30"),
+        *windowed,
     ).where(events.c.tenant_id == tenant_id, events.c.member_id == member_id, events.c.id <= upto)
     return (await conn.execute(query)).one()
 

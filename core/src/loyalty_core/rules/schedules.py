@@ -11,7 +11,8 @@ year however often the job runs.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from loyalty_core.db.engine import Database
 from loyalty_core.events.tables import events
 from loyalty_core.members import service as members_service
 from loyalty_core.members.tables import members
+from loyalty_core.modules.contributions import JobContext
 from loyalty_core.rules import engine
 from loyalty_core.rules import repository as repo
 from loyalty_core.rules.definition import (
@@ -41,13 +43,28 @@ LAST_ID = uuid.UUID(int=(1 << 128) - 1)
 """Every event id is at most this: aggregates over a member's whole history."""
 
 
-async def run_scheduled(database: Database, tenant: Tenant, _: BaseModel) -> int:
-    """The job: reward the scheduled triggers due now; how many members were rewarded."""
-    return await run_scheduled_at(database, tenant, datetime.now(UTC))
+async def run_scheduled(context: JobContext) -> int:
+    """The job: reward the scheduled triggers due now; how many members were rewarded. The
+    effects of the modules the tenant enabled apply, with the tenant's settings of each."""
+    return await run_scheduled_at(
+        context.database,
+        context.tenant,
+        context.now,
+        effects=engine.module_effects(context.registry, context.enabled_modules),
+        settings=context.enabled_modules,
+    )
 
 
-async def run_scheduled_at(database: Database, tenant: Tenant, now: datetime) -> int:
-    """Fire every active scheduled campaign's triggers due at ``now``."""
+async def run_scheduled_at(
+    database: Database,
+    tenant: Tenant,
+    now: datetime,
+    *,
+    effects: engine.ModuleEffects | None = None,
+    settings: Mapping[str, BaseModel] | None = None,
+) -> int:
+    """Fire every active scheduled campaign's triggers due at ``now``. Without ``effects``
+    only built-in effects apply (a module effect is skipped, as for a disabled module)."""
     today = now.astimezone(ZoneInfo(tenant.timezone)).date()
     async with database.tenant_transaction(tenant.id) as conn:
         versions = [
@@ -60,7 +77,9 @@ async def run_scheduled_at(database: Database, tenant: Tenant, now: datetime) ->
     for version in versions:
         for member_id, occurrence in due[version.campaign_id]:
             async with database.tenant_transaction(tenant.id) as conn:
-                rewarded += await _fire(conn, tenant, version, member_id, occurrence, now)
+                rewarded += await _fire(
+                    conn, tenant, version, member_id, occurrence, now, effects or {}, settings or {}
+                )
     return rewarded
 
 
@@ -71,6 +90,8 @@ async def _fire(
     member_id: uuid.UUID,
     occurrence: str,
     now: datetime,
+    effects: engine.ModuleEffects,
+    settings: Mapping[str, BaseModel],
 ) -> int:
     claimed = await conn.execute(
         pg_insert(rule_occurrences)
@@ -86,8 +107,8 @@ async def _fire(
     if claimed.first() is None:
         return 0
     trigger = await _trigger(conn, tenant, version.definition.trigger, member_id, occurrence, now)
-    sink = engine.LedgerSink(conn, "job:rules.scheduled", now)
-    return await engine.evaluate([version], trigger, sink, {})
+    sink = engine.LedgerSink(conn, "job:rules.scheduled", now, settings)
+    return await engine.evaluate([version], trigger, sink, effects)
 
 
 async def _trigger(

@@ -5,7 +5,8 @@ the work lives in the modules named by what they hold: ``codes`` (making and che
 codes), ``keys`` (the tenant's HMAC key), ``lockout`` and ``lookup`` (enumeration
 protection), ``service`` (every movement of value), ``repository`` and ``tables`` (SQL),
 ``schema`` (GraphQL), ``effects`` (the rule effect), ``jobs`` (expiry), ``routes`` (the
-batch export). Only ``loyalty_core.sdk`` is imported from the core.
+batch export), ``privacy`` (export and erasure of a member's data). Only
+``loyalty_core.sdk`` is imported from the core.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from loyalty_core.sdk import (
     SDK_VERSION,
     Job,
+    MemberData,
     ModuleInfo,
     RuleEffect,
     SchemaContribution,
@@ -32,6 +34,7 @@ from starlette.routing import Route
 from loyalty_giftcards.effects import ISSUE_GIFT_CARD
 from loyalty_giftcards.jobs import EXPIRY_JOB
 from loyalty_giftcards.keys import ensure_key
+from loyalty_giftcards.privacy import MEMBER_DATA
 from loyalty_giftcards.routes import ROUTES
 from loyalty_giftcards.schema import (
     NAME,
@@ -87,6 +90,11 @@ def loyalty_routes() -> list[Route]:
 
 
 @hookimpl
+def loyalty_member_data() -> MemberData:
+    return MEMBER_DATA
+
+
+@hookimpl
 def loyalty_tenant_enabled() -> TenantProvisioning:
     return TenantProvisioning(run=provision)
 
@@ -112,6 +120,7 @@ async def provision(conn: AsyncConnection, tenant: Tenant, settings: BaseModel) 
 
 __all__ = [
     "loyalty_jobs",
+    "loyalty_member_data",
     "loyalty_migrations",
     "loyalty_module",
     "loyalty_routes",

@@ -8,19 +8,28 @@ Sixteen symbols carry 80 bits; the settings never allow fewer than 13 (65 bits).
 
 What the database keeps is an HMAC-SHA-256 of the normalised code under the tenant's own
 key (see :mod:`loyalty_giftcards.keys`) and the last four symbols for display. The full code
-exists only in the answer to the issuing request and in a batch's one-time export.
+of an anonymous card exists only in the answer to the issuing request and in a batch's
+one-time export. A card issued to a member (by an admin or a campaign) also keeps its code
+sealed with AES-256-GCM under the tenant's sealing key, bound to the tenant and the card, so
+that its owner can reveal it (``giftCardReveal``) and nobody else can read it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import uuid
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 BITS_PER_SYMBOL = 5
 MIN_LENGTH = 13  # 65 bits, the first length over 64
 GROUP = 4
+_SEALED_VERSION = b"\x01"
+_NONCE = 12
 
 # Crockford's decoding rules: what a person may type for what is printed.
 _READS_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
@@ -80,6 +89,32 @@ def last_four(code: str) -> str:
     return code[-GROUP:]
 
 
+def masked(last: str) -> str:
+    """How a code is shown where only its owner may see it in full: ``****-...-7K3D``."""
+    return f"****-****-****-{last}"
+
+
+def seal(key: bytes, tenant_id: uuid.UUID, card_id: uuid.UUID, code: str) -> bytes:
+    """``code`` encrypted for storage: version, random nonce, AES-GCM ciphertext and tag. The
+    tenant and card are authenticated data, so a sealed code copied onto another card (or
+    into another tenant) does not open."""
+    nonce = os.urandom(_NONCE)
+    sealed = AESGCM(key).encrypt(nonce, code.encode(), _bound(tenant_id, card_id))
+    return _SEALED_VERSION + nonce + sealed
+
+
+def unseal(key: bytes, tenant_id: uuid.UUID, card_id: uuid.UUID, sealed: bytes) -> str:
+    """The code :func:`seal` stored; raises when it was tampered with or moved."""
+    if sealed[:1] != _SEALED_VERSION:
+        raise ValueError("unknown sealed code format")
+    nonce, ciphertext = sealed[1 : 1 + _NONCE], sealed[1 + _NONCE :]
+    return AESGCM(key).decrypt(nonce, ciphertext, _bound(tenant_id, card_id)).decode()
+
+
+def _bound(tenant_id: uuid.UUID, card_id: uuid.UUID) -> bytes:
+    return f"giftcard:{tenant_id}:{card_id}".encode()
+
+
 __all__ = [
     "ALPHABET",
     "MIN_LENGTH",
@@ -87,7 +122,10 @@ __all__ = [
     "digest",
     "display",
     "last_four",
+    "masked",
     "new_code",
     "new_pin",
     "normalise",
+    "seal",
+    "unseal",
 ]

@@ -2,7 +2,8 @@
 
 It runs in the trigger's transaction with the campaign's idempotency key, so a replayed
 trigger finds the card the first run issued instead of issuing another. The card is
-assigned to the member and shows in ``Member.giftCards``.
+assigned to the member and shows in ``Member.giftCards``; nobody sees its code at issue, so
+the code is kept sealed and the member reveals it with ``giftCardReveal``.
 """
 
 from __future__ import annotations

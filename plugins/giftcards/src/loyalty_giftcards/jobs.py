@@ -8,10 +8,9 @@ backs that up. A second run finds nothing left to do.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from loyalty_core.sdk import Database, Job, Tenant
-from pydantic import BaseModel
+from loyalty_core.sdk import Job, JobContext
 
 from loyalty_giftcards import repository as repo
 from loyalty_giftcards import service
@@ -19,9 +18,9 @@ from loyalty_giftcards import service
 BATCH = 500
 
 
-async def expire_cards(database: Database, tenant: Tenant, _: BaseModel) -> int:
+async def expire_cards(context: JobContext) -> int:
     """Expire every due card of the tenant; how many this run expired."""
-    now = datetime.now(UTC)
+    database, tenant, now = context.database, context.tenant, context.now
     done = 0
     while True:
         async with database.tenant_transaction(tenant.id) as conn:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_giftcards import codes, lockout
 from loyalty_giftcards import repository as repo
-from loyalty_giftcards.keys import tenant_key
+from loyalty_giftcards.keys import tenant_keys
 from loyalty_giftcards.settings import GiftCardSettings
 
 NO_MATCH = "no gift card matches this code and PIN"
@@ -65,7 +65,7 @@ async def _attempt(
     credential = lockout.credential_subject(actor)
     if not await lockout.reserve(conn, tenant_id, credential, settings, now):
         return CardLocked("too many failed gift card look-ups; try again later", field="code")
-    key = await tenant_key(conn, tenant_id)
+    key = (await tenant_keys(conn, tenant_id)).hashing
     row = await repo.find_by_hash(conn, tenant_id, codes.digest(key, code))
     card_id = None if row is None else repo.card_from_row(row).id
     if card_id is not None and not await lockout.reserve(

@@ -26,6 +26,8 @@ class EventKind(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     ASSIGNED = "assigned"
+    REVEALED = "revealed"
+    UNASSIGNED = "unassigned"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Card:
     batch_id: uuid.UUID | None
     account_id: uuid.UUID | None
     has_pin: bool
+    code_held: bool
+    """The code is kept sealed for the card's member, who may reveal it."""
     expires_at: datetime | None
     last_used_at: datetime | None
     created_at: datetime
@@ -79,12 +83,31 @@ class Movement:
 
 
 @dataclass(frozen=True)
+class Revealed:
+    """A member's own card and its full code, opened for them (the event audits it)."""
+
+    card: Card
+    code: str
+    event: CardEvent
+
+
+@dataclass(frozen=True)
 class Batch:
     id: uuid.UUID
     currency: str
     size: int
     created_at: datetime
     exported_at: datetime | None
+    replayed: bool = False
 
 
-__all__ = ["Batch", "Card", "CardEvent", "CardStatus", "EventKind", "Issued", "Movement"]
+__all__ = [
+    "Batch",
+    "Card",
+    "CardEvent",
+    "CardStatus",
+    "EventKind",
+    "Issued",
+    "Movement",
+    "Revealed",
+]

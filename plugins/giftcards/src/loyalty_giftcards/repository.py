@@ -26,6 +26,7 @@ def card_from_row(row: Row[Any]) -> Card:
         batch_id=_optional(row.batch_id),
         account_id=_optional(row.account_id),
         has_pin=row.pin_hash is not None,
+        code_held=row.code_sealed is not None,
         expires_at=row.expires_at,
         last_used_at=row.last_used_at,
         created_at=row.created_at,
@@ -76,6 +77,27 @@ async def lock_card(conn: AsyncConnection, tenant_id: uuid.UUID, card_id: uuid.U
         )
     ).one()
     return card_from_row(row)
+
+
+async def sealed_code(
+    conn: AsyncConnection, tenant_id: uuid.UUID, card_id: uuid.UUID
+) -> bytes | None:
+    query = select(cards.c.code_sealed).where(cards.c.tenant_id == tenant_id, cards.c.id == card_id)
+    sealed = (await conn.execute(query)).scalar()
+    return None if sealed is None else bytes(sealed)
+
+
+async def lock_cards_of_member(
+    conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID
+) -> list[Card]:
+    """The member's cards, locked in id order (as every movement locks them)."""
+    rows = await conn.execute(
+        select(cards)
+        .where(cards.c.tenant_id == tenant_id, cards.c.member_id == member_id)
+        .order_by(cards.c.id)
+        .with_for_update(key_share=True)
+    )
+    return [card_from_row(row) for row in rows]
 
 
 async def insert_cards(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
@@ -257,6 +279,8 @@ async def insert_batch(
     size: int,
     actor: str,
     export: str,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
 ) -> Batch:
     row = (
         await conn.execute(
@@ -268,6 +292,8 @@ async def insert_batch(
                 size=size,
                 actor=actor[:200],
                 export=export,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
             )
             .returning(batches)
         )
@@ -306,6 +332,16 @@ async def get_batch(
     return None if row is None else batch_from_row(row)
 
 
+async def batch_by_key(
+    conn: AsyncConnection, tenant_id: uuid.UUID, idempotency_key: str
+) -> tuple[Batch, str | None] | None:
+    query = select(batches).where(
+        batches.c.tenant_id == tenant_id, batches.c.idempotency_key == idempotency_key
+    )
+    row = (await conn.execute(query)).first()
+    return None if row is None else (batch_from_row(row), row.request_hash)
+
+
 def batch_from_row(row: Row[Any]) -> Batch:
     return Batch(
         id=_uuid(row.id),
@@ -327,6 +363,7 @@ def _optional(value: object) -> uuid.UUID | None:
 
 __all__ = [
     "amount_of",
+    "batch_by_key",
     "card_from_row",
     "cards_of_members",
     "due_for_expiry",
@@ -342,6 +379,8 @@ __all__ = [
     "insert_events",
     "list_cards",
     "lock_card",
+    "lock_cards_of_member",
+    "sealed_code",
     "take_export",
     "update_card",
 ]

@@ -2,9 +2,10 @@
 
 Who may do what: tenant admins issue, batch-issue, cancel, assign and list; tills (API keys
 with ``points:redeem``) and admins activate, redeem, reload, refund and transfer; any caller
-of the tenant may ask a card's balance with its code (and PIN). Every look-up by code goes
-through :func:`loyalty_giftcards.lookup.authenticate` (counted, lockable), and one request may
-make one such look-up: aliases cannot multiply a caller's guesses.
+of the tenant may ask a card's balance with its code (and PIN); a member (member token) may
+reveal the code of a card issued to them. Every look-up by code goes through
+:func:`loyalty_giftcards.lookup.authenticate` (counted, lockable), and one request may make
+one such look-up: aliases cannot multiply a caller's guesses.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, cast
 import strawberry
 from loyalty_core.sdk import (
     Connection,
+    Forbidden,
     LoyaltyError,
     Member,
     NotFound,
@@ -86,11 +88,17 @@ class GiftCardEvent:
         )
 
 
-@strawberry.type(description="A gift card. Its code is never shown again after issue.")
+@strawberry.type(
+    description="A gift card. Its code is shown at issue; afterwards only the member it was "
+    "issued to can see it again (giftCardReveal)."
+)
 class GiftCard:
     card: strawberry.Private[models.Card]
     id: strawberry.ID
     last_four: str = strawberry.field(description="The code's last four symbols, for display.")
+    code_held: bool = strawberry.field(
+        description="The code is kept (encrypted) for the card's member, who may reveal it."
+    )
     currency: str
     status: GiftCardStatus
     member_id: strawberry.ID | None
@@ -114,6 +122,7 @@ class GiftCard:
             card=card,
             id=strawberry.ID(str(card.id)),
             last_four=card.last_four,
+            code_held=card.code_held,
             currency=card.currency,
             status=card.status,
             member_id=None if card.member_id is None else strawberry.ID(str(card.member_id)),
@@ -162,6 +171,10 @@ class GiftCardIssueInput:
 class GiftCardBatchIssueInput:
     count: int
     currency: str = "EUR"
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="A retry with the same key returns the first batch and makes no cards.",
+    )
 
 
 @strawberry.input
@@ -188,6 +201,11 @@ class GiftCardCancelInput:
 
 
 @strawberry.input
+class GiftCardRevealInput:
+    id: strawberry.ID
+
+
+@strawberry.input
 class GiftCardAssignInput:
     id: strawberry.ID
     member_id: strawberry.ID
@@ -206,6 +224,17 @@ class GiftCardIssuePayload:
 @strawberry.type
 class GiftCardBatchIssuePayload:
     batch: GiftCardBatch | None
+    replayed: bool = strawberry.field(
+        description="The idempotency key was known: this is the first request's batch."
+    )
+    errors: list[UserError]
+
+
+@strawberry.type
+class GiftCardRevealPayload:
+    gift_card: GiftCard | None
+    code: str | None = strawberry.field(description="The card's full code.")
+    event: GiftCardEvent | None = strawberry.field(description="The reveal, as logged.")
     errors: list[UserError]
 
 
@@ -333,6 +362,7 @@ class GiftCardMutation:
         actor = _actor(ctx)
 
         async def work(conn: AsyncConnection, _: object) -> models.Batch:
+            _check_key(input.idempotency_key, required=False)
             return await service.issue_batch(
                 conn,
                 tenant_id,
@@ -341,11 +371,43 @@ class GiftCardMutation:
                 count=input.count,
                 actor=actor,
                 now=ctx.now(),
+                idempotency_key=input.idempotency_key,
             )
 
         batch, errors = await run_mutation(info, work)
         return GiftCardBatchIssuePayload(
-            batch=None if batch is None else GiftCardBatch.of(batch), errors=errors
+            batch=None if batch is None else GiftCardBatch.of(batch),
+            replayed=batch is not None and batch.replayed,
+            errors=errors,
+        )
+
+    @strawberry.mutation(
+        description="The full code of a card issued to the calling member (member tokens "
+        "only; any other card is NOT_FOUND). Repeatable; every reveal is logged on the card."
+    )
+    async def gift_card_reveal(
+        self, info: Info[RequestContext, None], input: GiftCardRevealInput
+    ) -> GiftCardRevealPayload:
+        ctx = info.context
+        principal = require_principal(ctx.principal)
+        tenant_id = require_tenant(principal)
+        member_id = principal.member_id
+        if member_id is None:
+            raise Forbidden("only the member a card was issued to may reveal its code")
+        actor = service.Actor(principal.actor, "member", ctx.request_id)
+
+        async def work(conn: AsyncConnection, _: object) -> models.Revealed:
+            card_id = require_id(input.id)
+            return await service.reveal(conn, tenant_id, card_id, member_id, actor=actor)
+
+        revealed, errors = await run_mutation(info, work)
+        if revealed is None:
+            return GiftCardRevealPayload(gift_card=None, code=None, event=None, errors=errors)
+        return GiftCardRevealPayload(
+            gift_card=GiftCard.of(revealed.card),
+            code=revealed.code,
+            event=GiftCardEvent.of(revealed.event),
+            errors=[],
         )
 
     @strawberry.mutation(description="Activate a physical card at a till with its first load.")

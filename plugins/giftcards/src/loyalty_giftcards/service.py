@@ -21,19 +21,36 @@ import io
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from loyalty_core.sdk import Conflict, ErrorCode, LoyaltyError, ValidationFailed, ledger, new_id
+from loyalty_core.sdk import (
+    Conflict,
+    ErrorCode,
+    LoyaltyError,
+    NotFound,
+    ValidationFailed,
+    ledger,
+    new_id,
+)
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_giftcards import codes
 from loyalty_giftcards import repository as repo
-from loyalty_giftcards.keys import tenant_key
+from loyalty_giftcards.keys import TenantKeys, tenant_keys
 from loyalty_giftcards.lookup import pin_hash
-from loyalty_giftcards.models import Batch, Card, CardEvent, CardStatus, EventKind, Issued, Movement
+from loyalty_giftcards.models import (
+    Batch,
+    Card,
+    CardEvent,
+    CardStatus,
+    EventKind,
+    Issued,
+    Movement,
+    Revealed,
+)
 from loyalty_giftcards.settings import ExpiryPolicy, GiftCardSettings, asset_code
 
 MAX_BATCH = 10_000
@@ -71,7 +88,8 @@ async def issue(
     idempotency_key: str | None = None,
 ) -> Issued:
     """A new active digital card loaded with ``amount``. A replay returns the card without
-    its code: the code is shown once, and it is not stored anywhere it could be shown from."""
+    its code. A card issued to a member keeps its code sealed, so that the member can
+    reveal it (:func:`reveal`); an anonymous card's code is shown in this answer only."""
     currency = _currency(settings, currency)
     _check_amount(amount, settings.max_balance)
     key = f"giftcards:issue:{idempotency_key or new_id()}"
@@ -85,15 +103,21 @@ async def issue(
         card = await repo.get_card(conn, tenant_id, replay.card_id)
         assert card is not None
         return Issued(card=card, code=None, pin=None, event=replay, replayed=True)
-    secret = await tenant_key(conn, tenant_id)
+    secret = await tenant_keys(conn, tenant_id)
     card_id, code, pin = new_id(), codes.new_code(settings.code_length), _new_pin(settings)
     asset = await _asset(conn, tenant_id, currency)
     account = await _card_account(conn, tenant_id, card_id, asset)
+    sealed = None if member_id is None else codes.seal(secret.sealing, tenant_id, card_id, code)
     await repo.insert_cards(
         conn,
         [
             _card_row(tenant_id, card_id, secret, code, pin, currency, now, settings)
-            | {"status": CardStatus.ACTIVE.value, "member_id": member_id, "account_id": account}
+            | {
+                "status": CardStatus.ACTIVE.value,
+                "member_id": member_id,
+                "account_id": account,
+                "code_sealed": sealed,
+            }
         ],
     )
     posted = await _post(
@@ -135,17 +159,37 @@ async def issue_batch(
     count: int,
     actor: Actor,
     now: datetime,
+    idempotency_key: str | None = None,
 ) -> Batch:
     """``count`` inactive physical cards, and their codes as CSV for the one export.
 
     Cards carry no value until activated at a till, so no ledger account is made here; the
-    CSV (code, PIN) waits in the batch row until the printer's download takes it.
+    CSV (code, PIN) waits in the batch row until the printer's download takes it. With an
+    ``idempotency_key``, a retried request returns the first batch (``replayed``) and makes
+    no cards; the same key with another count or currency is IDEMPOTENCY_CONFLICT.
     """
     currency = _currency(settings, currency)
     if not 1 <= count <= MAX_BATCH:
         raise ValidationFailed(f"count: 1 to {MAX_BATCH} cards per batch", field="count")
+    request_hash = _hash({"currency": currency, "count": count})
+    if idempotency_key is not None:
+        # No row to lock yet: the key is the lock, so a concurrent retry waits and then
+        # finds the batch the first request made.
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+            {"k": f"{tenant_id}:giftcards:batch:{idempotency_key}"},
+        )
+        found = await repo.batch_by_key(conn, tenant_id, idempotency_key)
+        if found is not None:
+            if found[1] != request_hash:
+                raise Conflict(
+                    "this idempotency key was used for a different request",
+                    code=ErrorCode.IDEMPOTENCY_CONFLICT,
+                    field="idempotencyKey",
+                )
+            return replace(found[0], replayed=True)
     await _asset(conn, tenant_id, currency)
-    secret = await tenant_key(conn, tenant_id)
+    secret = await tenant_keys(conn, tenant_id)
     batch_id = new_id()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -164,6 +208,8 @@ async def issue_batch(
         size=count,
         actor=actor.name,
         export=out.getvalue(),
+        idempotency_key=idempotency_key,
+        request_hash=None if idempotency_key is None else request_hash,
     )
     for start in range(0, count, _CHUNK):
         chunk = cards[start : start + _CHUNK]
@@ -449,6 +495,64 @@ async def assign(
     return card
 
 
+async def reveal(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    card_id: uuid.UUID,
+    member_id: uuid.UUID,
+    *,
+    actor: Actor,
+) -> Revealed:
+    """The full code of the member's own card, for the member; every reveal is written to
+    the card's event log. NOT_FOUND for a card that is not the member's (existence is not
+    leaked) and for one whose code the programme does not hold (a printed card given to the
+    member: its code is on the card); GIFT_CARD_NOT_ACTIVE once cancelled or expired."""
+    card = await repo.get_card(conn, tenant_id, card_id)
+    if card is None or card.member_id != member_id:
+        raise NotFound("no such gift card", field="id")
+    sealed = await repo.sealed_code(conn, tenant_id, card.id)
+    if sealed is None:
+        raise NotFound("this card's code is on the card itself", field="id")
+    if card.status in (CardStatus.CANCELLED, CardStatus.EXPIRED):
+        raise NotActive(f"the card is {card.status.value}", field="id")
+    secret = await tenant_keys(conn, tenant_id)
+    code = codes.unseal(secret.sealing, tenant_id, card.id, sealed)
+    event = await repo.insert_event(
+        conn,
+        tenant_id,
+        card_id=card.id,
+        kind=EventKind.REVEALED,
+        actor=actor.name,
+        cause=actor.cause,
+        balance_after=await _balance(conn, tenant_id, card),
+    )
+    return Revealed(card=card, code=codes.display(code), event=event)
+
+
+async def unassign_member(
+    conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID, *, actor: Actor
+) -> int:
+    """Erasure: the member's cards stop being theirs. A card is a bearer instrument, so its
+    value stays on it (the ledger does not move) for whoever holds the code; the sealed code
+    goes, since no owner is left to reveal it to. Each card logs ``unassigned``. Returns how
+    many cards changed (0 on a second run)."""
+    changed = 0
+    for card in await repo.lock_cards_of_member(conn, tenant_id, member_id):
+        await repo.update_card(conn, tenant_id, card.id, member_id=None, code_sealed=None)
+        await repo.insert_event(
+            conn,
+            tenant_id,
+            card_id=card.id,
+            kind=EventKind.UNASSIGNED,
+            actor=actor.name,
+            cause=actor.cause,
+            balance_after=await _balance(conn, tenant_id, card),
+            counterpart_id=member_id,
+        )
+        changed += 1
+    return changed
+
+
 async def balances_of(
     conn: AsyncConnection, tenant_id: uuid.UUID, cards: Sequence[Card]
 ) -> dict[uuid.UUID, int]:
@@ -721,7 +825,7 @@ async def _liability(conn: AsyncConnection, tenant_id: uuid.UUID, asset: ledger.
 def _card_row(
     tenant_id: uuid.UUID,
     card_id: uuid.UUID,
-    secret: bytes,
+    secret: TenantKeys,
     code: str,
     pin: str | None,
     currency: str,
@@ -731,9 +835,10 @@ def _card_row(
     return {
         "tenant_id": tenant_id,
         "id": card_id,
-        "code_hash": codes.digest(secret, code),
+        "code_hash": codes.digest(secret.hashing, code),
         "last_four": codes.last_four(code),
-        "pin_hash": None if pin is None else pin_hash(secret, card_id, pin),
+        "code_sealed": None,
+        "pin_hash": None if pin is None else pin_hash(secret.hashing, card_id, pin),
         "currency": currency,
         "status": CardStatus.INACTIVE.value,
         "member_id": None,
@@ -806,5 +911,7 @@ __all__ = [
     "redeem",
     "refund",
     "reload",
+    "reveal",
     "transfer",
+    "unassign_member",
 ]

@@ -32,10 +32,12 @@ keys = Table(
     metadata,
     tenant_id_column(),
     Column("secret", LargeBinary, nullable=False),
+    Column("pepper_fingerprint", String(32)),
     created_at_column(),
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
 )
-"""One HMAC key per tenant, made when the tenant first enables the module."""
+"""One secret per tenant, made when the tenant first enables the module; the HMAC and
+sealing keys are derived from it (and from the server's pepper it was made under, if any)."""
 
 batches = Table(
     "giftcards_batches",
@@ -47,11 +49,15 @@ batches = Table(
     Column("actor", String(200), nullable=False),
     Column("export", Text),
     Column("exported_at", DateTime(timezone=True)),
+    Column("idempotency_key", String(200)),
+    Column("request_hash", String(64)),
     created_at_column(),
     CheckConstraint("export IS NULL OR exported_at IS NULL", name="export_once"),
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
+    UniqueConstraint("tenant_id", "idempotency_key", name="uq_giftcards_batches_idempotency_key"),
 )
-"""A print run of physical cards. ``export`` holds the codes as CSV until the one download."""
+"""A print run of physical cards. ``export`` holds the codes as CSV until the one download;
+``idempotency_key`` makes a retried request find its batch instead of printing another."""
 
 cards = Table(
     "giftcards_cards",
@@ -60,6 +66,7 @@ cards = Table(
     id_column(),
     Column("code_hash", String(64), nullable=False),
     Column("last_four", String(4), nullable=False),
+    Column("code_sealed", LargeBinary),
     Column("pin_hash", String(64)),
     Column("currency", String(3), nullable=False),
     Column("status", String(16), nullable=False),
@@ -70,6 +77,7 @@ cards = Table(
     Column("last_used_at", DateTime(timezone=True)),
     created_at_column(),
     CheckConstraint(f"status IN {STATUSES}", name="status"),
+    CheckConstraint("code_sealed IS NULL OR member_id IS NOT NULL", name="sealed_for_member"),
     ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
     ForeignKeyConstraint(
         ["tenant_id", "batch_id"], ["giftcards_batches.tenant_id", "giftcards_batches.id"]
@@ -84,6 +92,8 @@ cards = Table(
         postgresql_where=text("status = 'active' AND expires_at IS NOT NULL"),
     ),
 )
+"""A card: its code as a keyed hash and its last four symbols. ``code_sealed`` holds the
+code encrypted, only while the card belongs to a member (who may reveal it)."""
 
 events = Table(
     "giftcards_events",

@@ -21,6 +21,7 @@ from loyalty_core.sdk import (
     hookimpl,
 )
 
+from loyalty_onboarding.bonuses import on_member_updated
 from loyalty_onboarding.jobs import forget_abandoned
 from loyalty_onboarding.privacy import MEMBER_DATA
 from loyalty_onboarding.referrals import on_event_ingested
@@ -53,7 +54,10 @@ def loyalty_schema() -> SchemaContribution:
 
 @hookimpl
 def loyalty_event_handlers() -> list[EventHandler]:
-    return [EventHandler("event.ingested", on_event_ingested)]
+    return [
+        EventHandler("event.ingested", on_event_ingested),
+        EventHandler("member.updated", on_member_updated),
+    ]
 
 
 @hookimpl

@@ -19,9 +19,9 @@ from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_onboarding import codes, referrals
-from loyalty_onboarding.bonuses import award
-from loyalty_onboarding.cards import is_valid_card_number, new_card_number
+from loyalty_onboarding.bonuses import award, award_profile_bonus, profile_complete
 from loyalty_onboarding.consents import record_consent, require_terms
+from loyalty_onboarding.issuing import clean_number, free_card_number, number_taken
 from loyalty_onboarding.models import (
     CardKind,
     Channel,
@@ -205,7 +205,7 @@ async def complete(
     _require_fields(settings, email=enrolment.email, phone=enrolment.phone, profile=merged)
     require_terms(consents, settings.terms_version)
     card_kind = CardKind.PHYSICAL if enrolment.card_number else CardKind.DIGITAL
-    card_number = enrolment.card_number or await _free_card_number(conn, tenant_id, settings)
+    card_number = enrolment.card_number or await free_card_number(conn, tenant_id, settings)
     identifiers = [(members.IdentifierKind.CARD_NUMBER.value, card_number)]
     if enrolment.email:
         identifiers.append((members.IdentifierKind.EMAIL.value, enrolment.email))
@@ -320,10 +320,7 @@ def _contact(kind: members.IdentifierKind, value: str | None, field: str) -> str
 def _card(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
-    number = value.strip().replace(" ", "")
-    if not is_valid_card_number(number):
-        raise ValidationFailed("not a valid card number (check digit)", field="cardNumber")
-    return number
+    return clean_number(value, "cardNumber")
 
 
 def _require_fields(
@@ -365,6 +362,13 @@ async def _refuse_taken(
                 code=ErrorCode.DUPLICATE_IDENTIFIER,
                 field=field,
             )
+    if card and await number_taken(conn, tenant_id, card):
+        # A blocked card (replaced, reported lost) is never enrolled again by whoever has it.
+        raise LoyaltyError(
+            "this card number was issued already",
+            code=ErrorCode.DUPLICATE_IDENTIFIER,
+            field="cardNumber",
+        )
 
 
 async def _open_enrolment(
@@ -535,17 +539,6 @@ def _require_completable(enrolment: Enrolment) -> None:
         )
 
 
-async def _free_card_number(
-    conn: AsyncConnection, tenant_id: uuid.UUID, settings: OnboardingSettings
-) -> str:
-    """A new digital card number no member holds yet."""
-    while True:
-        number = new_card_number(settings.card_prefix)
-        kind = members.IdentifierKind.CARD_NUMBER.value
-        if await members.find_member(conn, tenant_id, kind, number) is None:
-            return number
-
-
 async def _award_bonuses(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
@@ -566,18 +559,9 @@ async def _award_bonuses(
         cause_id=str(enrolment.id),
         now=now,
     )
-    contact = {EnrolmentField.EMAIL: enrolment.email, EnrolmentField.PHONE: enrolment.phone}
-    if all(contact.get(f) or profile.get(f.value) for f in settings.profile_fields):
-        await award(
-            conn,
-            tenant_id,
-            member_id,
-            asset_code=settings.asset,
-            amount=settings.profile_bonus,
-            key=f"profile:{member_id}",
-            reason="profile completion bonus",
-            cause_id=str(enrolment.id),
-            now=now,
+    if profile_complete(settings, email=enrolment.email, phone=enrolment.phone, profile=profile):
+        await award_profile_bonus(
+            conn, tenant_id, settings, member_id, cause_id=str(enrolment.id), now=now
         )
 
 

@@ -8,10 +8,9 @@ a second run, or another replica's, finds nothing left to blank.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from loyalty_core.sdk import Database, Tenant
-from pydantic import BaseModel
+from loyalty_core.sdk import JobContext
 from sqlalchemy import delete, or_, select, text, update
 
 from loyalty_onboarding.models import EnrolmentStatus
@@ -19,10 +18,11 @@ from loyalty_onboarding.settings import OnboardingSettings
 from loyalty_onboarding.tables import enrolments, messages, verifications
 
 
-async def forget_abandoned(database: Database, tenant: Tenant, settings: BaseModel) -> int:
+async def forget_abandoned(context: JobContext) -> int:
     """Blank unfinished enrolments older than the tenant's limit; how many were blanked."""
+    database, tenant, settings = context.database, context.tenant, context.settings
     days = settings.abandoned_after_days if isinstance(settings, OnboardingSettings) else 30
-    cutoff = datetime.now(UTC) - timedelta(days=days)
+    cutoff = context.now - timedelta(days=days)
     async with database.tenant_transaction(tenant.id) as conn:
         stale = (
             select(enrolments.c.id)

@@ -44,6 +44,14 @@ class CardKind(StrEnum):
     PHYSICAL = "physical"
 
 
+class CardStatus(StrEnum):
+    """A blocked card (replaced, lost) no longer identifies anyone, and its number is never
+    issued again."""
+
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+
+
 @dataclass(frozen=True)
 class Enrolment:
     id: uuid.UUID
@@ -77,6 +85,8 @@ class Card:
     number: str
     kind: CardKind
     created_at: datetime
+    status: CardStatus = CardStatus.ACTIVE
+    blocked_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_onboarding.enrolment import enrolment_of
-from loyalty_onboarding.models import Card, CardKind, Enrolment, Review
+from loyalty_onboarding.issuing import card_of
+from loyalty_onboarding.models import Card, Enrolment, Review
 from loyalty_onboarding.tables import cards, enrolments, messages
 
 
@@ -105,7 +106,7 @@ async def member_cards(
         .where(cards.c.tenant_id == tenant_id, cards.c.member_id == member_id)
         .order_by(cards.c.id)
     )
-    return [Card(row.number, CardKind(row.kind), row.created_at) for row in rows]
+    return [card_of(row) for row in rows]
 
 
 __all__ = ["Funnel", "SentMessage", "funnel", "member_cards", "review_queue", "sent_messages"]

@@ -15,6 +15,7 @@ from loyalty_core.sdk import (
     LoyaltyError,
     NotFound,
     RequestContext,
+    Role,
     UserError,
     ValidationFailed,
     members,
@@ -27,9 +28,9 @@ from loyalty_core.sdk import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.types import Info
 
-from loyalty_onboarding import consents, enrolment, queries, referrals
+from loyalty_onboarding import consents, enrolment, issuing, queries, referrals
 from loyalty_onboarding.access import enrolment_channels, member_access
-from loyalty_onboarding.models import Channel, ConsentPurpose
+from loyalty_onboarding.models import Card, CardKind, Channel, ConsentPurpose
 from loyalty_onboarding.senders import sender_for
 from loyalty_onboarding.settings import OnboardingSettings
 from loyalty_onboarding.types import (
@@ -47,6 +48,8 @@ from loyalty_onboarding.types import (
     EnrolmentStartPayload,
     EnrolmentVerifyInput,
     MemberCard,
+    MemberCardIssueInput,
+    MemberCardPayload,
     Referral,
     ReferralCodeCreateInput,
     ReferralCodePayload,
@@ -109,9 +112,7 @@ class OnboardingQuery:
             return []
         async with ctx.read() as conn:
             found_cards = await queries.member_cards(conn, ctx.tenant_id, found)
-        return [
-            MemberCard(number=c.number, kind=c.kind, created_at=c.created_at) for c in found_cards
-        ]
+        return [MemberCard.of(c) for c in found_cards]
 
     @strawberry.field(description="Suspicious enrolments waiting for a decision (admins).")
     async def enrolment_reviews(
@@ -250,7 +251,7 @@ class OnboardingMutation:
         return EnrolmentCompletePayload(
             enrolment=Enrolment.of(done.enrolment),
             member_id=strawberry.ID(str(done.member_id)),
-            card=MemberCard(number=card.number, kind=card.kind, created_at=card.created_at),
+            card=MemberCard.of(card),
             errors=[],
         )
 
@@ -308,6 +309,39 @@ class OnboardingMutation:
 
         code, errors = await run_mutation(info, work)
         return ReferralCodePayload(code=code, errors=errors)
+
+    @strawberry.mutation(
+        description="Issue a physical or digital card to a member, or replace one (the old "
+        "number is blocked). Tills and admins; a member may issue itself a digital card."
+    )
+    async def member_card_issue(
+        self, info: Info[RequestContext, None], input: MemberCardIssueInput
+    ) -> MemberCardPayload:
+        ctx = info.context
+        principal = require_principal(ctx.principal)
+        member_id = member_access(principal, input.member_id, write=True)
+        if member_id is None:
+            return MemberCardPayload(card=None, errors=[_member_not_found()])
+        kind = CardKind(input.kind)
+        if principal.role is Role.MEMBER and (kind is not CardKind.DIGITAL or input.number):
+            raise Forbidden("members may issue themselves a digital card only")
+        settings = _settings(info)
+
+        async def work(conn: AsyncConnection, _: object) -> Card:
+            return await issuing.issue_card(
+                conn,
+                ctx.tenant_id,
+                settings,
+                member_id,
+                kind=kind,
+                number=input.number,
+                replaces=input.replaces,
+                actor=principal.actor,
+                now=ctx.now(),
+            )
+
+        card, errors = await run_mutation(info, work)
+        return MemberCardPayload(card=MemberCard.of(card) if card else None, errors=errors)
 
 
 async def _change_consent(

@@ -3,21 +3,30 @@ would send (admins read it with ``sentMessages``), and an SMTP sender for produc
 
 Senders run after the enrolment committed, never inside its transaction: a slow mail server
 must not hold row locks, and a message about a rolled-back enrolment must not go out.
+
+SMTP credentials are secrets, so they never live in tenant settings (which admins read back
+with the ``modules`` query): the operator sets them in the process environment
+(``SmtpRelay``), bound to one relay host. They are offered only to that host and only over
+TLS, so a tenant admin who points ``smtp_host`` elsewhere, or turns TLS off, gets a relay
+that sees no password.
 """
 
 from __future__ import annotations
 
 import asyncio
 import smtplib
+import ssl
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Protocol
 
 from loyalty_core.sdk import Database, new_id
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import insert
 
-from loyalty_onboarding.settings import OnboardingSettings, SenderKind
+from loyalty_onboarding.settings import OnboardingSettings, SenderKind, SmtpSecurity
 from loyalty_onboarding.tables import messages
 
 
@@ -58,17 +67,48 @@ class DevelopmentSender:
             )
 
 
+class SmtpRelay(BaseSettings):
+    """The operator's authenticated relay, from ``LOYALTY_ONBOARDING_SMTP_*``: the
+    credentials are used for tenants whose ``smtp_host`` is this ``host``, over TLS only."""
+
+    model_config = SettingsConfigDict(env_prefix="LOYALTY_ONBOARDING_SMTP_", extra="ignore")
+
+    host: str | None = Field(None, description="The relay the credentials belong to.")
+    username: str | None = Field(None, description="SMTP AUTH user name.")
+    password: SecretStr | None = Field(None, description="SMTP AUTH password.")
+
+    def credentials_for(self, host: str) -> tuple[str, str] | None:
+        """(user, password) for ``host``, or None when none are set for it."""
+        if not (self.host and self.username and self.password):
+            return None
+        if self.host.strip().lower() != host.strip().lower():
+            return None
+        return self.username, self.password.get_secret_value()
+
+
 @dataclass(frozen=True)
 class SmtpSender:
     """Sends e-mail through an SMTP relay (the standard library's client, in a thread);
-    texts go to an e-mail-to-SMS gateway when ``sms_gateway_domain`` is set."""
+    texts go to an e-mail-to-SMS gateway when ``sms_gateway_domain`` is set.
+
+    ``security`` is ``none``, ``starttls`` (upgrade on the submission port, usually 587) or
+    ``tls`` (implicit TLS from the first byte, usually 465); certificates are verified
+    against ``tls_context`` (the system's trust store by default). ``credentials`` are sent
+    with AUTH (PLAIN or LOGIN, whichever the server offers) and never without TLS.
+    """
 
     host: str
     port: int
     sender: str
-    starttls: bool = False
+    security: SmtpSecurity = SmtpSecurity.NONE
+    credentials: tuple[str, str] | None = field(default=None, repr=False)
     sms_gateway_domain: str | None = None
     timeout: float = 10.0
+    tls_context: ssl.SSLContext | None = None
+
+    def __post_init__(self) -> None:
+        if self.credentials is not None and self.security is SmtpSecurity.NONE:
+            raise ValueError("SMTP credentials are only sent over TLS (starttls or tls)")
 
     async def send(self, message: Message) -> None:
         await asyncio.to_thread(self._send, message)
@@ -79,9 +119,17 @@ class SmtpSender:
         email["To"] = self._address(message)
         email["Subject"] = message.subject
         email.set_content(message.body)
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as client:
-            if self.starttls:
-                client.starttls()
+        context = self.tls_context or ssl.create_default_context()
+        client: smtplib.SMTP
+        if self.security is SmtpSecurity.TLS:
+            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        with client:
+            if self.security is SmtpSecurity.STARTTLS:
+                client.starttls(context=context)
+            if self.credentials is not None:
+                client.login(*self.credentials)
             client.send_message(email)
 
     def _address(self, message: Message) -> str:
@@ -92,17 +140,22 @@ class SmtpSender:
         return f"{message.recipient.lstrip('+')}@{self.sms_gateway_domain}"
 
 
-def sender_for(settings: OnboardingSettings, database: Database) -> Sender:
-    """The sender a tenant configured."""
+def sender_for(
+    settings: OnboardingSettings, database: Database, relay: SmtpRelay | None = None
+) -> Sender:
+    """The sender a tenant configured; SMTP credentials come from the environment's relay
+    (``relay``, read when not given) and only for its host, over TLS."""
     if settings.sender is SenderKind.SMTP:
+        found = (relay or SmtpRelay()).credentials_for(settings.smtp_host)
         return SmtpSender(
             host=settings.smtp_host,
             port=settings.smtp_port,
             sender=settings.smtp_from,
-            starttls=settings.smtp_starttls,
+            security=settings.smtp_security,
+            credentials=found if settings.smtp_security is not SmtpSecurity.NONE else None,
             sms_gateway_domain=settings.sms_gateway_domain,
         )
     return DevelopmentSender(database)
 
 
-__all__ = ["DevelopmentSender", "Message", "Sender", "SmtpSender", "sender_for"]
+__all__ = ["DevelopmentSender", "Message", "Sender", "SmtpRelay", "SmtpSender", "sender_for"]

@@ -22,6 +22,14 @@ class SenderKind(StrEnum):
     SMTP = "smtp"
 
 
+class SmtpSecurity(StrEnum):
+    """How the SMTP connection is protected."""
+
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+
+
 class VerificationMethod(StrEnum):
     CODE = "code"
     LINK = "link"
@@ -72,10 +80,20 @@ class OnboardingSettings(BaseModel):
     smtp_host: str = Field("localhost", max_length=255)
     smtp_port: int = Field(25, ge=1, le=65535)
     smtp_from: str = Field("loyalty@example.com", max_length=320)
-    smtp_starttls: bool = False
+    smtp_security: SmtpSecurity = Field(
+        SmtpSecurity.NONE,
+        description="none, starttls (upgrade, port 587) or tls (implicit TLS, port 465). "
+        "Credentials come from the environment, never from these settings.",
+    )
     sms_gateway_domain: str | None = Field(
         None, max_length=255, description="E-mail-to-SMS gateway domain for texts via SMTP."
     )
 
 
-__all__ = ["EnrolmentField", "OnboardingSettings", "SenderKind", "VerificationMethod"]
+__all__ = [
+    "EnrolmentField",
+    "OnboardingSettings",
+    "SenderKind",
+    "SmtpSecurity",
+    "VerificationMethod",
+]

@@ -132,6 +132,11 @@ cards = Table(
     Column("number", String(32), nullable=False),
     Column("kind", String(16), nullable=False),
     created_at_column(),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("issued_by", String(200)),
+    Column("blocked_at", DateTime(timezone=True)),
+    Column("blocked_by", String(200)),
+    Column("replaced_by", UUID(as_uuid=True)),
     UniqueConstraint("tenant_id", "number", name="uq_onboarding_cards_number"),
     Index("ix_onboarding_cards_member", "tenant_id", "member_id"),
 )

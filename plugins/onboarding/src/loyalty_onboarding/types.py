@@ -21,6 +21,8 @@ ConsentPurpose = models.ConsentPurpose
 strawberry.enum(ConsentPurpose, name="ConsentPurpose")
 CardKind = models.CardKind
 strawberry.enum(CardKind, name="MemberCardKind")
+CardStatus = models.CardStatus
+strawberry.enum(CardStatus, name="MemberCardStatus")
 VerificationMethod = _VerificationMethod
 strawberry.enum(VerificationMethod, name="VerificationMethod")
 
@@ -84,10 +86,24 @@ class MemberCard:
     number: str
     kind: CardKind
     created_at: dt.datetime
+    status: CardStatus = strawberry.field(
+        description="BLOCKED once replaced: the number no longer identifies the member."
+    )
+    blocked_at: dt.datetime | None
 
     @strawberry.field(description="What a member app renders as a QR code.")
     def qr_payload(self) -> str:
         return qr_payload(self.number)
+
+    @classmethod
+    def of(cls, card: models.Card) -> MemberCard:
+        return cls(
+            number=card.number,
+            kind=card.kind,
+            created_at=card.created_at,
+            status=card.status,
+            blocked_at=card.blocked_at,
+        )
 
 
 @strawberry.type(description="A member brought in by a referral code.")
@@ -220,6 +236,20 @@ class ReferralCodeCreateInput:
     member_id: strawberry.ID
 
 
+@strawberry.input(description="Issue a card to a member, or replace one of its cards.")
+class MemberCardIssueInput:
+    member_id: strawberry.ID
+    kind: CardKind
+    number: str | None = strawberry.field(
+        default=None,
+        description="The printed number of a physical card handed over (check digit "
+        "verified); omitted: a new number is made.",
+    )
+    replaces: str | None = strawberry.field(
+        default=None, description="Number of the member's card this one replaces: it is blocked."
+    )
+
+
 @strawberry.type
 class EnrolmentPayload:
     enrolment: Enrolment | None
@@ -255,7 +285,14 @@ class ReferralCodePayload:
     errors: list[UserError]
 
 
+@strawberry.type
+class MemberCardPayload:
+    card: MemberCard | None
+    errors: list[UserError]
+
+
 __all__ = [
+    "CardStatus",
     "Consent",
     "ConsentGiveInput",
     "ConsentGrantInput",
@@ -273,6 +310,8 @@ __all__ = [
     "EnrolmentStartPayload",
     "EnrolmentVerifyInput",
     "MemberCard",
+    "MemberCardIssueInput",
+    "MemberCardPayload",
     "Referral",
     "ReferralCodeCreateInput",
     "ReferralCodePayload",
