@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from loyalty_core.sdk import (
@@ -67,52 +68,25 @@ class OnboardingQuery:
     async def consents(
         self, info: Info[RequestContext, None], member_id: strawberry.ID
     ) -> list[Consent]:
-        ctx = info.context
-        found = member_access(ctx.principal, member_id, write=False)
-        if found is None:
-            return []
-        async with ctx.read() as conn:
-            return [
-                Consent.of(c) for c in await consents.current_consents(conn, ctx.tenant_id, found)
-            ]
+        return [Consent.of(c) for c in await _of_member(info, member_id, consents.current_consents)]
 
     @strawberry.field(description="Every consent change of a member, oldest first.")
     async def consent_history(
         self, info: Info[RequestContext, None], member_id: strawberry.ID
     ) -> list[Consent]:
-        ctx = info.context
-        found = member_access(ctx.principal, member_id, write=False)
-        if found is None:
-            return []
-        async with ctx.read() as conn:
-            return [
-                Consent.of(c) for c in await consents.consent_history(conn, ctx.tenant_id, found)
-            ]
+        return [Consent.of(c) for c in await _of_member(info, member_id, consents.consent_history)]
 
     @strawberry.field(description="Members a member brought in with its referral code.")
     async def referrals(
         self, info: Info[RequestContext, None], member_id: strawberry.ID
     ) -> list[Referral]:
-        ctx = info.context
-        found = member_access(ctx.principal, member_id, write=False)
-        if found is None:
-            return []
-        async with ctx.read() as conn:
-            return [
-                Referral.of(r) for r in await referrals.referrals_of(conn, ctx.tenant_id, found)
-            ]
+        return [Referral.of(r) for r in await _of_member(info, member_id, referrals.referrals_of)]
 
     @strawberry.field(description="A member's cards, with the QR payload for apps.")
     async def member_cards(
         self, info: Info[RequestContext, None], member_id: strawberry.ID
     ) -> list[MemberCard]:
-        ctx = info.context
-        found = member_access(ctx.principal, member_id, write=False)
-        if found is None:
-            return []
-        async with ctx.read() as conn:
-            found_cards = await queries.member_cards(conn, ctx.tenant_id, found)
-        return [MemberCard.of(c) for c in found_cards]
+        return [MemberCard.of(c) for c in await _of_member(info, member_id, queries.member_cards)]
 
     @strawberry.field(description="Suspicious enrolments waiting for a decision (admins).")
     async def enrolment_reviews(
@@ -422,6 +396,24 @@ def _member_not_found() -> UserError:
     return UserError.of(
         LoyaltyError("member not found", code=ErrorCode.NOT_FOUND, field="memberId")
     )
+
+
+T = TypeVar("T")
+
+
+async def _of_member(
+    info: Info[RequestContext, None],
+    member_id: strawberry.ID,
+    load: Callable[[AsyncConnection, uuid.UUID, uuid.UUID], Awaitable[list[T]]],
+) -> list[T]:
+    """What ``load`` finds for a member the caller may read; nothing for any other member
+    (another tenant's or another member's look as if they had none)."""
+    ctx = info.context
+    found = member_access(ctx.principal, member_id, write=False)
+    if found is None:
+        return []
+    async with ctx.read() as conn:
+        return await load(conn, ctx.tenant_id, found)
 
 
 __all__ = ["NAME", "OnboardingMutation", "OnboardingQuery"]
