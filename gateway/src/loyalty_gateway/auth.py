@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import jwt
-from loyalty_core.apikeys.service import verify_api_key
+from loyalty_core.apikeys.service import PresentedKey, check_api_key, parse_api_key
 from loyalty_core.auth import Principal, Role
 from loyalty_core.db.engine import Database
 from loyalty_core.errors import NotFound, Unauthenticated
@@ -85,7 +85,7 @@ class Authenticator:
 
     async def caller(self, headers: Mapping[str, str]) -> Caller:
         """The caller of an HTTP request (or a WebSocket upgrade)."""
-        return await self.load(await self.principal(headers))
+        return await self.load(await self.credential(headers))
 
     async def connection_caller(
         self, payload: Mapping[str, Any] | None, headers: Mapping[str, str]
@@ -93,11 +93,12 @@ class Authenticator:
         """The caller of a WebSocket connection: the ``connection_init`` payload's credential,
         else the upgrade request's."""
         credentials = _payload_headers(payload or {})
-        return await self.load(await self.principal(credentials or headers))
+        return await self.load(await self.credential(credentials or headers))
 
-    async def principal(self, headers: Mapping[str, str]) -> Principal | None:
-        """The principal of the request's credential; None without one. Raises
-        :class:`Unauthenticated` for a credential that does not verify."""
+    async def credential(self, headers: Mapping[str, str]) -> Principal | PresentedKey | None:
+        """The request's one credential: a verified token's principal, an API key still to
+        check (in the transaction that loads its tenant), or None. Raises
+        :class:`Unauthenticated` for a credential that cannot be valid."""
         authorization = headers.get("authorization")
         api_key = headers.get("x-api-key")
         if authorization is not None and api_key is not None:
@@ -107,10 +108,10 @@ class Authenticator:
             if scheme.lower() == "bearer" and value.strip():
                 return await self.verify_token(value.strip())
             if scheme.lower() == "apikey" and value.strip():
-                return await self._verify_api_key(value.strip())
+                return _presented(value)
             raise Unauthenticated("the Authorization scheme must be Bearer or ApiKey")
         if api_key is not None:
-            return await self._verify_api_key(api_key.strip())
+            return _presented(api_key)
         return None
 
     async def verify_token(self, token: str) -> Principal:
@@ -148,13 +149,24 @@ class Authenticator:
             raise Unauthenticated(f"invalid token: {exc}") from exc
         return principal_of_claims(claims, self._settings)
 
-    async def load(self, principal: Principal | None) -> Caller:
-        """The caller with its tenant and enabled modules, read in one tenant transaction.
-        Anonymous callers and platform admins have no tenant: they get the core alone."""
-        if principal is None or principal.tenant_id is None:
-            return Caller(principal)
-        tenant_id = principal.tenant_id
+    async def load(self, credential: Principal | PresentedKey | None) -> Caller:
+        """The caller with its tenant and enabled modules, read in one tenant transaction
+        (which also checks an API key: a till's request costs one transaction before
+        GraphQL runs, not two). Anonymous callers and platform admins have no tenant: they
+        get the core alone."""
+        if credential is None:
+            return Caller(None)
+        tenant_id = credential.tenant_id
+        if tenant_id is None:  # a platform admin's token (API keys always name a tenant)
+            assert isinstance(credential, Principal)
+            return Caller(credential)
         async with self._database.tenant_transaction(tenant_id) as conn:
+            if isinstance(credential, PresentedKey):
+                principal = await check_api_key(conn, credential)
+                if principal is None:
+                    raise Unauthenticated("invalid API key")
+            else:
+                principal = credential
             try:
                 tenant = await get_tenant(conn, tenant_id)
             except NotFound as exc:
@@ -162,11 +174,12 @@ class Authenticator:
             enabled = await enabled_modules(conn, tenant_id, self._registry)
         return Caller(principal, tenant, enabled)
 
-    async def _verify_api_key(self, raw_key: str) -> Principal:
-        principal = await verify_api_key(self._database, raw_key)
-        if principal is None:
-            raise Unauthenticated("invalid API key")
-        return principal
+
+def _presented(raw_key: str) -> PresentedKey:
+    key = parse_api_key(raw_key)
+    if key is None:
+        raise Unauthenticated("invalid API key")
+    return key
 
 
 def principal_of_claims(claims: Mapping[str, Any], settings: Settings) -> Principal:

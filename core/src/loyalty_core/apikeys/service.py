@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loyalty_core.apikeys.tables import api_keys
 from loyalty_core.audit.service import record
 from loyalty_core.auth import Principal, Role, Scope
-from loyalty_core.db.engine import Database
 from loyalty_core.errors import NotFound, ValidationFailed
 from loyalty_core.ids import new_id
 
@@ -106,40 +105,46 @@ async def list_api_keys(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Api
     return [_from_row(row) for row in rows]
 
 
-async def verify_api_key(database: Database, raw_key: str) -> Principal | None:
-    """The touchpoint principal of a valid, unrevoked key; None for anything else."""
-    parsed = _parse(raw_key)
-    if parsed is None:
-        return None
-    tenant_id, key_id, secret = parsed
-    async with database.tenant_transaction(tenant_id) as conn:
-        row = (
-            await conn.execute(
-                select(api_keys.c.secret_hash, api_keys.c.scopes, api_keys.c.revoked_at).where(
-                    api_keys.c.tenant_id == tenant_id, api_keys.c.id == key_id
-                )
-            )
-        ).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    if not hmac.compare_digest(row.secret_hash, _digest(secret)):
-        return None
-    return Principal(
-        role=Role.TOUCHPOINT,
-        subject=str(key_id),
-        tenant_id=tenant_id,
-        scopes=frozenset(Scope(s) for s in row.scopes),
-    )
+@dataclass(frozen=True)
+class PresentedKey:
+    """An API key as a caller presented it, parsed but not yet checked."""
+
+    tenant_id: uuid.UUID
+    key_id: uuid.UUID
+    secret: str
 
 
-def _parse(raw_key: str) -> tuple[uuid.UUID, uuid.UUID, str] | None:
+def parse_api_key(raw_key: str) -> PresentedKey | None:
+    """The parts of ``lk_<tenant>_<key id>_<secret>``; None when it has not that shape."""
     parts = raw_key.strip().split("_", 3)
     if len(parts) != 4 or parts[0] != PREFIX or not parts[3]:
         return None
     try:
-        return uuid.UUID(hex=parts[1]), uuid.UUID(hex=parts[2]), parts[3]
+        return PresentedKey(uuid.UUID(hex=parts[1]), uuid.UUID(hex=parts[2]), parts[3])
     except ValueError:
         return None
+
+
+async def check_api_key(conn: AsyncConnection, key: PresentedKey) -> Principal | None:
+    """The touchpoint principal of a valid, unrevoked key, read in the caller's transaction
+    of the key's tenant (the gateway reads the tenant and its modules in the same one)."""
+    row = (
+        await conn.execute(
+            select(api_keys.c.secret_hash, api_keys.c.scopes, api_keys.c.revoked_at).where(
+                api_keys.c.tenant_id == key.tenant_id, api_keys.c.id == key.key_id
+            )
+        )
+    ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.secret_hash, _digest(key.secret)):
+        return None
+    return Principal(
+        role=Role.TOUCHPOINT,
+        subject=str(key.key_id),
+        tenant_id=key.tenant_id,
+        scopes=frozenset(Scope(s) for s in row.scopes),
+    )
 
 
 def _scopes(scopes: Sequence[str]) -> tuple[Scope, ...]:
@@ -170,8 +175,10 @@ def _from_row(row: Row[Any]) -> ApiKey:
 __all__ = [
     "ApiKey",
     "IssuedApiKey",
+    "PresentedKey",
+    "check_api_key",
     "create_api_key",
     "list_api_keys",
+    "parse_api_key",
     "revoke_api_key",
-    "verify_api_key",
 ]
