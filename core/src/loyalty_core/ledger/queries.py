@@ -44,9 +44,10 @@ async def member_ledger(
     member_id: uuid.UUID,
     *,
     after: uuid.UUID | None,
-    limit: int,
+    limit: int | None,
 ) -> list[LedgerLine]:
-    """Entries on a member's accounts, newest first, keyset-paginated by entry id."""
+    """Entries on a member's accounts, newest first, keyset-paginated by entry id
+    (``limit`` None: all of them, as a privacy export needs)."""
     query = (
         select(
             ledger_entries.c.id.label("entry_id"),
@@ -88,8 +89,9 @@ async def member_ledger(
         )
         .where(ledger_entries.c.tenant_id == tenant_id, ledger_accounts.c.member_id == member_id)
         .order_by(ledger_entries.c.id.desc())
-        .limit(limit)
     )
+    if limit is not None:
+        query = query.limit(limit)
     if after is not None:
         query = query.where(ledger_entries.c.id < after)
     rows = await conn.execute(query)

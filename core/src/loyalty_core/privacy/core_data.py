@@ -12,6 +12,7 @@ the API guide asks touchpoints to keep personal data out of them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import delete, select, text, update
@@ -19,12 +20,9 @@ from sqlalchemy import delete, select, text, update
 from loyalty_core.audit.service import record
 from loyalty_core.events.tables import events
 from loyalty_core.ledger import service as ledger
+from loyalty_core.ledger.queries import member_ledger
 from loyalty_core.ledger.tables import (
-    assets,
-    ledger_accounts,
-    ledger_entries,
     ledger_lots,
-    ledger_transactions,
 )
 from loyalty_core.members.models import MemberStatus
 from loyalty_core.members.tables import member_identifiers, members
@@ -109,42 +107,10 @@ async def erase_core(ctx: MemberDataContext) -> int:
 
 
 async def _ledger_entries(ctx: MemberDataContext) -> list[dict[str, Any]]:
-    """Every entry on the member's accounts, oldest first, with its transaction's reason."""
-    rows = await ctx.conn.execute(
-        select(
-            ledger_entries.c.id,
-            ledger_entries.c.amount,
-            ledger_entries.c.created_at,
-            assets.c.code.label("asset"),
-            ledger_accounts.c.purpose,
-            ledger_transactions.c.kind,
-            ledger_transactions.c.reason,
-            ledger_transactions.c.event_id,
-        )
-        .select_from(
-            ledger_entries.join(
-                ledger_accounts,
-                (ledger_accounts.c.tenant_id == ledger_entries.c.tenant_id)
-                & (ledger_accounts.c.id == ledger_entries.c.account_id),
-            )
-            .join(
-                assets,
-                (assets.c.tenant_id == ledger_entries.c.tenant_id)
-                & (assets.c.id == ledger_entries.c.asset_id),
-            )
-            .join(
-                ledger_transactions,
-                (ledger_transactions.c.tenant_id == ledger_entries.c.tenant_id)
-                & (ledger_transactions.c.id == ledger_entries.c.transaction_id),
-            )
-        )
-        .where(
-            ledger_entries.c.tenant_id == ctx.tenant_id,
-            ledger_accounts.c.member_id == ctx.member_id,
-        )
-        .order_by(ledger_entries.c.id)
-    )
-    return [dict(row._mapping) for row in rows]
+    """Every entry on the member's accounts, oldest first, with its reason and cause: the
+    same lines the member's ledger shows, all of them."""
+    lines = await member_ledger(ctx.conn, ctx.tenant_id, ctx.member_id, after=None, limit=None)
+    return [asdict(line) for line in reversed(lines)]
 
 
 async def _events(ctx: MemberDataContext) -> list[dict[str, Any]]:
