@@ -59,13 +59,19 @@ class Asset:
 @strawberry.type(description="What a member holds of one asset.")
 class Balance:
     asset: Asset
-    available: int = strawberry.field(description="Spendable now.")
+    available: int = strawberry.field(description="Spendable now (what payments hold excluded).")
     pending: int = strawberry.field(description="Earned, spendable once released.")
+    held: int = strawberry.field(
+        description="Set aside for payments authorised but not yet captured."
+    )
 
     @classmethod
     def of(cls, balance: models.Balance) -> Balance:
         return cls(
-            asset=Asset.of(balance.asset), available=balance.available, pending=balance.pending
+            asset=Asset.of(balance.asset),
+            available=balance.available,
+            pending=balance.pending,
+            held=balance.held,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -127,10 +128,57 @@ class Posted:
 
 
 @dataclass(frozen=True)
+class Funds:
+    """What an account keeps in its row: ``balance`` of which ``held`` is set aside."""
+
+    balance: int
+    held: int
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+@dataclass(frozen=True)
 class Balance:
+    """``available`` is spendable now: the account's balance less what payments hold."""
+
     asset: Asset
     available: int
     pending: int
+    held: int = 0
+
+    @classmethod
+    def of_accounts(cls, asset: Asset, accounts: Mapping[str, Funds]) -> Balance:
+        """The balance of a member's accounts of ``asset``, by purpose (missing: none yet)."""
+        available = accounts.get(Purpose.AVAILABLE.value, Funds(0, 0))
+        pending = accounts.get(Purpose.PENDING.value, Funds(0, 0))
+        return cls(asset, available.available, pending.balance, available.held)
+
+
+class HoldStatus(StrEnum):
+    """A hold is open (``HELD``) until it is captured or released (void, expiry)."""
+
+    HELD = "held"
+    CAPTURED = "captured"
+    RELEASED = "released"
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A pending debit: ``amount`` of an account set aside, not yet posted."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    asset_id: uuid.UUID
+    amount: int
+    status: HoldStatus
+    idempotency_key: str
+    expires_at: datetime | None
+    transaction_id: uuid.UUID | None
+    created_at: datetime
+    closed_at: datetime | None
+    replayed: bool = False
 
 
 __all__ = [
@@ -141,6 +189,9 @@ __all__ = [
     "Cause",
     "Entry",
     "ExpiryPolicy",
+    "Funds",
+    "Hold",
+    "HoldStatus",
     "LedgerTransaction",
     "Posted",
     "Purpose",

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loyalty_core.ledger.models import Balance, Cause, Purpose, TransactionKind
+from loyalty_core.ledger.models import Balance, Cause, Funds, Purpose, TransactionKind
 from loyalty_core.ledger.repository import asset_from_row
 from loyalty_core.ledger.tables import (
     assets,
@@ -136,21 +136,19 @@ async def balances_of(
             ledger_accounts.c.asset_id,
             ledger_accounts.c.purpose,
             ledger_accounts.c.balance,
+            ledger_accounts.c.held,
         ).where(
             ledger_accounts.c.tenant_id == tenant_id,
             ledger_accounts.c.member_id.in_(member_ids),
         )
     )
-    amounts: dict[tuple[uuid.UUID, uuid.UUID, str], int] = {
-        (row.member_id, row.asset_id, row.purpose): int(row.balance) for row in rows
-    }
+    accounts: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Funds]] = {}
+    for row in rows:
+        by_purpose = accounts.setdefault((row.member_id, row.asset_id), {})
+        by_purpose[row.purpose] = Funds(int(row.balance), int(row.held))
     return {
         member_id: [
-            Balance(
-                asset=asset,
-                available=amounts.get((member_id, asset_id, Purpose.AVAILABLE.value), 0),
-                pending=amounts.get((member_id, asset_id, Purpose.PENDING.value), 0),
-            )
+            Balance.of_accounts(asset, accounts.get((member_id, asset_id), {}))
             for asset_id, asset in tenant_assets.items()
         ]
         for member_id in member_ids

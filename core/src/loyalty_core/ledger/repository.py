@@ -20,6 +20,7 @@ from loyalty_core.ledger.models import (
     AssetKind,
     Cause,
     ExpiryPolicy,
+    Funds,
     LedgerTransaction,
     Purpose,
     TransactionKind,
@@ -356,7 +357,8 @@ def _optional_uuid(value: object) -> uuid.UUID | None:
 async def apply_balance_delta(
     conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID, delta: int
 ) -> int | None:
-    """Add ``delta`` to a balance unless that would overdraw it; None when it would.
+    """Add ``delta`` to a balance unless that would overdraw it or cut into what holds set
+    aside (``ledger.holds``); None when it would.
 
     One conditional UPDATE, no read-modify-write: the row lock it takes serialises writers
     of this account, and the WHERE clause is re-checked against the committed balance of
@@ -367,7 +369,8 @@ async def apply_balance_delta(
         .where(
             ledger_accounts.c.tenant_id == tenant_id,
             ledger_accounts.c.id == account_id,
-            ledger_accounts.c.allow_negative | (ledger_accounts.c.balance + delta >= 0),
+            ledger_accounts.c.allow_negative
+            | (ledger_accounts.c.balance + delta >= ledger_accounts.c.held),
         )
         .values(balance=ledger_accounts.c.balance + delta)
         .returning(ledger_accounts.c.balance)
@@ -376,21 +379,22 @@ async def apply_balance_delta(
     return None if balance is None else int(balance)
 
 
-async def lock_account(conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID) -> int:
-    """Lock an account row (before its lots, the order every writer uses) and read its balance.
+async def lock_account(
+    conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID
+) -> Funds:
+    """Lock an account row (before its lots, the order every writer uses) and read its funds.
 
     ``FOR NO KEY UPDATE``, the lock an UPDATE of the balance takes anyway: it serialises the
     account's writers without blocking inserts whose foreign keys merely reference the row.
     """
-    return int(
-        (
-            await conn.execute(
-                select(ledger_accounts.c.balance)
-                .where(ledger_accounts.c.tenant_id == tenant_id, ledger_accounts.c.id == account_id)
-                .with_for_update(key_share=True)
-            )
-        ).scalar_one()
-    )
+    row = (
+        await conn.execute(
+            select(ledger_accounts.c.balance, ledger_accounts.c.held)
+            .where(ledger_accounts.c.tenant_id == tenant_id, ledger_accounts.c.id == account_id)
+            .with_for_update(key_share=True)
+        )
+    ).one()
+    return Funds(int(row.balance), int(row.held))
 
 
 async def insert_lot(

@@ -26,6 +26,7 @@ from loyalty_core.ledger.models import (
     Balance,
     Cause,
     ExpiryPolicy,
+    Funds,
     LedgerTransaction,
     Posted,
     Purpose,
@@ -62,7 +63,7 @@ async def earn(
     """Credit ``amount`` to a member as a new lot, pending for ``pending_days`` (default: the
     asset's) and expiring by the asset's policy (``ledger.expiry``, month and year ends in the
     tenant's time zone) unless ``expires_at`` is given."""
-    _require_positive(amount)
+    require_positive(amount)
     pending = asset.pending_days if pending_days is None else pending_days
     # The given expiry belongs to the request; the computed one does not (it moves with ``now``,
     # which differs between a request and its retry).
@@ -120,7 +121,7 @@ async def spend(
     details: dict[str, object] | None = None,
 ) -> Posted:
     """Debit ``amount`` of a member's available points, first-expiring lots first."""
-    _require_positive(amount)
+    require_positive(amount)
     request = {
         "op": kind.value,
         "member": member_id,
@@ -199,7 +200,7 @@ async def transfer(
     The recipient gets one lot per lot the points came from, with the same expiry: a
     transfer never extends the life of points.
     """
-    _require_positive(amount)
+    require_positive(amount)
     if sender_id == recipient_id:
         raise ValidationFailed("cannot transfer points to the same member", field="recipientId")
     request = {
@@ -264,7 +265,7 @@ async def reverse(
     of ``original`` together never recover more than it credited to the member, so rounded
     partial refunds cannot eat into points earned elsewhere.
     """
-    _require_positive(amount)
+    require_positive(amount)
     request = {"op": "reverse", "original": original.id, "amount": amount}
     claimed = await _claim(
         conn,
@@ -279,8 +280,7 @@ async def reverse(
     tenant_id = posting.tenant_id
     available = await repo.member_account(conn, tenant_id, member_id, asset, Purpose.AVAILABLE)
     pending = await repo.member_account(conn, tenant_id, member_id, asset, Purpose.PENDING)
-    for account_id in sorted([available, pending]):
-        await repo.lock_account(conn, tenant_id, account_id)
+    funds = {a: await repo.lock_account(conn, tenant_id, a) for a in sorted([available, pending])}
     # Read under the account locks: a concurrent reversal of the same original has committed
     # by now, and this statement's snapshot sees what it recovered.
     credited = await repo.credited_to_member(conn, tenant_id, original.id, member_id)
@@ -291,7 +291,10 @@ async def reverse(
         *await repo.lots_for_spending(conn, tenant_id, pending),
     ]
     candidates.sort(key=lambda lot: lot.id not in originals)  # stable: FEFO otherwise
-    legs = await _take_back(conn, tenant_id, candidates, asset, max(0, min(amount, outstanding)))
+    # What payments hold is spoken for: a clawback takes only what is not held.
+    caps = {account_id: found.available for account_id, found in funds.items()}
+    wanted = max(0, min(amount, outstanding))
+    legs = await _take_back(conn, tenant_id, candidates, asset, wanted, caps)
     for account_id in (available, pending):
         delta = sum(leg[2] for leg in legs if leg[0] == account_id)
         if delta:
@@ -382,9 +385,14 @@ async def release_lot(
 async def balances(
     conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID
 ) -> list[Balance]:
-    """A member's available and pending balance of every asset of the tenant."""
+    """A member's available, pending and held balance of every asset of the tenant."""
     rows = await conn.execute(
-        select(assets, ledger_accounts.c.purpose, ledger_accounts.c.balance)
+        select(
+            assets,
+            ledger_accounts.c.purpose,
+            ledger_accounts.c.balance,
+            ledger_accounts.c.held,
+        )
         .select_from(
             assets.outerjoin(
                 ledger_accounts,
@@ -396,21 +404,14 @@ async def balances(
         .where(assets.c.tenant_id == tenant_id)
         .order_by(assets.c.code)
     )
-    totals: dict[uuid.UUID, dict[str, int]] = {}
+    totals: dict[uuid.UUID, dict[str, Funds]] = {}
     found: dict[uuid.UUID, Asset] = {}
     for row in rows:
         found[row.id] = repo.asset_from_row(row)
         by_purpose = totals.setdefault(row.id, {})
         if row.purpose is not None:
-            by_purpose[row.purpose] = int(row.balance)
-    return [
-        Balance(
-            asset=asset,
-            available=totals[asset_id].get(Purpose.AVAILABLE.value, 0),
-            pending=totals[asset_id].get(Purpose.PENDING.value, 0),
-        )
-        for asset_id, asset in found.items()
-    ]
+            by_purpose[row.purpose] = Funds(int(row.balance), int(row.held))
+    return [Balance.of_accounts(asset, totals[asset_id]) for asset_id, asset in found.items()]
 
 
 async def _close_lot(
@@ -432,11 +433,20 @@ async def _close_lot(
     asset = await _asset_by_id(conn, tenant_id, lot.asset_id)
     available = await repo.member_account(conn, tenant_id, lot.member_id, asset, Purpose.AVAILABLE)
     pending = await repo.member_account(conn, tenant_id, lot.member_id, asset, Purpose.PENDING)
-    for account_id in sorted([available, pending]):
-        await repo.lock_account(conn, tenant_id, account_id)
+    funds = {a: await repo.lock_account(conn, tenant_id, a) for a in sorted([available, pending])}
     lot = await _locked_lot(conn, tenant_id, lot_id)
     remaining = int(lot.remaining)
     if remaining == 0 or not (forfeit or _is_due(lot, kind, now=now, pending=pending)):
+        return None
+    account_id = repo.as_uuid(lot.account_id)
+    if kind is TransactionKind.EXPIRY and funds[account_id].available < remaining:
+        # A payment holds these points: they expire once the hold is captured (then they
+        # paid) or released (then a later run expires them).
+        if forfeit:
+            raise Conflict(
+                "the member has points held for an open payment; void it first",
+                code=ErrorCode.VALUE_HELD,
+            )
         return None
     posting = Posting(
         tenant_id=tenant_id,
@@ -451,7 +461,6 @@ async def _close_lot(
     claimed = await _claim(conn, posting, kind, {"op": kind.value, "lot": lot_id})
     if isinstance(claimed, Posted):
         return claimed
-    account_id = repo.as_uuid(lot.account_id)
     await _apply_covered_delta(conn, tenant_id, account_id, -remaining)
     if kind is TransactionKind.EXPIRY:
         breakage = await repo.tenant_account(conn, tenant_id, asset, Purpose.BREAKAGE)
@@ -543,17 +552,26 @@ async def _take_from_lots(
 
 
 async def _take_back(
-    conn: AsyncConnection, tenant_id: uuid.UUID, lots: list[Row[Any]], asset: Asset, wanted: int
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    lots: list[Row[Any]],
+    asset: Asset,
+    wanted: int,
+    caps: dict[uuid.UUID, int],
 ) -> list[tuple[uuid.UUID, uuid.UUID, int, uuid.UUID | None]]:
-    """Take up to ``wanted`` from ``lots`` in their order: one debit leg per lot touched."""
+    """Take up to ``wanted`` from ``lots`` in their order, and at most ``caps[account]`` from
+    each account: one debit leg per lot touched."""
     legs: list[tuple[uuid.UUID, uuid.UUID, int, uuid.UUID | None]] = []
+    room = dict(caps)
     still_due = wanted
     for lot in lots:
-        if still_due == 0:
-            break
-        part = min(still_due, int(lot.remaining))
+        account_id = repo.as_uuid(lot.account_id)
+        part = min(still_due, int(lot.remaining), room[account_id])
+        if part <= 0:
+            continue
         await repo.take_from_lot(conn, tenant_id, lot.id, part)
-        legs.append((repo.as_uuid(lot.account_id), asset.id, -part, repo.as_uuid(lot.id)))
+        legs.append((account_id, asset.id, -part, repo.as_uuid(lot.id)))
+        room[account_id] -= part
         still_due -= part
     return legs
 
@@ -598,7 +616,8 @@ async def _asset_by_id(conn: AsyncConnection, tenant_id: uuid.UUID, asset_id: uu
     return repo.asset_from_row(row)
 
 
-def _require_positive(amount: int) -> None:
+def require_positive(amount: int) -> None:
+    """Amounts that move value are positive whole numbers (the direction is the operation)."""
     if amount <= 0:
         raise ValidationFailed("amount must be a positive whole number", field="amount")
 
@@ -609,6 +628,7 @@ def _cause_key(cause: Cause) -> dict[str, object]:
 
 __all__ = [
     "Posting",
+    "require_positive",
     "adjust",
     "balances",
     "earn",

@@ -79,7 +79,9 @@ ledger_accounts = Table(
     Column("tracks_balance", Boolean, nullable=False, server_default="true"),
     Column("allow_negative", Boolean, nullable=False, server_default="false"),
     created_at_column(),
-    CheckConstraint("allow_negative OR balance >= 0", name="no_overdraft"),
+    Column("held", BigInteger, nullable=False, server_default="0"),
+    CheckConstraint("allow_negative OR balance >= held", name="no_overdraft"),
+    CheckConstraint("held >= 0", name="held"),
     CheckConstraint("tracks_balance OR balance = 0", name="derived_balance"),
     CheckConstraint("member_id IS NULL OR owner_ref IS NULL", name="one_owner"),
     ForeignKeyConstraint(["tenant_id", "asset_id"], ["assets.tenant_id", "assets.id"]),
@@ -206,4 +208,51 @@ ledger_entries = Table(
     Index("ix_ledger_entries_transaction", "tenant_id", "transaction_id"),
 )
 
-__all__ = ["assets", "ledger_accounts", "ledger_entries", "ledger_lots", "ledger_transactions"]
+ledger_holds = Table(
+    "ledger_holds",
+    metadata,
+    tenant_id_column(),
+    id_column(),
+    Column("account_id", UUID(as_uuid=True), nullable=False),
+    Column("asset_id", UUID(as_uuid=True), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False, server_default="held"),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("cause_kind", String(32), nullable=False),
+    Column("cause_id", String(200)),
+    Column("actor", String(200), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("transaction_id", UUID(as_uuid=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    created_at_column(),
+    CheckConstraint("amount > 0", name="amount"),
+    CheckConstraint("status IN ('held', 'captured', 'released')", name="status"),
+    CheckConstraint("(status = 'held') = (closed_at IS NULL)", name="closed"),
+    ForeignKeyConstraint(
+        ["tenant_id", "account_id"], ["ledger_accounts.tenant_id", "ledger_accounts.id"]
+    ),
+    ForeignKeyConstraint(
+        ["tenant_id", "transaction_id"],
+        ["ledger_transactions.tenant_id", "ledger_transactions.id"],
+    ),
+    UniqueConstraint("tenant_id", "idempotency_key", name="uq_ledger_holds_idempotency"),
+    Index(
+        "ix_ledger_holds_open",
+        "tenant_id",
+        "account_id",
+        postgresql_where=text("status = 'held'"),
+    ),
+)
+"""Pending debits: value set aside on an account (``ledger_accounts.held``) for a payment
+that is authorised but not yet captured. Nothing is posted until the capture."""
+
+__all__ = [
+    "assets",
+    "ledger_accounts",
+    "ledger_entries",
+    "ledger_holds",
+    "ledger_lots",
+    "ledger_transactions",
+]

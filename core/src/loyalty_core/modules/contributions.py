@@ -229,6 +229,10 @@ class ModuleContributions:
     jobs: list[Job] = field(default_factory=list)
     provisioning: TenantProvisioning | None = None
     member_data: MemberData | None = None
+    hookspecs: Any = None
+    """The namespace of hooks this module defines for other modules (``loyalty_hookspecs``)."""
+    extensions: dict[str, Any] = field(default_factory=dict)
+    """What this module returned from hooks other modules define, by hook name."""
 
 
 __all__ = [

@@ -89,4 +89,12 @@ def loyalty_member_data() -> MemberData | None:
     """How the module exports and erases one member's data (privacy requests)."""
 
 
+@hookspec
+def loyalty_hookspecs() -> object | None:
+    """A namespace (a Python module or class) of ``@hookspec`` functions this module defines
+    for other modules to implement, such as the payment module's tender providers. Other
+    modules implement them with ``@hookimpl`` like core hooks, without importing the module
+    that defines them; it reads their declarations with ``ModuleRegistry.extensions``."""
+
+
 __all__ = ["PROJECT", "hookimpl", "hookspec"]

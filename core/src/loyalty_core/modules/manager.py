@@ -39,6 +39,7 @@ _COLLECTED: dict[str, tuple[str, bool]] = {
     "loyalty_jobs": ("jobs", True),
     "loyalty_tenant_enabled": ("provisioning", False),
     "loyalty_member_data": ("member_data", False),
+    "loyalty_hookspecs": ("hookspecs", False),
 }
 
 
@@ -65,6 +66,20 @@ class ModuleRegistry:
         """Installed modules a tenant may enable (all but the core), by name."""
         return [m for name, m in sorted(self.modules.items()) if name != CORE_MODULE]
 
+    def extensions(self, hook_name: str, enabled: Iterable[str]) -> list[tuple[str, Any]]:
+        """What the core and the ``enabled`` modules declared through ``hook_name``, a hook
+        some module defines (``loyalty_hookspecs``): (module name, declaration), by name."""
+        names = {CORE_MODULE, *enabled}
+        return [
+            (name, module.extensions[hook_name])
+            for name, module in sorted(self.modules.items())
+            if name in names and hook_name in module.extensions
+        ]
+
+    def installed_extensions(self, hook_name: str) -> list[tuple[str, Any]]:
+        """Like :meth:`extensions`, for every installed module (enabled or not)."""
+        return self.extensions(hook_name, self.modules)
+
 
 def build_registry(
     *, plugins: Iterable[object] = (), load_entry_points: bool = True
@@ -79,12 +94,25 @@ def build_registry(
     if load_entry_points:
         candidates += _entry_point_plugins(registry)
     candidates += [(getattr(p, "__name__", repr(p)), p) for p in plugins]
+    # Two passes: every module's own hookspecs are known before any module is checked, so
+    # a module may implement a hook that a module loaded after it defines.
+    registered: list[tuple[str, object]] = []
     for label, plugin in candidates:
         try:
-            contributions = _load(manager, plugin)
+            manager.register(plugin)
+        except Exception as exc:
+            _log.exception("module %s failed to register", label)
+            registry.failures.append(ModuleFailure(label, f"{type(exc).__name__}: {exc}"))
+            continue
+        registered.append((label, plugin))
+    extension_hooks = _add_module_hookspecs(manager, registered, registry)
+    for label, plugin in registered:
+        try:
+            contributions = _collect(manager, plugin, extension_hooks)
         except Exception as exc:
             _log.exception("module %s failed to load", label)
             registry.failures.append(ModuleFailure(label, f"{type(exc).__name__}: {exc}"))
+            manager.unregister(plugin)
             continue
         name = contributions.info.name
         if name in registry.modules:
@@ -109,17 +137,46 @@ def _entry_point_plugins(registry: ModuleRegistry) -> list[tuple[str, object]]:
     return found
 
 
-def _load(manager: pluggy.PluginManager, plugin: object) -> ModuleContributions:
-    manager.register(plugin)
-    try:
-        manager.check_pending()
-        return _collect(manager, plugin)
-    except Exception:
-        manager.unregister(plugin)
-        raise
+def _add_module_hookspecs(
+    manager: pluggy.PluginManager, registered: list[tuple[str, object]], registry: ModuleRegistry
+) -> set[str]:
+    """Add the hookspecs modules define; the names of those hooks. A module whose hookspecs
+    cannot be added is left out (``registered`` loses it) and reported."""
+    names: set[str] = set()
+    for label, plugin in list(registered):
+        try:
+            namespace = _call(manager, plugin, "loyalty_hookspecs")
+            if namespace is None:
+                continue
+            manager.add_hookspecs(namespace)
+        except Exception as exc:
+            _log.exception("module %s failed to add its hookspecs", label)
+            registry.failures.append(ModuleFailure(label, f"{type(exc).__name__}: {exc}"))
+            manager.unregister(plugin)
+            registered.remove((label, plugin))
+            continue
+        names |= {
+            name
+            for name in dir(namespace)
+            if name.startswith(f"{hookspecs.PROJECT}_")
+            and manager.parse_hookspec_opts(namespace, name) is not None
+        }
+    return names
 
 
-def _collect(manager: pluggy.PluginManager, plugin: object) -> ModuleContributions:
+def _check_hooks(manager: pluggy.PluginManager, plugin: object) -> None:
+    """Every hook the plugin implements must be specified: a misspelled hook is an error."""
+    for caller in manager.get_hookcallers(plugin) or []:
+        if not caller.has_spec():
+            raise pluggy.PluginValidationError(
+                plugin, f"unknown hook {caller.name!r} in plugin {plugin!r}"
+            )
+
+
+def _collect(
+    manager: pluggy.PluginManager, plugin: object, extension_hooks: set[str]
+) -> ModuleContributions:
+    _check_hooks(manager, plugin)
     info = _call(manager, plugin, "loyalty_module")
     if not isinstance(info, ModuleInfo):
         raise TypeError("loyalty_module() must return a ModuleInfo")
@@ -133,6 +190,10 @@ def _collect(manager: pluggy.PluginManager, plugin: object) -> ModuleContributio
         if result is None:
             continue
         setattr(contributions, attribute, list(result) if is_list else result)
+    for hook_name in sorted(extension_hooks):
+        result = _call(manager, plugin, hook_name)
+        if result is not None:
+            contributions.extensions[hook_name] = result
     return contributions
 
 

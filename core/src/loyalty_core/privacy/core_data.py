@@ -55,7 +55,7 @@ async def export_core(ctx: MemberDataContext) -> Mapping[str, Any]:
         "member": {k: v for k, v in member.items() if k != "tenant_id"},
         "identifiers": [dict(row._mapping) for row in identifiers],
         "balances": [
-            {"asset": b.asset.code, "available": b.available, "pending": b.pending}
+            {"asset": b.asset.code, "available": b.available, "pending": b.pending, "held": b.held}
             for b in await ledger.balances(conn, tenant_id, member_id)
         ],
         "ledgerEntries": await _ledger_entries(ctx),

@@ -64,7 +64,7 @@ from loyalty_core.modules.contributions import (
     TenantProvisioning,
     TypeExtension,
 )
-from loyalty_core.modules.hookspecs import hookimpl
+from loyalty_core.modules.hookspecs import hookimpl, hookspec
 from loyalty_core.sdk import ledger, members
 from loyalty_core.tenants.models import Tenant
 
@@ -111,6 +111,7 @@ __all__ = [
     "created_at_column",
     "decode_cursor",
     "hookimpl",
+    "hookspec",
     "id_column",
     "ledger",
     "may_read_member",

@@ -4,16 +4,21 @@ Every movement of value a module makes goes through here, so it is double-entry,
 (by the posting's key), tenant-scoped and safe under concurrency like the core's own.
 Member points move with ``earn``/``spend``/``reverse`` (they live in lots); stored value and
 other lot-free balances move with ``post`` between accounts from ``owned_account`` and
-``tenant_account``.
+``tenant_account``. Two-phase payments set value aside with ``place_hold`` and close the hold
+with ``release_hold`` (void, expiry, or just before posting the captured debit).
 """
 
 from loyalty_core.ledger.assets import create_asset
+from loyalty_core.ledger.holds import account_funds, get_hold, place_hold, release_hold
 from loyalty_core.ledger.models import (
     Asset,
     AssetKind,
     Balance,
     Cause,
     ExpiryPolicy,
+    Funds,
+    Hold,
+    HoldStatus,
     LedgerTransaction,
     Posted,
     Purpose,
@@ -24,6 +29,7 @@ from loyalty_core.ledger.repository import (
     account_balances,
     get_asset,
     get_transaction,
+    member_account,
     owned_account,
     tenant_account,
 )
@@ -35,20 +41,28 @@ __all__ = [
     "Balance",
     "Cause",
     "ExpiryPolicy",
+    "Funds",
+    "Hold",
+    "HoldStatus",
     "LedgerTransaction",
     "Posted",
     "Posting",
     "Purpose",
     "TransactionKind",
     "account_balance",
+    "account_funds",
     "account_balances",
     "balances",
     "create_asset",
     "earn",
     "get_asset",
+    "get_hold",
     "get_transaction",
+    "member_account",
     "owned_account",
+    "place_hold",
     "post",
+    "release_hold",
     "reverse",
     "spend",
     "tenant_account",

@@ -1,0 +1,189 @@
+"""Holds: pending debits, the first phase of a two-phase payment.
+
+A hold sets ``amount`` of an account aside without posting anything: the account row's
+``held`` grows, and every debit of the account (spend, transfer, post, expiry, clawback)
+may only take what is not held; a CHECK constraint (``balance >= held``) backs that up. The
+second phase either captures the hold (the caller releases it and posts the real debit in
+the same transaction, so the set-aside value is what pays) or releases it (void, expiry).
+
+Placing a hold is one conditional UPDATE of the account row, like a debit, so two tills
+holding against one balance at once queue on the row lock and never over-commit it. Holds
+are idempotent by key like ledger transactions: a replay returns the first hold, another
+request under the same key is IDEMPOTENCY_CONFLICT.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_core.errors import Conflict, ErrorCode, InsufficientFunds
+from loyalty_core.hashing import fingerprint
+from loyalty_core.ids import new_id
+from loyalty_core.ledger.models import Asset, Funds, Hold, HoldStatus
+from loyalty_core.ledger.repository import as_uuid
+from loyalty_core.ledger.service import Posting, require_positive
+from loyalty_core.ledger.tables import ledger_accounts, ledger_holds
+
+
+async def place_hold(
+    conn: AsyncConnection,
+    posting: Posting,
+    *,
+    account_id: uuid.UUID,
+    asset: Asset,
+    amount: int,
+    expires_at: datetime | None = None,
+) -> Hold:
+    """Set ``amount`` of the account aside; INSUFFICIENT_BALANCE when less is available.
+
+    Works on any account that keeps its balance in the row: a member's available points, a
+    gift card's stored value. ``expires_at`` is informational (what a member's app shows);
+    whoever placed the hold releases it when it lapses.
+    """
+    require_positive(amount)
+    request = {"op": "hold", "account": account_id, "asset": asset.code, "amount": amount}
+    request_hash = fingerprint({**request, "expires_at": expires_at})
+    row = (
+        await conn.execute(
+            pg_insert(ledger_holds)
+            .values(
+                tenant_id=posting.tenant_id,
+                id=new_id(),
+                account_id=account_id,
+                asset_id=asset.id,
+                amount=amount,
+                idempotency_key=posting.idempotency_key,
+                request_hash=request_hash,
+                reason=posting.reason,
+                cause_kind=posting.cause.kind,
+                cause_id=posting.cause.id,
+                actor=posting.actor,
+                expires_at=expires_at,
+                created_at=posting.now,
+            )
+            .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
+            .returning(ledger_holds)
+        )
+    ).first()
+    if row is None:
+        return await _replay(conn, posting, request_hash)
+    set_aside = await conn.execute(
+        update(ledger_accounts)
+        .where(
+            ledger_accounts.c.tenant_id == posting.tenant_id,
+            ledger_accounts.c.id == account_id,
+            ledger_accounts.c.tracks_balance,
+            ledger_accounts.c.balance - ledger_accounts.c.held >= amount,
+        )
+        .values(held=ledger_accounts.c.held + amount)
+        .returning(ledger_accounts.c.id)
+    )
+    if set_aside.first() is None:
+        raise InsufficientFunds(f"fewer than {amount} {asset.code} available", field="amount")
+    return hold_from_row(row)
+
+
+async def release_hold(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    hold_id: uuid.UUID,
+    *,
+    now: datetime,
+    captured_by: uuid.UUID | None = None,
+) -> Hold | None:
+    """Close an open hold and give its amount back to the account's available balance:
+    ``CAPTURED`` when ``captured_by`` names the transaction that posts the debit (post it
+    after this call, in the same transaction), else ``RELEASED``. None when the hold is not
+    open any more: a concurrent capture, void or expiry got there first (the conditional
+    UPDATE waits for it and then finds the hold closed)."""
+    status = HoldStatus.RELEASED if captured_by is None else HoldStatus.CAPTURED
+    row = (
+        await conn.execute(
+            update(ledger_holds)
+            .where(
+                ledger_holds.c.tenant_id == tenant_id,
+                ledger_holds.c.id == hold_id,
+                ledger_holds.c.status == HoldStatus.HELD.value,
+            )
+            .values(status=status.value, closed_at=now, transaction_id=captured_by)
+            .returning(ledger_holds)
+        )
+    ).first()
+    if row is None:
+        return None
+    await conn.execute(
+        update(ledger_accounts)
+        .where(ledger_accounts.c.tenant_id == tenant_id, ledger_accounts.c.id == row.account_id)
+        .values(held=ledger_accounts.c.held - row.amount)
+    )
+    return hold_from_row(row)
+
+
+async def get_hold(conn: AsyncConnection, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> Hold | None:
+    row = (
+        await conn.execute(
+            select(ledger_holds).where(
+                ledger_holds.c.tenant_id == tenant_id, ledger_holds.c.id == hold_id
+            )
+        )
+    ).first()
+    return None if row is None else hold_from_row(row)
+
+
+async def account_funds(
+    conn: AsyncConnection, tenant_id: uuid.UUID, account_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Funds]:
+    """Balance and held amount of several accounts, in one query."""
+    ids = list(account_ids)
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        select(ledger_accounts.c.id, ledger_accounts.c.balance, ledger_accounts.c.held).where(
+            ledger_accounts.c.tenant_id == tenant_id, ledger_accounts.c.id.in_(ids)
+        )
+    )
+    return {as_uuid(row.id): Funds(int(row.balance), int(row.held)) for row in rows}
+
+
+def hold_from_row(row: Row[Any], *, replayed: bool = False) -> Hold:
+    return Hold(
+        id=as_uuid(row.id),
+        account_id=as_uuid(row.account_id),
+        asset_id=as_uuid(row.asset_id),
+        amount=int(row.amount),
+        status=HoldStatus(row.status),
+        idempotency_key=row.idempotency_key,
+        expires_at=row.expires_at,
+        transaction_id=None if row.transaction_id is None else as_uuid(row.transaction_id),
+        created_at=row.created_at,
+        closed_at=row.closed_at,
+        replayed=replayed,
+    )
+
+
+async def _replay(conn: AsyncConnection, posting: Posting, request_hash: str) -> Hold:
+    row = (
+        await conn.execute(
+            select(ledger_holds).where(
+                ledger_holds.c.tenant_id == posting.tenant_id,
+                ledger_holds.c.idempotency_key == posting.idempotency_key,
+            )
+        )
+    ).one()
+    if row.request_hash != request_hash:
+        raise Conflict(
+            "this idempotency key was used for a different request",
+            code=ErrorCode.IDEMPOTENCY_CONFLICT,
+            field="idempotencyKey",
+        )
+    return hold_from_row(row, replayed=True)
+
+
+__all__ = ["account_funds", "get_hold", "hold_from_row", "place_hold", "release_hold"]
