@@ -15,7 +15,8 @@ request under the same key is IDEMPOTENCY_CONFLICT.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loyalty_core.errors import Conflict, ErrorCode, InsufficientFunds
 from loyalty_core.hashing import fingerprint
 from loyalty_core.ids import new_id
-from loyalty_core.ledger.models import Asset, Funds, Hold, HoldStatus
+from loyalty_core.ledger.models import Asset, Funds, Hold, HoldStatus, Posted
 from loyalty_core.ledger.repository import as_uuid
 from loyalty_core.ledger.service import Posting, require_positive
 from loyalty_core.ledger.tables import ledger_accounts, ledger_holds
@@ -91,19 +92,47 @@ async def place_hold(
 
 
 async def release_hold(
+    conn: AsyncConnection, tenant_id: uuid.UUID, hold_id: uuid.UUID, *, now: datetime
+) -> Hold | None:
+    """Close an open hold without posting (a void, an expiry): its amount is available again.
+    None when the hold is not open any more: a concurrent capture, void or expiry got there
+    first (the conditional UPDATE waits for it, then finds the hold closed)."""
+    return await _close(conn, tenant_id, hold_id, now=now, status=HoldStatus.RELEASED)
+
+
+async def capture_hold(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
     hold_id: uuid.UUID,
     *,
     now: datetime,
-    captured_by: uuid.UUID | None = None,
+    debit: Callable[[], Awaitable[Posted]],
+) -> tuple[Hold, Posted] | None:
+    """Close an open hold and post what it paid: ``debit`` posts the real debit (a spend of
+    the member's points, a ``post`` from a gift card's account) of at most the held amount.
+    It runs after the hold's amount is released, under the same row lock and transaction,
+    so what was set aside is what pays; the hold records the transaction. None when the
+    hold is not open any more (nothing is posted)."""
+    closed = await _close(conn, tenant_id, hold_id, now=now, status=HoldStatus.CAPTURED)
+    if closed is None:
+        return None
+    posted = await debit()
+    await conn.execute(
+        update(ledger_holds)
+        .where(ledger_holds.c.tenant_id == tenant_id, ledger_holds.c.id == hold_id)
+        .values(transaction_id=posted.transaction.id)
+    )
+    return replace(closed, transaction_id=posted.transaction.id), posted
+
+
+async def _close(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    hold_id: uuid.UUID,
+    *,
+    now: datetime,
+    status: HoldStatus,
 ) -> Hold | None:
-    """Close an open hold and give its amount back to the account's available balance:
-    ``CAPTURED`` when ``captured_by`` names the transaction that posts the debit (post it
-    after this call, in the same transaction), else ``RELEASED``. None when the hold is not
-    open any more: a concurrent capture, void or expiry got there first (the conditional
-    UPDATE waits for it and then finds the hold closed)."""
-    status = HoldStatus.RELEASED if captured_by is None else HoldStatus.CAPTURED
     row = (
         await conn.execute(
             update(ledger_holds)
@@ -112,7 +141,7 @@ async def release_hold(
                 ledger_holds.c.id == hold_id,
                 ledger_holds.c.status == HoldStatus.HELD.value,
             )
-            .values(status=status.value, closed_at=now, transaction_id=captured_by)
+            .values(status=status.value, closed_at=now)
             .returning(ledger_holds)
         )
     ).first()
@@ -186,4 +215,11 @@ async def _replay(conn: AsyncConnection, posting: Posting, request_hash: str) ->
     return hold_from_row(row, replayed=True)
 
 
-__all__ = ["account_funds", "get_hold", "hold_from_row", "place_hold", "release_hold"]
+__all__ = [
+    "account_funds",
+    "capture_hold",
+    "get_hold",
+    "hold_from_row",
+    "place_hold",
+    "release_hold",
+]

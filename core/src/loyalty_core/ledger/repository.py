@@ -379,9 +379,7 @@ async def apply_balance_delta(
     return None if balance is None else int(balance)
 
 
-async def lock_account(
-    conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID
-) -> Funds:
+async def lock_account(conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID) -> Funds:
     """Lock an account row (before its lots, the order every writer uses) and read its funds.
 
     ``FOR NO KEY UPDATE``, the lock an UPDATE of the balance takes anyway: it serialises the
@@ -567,6 +565,59 @@ async def recovered_by_reversals(
     return int(total)
 
 
+async def spent_from_lots(
+    conn: AsyncConnection, tenant_id: uuid.UUID, transaction_id: uuid.UUID, member_id: uuid.UUID
+) -> list[tuple[datetime | None, int]]:
+    """What a spend took from a member's lots, in spending order: (lot expiry, points)."""
+    rows = await conn.execute(
+        select(ledger_lots.c.expires_at, -ledger_entries.c.amount)
+        .select_from(
+            ledger_entries.join(
+                ledger_lots,
+                and_(
+                    ledger_lots.c.tenant_id == ledger_entries.c.tenant_id,
+                    ledger_lots.c.id == ledger_entries.c.lot_id,
+                ),
+            )
+        )
+        .where(
+            ledger_entries.c.tenant_id == tenant_id,
+            ledger_entries.c.transaction_id == transaction_id,
+            ledger_entries.c.amount < 0,
+            ledger_lots.c.member_id == member_id,
+        )
+        .order_by(ledger_lots.c.expires_at.asc().nulls_last(), ledger_lots.c.id)
+    )
+    return [(expires_at, int(part)) for expires_at, part in rows]
+
+
+async def returned_by_reversals(
+    conn: AsyncConnection, tenant_id: uuid.UUID, original_id: uuid.UUID, member_id: uuid.UUID
+) -> int:
+    """What the give-backs of spend ``original_id`` returned to the member so far: the
+    earned amount of the lots they created."""
+    total = (
+        await conn.execute(
+            select(func.coalesce(func.sum(ledger_lots.c.earned), 0))
+            .select_from(
+                ledger_lots.join(
+                    ledger_transactions,
+                    and_(
+                        ledger_transactions.c.tenant_id == ledger_lots.c.tenant_id,
+                        ledger_transactions.c.id == ledger_lots.c.transaction_id,
+                    ),
+                )
+            )
+            .where(
+                ledger_lots.c.tenant_id == tenant_id,
+                ledger_transactions.c.reverses_id == original_id,
+                ledger_lots.c.member_id == member_id,
+            )
+        )
+    ).scalar_one()
+    return int(total)
+
+
 async def sum_of_entries(conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID) -> int:
     total = (
         await conn.execute(
@@ -601,6 +652,8 @@ __all__ = [
     "move_lot",
     "owned_account",
     "recovered_by_reversals",
+    "returned_by_reversals",
+    "spent_from_lots",
     "sum_of_entries",
     "take_from_lot",
     "tenant_account",

@@ -307,6 +307,72 @@ async def reverse(
     return Posted(claimed, replayed=False)
 
 
+async def give_back(
+    conn: AsyncConnection,
+    posting: Posting,
+    *,
+    original: LedgerTransaction,
+    member_id: uuid.UUID,
+    asset: Asset,
+    amount: int,
+    counter: Purpose = Purpose.REDEEMED,
+    details: dict[str, object] | None = None,
+) -> Posted:
+    """Return up to ``amount`` of the points a spend took (a refund of what they paid for).
+
+    The points come back as lots with the expiry of the lots the spend took them from,
+    latest-expiring first, so a refund never extends the life of points (those already past
+    their expiry go to breakage at the next expiry run). All give-backs of ``original``
+    together never return more than it took; the header records the ``requested`` amount,
+    the entries what was returned.
+    """
+    require_positive(amount)
+    request = {"op": "give_back", "original": original.id, "amount": amount}
+    claimed = await _claim(
+        conn,
+        posting,
+        TransactionKind.REFUND,
+        request,
+        reverses_id=original.id,
+        details={**(details or {}), "requested": amount},
+    )
+    if isinstance(claimed, Posted):
+        return claimed
+    tenant_id = posting.tenant_id
+    available = await repo.member_account(conn, tenant_id, member_id, asset, Purpose.AVAILABLE)
+    await repo.lock_account(conn, tenant_id, available)  # serialises give-backs of one spend
+    parts = await repo.spent_from_lots(conn, tenant_id, original.id, member_id)
+    already = await repo.returned_by_reversals(conn, tenant_id, original.id, member_id)
+    still_due = max(0, min(amount, sum(part for _, part in parts) - already))
+    legs: list[tuple[uuid.UUID, uuid.UUID, int, uuid.UUID | None]] = []
+    for expires_at, part in reversed(parts):
+        skipped = min(part, already)
+        already -= skipped
+        take = min(part - skipped, still_due)
+        if take == 0:
+            continue
+        lot_id = await repo.insert_lot(
+            conn,
+            tenant_id,
+            account_id=available,
+            member_id=member_id,
+            asset_id=asset.id,
+            transaction_id=claimed.id,
+            amount=take,
+            available_from=posting.now,
+            expires_at=expires_at,
+        )
+        legs.append((available, asset.id, take, lot_id))
+        still_due -= take
+    returned = sum(leg[2] for leg in legs)
+    if returned:
+        await _apply_covered_delta(conn, tenant_id, available, returned)
+        counter_id = await repo.tenant_account(conn, tenant_id, asset, counter)
+        legs.append((counter_id, asset.id, -returned, None))
+        await repo.insert_entries(conn, tenant_id, claimed.id, legs)
+    return Posted(claimed, replayed=False)
+
+
 async def post(
     conn: AsyncConnection,
     posting: Posting,
@@ -628,14 +694,15 @@ def _cause_key(cause: Cause) -> dict[str, object]:
 
 __all__ = [
     "Posting",
-    "require_positive",
     "adjust",
     "balances",
     "earn",
     "expire_lot",
     "forfeit_lot",
+    "give_back",
     "post",
     "release_lot",
+    "require_positive",
     "reverse",
     "spend",
     "transfer",

@@ -165,9 +165,14 @@ def _add_module_hookspecs(
 
 
 def _check_hooks(manager: pluggy.PluginManager, plugin: object) -> None:
-    """Every hook the plugin implements must be specified: a misspelled hook is an error."""
+    """Every hook the plugin implements must be specified: a misspelled hook is an error.
+    Hooks of other modules are marked ``@hookimpl(optionalhook=True)``: without the module
+    that defines them (not installed, or failed to load) they are simply never called."""
     for caller in manager.get_hookcallers(plugin) or []:
-        if not caller.has_spec():
+        optional = all(
+            impl.optionalhook for impl in caller.get_hookimpls() if impl.plugin is plugin
+        )
+        if not caller.has_spec() and not optional:
             raise pluggy.PluginValidationError(
                 plugin, f"unknown hook {caller.name!r} in plugin {plugin!r}"
             )

@@ -43,8 +43,9 @@ from loyalty_core.graphql.common import (
     require_id,
     run_mutation,
 )
+from loyalty_core.hashing import fingerprint
 from loyalty_core.ids import new_id, parse_id
-from loyalty_core.members.graphql import Member
+from loyalty_core.members.graphql import IdentifierInput, Member
 from loyalty_core.modules.contributions import (
     DomainEvent,
     EffectContext,
@@ -65,6 +66,7 @@ from loyalty_core.modules.contributions import (
     TypeExtension,
 )
 from loyalty_core.modules.hookspecs import hookimpl, hookspec
+from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_core.sdk import ledger, members
 from loyalty_core.tenants.models import Tenant
 
@@ -84,6 +86,7 @@ __all__ = [
     "Forbidden",
     "HandlerContext",
     "HandlerPhase",
+    "IdentifierInput",
     "InsufficientFunds",
     "Job",
     "JobContext",
@@ -92,6 +95,7 @@ __all__ = [
     "MemberData",
     "MemberDataContext",
     "ModuleInfo",
+    "ModuleRegistry",
     "NoSettings",
     "NotFound",
     "PageInfo",
@@ -110,6 +114,7 @@ __all__ = [
     "connection",
     "created_at_column",
     "decode_cursor",
+    "fingerprint",
     "hookimpl",
     "hookspec",
     "id_column",

@@ -4,12 +4,18 @@ Every movement of value a module makes goes through here, so it is double-entry,
 (by the posting's key), tenant-scoped and safe under concurrency like the core's own.
 Member points move with ``earn``/``spend``/``reverse`` (they live in lots); stored value and
 other lot-free balances move with ``post`` between accounts from ``owned_account`` and
-``tenant_account``. Two-phase payments set value aside with ``place_hold`` and close the hold
-with ``release_hold`` (void, expiry, or just before posting the captured debit).
+``tenant_account``. Two-phase payments set value aside with ``place_hold``, then close the
+hold with ``capture_hold`` (which posts the real debit) or ``release_hold`` (void, expiry).
 """
 
 from loyalty_core.ledger.assets import create_asset
-from loyalty_core.ledger.holds import account_funds, get_hold, place_hold, release_hold
+from loyalty_core.ledger.holds import (
+    account_funds,
+    capture_hold,
+    get_hold,
+    place_hold,
+    release_hold,
+)
 from loyalty_core.ledger.models import (
     Asset,
     AssetKind,
@@ -29,11 +35,20 @@ from loyalty_core.ledger.repository import (
     account_balances,
     get_asset,
     get_transaction,
+    lock_account,
     member_account,
     owned_account,
     tenant_account,
 )
-from loyalty_core.ledger.service import Posting, balances, earn, post, reverse, spend
+from loyalty_core.ledger.service import (
+    Posting,
+    balances,
+    earn,
+    give_back,
+    post,
+    reverse,
+    spend,
+)
 
 __all__ = [
     "Asset",
@@ -50,14 +65,17 @@ __all__ = [
     "Purpose",
     "TransactionKind",
     "account_balance",
-    "account_funds",
     "account_balances",
+    "account_funds",
     "balances",
+    "capture_hold",
     "create_asset",
     "earn",
     "get_asset",
     "get_hold",
     "get_transaction",
+    "give_back",
+    "lock_account",
     "member_account",
     "owned_account",
     "place_hold",
