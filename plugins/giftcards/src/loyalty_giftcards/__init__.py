@@ -5,8 +5,9 @@ the work lives in the modules named by what they hold: ``codes`` (making and che
 codes), ``keys`` (the tenant's HMAC key), ``lockout`` and ``lookup`` (enumeration
 protection), ``service`` (every movement of value), ``repository`` and ``tables`` (SQL),
 ``schema`` (GraphQL), ``effects`` (the rule effect), ``jobs`` (expiry), ``routes`` (the
-batch export), ``privacy`` (export and erasure of a member's data). Only
-``loyalty_core.sdk`` is imported from the core.
+batch export), ``privacy`` (export and erasure of a member's data), ``tender`` (paying with
+a card through the payment module). Only ``loyalty_core.sdk`` is imported from the core,
+and nothing from the payment module.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from loyalty_giftcards.schema import (
     member_gift_cards,
 )
 from loyalty_giftcards.settings import GiftCardSettings, asset_code, minor_units
+from loyalty_giftcards.tender import GiftCardTender
 
 __version__ = "0.1.0"
 
@@ -94,6 +96,13 @@ def loyalty_member_data() -> MemberData:
     return MEMBER_DATA
 
 
+@hookimpl(optionalhook=True)
+def loyalty_payment_tenders() -> list[object]:
+    """The payment module's hook (``loyalty_payment.hookspecs``): cards pay as ``GIFT_CARD``.
+    Optional: without the payment module the hook has no spec, and gift cards still load."""
+    return [GiftCardTender()]
+
+
 @hookimpl
 def loyalty_tenant_enabled() -> TenantProvisioning:
     return TenantProvisioning(run=provision)
@@ -123,6 +132,7 @@ __all__ = [
     "loyalty_member_data",
     "loyalty_migrations",
     "loyalty_module",
+    "loyalty_payment_tenders",
     "loyalty_routes",
     "loyalty_rule_effects",
     "loyalty_schema",

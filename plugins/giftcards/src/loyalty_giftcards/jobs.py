@@ -3,7 +3,9 @@
 Safe on every replica at once: each card is expired in a short transaction of its own that
 locks the card row and re-checks that it is still active and due (see
 :func:`loyalty_giftcards.service.expire`), and the ledger key ``giftcards:expired:<card>``
-backs that up. A second run finds nothing left to do.
+backs that up. A second run finds nothing left to do. A due card on which a payment holds
+value is skipped, not failed: the payment may still capture what it was authorised, and a
+later run expires the card once the hold is captured or released.
 """
 
 from __future__ import annotations

@@ -28,6 +28,10 @@ class EventKind(StrEnum):
     ASSIGNED = "assigned"
     REVEALED = "revealed"
     UNASSIGNED = "unassigned"
+    HELD = "held"
+    """A payment set value aside (the GIFT_CARD tender's authorisation)."""
+    RELEASED = "released"
+    """A payment's hold ended without moving value (void, expiry, a capture of nothing)."""
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,16 @@
 """Gift cards' part of privacy requests (``loyalty_member_data()``).
 
 Export: the member's cards (code masked to its last four symbols, whether the programme
-holds the code for the member to reveal, balance, status, times) each with its event log.
+holds the code for the member to reveal, balance, value held for payments, status, times)
+each with its event log.
 
 Erasure: a gift card is a bearer instrument, not an account of the person: its value belongs
 to whoever holds the code. So the member's cards are unassigned (``member_id`` cleared, the
 sealed code dropped, an ``unassigned`` event logged) and their balances stay on them: the
-ledger does not move, and a code the member kept still spends. The failed look-up counter of
-the member's credential goes too. What stays is history without personal data: the event
-log (amounts, actors and counterparts as ids, the programme's causes), as in the core.
+ledger does not move, and a code the member kept still spends; a payment's hold stays too
+and is captured or voided as usual. The failed look-up counter of the member's credential
+goes too. What stays is history without personal data: the event log (amounts, actors and
+counterparts as ids, the programme's causes), as in the core.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from loyalty_giftcards.tables import lockouts
 async def export_member(ctx: MemberDataContext) -> Mapping[str, Any]:
     conn, tenant_id = ctx.conn, ctx.tenant_id
     cards = (await repo.cards_of_members(conn, tenant_id, [ctx.member_id]))[ctx.member_id]
-    balances = await service.balances_of(conn, tenant_id, cards)
+    funds = await service.funds_of(conn, tenant_id, cards)
     logs = await repo.events_of(conn, tenant_id, [card.id for card in cards])
     return {
         "cards": [
@@ -38,7 +40,8 @@ async def export_member(ctx: MemberDataContext) -> Mapping[str, Any]:
                 "codeHeld": card.code_held,
                 "currency": card.currency,
                 "status": card.status.value,
-                "balance": balances[card.id],
+                "balance": funds[card.id].available,
+                "held": funds[card.id].held,
                 "batchId": card.batch_id,
                 "expiresAt": card.expires_at,
                 "lastUsedAt": card.last_used_at,

@@ -28,6 +28,7 @@ from loyalty_core.sdk import (
     ValidationFailed,
     connection,
     decode_cursor,
+    ledger,
     may_read_member,
     page_size,
     require_admin,
@@ -107,9 +108,19 @@ class GiftCard:
     last_used_at: datetime | None
     created_at: datetime
 
-    @strawberry.field(description="What the card holds, in minor units of its currency.")
+    @strawberry.field(
+        description="What the card can spend now, in minor units of its currency (value "
+        "held for authorised payments is not counted)."
+    )
     async def balance(self, info: Info[RequestContext, None]) -> int:
-        return await _balances(info.context).load(self.card)
+        return (await _funds(info.context).load(self.card)).available
+
+    @strawberry.field(
+        description="Minor units set aside for authorised payments: still on the card, "
+        "spent when the payment captures, spendable again when it is voided."
+    )
+    async def held(self, info: Info[RequestContext, None]) -> int:
+        return (await _funds(info.context).load(self.card)).held
 
     @strawberry.field(description="Everything that happened to the card, oldest first.")
     async def events(self, info: Info[RequestContext, None]) -> list[GiftCardEvent]:
@@ -638,10 +649,10 @@ def _cache_key(key: Any) -> Any:
     return key.id if isinstance(key, models.Card) else key
 
 
-async def _load_balances(
+async def _load_funds(
     conn: AsyncConnection, tenant_id: uuid.UUID, cards: list[models.Card]
-) -> list[int]:
-    found = await service.balances_of(conn, tenant_id, cards)
+) -> list[ledger.Funds]:
+    found = await service.funds_of(conn, tenant_id, cards)
     return [found[card.id] for card in cards]
 
 
@@ -659,8 +670,8 @@ async def _load_member_cards(
     return [found[member_id] for member_id in ids]
 
 
-def _balances(ctx: RequestContext) -> DataLoader[models.Card, int]:
-    return _loader(ctx, "giftcards.balances", _load_balances)
+def _funds(ctx: RequestContext) -> DataLoader[models.Card, ledger.Funds]:
+    return _loader(ctx, "giftcards.funds", _load_funds)
 
 
 def _events(ctx: RequestContext) -> DataLoader[uuid.UUID, list[models.CardEvent]]:

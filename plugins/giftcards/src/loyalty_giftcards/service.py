@@ -10,7 +10,10 @@ Invariants (checked by the tests through the API):
   conditional balance update is a second guard, so a card is never overdrawn;
 - a movement with an idempotency key runs once: a replay finds the event the first run
   wrote (under the card lock, so concurrent replays queue behind the first) and returns it;
-  the same key with another request is IDEMPOTENCY_CONFLICT.
+  the same key with another request is IDEMPOTENCY_CONFLICT;
+- a payment's hold sets value aside in the card's account (``held``): a card shows and
+  spends only the rest, and stays active while the hold is open (cancel refuses it, expiry
+  waits for it).
 """
 
 from __future__ import annotations
@@ -141,7 +144,7 @@ async def issue(
         cause=actor.cause,
         amount=amount,
         balance_after=amount,
-        transaction_id=posted,
+        transaction_id=posted.transaction.id,
         idempotency_key=key,
         request_hash=_hash(request),
     )
@@ -262,7 +265,15 @@ async def activate(
         last_used_at=now,
     )
     event = await _event(
-        conn, tenant_id, card, EventKind.ACTIVATED, amount, posted, key, request, actor
+        conn,
+        tenant_id,
+        card,
+        EventKind.ACTIVATED,
+        amount,
+        posted.transaction.id,
+        key,
+        request,
+        actor,
     )
     return Movement(card, event, replayed=False)
 
@@ -399,7 +410,7 @@ async def transfer(
         source,
         EventKind.TRANSFERRED_OUT,
         amount,
-        posted,
+        posted.transaction.id,
         key,
         request,
         actor,
@@ -411,7 +422,7 @@ async def transfer(
         target,
         EventKind.TRANSFERRED_IN,
         amount,
-        posted,
+        posted.transaction.id,
         None,
         None,
         actor,
@@ -429,10 +440,18 @@ async def cancel(
     now: datetime,
 ) -> Movement:
     """Cancel a card: what is left goes back to the tenant's liability (paid out to the
-    customer outside the programme), and the card never moves value again."""
+    customer outside the programme), and the card never moves value again. VALUE_HELD
+    while a payment holds part of it: that value is promised to a till, so the payment is
+    voided (or captured) first."""
     card = await repo.lock_card(conn, tenant_id, card_id)
     if card.status not in (CardStatus.ACTIVE, CardStatus.INACTIVE):
         raise NotActive(f"the card is {card.status.value}", field="id")
+    if (await _funds(conn, tenant_id, card)).held:
+        raise Conflict(
+            "a payment holds value on this card: void the payment first",
+            code=ErrorCode.VALUE_HELD,
+            field="id",
+        )
     return await _close(
         conn,
         tenant_id,
@@ -451,9 +470,13 @@ async def expire(
 ) -> Movement | None:
     """Expire a card whose time has come: the remainder goes to breakage. None when the
     card is not (or no longer) due: a second run, even a concurrent one, waits for the
-    first's lock on the card, then finds it expired and writes nothing."""
+    first's lock on the card, then finds it expired and writes nothing. None too while a
+    payment holds value on it (authorised before the card ran out, the payment may still
+    capture it): the next run expires the card once the hold is captured or released."""
     card = await repo.lock_card(conn, tenant_id, card_id)
     if card.status is not CardStatus.ACTIVE or card.expires_at is None or card.expires_at > now:
+        return None
+    if (await _funds(conn, tenant_id, card)).held:
         return None
     return await _close(
         conn,
@@ -553,13 +576,196 @@ async def unassign_member(
     return changed
 
 
-async def balances_of(
+# -- payments: the GIFT_CARD tender's phases (see loyalty_giftcards.tender) ----------------
+#
+# A payment authorises by holding value on the card (it stays on the card, but nothing else
+# can spend it), then captures the hold (a redemption) or releases it (void, lapse), and may
+# refund later. A card with an open hold is always active: cancel refuses it and expiry
+# skips it, so capture and release never check the card's status.
+
+
+async def spendable(
+    conn: AsyncConnection, tenant_id: uuid.UUID, card_id: uuid.UUID, *, currency: str, now: datetime
+) -> int:
+    """Lock the card and say what a payment in ``currency`` may hold of it: 0 for a card in
+    another currency; GIFT_CARD_NOT_ACTIVE for one that cannot pay at all."""
+    card = await repo.lock_card(conn, tenant_id, card_id)
+    _require_usable(card, now)
+    if card.currency != currency.upper():
+        return 0
+    return await _balance(conn, tenant_id, card)
+
+
+async def hold(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    card_id: uuid.UUID,
+    *,
+    amount: int,
+    currency: str,
+    expires_at: datetime,
+    key: str,
+    actor: Actor,
+    now: datetime,
+) -> tuple[Card, ledger.Hold]:
+    """Set ``amount`` of the card aside for a payment (INSUFFICIENT_BALANCE when less is
+    spendable). A replay returns the first hold and logs nothing more."""
+    _check_amount(amount, MAX_AMOUNT)
+    request = {"card": card_id, "amount": amount}
+    card = await repo.lock_card(conn, tenant_id, card_id)
+    replay = await _replay(conn, tenant_id, key, request)
+    if replay is None:
+        _require_usable(card, now)
+        if card.currency != currency.upper():
+            raise ValidationFailed(f"the card holds {card.currency}", field="currency")
+    assert card.account_id is not None
+    held = await ledger.place_hold(
+        conn,
+        _posting(tenant_id, key, actor, now, "gift card held for a payment"),
+        account_id=card.account_id,
+        asset=await _asset(conn, tenant_id, card.currency),
+        amount=amount,
+        expires_at=expires_at,
+    )
+    if replay is None:
+        await _event(conn, tenant_id, card, EventKind.HELD, amount, None, key, request, actor)
+    return card, held
+
+
+async def capture(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    settings: GiftCardSettings,
+    card_id: uuid.UUID,
+    hold_id: uuid.UUID,
+    *,
+    amount: int,
+    key: str,
+    actor: Actor,
+    now: datetime,
+) -> Movement:
+    """Close a payment's hold, redeeming ``amount`` of it (at most what it holds) and giving
+    the rest back to the card; capturing nothing releases it. INVALID_PAYMENT_STATE when
+    the hold is not open any more (voided, captured under another key); a replay returns
+    the first event."""
+    if amount == 0:
+        released = await release(conn, tenant_id, card_id, hold_id, key=key, actor=actor, now=now)
+        if released is None:
+            raise _hold_not_open()
+        return released
+    request = {"card": card_id, "hold": hold_id, "amount": amount}
+    card = await repo.lock_card(conn, tenant_id, card_id)
+    replay = await _replay(conn, tenant_id, key, request)
+    if replay is not None:
+        return Movement(card, replay, replayed=True)
+    if not 0 < amount <= (await _hold_of(conn, tenant_id, card, hold_id)).amount:
+        raise ValidationFailed("a capture takes at most what the payment holds", field="amount")
+    assert card.account_id is not None
+    asset = await _asset(conn, tenant_id, card.currency)
+    legs = [(card.account_id, -amount), (await _liability(conn, tenant_id, asset), amount)]
+
+    async def debit() -> ledger.Posted:
+        return await _post(
+            conn,
+            tenant_id,
+            key,
+            actor,
+            now,
+            ledger.TransactionKind.SPEND,
+            asset,
+            legs,
+            request,
+            "gift card redeemed by a payment",
+        )
+
+    captured = await ledger.capture_hold(conn, tenant_id, hold_id, now=now, debit=debit)
+    if captured is None:
+        raise _hold_not_open()
+    card = await _used(conn, tenant_id, card, settings, now)
+    event = await _event(
+        conn,
+        tenant_id,
+        card,
+        EventKind.REDEEMED,
+        amount,
+        captured[1].transaction.id,
+        key,
+        request,
+        actor,
+    )
+    return Movement(card, event, replayed=False)
+
+
+async def release(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    card_id: uuid.UUID,
+    hold_id: uuid.UUID,
+    *,
+    key: str,
+    actor: Actor,
+    now: datetime,
+) -> Movement | None:
+    """End a payment's hold without moving value (void, lapse): what it held is spendable
+    again. None when the hold is closed already (a capture or another release got there
+    first); a replay returns the first event."""
+    request = {"card": card_id, "hold": hold_id}
+    card = await repo.lock_card(conn, tenant_id, card_id)
+    replay = await _replay(conn, tenant_id, key, request)
+    if replay is not None:
+        return Movement(card, replay, replayed=True)
+    await _hold_of(conn, tenant_id, card, hold_id)
+    released = await ledger.release_hold(conn, tenant_id, hold_id, now=now)
+    if released is None:
+        return None
+    event = await _event(
+        conn, tenant_id, card, EventKind.RELEASED, released.amount, None, key, request, actor
+    )
+    return Movement(card, event, replayed=False)
+
+
+async def refund_payment(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    settings: GiftCardSettings,
+    card_id: uuid.UUID,
+    *,
+    amount: int,
+    key: str,
+    actor: Actor,
+    now: datetime,
+) -> Movement:
+    """Give back to the card what a payment captured from it, like :func:`refund` (all
+    refunds of a card together never exceed its redemptions) but beyond the maximum
+    balance: it only returns what was taken. A card cancelled or expired since is
+    GIFT_CARD_NOT_ACTIVE: its life is over, so the till refunds by other means."""
+    return await _counter_to_card(
+        conn,
+        tenant_id,
+        settings,
+        card_id,
+        amount=amount,
+        actor=actor,
+        now=now,
+        key=key,
+        kind=EventKind.REFUNDED,
+        ledger_kind=ledger.TransactionKind.REFUND,
+        within_max_balance=False,
+    )
+
+
+async def funds_of(
     conn: AsyncConnection, tenant_id: uuid.UUID, cards: Sequence[Card]
-) -> dict[uuid.UUID, int]:
-    """Balances of many cards in one query (a card without an account holds nothing)."""
-    accounts = {card.account_id: card.id for card in cards if card.account_id is not None}
-    found = await ledger.account_balances(conn, tenant_id, list(accounts))
-    return {card.id: found.get(card.account_id, 0) if card.account_id else 0 for card in cards}
+) -> dict[uuid.UUID, ledger.Funds]:
+    """Balance and held value of many cards in one query (a card without an account holds
+    nothing); what a card can spend is ``available``."""
+    found = await ledger.account_funds(
+        conn, tenant_id, [card.account_id for card in cards if card.account_id is not None]
+    )
+    empty = ledger.Funds(0, 0)
+    return {
+        card.id: found.get(card.account_id, empty) if card.account_id else empty for card in cards
+    }
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -600,7 +806,9 @@ async def _card_to_counter(
         f"gift card {kind.value}",
     )
     card = await _used(conn, tenant_id, card, settings, now)
-    event = await _event(conn, tenant_id, card, kind, amount, posted, key, request, actor)
+    event = await _event(
+        conn, tenant_id, card, kind, amount, posted.transaction.id, key, request, actor
+    )
     return Movement(card, event, replayed=False)
 
 
@@ -616,8 +824,11 @@ async def _counter_to_card(
     key: str,
     kind: EventKind,
     ledger_kind: ledger.TransactionKind,
+    within_max_balance: bool = True,
 ) -> Movement:
-    _check_amount(amount, settings.max_balance)
+    """Value onto the card from the liability; ``within_max_balance=False`` for giving back
+    what a payment took, which the maximum balance must not block."""
+    _check_amount(amount, settings.max_balance if within_max_balance else MAX_AMOUNT)
     request = {"card": card_id, "amount": amount}
     card = await repo.lock_card(conn, tenant_id, card_id)
     replay = await _replay(conn, tenant_id, key, request)
@@ -625,7 +836,8 @@ async def _counter_to_card(
         return Movement(card, replay, replayed=True)
     _require_usable(card, now)
     assert card.account_id is not None
-    await _require_room(conn, tenant_id, card, amount, settings)
+    if within_max_balance:
+        await _require_room(conn, tenant_id, card, amount, settings)
     if kind is EventKind.REFUNDED:
         redeemed = await repo.amount_of(conn, tenant_id, card.id, EventKind.REDEEMED)
         refunded = await repo.amount_of(conn, tenant_id, card.id, EventKind.REFUNDED)
@@ -647,7 +859,9 @@ async def _counter_to_card(
         f"gift card {kind.value}",
     )
     card = await _used(conn, tenant_id, card, settings, now)
-    event = await _event(conn, tenant_id, card, kind, amount, posted, key, request, actor)
+    event = await _event(
+        conn, tenant_id, card, kind, amount, posted.transaction.id, key, request, actor
+    )
     return Movement(card, event, replayed=False)
 
 
@@ -663,9 +877,10 @@ async def _close(
     ledger_kind: ledger.TransactionKind,
     counter: ledger.Purpose,
 ) -> Movement:
-    """End a card's life, moving what is left to ``counter`` (keyed by the card: once)."""
+    """End a card's life, moving what is left to ``counter`` (keyed by the card: once). The
+    callers make sure no payment holds part of it, so its spendable balance is all of it."""
     balance = await _balance(conn, tenant_id, card)
-    posted = None
+    transaction_id = None
     if balance > 0 and card.account_id is not None:
         asset = await _asset(conn, tenant_id, card.currency)
         counter_id = await ledger.tenant_account(conn, tenant_id, asset, counter)
@@ -681,6 +896,7 @@ async def _close(
             {"card": card.id},
             f"gift card {kind.value}",
         )
+        transaction_id = posted.transaction.id
     card = await repo.update_card(conn, tenant_id, card.id, status=status.value)
     event = await repo.insert_event(
         conn,
@@ -691,7 +907,7 @@ async def _close(
         cause=actor.cause,
         amount=balance,
         balance_after=0,
-        transaction_id=posted,
+        transaction_id=transaction_id,
     )
     return Movement(card, event, replayed=False)
 
@@ -707,8 +923,18 @@ async def _post(
     legs: list[tuple[uuid.UUID, int]],
     request: dict[str, Any],
     reason: str,
-) -> uuid.UUID:
-    posting = ledger.Posting(
+) -> ledger.Posted:
+    posting = _posting(tenant_id, key, actor, now, reason)
+    return await ledger.post(
+        conn, posting, kind=kind, asset=asset, legs=legs, request=_jsonable(request)
+    )
+
+
+def _posting(
+    tenant_id: uuid.UUID, key: str, actor: Actor, now: datetime, reason: str
+) -> ledger.Posting:
+    """Who writes to the ledger, why and under which key: a post's and a hold's header."""
+    return ledger.Posting(
         tenant_id=tenant_id,
         idempotency_key=key,
         reason=reason,
@@ -716,10 +942,6 @@ async def _post(
         actor=actor.name,
         now=now,
     )
-    posted = await ledger.post(
-        conn, posting, kind=kind, asset=asset, legs=legs, request=_jsonable(request)
-    )
-    return posted.transaction.id
 
 
 async def _replay(
@@ -745,7 +967,7 @@ async def _event(
     card: Card,
     kind: EventKind,
     amount: int,
-    transaction_id: uuid.UUID,
+    transaction_id: uuid.UUID | None,
     key: str | None,
     request: dict[str, Any] | None,
     actor: Actor,
@@ -785,8 +1007,9 @@ async def _used(
 async def _require_room(
     conn: AsyncConnection, tenant_id: uuid.UUID, card: Card, amount: int, settings: GiftCardSettings
 ) -> None:
-    """The maximum balance, checked under the card lock (no movement can interleave)."""
-    if await _balance(conn, tenant_id, card) + amount > settings.max_balance:
+    """The maximum balance, checked under the card lock (no movement can interleave). Value
+    a payment holds counts: it is still on the card until the payment captures it."""
+    if (await _funds(conn, tenant_id, card)).balance + amount > settings.max_balance:
         raise ValidationFailed(f"a card may hold at most {settings.max_balance}", field="amount")
 
 
@@ -797,10 +1020,36 @@ def _require_usable(card: Card, now: datetime, *, field: str = "code") -> None:
         raise NotActive("the card has expired", field=field)
 
 
-async def _balance(conn: AsyncConnection, tenant_id: uuid.UUID, card: Card) -> int:
+async def _hold_of(
+    conn: AsyncConnection, tenant_id: uuid.UUID, card: Card, hold_id: uuid.UUID
+) -> ledger.Hold:
+    """The ledger hold ``hold_id`` if it was placed on this card: a payment names the hold,
+    and capturing or releasing another card's hold under this card's lock must not pass."""
+    found = await ledger.get_hold(conn, tenant_id, hold_id)
+    if found is None or found.account_id != card.account_id:
+        raise NotFound("no such hold on this gift card", field="holdId")
+    return found
+
+
+def _hold_not_open() -> Conflict:
+    return Conflict(
+        "the payment's hold on this gift card is not open any more",
+        code=ErrorCode.INVALID_PAYMENT_STATE,
+    )
+
+
+async def _funds(conn: AsyncConnection, tenant_id: uuid.UUID, card: Card) -> ledger.Funds:
+    """The card account's balance and the part of it payments hold (nothing before
+    activation: an inactive card has no account)."""
     if card.account_id is None:
-        return 0
-    return await ledger.account_balance(conn, tenant_id, card.account_id)
+        return ledger.Funds(0, 0)
+    return (await ledger.account_funds(conn, tenant_id, [card.account_id]))[card.account_id]
+
+
+async def _balance(conn: AsyncConnection, tenant_id: uuid.UUID, card: Card) -> int:
+    """What the card can spend now, its balance less what payments hold: what a card shows
+    (the API's ``balance``, an event's ``balance_after``)."""
+    return (await _funds(conn, tenant_id, card)).available
 
 
 async def _asset(conn: AsyncConnection, tenant_id: uuid.UUID, currency: str) -> ledger.Asset:
@@ -903,15 +1152,20 @@ __all__ = [
     "NotActive",
     "activate",
     "assign",
-    "balances_of",
     "cancel",
+    "capture",
     "expire",
+    "funds_of",
+    "hold",
     "issue",
     "issue_batch",
     "redeem",
     "refund",
+    "refund_payment",
+    "release",
     "reload",
     "reveal",
+    "spendable",
     "transfer",
     "unassign_member",
 ]
