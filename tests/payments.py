@@ -29,7 +29,8 @@ tenders { position tender label held heldUnits captured capturedUnits refunded r
 timeline { kind amount actor parts { position tender amount units transactionId } }
 """
 PAYLOAD = (
-    f"payment {{ {PAYMENT} }} operation {{ kind amount }} replayed errors {{ code field message }}"
+    f"payment {{ {PAYMENT} }} operation {{ kind amount parts {{ tender amount units }} }} "
+    "replayed errors { code field message }"
 )
 OPERATIONS = {
     name: f"mutation($input: {name[0].upper()}{name[1:]}Input!) "
@@ -87,11 +88,12 @@ async def balance(gateway: RunningGateway, tenant: Tenant, member: str) -> tuple
     """(available, held) of the member's points, as a tenant admin reads them."""
     body = await graphql(
         gateway.client,
-        "query($id: ID!) { member(id: $id) { balances { available held } } }",
+        "query($id: ID!) { member(id: $id) { balances { asset { code } available held } } }",
         {"id": member},
         token=admin_token(tenant.id),
     )
-    [found] = body["data"]["member"]["balances"]
+    balances = body["data"]["member"]["balances"]
+    [found] = [b for b in balances if b["asset"]["code"] == "points"]
     return int(found["available"]), int(found["held"])
 
 
@@ -167,15 +169,15 @@ async def ledger_reconciles(conn: AsyncConnection, tenant_id: uuid.UUID) -> None
         .having(func.sum(entries.amount) != 0)
     )
     assert unbalanced.all() == []
-    open_holds = dict(
-        (
-            await conn.execute(
-                select(ledger_holds.c.account_id, func.sum(ledger_holds.c.amount))
-                .where(ledger_holds.c.tenant_id == tenant_id, ledger_holds.c.status == "held")
-                .group_by(ledger_holds.c.account_id)
-            )
-        ).tuples()
-    )
+    holds = ledger_holds.c
+    open_holds = {
+        row.account_id: int(row.total)
+        for row in await conn.execute(
+            select(holds.account_id, func.sum(holds.amount).label("total"))
+            .where(holds.tenant_id == tenant_id, holds.status == "held")
+            .group_by(holds.account_id)
+        )
+    }
     accounts = await conn.execute(
         select(ledger_accounts).where(ledger_accounts.c.tenant_id == tenant_id)
     )
