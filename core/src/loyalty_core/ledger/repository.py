@@ -538,14 +538,17 @@ async def credited_to_member(
     return int(total)
 
 
-async def recovered_by_reversals(
-    conn: AsyncConnection, tenant_id: uuid.UUID, original_id: uuid.UUID
+async def undone_so_far(
+    conn: AsyncConnection, tenant_id: uuid.UUID, original_id: uuid.UUID, *, returned: bool
 ) -> int:
-    """What the reversals of ``original_id`` took back so far: their debits, which are the
-    member legs (the counter-account leg of a reversal is its only credit)."""
+    """What the transactions undoing ``original_id`` moved on the member's side so far: the
+    points clawbacks took back (their debits) or, with ``returned``, the points give-backs
+    returned (their credits). The counter-account leg is each one's only entry of the other
+    sign."""
+    member_side = ledger_entries.c.amount > 0 if returned else ledger_entries.c.amount < 0
     total = (
         await conn.execute(
-            select(func.coalesce(-func.sum(ledger_entries.c.amount), 0))
+            select(func.coalesce(func.sum(func.abs(ledger_entries.c.amount)), 0))
             .select_from(
                 ledger_entries.join(
                     ledger_transactions,
@@ -558,7 +561,7 @@ async def recovered_by_reversals(
             .where(
                 ledger_entries.c.tenant_id == tenant_id,
                 ledger_transactions.c.reverses_id == original_id,
-                ledger_entries.c.amount < 0,
+                member_side,
             )
         )
     ).scalar_one()
@@ -589,33 +592,6 @@ async def spent_from_lots(
         .order_by(ledger_lots.c.expires_at.asc().nulls_last(), ledger_lots.c.id)
     )
     return [(expires_at, int(part)) for expires_at, part in rows]
-
-
-async def returned_by_reversals(
-    conn: AsyncConnection, tenant_id: uuid.UUID, original_id: uuid.UUID, member_id: uuid.UUID
-) -> int:
-    """What the give-backs of spend ``original_id`` returned to the member so far: the
-    earned amount of the lots they created."""
-    total = (
-        await conn.execute(
-            select(func.coalesce(func.sum(ledger_lots.c.earned), 0))
-            .select_from(
-                ledger_lots.join(
-                    ledger_transactions,
-                    and_(
-                        ledger_transactions.c.tenant_id == ledger_lots.c.tenant_id,
-                        ledger_transactions.c.id == ledger_lots.c.transaction_id,
-                    ),
-                )
-            )
-            .where(
-                ledger_lots.c.tenant_id == tenant_id,
-                ledger_transactions.c.reverses_id == original_id,
-                ledger_lots.c.member_id == member_id,
-            )
-        )
-    ).scalar_one()
-    return int(total)
 
 
 async def sum_of_entries(conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID) -> int:
@@ -651,8 +627,6 @@ __all__ = [
     "member_account",
     "move_lot",
     "owned_account",
-    "recovered_by_reversals",
-    "returned_by_reversals",
     "spent_from_lots",
     "sum_of_entries",
     "take_from_lot",
@@ -660,4 +634,5 @@ __all__ = [
     "tenant_timezone",
     "tracked_accounts",
     "transaction_from_row",
+    "undone_so_far",
 ]

@@ -265,15 +265,8 @@ async def reverse(
     of ``original`` together never recover more than it credited to the member, so rounded
     partial refunds cannot eat into points earned elsewhere.
     """
-    require_positive(amount)
-    request = {"op": "reverse", "original": original.id, "amount": amount}
-    claimed = await _claim(
-        conn,
-        posting,
-        TransactionKind.REVERSAL,
-        request,
-        reverses_id=original.id,
-        details={**(details or {}), "requested": amount},
+    claimed = await _claim_undoing(
+        conn, posting, TransactionKind.REVERSAL, original, amount, details
     )
     if isinstance(claimed, Posted):
         return claimed
@@ -284,7 +277,7 @@ async def reverse(
     # Read under the account locks: a concurrent reversal of the same original has committed
     # by now, and this statement's snapshot sees what it recovered.
     credited = await repo.credited_to_member(conn, tenant_id, original.id, member_id)
-    outstanding = credited - await repo.recovered_by_reversals(conn, tenant_id, original.id)
+    outstanding = credited - await repo.undone_so_far(conn, tenant_id, original.id, returned=False)
     originals = set(await _lots_of_transaction(conn, tenant_id, original.id))
     candidates = [
         *await repo.lots_for_spending(conn, tenant_id, available),
@@ -326,23 +319,14 @@ async def give_back(
     together never return more than it took; the header records the ``requested`` amount,
     the entries what was returned.
     """
-    require_positive(amount)
-    request = {"op": "give_back", "original": original.id, "amount": amount}
-    claimed = await _claim(
-        conn,
-        posting,
-        TransactionKind.REFUND,
-        request,
-        reverses_id=original.id,
-        details={**(details or {}), "requested": amount},
-    )
+    claimed = await _claim_undoing(conn, posting, TransactionKind.REFUND, original, amount, details)
     if isinstance(claimed, Posted):
         return claimed
     tenant_id = posting.tenant_id
     available = await repo.member_account(conn, tenant_id, member_id, asset, Purpose.AVAILABLE)
     await repo.lock_account(conn, tenant_id, available)  # serialises give-backs of one spend
     parts = await repo.spent_from_lots(conn, tenant_id, original.id, member_id)
-    already = await repo.returned_by_reversals(conn, tenant_id, original.id, member_id)
+    already = await repo.undone_so_far(conn, tenant_id, original.id, returned=True)
     still_due = max(0, min(amount, sum(part for _, part in parts) - already))
     legs: list[tuple[uuid.UUID, uuid.UUID, int, uuid.UUID | None]] = []
     for expires_at, part in reversed(parts):
@@ -593,6 +577,29 @@ async def _claim(
             field="idempotencyKey",
         )
     return Posted(transaction, replayed=True)
+
+
+async def _claim_undoing(
+    conn: AsyncConnection,
+    posting: Posting,
+    kind: TransactionKind,
+    original: LedgerTransaction,
+    amount: int,
+    details: dict[str, object] | None,
+) -> LedgerTransaction | Posted:
+    """Claim the key of a transaction that undoes part of ``original`` (a clawback, a
+    give-back): it references ``original`` and records the ``requested`` amount, since what
+    it moves may be less."""
+    require_positive(amount)
+    request = {"op": kind.value, "original": original.id, "amount": amount}
+    return await _claim(
+        conn,
+        posting,
+        kind,
+        request,
+        reverses_id=original.id,
+        details={**(details or {}), "requested": amount},
+    )
 
 
 async def _take_from_lots(

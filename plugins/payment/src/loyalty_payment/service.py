@@ -138,7 +138,14 @@ async def authorize(till: Till, request: Authorization) -> Outcome:
     payment_id = new_id()
     expires_at = till.now + timedelta(minutes=till.settings.hold_minutes)
     calls = [
-        _call(till, till.offered(t.tender), payment_id, request, f"{i}:hold")
+        _call(
+            till,
+            till.offered(t.tender),
+            payment_id=payment_id,
+            member_id=request.member_id,
+            currency=request.currency,
+            step=f"{i}:hold",
+        )
         for i, t in enumerate(request.tenders)
     ]
     instruments = [
@@ -432,14 +439,20 @@ def _ask(till: Till, request: Authorization, index: int, available: int) -> allo
 
 
 def _call(
-    till: Till, offered: Offered, payment_id: uuid.UUID, request: Authorization, step: str
+    till: Till,
+    offered: Offered,
+    *,
+    payment_id: uuid.UUID,
+    member_id: uuid.UUID | None,
+    currency: str,
+    step: str,
 ) -> TenderCall:
     return TenderCall(
         database=till.database,
         tenant_id=till.tenant_id,
         payment_id=payment_id,
-        member_id=request.member_id,
-        currency=request.currency,
+        member_id=member_id,
+        currency=currency,
         actor=till.actor,
         now=till.now,
         key=f"payment:{payment_id}:{step}",
@@ -450,16 +463,14 @@ def _call(
 def _call_for(
     till: Till, offered: Offered, payment: Payment, tender: Tender, step: str
 ) -> TenderCall:
-    return TenderCall(
-        database=till.database,
-        tenant_id=till.tenant_id,
+    """The call for an operation on a tender a payment already holds."""
+    return _call(
+        till,
+        offered,
         payment_id=payment.id,
         member_id=payment.member_id,
         currency=payment.currency,
-        actor=till.actor,
-        now=till.now,
-        key=f"payment:{payment.id}:{tender.position}:{step}",
-        settings=offered.settings,
+        step=f"{tender.position}:{step}",
     )
 
 
