@@ -94,10 +94,26 @@ def test_demo_prints_credentials_that_serve_accepts(tmp_path: Path) -> None:
         member = query(
             printed["GraphQL URL"],
             {"Authorization": f"Bearer {printed['Member token']}"},
-            "{ viewer { role member { firstName balances { available } } } }",
+            "{ viewer { role member { firstName balances { available asset { code } } } } }",
         )
         assert member["viewer"]["member"]["firstName"] == "Mia"
-        assert member["viewer"]["member"]["balances"] == [{"available": 68}]
+        assert {"available": 68, "asset": {"code": "points"}} in member["viewer"]["member"][
+            "balances"
+        ]
+        # Gift cards and payments are enabled: the till can list payments (none yet), and
+        # the admin gift cards.
+        payments = query(
+            printed["GraphQL URL"],
+            {"X-Api-Key": printed["POS API key"]},
+            "{ payments { edges { node { id } } } }",
+        )
+        assert payments == {"payments": {"edges": []}}
+        cards = query(
+            printed["GraphQL URL"],
+            {"Authorization": f"Bearer {printed['Admin token']}"},
+            "{ giftCards { edges { node { id } } } }",
+        )
+        assert cards == {"giftCards": {"edges": []}}
 
         again = run_demo(data_dir, port)
     assert again["Tenant id"] == printed["Tenant id"]

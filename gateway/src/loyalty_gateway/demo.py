@@ -1,8 +1,9 @@
 """``loyalty demo``: a running programme with members and history in one command.
 
 The demo starts the embedded PostgreSQL (data under ``--data-dir``), migrates, and seeds a
-coffee-and-books retailer once: members enrolled, purchases ingested, a refund, an
-operator's adjustment, a transfer between members and a redemption. Everything goes through
+coffee-and-books retailer once: gift cards and payments enabled, members enrolled,
+purchases ingested, a refund, an operator's adjustment, a transfer between members and a
+redemption. Everything goes through
 the same services the API calls, so the seeded ledger obeys every invariant a real one does
 and the history reads like one. The touchpoint key and the ids are kept in
 ``<data-dir>/demo-credentials.json`` (an API key is stored hashed and cannot be shown again),
@@ -33,6 +34,7 @@ from loyalty_core.ledger.models import Asset, Cause
 from loyalty_core.members.service import create_member, find_member
 from loyalty_core.modules.dispatch import DomainEvents
 from loyalty_core.modules.manager import ModuleRegistry, build_registry
+from loyalty_core.modules.service import enable_module
 from loyalty_core.settings import Settings
 from loyalty_core.tenants.models import Tenant
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE, create_tenant
@@ -53,6 +55,15 @@ DEMO_NAME = "Demo Coffee & Books"
 CREDENTIALS_FILE = "demo-credentials.json"
 SEED_ACTOR = "admin:demo-seed"
 POS_SCOPES = (Scope.EVENTS_WRITE, Scope.MEMBERS_READ, Scope.POINTS_REDEEM)
+DEMO_MODULES: dict[str, dict[str, object]] = {
+    "giftcards": {"currencies": ["EUR"]},
+    "payment": {
+        "point_values": [{"asset": DEFAULT_ASSET_CODE, "currency": "EUR", "value": "1"}],
+        "max_points_share": "0.5",
+    },
+}
+"""First-party modules the demo tenant enables when they are installed: a point pays one
+cent, for at most half a basket (the payment guide's walk-through runs against it)."""
 
 
 @dataclass(frozen=True)
@@ -270,6 +281,9 @@ async def seed(database: Database, registry: ModuleRegistry) -> DemoCredentials:
             earn_rates={"EUR": "1"},
             points_expiry_days=365,
         )
+        for name, module_settings in DEMO_MODULES.items():
+            if registry.get(name) is not None:
+                await enable_module(conn, tenant, registry, name, module_settings, actor=SEED_ACTOR)
         member_ids = [await _enrol(conn, tenant, member) for member in MEMBERS]
         await _history(conn, database, registry, tenant, member_ids, now)
         issued = await create_api_key(
