@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     max_operations: int = Field(1, description="Most operations in one document.")
     schema_cache_size: int = Field(64, description="Composed schemas kept (one per module set).")
     pool_size: int = Field(10, description="Database connections per gateway process.")
+    caller_cache_seconds: float = Field(
+        60.0,
+        description="How long a gateway reuses an API key, tenant and modules it read; "
+        "changes apply at once through notifications, this is the backstop. 0 disables.",
+    )
     jobs_interval_seconds: float = Field(
         60.0, description="How often `serve` runs the jobs in-process; 0 disables."
     )

@@ -10,14 +10,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 from loyalty_core.db.engine import Database, create_engine
 from loyalty_core.modules.manager import ModuleRegistry, build_registry
 from loyalty_core.settings import Settings
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 
 from loyalty_gateway.auth import Authenticator
+from loyalty_gateway.callers import CallerCache
 from loyalty_gateway.composition import compose_all
 from loyalty_gateway.health import Health
 from loyalty_gateway.http import GraphQLHttp
@@ -42,6 +46,8 @@ def create_app(settings: Settings, *, registry: ModuleRegistry | None = None) ->
     registry = registry if registry is not None else build_registry()
     metrics = GatewayMetrics()
     database = Database(create_engine(settings.app_url, pool_size=settings.pool_size))
+    callers = CallerCache(settings.caller_cache_seconds, live=lambda: notifier.listening)
+    notifier = BalanceNotifier(settings.app_url, on_tenant_changed=callers.changed)
     gateway = GatewayState(
         settings=settings,
         registry=registry,
@@ -52,20 +58,49 @@ def create_app(settings: Settings, *, registry: ModuleRegistry | None = None) ->
             size=settings.schema_cache_size,
             metrics=metrics,
         ),
-        authenticator=Authenticator(settings, database, registry),
-        notifier=BalanceNotifier(settings.app_url),
+        authenticator=Authenticator(settings, database, registry, callers),
+        notifier=notifier,
         metrics=metrics,
     )
     scheduler = JobScheduler(
         database, registry, interval=settings.jobs_interval_seconds, metrics=metrics
     )
-    app = Starlette(routes=_routes(gateway), lifespan=_lifespan(gateway, scheduler))
+    http = GraphQLHttp(gateway)
+    app = GatewayApp(http, routes=_routes(gateway, http), lifespan=_lifespan(gateway, scheduler))
     app.state.gateway = gateway
     return app
 
 
-def _routes(gateway: GatewayState) -> list[BaseRoute]:
-    http = GraphQLHttp(gateway)
+class GatewayApp(Starlette):
+    """Starlette, with GraphQL over HTTP taken straight to its endpoint.
+
+    ``POST``/``GET /graphql`` is nearly every request a gateway serves, and for a small
+    operation Starlette's router and its error and exception middleware cost as much as
+    running the operation. The endpoint catches every error itself (an unexpected one is a
+    masked 500), so those layers add nothing for it; everything else goes through them.
+    """
+
+    def __init__(self, http: GraphQLHttp, **options: Any) -> None:
+        super().__init__(**options)
+        self._http = http
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == GRAPHQL_PATH
+            and scope["method"] in _GRAPHQL_METHODS
+        ):
+            scope["app"] = self
+            response = await self._http.handle(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+_GRAPHQL_METHODS = frozenset({"GET", "HEAD", "POST"})
+
+
+def _routes(gateway: GatewayState, http: GraphQLHttp) -> list[BaseRoute]:
     ws = GraphQLWebSocket(gateway)
     health = Health(gateway)
     return [
@@ -125,4 +160,4 @@ async def _prebuild(gateway: GatewayState) -> None:
         gateway.schemas.get(frozenset())
 
 
-__all__ = ["GRAPHQL_PATH", "create_app"]
+__all__ = ["GRAPHQL_PATH", "GatewayApp", "create_app"]

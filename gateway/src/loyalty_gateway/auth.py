@@ -11,8 +11,10 @@ Credentials, one per request:
   ``{"apiKey": ...}``, else the headers of the upgrade request.
 
 No credential is an anonymous caller; a bad one is refused (never downgraded to anonymous).
-The tenant always comes from the credential, never from a header or an argument. Then one
-tenant transaction loads the tenant and the modules it enabled, which pick the schema.
+The tenant always comes from the credential, never from a header or an argument. Then the
+tenant and the modules it enabled, which pick the schema, come from the process's
+:class:`~loyalty_gateway.callers.CallerCache`, or from one tenant transaction that also checks
+an API key the cache does not hold.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from loyalty_core.tenants.models import Tenant
 from loyalty_core.tenants.service import get_tenant
 from pydantic import BaseModel
 
+from loyalty_gateway.callers import CallerCache, TenantEntry
 from loyalty_gateway.jwks import JwksKeys
 
 TOKEN_ROLES = {"member": Role.MEMBER, "admin": Role.ADMIN, "platform": Role.PLATFORM}
@@ -51,11 +54,12 @@ class Caller:
     principal: Principal | None
     tenant: Tenant | None = None
     enabled_modules: Mapping[str, BaseModel] = field(default_factory=dict)
+    modules: frozenset[str] = frozenset()
+    """The module set that picks the caller's schema (empty: the core alone)."""
 
-    @property
-    def modules(self) -> frozenset[str]:
-        """The module set that picks the caller's schema (empty: the core alone)."""
-        return frozenset(self.enabled_modules)
+    @classmethod
+    def of(cls, principal: Principal, entry: TenantEntry) -> Caller:
+        return cls(principal, entry.tenant, entry.enabled_modules, entry.modules)
 
 
 class Authenticator:
@@ -66,18 +70,25 @@ class Authenticator:
         settings: Settings,
         database: Database,
         registry: ModuleRegistry,
+        callers: CallerCache | None = None,
         *,
         http: httpx.AsyncClient | None = None,
     ) -> None:
+        """``callers`` None: nothing cached, every request reads its caller."""
         self._settings = settings
         self._database = database
         self._registry = registry
+        self._callers = callers if callers is not None else CallerCache(0, live=lambda: False)
         self._owned_http: httpx.AsyncClient | None = None
         self._jwks: JwksKeys | None = None
         if settings.jwt_jwks_url:
             if http is None:
                 http = self._owned_http = httpx.AsyncClient()
             self._jwks = JwksKeys(settings.jwt_jwks_url, http)
+
+    @property
+    def callers(self) -> CallerCache:
+        return self._callers
 
     async def aclose(self) -> None:
         if self._owned_http is not None:
@@ -150,29 +161,40 @@ class Authenticator:
         return principal_of_claims(claims, self._settings)
 
     async def load(self, credential: Principal | PresentedKey | None) -> Caller:
-        """The caller with its tenant and enabled modules, read in one tenant transaction
-        (which also checks an API key: a till's request costs one transaction before
-        GraphQL runs, not two). Anonymous callers and platform admins have no tenant: they
-        get the core alone."""
+        """The caller with its tenant and enabled modules: from the cache, else read in one
+        tenant transaction, which also checks an API key the cache does not hold (a till's
+        request costs at most one transaction before GraphQL runs). Anonymous callers and
+        platform admins have no tenant: they get the core alone."""
         if credential is None:
             return Caller(None)
         tenant_id = credential.tenant_id
         if tenant_id is None:  # a platform admin's token (API keys always name a tenant)
             assert isinstance(credential, Principal)
             return Caller(credential)
+        callers = self._callers
+        if isinstance(credential, PresentedKey):
+            principal = callers.principal(credential)
+        else:
+            principal = credential
+        entry = callers.tenant(tenant_id)
+        if principal is not None and entry is not None:
+            return Caller.of(principal, entry)
+        generation = callers.generation
         async with self._database.tenant_transaction(tenant_id) as conn:
-            if isinstance(credential, PresentedKey):
+            if principal is None:
+                assert isinstance(credential, PresentedKey)
                 principal = await check_api_key(conn, credential)
                 if principal is None:
                     raise Unauthenticated("invalid API key")
-            else:
-                principal = credential
-            try:
-                tenant = await get_tenant(conn, tenant_id)
-            except NotFound as exc:
-                raise Unauthenticated("the credential's tenant does not exist") from exc
-            enabled = await enabled_modules(conn, tenant_id, self._registry)
-        return Caller(principal, tenant, enabled)
+                callers.store_principal(credential, principal, generation=generation)
+            if entry is None:
+                try:
+                    tenant = await get_tenant(conn, tenant_id)
+                except NotFound as exc:
+                    raise Unauthenticated("the credential's tenant does not exist") from exc
+                enabled = await enabled_modules(conn, tenant_id, self._registry)
+                entry = callers.store_tenant(tenant, enabled, generation=generation)
+        return Caller.of(principal, entry)
 
 
 def _presented(raw_key: str) -> PresentedKey:

@@ -67,10 +67,17 @@ class GatewayMetrics:
             ["job", "outcome"],
             registry=self.registry,
         )
+        self._labelled: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, operation: str, outcome: str, seconds: float) -> None:
-        self.requests.labels(operation, outcome).inc()
-        self.latency.labels(operation).observe(seconds)
+        # ``labels()`` validates and looks its child up on every call: the few (operation,
+        # outcome) pairs are kept, since every request counts here.
+        children = self._labelled.get((operation, outcome))
+        if children is None:
+            children = (self.requests.labels(operation, outcome), self.latency.labels(operation))
+            self._labelled[operation, outcome] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     async def endpoint(self, request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

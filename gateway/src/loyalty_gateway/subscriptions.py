@@ -1,5 +1,5 @@
-"""Balance change notifications for subscriptions: one LISTEN connection per process, fanned
-out to the subscribers in it.
+"""PostgreSQL notifications: one LISTEN connection per process, for balance subscriptions and
+for the caller cache.
 
 A trigger on ``ledger_accounts`` (migration ``0002_balance_notify``) calls ``pg_notify`` with
 ``<tenant>:<member>`` whenever a member's balance changes; PostgreSQL delivers it when the
@@ -8,8 +8,12 @@ connection that LISTENs (a pooled connection cannot: the pool would hand it to s
 and wakes the subscriptions of that member in this process. A notification only says "look
 again": subscribers read the balance themselves, so notifications may coalesce or repeat.
 
-If the connection drops, the notifier reconnects and wakes every subscriber, since changes may
-have happened while nobody listened.
+The same connection listens on ``loyalty_tenant_changed`` (migration
+``0006_tenant_change_notify``: a tenant's API keys, row or modules changed) and passes the tenant
+id to ``on_tenant_changed``, which drops what the process cached for that tenant.
+
+If the connection drops, the notifier reconnects, wakes every subscriber and reports every
+tenant as changed (``None``), since changes may have happened while nobody listened.
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ import contextlib
 import logging
 import uuid
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 from sqlalchemy.engine import URL
 
 CHANNEL = "loyalty_balance"
+TENANT_CHANNEL = "loyalty_tenant_changed"
 KEEPALIVE_SECONDS = 30.0
 RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
 
@@ -59,11 +64,19 @@ class BalanceChanges:
 class BalanceNotifier:
     """The process's LISTEN connection and the subscribers waiting on it."""
 
-    def __init__(self, url: URL) -> None:
+    def __init__(
+        self,
+        url: URL,
+        *,
+        on_tenant_changed: Callable[[uuid.UUID | None], None] | None = None,
+    ) -> None:
         self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._on_tenant_changed = on_tenant_changed
         self._subscribers: dict[_Key, weakref.WeakSet[BalanceChanges]] = {}
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
+        self._conn: asyncpg.Connection | None = None
+        self._conn_lock = asyncio.Lock()
 
     @property
     def listening(self) -> bool:
@@ -93,6 +106,18 @@ class BalanceNotifier:
             return
         for changes in list(self._subscribers.get(key, ())):
             changes.notify()
+
+    async def sync(self) -> None:
+        """Return once every notification committed before the call has been handled.
+
+        PostgreSQL hands a listening session its pending notifications before the result of
+        the session's next query, so one round trip on the LISTEN connection is a barrier: a
+        process that must see a change another one just committed (a test, an operator's
+        tool) calls this. Without a connection there is nothing to wait for: the cache
+        serves nothing while the listener is down."""
+        async with self._conn_lock:
+            if self._conn is not None and not self._conn.is_closed():
+                await self._conn.execute("SELECT 1", timeout=5.0)
 
     async def start(self, *, wait: float = 5.0) -> None:
         """Start listening; waits up to ``wait`` seconds for the first connection, then goes
@@ -129,20 +154,39 @@ class BalanceNotifier:
         try:
             conn.add_termination_listener(lambda _conn: closed.set())
             await conn.add_listener(CHANNEL, self._on_notification)
+            await conn.add_listener(TENANT_CHANNEL, self._on_tenant_notification)
+            self._conn = conn
             self._listening.set()
             self._wake_all()  # changes may have happened while nobody listened
+            self._tenant_changed(None)
             while not closed.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(closed.wait(), KEEPALIVE_SECONDS)
                 if not closed.is_set():
-                    await conn.execute("SELECT 1", timeout=5.0)
+                    await self.sync()
         finally:
+            self._conn = None
             self._listening.clear()
+            self._tenant_changed(None)
             if not conn.is_closed():
                 await conn.close(timeout=2.0)
 
     def _on_notification(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         self.publish(str(payload))
+
+    def _on_tenant_notification(
+        self, _conn: object, _pid: int, _channel: str, payload: object
+    ) -> None:
+        try:
+            tenant_id = uuid.UUID(str(payload))
+        except ValueError:
+            _log.warning("ignoring a malformed tenant notification %r", payload)
+            return
+        self._tenant_changed(tenant_id)
+
+    def _tenant_changed(self, tenant_id: uuid.UUID | None) -> None:
+        if self._on_tenant_changed is not None:
+            self._on_tenant_changed(tenant_id)
 
     def _wake_all(self) -> None:
         for subscribers in list(self._subscribers.values()):
@@ -150,4 +194,4 @@ class BalanceNotifier:
                 changes.notify()
 
 
-__all__ = ["CHANNEL", "BalanceChanges", "BalanceNotifier"]
+__all__ = ["CHANNEL", "TENANT_CHANNEL", "BalanceChanges", "BalanceNotifier"]

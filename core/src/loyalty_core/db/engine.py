@@ -5,6 +5,13 @@ platform scope) with ``set_config(..., true)``: local to the transaction, so a p
 connection never carries one tenant's scope into the next request. Row-level security reads
 that setting; the repositories filter by tenant as well, so either wall alone keeps tenants
 apart.
+
+``BEGIN`` and the ``set_config`` travel together, as one simple-protocol message: SQLAlchemy
+would send ``BEGIN`` on its own before the first statement, a round trip every request paid
+for nothing. So the connection is put in driver-level autocommit (SQLAlchemy then sends no
+``BEGIN``/``COMMIT`` of its own; savepoints still work, since the server is in our
+transaction block) and this module begins, commits and rolls back itself. A connection whose
+rollback fails is invalidated, never handed back to the pool inside a transaction.
 """
 
 from __future__ import annotations
@@ -12,14 +19,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import orjson
 from sqlalchemy import text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 _SET_TENANT = text("SELECT set_config('loyalty.tenant_id', :tenant_id, true)")
-_SET_PLATFORM = text("SELECT set_config('loyalty.scope', 'platform', true)")
+_BEGIN_TENANT = "BEGIN; SELECT set_config('loyalty.tenant_id', '{}', true)"
+_BEGIN_PLATFORM = "BEGIN; SELECT set_config('loyalty.scope', 'platform', true)"
 
 
 def _json_serializer(value: object) -> str:
@@ -47,19 +57,53 @@ class Database:
     @asynccontextmanager
     async def tenant_transaction(self, tenant_id: uuid.UUID) -> AsyncIterator[AsyncConnection]:
         """A transaction that sees only ``tenant_id``'s rows; commits on success."""
-        async with self.engine.begin() as conn:
-            await conn.execute(_SET_TENANT, {"tenant_id": str(tenant_id)})
+        # Formatted into the text, not bound: the simple protocol takes no parameters. A UUID's
+        # string form is hex digits and dashes only (uuid.UUID() refuses anything else).
+        async with self._transaction(_BEGIN_TENANT.format(uuid.UUID(str(tenant_id)))) as conn:
             yield conn
 
     @asynccontextmanager
     async def platform_transaction(self) -> AsyncIterator[AsyncConnection]:
         """A transaction in the platform scope: sees all tenants (and only the tenants table)."""
-        async with self.engine.begin() as conn:
-            await conn.execute(_SET_PLATFORM)
+        async with self._transaction(_BEGIN_PLATFORM) as conn:
             yield conn
+
+    @asynccontextmanager
+    async def _transaction(self, begin: str) -> AsyncIterator[AsyncConnection]:
+        """Run ``begin`` (``BEGIN`` and the scope) in one round trip, then commit on success
+        and roll back on any exception, cancellation included."""
+        async with self.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            driver: Any = (await conn.get_raw_connection()).driver_connection
+            await driver.execute(begin)
+            try:
+                yield conn
+            except BaseException:
+                await _rollback(conn, driver)
+                raise
+            try:
+                await conn.exec_driver_sql("COMMIT")
+            except DBAPIError:
+                raise  # refused by the server, which ended the transaction
+            except BaseException:
+                await conn.invalidate()  # cancelled mid-commit: the state is unknown
+                raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def _rollback(conn: AsyncConnection, driver: Any) -> None:
+    """Roll back; a connection that cannot is invalidated, and the error that led here (not
+    the rollback's) is what the caller sees, unless the rollback itself was cancelled."""
+    try:
+        await driver.execute("ROLLBACK")
+    except BaseException as exc:
+        # The connection's state is unknown (a cancelled query, a broken socket): it must not
+        # go back to the pool, where the next request would find it inside a transaction.
+        await conn.invalidate()
+        if not isinstance(exc, Exception):
+            raise
 
 
 async def set_tenant(conn: AsyncConnection, tenant_id: uuid.UUID) -> None:

@@ -60,9 +60,16 @@ async def pending_heads(owner_or_app_url: URL, module_locations: Sequence[Path] 
 
 
 def _pending(conn: Connection, config: Config) -> set[str]:
+    """Heads that are neither recorded in ``alembic_version`` nor below a recorded one.
+
+    Alembic records only the tips: a head that another branch ``depends_on`` (a module's
+    migration depending on the core's latest revision) leaves the table once that branch is
+    applied, although it is applied too."""
     script = ScriptDirectory.from_config(config)
-    current = set(MigrationContext.configure(conn).get_current_heads())
-    return set(script.get_heads()) - current
+    known = {revision.revision for revision in script.walk_revisions()}
+    current = tuple(r for r in MigrationContext.configure(conn).get_current_heads() if r in known)
+    applied = {r.revision for r in script.revision_map.iterate_revisions(current, "base")}
+    return set(script.get_heads()) - applied
 
 
 def _upgrade(conn: Connection, config: Config) -> None:

@@ -34,6 +34,7 @@ from loyalty_core.ledger import repository as ledger_repo
 from loyalty_core.ledger import service as ledger
 from loyalty_core.ledger.models import Asset, Cause, LedgerTransaction
 from loyalty_core.members import service as members
+from loyalty_core.members.models import Member
 from loyalty_core.modules.contributions import DomainEvent, EventTypeSpec
 from loyalty_core.modules.dispatch import DomainEvents
 from loyalty_core.money import to_major
@@ -58,6 +59,20 @@ class Ingestion:
     domain_events: DomainEvents
     module_event_types: Mapping[str, EventTypeSpec] = field(default_factory=dict)
     rewards: list[RewardStep] = field(default_factory=list)
+    members: dict[uuid.UUID, Member] = field(default_factory=dict)
+    """Members read while ingesting, by id: reward steps take the event's member from here
+    rather than read it again in the same transaction."""
+    assets: dict[str, Asset] = field(default_factory=dict)
+    """Assets read while ingesting, by code, for the same reason."""
+
+    async def asset(self, conn: AsyncConnection, code: str) -> Asset | None:
+        """The tenant's asset ``code``, read once per ingestion."""
+        found = self.assets.get(code)
+        if found is None:
+            found = await ledger_repo.get_asset(conn, self.tenant.id, code)
+            if found is not None:
+                self.assets[code] = found
+        return found
 
 
 RewardStep = Callable[[AsyncConnection, Ingestion, StoredEvent], Awaitable[list[LedgerTransaction]]]
@@ -70,7 +85,8 @@ async def ingest(conn: AsyncConnection, ingestion: Ingestion, event: EventInput)
     _validate_envelope(event, ingestion.now)
     schema = await _schema_of(conn, ingestion, event.type)
     _validate_payload(schema, event.payload)
-    member_id = await _resolve_member(conn, tenant.id, event)
+    member = await _resolve_member(conn, tenant.id, event)
+    member_id = member.id
     occurred_at = event.occurred_at or ingestion.now
     payload_hash = fingerprint(
         {"type": event.type, "member": member_id, "at": event.occurred_at, "payload": event.payload}
@@ -93,7 +109,7 @@ async def ingest(conn: AsyncConnection, ingestion: Ingestion, event: EventInput)
     )
     if stored is None:
         return await _replay(conn, tenant.id, event, payload_hash)
-    await members.require_active(conn, tenant.id, member_id)
+    ingestion.members[member_id] = members.check_active(member)
     if purchase is not None:
         posted = await _reverse_purchase(conn, ingestion, stored, purchase)
     else:
@@ -126,7 +142,7 @@ async def base_earn(
     points = int((to_major(event.amount, event.currency) * rate).to_integral_value(ROUND_DOWN))
     if points <= 0:
         return []
-    asset = await ledger_repo.get_asset(conn, ingestion.tenant.id, DEFAULT_ASSET_CODE)
+    asset = await ingestion.asset(conn, DEFAULT_ASSET_CODE)
     if asset is None:
         return []
     reference = event.payload.get("orderReference", event.external_id)
@@ -251,18 +267,15 @@ def _validate_payload(schema: dict[str, Any], payload: dict[str, Any]) -> None:
         )
 
 
-async def _resolve_member(
-    conn: AsyncConnection, tenant_id: uuid.UUID, event: EventInput
-) -> uuid.UUID:
+async def _resolve_member(conn: AsyncConnection, tenant_id: uuid.UUID, event: EventInput) -> Member:
     if event.member_id is not None:
-        member = await members.get_member(conn, tenant_id, event.member_id)
-        return member.id
+        return await members.get_member(conn, tenant_id, event.member_id)
     assert event.identifier is not None
     kind, value = event.identifier
     found = await members.find_member(conn, tenant_id, kind, value)
     if found is None:
         raise NotFound("no member has this identifier", field="identifier")
-    return found.id
+    return found
 
 
 def _money(event: EventInput) -> tuple[int | None, str | None]:

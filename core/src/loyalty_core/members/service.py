@@ -183,6 +183,12 @@ async def require_active(
     member = await repo.get(conn, tenant_id, member_id)
     if member is None:
         raise NotFound("member not found", field=field)
+    return check_active(member, field=field)
+
+
+def check_active(member: Member, *, field: str = "memberId") -> Member:
+    """The member, if it may earn and spend; MEMBER_NOT_ACTIVE else (for a caller that read
+    the member already in its transaction)."""
     if member.status is not MemberStatus.ACTIVE:
         raise LoyaltyError(
             f"member is {member.status.value}", code=ErrorCode.MEMBER_NOT_ACTIVE, field=field
@@ -198,8 +204,7 @@ async def find_member(
         identifier = _identifier(kind, value)
     except ValidationFailed:
         return None
-    member_id = await repo.find_by_identifier(conn, tenant_id, identifier.kind, identifier.value)
-    return None if member_id is None else await repo.get(conn, tenant_id, member_id)
+    return await repo.find_by_identifier(conn, tenant_id, identifier.kind, identifier.value)
 
 
 def parse_identifier(kind: str, value: str, *, field: str = "identifier") -> Identifier:
@@ -264,6 +269,7 @@ def _attributes(data: dict[str, object]) -> dict[str, object]:
 __all__ = [
     "CHANNELS",
     "MEMBER_UPDATED",
+    "check_active",
     "create_member",
     "find_member",
     "get_member",

@@ -27,7 +27,7 @@ from loyalty_core.events.models import StoredEvent
 from loyalty_core.ids import new_id
 from loyalty_core.ledger import repository as ledger_repo
 from loyalty_core.ledger import service as ledger
-from loyalty_core.ledger.models import Cause, LedgerTransaction
+from loyalty_core.ledger.models import Asset, Cause, LedgerTransaction
 from loyalty_core.members import service as members
 from loyalty_core.members.models import Member
 from loyalty_core.modules.contributions import EffectContext, EffectResult, RuleEffect
@@ -204,9 +204,13 @@ def periods(definition: Definition, at: datetime, timezone: str) -> dict[str, Pe
     return {keys[limit.period]: limit.period for limit in definition.limits}
 
 
-async def trigger_of_event(conn: AsyncConnection, tenant: Tenant, event: StoredEvent) -> Trigger:
-    """The trigger an event makes, with the member as rules see it at that event."""
-    member = await members.get_member(conn, tenant.id, event.member_id)
+async def trigger_of_event(
+    conn: AsyncConnection, tenant: Tenant, event: StoredEvent, member: Member | None = None
+) -> Trigger:
+    """The trigger an event makes, with the member as rules see it at that event (``member``:
+    the event's member if the caller read it already in this transaction)."""
+    if member is None:
+        member = await members.get_member(conn, tenant.id, event.member_id)
     aggregates = await repo.member_aggregates(
         conn, tenant.id, event.member_id, event_type=event.type, upto=event.id, at=event.occurred_at
     )
@@ -259,17 +263,25 @@ def version_of(row: Any) -> CampaignVersion:
 
 
 def reward_step(effects: ModuleEffects, settings: Mapping[str, BaseModel]) -> RewardStep:
-    """The engine as a reward step of ingestion (after the base earn)."""
+    """The engine as a reward step of ingestion (after the base earn). One step serves one
+    ingestion (a request's event, or a batch in one transaction), so it reads and parses the
+    active campaigns of an event type once: a batch's events all see the campaigns as the
+    first one of their type did."""
+    active: dict[str, list[CampaignVersion]] = {}
 
     async def step(
         conn: AsyncConnection, ingestion: Ingestion, event: StoredEvent
     ) -> list[LedgerTransaction]:
-        rows = await repo.active_versions(conn, ingestion.tenant.id, event.type)
-        if not rows:
+        versions = active.get(event.type)
+        if versions is None:
+            rows = await repo.active_versions(conn, ingestion.tenant.id, event.type)
+            versions = active[event.type] = [version_of(r) for r in rows]
+        if not versions:
             return []
-        trigger = await trigger_of_event(conn, ingestion.tenant, event)
-        sink = LedgerSink(conn, ingestion.actor, ingestion.now, settings)
-        await evaluate([version_of(r) for r in rows], trigger, sink, effects)
+        member = ingestion.members.get(event.member_id)
+        trigger = await trigger_of_event(conn, ingestion.tenant, event, member)
+        sink = LedgerSink(conn, ingestion.actor, ingestion.now, settings, assets=ingestion.assets)
+        await evaluate(versions, trigger, sink, effects)
         return sink.posted
 
     return step
@@ -284,6 +296,8 @@ class LedgerSink:
     now: datetime
     settings: Mapping[str, BaseModel] = field(default_factory=dict)
     posted: list[LedgerTransaction] = field(default_factory=list)
+    assets: dict[str, Asset] = field(default_factory=dict)
+    """Assets by code, read once (shared with the ingestion that runs this sink)."""
 
     async def award(
         self, version: CampaignVersion, trigger: Trigger, planned: Sequence[Planned]
@@ -291,30 +305,48 @@ class LedgerSink:
         """Post, then reserve budget and limits; a refused reservation rolls the savepoint
         back. Posting first keeps one lock order for every writer (the member's accounts,
         then the campaign's counters), whether or not the base earn locked the account
-        already: otherwise two ingestions could each wait for the other's lock."""
+        already: otherwise two ingestions could each wait for the other's lock.
+
+        An award nothing can refuse (no budget, no limits, no module effect) takes no
+        savepoint: its only failures are errors, which roll the whole transaction back
+        anyway, and a savepoint costs two round trips."""
+        definition = version.definition
+        refusable = (
+            definition.budget is not None
+            or bool(definition.limits)
+            or any(item.asset_code is None for item in planned)
+        )
+        if not refusable:
+            posted, points = await self._apply(version, trigger, planned)
+            await self._record(version, trigger, points)
+            self.posted += posted
+            return True
         savepoint = await self.conn.begin_nested()
         try:
             posted, points = await self._apply(version, trigger, planned)
             if not await self._reserve(version, trigger, points):
                 await savepoint.rollback()
                 return False
-            await repo.insert_award(
-                self.conn,
-                trigger.tenant.id,
-                id=new_id(),
-                campaign_id=version.campaign_id,
-                version=version.version,
-                member_id=trigger.member_id,
-                event_id=trigger.event.id if trigger.event else None,
-                points=points,
-                periods=sorted(periods(version.definition, trigger.at, trigger.tenant.timezone)),
-            )
+            await self._record(version, trigger, points)
         except BaseException:
             await savepoint.rollback()
             raise
         await savepoint.commit()
         self.posted += posted
         return True
+
+    async def _record(self, version: CampaignVersion, trigger: Trigger, points: int) -> None:
+        await repo.insert_award(
+            self.conn,
+            trigger.tenant.id,
+            id=new_id(),
+            campaign_id=version.campaign_id,
+            version=version.version,
+            member_id=trigger.member_id,
+            event_id=trigger.event.id if trigger.event else None,
+            points=points,
+            periods=sorted(periods(version.definition, trigger.at, trigger.tenant.timezone)),
+        )
 
     async def _apply(
         self, version: CampaignVersion, trigger: Trigger, planned: Sequence[Planned]
@@ -363,9 +395,12 @@ class LedgerSink:
         self, version: CampaignVersion, trigger: Trigger, item: Planned
     ) -> LedgerTransaction:
         assert item.asset_code is not None
-        asset = await ledger_repo.get_asset(self.conn, trigger.tenant.id, item.asset_code)
+        asset = self.assets.get(item.asset_code)
+        if asset is None:
+            asset = await ledger_repo.get_asset(self.conn, trigger.tenant.id, item.asset_code)
         if asset is None:
             raise ValidationFailed(f"campaign {version.name!r}: no asset {item.asset_code!r}")
+        self.assets[item.asset_code] = asset
         posted = await ledger.earn(
             self.conn,
             ledger.Posting(

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, select, update
+from sqlalchemy import Row, Select, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -248,6 +248,37 @@ async def awards_of_event(
     return list(await conn.execute(query))
 
 
+def _member_aggregates_query() -> Select[Any]:
+    """The statement of :func:`member_aggregates`, built once with bound parameters: every
+    ingestion with an active campaign runs it, and building (and keying, for SQLAlchemy's
+    compiled cache) fifteen aggregates cost more than PostgreSQL takes to run them."""
+    is_purchase = events.c.type == PURCHASE
+    is_type = events.c.type == bindparam("event_type")
+    windowed: list[Any] = []
+    for days in WINDOWS:
+        within = events.c.occurred_at > bindparam(f"since_{days}")
+        windowed += [
+            func.coalesce(func.sum(events.c.amount).filter(is_purchase, within), 0).label(
+                f"spend_{days}"
+            ),
+            func.count().filter(is_purchase, within).label(f"purchases_{days}"),
+            func.count().filter(is_type, within).label(f"events_{days}"),
+        ]
+    return select(
+        func.count().filter(is_purchase).label("purchase_count"),
+        func.count().filter(is_type).label("event_count"),
+        func.coalesce(func.sum(events.c.amount).filter(is_purchase), 0).label("total_spend"),
+        *windowed,
+    ).where(
+        events.c.tenant_id == bindparam("tenant_id"),
+        events.c.member_id == bindparam("member_id"),
+        events.c.id <= bindparam("upto"),
+    )
+
+
+_MEMBER_AGGREGATES = _member_aggregates_query()
+
+
 async def member_aggregates(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
@@ -262,25 +293,16 @@ async def member_aggregates(
     (``purchase_count``, ``event_count`` of ``event_type``, ``total_spend``) and over the
     ``WINDOWS`` of days before ``at`` (``spend_30``, ``purchases_30``, ``events_30``, ...), in
     one pass over the member's events."""
-    is_purchase = events.c.type == PURCHASE
-    is_type = events.c.type == event_type
-    windowed: list[Any] = []
+    parameters: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "member_id": member_id,
+        "upto": upto,
+        "event_type": event_type,
+    }
     for days in WINDOWS:
-        within = events.c.occurred_at > at - timedelta(days=days)
-        windowed += [
-            func.coalesce(func.sum(events.c.amount).filter(is_purchase, within), 0).label(
-                f"spend_{days}"
-            ),
-            func.count().filter(is_purchase, within).label(f"purchases_{days}"),
-            func.count().filter(is_type, within).label(f"events_{days}"),
-        ]
-    query = select(
-        func.count().filter(is_purchase).label("purchase_count"),
-        func.count().filter(is_type).label("event_count"),
-        func.coalesce(func.sum(events.c.amount).filter(is_purchase), 0).label("total_spend"),
-        *windowed,
-    ).where(events.c.tenant_id == tenant_id, events.c.member_id == member_id, events.c.id <= upto)
-    return (await conn.execute(query)).one()
+        parameters[f"since_{days}"] = at - timedelta(days=days)
+    row: Row[Any] = (await conn.execute(_MEMBER_AGGREGATES, parameters)).one()
+    return row
 
 
 async def events_for_backtest(

@@ -1,7 +1,7 @@
 """Holds: pending debits of two-phase payments (``ledger_holds``, ``ledger_accounts.held``).
 
 Revision ID: 0007_ledger_holds
-Revises: 0005_asset_expiry_policy
+Revises: 0006_tenant_change_notify
 Create Date: 2026-11-24 01:00:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from loyalty_core.db.security import secure_tenant_table
 
 revision: str = "0007_ledger_holds"
-down_revision: str | None = "0005_asset_expiry_policy"
+down_revision: str | None = "0006_tenant_change_notify"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
