@@ -3,8 +3,9 @@
 Reads of one request share one connection and transaction (READ COMMITTED: each statement
 sees what committed before it, including this request's own mutations), guarded
 by a lock because GraphQL resolves sibling fields concurrently and a connection runs one
-statement at a time. Each mutation writes in a transaction of its own, so a failed mutation
-rolls back alone; after-commit handlers run once it committed.
+statement at a time. That transaction only reads, and ends with ROLLBACK (``tenant_read``).
+Each mutation writes in a transaction of its own, so a failed mutation rolls back alone;
+after-commit handlers run once it committed.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class RequestContext:
         async with self._lock:
             if self._read_conn is None:
                 self._read_conn = await self._stack.enter_async_context(
-                    self.database.tenant_transaction(self.tenant_id)
+                    self.database.tenant_read(self.tenant_id)
                 )
             yield self._read_conn
 

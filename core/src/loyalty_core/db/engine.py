@@ -63,15 +63,26 @@ class Database:
             yield conn
 
     @asynccontextmanager
+    async def tenant_read(self, tenant_id: uuid.UUID) -> AsyncIterator[AsyncConnection]:
+        """Like :meth:`tenant_transaction`, for reads only: it ends with ROLLBACK, since there
+        is nothing to keep. So a statement cancelled midway (GraphQL stops waiting for the
+        sibling fields of one that failed) cannot make the end of the request fail."""
+        begin = _BEGIN_TENANT.format(uuid.UUID(str(tenant_id)))
+        async with self._transaction(begin, keep=False) as conn:
+            yield conn
+
+    @asynccontextmanager
     async def platform_transaction(self) -> AsyncIterator[AsyncConnection]:
         """A transaction in the platform scope: sees all tenants (and only the tenants table)."""
         async with self._transaction(_BEGIN_PLATFORM) as conn:
             yield conn
 
     @asynccontextmanager
-    async def _transaction(self, begin: str) -> AsyncIterator[AsyncConnection]:
+    async def _transaction(
+        self, begin: str, *, keep: bool = True
+    ) -> AsyncIterator[AsyncConnection]:
         """Run ``begin`` (``BEGIN`` and the scope) in one round trip, then commit on success
-        and roll back on any exception, cancellation included."""
+        (roll back, unless ``keep``) and roll back on any exception, cancellation included."""
         async with self.engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             driver: Any = (await conn.get_raw_connection()).driver_connection
@@ -81,6 +92,9 @@ class Database:
             except BaseException:
                 await _rollback(conn, driver)
                 raise
+            if not keep:
+                await _rollback(conn, driver)
+                return
             try:
                 await conn.exec_driver_sql("COMMIT")
             except DBAPIError:
