@@ -15,7 +15,7 @@ from strawberry.types import Info
 from loyalty_core.auth import Scope, require_admin, require_principal, require_scope, require_tenant
 from loyalty_core.context import RequestContext
 from loyalty_core.errors import LoyaltyError, NotFound, ValidationFailed
-from loyalty_core.events import service
+from loyalty_core.events import batches, service
 from loyalty_core.events.models import EventInput, IngestResult, StoredEvent
 from loyalty_core.graphql.common import UserError, run_mutation
 from loyalty_core.ids import parse_id
@@ -154,7 +154,8 @@ class EventMutation:
         return EventIngestPayload.of(result) if result else EventIngestPayload.failed(errors)
 
     @strawberry.mutation(
-        description=f"Ingest up to {MAX_BATCH} events at once; each succeeds or fails alone."
+        description=f"Ingest up to {MAX_BATCH} events at once; each succeeds or fails alone "
+        "(and is idempotent: sending a batch again after a failure replays what was written)."
     )
     async def event_ingest_batch(
         self, info: Info[RequestContext, None], input: EventIngestBatchInput
@@ -165,23 +166,18 @@ class EventMutation:
             error = ValidationFailed(f"send 1 to {MAX_BATCH} events", field="events")
             return EventIngestBatchPayload(results=[], errors=[UserError.of(error)])
 
-        async def work(conn: AsyncConnection, events: DomainEvents) -> list[EventIngestPayload]:
-            ingestion = _ingestion(ctx, events)
-            results: list[EventIngestPayload] = []
-            for index, item in enumerate(input.events):
-                try:
-                    async with conn.begin_nested():
-                        result = await service.ingest(conn, ingestion, _event_input(item))
-                    results.append(EventIngestPayload.of(result))
-                except LoyaltyError as error:
-                    error.field = (
-                        f"events[{index}].{error.field}" if error.field else f"events[{index}]"
-                    )
-                    results.append(EventIngestPayload.failed([UserError.of(error)]))
-            return results
-
-        results, errors = await run_mutation(info, work)
-        return EventIngestBatchPayload(results=results or [], errors=errors)
+        outcomes = await batches.ingest_batch(
+            ctx, input.events, _event_input, lambda events: _ingestion(ctx, events)
+        )
+        results: list[EventIngestPayload] = []
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, LoyaltyError):
+                where = f"events[{index}]"
+                outcome.field = f"{where}.{outcome.field}" if outcome.field else where
+                results.append(EventIngestPayload.failed([UserError.of(outcome)]))
+            else:
+                results.append(EventIngestPayload.of(outcome))
+        return EventIngestBatchPayload(results=results, errors=[])
 
     @strawberry.mutation(description="Register or change a custom event type (tenant admins).")
     async def event_type_save(

@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, select, text, update
+from sqlalchemy import BigInteger, Row, and_, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import Select
 
 from loyalty_core.ids import new_id
 from loyalty_core.ledger.models import (
@@ -33,6 +33,63 @@ from loyalty_core.ledger.tables import (
     ledger_transactions,
 )
 from loyalty_core.tenants.tables import tenants
+
+# The statements every earn and spend runs, built once with bound parameters: building a
+# statement and computing its cache key on each call cost more CPU than running it.
+_p = bindparam
+_ACCOUNT_COLUMNS = (
+    (ledger_accounts.c.tenant_id == _p("tenant_id"))
+    & (ledger_accounts.c.asset_id == _p("asset_id"))
+    & (ledger_accounts.c.purpose == _p("purpose"))
+)
+_MEMBER_ACCOUNT = select(ledger_accounts.c.id).where(
+    _ACCOUNT_COLUMNS, ledger_accounts.c.member_id == _p("member_id")
+)
+_NEW_MEMBER_ACCOUNT = pg_insert(ledger_accounts).on_conflict_do_nothing(
+    index_elements=["tenant_id", "member_id", "asset_id", "purpose"],
+    index_where=text("member_id IS NOT NULL"),
+)
+_TENANT_ACCOUNT = select(ledger_accounts.c.id).where(
+    _ACCOUNT_COLUMNS,
+    ledger_accounts.c.member_id.is_(None),
+    ledger_accounts.c.owner_ref.is_(None),
+)
+_NEW_TENANT_ACCOUNT = pg_insert(ledger_accounts).on_conflict_do_nothing(
+    index_elements=["tenant_id", "asset_id", "purpose"],
+    index_where=text("member_id IS NULL AND owner_ref IS NULL"),
+)
+_CLAIM = (
+    pg_insert(ledger_transactions)
+    .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
+    .returning(ledger_transactions)
+)
+_BALANCE_DELTA = (
+    update(ledger_accounts)
+    .where(
+        ledger_accounts.c.tenant_id == _p("b_tenant_id"),
+        ledger_accounts.c.id == _p("b_account_id"),
+        ledger_accounts.c.allow_negative
+        | (ledger_accounts.c.balance + _p("b_delta", type_=BigInteger) >= ledger_accounts.c.held),
+    )
+    .values(balance=ledger_accounts.c.balance + _p("b_delta", type_=BigInteger))
+    .returning(ledger_accounts.c.balance)
+)
+_NEW_LOT = insert(ledger_lots)
+_TAKE_FROM_LOT = (
+    update(ledger_lots)
+    .where(ledger_lots.c.tenant_id == _p("b_tenant_id"), ledger_lots.c.id == _p("b_lot_id"))
+    .values(remaining=ledger_lots.c.remaining - _p("b_amount", type_=BigInteger))
+)
+_LOTS_FOR_SPENDING = (
+    select(ledger_lots)
+    .where(
+        ledger_lots.c.tenant_id == _p("tenant_id"),
+        ledger_lots.c.account_id == _p("account_id"),
+        ledger_lots.c.remaining > 0,
+    )
+    .order_by(ledger_lots.c.expires_at.asc().nulls_last(), ledger_lots.c.id)
+    .with_for_update(key_share=True)
+)
 
 
 async def get_asset(conn: AsyncConnection, tenant_id: uuid.UUID, code: str) -> Asset | None:
@@ -102,29 +159,14 @@ async def member_account(
     purpose: Purpose,
 ) -> uuid.UUID:
     """The id of a member's account, created on first use."""
-    where = and_(
-        ledger_accounts.c.tenant_id == tenant_id,
-        ledger_accounts.c.member_id == member_id,
-        ledger_accounts.c.asset_id == asset.id,
-        ledger_accounts.c.purpose == purpose.value,
-    )
-    return await _account_id(
-        conn,
-        where,
-        pg_insert(ledger_accounts)
-        .values(
-            tenant_id=tenant_id,
-            id=new_id(),
-            asset_id=asset.id,
-            member_id=member_id,
-            purpose=purpose.value,
-            allow_negative=asset.allow_negative and purpose is Purpose.AVAILABLE,
-        )
-        .on_conflict_do_nothing(
-            index_elements=["tenant_id", "member_id", "asset_id", "purpose"],
-            index_where=text("member_id IS NOT NULL"),
-        ),
-    )
+    key = {
+        "tenant_id": tenant_id,
+        "member_id": member_id,
+        "asset_id": asset.id,
+        "purpose": purpose.value,
+    }
+    new = {"id": new_id(), "allow_negative": asset.allow_negative and purpose is Purpose.AVAILABLE}
+    return await _account_id(conn, _MEMBER_ACCOUNT, _NEW_MEMBER_ACCOUNT, key, new)
 
 
 async def tenant_account(
@@ -136,31 +178,9 @@ async def tenant_account(
     kept in the row (``tracks_balance`` false): it is derived from the entries, and writers
     never serialise on the row.
     """
-    where = and_(
-        ledger_accounts.c.tenant_id == tenant_id,
-        ledger_accounts.c.member_id.is_(None),
-        ledger_accounts.c.owner_ref.is_(None),
-        ledger_accounts.c.asset_id == asset.id,
-        ledger_accounts.c.purpose == purpose.value,
-    )
-    return await _account_id(
-        conn,
-        where,
-        pg_insert(ledger_accounts)
-        .values(
-            tenant_id=tenant_id,
-            id=new_id(),
-            asset_id=asset.id,
-            member_id=None,
-            purpose=purpose.value,
-            tracks_balance=False,
-            allow_negative=True,
-        )
-        .on_conflict_do_nothing(
-            index_elements=["tenant_id", "asset_id", "purpose"],
-            index_where=text("member_id IS NULL AND owner_ref IS NULL"),
-        ),
-    )
+    key = {"tenant_id": tenant_id, "asset_id": asset.id, "purpose": purpose.value}
+    new = {"id": new_id(), "member_id": None, "tracks_balance": False, "allow_negative": True}
+    return await _account_id(conn, _TENANT_ACCOUNT, _NEW_TENANT_ACCOUNT, key, new)
 
 
 async def owned_account(
@@ -176,7 +196,7 @@ async def owned_account(
     )
     return await _account_id(
         conn,
-        where,
+        select(ledger_accounts.c.id).where(where),
         pg_insert(ledger_accounts)
         .values(
             tenant_id=tenant_id,
@@ -189,6 +209,8 @@ async def owned_account(
             index_elements=["tenant_id", "owner_ref", "asset_id", "purpose"],
             index_where=text("owner_ref IS NOT NULL"),
         ),
+        {},
+        {},
     )
 
 
@@ -235,16 +257,19 @@ async def account_balances(
 
 
 async def _account_id(
-    conn: AsyncConnection, where: ColumnElement[bool], create: Insert
+    conn: AsyncConnection,
+    query: Select[Any],
+    create: Insert,
+    key: dict[str, Any],
+    new: dict[str, Any],
 ) -> uuid.UUID:
     """Select first (the common case, one round trip). On a miss, insert with ON CONFLICT DO
     NOTHING and select again: under READ COMMITTED the second select takes a new snapshot,
     so it sees the row a concurrent first use committed while our insert waited for it."""
-    query = select(ledger_accounts.c.id).where(where)
-    found = (await conn.execute(query)).scalar()
+    found = (await conn.execute(query, key)).scalar()
     if found is None:
-        await conn.execute(create)
-        found = (await conn.execute(query)).scalar_one()
+        await conn.execute(create, {**key, **new})
+        found = (await conn.execute(query, key)).scalar_one()
     return uuid.UUID(str(found))
 
 
@@ -267,29 +292,23 @@ async def claim_idempotency_key(
     rolls back; then ON CONFLICT DO NOTHING (it committed) or the insert goes through (it
     rolled back). Either way exactly one transaction per key is ever written.
     """
-    row = (
-        await conn.execute(
-            pg_insert(ledger_transactions)
-            .values(
-                tenant_id=tenant_id,
-                id=new_id(),
-                kind=kind.value,
-                idempotency_key=idempotency_key,
-                request_hash=request_hash,
-                reason=reason,
-                cause_kind=cause.kind,
-                cause_id=cause.id,
-                event_id=cause.event_id,
-                rule_id=cause.rule_id,
-                rule_version=cause.rule_version,
-                actor=actor,
-                reverses_id=reverses_id,
-                details=details or {},
-            )
-            .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
-            .returning(ledger_transactions)
-        )
-    ).first()
+    values = {
+        "tenant_id": tenant_id,
+        "id": new_id(),
+        "kind": kind.value,
+        "idempotency_key": idempotency_key,
+        "request_hash": request_hash,
+        "reason": reason,
+        "cause_kind": cause.kind,
+        "cause_id": cause.id,
+        "event_id": cause.event_id,
+        "rule_id": cause.rule_id,
+        "rule_version": cause.rule_version,
+        "actor": actor,
+        "reverses_id": reverses_id,
+        "details": details or {},
+    }
+    row = (await conn.execute(_CLAIM, values)).first()
     return None if row is None else transaction_from_row(row)
 
 
@@ -365,15 +384,7 @@ async def apply_balance_delta(
     the writer it waited for, so concurrent spends can never overdraw.
     """
     result = await conn.execute(
-        update(ledger_accounts)
-        .where(
-            ledger_accounts.c.tenant_id == tenant_id,
-            ledger_accounts.c.id == account_id,
-            ledger_accounts.c.allow_negative
-            | (ledger_accounts.c.balance + delta >= ledger_accounts.c.held),
-        )
-        .values(balance=ledger_accounts.c.balance + delta)
-        .returning(ledger_accounts.c.balance)
+        _BALANCE_DELTA, {"b_tenant_id": tenant_id, "b_account_id": account_id, "b_delta": delta}
     )
     balance = result.scalar()
     return None if balance is None else int(balance)
@@ -409,18 +420,19 @@ async def insert_lot(
 ) -> uuid.UUID:
     lot_id = new_id()
     await conn.execute(
-        insert(ledger_lots).values(
-            tenant_id=tenant_id,
-            id=lot_id,
-            account_id=account_id,
-            member_id=member_id,
-            asset_id=asset_id,
-            transaction_id=transaction_id,
-            earned=amount,
-            remaining=amount,
-            available_from=available_from,
-            expires_at=expires_at,
-        )
+        _NEW_LOT,
+        {
+            "tenant_id": tenant_id,
+            "id": lot_id,
+            "account_id": account_id,
+            "member_id": member_id,
+            "asset_id": asset_id,
+            "transaction_id": transaction_id,
+            "earned": amount,
+            "remaining": amount,
+            "available_from": available_from,
+            "expires_at": expires_at,
+        },
     )
     return lot_id
 
@@ -433,17 +445,7 @@ async def lots_for_spending(
     """Lots with points left, locked (``FOR NO KEY UPDATE``, as :func:`lock_account`), in
     spending order: first-expiring first (lots that never expire last), then oldest first."""
     rows = await conn.execute(
-        select(ledger_lots)
-        .where(
-            ledger_lots.c.tenant_id == tenant_id,
-            ledger_lots.c.account_id == account_id,
-            ledger_lots.c.remaining > 0,
-        )
-        .order_by(
-            ledger_lots.c.expires_at.asc().nulls_last(),
-            ledger_lots.c.id,
-        )
-        .with_for_update(key_share=True)
+        _LOTS_FOR_SPENDING, {"tenant_id": tenant_id, "account_id": account_id}
     )
     return list(rows)
 
@@ -452,9 +454,7 @@ async def take_from_lot(
     conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID, amount: int
 ) -> None:
     await conn.execute(
-        update(ledger_lots)
-        .where(ledger_lots.c.tenant_id == tenant_id, ledger_lots.c.id == lot_id)
-        .values(remaining=ledger_lots.c.remaining - amount)
+        _TAKE_FROM_LOT, {"b_tenant_id": tenant_id, "b_lot_id": lot_id, "b_amount": amount}
     )
 
 
