@@ -12,8 +12,8 @@ from typing import Any
 
 import orjson
 
-from bench.loadgen import UNIQUE, HttpRequest
-from bench.seed import BenchTenant, card_number
+from bench.loadgen import SPREAD, UNIQUE, HttpRequest
+from bench.seed import CARD_PREFIX, BenchTenant, card_number
 
 PURCHASE_AMOUNT = 1250
 POINTS_EARNED = 12
@@ -46,11 +46,12 @@ def purchase(card: str, external_id: str) -> dict[str, Any]:
     }
 
 
-def ingest_request(tenant: BenchTenant, member: int = 0) -> HttpRequest:
-    """``eventIngest`` of one purchase by ``member``, unique per request."""
-    variables = {"input": purchase(card_number(member), UNIQUE)}
+def ingest_request(tenant: BenchTenant, members: int = 1) -> HttpRequest:
+    """``eventIngest`` of one purchase, unique per request, by the first ``members`` members
+    in turn (cards ``CARD_PREFIX`` + seven digits, as :func:`bench.seed.card_number`)."""
+    variables = {"input": purchase(f"{CARD_PREFIX}{SPREAD}", UNIQUE)}
     body = orjson.dumps({"query": INGEST_QUERY, "variables": variables}).decode()
-    return HttpRequest("/graphql", body, {"X-Api-Key": tenant.api_key})
+    return HttpRequest("/graphql", body, {"X-Api-Key": tenant.api_key}, spread=members)
 
 
 def batch_request(tenant: BenchTenant, *, size: int, members: int) -> HttpRequest:

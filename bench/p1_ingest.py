@@ -39,7 +39,7 @@ from bench.harness import (
 from bench.ingest import POINTS_EARNED, PURCHASE_AMOUNT, check_ingested, ingest_request
 from bench.loadgen import LoadResult, percentile
 from bench.processes import pinned
-from bench.seed import SEED_ACTOR, BenchTenant, card_number, seed_tenant
+from bench.seed import CARD_PREFIX, SEED_ACTOR, BenchTenant, seed_tenant
 
 TITLE = "P1 purchase ingest: eventIngest over HTTP vs pgbench running the same statements"
 
@@ -50,9 +50,11 @@ def add_arguments(arguments: argparse.ArgumentParser) -> None:
 
 async def measure(bench: Bench) -> list[Comparison]:
     gateway, (tenant, note) = await asyncio.gather(bench.gateway(), _tenant_with_campaign(bench))
-    request = ingest_request(tenant)
+    members = int(bench.options.extra.get("members", 100))
+    request = ingest_request(tenant, members)
     check_ingested(await answer(gateway, request), transactions=2)
     pgbench = await PgbenchSide.prepare(bench, tenant)
+    await bench.analyze()
     baselines, gateways = await alternate(
         pgbench, bench.http("gateway eventIngest", gateway, request), bench.options
     )
@@ -62,10 +64,9 @@ async def measure(bench: Bench) -> list[Comparison]:
 
 
 async def _tenant_with_campaign(bench: Bench) -> tuple[BenchTenant, str]:
-    async with bench.connect() as database:
-        tenant = await seed_tenant(
-            database, members=int(bench.options.extra.get("members", 100)), purchases=1
-        )
+    members = int(bench.options.extra.get("members", 100))
+    async with bench.connect() as database:  # each member earned once: their accounts exist
+        tenant = await seed_tenant(database, members=members, purchases=1, active=members)
     return tenant, await activate_campaign(bench, tenant)
 
 
@@ -118,12 +119,13 @@ CAMPAIGN_DEFINITION = {
 """What ``campaignCreate`` would store for the campaign (see ``rules.graphql.definition_data``)."""
 
 
-def pgbench_script(*, uuidv7: bool, campaign: bool) -> str:
-    """One purchase ingest as SQL. ``:tenant``, ``:key``, ``:card`` and ``:actor`` come from
-    ``-D``; the ids later statements need are stored with ``\\gset``. pgbench turns every
-    ``:name`` into a parameter, even inside a literal, so no literal holds a colon before a
-    letter. Ids are UUIDv7 made by
-    the server (the gateway makes them in Python) where PostgreSQL 18 has ``uuidv7()``."""
+def pgbench_script(*, uuidv7: bool, campaign: bool, members: int) -> str:
+    """One purchase ingest as SQL. ``:tenant``, ``:key`` and ``:actor`` come from ``-D``; the
+    member is one of the first ``members`` at random (the gateway side takes them in turn);
+    the ids later statements need are stored with ``\\gset``. pgbench turns every ``:name``
+    into a parameter, even inside a literal, so no literal holds a colon before a letter. Ids
+    are UUIDv7 made by the server (the gateway makes them in Python) where PostgreSQL 18 has
+    ``uuidv7()``."""
     new_id = "uuidv7()" if uuidv7 else "gen_random_uuid()"
     points = POINTS_EARNED
     payload = (
@@ -133,11 +135,13 @@ def pgbench_script(*, uuidv7: bool, campaign: bool) -> str:
     return f"""
 -- the mutation's transaction (events.service.ingest, base earn); the API key, tenant and
 -- modules come from the gateway's caller cache (warm after the check request)
+\\set m random(0, {members - 1})
 BEGIN;
 SELECT set_config('loyalty.tenant_id', :tenant, true);
 SELECT m.* FROM members AS m
   JOIN member_identifiers AS i ON i.tenant_id = m.tenant_id AND i.member_id = m.id
- WHERE i.tenant_id = :tenant AND i.kind = 'card_number' AND i.value = :card \\gset member_
+ WHERE i.tenant_id = :tenant AND i.kind = 'card_number'
+   AND i.value = '{CARD_PREFIX}' || lpad(CAST(:m AS text), 7, '0') \\gset member_
 INSERT INTO events (tenant_id, id, type, source, external_id, member_id, occurred_at, payload,
                     payload_hash, amount, currency, actor)
 VALUES (:tenant, {new_id}, 'purchase', 'bench-pgbench', gen_random_uuid()::text, :member_id,
@@ -244,7 +248,6 @@ class PgbenchSide:
         variables = {
             "tenant": str(tenant.tenant_id),
             "key": key_part,
-            "card": card_number(0),
             "actor": f"apikey:{key_part}",
         }
         assert tenant_part == tenant.tenant_id.hex
@@ -253,7 +256,11 @@ class PgbenchSide:
             label,
             bench,
             pgbench,
-            pgbench_script(uuidv7=version >= 180000, campaign=True),
+            pgbench_script(
+                uuidv7=version >= 180000,
+                campaign=True,
+                members=int(bench.options.extra.get("members", 100)),
+            ),
             variables,
         )
 

@@ -44,6 +44,7 @@ async def measure(bench: Bench) -> list[Comparison]:
     )
     request = dashboard_request(tenant)
     await expect_same_answer(request, gateway, baseline)
+    await bench.analyze()
     baselines, gateways = await alternate(
         bench.http("starlette + asyncpg", baseline, request),
         bench.http("gateway dashboard query", gateway, request),

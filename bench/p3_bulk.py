@@ -74,6 +74,7 @@ async def measure(bench: Bench) -> list[Comparison]:
     request = batch_request(tenant, size=size, members=members)
     check_ingested(await answer(gateway, request), events=size)
     copy = await CopySide.prepare(bench, tenant, size=size, clients=options.connections)
+    await bench.analyze()
     http = HttpSide("gateway eventIngestBatch", gateway, request, bench.meter, options, bench.tool)
     copies, gateways = await alternate(copy, http, options)
     name = f"P3 bulk: gateway batch of {size} / COPY (events/s)"

@@ -45,6 +45,7 @@ async def measure(bench: Bench) -> list[Comparison]:
         await answer(gateway, dashboard_request(tenant))
         check_ingested(await answer(gateway, ingest_request(tenant)))
     comparisons = []
+    await bench.analyze()
     for what, request_of in (("dashboard", dashboard_request), ("ingest", ingest_request)):
         smalls, larges = await alternate(
             bench.http(f"{what}, {small_rows:,} entries", gateway, request_of(small)),

@@ -27,6 +27,7 @@ async def measure(bench: Bench) -> list[Comparison]:
     )
     request = dashboard_request(tenant)
     await expect_same_answer(request, gateway, naive)
+    await bench.analyze()
     naives, gateways = await alternate(
         bench.http("naive strawberry + ORM", naive, request),
         bench.http("gateway dashboard query", gateway, request),
