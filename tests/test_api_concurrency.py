@@ -149,16 +149,7 @@ async def test_concurrent_batches_over_the_same_members_all_land_and_replay_once
     members = [await enrol(gateway.client, tenant.id, f"batch{n}@example.com") for n in range(6)]
 
     def batch(name: str, order: list[str]) -> dict[str, Any]:
-        events = [
-            {
-                "type": "purchase",
-                "source": "pos-batch",
-                "externalId": f"{name}-{n}",
-                "memberId": order[n % len(order)],
-                "payload": {"amount": 1000, "currency": "EUR"},
-            }
-            for n in range(120)
-        ]
+        events = [_purchase(f"{name}-{n}", order[n % len(order)]) for n in range(120)]
         return {"input": {"events": events}}
 
     batches = [batch("a", members), batch("b", members[::-1]), batch("c", members[1::2] * 2)]
@@ -181,23 +172,18 @@ async def test_concurrent_batches_over_the_same_members_all_land_and_replay_once
 async def _points_per_purchase(gateway: Any, tenant: Tenant, key: str) -> int:
     """What one purchase of 10.00 EUR earns under the tenant's rate, by ingesting one."""
     member = await enrol(gateway.client, tenant.id, "rate@example.com")
-    body = await graphql(
-        gateway.client,
-        BATCH,
-        {
-            "input": {
-                "events": [
-                    {
-                        "type": "purchase",
-                        "source": "pos-batch",
-                        "externalId": "rate",
-                        "memberId": member,
-                        "payload": {"amount": 1000, "currency": "EUR"},
-                    }
-                ]
-            }
-        },
-        api_key=key,
-    )
+    variables = {"input": {"events": [_purchase("rate", member)]}}
+    body = await graphql(gateway.client, BATCH, variables, api_key=key)
     assert body["data"]["eventIngestBatch"]["results"][0]["errors"] == []
     return await available(gateway.client, tenant.id, member)
+
+
+def _purchase(external_id: str, member_id: str) -> dict[str, Any]:
+    """A purchase of 10.00 EUR as a till sends it in a batch."""
+    return {
+        "type": "purchase",
+        "source": "pos-batch",
+        "externalId": external_id,
+        "memberId": member_id,
+        "payload": {"amount": 1000, "currency": "EUR"},
+    }
