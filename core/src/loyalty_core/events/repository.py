@@ -15,6 +15,13 @@ from loyalty_core.events.tables import event_types, events
 from loyalty_core.ids import new_id
 from loyalty_core.ledger.tables import ledger_accounts, ledger_entries, ledger_transactions
 
+_STORE_EVENT = (
+    pg_insert(events)
+    .on_conflict_do_nothing(index_elements=["tenant_id", "source", "external_id"])
+    .returning(events)
+)
+"""Built once (the parameters name the columns): every ingestion runs it."""
+
 
 async def insert_event(
     conn: AsyncConnection,
@@ -34,28 +41,22 @@ async def insert_event(
 ) -> StoredEvent | None:
     """Store an event, or None when (source, external id) is taken: the same mechanism as
     ledger idempotency keys, so concurrent replays store one event."""
-    row = (
-        await conn.execute(
-            pg_insert(events)
-            .values(
-                tenant_id=tenant_id,
-                id=new_id(),
-                type=type_,
-                source=source,
-                external_id=external_id,
-                member_id=member_id,
-                occurred_at=occurred_at,
-                payload=payload,
-                payload_hash=payload_hash,
-                amount=amount,
-                currency=currency,
-                purchase_id=purchase_id,
-                actor=actor,
-            )
-            .on_conflict_do_nothing(index_elements=["tenant_id", "source", "external_id"])
-            .returning(events)
-        )
-    ).first()
+    values = {
+        "tenant_id": tenant_id,
+        "id": new_id(),
+        "type": type_,
+        "source": source,
+        "external_id": external_id,
+        "member_id": member_id,
+        "occurred_at": occurred_at,
+        "payload": payload,
+        "payload_hash": payload_hash,
+        "amount": amount,
+        "currency": currency,
+        "purchase_id": purchase_id,
+        "actor": actor,
+    }
+    row = (await conn.execute(_STORE_EVENT, values)).first()
     return None if row is None else event_from_row(row)
 
 

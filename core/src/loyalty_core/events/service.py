@@ -51,7 +51,7 @@ MAX_FUTURE_SKEW = timedelta(minutes=5)
 @dataclass
 class Ingestion:
     """Everything ingestion needs besides the event: who, when, which module types exist,
-    and where domain events go. One per request (or batch)."""
+    and where domain events go. One per event's transaction."""
 
     tenant: Tenant
     actor: str

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, or_, select
+from sqlalchemy import Row, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_core.members.models import Identifier, IdentifierKind, Member, MemberStatus, Profile
@@ -48,22 +48,25 @@ async def find_by_identifier(
     conn: AsyncConnection, tenant_id: uuid.UUID, kind: IdentifierKind, value: str
 ) -> Member | None:
     """The member holding an identifier, in one statement (a till's every request asks)."""
-    row = (
-        await conn.execute(
-            select(members)
-            .join(
-                member_identifiers,
-                (member_identifiers.c.tenant_id == members.c.tenant_id)
-                & (member_identifiers.c.member_id == members.c.id),
-            )
-            .where(
-                member_identifiers.c.tenant_id == tenant_id,
-                member_identifiers.c.kind == kind.value,
-                member_identifiers.c.value == value,
-            )
-        )
-    ).first()
+    parameters = {"tenant_id": tenant_id, "kind": kind.value, "value": value}
+    row = (await conn.execute(_BY_IDENTIFIER, parameters)).first()
     return None if row is None else member_from_row(row)
+
+
+_BY_IDENTIFIER = (
+    select(members)
+    .join(
+        member_identifiers,
+        (member_identifiers.c.tenant_id == members.c.tenant_id)
+        & (member_identifiers.c.member_id == members.c.id),
+    )
+    .where(
+        member_identifiers.c.tenant_id == bindparam("tenant_id"),
+        member_identifiers.c.kind == bindparam("kind"),
+        member_identifiers.c.value == bindparam("value"),
+    )
+)
+"""Built once with bound parameters: a till's every request asks it."""
 
 
 async def identifiers_of(

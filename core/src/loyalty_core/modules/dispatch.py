@@ -28,6 +28,10 @@ from loyalty_core.outbox.tables import outbox
 _log = logging.getLogger(__name__)
 
 
+_WRITE_OUTBOX = insert(outbox)
+"""Built once (the parameters name the columns): every write publishes."""
+
+
 @dataclass
 class DomainEvents:
     """The publisher for one unit of work of one tenant."""
@@ -39,9 +43,13 @@ class DomainEvents:
 
     async def publish(self, conn: AsyncConnection, event: DomainEvent) -> None:
         await conn.execute(
-            insert(outbox).values(
-                tenant_id=event.tenant_id, id=new_id(), topic=event.topic, payload=event.payload
-            )
+            _WRITE_OUTBOX,
+            {
+                "tenant_id": event.tenant_id,
+                "id": new_id(),
+                "topic": event.topic,
+                "payload": event.payload,
+            },
         )
         for name, settings in self.enabled.items():
             module = self.registry.get(name)

@@ -264,9 +264,8 @@ def version_of(row: Any) -> CampaignVersion:
 
 def reward_step(effects: ModuleEffects, settings: Mapping[str, BaseModel]) -> RewardStep:
     """The engine as a reward step of ingestion (after the base earn). One step serves one
-    ingestion (a request's event, or a batch in one transaction), so it reads and parses the
-    active campaigns of an event type once: a batch's events all see the campaigns as the
-    first one of their type did."""
+    ingestion (one event's transaction), and reads and parses the active campaigns of an
+    event type at most once in it."""
     active: dict[str, list[CampaignVersion]] = {}
 
     async def step(

@@ -110,33 +110,38 @@ async def update_campaign(
     )
 
 
+_ACTIVE_VERSIONS = (
+    select(
+        rule_campaign_versions.c.campaign_id,
+        rule_campaign_versions.c.version,
+        rule_campaign_versions.c.definition,
+        rule_campaigns.c.name,
+    )
+    .join(
+        rule_campaigns,
+        and_(
+            rule_campaigns.c.tenant_id == rule_campaign_versions.c.tenant_id,
+            rule_campaigns.c.id == rule_campaign_versions.c.campaign_id,
+            rule_campaigns.c.current_version == rule_campaign_versions.c.version,
+        ),
+    )
+    .where(
+        rule_campaign_versions.c.tenant_id == bindparam("tenant_id"),
+        rule_campaign_versions.c.trigger_type == bindparam("trigger_type"),
+        rule_campaigns.c.status == "active",
+    )
+)
+"""Built once with bound parameters: every ingestion with campaigns runs it."""
+
+
 async def active_versions(
     conn: AsyncConnection, tenant_id: uuid.UUID, trigger_type: str
 ) -> list[Row[Any]]:
     """The current versions of active campaigns for one trigger type: an index lookup on
     ``(tenant_id, trigger_type)``, never a scan of every rule of the tenant."""
-    query = (
-        select(
-            rule_campaign_versions.c.campaign_id,
-            rule_campaign_versions.c.version,
-            rule_campaign_versions.c.definition,
-            rule_campaigns.c.name,
-        )
-        .join(
-            rule_campaigns,
-            and_(
-                rule_campaigns.c.tenant_id == rule_campaign_versions.c.tenant_id,
-                rule_campaigns.c.id == rule_campaign_versions.c.campaign_id,
-                rule_campaigns.c.current_version == rule_campaign_versions.c.version,
-            ),
-        )
-        .where(
-            rule_campaign_versions.c.tenant_id == tenant_id,
-            rule_campaign_versions.c.trigger_type == trigger_type,
-            rule_campaigns.c.status == "active",
-        )
+    return list(
+        await conn.execute(_ACTIVE_VERSIONS, {"tenant_id": tenant_id, "trigger_type": trigger_type})
     )
-    return list(await conn.execute(query))
 
 
 async def reserve_budget(
@@ -236,7 +241,10 @@ async def credit_limit(
 
 
 async def insert_award(conn: AsyncConnection, tenant_id: uuid.UUID, **values: Any) -> None:
-    await conn.execute(insert(rule_awards).values(tenant_id=tenant_id, **values))
+    await conn.execute(_INSERT_AWARD, {"tenant_id": tenant_id, **values})
+
+
+_INSERT_AWARD = insert(rule_awards)
 
 
 async def awards_of_event(
