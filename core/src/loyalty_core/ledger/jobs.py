@@ -14,9 +14,8 @@ from loyalty_core.ledger import repository as repo
 from loyalty_core.ledger import service
 from loyalty_core.ledger.models import Posted
 from loyalty_core.modules.contributions import JobContext
+from loyalty_core.sweeps import sweep
 from loyalty_core.tenants.models import Tenant
-
-BATCH = 500
 
 
 class _LotCloser(Protocol):
@@ -42,20 +41,16 @@ async def expire_points(context: JobContext) -> int:
 async def _sweep(
     database: Database, tenant: Tenant, column: str, close: _LotCloser, now: datetime
 ) -> int:
-    """Close due lots in batches, one short transaction per lot (a member's accounts stay
-    locked only for their own lot). Stops when a batch is short or made no progress."""
-    done = 0
-    while True:
-        async with database.tenant_transaction(tenant.id) as conn:
-            due = await repo.due_lots(conn, tenant.id, column=column, now=now, limit=BATCH)
-        closed = 0
-        for lot_id in due:
-            async with database.tenant_transaction(tenant.id) as conn:
-                if await close(conn, tenant.id, lot_id, now=now) is not None:
-                    closed += 1
-        done += closed
-        if len(due) < BATCH or closed == 0:
-            return done
+    """Close due lots, one short transaction per lot (a member's accounts stay locked only
+    for their own lot)."""
+
+    async def due(conn: AsyncConnection, limit: int) -> list[uuid.UUID]:
+        return await repo.due_lots(conn, tenant.id, column=column, now=now, limit=limit)
+
+    async def handle(conn: AsyncConnection, lot_id: uuid.UUID) -> bool:
+        return await close(conn, tenant.id, lot_id, now=now) is not None
+
+    return await sweep(database, tenant.id, due, handle)
 
 
 __all__ = ["expire_points", "release_pending"]

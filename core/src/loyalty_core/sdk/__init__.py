@@ -68,6 +68,7 @@ from loyalty_core.modules.contributions import (
 from loyalty_core.modules.hookspecs import hookimpl, hookspec
 from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_core.sdk import ledger, members
+from loyalty_core.sweeps import sweep
 from loyalty_core.tenants.models import Tenant
 
 __all__ = [
@@ -132,5 +133,6 @@ __all__ = [
     "require_tenant",
     "run_mutation",
     "secure_tenant_table",
+    "sweep",
     "tenant_id_column",
 ]

@@ -10,31 +10,27 @@ later run expires the card once the hold is captured or released.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
-from loyalty_core.sdk import Job, JobContext
+from loyalty_core.sdk import Job, JobContext, sweep
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_giftcards import repository as repo
 from loyalty_giftcards import service
 
-BATCH = 500
-
 
 async def expire_cards(context: JobContext) -> int:
     """Expire every due card of the tenant; how many this run expired."""
-    database, tenant, now = context.database, context.tenant, context.now
-    done = 0
-    while True:
-        async with database.tenant_transaction(tenant.id) as conn:
-            due = await repo.due_for_expiry(conn, tenant.id, now, BATCH)
-        expired = 0
-        for card_id in due:
-            async with database.tenant_transaction(tenant.id) as conn:
-                if await service.expire(conn, tenant.id, card_id, now=now) is not None:
-                    expired += 1
-        done += expired
-        if len(due) < BATCH or expired == 0:
-            return done
+    tenant_id, now = context.tenant.id, context.now
+
+    async def due(conn: AsyncConnection, limit: int) -> list[uuid.UUID]:
+        return await repo.due_for_expiry(conn, tenant_id, now, limit)
+
+    async def expire(conn: AsyncConnection, card_id: uuid.UUID) -> bool:
+        return await service.expire(conn, tenant_id, card_id, now=now) is not None
+
+    return await sweep(context.database, tenant_id, due, expire)
 
 
 EXPIRY_JOB = Job(name="giftcards.expiry", run=expire_cards, interval=timedelta(hours=1))

@@ -8,42 +8,38 @@ comes after the time is up fails with PAYMENT_EXPIRED whether or not this job ra
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
-from loyalty_core.sdk import Job, JobContext
+from loyalty_core.sdk import Job, JobContext, sweep
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_payment import offers, service
 from loyalty_payment import repository as repo
 from loyalty_payment.settings import PaymentSettings
 
-BATCH = 500
-
 
 async def expire_payments(context: JobContext) -> int:
     """Expire every due authorisation of the tenant; how many this run expired."""
-    database, tenant, now = context.database, context.tenant, context.now
+    tenant_id, now = context.tenant.id, context.now
     assert isinstance(context.settings, PaymentSettings)
     till = offers.till(
-        database=database,
+        database=context.database,
         registry=context.registry,
         enabled_modules=context.enabled_modules,
-        tenant_id=tenant.id,
+        tenant_id=tenant_id,
         settings=context.settings,
         actor="system",
         now=now,
     )
-    done = 0
-    while True:
-        async with database.tenant_transaction(tenant.id) as conn:
-            due = await repo.due_for_expiry(conn, tenant.id, now, BATCH)
-        expired = 0
-        for payment_id in due:
-            async with database.tenant_transaction(tenant.id) as conn:
-                if await service.expire(conn, till, payment_id) is not None:
-                    expired += 1
-        done += expired
-        if len(due) < BATCH or expired == 0:
-            return done
+
+    async def due(conn: AsyncConnection, limit: int) -> list[uuid.UUID]:
+        return await repo.due_for_expiry(conn, tenant_id, now, limit)
+
+    async def expire(conn: AsyncConnection, payment_id: uuid.UUID) -> bool:
+        return await service.expire(conn, till, payment_id) is not None
+
+    return await sweep(context.database, tenant_id, due, expire)
 
 
 EXPIRY_JOB = Job(name="payment.expiry", run=expire_payments, interval=timedelta(minutes=1))
