@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
+from strawberry.dataloader import DataLoader
 
 from loyalty_core.auth import Principal, require_tenant
 from loyalty_core.db.engine import Database
@@ -27,6 +28,9 @@ from loyalty_core.modules.dispatch import DomainEvents
 from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_core.settings import Settings
 from loyalty_core.tenants.models import Tenant
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass
@@ -52,6 +56,26 @@ class RequestContext:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def loader(
+        self,
+        name: str,
+        load: Callable[[AsyncConnection, list[K]], Awaitable[Sequence[V]]],
+        *,
+        cache_key: Callable[[K], Hashable] | None = None,
+    ) -> DataLoader[K, V]:
+        """The request's DataLoader ``name``, created on first use: ``load`` reads the values
+        of a batch of keys (one per key, in their order) on the request's read connection, so
+        every to-many field of a list costs one query per list."""
+        existing = self.loaders.get(name)
+        if existing is None:
+
+            async def batch(keys: list[K]) -> Sequence[V]:
+                async with self.read() as conn:
+                    return await load(conn, keys)
+
+            existing = self.loaders[name] = DataLoader(load_fn=batch, cache_key_fn=cache_key)
+        return cast(DataLoader[K, V], existing)
 
     def module_settings(self, name: str) -> BaseModel | None:
         """The tenant's settings of an enabled module, or None when it is not enabled."""

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
 from loyalty_core.context import RequestContext
@@ -14,44 +13,21 @@ from loyalty_core.ledger.queries import balances_of
 from loyalty_core.members import repository as members_repo
 from loyalty_core.members.models import Identifier
 
-V = TypeVar("V")
-
-
-def _loader(
-    ctx: RequestContext,
-    name: str,
-    load: Callable[[RequestContext, list[uuid.UUID]], Awaitable[dict[uuid.UUID, V]]],
-) -> DataLoader[uuid.UUID, V]:
-    existing: Any = ctx.loaders.get(name)
-    if existing is None:
-
-        async def batch(keys: Sequence[uuid.UUID]) -> list[V]:
-            found = await load(ctx, list(keys))
-            return [found[key] for key in keys]
-
-        existing = ctx.loaders[name] = DataLoader(load_fn=batch)
-    loader: DataLoader[uuid.UUID, V] = existing
-    return loader
-
-
-async def _identifiers(
-    ctx: RequestContext, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[Identifier]]:
-    async with ctx.read() as conn:
-        return await members_repo.identifiers_of(conn, ctx.tenant_id, ids)
-
-
-async def _balances(ctx: RequestContext, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Balance]]:
-    async with ctx.read() as conn:
-        return await balances_of(conn, ctx.tenant_id, ids)
-
 
 def identifiers_loader(ctx: RequestContext) -> DataLoader[uuid.UUID, list[Identifier]]:
-    return _loader(ctx, "member.identifiers", _identifiers)
+    async def load(conn: AsyncConnection, ids: list[uuid.UUID]) -> list[list[Identifier]]:
+        found = await members_repo.identifiers_of(conn, ctx.tenant_id, ids)
+        return [found[member_id] for member_id in ids]
+
+    return ctx.loader("member.identifiers", load)
 
 
 def balances_loader(ctx: RequestContext) -> DataLoader[uuid.UUID, list[Balance]]:
-    return _loader(ctx, "member.balances", _balances)
+    async def load(conn: AsyncConnection, ids: list[uuid.UUID]) -> list[list[Balance]]:
+        found = await balances_of(conn, ctx.tenant_id, ids)
+        return [found[member_id] for member_id in ids]
+
+    return ctx.loader("member.balances", load)
 
 
 __all__ = ["balances_loader", "identifiers_loader"]

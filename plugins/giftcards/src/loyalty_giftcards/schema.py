@@ -11,9 +11,8 @@ one such look-up: aliases cannot multiply a caller's guesses.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, cast
 
 import strawberry
 from loyalty_core.sdk import (
@@ -628,25 +627,8 @@ def _check_key(key: str | None, *, required: bool = True) -> None:
         raise ValidationFailed(f"idempotencyKey: 1-{MAX_KEY} characters", field="idempotencyKey")
 
 
-def _loader(
-    ctx: RequestContext,
-    name: str,
-    load: Callable[[AsyncConnection, uuid.UUID, list[Any]], Awaitable[Sequence[Any]]],
-) -> DataLoader[Any, Any]:
-    """A per-request DataLoader, created on first use, reading in the request's transaction."""
-    existing = ctx.loaders.get(name)
-    if existing is None:
-
-        async def batch(keys: list[Any]) -> Sequence[Any]:
-            async with ctx.read() as conn:
-                return await load(conn, ctx.tenant_id, keys)
-
-        existing = ctx.loaders[name] = DataLoader(load_fn=batch, cache_key_fn=_cache_key)
-    return cast(DataLoader[Any, Any], existing)
-
-
-def _cache_key(key: Any) -> Any:
-    return key.id if isinstance(key, models.Card) else key
+def _cache_key(card: models.Card) -> uuid.UUID:
+    return card.id
 
 
 async def _load_funds(
@@ -671,15 +653,21 @@ async def _load_member_cards(
 
 
 def _funds(ctx: RequestContext) -> DataLoader[models.Card, ledger.Funds]:
-    return _loader(ctx, "giftcards.funds", _load_funds)
+    return ctx.loader(
+        "giftcards.funds",
+        lambda conn, cards: _load_funds(conn, ctx.tenant_id, cards),
+        cache_key=_cache_key,
+    )
 
 
 def _events(ctx: RequestContext) -> DataLoader[uuid.UUID, list[models.CardEvent]]:
-    return _loader(ctx, "giftcards.events", _load_events)
+    return ctx.loader("giftcards.events", lambda conn, ids: _load_events(conn, ctx.tenant_id, ids))
 
 
 def _member_cards(ctx: RequestContext) -> DataLoader[uuid.UUID, list[models.Card]]:
-    return _loader(ctx, "giftcards.member_cards", _load_member_cards)
+    return ctx.loader(
+        "giftcards.member_cards", lambda conn, ids: _load_member_cards(conn, ctx.tenant_id, ids)
+    )
 
 
 __all__ = [

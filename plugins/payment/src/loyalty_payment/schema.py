@@ -9,9 +9,9 @@ payment; a member (member token) reads their own payments, also through ``Member
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import strawberry
 from loyalty_core.sdk import (
@@ -427,32 +427,21 @@ def _may_read(ctx: RequestContext, member_id: uuid.UUID | None) -> bool:
 
 
 def _operations(ctx: RequestContext) -> DataLoader[uuid.UUID, list[models.Operation]]:
-    async def load(keys: list[uuid.UUID]) -> Sequence[list[models.Operation]]:
-        async with ctx.read() as conn:
-            found = await repo.operations_of(conn, ctx.tenant_id, keys)
+    async def load(conn: AsyncConnection, keys: list[uuid.UUID]) -> list[list[models.Operation]]:
+        found = await repo.operations_of(conn, ctx.tenant_id, keys)
         return [found[key] for key in keys]
 
-    return _loader(ctx, "payment.operations", load)
+    return ctx.loader("payment.operations", load)
 
 
 def _member_payments(
     ctx: RequestContext, limit: int
 ) -> DataLoader[uuid.UUID, list[models.Payment]]:
-    async def load(keys: list[uuid.UUID]) -> Sequence[list[models.Payment]]:
-        async with ctx.read() as conn:
-            found = await repo.recent_payments_of(conn, ctx.tenant_id, keys, limit)
+    async def load(conn: AsyncConnection, keys: list[uuid.UUID]) -> list[list[models.Payment]]:
+        found = await repo.recent_payments_of(conn, ctx.tenant_id, keys, limit)
         return [found[key] for key in keys]
 
-    return _loader(ctx, f"payment.member_payments.{limit}", load)
-
-
-def _loader(
-    ctx: RequestContext, name: str, load: Callable[[list[Any]], Awaitable[Sequence[Any]]]
-) -> DataLoader[Any, Any]:
-    existing = ctx.loaders.get(name)
-    if existing is None:
-        existing = ctx.loaders[name] = DataLoader(load_fn=load)
-    return cast(DataLoader[Any, Any], existing)
+    return ctx.loader(f"payment.member_payments.{limit}", load)
 
 
 __all__ = ["Payment", "PaymentMutation", "PaymentQuery", "member_payments"]
