@@ -15,7 +15,7 @@ request under the same key is IDEMPOTENCY_CONFLICT.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loyalty_core.errors import Conflict, ErrorCode, InsufficientFunds
 from loyalty_core.hashing import fingerprint
 from loyalty_core.ids import new_id
-from loyalty_core.ledger.models import Asset, Funds, Hold, HoldStatus, Posted
+from loyalty_core.ledger.models import Asset, Hold, HoldStatus, Posted
 from loyalty_core.ledger.repository import as_uuid
 from loyalty_core.ledger.service import Posting, require_positive
 from loyalty_core.ledger.tables import ledger_accounts, ledger_holds
@@ -166,21 +166,6 @@ async def get_hold(conn: AsyncConnection, tenant_id: uuid.UUID, hold_id: uuid.UU
     return None if row is None else hold_from_row(row)
 
 
-async def account_funds(
-    conn: AsyncConnection, tenant_id: uuid.UUID, account_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, Funds]:
-    """Balance and held amount of several accounts, in one query."""
-    ids = list(account_ids)
-    if not ids:
-        return {}
-    rows = await conn.execute(
-        select(ledger_accounts.c.id, ledger_accounts.c.balance, ledger_accounts.c.held).where(
-            ledger_accounts.c.tenant_id == tenant_id, ledger_accounts.c.id.in_(ids)
-        )
-    )
-    return {as_uuid(row.id): Funds(int(row.balance), int(row.held)) for row in rows}
-
-
 def hold_from_row(row: Row[Any], *, replayed: bool = False) -> Hold:
     return Hold(
         id=as_uuid(row.id),
@@ -216,7 +201,6 @@ async def _replay(conn: AsyncConnection, posting: Posting, request_hash: str) ->
 
 
 __all__ = [
-    "account_funds",
     "capture_hold",
     "get_hold",
     "hold_from_row",

@@ -228,32 +228,19 @@ async def tracked_accounts(
     return {as_uuid(v) for v in rows.scalars()}
 
 
-async def account_balance(
-    conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID
-) -> int:
-    balance = (
-        await conn.execute(
-            select(ledger_accounts.c.balance).where(
-                ledger_accounts.c.tenant_id == tenant_id, ledger_accounts.c.id == account_id
-            )
-        )
-    ).scalar_one()
-    return int(balance)
-
-
-async def account_balances(
+async def account_funds(
     conn: AsyncConnection, tenant_id: uuid.UUID, account_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, int]:
-    """Balances kept in the rows of several accounts, in one query (a list of gift cards)."""
+) -> dict[uuid.UUID, Funds]:
+    """Balance and held amount of several accounts, in one query."""
     ids = list(account_ids)
     if not ids:
         return {}
     rows = await conn.execute(
-        select(ledger_accounts.c.id, ledger_accounts.c.balance).where(
+        select(ledger_accounts.c.id, ledger_accounts.c.balance, ledger_accounts.c.held).where(
             ledger_accounts.c.tenant_id == tenant_id, ledger_accounts.c.id.in_(ids)
         )
     )
-    return {as_uuid(account_id): int(balance) for account_id, balance in rows}
+    return {as_uuid(row.id): Funds(int(row.balance), int(row.held)) for row in rows}
 
 
 async def _account_id(
@@ -606,8 +593,7 @@ async def sum_of_entries(conn: AsyncConnection, tenant_id: uuid.UUID, account_id
 
 
 __all__ = [
-    "account_balance",
-    "account_balances",
+    "account_funds",
     "apply_balance_delta",
     "as_uuid",
     "asset_from_row",

@@ -10,7 +10,6 @@ hold with ``capture_hold`` (which posts the real debit) or ``release_hold`` (voi
 
 from loyalty_core.ledger.assets import create_asset
 from loyalty_core.ledger.holds import (
-    account_funds,
     capture_hold,
     get_hold,
     place_hold,
@@ -31,8 +30,7 @@ from loyalty_core.ledger.models import (
     TransactionKind,
 )
 from loyalty_core.ledger.repository import (
-    account_balance,
-    account_balances,
+    account_funds,
     get_asset,
     get_transaction,
     lock_account,
@@ -64,8 +62,6 @@ __all__ = [
     "Posting",
     "Purpose",
     "TransactionKind",
-    "account_balance",
-    "account_balances",
     "account_funds",
     "balances",
     "capture_hold",
