@@ -60,8 +60,7 @@ async def execute_operation(
         context_value=context,
         variable_values=dict(params.variables) if params.variables else None,
         operation_name=params.operation_name,
-        executor_class=compiled.schema.execution_context_class,
-        operation_extensions=dict(params.extensions),
+        execution_context_class=compiled.schema.execution_context_class,
     )
     if inspect.isawaitable(result):
         result = await result
@@ -82,8 +81,6 @@ async def subscribe_operation(
         context_value=context,
         variable_values=dict(params.variables) if params.variables else None,
         operation_name=params.operation_name,
-        executor_class=compiled.schema.execution_context_class,
-        operation_extensions=dict(params.extensions),
     )
     if inspect.isawaitable(result):
         result = await result
