@@ -35,8 +35,8 @@ def test_a_key_is_served_only_for_the_secret_it_was_checked_with() -> None:
     tenant_id = uuid.uuid4()
     cache.store_principal(_key(tenant_id), _principal(tenant_id), generation=cache.generation)
 
-    assert cache.principal(_key(tenant_id)) == _principal(tenant_id)
-    assert cache.principal(_key(tenant_id, "another secret")) is None
+    assert cache.principal(_key(tenant_id).raw) == _principal(tenant_id)
+    assert cache.principal(_key(tenant_id, "another secret").raw) is None
 
 
 def test_nothing_is_served_or_kept_while_the_listener_is_down() -> None:
@@ -46,10 +46,10 @@ def test_nothing_is_served_or_kept_while_the_listener_is_down() -> None:
     cache.store_principal(_key(tenant_id), _principal(tenant_id), generation=cache.generation)
 
     live[0] = False
-    assert cache.principal(_key(tenant_id)) is None
+    assert cache.principal(_key(tenant_id).raw) is None
     cache.store_principal(_key(tenant_id, "other"), _principal(tenant_id), generation=0)
     live[0] = True
-    assert cache.principal(_key(tenant_id, "other")) is None
+    assert cache.principal(_key(tenant_id, "other").raw) is None
 
 
 def test_entries_expire_after_the_ttl() -> None:
@@ -85,9 +85,19 @@ def test_a_notification_drops_only_its_tenant() -> None:
     cache.changed(first.id)
 
     assert cache.tenant(first.id) is None
-    assert cache.principal(_key(first.id)) is None
+    assert cache.principal(_key(first.id).raw) is None
     assert cache.tenant(second.id) is not None
-    assert cache.principal(_key(second.id)) is not None
+    assert cache.principal(_key(second.id).raw) is not None
+
+
+def test_a_tenant_pushed_out_takes_its_keys_along() -> None:
+    cache = CallerCache(60, live=lambda: True, max_tenants=1)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    cache.store_principal(_key(first), _principal(first), generation=cache.generation)
+    cache.store_principal(_key(second), _principal(second), generation=cache.generation)
+
+    assert cache.principal(_key(first).raw) is None
+    assert cache.principal(f"  {_key(second).raw} ") == _principal(second)
 
 
 async def test_a_key_revoked_through_one_gateway_stops_working_on_another(

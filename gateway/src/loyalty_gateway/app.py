@@ -16,7 +16,6 @@ from loyalty_core.db.engine import Database, create_engine
 from loyalty_core.modules.manager import ModuleRegistry, build_registry
 from loyalty_core.settings import Settings
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
@@ -76,8 +75,9 @@ class GatewayApp(Starlette):
 
     ``POST``/``GET /graphql`` is nearly every request a gateway serves, and for a small
     operation Starlette's router and its error and exception middleware cost as much as
-    running the operation. The endpoint catches every error itself (an unexpected one is a
-    masked 500), so those layers add nothing for it; everything else goes through them.
+    running the operation. The endpoint, an ASGI app of its own, catches every error itself
+    (an unexpected one is a masked 500), so those layers add nothing for it; everything else
+    goes through them (another method on ``/graphql`` gets the router's 405).
     """
 
     def __init__(self, http: GraphQLHttp, **options: Any) -> None:
@@ -90,9 +90,7 @@ class GatewayApp(Starlette):
             and scope["path"] == GRAPHQL_PATH
             and scope["method"] in _GRAPHQL_METHODS
         ):
-            scope["app"] = self
-            response = await self._http.handle(Request(scope, receive))
-            await response(scope, receive, send)
+            await self._http(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
 
@@ -104,7 +102,7 @@ def _routes(gateway: GatewayState, http: GraphQLHttp) -> list[BaseRoute]:
     ws = GraphQLWebSocket(gateway)
     health = Health(gateway)
     return [
-        Route(GRAPHQL_PATH, http.handle, methods=["GET", "POST"]),
+        Route(GRAPHQL_PATH, http, methods=["GET", "POST"]),
         WebSocketRoute(GRAPHQL_PATH, ws.handle),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),

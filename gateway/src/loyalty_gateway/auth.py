@@ -107,8 +107,8 @@ class Authenticator:
         return await self.load(await self.credential(credentials or headers))
 
     async def credential(self, headers: Mapping[str, str]) -> Principal | PresentedKey | None:
-        """The request's one credential: a verified token's principal, an API key still to
-        check (in the transaction that loads its tenant), or None. Raises
+        """The request's one credential: a verified token's or known API key's principal, an
+        API key still to check (in the transaction that loads its tenant), or None. Raises
         :class:`Unauthenticated` for a credential that cannot be valid."""
         authorization = headers.get("authorization")
         api_key = headers.get("x-api-key")
@@ -119,11 +119,22 @@ class Authenticator:
             if scheme.lower() == "bearer" and value.strip():
                 return await self.verify_token(value.strip())
             if scheme.lower() == "apikey" and value.strip():
-                return _presented(value)
+                return self._api_key(value)
             raise Unauthenticated("the Authorization scheme must be Bearer or ApiKey")
         if api_key is not None:
-            return _presented(api_key)
+            return self._api_key(api_key)
         return None
+
+    def _api_key(self, raw_key: str) -> Principal | PresentedKey:
+        """A key the cache knows is its principal already (not parsed again); any other is
+        parsed, to be checked in the transaction that loads its tenant."""
+        known = self._callers.principal(raw_key)
+        if known is not None:
+            return known
+        key = parse_api_key(raw_key)
+        if key is None:
+            raise Unauthenticated("invalid API key")
+        return key
 
     async def verify_token(self, token: str) -> Principal:
         """The principal a JWT names, once its signature and claims check out."""
@@ -172,10 +183,7 @@ class Authenticator:
             assert isinstance(credential, Principal)
             return Caller(credential)
         callers = self._callers
-        if isinstance(credential, PresentedKey):
-            principal = callers.principal(credential)
-        else:
-            principal = credential
+        principal = credential if isinstance(credential, Principal) else None
         entry = callers.tenant(tenant_id)
         if principal is not None and entry is not None:
             return Caller.of(principal, entry)
@@ -195,13 +203,6 @@ class Authenticator:
                 enabled = await enabled_modules(conn, tenant_id, self._registry)
                 entry = callers.store_tenant(tenant, enabled, generation=generation)
         return Caller.of(principal, entry)
-
-
-def _presented(raw_key: str) -> PresentedKey:
-    key = parse_api_key(raw_key)
-    if key is None:
-        raise Unauthenticated("invalid API key")
-    return key
 
 
 def principal_of_claims(claims: Mapping[str, Any], settings: Settings) -> Principal:

@@ -6,8 +6,9 @@ its own before GraphQL runs, the largest fixed cost of a small request. So each 
 keeps what it read:
 
 - per tenant: the tenant row and the enabled modules with their settings;
-- per API key: the principal it stands for and the SHA-256 digest of its secret, so a caller
-  presenting the right key id with another secret is checked against the database again.
+- per API key: the principal it stands for, found by the SHA-256 digest of the whole key as
+  presented, so a request whose key is known is neither parsed nor compared again, and a
+  caller presenting a known key id with another secret is checked against the database.
   Refusals are never kept: a new key works at once, and a wrong secret always costs a read.
 
 Changes reach every replica through PostgreSQL: triggers on ``api_keys``, ``tenants`` and
@@ -24,12 +25,11 @@ the notification invalidated.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from loyalty_core.apikeys.service import PresentedKey
 from loyalty_core.auth import Principal
@@ -53,14 +53,14 @@ class TenantEntry:
 @dataclass(frozen=True)
 class _KeyEntry:
     principal: Principal
-    digest: bytes
     loaded_at: float
 
 
 @dataclass
 class _Slot:
     entry: TenantEntry | None = None
-    keys: dict[uuid.UUID, _KeyEntry] | None = None
+    keys: set[bytes] = field(default_factory=set)
+    """Digests of the tenant's keys in :attr:`CallerCache._keys`, dropped with the tenant."""
 
 
 class CallerCache:
@@ -79,6 +79,7 @@ class CallerCache:
         self._max_tenants = max_tenants
         self._clock = clock
         self._slots: OrderedDict[uuid.UUID, _Slot] = OrderedDict()
+        self._keys: dict[bytes, _KeyEntry] = {}
         self.generation = 0
         """Moves on with every notification; a read started at an older one is not stored."""
 
@@ -93,13 +94,10 @@ class CallerCache:
             return None
         return slot.entry
 
-    def principal(self, key: PresentedKey) -> Principal | None:
-        """The principal of a key read before, if the same secret is presented."""
-        slot = self._slot(key.tenant_id)
-        found = None if slot is None or slot.keys is None else slot.keys.get(key.key_id)
+    def principal(self, raw_key: str) -> Principal | None:
+        """The principal of a key read before, if presented with the same secret."""
+        found = self._keys.get(_digest(raw_key))
         if found is None or self._stale(found.loaded_at):
-            return None
-        if not hmac.compare_digest(found.digest, _digest(key.secret)):
             return None
         return found.principal
 
@@ -122,18 +120,18 @@ class CallerCache:
         """Keep a key that checked out at ``generation`` (unless a notification came since)."""
         if not self._storable(generation):
             return
-        slot = self._ensure(key.tenant_id)
-        if slot.keys is None:
-            slot.keys = {}
-        slot.keys[key.key_id] = _KeyEntry(principal, _digest(key.secret), self._clock())
+        digest = _digest(key.raw)
+        self._ensure(key.tenant_id).keys.add(digest)
+        self._keys[digest] = _KeyEntry(principal, self._clock())
 
     def changed(self, tenant_id: uuid.UUID | None) -> None:
         """Forget a tenant (None: everything, as after the listener reconnected)."""
         self.generation += 1
         if tenant_id is None:
             self._slots.clear()
+            self._keys.clear()
         else:
-            self._slots.pop(tenant_id, None)
+            self._drop(self._slots.pop(tenant_id, None))
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -149,8 +147,12 @@ class CallerCache:
         if slot is None:
             slot = self._slots[tenant_id] = _Slot()
             if len(self._slots) > self._max_tenants:
-                self._slots.popitem(last=False)
+                self._drop(self._slots.popitem(last=False)[1])
         return slot
+
+    def _drop(self, slot: _Slot | None) -> None:
+        for digest in slot.keys if slot is not None else ():
+            self._keys.pop(digest, None)
 
     def _storable(self, generation: int) -> bool:
         return self.active and generation == self.generation
@@ -159,8 +161,8 @@ class CallerCache:
         return not self.active or self._clock() - loaded_at > self._ttl
 
 
-def _digest(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode()).digest()
+def _digest(raw_key: str) -> bytes:
+    return hashlib.sha256(raw_key.strip().encode()).digest()
 
 
 __all__ = ["MAX_TENANTS", "CallerCache", "TenantEntry"]

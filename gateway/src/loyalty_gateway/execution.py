@@ -2,15 +2,19 @@
 
 strawberry's own execution path wraps every request in its extension machinery; the gateway
 has already parsed, validated and limited the document once (see :mod:`documents`), so it
-calls graphql-core's ``execute`` and ``subscribe`` itself, with strawberry's execution context
-class so that resolvers see the same ``info`` they would under strawberry.
+calls graphql-core's ``execute`` and ``subscribe`` itself, ``execute`` with strawberry's
+execution context class so that resolvers see the same ``info`` they would under strawberry.
+
+graphql-core 3.2, not 3.3: 3.3's executor is built for incremental delivery (``@defer``,
+``@stream``), which the gateway does not serve, and costs about 16 µs more per operation
+(measured: 25 µs against 9 µs for ``{ __typename }``) with the same cost per field.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import DocumentNode, ExecutionResult, execute, subscribe
@@ -21,12 +25,12 @@ from loyalty_gateway.schema_cache import CompiledSchema
 
 @dataclass(frozen=True)
 class GraphQLParams:
-    """What a client asks for: the GraphQL-over-HTTP request parameters."""
+    """What a client asks for: the GraphQL-over-HTTP request parameters (``extensions``
+    must be an object when given; no extension is served, so it is not kept)."""
 
     query: str
     variables: Mapping[str, Any] | None = None
     operation_name: str | None = None
-    extensions: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> GraphQLParams:
@@ -44,7 +48,7 @@ class GraphQLParams:
         extensions = raw.get("extensions")
         if extensions is not None and not isinstance(extensions, dict):
             raise ValueError("extensions must be an object")
-        return cls(query, variables, operation_name or None, extensions or {})
+        return cls(query, variables, operation_name or None)
 
 
 async def execute_operation(
@@ -75,16 +79,13 @@ async def subscribe_operation(
     context: RequestContext,
 ) -> AsyncIterator[ExecutionResult] | ExecutionResult:
     """Start a subscription: its stream of results, or the result that refused it."""
-    result = subscribe(
+    return await subscribe(
         compiled.graphql,
         document,
         context_value=context,
         variable_values=dict(params.variables) if params.variables else None,
         operation_name=params.operation_name,
     )
-    if inspect.isawaitable(result):
-        result = await result
-    return result
 
 
 __all__ = ["GraphQLParams", "execute_operation", "subscribe_operation"]

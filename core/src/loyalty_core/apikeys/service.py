@@ -76,9 +76,7 @@ async def create_api_key(
             select(api_keys).where(api_keys.c.tenant_id == tenant_id, api_keys.c.id == key_id)
         )
     ).one()
-    return IssuedApiKey(
-        api_key=_from_row(row), secret=f"{PREFIX}_{tenant_id.hex}_{key_id.hex}_{secret}"
-    )
+    return IssuedApiKey(api_key=_from_row(row), secret=PresentedKey(tenant_id, key_id, secret).raw)
 
 
 async def revoke_api_key(
@@ -112,6 +110,11 @@ class PresentedKey:
     tenant_id: uuid.UUID
     key_id: uuid.UUID
     secret: str
+
+    @property
+    def raw(self) -> str:
+        """The key as issued: ``lk_<tenant>_<key id>_<secret>``."""
+        return f"{PREFIX}_{self.tenant_id.hex}_{self.key_id.hex}_{self.secret}"
 
 
 def parse_api_key(raw_key: str) -> PresentedKey | None:
