@@ -10,17 +10,18 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_core.db.prepared import Prepared
 from loyalty_core.events.models import StoredEvent
 from loyalty_core.events.tables import event_types, events
 from loyalty_core.ids import new_id
 from loyalty_core.ledger.tables import ledger_accounts, ledger_entries, ledger_transactions
 
-_STORE_EVENT = (
+_STORE_EVENT = Prepared(
     pg_insert(events)
     .on_conflict_do_nothing(index_elements=["tenant_id", "source", "external_id"])
     .returning(events)
 )
-"""Built once (the parameters name the columns): every ingestion runs it."""
+"""Built once (the parameters name the columns) and run by asyncpg: every ingestion runs it."""
 
 
 async def insert_event(
@@ -56,7 +57,7 @@ async def insert_event(
         "purchase_id": purchase_id,
         "actor": actor,
     }
-    row = (await conn.execute(_STORE_EVENT, values)).first()
+    row = await _STORE_EVENT.first(conn, values)
     return None if row is None else event_from_row(row)
 
 

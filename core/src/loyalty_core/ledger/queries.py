@@ -6,9 +6,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Integer, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_core.db.prepared import Prepared
 from loyalty_core.ledger.models import Balance, Cause, Funds, Purpose, TransactionKind
 from loyalty_core.ledger.repository import asset_from_row
 from loyalty_core.ledger.tables import (
@@ -38,16 +40,7 @@ class LedgerLine:
     created_at: datetime
 
 
-async def member_ledger(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
-    member_id: uuid.UUID,
-    *,
-    after: uuid.UUID | None,
-    limit: int | None,
-) -> list[LedgerLine]:
-    """Entries on a member's accounts, newest first, keyset-paginated by entry id
-    (``limit`` None: all of them, as a privacy export needs)."""
+def _member_ledger(*, after: bool) -> Prepared:
     query = (
         select(
             ledger_entries.c.id.label("entry_id"),
@@ -87,14 +80,53 @@ async def member_ledger(
             (ledger_lots.c.tenant_id == ledger_entries.c.tenant_id)
             & (ledger_lots.c.id == ledger_entries.c.lot_id),
         )
-        .where(ledger_entries.c.tenant_id == tenant_id, ledger_accounts.c.member_id == member_id)
+        .where(
+            ledger_entries.c.tenant_id == bindparam("tenant_id"),
+            ledger_accounts.c.member_id == bindparam("member_id"),
+        )
         .order_by(ledger_entries.c.id.desc())
+        .limit(bindparam("limit", type_=Integer))  # NULL: no limit
     )
-    if limit is not None:
-        query = query.limit(limit)
-    if after is not None:
-        query = query.where(ledger_entries.c.id < after)
-    rows = await conn.execute(query)
+    if after:
+        query = query.where(ledger_entries.c.id < bindparam("after"))
+    return Prepared(query)
+
+
+# Every member dashboard and history page reads these: built once, run by asyncpg.
+_LEDGER = _member_ledger(after=False)
+_LEDGER_AFTER = _member_ledger(after=True)
+_ASSETS = Prepared(
+    select(assets).where(assets.c.tenant_id == bindparam("tenant_id")).order_by(assets.c.code)
+)
+_ACCOUNTS = Prepared(
+    select(
+        ledger_accounts.c.member_id,
+        ledger_accounts.c.asset_id,
+        ledger_accounts.c.purpose,
+        ledger_accounts.c.balance,
+        ledger_accounts.c.held,
+    ).where(
+        ledger_accounts.c.tenant_id == bindparam("tenant_id"),
+        ledger_accounts.c.member_id == any_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))),
+    )
+)
+
+
+async def member_ledger(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    *,
+    after: uuid.UUID | None,
+    limit: int | None,
+) -> list[LedgerLine]:
+    """Entries on a member's accounts, newest first, keyset-paginated by entry id
+    (``limit`` None: all of them, as a privacy export needs)."""
+    params = {"tenant_id": tenant_id, "member_id": member_id, "limit": limit}
+    if after is None:
+        rows = await _LEDGER.all(conn, params)
+    else:
+        rows = await _LEDGER_AFTER.all(conn, {**params, "after": after})
     return [
         LedgerLine(
             entry_id=row.entry_id,
@@ -125,23 +157,9 @@ async def balances_of(
 ) -> dict[uuid.UUID, list[Balance]]:
     """Available and pending balance per asset for many members in one query (DataLoader)."""
     tenant_assets = {
-        row.id: asset_from_row(row)
-        for row in await conn.execute(
-            select(assets).where(assets.c.tenant_id == tenant_id).order_by(assets.c.code)
-        )
+        row.id: asset_from_row(row) for row in await _ASSETS.all(conn, {"tenant_id": tenant_id})
     }
-    rows = await conn.execute(
-        select(
-            ledger_accounts.c.member_id,
-            ledger_accounts.c.asset_id,
-            ledger_accounts.c.purpose,
-            ledger_accounts.c.balance,
-            ledger_accounts.c.held,
-        ).where(
-            ledger_accounts.c.tenant_id == tenant_id,
-            ledger_accounts.c.member_id.in_(member_ids),
-        )
-    )
+    rows = await _ACCOUNTS.all(conn, {"tenant_id": tenant_id, "ids": member_ids})
     accounts: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Funds]] = {}
     for row in rows:
         by_purpose = accounts.setdefault((row.member_id, row.asset_id), {})

@@ -9,11 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Row, and_, bindparam, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import Select
 
+from loyalty_core.db.prepared import Prepared
 from loyalty_core.ids import new_id
 from loyalty_core.ledger.models import (
     Asset,
@@ -34,36 +33,56 @@ from loyalty_core.ledger.tables import (
 )
 from loyalty_core.tenants.tables import tenants
 
-# The statements every earn and spend runs, built once with bound parameters: building a
-# statement and computing its cache key on each call cost more CPU than running it.
+# The statements every earn and spend runs, built and compiled once and run by asyncpg
+# (``loyalty_core.db.prepared``): building a statement, computing its cache key and going
+# through SQLAlchemy's execution on each call cost more CPU than running it.
 _p = bindparam
 _ACCOUNT_COLUMNS = (
     (ledger_accounts.c.tenant_id == _p("tenant_id"))
     & (ledger_accounts.c.asset_id == _p("asset_id"))
     & (ledger_accounts.c.purpose == _p("purpose"))
 )
-_MEMBER_ACCOUNT = select(ledger_accounts.c.id).where(
-    _ACCOUNT_COLUMNS, ledger_accounts.c.member_id == _p("member_id")
+_MEMBER_ACCOUNT = Prepared(
+    select(ledger_accounts.c.id).where(
+        _ACCOUNT_COLUMNS, ledger_accounts.c.member_id == _p("member_id")
+    )
 )
-_NEW_MEMBER_ACCOUNT = pg_insert(ledger_accounts).on_conflict_do_nothing(
-    index_elements=["tenant_id", "member_id", "asset_id", "purpose"],
-    index_where=text("member_id IS NOT NULL"),
+_NEW_MEMBER_ACCOUNT = Prepared(
+    pg_insert(ledger_accounts).on_conflict_do_nothing(
+        index_elements=["tenant_id", "member_id", "asset_id", "purpose"],
+        index_where=text("member_id IS NOT NULL"),
+    )
 )
-_TENANT_ACCOUNT = select(ledger_accounts.c.id).where(
-    _ACCOUNT_COLUMNS,
-    ledger_accounts.c.member_id.is_(None),
-    ledger_accounts.c.owner_ref.is_(None),
+_TENANT_ACCOUNT = Prepared(
+    select(ledger_accounts.c.id).where(
+        _ACCOUNT_COLUMNS,
+        ledger_accounts.c.member_id.is_(None),
+        ledger_accounts.c.owner_ref.is_(None),
+    )
 )
-_NEW_TENANT_ACCOUNT = pg_insert(ledger_accounts).on_conflict_do_nothing(
-    index_elements=["tenant_id", "asset_id", "purpose"],
-    index_where=text("member_id IS NULL AND owner_ref IS NULL"),
+_NEW_TENANT_ACCOUNT = Prepared(
+    pg_insert(ledger_accounts).on_conflict_do_nothing(
+        index_elements=["tenant_id", "asset_id", "purpose"],
+        index_where=text("member_id IS NULL AND owner_ref IS NULL"),
+    )
 )
-_CLAIM = (
+_OWNED_ACCOUNT = Prepared(
+    select(ledger_accounts.c.id).where(
+        _ACCOUNT_COLUMNS, ledger_accounts.c.owner_ref == _p("owner_ref")
+    )
+)
+_NEW_OWNED_ACCOUNT = Prepared(
+    pg_insert(ledger_accounts).on_conflict_do_nothing(
+        index_elements=["tenant_id", "owner_ref", "asset_id", "purpose"],
+        index_where=text("owner_ref IS NOT NULL"),
+    )
+)
+_CLAIM = Prepared(
     pg_insert(ledger_transactions)
     .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
     .returning(ledger_transactions)
 )
-_BALANCE_DELTA = (
+_BALANCE_DELTA = Prepared(
     update(ledger_accounts)
     .where(
         ledger_accounts.c.tenant_id == _p("b_tenant_id"),
@@ -74,13 +93,13 @@ _BALANCE_DELTA = (
     .values(balance=ledger_accounts.c.balance + _p("b_delta", type_=BigInteger))
     .returning(ledger_accounts.c.balance)
 )
-_NEW_LOT = insert(ledger_lots)
-_TAKE_FROM_LOT = (
+_NEW_LOT = Prepared(insert(ledger_lots))
+_TAKE_FROM_LOT = Prepared(
     update(ledger_lots)
     .where(ledger_lots.c.tenant_id == _p("b_tenant_id"), ledger_lots.c.id == _p("b_lot_id"))
     .values(remaining=ledger_lots.c.remaining - _p("b_amount", type_=BigInteger))
 )
-_LOTS_FOR_SPENDING = (
+_LOTS_FOR_SPENDING = Prepared(
     select(ledger_lots)
     .where(
         ledger_lots.c.tenant_id == _p("tenant_id"),
@@ -90,25 +109,25 @@ _LOTS_FOR_SPENDING = (
     .order_by(ledger_lots.c.expires_at.asc().nulls_last(), ledger_lots.c.id)
     .with_for_update(key_share=True)
 )
+_NEW_ENTRIES = Prepared(insert(ledger_entries))
+_ASSET = Prepared(
+    select(assets).where(assets.c.tenant_id == _p("tenant_id"), assets.c.code == _p("code"))
+)
+_ASSETS = Prepared(
+    select(assets).where(assets.c.tenant_id == _p("tenant_id")).order_by(assets.c.code)
+)
 
 
 async def get_asset(conn: AsyncConnection, tenant_id: uuid.UUID, code: str) -> Asset | None:
-    row = (
-        await conn.execute(
-            select(assets).where(assets.c.tenant_id == tenant_id, assets.c.code == code)
-        )
-    ).first()
+    row = await _ASSET.first(conn, {"tenant_id": tenant_id, "code": code})
     return None if row is None else asset_from_row(row)
 
 
 async def list_assets(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Asset]:
-    rows = await conn.execute(
-        select(assets).where(assets.c.tenant_id == tenant_id).order_by(assets.c.code)
-    )
-    return [asset_from_row(row) for row in rows]
+    return [asset_from_row(row) for row in await _ASSETS.all(conn, {"tenant_id": tenant_id})]
 
 
-def asset_from_row(row: Row[Any]) -> Asset:
+def asset_from_row(row: Any) -> Asset:
     return Asset(
         id=as_uuid(row.id),
         code=row.code,
@@ -188,30 +207,13 @@ async def owned_account(
 ) -> uuid.UUID:
     """An account a module owns on behalf of something that is not a member (a gift card:
     ``owner_ref`` ``giftcard:<id>``). Its balance is kept in the row and never overdrawn."""
-    where = and_(
-        ledger_accounts.c.tenant_id == tenant_id,
-        ledger_accounts.c.owner_ref == owner_ref,
-        ledger_accounts.c.asset_id == asset.id,
-        ledger_accounts.c.purpose == purpose.value,
-    )
-    return await _account_id(
-        conn,
-        select(ledger_accounts.c.id).where(where),
-        pg_insert(ledger_accounts)
-        .values(
-            tenant_id=tenant_id,
-            id=new_id(),
-            asset_id=asset.id,
-            owner_ref=owner_ref,
-            purpose=purpose.value,
-        )
-        .on_conflict_do_nothing(
-            index_elements=["tenant_id", "owner_ref", "asset_id", "purpose"],
-            index_where=text("owner_ref IS NOT NULL"),
-        ),
-        {},
-        {},
-    )
+    key = {
+        "tenant_id": tenant_id,
+        "owner_ref": owner_ref,
+        "asset_id": asset.id,
+        "purpose": purpose.value,
+    }
+    return await _account_id(conn, _OWNED_ACCOUNT, _NEW_OWNED_ACCOUNT, key, {"id": new_id()})
 
 
 async def tracked_accounts(
@@ -245,19 +247,20 @@ async def account_funds(
 
 async def _account_id(
     conn: AsyncConnection,
-    query: Select[Any],
-    create: Insert,
+    query: Prepared,
+    create: Prepared,
     key: dict[str, Any],
     new: dict[str, Any],
 ) -> uuid.UUID:
     """Select first (the common case, one round trip). On a miss, insert with ON CONFLICT DO
     NOTHING and select again: under READ COMMITTED the second select takes a new snapshot,
     so it sees the row a concurrent first use committed while our insert waited for it."""
-    found = (await conn.execute(query, key)).scalar()
+    found = await query.first(conn, key)
     if found is None:
-        await conn.execute(create, {**key, **new})
-        found = (await conn.execute(query, key)).scalar_one()
-    return uuid.UUID(str(found))
+        await create.execute(conn, {**key, **new})
+        found = await query.first(conn, key)
+        assert found is not None, "the account exists once the insert returned"
+    return as_uuid(found.id)
 
 
 async def claim_idempotency_key(
@@ -295,7 +298,7 @@ async def claim_idempotency_key(
         "reverses_id": reverses_id,
         "details": details or {},
     }
-    row = (await conn.execute(_CLAIM, values)).first()
+    row = await _CLAIM.first(conn, values)
     return None if row is None else transaction_from_row(row)
 
 
@@ -327,7 +330,7 @@ async def get_transaction(
     return None if row is None else transaction_from_row(row)
 
 
-def transaction_from_row(row: Row[Any]) -> LedgerTransaction:
+def transaction_from_row(row: Any) -> LedgerTransaction:
     return LedgerTransaction(
         id=as_uuid(row.id),
         kind=TransactionKind(row.kind),
@@ -370,11 +373,10 @@ async def apply_balance_delta(
     of this account, and the WHERE clause is re-checked against the committed balance of
     the writer it waited for, so concurrent spends can never overdraw.
     """
-    result = await conn.execute(
-        _BALANCE_DELTA, {"b_tenant_id": tenant_id, "b_account_id": account_id, "b_delta": delta}
+    row = await _BALANCE_DELTA.first(
+        conn, {"b_tenant_id": tenant_id, "b_account_id": account_id, "b_delta": delta}
     )
-    balance = result.scalar()
-    return None if balance is None else int(balance)
+    return None if row is None else int(row.balance)
 
 
 async def lock_account(conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID) -> Funds:
@@ -406,8 +408,8 @@ async def insert_lot(
     expires_at: datetime | None,
 ) -> uuid.UUID:
     lot_id = new_id()
-    await conn.execute(
-        _NEW_LOT,
+    await _NEW_LOT.execute(
+        conn,
         {
             "tenant_id": tenant_id,
             "id": lot_id,
@@ -428,20 +430,17 @@ async def lots_for_spending(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
     account_id: uuid.UUID,
-) -> list[Row[Any]]:
+) -> list[Any]:
     """Lots with points left, locked (``FOR NO KEY UPDATE``, as :func:`lock_account`), in
     spending order: first-expiring first (lots that never expire last), then oldest first."""
-    rows = await conn.execute(
-        _LOTS_FOR_SPENDING, {"tenant_id": tenant_id, "account_id": account_id}
-    )
-    return list(rows)
+    return await _LOTS_FOR_SPENDING.all(conn, {"tenant_id": tenant_id, "account_id": account_id})
 
 
 async def take_from_lot(
     conn: AsyncConnection, tenant_id: uuid.UUID, lot_id: uuid.UUID, amount: int
 ) -> None:
-    await conn.execute(
-        _TAKE_FROM_LOT, {"b_tenant_id": tenant_id, "b_lot_id": lot_id, "b_amount": amount}
+    await _TAKE_FROM_LOT.execute(
+        conn, {"b_tenant_id": tenant_id, "b_lot_id": lot_id, "b_amount": amount}
     )
 
 
@@ -475,8 +474,7 @@ async def insert_entries(
         for account_id, asset_id, amount, lot_id in legs
         if amount != 0
     ]
-    if rows:
-        await conn.execute(insert(ledger_entries), rows)
+    await _NEW_ENTRIES.execute_many(conn, rows)
 
 
 async def due_lots(

@@ -6,19 +6,36 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam, or_, select
+from sqlalchemy import Row, any_, bindparam, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_core.db.prepared import Prepared
 from loyalty_core.members.models import Identifier, IdentifierKind, Member, MemberStatus, Profile
 from loyalty_core.members.tables import member_identifiers, members
 
+# Reads every member look-up, ingest and dashboard runs: built once, run by asyncpg.
+_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
+_MEMBER = Prepared(
+    select(members).where(
+        members.c.tenant_id == bindparam("tenant_id"), members.c.id == bindparam("id")
+    )
+)
+_MEMBERS = Prepared(
+    select(members).where(members.c.tenant_id == bindparam("tenant_id"), members.c.id == any_(_IDS))
+)
+_IDENTIFIERS = Prepared(
+    select(member_identifiers)
+    .where(
+        member_identifiers.c.tenant_id == bindparam("tenant_id"),
+        member_identifiers.c.member_id == any_(_IDS),
+    )
+    .order_by(member_identifiers.c.kind, member_identifiers.c.value)
+)
+
 
 async def get(conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID) -> Member | None:
-    row = (
-        await conn.execute(
-            select(members).where(members.c.tenant_id == tenant_id, members.c.id == member_id)
-        )
-    ).first()
+    row = await _MEMBER.first(conn, {"tenant_id": tenant_id, "id": member_id})
     return None if row is None else member_from_row(row)
 
 
@@ -38,9 +55,7 @@ async def get_for_update(
 async def get_many(
     conn: AsyncConnection, tenant_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Member]:
-    rows = await conn.execute(
-        select(members).where(members.c.tenant_id == tenant_id, members.c.id.in_(member_ids))
-    )
+    rows = await _MEMBERS.all(conn, {"tenant_id": tenant_id, "ids": list(member_ids)})
     return {row.id: member_from_row(row) for row in rows}
 
 
@@ -49,11 +64,11 @@ async def find_by_identifier(
 ) -> Member | None:
     """The member holding an identifier, in one statement (a till's every request asks)."""
     parameters = {"tenant_id": tenant_id, "kind": kind.value, "value": value}
-    row = (await conn.execute(_BY_IDENTIFIER, parameters)).first()
+    row = await _BY_IDENTIFIER.first(conn, parameters)
     return None if row is None else member_from_row(row)
 
 
-_BY_IDENTIFIER = (
+_BY_IDENTIFIER = Prepared(
     select(members)
     .join(
         member_identifiers,
@@ -66,21 +81,14 @@ _BY_IDENTIFIER = (
         member_identifiers.c.value == bindparam("value"),
     )
 )
-"""Built once with bound parameters: a till's every request asks it."""
+"""Built once with bound parameters, run by asyncpg: a till's every request asks it."""
 
 
 async def identifiers_of(
     conn: AsyncConnection, tenant_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[Identifier]]:
     """Identifiers of many members in one query (the DataLoader behind ``Member.identifiers``)."""
-    rows = await conn.execute(
-        select(member_identifiers)
-        .where(
-            member_identifiers.c.tenant_id == tenant_id,
-            member_identifiers.c.member_id.in_(member_ids),
-        )
-        .order_by(member_identifiers.c.kind, member_identifiers.c.value)
-    )
+    rows = await _IDENTIFIERS.all(conn, {"tenant_id": tenant_id, "ids": list(member_ids)})
     found: dict[uuid.UUID, list[Identifier]] = {member_id: [] for member_id in member_ids}
     for row in rows:
         found[row.member_id].append(Identifier(IdentifierKind(row.kind), row.value))

@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_core.db.engine import Database
+from loyalty_core.db.prepared import Prepared
 from loyalty_core.ids import new_id
 from loyalty_core.modules.contributions import (
     DomainEvent,
@@ -28,8 +29,8 @@ from loyalty_core.outbox.tables import outbox
 _log = logging.getLogger(__name__)
 
 
-_WRITE_OUTBOX = insert(outbox)
-"""Built once (the parameters name the columns): every write publishes."""
+_WRITE_OUTBOX = Prepared(insert(outbox))
+"""Built once (the parameters name the columns) and run by asyncpg: every write publishes."""
 
 
 @dataclass
@@ -42,8 +43,8 @@ class DomainEvents:
     _after_commit: list[tuple[EventHandler, DomainEvent, BaseModel]] = field(default_factory=list)
 
     async def publish(self, conn: AsyncConnection, event: DomainEvent) -> None:
-        await conn.execute(
-            _WRITE_OUTBOX,
+        await _WRITE_OUTBOX.execute(
+            conn,
             {
                 "tenant_id": event.tenant_id,
                 "id": new_id(),

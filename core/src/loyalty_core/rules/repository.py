@@ -11,6 +11,7 @@ from sqlalchemy import Row, Select, and_, bindparam, func, insert, select, updat
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_core.db.prepared import Prepared
 from loyalty_core.events.builtin import PURCHASE
 from loyalty_core.events.tables import events
 from loyalty_core.rules.conditions import WINDOWS
@@ -110,7 +111,7 @@ async def update_campaign(
     )
 
 
-_ACTIVE_VERSIONS = (
+_ACTIVE_VERSIONS = Prepared(
     select(
         rule_campaign_versions.c.campaign_id,
         rule_campaign_versions.c.version,
@@ -131,17 +132,15 @@ _ACTIVE_VERSIONS = (
         rule_campaigns.c.status == "active",
     )
 )
-"""Built once with bound parameters: every ingestion with campaigns runs it."""
+"""Built once with bound parameters, run by asyncpg: every ingestion with campaigns runs it."""
 
 
 async def active_versions(
     conn: AsyncConnection, tenant_id: uuid.UUID, trigger_type: str
-) -> list[Row[Any]]:
+) -> list[Any]:
     """The current versions of active campaigns for one trigger type: an index lookup on
     ``(tenant_id, trigger_type)``, never a scan of every rule of the tenant."""
-    return list(
-        await conn.execute(_ACTIVE_VERSIONS, {"tenant_id": tenant_id, "trigger_type": trigger_type})
-    )
+    return await _ACTIVE_VERSIONS.all(conn, {"tenant_id": tenant_id, "trigger_type": trigger_type})
 
 
 async def reserve_budget(
@@ -241,10 +240,10 @@ async def credit_limit(
 
 
 async def insert_award(conn: AsyncConnection, tenant_id: uuid.UUID, **values: Any) -> None:
-    await conn.execute(_INSERT_AWARD, {"tenant_id": tenant_id, **values})
+    await _INSERT_AWARD.execute(conn, {"tenant_id": tenant_id, **values})
 
 
-_INSERT_AWARD = insert(rule_awards)
+_INSERT_AWARD = Prepared(insert(rule_awards))
 
 
 async def awards_of_event(
