@@ -27,6 +27,9 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from loyalty_core.db.prepared import Prepared
+
+_COMMIT = Prepared(text("COMMIT"))
 _SET_TENANT = text("SELECT set_config('loyalty.tenant_id', :tenant_id, true)")
 _BEGIN_TENANT = "BEGIN; SELECT set_config('loyalty.tenant_id', '{}', true)"
 _BEGIN_PLATFORM = "BEGIN; SELECT set_config('loyalty.scope', 'platform', true)"
@@ -96,7 +99,7 @@ class Database:
                 await _rollback(conn, driver)
                 return
             try:
-                await conn.exec_driver_sql("COMMIT")
+                await _COMMIT.execute(conn)
             except DBAPIError:
                 raise  # refused by the server, which ended the transaction
             except BaseException:

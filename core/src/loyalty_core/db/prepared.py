@@ -74,7 +74,8 @@ class Prepared:
     def __init__(self, statement: ClauseElement) -> None:
         self._statement = statement
         columns = getattr(statement, "exported_columns", ())
-        shadowed = {getattr(c, "name", None) for c in columns} & set(dir(asyncpg.Record))
+        names = {str(getattr(c, "name", "")) for c in columns}
+        shadowed = names & set(dir(asyncpg.Record))
         if shadowed:
             raise ValueError(f"result columns {sorted(shadowed)} hide asyncpg.Record methods")
         self._compiled: dict[tuple[int, frozenset[str]], _Compiled] = {}

@@ -283,7 +283,7 @@ def _member_aggregates_query() -> Select[Any]:
     )
 
 
-_MEMBER_AGGREGATES = _member_aggregates_query()
+_MEMBER_AGGREGATES = Prepared(_member_aggregates_query())
 
 
 async def member_aggregates(
@@ -294,7 +294,7 @@ async def member_aggregates(
     event_type: str,
     upto: uuid.UUID,
     at: datetime,
-) -> Row[Any]:
+) -> Any:
     """A member's counts and gross spend over the events stored up to and including ``upto``
     (ids are time-ordered): the same numbers whether asked live or in a backtest. All time
     (``purchase_count``, ``event_count`` of ``event_type``, ``total_spend``) and over the
@@ -308,7 +308,8 @@ async def member_aggregates(
     }
     for days in WINDOWS:
         parameters[f"since_{days}"] = at - timedelta(days=days)
-    row: Row[Any] = (await conn.execute(_MEMBER_AGGREGATES, parameters)).one()
+    row = await _MEMBER_AGGREGATES.first(conn, parameters)
+    assert row is not None, "an aggregate query answers one row"
     return row
 
 

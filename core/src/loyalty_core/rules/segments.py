@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_core.audit.service import record
+from loyalty_core.db.prepared import Prepared
 from loyalty_core.errors import ErrorCode, LoyaltyError, NotFound, ValidationFailed
 from loyalty_core.ids import new_id
 from loyalty_core.rules import conditions
@@ -37,11 +38,16 @@ class Segment:
     updated_at: datetime
 
 
+_SEGMENTS = Prepared(
+    select(rule_segments)
+    .where(rule_segments.c.tenant_id == bindparam("tenant_id"))
+    .order_by(rule_segments.c.name)
+)
+"""Built once, run by asyncpg: every ingestion with campaigns reads the segments."""
+
+
 async def list_segments(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Segment]:
-    rows = await conn.execute(
-        select(rule_segments).where(rule_segments.c.tenant_id == tenant_id).order_by("name")
-    )
-    return [_segment(row) for row in rows]
+    return [_segment(row) for row in await _SEGMENTS.all(conn, {"tenant_id": tenant_id})]
 
 
 async def member_segments(
