@@ -23,6 +23,7 @@ from loyalty_gateway.composition import compose_schema, graphql_schema
 from loyalty_gateway.documents import DocumentCache
 from loyalty_gateway.limits import DocumentLimits
 from loyalty_gateway.metrics import GatewayMetrics
+from loyalty_gateway.plain_fields import mark_plain_fields
 
 CORE_ONLY: frozenset[str] = frozenset()
 """The module set of anonymous callers and platform admins: the core alone."""
@@ -109,6 +110,7 @@ class SchemaCache:
     def _compile(self, modules: frozenset[str]) -> CompiledSchema:
         schema = compose_schema(self._registry, modules)
         core_schema = graphql_schema(schema)
+        mark_plain_fields(core_schema)
         return CompiledSchema(
             modules, schema, core_schema, DocumentCache(core_schema, self._limits)
         )
