@@ -127,7 +127,6 @@ def pgbench_script(*, uuidv7: bool, campaign: bool, members: int) -> str:
     are UUIDv7 made by the server (the gateway makes them in Python) where PostgreSQL 18 has
     ``uuidv7()``."""
     new_id = "uuidv7()" if uuidv7 else "gen_random_uuid()"
-    points = POINTS_EARNED
     payload = (
         f'{{"amount": {PURCHASE_AMOUNT}, "currency": "EUR", "store": "bench-store", '
         '"orderReference": "pgbench"}'
@@ -154,27 +153,52 @@ VALUES (:tenant, {new_id}, 'earn', 'event:' || CAST(:event_id AS text) || ':' ||
         md5(random()::text), 'purchase pgbench', 'event', 'purchase:' || 'pgbench', :event_id,
         :actor, '{{}}')
 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id AS tx_id \\gset
-SELECT id AS account_id FROM ledger_accounts
- WHERE tenant_id = :tenant AND member_id = :member_id AND asset_id = :asset_id
-   AND purpose = 'available' \\gset
-SELECT id AS issued_id FROM ledger_accounts
- WHERE tenant_id = :tenant AND member_id IS NULL AND owner_ref IS NULL
-   AND asset_id = :asset_id AND purpose = 'issued' \\gset
-UPDATE ledger_accounts SET balance = balance + {points}
- WHERE tenant_id = :tenant AND id = :account_id AND (allow_negative OR balance + {points} >= 0)
-RETURNING balance;
-INSERT INTO ledger_lots (tenant_id, id, account_id, member_id, asset_id, transaction_id, earned,
-                         remaining, available_from, expires_at)
-VALUES (:tenant, {new_id}, :account_id, :member_id, :asset_id, :tx_id, {points}, {points},
-        now(), now() + interval '365 days') RETURNING id AS lot_id \\gset
-INSERT INTO ledger_entries (tenant_id, id, transaction_id, account_id, asset_id, amount, lot_id)
-VALUES (:tenant, {new_id}, :tx_id, :account_id, :asset_id, {points}, :lot_id),
-       (:tenant, {new_id}, :tx_id, :issued_id, :asset_id, -{points}, NULL);
+{credit_statement("tx_id", new_id)}
 {campaign_statements(new_id) if campaign else ""}
 INSERT INTO outbox (tenant_id, id, topic, payload)
 VALUES (:tenant, {new_id}, 'event.ingested', '{{"type": "purchase"}}');
 COMMIT;
 """
+
+
+def credit_statement(transaction: str, new_id: str) -> str:
+    """The earn's credit as the ledger runs it once the accounts exist
+    (``ledger.repository.credit_new_lot``): the member's account, the lot and both entries in
+    one statement. pgbench sends its parameters untyped, so they are cast where PostgreSQL
+    cannot infer the type (the select lists of ``INSERT ... SELECT``); the gateway's driver
+    sends them typed."""
+    points = POINTS_EARNED
+    tx = f"CAST(:{transaction} AS uuid)"
+    tenant, asset = "CAST(:tenant AS uuid)", "CAST(:asset_id AS uuid)"
+    return f"""WITH accounts AS (
+    SELECT
+        (SELECT id FROM ledger_accounts
+          WHERE tenant_id = :tenant AND member_id = :member_id
+            AND asset_id = :asset_id AND purpose = 'available') AS account_id,
+        (SELECT id FROM ledger_accounts
+          WHERE tenant_id = :tenant AND member_id IS NULL AND owner_ref IS NULL
+            AND asset_id = :asset_id AND purpose = 'issued') AS counter_id
+), credited AS (
+    UPDATE ledger_accounts SET balance = ledger_accounts.balance + {points}
+      FROM accounts
+     WHERE ledger_accounts.tenant_id = :tenant AND ledger_accounts.id = accounts.account_id
+       AND accounts.counter_id IS NOT NULL
+    RETURNING ledger_accounts.id
+), lot AS (
+    INSERT INTO ledger_lots (tenant_id, id, account_id, member_id, asset_id, transaction_id,
+                             earned, remaining, available_from, expires_at)
+    SELECT {tenant}, {new_id}, credited.id, CAST(:member_id AS uuid), {asset}, {tx},
+           {points}, {points}, now(), now() + interval '365 days'
+      FROM credited
+    RETURNING id, account_id
+), entries AS (
+    INSERT INTO ledger_entries (tenant_id, id, transaction_id, account_id, asset_id, amount, lot_id)
+    SELECT {tenant}, {new_id}, {tx}, lot.account_id, {asset}, {points}, lot.id FROM lot
+    UNION ALL
+    SELECT {tenant}, {new_id}, {tx}, accounts.counter_id, {asset}, -{points}, NULL
+      FROM lot, accounts
+)
+SELECT id AS lot_id FROM lot;"""
 
 
 def campaign_statements(new_id: str) -> str:
@@ -205,22 +229,7 @@ VALUES (:tenant, {new_id}, 'earn',
         md5(random()::text), 'Bench double points (v1)', 'rule', 'purchase:' || 'pgbench',
         :event_id, :campaign_id, 1, :actor, '{{}}')
 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id AS award_tx_id \\gset
-SELECT id AS account_id FROM ledger_accounts
- WHERE tenant_id = :tenant AND member_id = :member_id AND asset_id = :asset_id
-   AND purpose = 'available' \\gset
-SELECT id AS issued_id FROM ledger_accounts
- WHERE tenant_id = :tenant AND member_id IS NULL AND owner_ref IS NULL
-   AND asset_id = :asset_id AND purpose = 'issued' \\gset
-UPDATE ledger_accounts SET balance = balance + {points}
- WHERE tenant_id = :tenant AND id = :account_id AND (allow_negative OR balance + {points} >= 0)
-RETURNING balance;
-INSERT INTO ledger_lots (tenant_id, id, account_id, member_id, asset_id, transaction_id, earned,
-                         remaining, available_from, expires_at)
-VALUES (:tenant, {new_id}, :account_id, :member_id, :asset_id, :award_tx_id, {points},
-        {points}, now(), now() + interval '365 days') RETURNING id AS award_lot_id \\gset
-INSERT INTO ledger_entries (tenant_id, id, transaction_id, account_id, asset_id, amount, lot_id)
-VALUES (:tenant, {new_id}, :award_tx_id, :account_id, :asset_id, {points}, :award_lot_id),
-       (:tenant, {new_id}, :award_tx_id, :issued_id, :asset_id, -{points}, NULL);
+{credit_statement("award_tx_id", new_id)}
 INSERT INTO rule_awards (tenant_id, id, campaign_id, version, member_id, event_id, points,
                          periods)
 VALUES (:tenant, {new_id}, :campaign_id, 1, :member_id, :event_id, {points}, '[]');"""
@@ -319,6 +328,7 @@ __all__ = [
     "PgbenchSide",
     "activate_campaign",
     "campaign_statements",
+    "credit_statement",
     "measure",
     "pgbench_script",
 ]

@@ -4,7 +4,7 @@ Every statement of this codebase is built with SQLAlchemy Core. Executing one th
 ``AsyncConnection.execute`` costs, beyond what asyncpg itself spends, about 110 µs of CPU even
 when the statement object is built once (measured here: 155 µs against 44 µs for a one-row
 SELECT by primary key): the hop into the synchronous engine through a greenlet, the DBAPI
-cursor emulation, the compiled-cache key, result metadata. An event ingest runs two dozen
+cursor emulation, the compiled-cache key, result metadata. An event ingest ran two dozen
 statements and a member dashboard five, so that overhead was a third of their CPU.
 
 :class:`Prepared` keeps what SQLAlchemy is good at, once: building the statement from the

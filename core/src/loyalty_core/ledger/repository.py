@@ -8,7 +8,20 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, and_, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Row,
+    String,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -110,6 +123,60 @@ _LOTS_FOR_SPENDING = Prepared(
     .with_for_update(key_share=True)
 )
 _NEW_ENTRIES = Prepared(insert(ledger_entries))
+_CREDIT_NEW_LOT = Prepared(
+    text(
+        """
+WITH accounts AS (
+    SELECT
+        (SELECT id FROM ledger_accounts
+          WHERE tenant_id = :tenant_id AND member_id = :member_id
+            AND asset_id = :asset_id AND purpose = :purpose) AS account_id,
+        (SELECT id FROM ledger_accounts
+          WHERE tenant_id = :tenant_id AND member_id IS NULL AND owner_ref IS NULL
+            AND asset_id = :asset_id AND purpose = :counter) AS counter_id
+), credited AS (
+    UPDATE ledger_accounts SET balance = ledger_accounts.balance + :amount
+      FROM accounts
+     WHERE ledger_accounts.tenant_id = :tenant_id AND ledger_accounts.id = accounts.account_id
+       AND accounts.counter_id IS NOT NULL
+    RETURNING ledger_accounts.id
+), lot AS (
+    INSERT INTO ledger_lots (tenant_id, id, account_id, member_id, asset_id, transaction_id,
+                             earned, remaining, available_from, expires_at)
+    SELECT :tenant_id, :lot_id, credited.id, :member_id, :asset_id, :transaction_id,
+           :amount, :amount, :available_from, :expires_at
+      FROM credited
+    RETURNING id, account_id
+), entries AS (
+    INSERT INTO ledger_entries (tenant_id, id, transaction_id, account_id, asset_id, amount, lot_id)
+    SELECT :tenant_id, :entry_id, :transaction_id, lot.account_id, :asset_id, :amount, lot.id
+      FROM lot
+    UNION ALL
+    SELECT :tenant_id, :counter_entry_id, :transaction_id, accounts.counter_id, :asset_id,
+           -:amount, NULL
+      FROM lot, accounts
+)
+SELECT id FROM lot
+"""
+    ).bindparams(
+        bindparam("tenant_id", type_=PG_UUID(as_uuid=True)),
+        bindparam("member_id", type_=PG_UUID(as_uuid=True)),
+        bindparam("asset_id", type_=PG_UUID(as_uuid=True)),
+        bindparam("transaction_id", type_=PG_UUID(as_uuid=True)),
+        bindparam("lot_id", type_=PG_UUID(as_uuid=True)),
+        bindparam("entry_id", type_=PG_UUID(as_uuid=True)),
+        bindparam("counter_entry_id", type_=PG_UUID(as_uuid=True)),
+        bindparam("purpose", type_=String),
+        bindparam("counter", type_=String),
+        bindparam("amount", type_=BigInteger),
+        bindparam("available_from", type_=DateTime(timezone=True)),
+        bindparam("expires_at", type_=DateTime(timezone=True)),
+    )
+)
+"""A credit as a new lot, in one round trip: the member's account takes the amount, the lot
+and both entries (the member's, the counter-account's) are written. It writes nothing when
+either account does not exist yet (:func:`credit_new_lot` then creates them and runs it
+again)."""
 _ASSET = Prepared(
     select(assets).where(assets.c.tenant_id == _p("tenant_id"), assets.c.code == _p("code"))
 )
@@ -393,6 +460,45 @@ async def lock_account(conn: AsyncConnection, tenant_id: uuid.UUID, account_id: 
         )
     ).one()
     return Funds(int(row.balance), int(row.held))
+
+
+async def credit_new_lot(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    member_id: uuid.UUID,
+    asset: Asset,
+    purpose: Purpose,
+    counter: Purpose,
+    transaction_id: uuid.UUID,
+    amount: int,
+    available_from: datetime,
+    expires_at: datetime | None,
+) -> uuid.UUID:
+    """Credit ``amount`` to the member's ``purpose`` account as a new lot, against the tenant's
+    ``counter`` account; returns the lot's id. One statement once both accounts exist (every
+    earn but a member's or an asset's first); a credit needs no balance check."""
+    params = {
+        "tenant_id": tenant_id,
+        "member_id": member_id,
+        "asset_id": asset.id,
+        "purpose": purpose.value,
+        "counter": counter.value,
+        "transaction_id": transaction_id,
+        "lot_id": new_id(),
+        "entry_id": new_id(),
+        "counter_entry_id": new_id(),
+        "amount": amount,
+        "available_from": available_from,
+        "expires_at": expires_at,
+    }
+    row = await _CREDIT_NEW_LOT.first(conn, params)
+    if row is None:  # first use of an account: create it, then credit
+        await member_account(conn, tenant_id, member_id, asset, purpose)
+        await tenant_account(conn, tenant_id, asset, counter)
+        row = await _CREDIT_NEW_LOT.first(conn, params)
+        assert row is not None, "both accounts exist once created"
+    return as_uuid(row.id)
 
 
 async def insert_lot(

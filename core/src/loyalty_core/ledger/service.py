@@ -85,26 +85,17 @@ async def earn(
         if asset.expiry_policy in expiry.ZONED:
             zone = await repo.tenant_timezone(conn, posting.tenant_id)
         expires_at = expiry.expires_at(asset, available_from, zone)
-    purpose = Purpose.PENDING if pending > 0 else Purpose.AVAILABLE
-    account_id = await repo.member_account(conn, posting.tenant_id, member_id, asset, purpose)
-    counter_id = await repo.tenant_account(conn, posting.tenant_id, asset, counter)
-    await _apply_covered_delta(conn, posting.tenant_id, account_id, amount)
-    lot_id = await repo.insert_lot(
+    await repo.credit_new_lot(
         conn,
         posting.tenant_id,
-        account_id=account_id,
         member_id=member_id,
-        asset_id=asset.id,
+        asset=asset,
+        purpose=Purpose.PENDING if pending > 0 else Purpose.AVAILABLE,
+        counter=counter,
         transaction_id=claimed.id,
         amount=amount,
         available_from=available_from,
         expires_at=expires_at,
-    )
-    await repo.insert_entries(
-        conn,
-        posting.tenant_id,
-        claimed.id,
-        [(account_id, asset.id, amount, lot_id), (counter_id, asset.id, -amount, None)],
     )
     return Posted(claimed, replayed=False)
 
