@@ -203,10 +203,11 @@ SELECT id AS lot_id FROM lot;"""
 
 def campaign_statements(new_id: str) -> str:
     """What the rules step adds to an ingest with one active campaign (``rules.engine``): its
-    versions, the member's aggregates over its events and segments (the member row and the
-    asset were read already), then the campaign's earn (as the base earn) and the award. A
-    campaign without budget, limits or module effects cannot be refused, so it takes no
-    savepoint and counts no budget."""
+    versions, then the campaign's earn (as the base earn) and the award. The campaign has no
+    condition and targets no segment, so the member's aggregates and segments are not read
+    (``engine.needs_history``); the member row and the asset were read already. A campaign
+    without budget, limits or module effects cannot be refused, so it takes no savepoint and
+    counts no budget."""
     points = POINTS_EARNED
     return f"""
 SELECT v.campaign_id, v.version AS campaign_version, v.definition, c.name
@@ -214,12 +215,6 @@ SELECT v.campaign_id, v.version AS campaign_version, v.definition, c.name
   JOIN rule_campaigns AS c ON c.tenant_id = v.tenant_id AND c.id = v.campaign_id
                           AND c.current_version = v.version
  WHERE v.tenant_id = :tenant AND v.trigger_type = 'purchase' AND c.status = 'active' \\gset
-SELECT count(*) FILTER (WHERE type = 'purchase'), count(*) FILTER (WHERE type = 'purchase'),
-       coalesce(sum(amount) FILTER (WHERE type = 'purchase'), 0),
-       coalesce(sum(amount) FILTER (WHERE type = 'purchase'
-                                      AND occurred_at > now() - interval '30 days'), 0)
-  FROM events WHERE tenant_id = :tenant AND member_id = :member_id AND id <= :event_id;
-SELECT * FROM rule_segments WHERE tenant_id = :tenant ORDER BY name;
 INSERT INTO ledger_transactions (tenant_id, id, kind, idempotency_key, request_hash, reason,
                                  cause_kind, cause_id, event_id, rule_id, rule_version, actor,
                                  details)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from loyalty_core.rules import conditions, engine
+from loyalty_core.rules.definition import parse
 from loyalty_core.tenants.models import Tenant
 
 from tests.fixtures.gateway import MakeApp
@@ -89,3 +91,29 @@ async def test_an_unknown_window_is_refused_when_saved(make_app: MakeApp, tenant
     [error] = await shop.try_campaign(condition="member.spendLast14Days > 0")
     assert error["code"] == "INVALID_CONDITION"
     assert "spendLast14Days" in error["message"]
+
+
+def test_which_campaigns_read_the_members_history() -> None:
+    assert conditions.member_fields('member.status == "active" && event.amount > 10') == {"status"}
+    assert conditions.member_fields('member.attributes["tier"] == "gold"') == {"attributes"}
+    assert conditions.member_fields('member["totalSpend"] > 5') is None
+    assert conditions.member_fields('"member.totalSpend" == event.source') == frozenset()
+
+    def needs(condition: str, segments: list[str] | None = None) -> bool:
+        definition = parse(
+            {
+                "trigger": "purchase",
+                "condition": condition,
+                "segments": segments or [],
+                "effects": [{"kind": "points", "params": {"points": 5}}],
+            }
+        )
+        return engine.needs_history(definition)
+
+    assert not needs("")
+    assert not needs('member.status == "active" && member.enrolledAt < now')
+    assert needs("member.purchaseCount >= 3")
+    assert needs("member.spendLast30Days > 0 || event.amount > 0")
+    assert needs('"vip" in member.segments')
+    assert needs('member["status"] == "active"')
+    assert needs("", segments=["regulars"])

@@ -48,6 +48,8 @@ MEMBER_FIELDS: dict[str, Any] = {
 }
 """What conditions see of a member; the windowed aggregates are over the days before the
 event, as of the event (see ``repository.member_aggregates``)."""
+MEMBER_ROW_FIELDS = frozenset({"id", "status", "attributes", "enrolledAt"})
+"""Member fields the member's row holds; the others (aggregates, segments) cost reads."""
 MACROS = ("all", "exists", "exists_one", "map", "filter")
 MAX_LENGTH = 2000
 
@@ -101,6 +103,20 @@ def evaluate(expression: str, variables: Mapping[str, Any]) -> bool:
         return False
 
 
+@lru_cache(maxsize=1024)
+def member_fields(expression: str) -> frozenset[str] | None:
+    """The member fields a (valid) condition reads, ``member.totalSpend`` as ``totalSpend``;
+    None when it uses the member as a whole (``member["totalSpend"]``, ``member`` passed on),
+    so that a caller computes every field."""
+    fields: set[str] = set()
+    for name, parts, _ in _paths(expression):
+        if name == "member":
+            if not parts:
+                return None
+            fields.add(parts[0])
+    return frozenset(fields)
+
+
 def _compile(expression: str, field: str) -> None:
     if len(expression) > MAX_LENGTH:
         raise InvalidCondition(f"a condition has at most {MAX_LENGTH} characters", field=field)
@@ -123,9 +139,11 @@ def _schema_fields(schema: Mapping[str, Any]) -> dict[str, Any] | str:
     return {name: _schema_fields(sub) for name, sub in properties.items() if isinstance(sub, dict)}
 
 
-def _check_paths(expression: str, roots: Mapping[str, Any], field: str) -> None:
+def _paths(expression: str) -> list[tuple[str, list[str], int]]:
+    """The variable paths an expression names: root, field names, the root's offset."""
     blanked = _STRING.sub(lambda m: " " * len(m.group(0)), expression)
     bound = set(_BOUND.findall(blanked))
+    found: list[tuple[str, list[str], int]] = []
     for match in _PATH.finditer(blanked):
         name, rest, call = match.group(1), match.group(2), match.group(3)
         if name in bound or name in {"true", "false", "null", "in"}:
@@ -135,10 +153,17 @@ def _check_paths(expression: str, roots: Mapping[str, Any], field: str) -> None:
             continue  # a function: size(...), timestamp(...)
         if call:
             parts = parts[:-1]  # the last name is a method: s.startsWith(...)
+        found.append((name, parts, match.start(1)))
+    return found
+
+
+def _check_paths(expression: str, roots: Mapping[str, Any], field: str) -> None:
+    blanked = _STRING.sub(lambda m: " " * len(m.group(0)), expression)
+    for name, parts, start in _paths(expression):
         if name not in roots:
-            _unknown(expression, match.start(1), name, field)
+            _unknown(expression, start, name, field)
         known: Any = roots[name]
-        offset = match.start(1) + len(name)
+        offset = start + len(name)
         for part in parts:
             offset = blanked.index(part, offset)
             if known == ANY:
@@ -157,10 +182,12 @@ def _unknown(expression: str, offset: int, name: str, field: str) -> None:
 
 __all__ = [
     "MEMBER_FIELDS",
+    "MEMBER_ROW_FIELDS",
     "WINDOWS",
     "InvalidCondition",
     "check",
     "check_segment",
     "compiled",
     "evaluate",
+    "member_fields",
 ]

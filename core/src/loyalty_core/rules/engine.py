@@ -205,15 +205,29 @@ def periods(definition: Definition, at: datetime, timezone: str) -> dict[str, Pe
 
 
 async def trigger_of_event(
-    conn: AsyncConnection, tenant: Tenant, event: StoredEvent, member: Member | None = None
+    conn: AsyncConnection,
+    tenant: Tenant,
+    event: StoredEvent,
+    member: Member | None = None,
+    *,
+    history: bool = True,
 ) -> Trigger:
     """The trigger an event makes, with the member as rules see it at that event (``member``:
-    the event's member if the caller read it already in this transaction)."""
+    the event's member if the caller read it already in this transaction). Without
+    ``history`` the member's aggregates and segments are left out (see :func:`needs_history`),
+    and with them two reads."""
     if member is None:
         member = await members.get_member(conn, tenant.id, event.member_id)
-    aggregates = await repo.member_aggregates(
-        conn, tenant.id, event.member_id, event_type=event.type, upto=event.id, at=event.occurred_at
-    )
+    aggregates = None
+    if history:
+        aggregates = await repo.member_aggregates(
+            conn,
+            tenant.id,
+            event.member_id,
+            event_type=event.type,
+            upto=event.id,
+            at=event.occurred_at,
+        )
     variables = {
         "event": {
             "type": event.type,
@@ -237,15 +251,33 @@ async def trigger_of_event(
     )
 
 
+def needs_history(definition: Definition) -> bool:
+    """Whether a campaign reads the member's history: it targets segments, or its condition
+    reads a member field the member's row does not hold (or the member as a whole)."""
+    if definition.segments:
+        return True
+    fields = conditions.member_fields(definition.condition)
+    return fields is None or not fields <= conditions.MEMBER_ROW_FIELDS
+
+
 async def member_variables(
-    conn: AsyncConnection, tenant_id: uuid.UUID, member: Member, aggregates: Any, at: datetime
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    member: Member,
+    aggregates: Any | None,
+    at: datetime,
 ) -> dict[str, Any]:
-    """The member as conditions see it at ``at`` (see ``conditions.MEMBER_FIELDS``)."""
+    """The member as conditions see it at ``at`` (see ``conditions.MEMBER_FIELDS``); with no
+    ``aggregates``, only the fields of the member's row (no campaign reads the others)."""
     found: dict[str, Any] = {
         "id": str(member.id),
         "status": member.status.value,
         "attributes": member.attributes,
         "enrolledAt": member.created_at,
+    }
+    if aggregates is None:
+        return found
+    found |= {
         "purchaseCount": int(aggregates.purchase_count),
         "eventCount": int(aggregates.event_count),
         "totalSpend": int(aggregates.total_spend),
@@ -278,7 +310,8 @@ def reward_step(effects: ModuleEffects, settings: Mapping[str, BaseModel]) -> Re
         if not versions:
             return []
         member = ingestion.members.get(event.member_id)
-        trigger = await trigger_of_event(conn, ingestion.tenant, event, member)
+        history = any(needs_history(v.definition) for v in versions)
+        trigger = await trigger_of_event(conn, ingestion.tenant, event, member, history=history)
         sink = LedgerSink(conn, ingestion.actor, ingestion.now, settings, assets=ingestion.assets)
         await evaluate(versions, trigger, sink, effects)
         return sink.posted
@@ -559,6 +592,7 @@ __all__ = [
     "in_window",
     "member_variables",
     "module_effects",
+    "needs_history",
     "periods",
     "plan",
     "reward_step",
