@@ -2,15 +2,17 @@
 done by hand with asyncpg for the baseline, answering byte-for-byte the same JSON.
 
 What the dashboard shows: the member's name and status, identifiers, balance of every asset,
-the last 20 ledger entries with their causes (and whether there are more), and, once the
-rules engine exists, the campaigns active for the member (:func:`campaign_selection`).
+the last 20 ledger entries with their causes (and whether there are more), and the campaigns
+running for the member (:func:`campaign_selection`).
 
 The baseline does what a careful hand-written endpoint would: one transaction on one pooled
 connection as the app role, scoped with ``set_config('loyalty.tenant_id', ..., true)`` so
 row-level security applies, the API key checked (SHA-256 digest, unrevoked, ``members:read``)
-and the same five reads with the same ordering and limits as the gateway's resolvers. What it
+and the same reads with the same ordering and limits as the gateway's resolvers. What it
 leaves out is what the ratio measures: GraphQL, the gateway's separate authentication and
-tenant transactions, DataLoaders, strawberry types.
+tenant transactions, DataLoaders, strawberry types. The bench's campaigns target no segment,
+so neither side reads the member's aggregates and segments for them; the baseline refuses a
+campaign that does rather than answer differently.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -27,16 +30,8 @@ LEDGER_PAGE = 20
 
 
 def campaign_selection() -> str:
-    """The dashboard's active-campaign fields: empty until the API has some a till may read.
-
-    The rules engine exposes campaigns to tenant admins only (``campaigns``, ``campaign``);
-    neither ``Member`` nor the root offers the campaigns active for a member to a till key or
-    a member token. Once such a field exists (issue 4 asks for it on the dashboard), return its
-    selection here (e.g. ``activeCampaigns { id name }``), add the matching read to
-    :func:`dashboard_json` and :mod:`bench.naive`, and the harness's JSON check proves the
-    three answers still agree.
-    """
-    return ""
+    """The dashboard's active-campaign fields (``Member.activeCampaigns``)."""
+    return "activeCampaigns { id name trigger endsAt } "
 
 
 def dashboard_query() -> str:
@@ -86,6 +81,15 @@ ORDER BY e.id DESC
 LIMIT $3
 """
 
+CAMPAIGNS = """
+SELECT c.id, c.name, v.definition
+FROM rule_campaign_versions AS v
+JOIN rule_campaigns AS c
+  ON c.tenant_id = v.tenant_id AND c.id = v.campaign_id AND c.current_version = v.version
+WHERE v.tenant_id = $1 AND c.status = 'active'
+ORDER BY c.name, c.id
+"""
+
 
 class Refused(Exception):
     """The key does not verify, or lacks ``members:read``: the baseline answers 401."""
@@ -111,7 +115,37 @@ async def dashboard_json(conn: Any, raw_key: str, member_id: uuid.UUID) -> bytes
         identifiers = await conn.fetch(IDENTIFIERS, tenant_id, member_id)
         balances = await conn.fetch(BALANCES, tenant_id, member_id)
         lines = await conn.fetch(LEDGER, tenant_id, member_id, LEDGER_PAGE + 1)
-    return orjson.dumps({"data": {"member": _member(member, identifiers, balances, lines)}})
+        campaigns = await conn.fetch(CAMPAIGNS, tenant_id)
+    found = _member(member, identifiers, balances, lines)
+    found["activeCampaigns"] = _running(campaigns, datetime.now(UTC))
+    return orjson.dumps({"data": {"member": found}})
+
+
+def _running(rows: Any, now: datetime) -> list[dict[str, Any]]:
+    """The campaigns inside their dates, as ``Member.activeCampaigns`` lists them."""
+    found = []
+    for row in rows:
+        definition = row["definition"]
+        if isinstance(definition, str):
+            definition = orjson.loads(definition)
+        if definition.get("segments"):
+            raise NotImplementedError("the baseline reads no segments")
+        window = definition.get("window") or {}
+        starts, ends = _instant(window.get("startsAt")), _instant(window.get("endsAt"))
+        if (starts is None or starts <= now) and (ends is None or now < ends):
+            found.append(
+                {
+                    "id": str(row["id"]),
+                    "name": row["name"],
+                    "trigger": definition["trigger"],
+                    "endsAt": ends.isoformat() if ends else None,
+                }
+            )
+    return found
+
+
+def _instant(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
 
 
 def _member(member: Any, identifiers: Any, balances: Any, lines: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
@@ -139,6 +139,31 @@ class EntryRow(Base):
     account: Mapped[AccountRow] = relationship(overlaps="asset")
     asset: Mapped[AssetRow] = relationship(overlaps="account")
     lot: Mapped[LotRow | None] = relationship(overlaps="account,asset,transaction")
+
+
+class CampaignRow(Base):
+    __tablename__ = "rule_campaigns"
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    name: Mapped[str] = mapped_column(String)
+    status: Mapped[str] = mapped_column(String)
+    current_version: Mapped[int] = mapped_column(BigInteger)
+
+
+class CampaignVersionRow(Base):
+    __tablename__ = "rule_campaign_versions"
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(UUID, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+@strawberry.type
+class ActiveCampaign:
+    id: strawberry.ID
+    name: str
+    trigger: str
+    ends_at: datetime | None
 
 
 @strawberry.type
@@ -267,6 +292,38 @@ class Member:
                 end_cursor=edges[-1].cursor if edges else None,
             ),
         )
+
+    @strawberry.field
+    async def active_campaigns(self, info: Info) -> list[ActiveCampaign]:
+        """Active campaigns, then each one's current version (N+1), kept inside their dates."""
+        session: AsyncSession = info.context["session"]
+        campaigns = await session.scalars(
+            select(CampaignRow)
+            .where(CampaignRow.tenant_id == self.row.tenant_id, CampaignRow.status == "active")
+            .order_by(CampaignRow.name, CampaignRow.id)
+        )
+        now = datetime.now(UTC)
+        found: list[ActiveCampaign] = []
+        for campaign in campaigns:
+            key = (campaign.tenant_id, campaign.id, campaign.current_version)
+            version = await session.get(CampaignVersionRow, key)
+            assert version is not None
+            window = version.definition.get("window") or {}
+            starts, ends = (
+                None if window.get(name) is None else datetime.fromisoformat(window[name])
+                for name in ("startsAt", "endsAt")
+            )
+            if (starts is None or starts <= now) and (ends is None or now < ends):
+                trigger = version.definition["trigger"]
+                found.append(
+                    ActiveCampaign(
+                        id=strawberry.ID(str(campaign.id)),
+                        name=campaign.name,
+                        trigger=trigger,
+                        ends_at=ends,
+                    )
+                )
+        return found
 
 
 async def _entry(entry: EntryRow) -> LedgerEntry:

@@ -8,7 +8,7 @@ under row-level security, written by hand from the code (``db.engine``, ``events
 API key, tenant and modules come from the gateway's caller cache once warm, so they cost no
 statement. It is the ceiling of the write path on this
 machine: the ratio is what the gateway's Python, GraphQL and round trips leave of it. Goal
-(issue 4): >= 0.6, with a campaign active (:func:`activate_campaign`).
+(issue 4): >= 0.6, with a campaign active (:func:`bench.seed.activate_campaign`).
 
     .venv/bin/python -m bench.p1_ingest [--members 100 ...]
 """
@@ -39,7 +39,7 @@ from bench.harness import (
 from bench.ingest import POINTS_EARNED, PURCHASE_AMOUNT, check_ingested, ingest_request
 from bench.loadgen import LoadResult, percentile
 from bench.processes import pinned
-from bench.seed import CARD_PREFIX, SEED_ACTOR, BenchTenant, seed_tenant
+from bench.seed import CARD_PREFIX, BenchTenant, activate_campaign, seed_tenant
 
 TITLE = "P1 purchase ingest: eventIngest over HTTP vs pgbench running the same statements"
 
@@ -67,56 +67,7 @@ async def _tenant_with_campaign(bench: Bench) -> tuple[BenchTenant, str]:
     members = int(bench.options.extra.get("members", 100))
     async with bench.connect() as database:  # each member earned once: their accounts exist
         tenant = await seed_tenant(database, members=members, purchases=1, active=members)
-    return tenant, await activate_campaign(bench, tenant)
-
-
-async def activate_campaign(bench: Bench, tenant: BenchTenant) -> str:
-    """Make a campaign active for ``tenant`` before P1 measures; a note for the report.
-
-    Issue 4 measures ingestion *with a campaign active*, because that is the path every real
-    purchase takes once a programme runs promotions: double points on every purchase (a
-    ``multiplier`` of 2, no condition, no budget), created and activated through the rules
-    service as ``campaignCreate`` and ``campaignActivate`` do (those need an admin token, which
-    production only accepts from an identity provider). :data:`CAMPAIGN_STATEMENTS` is the SQL
-    the rules step then adds to every ingest, so both sides keep running the same statements.
-    """
-    from loyalty_core.rules import service as campaigns
-
-    async with bench.connect() as database, database.tenant_transaction(tenant.tenant_id) as conn:
-        campaign = await campaigns.create(
-            conn,
-            tenant.tenant_id,
-            name="Bench double points",
-            data=CAMPAIGN_DEFINITION,
-            effects={},
-            module_types={},
-            actor=SEED_ACTOR,
-        )
-        await campaigns.set_status(conn, tenant.tenant_id, campaign.id, "active", SEED_ACTOR)
-    return f"campaign active: {campaign.name!r} (multiplier 2 on every purchase)"
-
-
-CAMPAIGN_DEFINITION = {
-    "trigger": "purchase",
-    "condition": "",
-    "effects": [{"kind": "multiplier", "params": {"factor": "2"}}],
-    "window": {
-        "startsAt": None,
-        "endsAt": None,
-        "daysOfWeek": None,
-        "hoursFrom": 0,
-        "hoursTo": 24,
-    },
-    "priority": 0,
-    "stacking": "stack",
-    "budget": None,
-    "limits": [],
-    "pendingDays": None,
-    "segments": [],
-    "inactiveDays": None,
-    "onDate": None,
-}
-"""What ``campaignCreate`` would store for the campaign (see ``rules.graphql.definition_data``)."""
+        return tenant, await activate_campaign(database, tenant)
 
 
 def pgbench_script(*, uuidv7: bool, campaign: bool, members: int) -> str:
@@ -319,9 +270,7 @@ def _latencies(folder: Path) -> list[float]:
 
 
 __all__ = [
-    "CAMPAIGN_DEFINITION",
     "PgbenchSide",
-    "activate_campaign",
     "campaign_statements",
     "credit_statement",
     "measure",

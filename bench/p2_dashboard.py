@@ -1,7 +1,7 @@
 """P2, member dashboard: the dashboard query through the gateway vs the same reads by hand.
 
 The gateway answers :func:`bench.dashboard.dashboard_query` (balance, the last 20 ledger
-entries with their causes, identifiers; active campaigns once a till may read them); the
+entries with their causes, identifiers, the campaigns running for the member); the
 baseline is a bare Starlette + asyncpg endpoint doing the same reads in one tenant-scoped
 transaction as the app role and answering the same JSON (checked before measuring). Both are
 asked by a till's API key for the first member, who holds ``--purchases`` earns. Goal (issue
@@ -28,7 +28,7 @@ from bench.harness import (
     main,
 )
 from bench.loadgen import HttpRequest
-from bench.seed import BenchTenant, seed_tenant
+from bench.seed import BenchTenant, activate_campaign, seed_tenant
 
 TITLE = "P2 member dashboard: gateway vs Starlette + asyncpg doing the same reads"
 
@@ -55,13 +55,16 @@ async def measure(bench: Bench) -> list[Comparison]:
 
 
 async def seed_dashboard_tenant(bench: Bench) -> BenchTenant:
-    """A tenant of ``--members`` members, the first few with ``--purchases`` earns each."""
+    """A tenant of ``--members`` members, the first few with ``--purchases`` earns each, and
+    a campaign running (the dashboard lists it)."""
     async with bench.connect() as database:
-        return await seed_tenant(
+        tenant = await seed_tenant(
             database,
             members=int(bench.options.extra.get("members", 100)),
             purchases=int(bench.options.extra.get("purchases", 25)),
         )
+        await activate_campaign(database, tenant)
+        return tenant
 
 
 async def dashboard_baseline(bench: Bench) -> Server:

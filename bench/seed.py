@@ -94,6 +94,55 @@ async def seed_tenant(
     return BenchTenant(tenant.id, issued.secret, tuple(member_ids))
 
 
+async def activate_campaign(database: Database, tenant: BenchTenant) -> str:
+    """Make a campaign active for ``tenant`` (``database``: the owner's); a note for the report.
+
+    Issue 4 measures ingestion *with a campaign active*, because that is the path every real
+    purchase takes once a programme runs promotions, and a dashboard that lists the active
+    campaigns: double points on every purchase (a ``multiplier`` of 2, no condition, no
+    budget), created and activated through the rules service as ``campaignCreate`` and
+    ``campaignActivate`` do (those need an admin token, which production only accepts from an
+    identity provider).
+    """
+    from loyalty_core.rules import service as campaigns
+
+    async with database.tenant_transaction(tenant.tenant_id) as conn:
+        campaign = await campaigns.create(
+            conn,
+            tenant.tenant_id,
+            name="Bench double points",
+            data=CAMPAIGN_DEFINITION,
+            effects={},
+            module_types={},
+            actor=SEED_ACTOR,
+        )
+        await campaigns.set_status(conn, tenant.tenant_id, campaign.id, "active", SEED_ACTOR)
+    return f"campaign active: {campaign.name!r} (multiplier 2 on every purchase)"
+
+
+CAMPAIGN_DEFINITION = {
+    "trigger": "purchase",
+    "condition": "",
+    "effects": [{"kind": "multiplier", "params": {"factor": "2"}}],
+    "window": {
+        "startsAt": None,
+        "endsAt": None,
+        "daysOfWeek": None,
+        "hoursFrom": 0,
+        "hoursTo": 24,
+    },
+    "priority": 0,
+    "stacking": "stack",
+    "budget": None,
+    "limits": [],
+    "pendingDays": None,
+    "segments": [],
+    "inactiveDays": None,
+    "onDate": None,
+}
+"""What ``campaignCreate`` would store for the campaign (see ``rules.graphql.definition_data``)."""
+
+
 def _purchase(index: int, number: int, member_id: uuid.UUID, now: datetime) -> EventInput:
     return EventInput(
         type="purchase",
@@ -251,7 +300,9 @@ WHERE a.tenant_id = :t AND a.member_id IS NOT NULL AND (
 
 
 __all__ = [
+    "CAMPAIGN_DEFINITION",
     "BenchTenant",
+    "activate_campaign",
     "card_number",
     "check_history",
     "seed_history",

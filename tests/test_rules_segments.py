@@ -7,7 +7,7 @@ from typing import Any
 
 from loyalty_core.tenants.models import Tenant
 
-from tests.fixtures.gateway import MakeApp
+from tests.fixtures.gateway import MakeApp, graphql, member_token
 from tests.test_rules_campaigns import Shop
 
 SEGMENT_CREATE = """
@@ -93,3 +93,42 @@ async def test_bad_segments_are_refused(make_app: MakeApp, tenant: Tenant) -> No
         assert (error["code"], error["field"]) == (code, field), name
     [unknown] = await shop.try_campaign(segments=["nobody"])
     assert (unknown["code"], unknown["field"]) == ("NOT_FOUND", "segments.0")
+
+
+ACTIVE_CAMPAIGNS = "query($id: ID!) { member(id: $id) { activeCampaigns { name trigger endsAt } } }"
+
+
+async def test_a_member_sees_the_campaigns_running_now_that_target_them(
+    make_app: MakeApp, tenant: Tenant
+) -> None:
+    gateway = await make_app()
+    shop = await Shop.open(gateway.client, tenant, rate="1")
+    assert (await _segment(shop, "big-spenders", "member.totalSpend >= 10000"))["errors"] == []
+    await shop.campaign("Birthday treat", trigger="schedule.birthday")
+    await shop.campaign("Weekend", window={"endsAt": "2099-01-01T00:00:00Z"})
+    await shop.campaign("Big spenders", segments=["big-spenders"])
+    await shop.campaign("Draft", activate=False)
+    await shop.campaign("Over", window={"endsAt": "2020-01-01T00:00:00Z"})
+    await shop.campaign("Not yet", window={"startsAt": "2098-01-01T00:00:00Z"})
+    member = await shop.member()
+
+    async def offers() -> list[dict[str, Any]]:
+        body = await graphql(gateway.client, ACTIVE_CAMPAIGNS, {"id": member}, api_key=shop.key)
+        assert "errors" not in body, body
+        found: list[dict[str, Any]] = body["data"]["member"]["activeCampaigns"]
+        return found
+
+    assert await offers() == [
+        {"name": "Birthday treat", "trigger": "schedule.birthday", "endsAt": None},
+        {"name": "Weekend", "trigger": "purchase", "endsAt": "2099-01-01T00:00:00+00:00"},
+    ]
+    await shop.event(member, 12000)  # now a big spender
+    assert [offer["name"] for offer in await offers()] == [
+        "Big spenders",
+        "Birthday treat",
+        "Weekend",
+    ]
+    own = await graphql(
+        gateway.client, ACTIVE_CAMPAIGNS, {"id": member}, token=member_token(tenant.id, member)
+    )
+    assert len(own["data"]["member"]["activeCampaigns"]) == 3

@@ -28,6 +28,8 @@ from loyalty_core.ledger.queries import member_ledger
 from loyalty_core.members import models, service
 from loyalty_core.members import repository as repo
 from loyalty_core.modules.dispatch import DomainEvents
+from loyalty_core.rules.graphql import ActiveCampaign
+from loyalty_core.rules.service import campaigns_for_member
 
 MemberStatus = models.MemberStatus
 strawberry.enum(MemberStatus, name="MemberStatus")
@@ -79,6 +81,18 @@ class Member:
             )
         entries = [LedgerEntry.of(line) for line in lines]
         return connection(entries, limit, lambda entry: uuid.UUID(entry.id))
+
+    @strawberry.field(
+        description="Campaigns running now that target the member (by segment, if any), by "
+        "name: the offers an app shows. Whether an event meets a campaign's condition is "
+        "known when it arrives."
+    )
+    async def active_campaigns(self, info: Info[RequestContext, None]) -> list[ActiveCampaign]:
+        ctx = info.context
+        assert ctx.tenant is not None  # a member is always read in its tenant
+        async with ctx.read() as conn:
+            found = await campaigns_for_member(conn, ctx.tenant, uuid.UUID(self.id), ctx.now())
+        return [ActiveCampaign.of(version) for version in found]
 
     @classmethod
     def of(cls, member: models.Member) -> Member:

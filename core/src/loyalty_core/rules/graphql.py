@@ -157,6 +157,30 @@ class Campaign:
         )
 
 
+@strawberry.type(
+    description="A campaign running now that targets the member: a current offer to show."
+)
+class ActiveCampaign:
+    id: strawberry.ID
+    name: str
+    trigger: str = strawberry.field(
+        description="What it rewards: an event type (`purchase`) or a schedule."
+    )
+    starts_at: datetime | None
+    ends_at: datetime | None = strawberry.field(description="When it ends; null: open-ended.")
+
+    @classmethod
+    def of(cls, version: engine.CampaignVersion) -> ActiveCampaign:
+        definition = version.definition
+        return cls(
+            id=strawberry.ID(str(version.campaign_id)),
+            name=version.name,
+            trigger=definition.trigger,
+            starts_at=definition.window.starts_at,
+            ends_at=definition.window.ends_at,
+        )
+
+
 @strawberry.type(description="Members grouped by a CEL condition over the member.")
 class Segment:
     id: strawberry.ID

@@ -111,7 +111,7 @@ async def update_campaign(
     )
 
 
-_ACTIVE_VERSIONS = Prepared(
+_CURRENT_ACTIVE_VERSIONS = (
     select(
         rule_campaign_versions.c.campaign_id,
         rule_campaign_versions.c.version,
@@ -128,11 +128,19 @@ _ACTIVE_VERSIONS = Prepared(
     )
     .where(
         rule_campaign_versions.c.tenant_id == bindparam("tenant_id"),
-        rule_campaign_versions.c.trigger_type == bindparam("trigger_type"),
         rule_campaigns.c.status == "active",
     )
 )
+_ACTIVE_VERSIONS = Prepared(
+    _CURRENT_ACTIVE_VERSIONS.where(
+        rule_campaign_versions.c.trigger_type == bindparam("trigger_type")
+    )
+)
 """Built once with bound parameters, run by asyncpg: every ingestion with campaigns runs it."""
+_ALL_ACTIVE_VERSIONS = Prepared(
+    _CURRENT_ACTIVE_VERSIONS.order_by(rule_campaigns.c.name, rule_campaigns.c.id)
+)
+"""Every member dashboard runs it (``Member.activeCampaigns``)."""
 
 
 async def active_versions(
@@ -141,6 +149,11 @@ async def active_versions(
     """The current versions of active campaigns for one trigger type: an index lookup on
     ``(tenant_id, trigger_type)``, never a scan of every rule of the tenant."""
     return await _ACTIVE_VERSIONS.all(conn, {"tenant_id": tenant_id, "trigger_type": trigger_type})
+
+
+async def all_active_versions(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Any]:
+    """The current versions of every active campaign, by name."""
+    return await _ALL_ACTIVE_VERSIONS.all(conn, {"tenant_id": tenant_id})
 
 
 async def reserve_budget(

@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loyalty_core.audit.service import record
 from loyalty_core.errors import ErrorCode, LoyaltyError, NotFound, ValidationFailed
 from loyalty_core.events import repository as events_repo
-from loyalty_core.events.builtin import BUILTIN_SCHEMAS
+from loyalty_core.events.builtin import BUILTIN_SCHEMAS, PURCHASE
 from loyalty_core.ids import new_id
 from loyalty_core.ledger import repository as ledger_repo
+from loyalty_core.members import service as members
 from loyalty_core.modules.contributions import EventTypeSpec
 from loyalty_core.rules import conditions, engine, segments
 from loyalty_core.rules import repository as repo
@@ -261,9 +262,43 @@ def _target(campaign_id: uuid.UUID) -> str:
     return f"campaign:{campaign_id}"
 
 
+async def campaigns_for_member(
+    conn: AsyncConnection, tenant: Tenant, member_id: uuid.UUID, now: datetime
+) -> list[engine.CampaignVersion]:
+    """The active campaigns running at ``now`` (inside their start and end dates) that
+    ``member`` is targeted by, by name: what a member's app lists as current offers. Whether
+    the member also meets a campaign's condition is known only when an event arrives. Member
+    segments are worked out (three reads) only when one of those campaigns targets segments."""
+    running = [
+        version
+        for version in map(engine.version_of, await repo.all_active_versions(conn, tenant.id))
+        if _within_dates(version.definition, now)
+    ]
+    if not any(version.definition.segments for version in running):
+        return running
+    member = await members.get_member(conn, tenant.id, member_id)
+    aggregates = await repo.member_aggregates(
+        conn, tenant.id, member_id, event_type=PURCHASE, upto=new_id(), at=now
+    )
+    variables = await engine.member_variables(conn, tenant.id, member, aggregates, now)
+    belongs = set(variables["segments"])
+    return [
+        version
+        for version in running
+        if not version.definition.segments or belongs.intersection(version.definition.segments)
+    ]
+
+
+def _within_dates(definition: Definition, now: datetime) -> bool:
+    window = definition.window
+    started = window.starts_at is None or window.starts_at <= now
+    return started and (window.ends_at is None or now < window.ends_at)
+
+
 __all__ = [
     "Campaign",
     "Simulation",
+    "campaigns_for_member",
     "create",
     "get",
     "set_status",
