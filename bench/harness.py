@@ -124,7 +124,7 @@ class BenchDatabase:
     data_dir: Path | None = None
 
     def database(self, *, owner: bool = False, pool_size: int = 4) -> Database:
-        return Database(create_engine(self.owner if owner else self.app, pool_size=pool_size))
+        return Database.connect(self.owner if owner else self.app, pool_size=pool_size)
 
     def pgbench(self) -> Path | None:
         """The pgbench binary: the embedded server's, else one on PATH."""

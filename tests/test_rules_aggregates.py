@@ -94,8 +94,12 @@ async def test_an_unknown_window_is_refused_when_saved(make_app: MakeApp, tenant
 
 
 def test_which_campaigns_read_the_members_history() -> None:
-    assert conditions.member_fields('member.status == "active" && event.amount > 10') == {"status"}
-    assert conditions.member_fields('member.attributes["tier"] == "gold"') == {"attributes"}
+    assert conditions.member_fields('member.status == "active" && event.amount > 10') == frozenset(
+        {"status"}
+    )
+    assert conditions.member_fields('member.attributes["tier"] == "gold"') == frozenset(
+        {"attributes"}
+    )
     assert conditions.member_fields('member["totalSpend"] > 5') is None
     assert conditions.member_fields('"member.totalSpend" == event.source') == frozenset()
 

@@ -3,6 +3,7 @@ targets and in conditions (``member.segments``)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from loyalty_core.tenants.models import Tenant
@@ -129,6 +130,9 @@ async def test_a_member_sees_the_campaigns_running_now_that_target_them(
         "Weekend",
     ]
     own = await graphql(
-        gateway.client, ACTIVE_CAMPAIGNS, {"id": member}, token=member_token(tenant.id, member)
+        gateway.client,
+        ACTIVE_CAMPAIGNS,
+        {"id": member},
+        token=member_token(tenant.id, uuid.UUID(member)),
     )
     assert len(own["data"]["member"]["activeCampaigns"]) == 3

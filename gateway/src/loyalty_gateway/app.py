@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from loyalty_core.db.engine import Database, create_engine
+from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import ModuleRegistry, build_registry
 from loyalty_core.settings import Settings
 from starlette.applications import Starlette
@@ -44,7 +44,7 @@ def create_app(settings: Settings, *, registry: ModuleRegistry | None = None) ->
     ``app.state.gateway`` holds what it serves with."""
     registry = registry if registry is not None else build_registry()
     metrics = GatewayMetrics()
-    database = Database(create_engine(settings.app_url, pool_size=settings.pool_size))
+    database = Database.connect(settings.app_url, pool_size=settings.pool_size)
     callers = CallerCache(settings.caller_cache_seconds, live=lambda: notifier.listening)
     notifier = BalanceNotifier(settings.app_url, on_tenant_changed=callers.changed)
     gateway = GatewayState(

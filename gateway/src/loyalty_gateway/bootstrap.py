@@ -20,7 +20,7 @@ from types import FrameType
 
 import uvicorn
 from loyalty_core.db.embedded import start_embedded
-from loyalty_core.db.engine import Database, create_engine
+from loyalty_core.db.engine import Database
 from loyalty_core.db.migrate import migrate
 from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_core.settings import Settings
@@ -82,7 +82,7 @@ async def prepare_database(resolved: ResolvedSettings, registry: ModuleRegistry)
 @asynccontextmanager
 async def open_database(settings: Settings) -> AsyncIterator[Database]:
     """The database as the gateway sees it (the app role, under row-level security)."""
-    database = Database(create_engine(settings.app_url, pool_size=CLI_POOL_SIZE))
+    database = Database.connect(settings.app_url, pool_size=CLI_POOL_SIZE)
     try:
         yield database
     finally:

@@ -8,9 +8,10 @@ apart.
 
 ``BEGIN`` and the ``set_config`` travel together, as one simple-protocol message: SQLAlchemy
 would send ``BEGIN`` on its own before the first statement, a round trip every request paid
-for nothing. So the connection is put in driver-level autocommit (SQLAlchemy then sends no
-``BEGIN``/``COMMIT`` of its own; savepoints still work, since the server is in our
-transaction block) and this module begins, commits and rolls back itself. A connection whose
+for nothing. So the pool's connections are in driver-level autocommit, set once when each
+connects (:meth:`Database.connect`; SQLAlchemy then sends no ``BEGIN``/``COMMIT`` of its own;
+savepoints still work, since the server is in our transaction block), and this module
+begins, commits and rolls back itself. A connection whose
 rollback fails is invalidated, never handed back to the pool inside a transaction.
 """
 
@@ -39,10 +40,13 @@ def _json_serializer(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-def create_engine(url: URL, *, pool_size: int = 10) -> AsyncEngine:
-    """An asyncpg engine with orjson for JSONB and a pool sized for one gateway process."""
+def create_engine(url: URL, *, pool_size: int = 10, autocommit: bool = False) -> AsyncEngine:
+    """An asyncpg engine with orjson for JSONB and a pool sized for one gateway process;
+    ``autocommit`` for :class:`Database`, which begins and ends transactions itself."""
+    options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     return create_async_engine(
         url,
+        **options,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,
@@ -55,7 +59,14 @@ class Database:
     """The gateway's handle on PostgreSQL: an engine and the transactions it hands out."""
 
     def __init__(self, engine: AsyncEngine) -> None:
+        """``engine``: one of :meth:`connect` (its connections in driver-level autocommit)."""
         self.engine = engine
+
+    @classmethod
+    def connect(cls, url: URL, *, pool_size: int = 10) -> Database:
+        """A database on ``url`` whose pooled connections stay in driver-level autocommit
+        (set once per connection, not switched on every checkout and back on every return)."""
+        return cls(create_engine(url, pool_size=pool_size, autocommit=True))
 
     @asynccontextmanager
     async def tenant_transaction(self, tenant_id: uuid.UUID) -> AsyncIterator[AsyncConnection]:
@@ -87,8 +98,10 @@ class Database:
         """Run ``begin`` (``BEGIN`` and the scope) in one round trip, then commit on success
         (roll back, unless ``keep``) and roll back on any exception, cancellation included."""
         async with self.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            driver: Any = (await conn.get_raw_connection()).driver_connection
+            adapted: Any = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+            if not adapted.autocommit:
+                raise RuntimeError("a Database needs an autocommit engine: use Database.connect")
+            driver = adapted.driver_connection
             await driver.execute(begin)
             try:
                 yield conn
