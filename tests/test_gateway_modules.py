@@ -122,10 +122,14 @@ async def test_enabling_and_disabling_apply_on_the_next_request(
     admin = admin_token(tenant.id)
     assert "errors" in await graphql(gateway.client, HELLO, token=admin)
 
+    # Written straight to the database, as another replica would: the change reaches this
+    # gateway as a notification, which sync() waits for.
     await enable_for(db, gateway.registry, tenant, greetings.NAME)
+    await gateway.state.notifier.sync()
     assert "errors" not in await graphql(gateway.client, HELLO, token=admin)
 
     await disable_for(db, gateway.registry, tenant, greetings.NAME)
+    await gateway.state.notifier.sync()
     refused = await graphql(gateway.client, HELLO, token=admin)
     assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 from graphql import OperationType
+from loyalty_core.auth import Role
 from loyalty_core.errors import Unauthenticated
 from starlette.types import Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
@@ -207,12 +208,22 @@ class GraphQLHttp:
             result = await execute_operation(compiled, prepared.document, params, context)
         finally:
             await context.close()
+            if kind is OperationType.MUTATION:
+                self._forget_changes_of(caller)
         if is_request_error(result):
             body = {"errors": coded(result.errors or [], BAD_REQUEST)}
             return _json(body, request_error_status, media_type, operation=kind.value)
         outcome = Outcome.ERRORS if result.errors else Outcome.OK
         body = format_result(result, request_id=request_id)
         return _json(body, 200, media_type, operation=kind.value, outcome=outcome)
+
+    def _forget_changes_of(self, caller: Caller) -> None:
+        """After a tenant admin's mutation, drop what this process cached of the tenant (its
+        row, modules, keys): the change reaches every replica as a notification, but the
+        admin's next request, here, must not be answered from before it."""
+        principal = caller.principal
+        if principal is not None and principal.role is Role.ADMIN and caller.tenant is not None:
+            self._gateway.authenticator.callers.changed(caller.tenant.id)
 
     def _wants_graphiql(self, request: _Request, accept: str) -> bool:
         return (

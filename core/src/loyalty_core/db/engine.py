@@ -28,8 +28,11 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from loyalty_core.db.held import HeldConnections
 from loyalty_core.db.prepared import Prepared
 
+DIRECT_CONNECTIONS = 4
+"""Connections beyond the held ones for code that takes one from the engine directly."""
 _COMMIT = Prepared(text("COMMIT"))
 _SET_TENANT = text("SELECT set_config('loyalty.tenant_id', :tenant_id, true)")
 _BEGIN_TENANT = "BEGIN; SELECT set_config('loyalty.tenant_id', '{}', true)"
@@ -40,15 +43,18 @@ def _json_serializer(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-def create_engine(url: URL, *, pool_size: int = 10, autocommit: bool = False) -> AsyncEngine:
-    """An asyncpg engine with orjson for JSONB and a pool sized for one gateway process;
-    ``autocommit`` for :class:`Database`, which begins and ends transactions itself."""
+def create_engine(
+    url: URL, *, pool_size: int = 10, max_overflow: int | None = None, autocommit: bool = False
+) -> AsyncEngine:
+    """An asyncpg engine with orjson for JSONB and a pool sized for one gateway process
+    (``max_overflow`` defaults to ``pool_size``); ``autocommit`` for :class:`Database`,
+    which begins and ends transactions itself."""
     options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     return create_async_engine(
         url,
         **options,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_pre_ping=False,
         json_serializer=_json_serializer,
         json_deserializer=orjson.loads,
@@ -56,17 +62,25 @@ def create_engine(url: URL, *, pool_size: int = 10, autocommit: bool = False) ->
 
 
 class Database:
-    """The gateway's handle on PostgreSQL: an engine and the transactions it hands out."""
+    """The gateway's handle on PostgreSQL: an engine and the transactions it hands out, each
+    on one of the connections the process holds (:mod:`loyalty_core.db.held`)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        """``engine``: one of :meth:`connect` (its connections in driver-level autocommit)."""
+    def __init__(self, engine: AsyncEngine, *, connections: int) -> None:
+        """``engine``: one of :meth:`connect` (its connections in driver-level autocommit),
+        with room for ``connections`` held ones and a few taken directly (health checks)."""
         self.engine = engine
+        self._held = HeldConnections(engine, size=connections)
 
     @classmethod
     def connect(cls, url: URL, *, pool_size: int = 10) -> Database:
-        """A database on ``url`` whose pooled connections stay in driver-level autocommit
-        (set once per connection, not switched on every checkout and back on every return)."""
-        return cls(create_engine(url, pool_size=pool_size, autocommit=True))
+        """A database on ``url`` whose transactions use at most ``2 * pool_size``
+        connections, all in driver-level autocommit (set once per connection, not switched
+        on every checkout and back on every return)."""
+        held = 2 * pool_size
+        engine = create_engine(
+            url, pool_size=held, max_overflow=DIRECT_CONNECTIONS, autocommit=True
+        )
+        return cls(engine, connections=held)
 
     @asynccontextmanager
     async def tenant_transaction(self, tenant_id: uuid.UUID) -> AsyncIterator[AsyncConnection]:
@@ -97,12 +111,17 @@ class Database:
     ) -> AsyncIterator[AsyncConnection]:
         """Run ``begin`` (``BEGIN`` and the scope) in one round trip, then commit on success
         (roll back, unless ``keep``) and roll back on any exception, cancellation included."""
-        async with self.engine.connect() as conn:
+        conn = await self._held.acquire()
+        try:
             adapted: Any = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
             if not adapted.autocommit:
                 raise RuntimeError("a Database needs an autocommit engine: use Database.connect")
             driver = adapted.driver_connection
-            await driver.execute(begin)
+            try:
+                await driver.execute(begin)
+            except BaseException:
+                await conn.invalidate()  # a broken connection, or cancelled mid-BEGIN
+                raise
             try:
                 yield conn
             except BaseException:
@@ -118,8 +137,11 @@ class Database:
             except BaseException:
                 await conn.invalidate()  # cancelled mid-commit: the state is unknown
                 raise
+        finally:
+            self._held.release(conn)
 
     async def dispose(self) -> None:
+        await self._held.dispose()
         await self.engine.dispose()
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, NoReturn
 
 import asyncpg
@@ -42,7 +43,10 @@ _UNSET = object()
 
 class Row(asyncpg.Record):  # type: ignore[misc]  # asyncpg ships no type stubs for Record
     """A result row read as ``row.column`` or ``row["column"]``, like SQLAlchemy's. (JSON
-    columns arrive decoded: SQLAlchemy registers its JSON codecs on every connection.)"""
+    columns arrive decoded: SQLAlchemy registers its JSON codecs on every connection.)
+
+    Each statement's rows are of a subclass with a property per known result column (an
+    ``itemgetter``, read at C speed); any other name goes through ``__getattr__``."""
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -74,10 +78,12 @@ class Prepared:
     def __init__(self, statement: ClauseElement) -> None:
         self._statement = statement
         columns = getattr(statement, "exported_columns", ())
-        names = {str(getattr(c, "name", "")) for c in columns}
+        names = {str(getattr(c, "name", "")) for c in columns} - {""}
         shadowed = names & set(dir(asyncpg.Record))
         if shadowed:
             raise ValueError(f"result columns {sorted(shadowed)} hide asyncpg.Record methods")
+        properties = {name: property(itemgetter(name)) for name in names}
+        self._row: type[Row] = type("PreparedRow", (Row,), properties)
         self._compiled: dict[tuple[int, frozenset[str]], _Compiled] = {}
 
     async def all(
@@ -119,7 +125,7 @@ class Prepared:
                 if many is not None:
                     rows = [compiled.values(row) for row in many]
                     return await driver.executemany(compiled.sql, rows)
-                return await getattr(driver, method)(compiled.sql, *values, record_class=Row)
+                return await getattr(driver, method)(compiled.sql, *values, record_class=self._row)
             except asyncpg.PostgresError as error:
                 _raise_as_sqlalchemy(adapted, dialect, compiled.sql, values, error)
 
