@@ -69,7 +69,9 @@ class Settings(BaseSettings):
     max_tokens: int = Field(2000, description="Most lexical tokens in one document.")
     max_operations: int = Field(1, description="Most operations in one document.")
     schema_cache_size: int = Field(64, description="Composed schemas kept (one per module set).")
-    pool_size: int = Field(10, description="Database connections per gateway process.")
+    pool_size: int = Field(
+        10, description="Database connections per gateway process (up to twice this, held open)."
+    )
     caller_cache_seconds: float = Field(
         60.0,
         description="How long a gateway reuses an API key, tenant and modules it read; "
