@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     DateTime,
     Row,
     String,
@@ -55,40 +56,35 @@ _ACCOUNT_COLUMNS = (
     & (ledger_accounts.c.asset_id == _p("asset_id"))
     & (ledger_accounts.c.purpose == _p("purpose"))
 )
-_MEMBER_ACCOUNT = Prepared(
-    select(ledger_accounts.c.id).where(
-        _ACCOUNT_COLUMNS, ledger_accounts.c.member_id == _p("member_id")
+
+_AccountKind = tuple[Prepared, Prepared]
+"""An account kind's look-up and first-use insert."""
+
+
+def _accounts(owner: ColumnElement[bool], unique: list[str], partial: str) -> _AccountKind:
+    """The look-up and the first-use insert of one kind of account: ``owner`` selects it
+    besides tenant, asset and purpose; ``unique`` and ``partial`` name its unique index."""
+    return (
+        Prepared(select(ledger_accounts.c.id).where(_ACCOUNT_COLUMNS, owner)),
+        Prepared(
+            pg_insert(ledger_accounts).on_conflict_do_nothing(
+                index_elements=["tenant_id", *unique, "asset_id", "purpose"],
+                index_where=text(partial),
+            )
+        ),
     )
+
+
+_MEMBER_ACCOUNTS = _accounts(
+    ledger_accounts.c.member_id == _p("member_id"), ["member_id"], "member_id IS NOT NULL"
 )
-_NEW_MEMBER_ACCOUNT = Prepared(
-    pg_insert(ledger_accounts).on_conflict_do_nothing(
-        index_elements=["tenant_id", "member_id", "asset_id", "purpose"],
-        index_where=text("member_id IS NOT NULL"),
-    )
+_TENANT_ACCOUNTS = _accounts(
+    ledger_accounts.c.member_id.is_(None) & ledger_accounts.c.owner_ref.is_(None),
+    [],
+    "member_id IS NULL AND owner_ref IS NULL",
 )
-_TENANT_ACCOUNT = Prepared(
-    select(ledger_accounts.c.id).where(
-        _ACCOUNT_COLUMNS,
-        ledger_accounts.c.member_id.is_(None),
-        ledger_accounts.c.owner_ref.is_(None),
-    )
-)
-_NEW_TENANT_ACCOUNT = Prepared(
-    pg_insert(ledger_accounts).on_conflict_do_nothing(
-        index_elements=["tenant_id", "asset_id", "purpose"],
-        index_where=text("member_id IS NULL AND owner_ref IS NULL"),
-    )
-)
-_OWNED_ACCOUNT = Prepared(
-    select(ledger_accounts.c.id).where(
-        _ACCOUNT_COLUMNS, ledger_accounts.c.owner_ref == _p("owner_ref")
-    )
-)
-_NEW_OWNED_ACCOUNT = Prepared(
-    pg_insert(ledger_accounts).on_conflict_do_nothing(
-        index_elements=["tenant_id", "owner_ref", "asset_id", "purpose"],
-        index_where=text("owner_ref IS NOT NULL"),
-    )
+_OWNED_ACCOUNTS = _accounts(
+    ledger_accounts.c.owner_ref == _p("owner_ref"), ["owner_ref"], "owner_ref IS NOT NULL"
 )
 _CLAIM = Prepared(
     pg_insert(ledger_transactions)
@@ -252,7 +248,7 @@ async def member_account(
         "purpose": purpose.value,
     }
     new = {"id": new_id(), "allow_negative": asset.allow_negative and purpose is Purpose.AVAILABLE}
-    return await _account_id(conn, _MEMBER_ACCOUNT, _NEW_MEMBER_ACCOUNT, key, new)
+    return await _account_id(conn, _MEMBER_ACCOUNTS, key, new)
 
 
 async def tenant_account(
@@ -266,7 +262,7 @@ async def tenant_account(
     """
     key = {"tenant_id": tenant_id, "asset_id": asset.id, "purpose": purpose.value}
     new = {"id": new_id(), "member_id": None, "tracks_balance": False, "allow_negative": True}
-    return await _account_id(conn, _TENANT_ACCOUNT, _NEW_TENANT_ACCOUNT, key, new)
+    return await _account_id(conn, _TENANT_ACCOUNTS, key, new)
 
 
 async def owned_account(
@@ -280,7 +276,7 @@ async def owned_account(
         "asset_id": asset.id,
         "purpose": purpose.value,
     }
-    return await _account_id(conn, _OWNED_ACCOUNT, _NEW_OWNED_ACCOUNT, key, {"id": new_id()})
+    return await _account_id(conn, _OWNED_ACCOUNTS, key, {"id": new_id()})
 
 
 async def tracked_accounts(
@@ -313,15 +309,12 @@ async def account_funds(
 
 
 async def _account_id(
-    conn: AsyncConnection,
-    query: Prepared,
-    create: Prepared,
-    key: dict[str, Any],
-    new: dict[str, Any],
+    conn: AsyncConnection, kind: _AccountKind, key: dict[str, Any], new: dict[str, Any]
 ) -> uuid.UUID:
     """Select first (the common case, one round trip). On a miss, insert with ON CONFLICT DO
     NOTHING and select again: under READ COMMITTED the second select takes a new snapshot,
     so it sees the row a concurrent first use committed while our insert waited for it."""
+    query, create = kind
     found = await query.first(conn, key)
     if found is None:
         await create.execute(conn, {**key, **new})
