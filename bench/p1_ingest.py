@@ -20,6 +20,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,7 @@ async def measure(bench: Bench) -> list[Comparison]:
     request = ingest_request(tenant, members)
     check_ingested(await answer(gateway, request), transactions=2)
     pgbench = await PgbenchSide.prepare(bench, tenant)
+    await pgbench.check()
     await bench.analyze()
     baselines, gateways = await alternate(
         pgbench, bench.http("gateway eventIngest", gateway, request), bench.options
@@ -82,6 +84,11 @@ def pgbench_script(*, uuidv7: bool, campaign: bool, members: int) -> str:
         f'{{"amount": {PURCHASE_AMOUNT}, "currency": "EUR", "store": "bench-store", '
         '"orderReference": "pgbench"}'
     )
+    base_claim = f"""INSERT INTO ledger_transactions (tenant_id, id, kind, idempotency_key,
+        request_hash, reason, cause_kind, cause_id, event_id, actor, details)
+    VALUES (:tenant, {new_id}, 'earn', 'event:' || CAST(:event_id AS text) || ':' || 'base',
+        md5(random()::text), 'purchase pgbench', 'event', 'purchase:' || 'pgbench', :event_id,
+        :actor, '{{}}')"""
     return f"""
 -- the mutation's transaction (events.service.ingest, base earn); the API key, tenant and
 -- modules come from the gateway's caller cache (warm after the check request)
@@ -98,13 +105,7 @@ VALUES (:tenant, {new_id}, 'purchase', 'bench-pgbench', gen_random_uuid()::text,
         now(), '{payload}', md5(random()::text), {PURCHASE_AMOUNT}, 'EUR', :actor)
 ON CONFLICT (tenant_id, source, external_id) DO NOTHING RETURNING id AS event_id \\gset
 SELECT id AS asset_id FROM assets WHERE tenant_id = :tenant AND code = 'points' \\gset
-INSERT INTO ledger_transactions (tenant_id, id, kind, idempotency_key, request_hash, reason,
-                                 cause_kind, cause_id, event_id, actor, details)
-VALUES (:tenant, {new_id}, 'earn', 'event:' || CAST(:event_id AS text) || ':' || 'base',
-        md5(random()::text), 'purchase pgbench', 'event', 'purchase:' || 'pgbench', :event_id,
-        :actor, '{{}}')
-ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id AS tx_id \\gset
-{credit_statement("tx_id", new_id)}
+{earn_statement(base_claim, new_id)}
 {campaign_statements(new_id) if campaign else ""}
 INSERT INTO outbox (tenant_id, id, topic, payload)
 VALUES (:tenant, {new_id}, 'event.ingested', '{{"type": "purchase"}}');
@@ -112,16 +113,20 @@ COMMIT;
 """
 
 
-def credit_statement(transaction: str, new_id: str) -> str:
-    """The earn's credit as the ledger runs it once the accounts exist
-    (``ledger.repository.credit_new_lot``): the member's account, the lot and both entries in
-    one statement. pgbench sends its parameters untyped, so they are cast where PostgreSQL
-    cannot infer the type (the select lists of ``INSERT ... SELECT``); the gateway's driver
-    sends them typed."""
+def earn_statement(claim: str, new_id: str) -> str:
+    """An earn as the ledger runs it once the accounts exist (``ledger.repository``'s
+    ``claim_and_credit``): ``claim`` (the transaction header's insert) claims the idempotency
+    key, and when it did the member's account, the lot and both entries are written, in one
+    statement. pgbench sends its parameters untyped, so they are cast where PostgreSQL cannot
+    infer the type (the select lists of ``INSERT ... SELECT``); the gateway's driver sends
+    them typed."""
     points = POINTS_EARNED
-    tx = f"CAST(:{transaction} AS uuid)"
     tenant, asset = "CAST(:tenant AS uuid)", "CAST(:asset_id AS uuid)"
-    return f"""WITH accounts AS (
+    return f"""WITH claim AS (
+    {claim}
+    ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+    RETURNING *
+), accounts AS (
     SELECT
         (SELECT id FROM ledger_accounts
           WHERE tenant_id = :tenant AND member_id = :member_id
@@ -131,25 +136,26 @@ def credit_statement(transaction: str, new_id: str) -> str:
             AND asset_id = :asset_id AND purpose = 'issued') AS counter_id
 ), credited AS (
     UPDATE ledger_accounts SET balance = ledger_accounts.balance + {points}
-      FROM accounts
+      FROM accounts, claim
      WHERE ledger_accounts.tenant_id = :tenant AND ledger_accounts.id = accounts.account_id
        AND accounts.counter_id IS NOT NULL
     RETURNING ledger_accounts.id
 ), lot AS (
     INSERT INTO ledger_lots (tenant_id, id, account_id, member_id, asset_id, transaction_id,
                              earned, remaining, available_from, expires_at)
-    SELECT {tenant}, {new_id}, credited.id, CAST(:member_id AS uuid), {asset}, {tx},
+    SELECT {tenant}, {new_id}, credited.id, CAST(:member_id AS uuid), {asset}, claim.id,
            {points}, {points}, now(), now() + interval '365 days'
-      FROM credited
-    RETURNING id, account_id
+      FROM credited, claim
+    RETURNING id, account_id, transaction_id
 ), entries AS (
     INSERT INTO ledger_entries (tenant_id, id, transaction_id, account_id, asset_id, amount, lot_id)
-    SELECT {tenant}, {new_id}, {tx}, lot.account_id, {asset}, {points}, lot.id FROM lot
+    SELECT {tenant}, {new_id}, lot.transaction_id, lot.account_id, {asset}, {points}, lot.id
+      FROM lot
     UNION ALL
-    SELECT {tenant}, {new_id}, {tx}, accounts.counter_id, {asset}, -{points}, NULL
+    SELECT {tenant}, {new_id}, lot.transaction_id, accounts.counter_id, {asset}, -{points}, NULL
       FROM lot, accounts
 )
-SELECT id AS lot_id FROM lot;"""
+SELECT claim.*, (SELECT id FROM lot) AS lot_id FROM claim;"""
 
 
 def campaign_statements(new_id: str) -> str:
@@ -160,22 +166,21 @@ def campaign_statements(new_id: str) -> str:
     without budget, limits or module effects cannot be refused, so it takes no savepoint and
     counts no budget."""
     points = POINTS_EARNED
+    award_claim = f"""INSERT INTO ledger_transactions (tenant_id, id, kind, idempotency_key,
+        request_hash, reason, cause_kind, cause_id, event_id, rule_id, rule_version, actor,
+        details)
+    VALUES (:tenant, {new_id}, 'earn',
+        'event:' || CAST(:event_id AS text) || ':' || 'rule:' || CAST(:campaign_id AS text)
+        || ':' || 'v1:' || '0',
+        md5(random()::text), 'Bench double points (v1)', 'rule', 'purchase:' || 'pgbench',
+        :event_id, :campaign_id, 1, :actor, '{{}}')"""
     return f"""
 SELECT v.campaign_id, v.version AS campaign_version, v.definition, c.name
   FROM rule_campaign_versions AS v
   JOIN rule_campaigns AS c ON c.tenant_id = v.tenant_id AND c.id = v.campaign_id
                           AND c.current_version = v.version
  WHERE v.tenant_id = :tenant AND v.trigger_type = 'purchase' AND c.status = 'active' \\gset
-INSERT INTO ledger_transactions (tenant_id, id, kind, idempotency_key, request_hash, reason,
-                                 cause_kind, cause_id, event_id, rule_id, rule_version, actor,
-                                 details)
-VALUES (:tenant, {new_id}, 'earn',
-        'event:' || CAST(:event_id AS text) || ':' || 'rule:' || CAST(:campaign_id AS text)
-        || ':' || 'v1:' || '0',
-        md5(random()::text), 'Bench double points (v1)', 'rule', 'purchase:' || 'pgbench',
-        :event_id, :campaign_id, 1, :actor, '{{}}')
-ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id AS award_tx_id \\gset
-{credit_statement("award_tx_id", new_id)}
+{earn_statement(award_claim, new_id)}
 INSERT INTO rule_awards (tenant_id, id, campaign_id, version, member_id, event_id, points,
                          periods)
 VALUES (:tenant, {new_id}, :campaign_id, 1, :member_id, :event_id, {points}, '[]');"""
@@ -225,14 +230,40 @@ class PgbenchSide:
 
         return await metered(self.label, None, self.bench.meter, work)
 
+    async def check(self) -> None:
+        """One run of the script must write what one ingest writes (the base earn's and the
+        campaign's lots), or the baseline would be measured doing less than the gateway."""
+        before = await self._lots()
+        await self._pgbench(0)
+        written = await self._lots() - before
+        if written != 2:
+            raise RuntimeError(f"one pgbench ingest wrote {written} lots instead of 2")
+
+    async def _lots(self) -> int:
+        tenant_id = uuid.UUID(self.variables["tenant"])
+        async with self.bench.connect() as database, database.tenant_transaction(tenant_id) as conn:
+            found = await conn.execute(
+                text(
+                    "SELECT count(*) FROM ledger_lots AS l JOIN ledger_transactions AS t"
+                    " ON t.tenant_id = l.tenant_id AND t.id = l.transaction_id"
+                    " WHERE l.tenant_id = :tenant AND t.cause_id = 'purchase:pgbench'"
+                ),
+                {"tenant": self.variables["tenant"]},
+            )
+            return int(found.scalar_one())
+
     async def _pgbench(self, seconds: float) -> LoadResult:
+        """``seconds`` of the script on ``--connections`` clients; 0: one run on one."""
         options = self.bench.options
         duration = max(1, round(seconds))
         with tempfile.TemporaryDirectory(prefix="bench-pgbench-") as folder:
             script = Path(folder) / "ingest.sql"
             script.write_text(self.script)
-            argv = [str(self.pgbench), "-n", "-M", "prepared", "-j", "1"]
-            argv += ["-c", str(options.connections), "-T", str(duration), "-f", str(script)]
+            argv = [str(self.pgbench), "-n", "-M", "prepared", "-j", "1", "-f", str(script)]
+            if seconds:
+                argv += ["-c", str(options.connections), "-T", str(duration)]
+            else:
+                argv += ["-c", "1", "-t", "1"]
             argv += ["-l", "--log-prefix", str(Path(folder) / "tx")]
             for name, value in self.variables.items():
                 argv += ["-D", f"{name}={value}"]
@@ -272,7 +303,7 @@ def _latencies(folder: Path) -> list[float]:
 __all__ = [
     "PgbenchSide",
     "campaign_statements",
-    "credit_statement",
+    "earn_statement",
     "measure",
     "pgbench_script",
 ]

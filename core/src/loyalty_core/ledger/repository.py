@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     DateTime,
+    Integer,
     Row,
     String,
     and_,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -119,10 +122,8 @@ _LOTS_FOR_SPENDING = Prepared(
     .with_for_update(key_share=True)
 )
 _NEW_ENTRIES = Prepared(insert(ledger_entries))
-_CREDIT_NEW_LOT = Prepared(
-    text(
-        """
-WITH accounts AS (
+_CREDIT = """
+accounts AS (
     SELECT
         (SELECT id FROM ledger_accounts
           WHERE tenant_id = :tenant_id AND member_id = :member_id
@@ -132,7 +133,7 @@ WITH accounts AS (
             AND asset_id = :asset_id AND purpose = :counter) AS counter_id
 ), credited AS (
     UPDATE ledger_accounts SET balance = ledger_accounts.balance + :amount
-      FROM accounts
+      FROM accounts{claimed}
      WHERE ledger_accounts.tenant_id = :tenant_id AND ledger_accounts.id = accounts.account_id
        AND accounts.counter_id IS NOT NULL
     RETURNING ledger_accounts.id
@@ -151,28 +152,60 @@ WITH accounts AS (
     SELECT :tenant_id, :counter_entry_id, :transaction_id, accounts.counter_id, :asset_id,
            -:amount, NULL
       FROM lot, accounts
+)"""
+"""A credit as a new lot: the member's account takes the amount, the lot and both entries
+(the member's, the counter-account's) are written; nothing is written when either account
+does not exist yet. ``{claimed}`` joins the claim of :data:`_CLAIM_AND_CREDIT`, so that a
+taken idempotency key credits nothing either."""
+_CREDIT_BINDS = (
+    bindparam("tenant_id", type_=PG_UUID(as_uuid=True)),
+    bindparam("member_id", type_=PG_UUID(as_uuid=True)),
+    bindparam("asset_id", type_=PG_UUID(as_uuid=True)),
+    bindparam("transaction_id", type_=PG_UUID(as_uuid=True)),
+    bindparam("lot_id", type_=PG_UUID(as_uuid=True)),
+    bindparam("entry_id", type_=PG_UUID(as_uuid=True)),
+    bindparam("counter_entry_id", type_=PG_UUID(as_uuid=True)),
+    bindparam("purpose", type_=String),
+    bindparam("counter", type_=String),
+    bindparam("amount", type_=BigInteger),
+    bindparam("available_from", type_=DateTime(timezone=True)),
+    bindparam("expires_at", type_=DateTime(timezone=True)),
 )
-SELECT id FROM lot
-"""
+_CREDIT_NEW_LOT = Prepared(
+    text(f"WITH {_CREDIT.format(claimed='')}\nSELECT id FROM lot").bindparams(*_CREDIT_BINDS)
+)
+"""A credit in one round trip (:func:`credit_new_lot`)."""
+_CLAIM_AND_CREDIT = Prepared(
+    text(
+        f"""
+WITH claim AS (
+    INSERT INTO ledger_transactions (tenant_id, id, kind, idempotency_key, request_hash, reason,
+                                     cause_kind, cause_id, event_id, rule_id, rule_version,
+                                     actor, reverses_id, details)
+    VALUES (:tenant_id, :transaction_id, :kind, :idempotency_key, :request_hash, :reason,
+            :cause_kind, :cause_id, :event_id, :rule_id, :rule_version, :actor, NULL, :details)
+    ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+    RETURNING *
+), {_CREDIT.format(claimed=", claim")}
+SELECT claim.*, (SELECT id FROM lot) AS lot_id FROM claim
+"""  # noqa: S608  # composed of constants only
     ).bindparams(
-        bindparam("tenant_id", type_=PG_UUID(as_uuid=True)),
-        bindparam("member_id", type_=PG_UUID(as_uuid=True)),
-        bindparam("asset_id", type_=PG_UUID(as_uuid=True)),
-        bindparam("transaction_id", type_=PG_UUID(as_uuid=True)),
-        bindparam("lot_id", type_=PG_UUID(as_uuid=True)),
-        bindparam("entry_id", type_=PG_UUID(as_uuid=True)),
-        bindparam("counter_entry_id", type_=PG_UUID(as_uuid=True)),
-        bindparam("purpose", type_=String),
-        bindparam("counter", type_=String),
-        bindparam("amount", type_=BigInteger),
-        bindparam("available_from", type_=DateTime(timezone=True)),
-        bindparam("expires_at", type_=DateTime(timezone=True)),
+        *_CREDIT_BINDS,
+        bindparam("kind", type_=String),
+        bindparam("idempotency_key", type_=String),
+        bindparam("request_hash", type_=String),
+        bindparam("reason", type_=String),
+        bindparam("cause_kind", type_=String),
+        bindparam("cause_id", type_=String),
+        bindparam("event_id", type_=PG_UUID(as_uuid=True)),
+        bindparam("rule_id", type_=PG_UUID(as_uuid=True)),
+        bindparam("rule_version", type_=Integer),
+        bindparam("actor", type_=String),
+        bindparam("details", type_=JSONB),
     )
 )
-"""A credit as a new lot, in one round trip: the member's account takes the amount, the lot
-and both entries (the member's, the counter-account's) are written. It writes nothing when
-either account does not exist yet (:func:`credit_new_lot` then creates them and runs it
-again)."""
+"""An earn in one round trip: the transaction header claims its idempotency key and, when it
+did, the credit runs (:func:`claim_and_credit`)."""
 _ASSET = Prepared(
     select(assets).where(assets.c.tenant_id == _p("tenant_id"), assets.c.code == _p("code"))
 )
@@ -455,40 +488,86 @@ async def lock_account(conn: AsyncConnection, tenant_id: uuid.UUID, account_id: 
     return Funds(int(row.balance), int(row.held))
 
 
-async def credit_new_lot(
+@dataclass(frozen=True)
+class Credit:
+    """A credit as a new lot on a member's account, against a tenant counter-account."""
+
+    member_id: uuid.UUID
+    asset: Asset
+    purpose: Purpose
+    counter: Purpose
+    amount: int
+    available_from: datetime
+    expires_at: datetime | None
+
+    def params(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> dict[str, Any]:
+        return {
+            "tenant_id": tenant_id,
+            "member_id": self.member_id,
+            "asset_id": self.asset.id,
+            "purpose": self.purpose.value,
+            "counter": self.counter.value,
+            "transaction_id": transaction_id,
+            "lot_id": new_id(),
+            "entry_id": new_id(),
+            "counter_entry_id": new_id(),
+            "amount": self.amount,
+            "available_from": self.available_from,
+            "expires_at": self.expires_at,
+        }
+
+
+async def claim_and_credit(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
+    credit: Credit,
     *,
-    member_id: uuid.UUID,
-    asset: Asset,
-    purpose: Purpose,
-    counter: Purpose,
-    transaction_id: uuid.UUID,
-    amount: int,
-    available_from: datetime,
-    expires_at: datetime | None,
+    kind: TransactionKind,
+    idempotency_key: str,
+    request_hash: str,
+    reason: str,
+    cause: Cause,
+    actor: str,
+    details: dict[str, object] | None = None,
+) -> LedgerTransaction | None:
+    """Claim an earn's idempotency key and credit it, in one statement once both accounts
+    exist; None when the key is taken (the caller replays). See :func:`claim_idempotency_key`
+    for how concurrent claims of one key resolve."""
+    transaction_id = new_id()
+    row = await _CLAIM_AND_CREDIT.first(
+        conn,
+        {
+            **credit.params(tenant_id, transaction_id),
+            "kind": kind.value,
+            "idempotency_key": idempotency_key,
+            "request_hash": request_hash,
+            "reason": reason,
+            "cause_kind": cause.kind,
+            "cause_id": cause.id,
+            "event_id": cause.event_id,
+            "rule_id": cause.rule_id,
+            "rule_version": cause.rule_version,
+            "actor": actor,
+            "details": details or {},
+        },
+    )
+    if row is None:
+        return None
+    if row.lot_id is None:  # an account's first use: the header is claimed, credit it now
+        await credit_new_lot(conn, tenant_id, credit, transaction_id)
+    return transaction_from_row(row)
+
+
+async def credit_new_lot(
+    conn: AsyncConnection, tenant_id: uuid.UUID, credit: Credit, transaction_id: uuid.UUID
 ) -> uuid.UUID:
-    """Credit ``amount`` to the member's ``purpose`` account as a new lot, against the tenant's
-    ``counter`` account; returns the lot's id. One statement once both accounts exist (every
-    earn but a member's or an asset's first); a credit needs no balance check."""
-    params = {
-        "tenant_id": tenant_id,
-        "member_id": member_id,
-        "asset_id": asset.id,
-        "purpose": purpose.value,
-        "counter": counter.value,
-        "transaction_id": transaction_id,
-        "lot_id": new_id(),
-        "entry_id": new_id(),
-        "counter_entry_id": new_id(),
-        "amount": amount,
-        "available_from": available_from,
-        "expires_at": expires_at,
-    }
+    """Credit ``credit`` for the transaction ``transaction_id``; returns the lot's id. One
+    statement once both accounts exist (every credit but a member's or an asset's first)."""
+    params = credit.params(tenant_id, transaction_id)
     row = await _CREDIT_NEW_LOT.first(conn, params)
     if row is None:  # first use of an account: create it, then credit
-        await member_account(conn, tenant_id, member_id, asset, purpose)
-        await tenant_account(conn, tenant_id, asset, counter)
+        await member_account(conn, tenant_id, credit.member_id, credit.asset, credit.purpose)
+        await tenant_account(conn, tenant_id, credit.asset, credit.counter)
         row = await _CREDIT_NEW_LOT.first(conn, params)
         assert row is not None, "both accounts exist once created"
     return as_uuid(row.id)

@@ -77,26 +77,35 @@ async def earn(
         "cause": _cause_key(posting.cause),
     }
     available_from = posting.now + timedelta(days=pending)
-    claimed = await _claim(conn, posting, kind, request, details=details)
-    if isinstance(claimed, Posted):
-        return claimed
     if expires_at is None and asset.expiry_policy is not ExpiryPolicy.NEVER:
         zone = "UTC"
         if asset.expiry_policy in expiry.ZONED:
             zone = await repo.tenant_timezone(conn, posting.tenant_id)
         expires_at = expiry.expires_at(asset, available_from, zone)
-    await repo.credit_new_lot(
-        conn,
-        posting.tenant_id,
+    credit = repo.Credit(
         member_id=member_id,
         asset=asset,
         purpose=Purpose.PENDING if pending > 0 else Purpose.AVAILABLE,
         counter=counter,
-        transaction_id=claimed.id,
         amount=amount,
         available_from=available_from,
         expires_at=expires_at,
     )
+    request_hash = fingerprint(request)
+    claimed = await repo.claim_and_credit(
+        conn,
+        posting.tenant_id,
+        credit,
+        kind=kind,
+        idempotency_key=posting.idempotency_key,
+        request_hash=request_hash,
+        reason=posting.reason,
+        cause=posting.cause,
+        actor=posting.actor,
+        details=details,
+    )
+    if claimed is None:
+        return await _replayed(conn, posting, request_hash)
     return Posted(claimed, replayed=False)
 
 
@@ -557,6 +566,11 @@ async def _claim(
     )
     if claimed is not None:
         return claimed
+    return await _replayed(conn, posting, request_hash)
+
+
+async def _replayed(conn: AsyncConnection, posting: Posting, request_hash: str) -> Posted:
+    """The first result of a taken idempotency key, if the request is the same."""
     existing = await repo.get_transaction_by_key(conn, posting.tenant_id, posting.idempotency_key)
     if existing is None:  # pragma: no cover - the conflicting row is committed by definition
         raise RuntimeError("idempotency key taken but not visible")
