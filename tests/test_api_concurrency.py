@@ -4,12 +4,13 @@ also with two gateway instances on one database."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from loyalty_core.db.engine import Database
 from loyalty_core.ledger.tables import ledger_transactions
 from loyalty_core.tenants.models import Tenant
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.api import POINTS_ADJUST, available, credit, enrol, pos_key
 from tests.fixtures.gateway import MakeApp, admin_token, graphql
@@ -187,3 +188,47 @@ def _purchase(external_id: str, member_id: str) -> dict[str, Any]:
         "memberId": member_id,
         "payload": {"amount": 1000, "currency": "EUR"},
     }
+
+
+async def test_a_batch_keeps_each_members_order_however_the_member_is_named(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    """Lanes run several members at once: a member named by id and by e-mail stays in one
+    lane, in the order given, and a refund sees the purchase sent before it in the batch."""
+    gateway = await make_app()
+    key = await pos_key(gateway.client, tenant.id)
+    ada = await enrol(gateway.client, tenant.id, "ada@example.com")
+    others = [await enrol(gateway.client, tenant.id, f"o{n}@example.com") for n in range(7)]
+    by_email = {"kind": "EMAIL", "value": "ada@example.com"}
+
+    def named(event: dict[str, Any], n: int) -> dict[str, Any]:
+        if n % 2:
+            return {**{k: v for k, v in event.items() if k != "memberId"}, "identifier": by_email}
+        return event
+
+    events = []
+    for n in range(24):
+        events.append(named(_purchase(f"ada-{n}", ada), n))
+        events.append(_purchase(f"other-{n}", others[n % len(others)]))
+    refund = {
+        "type": "refund",
+        "source": "pos-batch",
+        "externalId": "ada-refund",
+        "memberId": ada,
+        "payload": {"amount": 1000, "currency": "EUR", "purchaseExternalId": "ada-23"},
+    }
+    body = await graphql(
+        gateway.client, BATCH, {"input": {"events": [*events, refund]}}, api_key=key
+    )
+
+    results = body["data"]["eventIngestBatch"]["results"]
+    assert [r["errors"] for r in results] == [[]] * 49
+    async with db.tenant_transaction(tenant.id) as conn:
+        stored = await conn.execute(
+            text("SELECT external_id FROM events WHERE member_id = :m ORDER BY id"),
+            {"m": uuid.UUID(ada)},
+        )
+        order = [row.external_id for row in stored]
+    assert order == [f"ada-{n}" for n in range(24)] + ["ada-refund"]
+    per_purchase = await _points_per_purchase(gateway, tenant, key)
+    assert await available(gateway.client, tenant.id, ada) == 23 * per_purchase

@@ -25,12 +25,20 @@ from typing import Any
 
 from graphql import DocumentNode, ExecutionResult, FieldNode, GraphQLObjectType, subscribe
 from graphql import execute as graphql_execute
-from graphql.pyutils import Path, Undefined
+from graphql.pyutils import Path, Undefined, is_awaitable
 from loyalty_core.context import RequestContext
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from loyalty_gateway.plain_fields import NOT_SERVED, PLAIN, PlainField
 from loyalty_gateway.schema_cache import CompiledSchema
+
+_NEVER_AWAITABLE = frozenset({dict, list, tuple, str, int, float, bool, type(None)})
+
+
+def _is_awaitable(value: Any) -> bool:
+    """graphql-core's check, asked of every resolved value, with the plain values resolvers
+    mostly return answered by their type alone."""
+    return type(value) not in _NEVER_AWAITABLE and is_awaitable(value)
 
 
 class Executor(StrawberryGraphQLCoreExecutionContext):
@@ -122,6 +130,7 @@ async def execute_operation(
         variable_values=dict(params.variables) if params.variables else None,
         operation_name=params.operation_name,
         execution_context_class=Executor,
+        is_awaitable=_is_awaitable,
     )
     if inspect.isawaitable(result):
         result = await result

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, any_, bindparam, or_, select
+from sqlalchemy import Row, any_, bindparam, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -82,6 +82,32 @@ _BY_IDENTIFIER = Prepared(
     )
 )
 """Built once with bound parameters, run by asyncpg: a till's every request asks it."""
+_IDS_BY_IDENTIFIERS = Prepared(
+    text(
+        "SELECT i.kind, i.value, i.member_id FROM member_identifiers AS i"
+        " JOIN unnest(CAST(:kinds AS text[]), CAST(:values AS text[])) AS wanted (kind, value)"
+        " ON i.kind = wanted.kind AND i.value = wanted.value"
+        " WHERE i.tenant_id = :tenant_id"
+    )
+)
+
+
+async def ids_by_identifier(
+    conn: AsyncConnection, tenant_id: uuid.UUID, identifiers: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], uuid.UUID]:
+    """The member ids of many ``(kind, value)`` identifiers in one statement; unknown ones
+    are left out."""
+    if not identifiers:
+        return {}
+    rows = await _IDS_BY_IDENTIFIERS.all(
+        conn,
+        {
+            "tenant_id": tenant_id,
+            "kinds": [kind for kind, _ in identifiers],
+            "values": [value for _, value in identifiers],
+        },
+    )
+    return {(row["kind"], row["value"]): row["member_id"] for row in rows}
 
 
 async def identifiers_of(
