@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -148,7 +148,7 @@ class EventMutation:
         require_scope(ctx.principal, Scope.EVENTS_WRITE)
 
         async def work(conn: AsyncConnection, events: DomainEvents) -> IngestResult:
-            return await service.ingest(conn, _ingestion(ctx, events), _event_input(input))
+            return await service.ingest(conn, _ingestions(ctx)(events), _event_input(input))
 
         result, errors = await run_mutation(info, work)
         return EventIngestPayload.of(result) if result else EventIngestPayload.failed(errors)
@@ -166,9 +166,7 @@ class EventMutation:
             error = ValidationFailed(f"send 1 to {MAX_BATCH} events", field="events")
             return EventIngestBatchPayload(results=[], errors=[UserError.of(error)])
 
-        outcomes = await batches.ingest_batch(
-            ctx, input.events, _event_input, lambda events: _ingestion(ctx, events)
-        )
+        outcomes = await batches.ingest_batch(ctx, input.events, _event_input, _ingestions(ctx))
         results: list[EventIngestPayload] = []
         for index, outcome in enumerate(outcomes):
             if isinstance(outcome, LoyaltyError):
@@ -210,19 +208,26 @@ class EventMutation:
         return EventTypeSavePayload(event_type=saved, errors=errors)
 
 
-def _ingestion(ctx: RequestContext, events: DomainEvents) -> service.Ingestion:
+def _ingestions(ctx: RequestContext) -> Callable[[DomainEvents], service.Ingestion]:
+    """Ingestions for the events of one request, sharing what they read once: the module
+    event types, and the reward step that reads and parses the active campaigns (a batch
+    sees the campaigns active when its first event of a type was ingested)."""
     assert ctx.tenant is not None
-    return service.Ingestion(
-        tenant=ctx.tenant,
-        actor=require_principal(ctx.principal).actor,
-        now=ctx.now(),
-        domain_events=events,
-        module_event_types=_module_types(ctx),
-        rewards=[
-            service.base_earn,
-            engine.reward_step(module_effects(ctx), ctx.enabled_modules),
-        ],
-    )
+    tenant, actor = ctx.tenant, require_principal(ctx.principal).actor
+    module_types = _module_types(ctx)
+    rewards = [service.base_earn, engine.reward_step(module_effects(ctx), ctx.enabled_modules)]
+
+    def ingestion(events: DomainEvents) -> service.Ingestion:
+        return service.Ingestion(
+            tenant=tenant,
+            actor=actor,
+            now=ctx.now(),
+            domain_events=events,
+            module_event_types=module_types,
+            rewards=rewards,
+        )
+
+    return ingestion
 
 
 def _module_types(ctx: RequestContext) -> Mapping[str, EventTypeSpec]:

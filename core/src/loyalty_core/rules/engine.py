@@ -295,9 +295,9 @@ def version_of(row: Any) -> CampaignVersion:
 
 
 def reward_step(effects: ModuleEffects, settings: Mapping[str, BaseModel]) -> RewardStep:
-    """The engine as a reward step of ingestion (after the base earn). One step serves one
-    ingestion (one event's transaction), and reads and parses the active campaigns of an
-    event type at most once in it."""
+    """The engine as a reward step of ingestion (after the base earn). One step serves the
+    ingestions of one request (one event's, or a batch's), and reads and parses the active
+    campaigns of an event type at most once for them."""
     active: dict[str, list[CampaignVersion]] = {}
 
     async def step(
