@@ -391,12 +391,14 @@ async def test_unbalanced_transaction_is_refused_at_commit(db: Database, tenant:
             header = await repo.claim_idempotency_key(
                 conn,
                 tenant.id,
-                kind=TransactionKind.ADJUSTMENT,
-                idempotency_key="free-points",
-                request_hash="0" * 64,
-                reason="test",
-                cause=Cause(kind="operator"),
-                actor="test",
+                repo.Header(
+                    kind=TransactionKind.ADJUSTMENT,
+                    idempotency_key="free-points",
+                    request_hash="0" * 64,
+                    reason="test",
+                    cause=Cause(kind="operator"),
+                    actor="test",
+                ),
             )
             assert header is not None
             await repo.insert_entries(conn, tenant.id, header.id, [(account, asset.id, 10, None)])

@@ -174,7 +174,7 @@ _CREDIT_BINDS = (
 _CREDIT_NEW_LOT = Prepared(
     text(f"WITH {_CREDIT.format(claimed='')}\nSELECT id FROM lot").bindparams(*_CREDIT_BINDS)
 )
-"""A credit in one round trip (:func:`credit_new_lot`)."""
+"""The credit alone, once :func:`claim_and_credit` created the accounts it found missing."""
 _CLAIM_AND_CREDIT = Prepared(
     text(
         f"""
@@ -183,7 +183,8 @@ WITH claim AS (
                                      cause_kind, cause_id, event_id, rule_id, rule_version,
                                      actor, reverses_id, details)
     VALUES (:tenant_id, :transaction_id, :kind, :idempotency_key, :request_hash, :reason,
-            :cause_kind, :cause_id, :event_id, :rule_id, :rule_version, :actor, NULL, :details)
+            :cause_kind, :cause_id, :event_id, :rule_id, :rule_version, :actor, :reverses_id,
+            :details)
     ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
     RETURNING *
 ), {_CREDIT.format(claimed=", claim")}
@@ -201,6 +202,7 @@ SELECT claim.*, (SELECT id FROM lot) AS lot_id FROM claim
         bindparam("rule_id", type_=PG_UUID(as_uuid=True)),
         bindparam("rule_version", type_=Integer),
         bindparam("actor", type_=String),
+        bindparam("reverses_id", type_=PG_UUID(as_uuid=True)),
         bindparam("details", type_=JSONB),
     )
 )
@@ -356,18 +358,41 @@ async def _account_id(
     return as_uuid(found.id)
 
 
+@dataclass(frozen=True)
+class Header:
+    """A ledger transaction's header, as claiming its idempotency key writes it."""
+
+    kind: TransactionKind
+    idempotency_key: str
+    request_hash: str
+    reason: str
+    cause: Cause
+    actor: str
+    reverses_id: uuid.UUID | None = None
+    details: dict[str, object] | None = None
+
+    def values(self, tenant_id: uuid.UUID, transaction_id: uuid.UUID) -> dict[str, Any]:
+        cause = self.cause
+        return {
+            "tenant_id": tenant_id,
+            "id": transaction_id,
+            "kind": self.kind.value,
+            "idempotency_key": self.idempotency_key,
+            "request_hash": self.request_hash,
+            "reason": self.reason,
+            "cause_kind": cause.kind,
+            "cause_id": cause.id,
+            "event_id": cause.event_id,
+            "rule_id": cause.rule_id,
+            "rule_version": cause.rule_version,
+            "actor": self.actor,
+            "reverses_id": self.reverses_id,
+            "details": self.details or {},
+        }
+
+
 async def claim_idempotency_key(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
-    *,
-    kind: TransactionKind,
-    idempotency_key: str,
-    request_hash: str,
-    reason: str,
-    cause: Cause,
-    actor: str,
-    reverses_id: uuid.UUID | None = None,
-    details: dict[str, object] | None = None,
+    conn: AsyncConnection, tenant_id: uuid.UUID, header: Header
 ) -> LedgerTransaction | None:
     """Insert the transaction header, or return None when the key is already taken.
 
@@ -375,23 +400,7 @@ async def claim_idempotency_key(
     rolls back; then ON CONFLICT DO NOTHING (it committed) or the insert goes through (it
     rolled back). Either way exactly one transaction per key is ever written.
     """
-    values = {
-        "tenant_id": tenant_id,
-        "id": new_id(),
-        "kind": kind.value,
-        "idempotency_key": idempotency_key,
-        "request_hash": request_hash,
-        "reason": reason,
-        "cause_kind": cause.kind,
-        "cause_id": cause.id,
-        "event_id": cause.event_id,
-        "rule_id": cause.rule_id,
-        "rule_version": cause.rule_version,
-        "actor": actor,
-        "reverses_id": reverses_id,
-        "details": details or {},
-    }
-    row = await _CLAIM.first(conn, values)
+    row = await _CLAIM.first(conn, header.values(tenant_id, new_id()))
     return None if row is None else transaction_from_row(row)
 
 
@@ -518,59 +527,25 @@ class Credit:
 
 
 async def claim_and_credit(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
-    credit: Credit,
-    *,
-    kind: TransactionKind,
-    idempotency_key: str,
-    request_hash: str,
-    reason: str,
-    cause: Cause,
-    actor: str,
-    details: dict[str, object] | None = None,
+    conn: AsyncConnection, tenant_id: uuid.UUID, header: Header, credit: Credit
 ) -> LedgerTransaction | None:
     """Claim an earn's idempotency key and credit it, in one statement once both accounts
     exist; None when the key is taken (the caller replays). See :func:`claim_idempotency_key`
     for how concurrent claims of one key resolve."""
     transaction_id = new_id()
-    row = await _CLAIM_AND_CREDIT.first(
-        conn,
-        {
-            **credit.params(tenant_id, transaction_id),
-            "kind": kind.value,
-            "idempotency_key": idempotency_key,
-            "request_hash": request_hash,
-            "reason": reason,
-            "cause_kind": cause.kind,
-            "cause_id": cause.id,
-            "event_id": cause.event_id,
-            "rule_id": cause.rule_id,
-            "rule_version": cause.rule_version,
-            "actor": actor,
-            "details": details or {},
-        },
-    )
+    params = {
+        **credit.params(tenant_id, transaction_id),
+        **header.values(tenant_id, transaction_id),
+    }
+    row = await _CLAIM_AND_CREDIT.first(conn, params)
     if row is None:
         return None
-    if row.lot_id is None:  # an account's first use: the header is claimed, credit it now
-        await credit_new_lot(conn, tenant_id, credit, transaction_id)
-    return transaction_from_row(row)
-
-
-async def credit_new_lot(
-    conn: AsyncConnection, tenant_id: uuid.UUID, credit: Credit, transaction_id: uuid.UUID
-) -> uuid.UUID:
-    """Credit ``credit`` for the transaction ``transaction_id``; returns the lot's id. One
-    statement once both accounts exist (every credit but a member's or an asset's first)."""
-    params = credit.params(tenant_id, transaction_id)
-    row = await _CREDIT_NEW_LOT.first(conn, params)
-    if row is None:  # first use of an account: create it, then credit
+    if row.lot_id is None:  # an account's first use: the header is claimed, nothing else
         await member_account(conn, tenant_id, credit.member_id, credit.asset, credit.purpose)
         await tenant_account(conn, tenant_id, credit.asset, credit.counter)
-        row = await _CREDIT_NEW_LOT.first(conn, params)
-        assert row is not None, "both accounts exist once created"
-    return as_uuid(row.id)
+        credited = await _CREDIT_NEW_LOT.first(conn, params)
+        assert credited is not None, "both accounts exist once created"
+    return transaction_from_row(row)
 
 
 async def insert_lot(
@@ -769,6 +744,7 @@ async def sum_of_entries(conn: AsyncConnection, tenant_id: uuid.UUID, account_id
 
 
 __all__ = [
+    "Header",
     "account_funds",
     "apply_balance_delta",
     "as_uuid",

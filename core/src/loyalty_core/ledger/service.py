@@ -91,21 +91,10 @@ async def earn(
         available_from=available_from,
         expires_at=expires_at,
     )
-    request_hash = fingerprint(request)
-    claimed = await repo.claim_and_credit(
-        conn,
-        posting.tenant_id,
-        credit,
-        kind=kind,
-        idempotency_key=posting.idempotency_key,
-        request_hash=request_hash,
-        reason=posting.reason,
-        cause=posting.cause,
-        actor=posting.actor,
-        details=details,
-    )
+    header = _header(posting, kind, request, details=details)
+    claimed = await repo.claim_and_credit(conn, posting.tenant_id, header, credit)
     if claimed is None:
-        return await _replayed(conn, posting, request_hash)
+        return await _replayed(conn, posting, header.request_hash)
     return Posted(claimed, replayed=False)
 
 
@@ -551,22 +540,32 @@ async def _claim(
     details: dict[str, object] | None = None,
 ) -> LedgerTransaction | Posted:
     """Claim the idempotency key: the new header, or the first result when it is a replay."""
-    request_hash = fingerprint(request)
-    claimed = await repo.claim_idempotency_key(
-        conn,
-        posting.tenant_id,
+    header = _header(posting, kind, request, reverses_id=reverses_id, details=details)
+    claimed = await repo.claim_idempotency_key(conn, posting.tenant_id, header)
+    if claimed is not None:
+        return claimed
+    return await _replayed(conn, posting, header.request_hash)
+
+
+def _header(
+    posting: Posting,
+    kind: TransactionKind,
+    request: dict[str, Any],
+    *,
+    reverses_id: uuid.UUID | None = None,
+    details: dict[str, object] | None = None,
+) -> repo.Header:
+    """The header of ``posting``'s transaction, keyed by the fingerprint of ``request``."""
+    return repo.Header(
         kind=kind,
         idempotency_key=posting.idempotency_key,
-        request_hash=request_hash,
+        request_hash=fingerprint(request),
         reason=posting.reason,
         cause=posting.cause,
         actor=posting.actor,
         reverses_id=reverses_id,
         details=details,
     )
-    if claimed is not None:
-        return claimed
-    return await _replayed(conn, posting, request_hash)
 
 
 async def _replayed(conn: AsyncConnection, posting: Posting, request_hash: str) -> Posted:

@@ -21,9 +21,6 @@ _MEMBER = Prepared(
         members.c.tenant_id == bindparam("tenant_id"), members.c.id == bindparam("id")
     )
 )
-_MEMBERS = Prepared(
-    select(members).where(members.c.tenant_id == bindparam("tenant_id"), members.c.id == any_(_IDS))
-)
 _IDENTIFIERS = Prepared(
     select(member_identifiers)
     .where(
@@ -50,13 +47,6 @@ async def get_for_update(
         )
     ).first()
     return None if row is None else member_from_row(row)
-
-
-async def get_many(
-    conn: AsyncConnection, tenant_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Member]:
-    rows = await _MEMBERS.all(conn, {"tenant_id": tenant_id, "ids": list(member_ids)})
-    return {row.id: member_from_row(row) for row in rows}
 
 
 async def find_by_identifier(
@@ -174,7 +164,6 @@ __all__ = [
     "find_by_identifier",
     "get",
     "get_for_update",
-    "get_many",
     "identifiers_of",
     "member_from_row",
     "search",

@@ -34,17 +34,18 @@ CAMPAIGN_COLUMNS = (
 )
 
 
+_CURRENT_VERSION = and_(
+    rule_campaign_versions.c.tenant_id == rule_campaigns.c.tenant_id,
+    rule_campaign_versions.c.campaign_id == rule_campaigns.c.id,
+    rule_campaign_versions.c.version == rule_campaigns.c.current_version,
+)
+"""Joins a campaign to its current version."""
+
+
 def _campaign_query(tenant_id: uuid.UUID) -> Any:
     return (
         select(*CAMPAIGN_COLUMNS)
-        .join(
-            rule_campaign_versions,
-            and_(
-                rule_campaign_versions.c.tenant_id == rule_campaigns.c.tenant_id,
-                rule_campaign_versions.c.campaign_id == rule_campaigns.c.id,
-                rule_campaign_versions.c.version == rule_campaigns.c.current_version,
-            ),
-        )
+        .join(rule_campaign_versions, _CURRENT_VERSION)
         .where(rule_campaigns.c.tenant_id == tenant_id)
     )
 
@@ -118,14 +119,7 @@ _CURRENT_ACTIVE_VERSIONS = (
         rule_campaign_versions.c.definition,
         rule_campaigns.c.name,
     )
-    .join(
-        rule_campaigns,
-        and_(
-            rule_campaigns.c.tenant_id == rule_campaign_versions.c.tenant_id,
-            rule_campaigns.c.id == rule_campaign_versions.c.campaign_id,
-            rule_campaigns.c.current_version == rule_campaign_versions.c.version,
-        ),
-    )
+    .join(rule_campaigns, _CURRENT_VERSION)
     .where(
         rule_campaign_versions.c.tenant_id == bindparam("tenant_id"),
         rule_campaigns.c.status == "active",
