@@ -35,21 +35,22 @@ from sqlalchemy.exc import DBAPIError
 
 from loyalty_core.context import RequestContext
 from loyalty_core.errors import LoyaltyError
-from loyalty_core.events import service
+from loyalty_core.events import chunks, service
 from loyalty_core.events.builtin import REFUND
-from loyalty_core.events.models import EventInput, IngestResult
+from loyalty_core.events.models import EventInput
 from loyalty_core.ledger.models import Asset
 from loyalty_core.members import repository as members
 from loyalty_core.modules.dispatch import DomainEvents
+from loyalty_core.rules import engine
 
 ATTEMPTS = 5
-RETRYABLE = frozenset({"40P01", "40001"})
-"""SQLSTATEs of a transaction PostgreSQL aborted to let another go (deadlock, serialization)."""
 LANES = 4
 """Events of different members ingested at once, each lane on a connection of its own."""
+CHUNK = 100
+"""Events of a lane ingested together (``events.chunks``), in one transaction."""
 
 T = TypeVar("T")
-Outcome = IngestResult | LoyaltyError
+Outcome = chunks.Outcome
 Ingestions = Callable[[DomainEvents], service.Ingestion]
 
 
@@ -58,6 +59,7 @@ async def ingest_batch(
     items: Sequence[T],
     convert: Callable[[T], EventInput],
     ingestion_of: Ingestions,
+    campaigns: engine.Campaigns,
 ) -> list[Outcome]:
     """Ingest ``items``, each member's in order; per item its result or the error that
     refused it alone."""
@@ -72,13 +74,23 @@ async def ingest_batch(
     lanes = await _lanes_of(context, events)
 
     async def run(indices: list[int]) -> None:
-        for index in indices:
-            event = events[index]
-            outcomes[index] = (
-                event
-                if isinstance(event, LoyaltyError)
-                else await _one(context, event, ingestion_of, assets)
-            )
+        for start in range(0, len(indices), CHUNK):
+            ready: list[tuple[int, EventInput]] = []
+            for index in indices[start : start + CHUNK]:
+                event = events[index]
+                if isinstance(event, LoyaltyError):
+                    outcomes[index] = event
+                else:
+                    ready.append((index, event))
+            chunk = chunks.Chunk(left=[index for index, _ in ready])
+            if len(ready) > 1:
+                chunk = await chunks.ingest_chunk(context, ready, ingestion_of, campaigns)
+            for index, outcome in chunk.outcomes.items():
+                outcomes[index] = outcome
+            for index in chunk.left:
+                event = events[index]
+                assert isinstance(event, EventInput)
+                outcomes[index] = await _one(context, event, ingestion_of, assets)
 
     for segment in _segments(events, lanes):
         async with asyncio.TaskGroup() as group:  # an unexpected error stops the other lanes
@@ -139,7 +151,7 @@ async def _one(
         except LoyaltyError as error:
             return error
         except DBAPIError as error:
-            if attempt == ATTEMPTS or getattr(error.orig, "sqlstate", None) not in RETRYABLE:
+            if attempt == ATTEMPTS or getattr(error.orig, "sqlstate", None) not in chunks.RETRYABLE:
                 raise
             await asyncio.sleep(random.uniform(0, 0.01 * attempt))  # let the other one finish
     raise AssertionError("unreachable")  # pragma: no cover

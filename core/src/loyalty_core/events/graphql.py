@@ -148,7 +148,8 @@ class EventMutation:
         require_scope(ctx.principal, Scope.EVENTS_WRITE)
 
         async def work(conn: AsyncConnection, events: DomainEvents) -> IngestResult:
-            return await service.ingest(conn, _ingestions(ctx)(events), _event_input(input))
+            ingestion = _ingestions(ctx, _campaigns(ctx))(events)
+            return await service.ingest(conn, ingestion, _event_input(input))
 
         result, errors = await run_mutation(info, work)
         return EventIngestPayload.of(result) if result else EventIngestPayload.failed(errors)
@@ -166,7 +167,10 @@ class EventMutation:
             error = ValidationFailed(f"send 1 to {MAX_BATCH} events", field="events")
             return EventIngestBatchPayload(results=[], errors=[UserError.of(error)])
 
-        outcomes = await batches.ingest_batch(ctx, input.events, _event_input, _ingestions(ctx))
+        campaigns = _campaigns(ctx)
+        outcomes = await batches.ingest_batch(
+            ctx, input.events, _event_input, _ingestions(ctx, campaigns), campaigns
+        )
         results: list[EventIngestPayload] = []
         for index, outcome in enumerate(outcomes):
             if isinstance(outcome, LoyaltyError):
@@ -208,14 +212,20 @@ class EventMutation:
         return EventTypeSavePayload(event_type=saved, errors=errors)
 
 
-def _ingestions(ctx: RequestContext) -> Callable[[DomainEvents], service.Ingestion]:
+def _campaigns(ctx: RequestContext) -> engine.Campaigns:
+    return engine.Campaigns(module_effects(ctx), ctx.enabled_modules)
+
+
+def _ingestions(
+    ctx: RequestContext, campaigns: engine.Campaigns
+) -> Callable[[DomainEvents], service.Ingestion]:
     """Ingestions for the events of one request, sharing what they read once: the module
-    event types, and the reward step that reads and parses the active campaigns (a batch
+    event types, and the campaigns step that reads and parses the active campaigns (a batch
     sees the campaigns active when its first event of a type was ingested)."""
     assert ctx.tenant is not None
     tenant, actor = ctx.tenant, require_principal(ctx.principal).actor
     module_types = _module_types(ctx)
-    rewards = [service.base_earn, engine.reward_step(module_effects(ctx), ctx.enabled_modules)]
+    rewards: list[service.RewardStep] = [service.base_earn, campaigns]
 
     def ingestion(events: DomainEvents) -> service.Ingestion:
         return service.Ingestion(

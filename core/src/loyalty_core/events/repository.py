@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Row, select, update
@@ -11,9 +11,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_core.db.prepared import Prepared
+from loyalty_core.db.rows import InsertRows
 from loyalty_core.events.models import StoredEvent
 from loyalty_core.events.tables import event_types, events
-from loyalty_core.ids import new_id
 from loyalty_core.ledger.tables import ledger_accounts, ledger_entries, ledger_transactions
 
 _STORE_EVENT = Prepared(
@@ -22,43 +22,26 @@ _STORE_EVENT = Prepared(
     .returning(events)
 )
 """Built once (the parameters name the columns) and run by asyncpg: every ingestion runs it."""
+_STORE_EVENTS = InsertRows(
+    events,
+    [c.name for c in events.c if c.name not in ("refunded_amount", "created_at")],
+    "ON CONFLICT (tenant_id, source, external_id) DO NOTHING RETURNING *",
+)
 
 
-async def insert_event(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
-    *,
-    type_: str,
-    source: str,
-    external_id: str,
-    member_id: uuid.UUID,
-    occurred_at: datetime,
-    payload: dict[str, Any],
-    payload_hash: str,
-    amount: int | None,
-    currency: str | None,
-    purchase_id: uuid.UUID | None,
-    actor: str,
-) -> StoredEvent | None:
-    """Store an event, or None when (source, external id) is taken: the same mechanism as
-    ledger idempotency keys, so concurrent replays store one event."""
-    values = {
-        "tenant_id": tenant_id,
-        "id": new_id(),
-        "type": type_,
-        "source": source,
-        "external_id": external_id,
-        "member_id": member_id,
-        "occurred_at": occurred_at,
-        "payload": payload,
-        "payload_hash": payload_hash,
-        "amount": amount,
-        "currency": currency,
-        "purchase_id": purchase_id,
-        "actor": actor,
-    }
-    row = await _STORE_EVENT.first(conn, values)
-    return None if row is None else event_from_row(row)
+async def insert_event(conn: AsyncConnection, row: Mapping[str, Any]) -> StoredEvent | None:
+    """Store an event (an ``events`` row), or None when (source, external id) is taken: the
+    same mechanism as ledger idempotency keys, so concurrent replays store one event."""
+    found = await _STORE_EVENT.first(conn, row)
+    return None if found is None else event_from_row(found)
+
+
+async def insert_events(
+    conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]
+) -> list[StoredEvent]:
+    """Store many events in one statement, as :func:`insert_event` does each: those whose
+    (source, external id) is taken, or given twice, are left out (the first stays)."""
+    return [event_from_row(row) for row in await _STORE_EVENTS.all(conn, rows)]
 
 
 async def get_by_external_id(
@@ -198,6 +181,7 @@ __all__ = [
     "get_by_external_id",
     "get_custom_type",
     "insert_event",
+    "insert_events",
     "list_custom_types",
     "transactions_of_event",
 ]

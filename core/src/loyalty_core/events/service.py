@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -30,6 +29,7 @@ from loyalty_core.events.builtin import BUILTIN_SCHEMAS, PURCHASE, REFUND
 from loyalty_core.events.models import EventInput, EventType, IngestResult, StoredEvent
 from loyalty_core.events.tables import event_types
 from loyalty_core.hashing import fingerprint
+from loyalty_core.ids import new_id
 from loyalty_core.ledger import repository as ledger_repo
 from loyalty_core.ledger import service as ledger
 from loyalty_core.ledger.models import Asset, Cause, LedgerTransaction
@@ -37,7 +37,6 @@ from loyalty_core.members import service as members
 from loyalty_core.members.models import Member
 from loyalty_core.modules.contributions import DomainEvent, EventTypeSpec
 from loyalty_core.modules.dispatch import DomainEvents
-from loyalty_core.money import to_major
 from loyalty_core.rules import engine as rules
 from loyalty_core.tenants.models import Tenant
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
@@ -82,32 +81,14 @@ RewardStep = Callable[[AsyncConnection, Ingestion, StoredEvent], Awaitable[list[
 async def ingest(conn: AsyncConnection, ingestion: Ingestion, event: EventInput) -> IngestResult:
     """Ingest one event in the caller's transaction. Raises a LoyaltyError on bad input."""
     tenant = ingestion.tenant
-    _validate_envelope(event, ingestion.now)
-    _validate_payload(await _validator_of(conn, ingestion, event.type), event.payload)
+    await check(conn, ingestion, event)
     member = await _resolve_member(conn, tenant.id, event)
     member_id = member.id
-    occurred_at = event.occurred_at or ingestion.now
-    payload_hash = fingerprint(
-        {"type": event.type, "member": member_id, "at": event.occurred_at, "payload": event.payload}
-    )
     purchase = await _purchase_refunded(conn, tenant.id, event) if event.type == REFUND else None
-    stored = await repo.insert_event(
-        conn,
-        tenant.id,
-        type_=event.type,
-        source=event.source,
-        external_id=event.external_id,
-        member_id=member_id,
-        occurred_at=occurred_at,
-        payload=event.payload,
-        payload_hash=payload_hash,
-        amount=_money(event)[0],
-        currency=_money(event)[1],
-        purchase_id=purchase.id if purchase else None,
-        actor=ingestion.actor,
-    )
+    row = event_row(ingestion, event, member_id, purchase.id if purchase else None)
+    stored = await repo.insert_event(conn, row)
     if stored is None:
-        return await _replay(conn, tenant.id, event, payload_hash)
+        return await _replay(conn, tenant.id, event, row["payload_hash"])
     ingestion.members[member_id] = members.check_active(member)
     if purchase is not None:
         posted = await _reverse_purchase(conn, ingestion, stored, purchase)
@@ -115,44 +96,85 @@ async def ingest(conn: AsyncConnection, ingestion: Ingestion, event: EventInput)
         posted = []
         for step in ingestion.rewards or [base_earn]:
             posted += await step(conn, ingestion, stored)
-    await ingestion.domain_events.publish(
-        conn,
-        DomainEvent(
-            topic="event.ingested",
-            tenant_id=tenant.id,
-            payload={
-                "eventId": str(stored.id),
-                "type": stored.type,
-                "memberId": str(member_id),
-                "transactions": [str(t.id) for t in posted],
-            },
-        ),
-    )
+    await ingestion.domain_events.publish(conn, ingested(tenant.id, stored, posted))
     return IngestResult(stored, replayed=False, transactions=posted)
+
+
+async def check(conn: AsyncConnection, ingestion: Ingestion, event: EventInput) -> None:
+    """Refuse an event whose envelope or payload is malformed (a LoyaltyError)."""
+    _validate_envelope(event, ingestion.now)
+    _validate_payload(await _validator_of(conn, ingestion, event.type), event.payload)
+
+
+def event_row(
+    ingestion: Ingestion, event: EventInput, member_id: uuid.UUID, purchase_id: uuid.UUID | None
+) -> dict[str, Any]:
+    """The ``events`` row of a checked event of ``member_id``, with the fingerprint that tells
+    a replay from a conflict."""
+    amount, currency = _money(event)
+    return {
+        "tenant_id": ingestion.tenant.id,
+        "id": new_id(),
+        "type": event.type,
+        "source": event.source,
+        "external_id": event.external_id,
+        "member_id": member_id,
+        "occurred_at": event.occurred_at or ingestion.now,
+        "payload": event.payload,
+        "payload_hash": fingerprint(
+            {
+                "type": event.type,
+                "member": member_id,
+                "at": event.occurred_at,
+                "payload": event.payload,
+            }
+        ),
+        "amount": amount,
+        "currency": currency,
+        "purchase_id": purchase_id,
+        "actor": ingestion.actor,
+    }
+
+
+def ingested(
+    tenant_id: uuid.UUID, event: StoredEvent, posted: list[LedgerTransaction]
+) -> DomainEvent:
+    """The ``event.ingested`` domain event of a stored event and what it posted."""
+    return DomainEvent(
+        topic="event.ingested",
+        tenant_id=tenant_id,
+        payload={
+            "eventId": str(event.id),
+            "type": event.type,
+            "memberId": str(event.member_id),
+            "transactions": [str(t.id) for t in posted],
+        },
+    )
 
 
 async def base_earn(
     conn: AsyncConnection, ingestion: Ingestion, event: StoredEvent
 ) -> list[LedgerTransaction]:
-    """Points per currency unit from the tenant's ``earnRates`` (until rules take over)."""
-    if event.type != PURCHASE or event.amount is None or event.currency is None:
-        return []
-    rate = ingestion.tenant.earn_rate(event.currency)
-    points = int((to_major(event.amount, event.currency) * rate).to_integral_value(ROUND_DOWN))
-    if points <= 0:
+    """Points per currency unit from the tenant's ``earnRates`` (before any campaign)."""
+    base = base_posting(ingestion, event)
+    if base is None:
         return []
     asset = await ingestion.asset(conn, DEFAULT_ASSET_CODE)
     if asset is None:
         return []
-    reference = event.payload.get("orderReference", event.external_id)
-    posted = await ledger.earn(
-        conn,
-        _posting(ingestion, f"event:{event.id}:base", f"purchase {reference}", event),
-        member_id=event.member_id,
-        asset=asset,
-        amount=points,
-    )
+    posting, points = base
+    posted = await ledger.earn(conn, posting, member_id=event.member_id, asset=asset, amount=points)
     return [posted.transaction]
+
+
+def base_posting(ingestion: Ingestion, event: StoredEvent) -> tuple[ledger.Posting, int] | None:
+    """The base earn's posting and points of the tenant's default asset, or None when the
+    event earns nothing."""
+    points = rules.base_points(ingestion.tenant, event)
+    if points <= 0:
+        return None
+    reference = event.payload.get("orderReference", event.external_id)
+    return _posting(ingestion, f"event:{event.id}:base", f"purchase {reference}", event), points
 
 
 async def list_event_types(
@@ -388,4 +410,15 @@ def _posting(ingestion: Ingestion, key: str, reason: str, event: StoredEvent) ->
     )
 
 
-__all__ = ["Ingestion", "RewardStep", "base_earn", "ingest", "list_event_types", "save_event_type"]
+__all__ = [
+    "Ingestion",
+    "RewardStep",
+    "base_earn",
+    "base_posting",
+    "check",
+    "event_row",
+    "ingest",
+    "ingested",
+    "list_event_types",
+    "save_event_type",
+]

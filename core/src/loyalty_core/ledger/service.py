@@ -63,6 +63,43 @@ async def earn(
     """Credit ``amount`` to a member as a new lot, pending for ``pending_days`` (default: the
     asset's) and expiring by the asset's policy (``ledger.expiry``, month and year ends in the
     tenant's time zone) unless ``expires_at`` is given."""
+    zone = "UTC"
+    if expires_at is None and asset.expiry_policy in expiry.ZONED:
+        zone = await repo.tenant_timezone(conn, posting.tenant_id)
+    header, credit = plan_earn(
+        posting,
+        member_id=member_id,
+        asset=asset,
+        amount=amount,
+        zone=zone,
+        kind=kind,
+        counter=counter,
+        pending_days=pending_days,
+        expires_at=expires_at,
+        details=details,
+    )
+    claimed = await repo.claim_and_credit(conn, posting.tenant_id, header, credit)
+    if claimed is None:
+        return await _replayed(conn, posting, header.request_hash)
+    return Posted(claimed, replayed=False)
+
+
+def plan_earn(
+    posting: Posting,
+    *,
+    member_id: uuid.UUID,
+    asset: Asset,
+    amount: int,
+    zone: str,
+    kind: TransactionKind = TransactionKind.EARN,
+    counter: Purpose = Purpose.ISSUED,
+    pending_days: int | None = None,
+    expires_at: datetime | None = None,
+    details: dict[str, object] | None = None,
+) -> tuple[repo.Header, repo.Credit]:
+    """What :func:`earn` writes, computed without the database (``zone``: the tenant's time
+    zone): :func:`earn` claims and credits it, a batch credits many at once
+    (``ledger.credits``)."""
     require_positive(amount)
     pending = asset.pending_days if pending_days is None else pending_days
     # The given expiry belongs to the request; the computed one does not (it moves with ``now``,
@@ -78,9 +115,6 @@ async def earn(
     }
     available_from = posting.now + timedelta(days=pending)
     if expires_at is None and asset.expiry_policy is not ExpiryPolicy.NEVER:
-        zone = "UTC"
-        if asset.expiry_policy in expiry.ZONED:
-            zone = await repo.tenant_timezone(conn, posting.tenant_id)
         expires_at = expiry.expires_at(asset, available_from, zone)
     credit = repo.Credit(
         member_id=member_id,
@@ -91,11 +125,7 @@ async def earn(
         available_from=available_from,
         expires_at=expires_at,
     )
-    header = _header(posting, kind, request, details=details)
-    claimed = await repo.claim_and_credit(conn, posting.tenant_id, header, credit)
-    if claimed is None:
-        return await _replayed(conn, posting, header.request_hash)
-    return Posted(claimed, replayed=False)
+    return _header(posting, kind, request, details=details), credit
 
 
 async def spend(
@@ -711,6 +741,7 @@ __all__ = [
     "expire_lot",
     "forfeit_lot",
     "give_back",
+    "plan_earn",
     "post",
     "release_lot",
     "require_positive",

@@ -200,11 +200,18 @@ async def find_member(
     conn: AsyncConnection, tenant_id: uuid.UUID, kind: str, value: str
 ) -> Member | None:
     """The member holding an identifier, or None (also for a malformed identifier)."""
-    try:
-        identifier = _identifier(kind, value)
-    except ValidationFailed:
+    identifier = identifier_or_none(kind, value)
+    if identifier is None:
         return None
     return await repo.find_by_identifier(conn, tenant_id, identifier.kind, identifier.value)
+
+
+def identifier_or_none(kind: str, value: str) -> Identifier | None:
+    """The identifier as stored (its value normalised), or None when it is malformed."""
+    try:
+        return _identifier(kind, value)
+    except ValidationFailed:
+        return None
 
 
 def parse_identifier(kind: str, value: str, *, field: str = "identifier") -> Identifier:
@@ -273,6 +280,7 @@ __all__ = [
     "create_member",
     "find_member",
     "get_member",
+    "identifier_or_none",
     "parse_identifier",
     "require_active",
     "update_member",

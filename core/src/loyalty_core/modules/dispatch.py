@@ -8,14 +8,14 @@ never undoes what was committed). Only modules the tenant enabled receive events
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_core.db.engine import Database
-from loyalty_core.db.prepared import Prepared
+from loyalty_core.db.rows import InsertRows
 from loyalty_core.ids import new_id
 from loyalty_core.modules.contributions import (
     DomainEvent,
@@ -29,8 +29,8 @@ from loyalty_core.outbox.tables import outbox
 _log = logging.getLogger(__name__)
 
 
-_WRITE_OUTBOX = Prepared(insert(outbox))
-"""Built once (the parameters name the columns) and run by asyncpg: every write publishes."""
+_WRITE_OUTBOX = InsertRows(outbox, ["tenant_id", "id", "topic", "payload"])
+"""Built once and run by asyncpg: every write publishes."""
 
 
 @dataclass
@@ -43,15 +43,22 @@ class DomainEvents:
     _after_commit: list[tuple[EventHandler, DomainEvent, BaseModel]] = field(default_factory=list)
 
     async def publish(self, conn: AsyncConnection, event: DomainEvent) -> None:
+        await self.publish_many(conn, [event])
+
+    async def publish_many(self, conn: AsyncConnection, events: Sequence[DomainEvent]) -> None:
+        """Write ``events`` to the outbox in one statement, then hand each, in order, to the
+        in-transaction handlers (and queue it for the after-commit ones)."""
         await _WRITE_OUTBOX.execute(
             conn,
-            {
-                "tenant_id": event.tenant_id,
-                "id": new_id(),
-                "topic": event.topic,
-                "payload": event.payload,
-            },
+            [
+                {"tenant_id": e.tenant_id, "id": new_id(), "topic": e.topic, "payload": e.payload}
+                for e in events
+            ],
         )
+        for event in events:
+            await self._dispatch(conn, event)
+
+    async def _dispatch(self, conn: AsyncConnection, event: DomainEvent) -> None:
         for name, settings in self.enabled.items():
             module = self.registry.get(name)
             if module is None:

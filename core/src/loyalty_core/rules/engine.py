@@ -52,7 +52,7 @@ from loyalty_core.tenants.models import Tenant
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
 
 if TYPE_CHECKING:
-    from loyalty_core.events.service import Ingestion, RewardStep
+    from loyalty_core.events.service import Ingestion
     from loyalty_core.modules.manager import ModuleRegistry
 
 ModuleEffects = Mapping[str, tuple[str, RuleEffect]]
@@ -294,29 +294,98 @@ def version_of(row: Any) -> CampaignVersion:
     return CampaignVersion(row.campaign_id, row.version, row.name, parse(row.definition))
 
 
-def reward_step(effects: ModuleEffects, settings: Mapping[str, BaseModel]) -> RewardStep:
-    """The engine as a reward step of ingestion (after the base earn). One step serves the
+class Campaigns:
+    """The engine as a reward step of ingestion (after the base earn). One serves the
     ingestions of one request (one event's, or a batch's), and reads and parses the active
     campaigns of an event type at most once for them."""
-    active: dict[str, list[CampaignVersion]] = {}
 
-    async def step(
-        conn: AsyncConnection, ingestion: Ingestion, event: StoredEvent
-    ) -> list[LedgerTransaction]:
-        versions = active.get(event.type)
+    def __init__(self, effects: ModuleEffects, settings: Mapping[str, BaseModel]) -> None:
+        self.effects = effects
+        self.settings = settings
+        self._active: dict[str, list[CampaignVersion]] = {}
+
+    async def versions(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, event_type: str
+    ) -> list[CampaignVersion]:
+        """The campaigns active for ``event_type`` when this request first asked."""
+        versions = self._active.get(event_type)
         if versions is None:
-            rows = await repo.active_versions(conn, ingestion.tenant.id, event.type)
-            versions = active[event.type] = [version_of(r) for r in rows]
+            rows = await repo.active_versions(conn, tenant_id, event_type)
+            versions = self._active[event_type] = [version_of(r) for r in rows]
+        return versions
+
+    async def __call__(
+        self, conn: AsyncConnection, ingestion: Ingestion, event: StoredEvent
+    ) -> list[LedgerTransaction]:
+        versions = await self.versions(conn, ingestion.tenant.id, event.type)
         if not versions:
             return []
         member = ingestion.members.get(event.member_id)
         history = any(needs_history(v.definition) for v in versions)
         trigger = await trigger_of_event(conn, ingestion.tenant, event, member, history=history)
-        sink = LedgerSink(conn, ingestion.actor, ingestion.now, settings, assets=ingestion.assets)
-        await evaluate(versions, trigger, sink, effects)
+        sink = LedgerSink(
+            conn, ingestion.actor, ingestion.now, self.settings, assets=ingestion.assets
+        )
+        await evaluate(versions, trigger, sink, self.effects)
         return sink.posted
 
-    return step
+
+def plannable(versions: Sequence[CampaignVersion], effects: ModuleEffects) -> bool:
+    """Whether what these campaigns award can be computed without the database, so that
+    :class:`PlanningSink` decides as :class:`LedgerSink` would: none reads the member's
+    history, none can refuse an award (budget, limits) and none runs a module's effect."""
+    return not any(
+        needs_history(v.definition)
+        or _refusable(v.definition)
+        or any(e.module is not None for e in resolve_effects(v.definition, effects))
+        for v in versions
+    )
+
+
+def _refusable(definition: Definition) -> bool:
+    return definition.budget is not None or bool(definition.limits)
+
+
+@dataclass
+class PlanningSink:
+    """Awards of :func:`plannable` campaigns, collected for the caller to write many at once
+    (a chunk of a batch): the effects to post and the award to record, in order."""
+
+    awards: list[tuple[CampaignVersion, Trigger, Sequence[Planned]]] = field(default_factory=list)
+
+    async def award(
+        self, version: CampaignVersion, trigger: Trigger, planned: Sequence[Planned]
+    ) -> bool:
+        self.awards.append((version, trigger, planned))
+        return True
+
+
+def award_values(version: CampaignVersion, trigger: Trigger, points: int) -> dict[str, Any]:
+    """The ``rule_awards`` row of an award."""
+    return {
+        "tenant_id": trigger.tenant.id,
+        "id": new_id(),
+        "campaign_id": version.campaign_id,
+        "version": version.version,
+        "member_id": trigger.member_id,
+        "event_id": trigger.event.id if trigger.event else None,
+        "points": points,
+        "periods": sorted(periods(version.definition, trigger.at, trigger.tenant.timezone)),
+    }
+
+
+def award_posting(
+    version: CampaignVersion, trigger: Trigger, item: Planned, actor: str, now: datetime
+) -> ledger.Posting:
+    """The posting of an effect of an award."""
+    return ledger.Posting(
+        tenant_id=trigger.tenant.id,
+        idempotency_key=_key(version, trigger, item.index),
+        reason=describe(version, item, trigger),
+        cause=_cause(version, trigger),
+        actor=actor,
+        now=now,
+    )
 
 
 @dataclass
@@ -342,11 +411,8 @@ class LedgerSink:
         An award nothing can refuse (no budget, no limits, no module effect) takes no
         savepoint: its only failures are errors, which roll the whole transaction back
         anyway, and a savepoint costs two round trips."""
-        definition = version.definition
-        refusable = (
-            definition.budget is not None
-            or bool(definition.limits)
-            or any(item.asset_code is None for item in planned)
+        refusable = _refusable(version.definition) or any(
+            item.asset_code is None for item in planned
         )
         if not refusable:
             posted, points = await self._apply(version, trigger, planned)
@@ -368,17 +434,7 @@ class LedgerSink:
         return True
 
     async def _record(self, version: CampaignVersion, trigger: Trigger, points: int) -> None:
-        await repo.insert_award(
-            self.conn,
-            trigger.tenant.id,
-            id=new_id(),
-            campaign_id=version.campaign_id,
-            version=version.version,
-            member_id=trigger.member_id,
-            event_id=trigger.event.id if trigger.event else None,
-            points=points,
-            periods=sorted(periods(version.definition, trigger.at, trigger.tenant.timezone)),
-        )
+        await repo.insert_awards(self.conn, [award_values(version, trigger, points)])
 
     async def _apply(
         self, version: CampaignVersion, trigger: Trigger, planned: Sequence[Planned]
@@ -435,14 +491,7 @@ class LedgerSink:
         self.assets[item.asset_code] = asset
         posted = await ledger.earn(
             self.conn,
-            ledger.Posting(
-                tenant_id=trigger.tenant.id,
-                idempotency_key=_key(version, trigger, item.index),
-                reason=describe(version, item, trigger),
-                cause=_cause(version, trigger),
-                actor=self.actor,
-                now=self.now,
-            ),
+            award_posting(version, trigger, item, self.actor, self.now),
             member_id=trigger.member_id,
             asset=asset,
             amount=item.amount,
@@ -580,12 +629,16 @@ async def credit_back(
 
 __all__ = [
     "CampaignVersion",
+    "Campaigns",
     "LedgerSink",
     "MemorySink",
     "ModuleEffects",
     "Planned",
+    "PlanningSink",
     "Sink",
     "Trigger",
+    "award_posting",
+    "award_values",
     "base_points",
     "credit_back",
     "evaluate",
@@ -595,6 +648,6 @@ __all__ = [
     "needs_history",
     "periods",
     "plan",
-    "reward_step",
+    "plannable",
     "trigger_of_event",
 ]

@@ -4,6 +4,7 @@ conditional updates, so concurrent awards can never overspend (see each docstrin
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_core.db.prepared import Prepared
+from loyalty_core.db.rows import InsertRows
 from loyalty_core.events.builtin import PURCHASE
 from loyalty_core.events.tables import events
 from loyalty_core.rules.conditions import WINDOWS
@@ -246,11 +248,15 @@ async def credit_limit(
     )
 
 
-async def insert_award(conn: AsyncConnection, tenant_id: uuid.UUID, **values: Any) -> None:
-    await _INSERT_AWARD.execute(conn, {"tenant_id": tenant_id, **values})
+async def insert_awards(conn: AsyncConnection, awards: Sequence[Mapping[str, Any]]) -> None:
+    """Record awards (``rule_awards`` rows, tenant included), in one statement."""
+    await _INSERT_AWARDS.execute(conn, awards)
 
 
-_INSERT_AWARD = Prepared(insert(rule_awards))
+_INSERT_AWARDS = InsertRows(
+    rule_awards,
+    ["tenant_id", "id", "campaign_id", "version", "member_id", "event_id", "points", "periods"],
+)
 
 
 async def awards_of_event(
@@ -349,7 +355,7 @@ __all__ = [
     "credit_limit",
     "events_for_backtest",
     "get_campaign",
-    "insert_award",
+    "insert_awards",
     "insert_campaign",
     "insert_version",
     "list_campaigns",
