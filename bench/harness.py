@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+import orjson
 import psutil
 from loyalty_core.db.embedded import embedded_pgbench, start_embedded
 from loyalty_core.db.engine import Database, create_engine
@@ -429,6 +430,8 @@ async def answer(server: Server, request: loadgen.HttpRequest) -> Any:
     headers = {"Content-Type": "application/json", **request.headers}
     async with httpx.AsyncClient(timeout=request.timeout) as client:
         response = await client.post(server.base_url + request.path, content=body, headers=headers)
+    if response.headers.get("content-type") == "application/x-ndjson":
+        return [orjson.loads(line) for line in response.content.splitlines()]
     found = response.json()
     if response.status_code != 200 or (isinstance(found, dict) and found.get("errors")):
         raise RuntimeError(f"{server.name} answered {response.status_code}: {response.text[:500]}")
@@ -511,15 +514,23 @@ async def alternate(
     baseline: Side, subject: Side, options: Options
 ) -> tuple[list[Sample], list[Sample]]:
     """Warm each side up, then measure A B A B for ``options.rounds`` rounds."""
-    if options.warmup > 0:
-        await baseline.run(options.warmup)
-        await subject.run(options.warmup)
-    baselines: list[Sample] = []
-    subjects: list[Sample] = []
-    for _ in range(options.rounds):
-        baselines.append(await baseline.run(options.seconds))
-        subjects.append(await subject.run(options.seconds))
+    baselines, [subjects] = await alternate_many(baseline, [subject], options)
     return baselines, subjects
+
+
+async def alternate_many(
+    baseline: Side, subjects: Sequence[Side], options: Options
+) -> tuple[list[Sample], list[list[Sample]]]:
+    """:func:`alternate` with several subjects against one baseline: A B C A B C."""
+    sides = [baseline, *subjects]
+    if options.warmup > 0:
+        for side in sides:
+            await side.run(options.warmup)
+    samples: list[list[Sample]] = [[] for _ in sides]
+    for _ in range(options.rounds):
+        for side, found in zip(sides, samples, strict=True):
+            found.append(await side.run(options.seconds))
+    return samples[0], samples[1:]
 
 
 @dataclass(frozen=True)

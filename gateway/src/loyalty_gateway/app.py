@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
+from loyalty_gateway import bulk
 from loyalty_gateway.auth import Authenticator
 from loyalty_gateway.callers import CallerCache
 from loyalty_gateway.composition import compose_all
@@ -103,6 +104,7 @@ def _routes(gateway: GatewayState, http: GraphQLHttp) -> list[BaseRoute]:
     health = Health(gateway)
     return [
         Route(GRAPHQL_PATH, http, methods=["GET", "POST"]),
+        Route(bulk.PATH, bulk.BulkEvents(gateway), methods=["POST"]),
         WebSocketRoute(GRAPHQL_PATH, ws.handle),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),

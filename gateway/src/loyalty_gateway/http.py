@@ -63,7 +63,7 @@ _log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class _Reply:
+class Reply:
     body: bytes
     status: int
     media_type: str
@@ -73,7 +73,7 @@ class _Reply:
 
 
 @dataclass(frozen=True)
-class _Request:
+class HttpRequest:
     """What the endpoint reads of an HTTP request: method, headers (lower-case names, the
     first of repeated ones, as Starlette's ``Headers.get`` gives) and the query string."""
 
@@ -83,7 +83,7 @@ class _Request:
     receive: Receive
 
     @classmethod
-    def of(cls, scope: Scope, receive: Receive) -> _Request:
+    def of(cls, scope: Scope, receive: Receive) -> HttpRequest:
         headers: dict[str, str] = {}
         for name, value in scope["headers"]:
             headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
@@ -93,7 +93,7 @@ class _Request:
         return dict(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True))
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """A request refused before GraphQL: its status, message and code."""
 
     def __init__(self, status: int, message: str, code: str = BAD_REQUEST) -> None:
@@ -103,7 +103,7 @@ class _Refused(Exception):
         self.code = code
 
 
-class _Disconnected(Exception):
+class Disconnected(Exception):
     """The client went away before its body arrived: there is no one to answer."""
 
 
@@ -122,70 +122,63 @@ class GraphQLHttp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        request = _Request.of(scope, receive)
+        request = HttpRequest.of(scope, receive)
         request_id = request_id_of(request.headers)
         token = request_id_var.set(request_id)
         try:
             reply = await self._reply(request, request_id)
-        except _Disconnected:
+        except Disconnected:
             return
         finally:
             request_id_var.reset(token)
-        headers = [
-            (b"content-type", reply.media_type.encode()),
-            (b"content-length", str(len(reply.body)).encode()),
-            (b"x-request-id", request_id.encode()),
-        ]
-        if reply.headers:
-            headers += [(k.lower().encode(), v.encode()) for k, v in reply.headers.items()]
-        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-        body = b"" if request.method == "HEAD" else reply.body
-        await send({"type": "http.response.body", "body": body})
+        await send_reply(send, reply, request_id, head=request.method == "HEAD")
         self._gateway.metrics.observe_request(
             reply.operation, reply.outcome, time.perf_counter() - started
         )
 
-    async def _reply(self, request: _Request, request_id: str) -> _Reply:
+    async def _reply(self, request: HttpRequest, request_id: str) -> Reply:
         accept = request.headers.get("accept", "")
         if self._wants_graphiql(request, accept):
-            return _Reply(self._graphiql, 200, HTML, operation="graphiql", outcome=Outcome.OK)
+            return Reply(self._graphiql, 200, HTML, operation="graphiql", outcome=Outcome.OK)
         media_type = negotiate(accept)
         if media_type is None:
             body = {"errors": [error(f"cannot answer in {accept!r}", BAD_REQUEST)]}
-            return _json(body, 406, JSON)
+            return json_reply(body, 406, JSON)
         try:
             params = await _params(request)
             caller = await self._gateway.authenticator.caller(request.headers)
             return await self._execute(request, caller, params, media_type, request_id)
-        except _Refused as refused:
+        except Refused as refused:
             body = {"errors": [error(refused.message, refused.code)]}
-            return _json(body, refused.status, media_type)
+            return json_reply(body, refused.status, media_type)
         except Unauthenticated as exc:
             body = {"errors": [error(exc.message, exc.code.value)]}
-            reply = _json(body, 401, media_type, UNAUTHORIZED_HEADERS)
+            reply = json_reply(body, 401, media_type, UNAUTHORIZED_HEADERS)
             return replace(reply, outcome=Outcome.UNAUTHENTICATED)
-        except _Disconnected:
+        except Disconnected:
             raise
         except Exception:
             _log.exception("GraphQL request failed")
             masked = error(INTERNAL_MESSAGE, INTERNAL, requestId=request_id)
-            return replace(_json({"errors": [masked]}, 500, media_type), outcome=Outcome.INTERNAL)
+            return replace(
+                json_reply({"errors": [masked]}, 500, media_type), outcome=Outcome.INTERNAL
+            )
 
     async def _execute(
         self,
-        request: _Request,
+        request: HttpRequest,
         caller: Caller,
         params: GraphQLParams,
         media_type: str,
         request_id: str,
-    ) -> _Reply:
+    ) -> Reply:
         # application/json answers every well-formed GraphQL response with 200 (legacy clients).
         request_error_status = 400 if media_type == GRAPHQL_RESPONSE_JSON else 200
         compiled = self._gateway.schemas.get(caller.modules)
         prepared = compiled.documents.prepare(params.query)
         if prepared.document is None:
             body = {"errors": coded(prepared.errors, prepared.code or BAD_REQUEST)}
-            return _json(body, request_error_status, media_type)
+            return json_reply(body, request_error_status, media_type)
         operation = prepared.operation(params.operation_name)
         if operation is None:
             message = (
@@ -194,15 +187,15 @@ class GraphQLHttp:
                 else "the document holds several operations: give operationName"
             )
             body = {"errors": [error(message, BAD_REQUEST)]}
-            return _json(body, request_error_status, media_type)
+            return json_reply(body, request_error_status, media_type)
         kind = operation.operation
         if request.method in ("GET", "HEAD") and kind is not OperationType.QUERY:
             body = {"errors": [error(f"{kind.value}s need POST", BAD_REQUEST)]}
-            return _json(body, 405, media_type, {"Allow": "POST"}, kind.value)
+            return json_reply(body, 405, media_type, {"Allow": "POST"}, kind.value)
         if kind is OperationType.SUBSCRIPTION:
             message = "subscriptions are served over WebSocket (graphql-transport-ws)"
             body = {"errors": [error(message, BAD_REQUEST)]}
-            return _json(body, request_error_status, media_type, operation=kind.value)
+            return json_reply(body, request_error_status, media_type, operation=kind.value)
         context = self._gateway.context(caller, request_id)
         try:
             result = await execute_operation(compiled, prepared.document, params, context)
@@ -212,10 +205,10 @@ class GraphQLHttp:
                 self._forget_changes_of(caller)
         if is_request_error(result):
             body = {"errors": coded(result.errors or [], BAD_REQUEST)}
-            return _json(body, request_error_status, media_type, operation=kind.value)
+            return json_reply(body, request_error_status, media_type, operation=kind.value)
         outcome = Outcome.ERRORS if result.errors else Outcome.OK
         body = format_result(result, request_id=request_id)
-        return _json(body, 200, media_type, operation=kind.value, outcome=outcome)
+        return json_reply(body, 200, media_type, operation=kind.value, outcome=outcome)
 
     def _forget_changes_of(self, caller: Caller) -> None:
         """After a tenant admin's mutation, drop what this process cached of the tenant (its
@@ -225,13 +218,26 @@ class GraphQLHttp:
         if principal is not None and principal.role is Role.ADMIN and caller.tenant is not None:
             self._gateway.authenticator.callers.changed(caller.tenant.id)
 
-    def _wants_graphiql(self, request: _Request, accept: str) -> bool:
+    def _wants_graphiql(self, request: HttpRequest, accept: str) -> bool:
         return (
             request.method == "GET"
             and self._gateway.settings.is_development
             and "text/html" in accept
             and "query" not in request.query_params()
         )
+
+
+async def send_reply(send: Send, reply: Reply, request_id: str, *, head: bool = False) -> None:
+    """Write ``reply`` as the two ASGI response messages (no body for ``HEAD``)."""
+    headers = [
+        (b"content-type", reply.media_type.encode()),
+        (b"content-length", str(len(reply.body)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ]
+    if reply.headers:
+        headers += [(k.lower().encode(), v.encode()) for k, v in reply.headers.items()]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else reply.body})
 
 
 def negotiate(accept: str) -> str | None:
@@ -281,7 +287,7 @@ def _quality(parameters: str) -> float:
     return 1.0
 
 
-async def _params(request: _Request) -> GraphQLParams:
+async def _params(request: HttpRequest) -> GraphQLParams:
     if request.method in ("GET", "HEAD"):
         raw: dict[str, Any] = request.query_params()
         for name in ("variables", "extensions"):
@@ -290,29 +296,30 @@ async def _params(request: _Request) -> GraphQLParams:
     else:
         content_type = request.headers.get("content-type", "")
         if content_type.partition(";")[0].strip().lower() != JSON:
-            raise _Refused(415, "send the request as application/json")
-        decoded = _decode(await _body(request))
+            raise Refused(415, "send the request as application/json")
+        decoded = _decode(await read_body(request))
         if not isinstance(decoded, dict):
-            raise _Refused(400, "the body must be a JSON object (batching is not supported)")
+            raise Refused(400, "the body must be a JSON object (batching is not supported)")
         raw = decoded
     try:
         return GraphQLParams.parse(raw)
     except ValueError as exc:
-        raise _Refused(400, str(exc)) from exc
+        raise Refused(400, str(exc)) from exc
 
 
-async def _body(request: _Request) -> bytes:
+async def read_body(request: HttpRequest, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request's body; 413 past ``limit`` bytes."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _Refused(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Refused(413, f"the body exceeds {limit} bytes")
     chunks: bytes = b""
     while True:
         message = await request.receive()
         if message["type"] == "http.disconnect":
-            raise _Disconnected
+            raise Disconnected
         chunks += message.get("body", b"")  # nearly always one message: no copying
-        if len(chunks) > MAX_BODY_BYTES:
-            raise _Refused(413, f"the body exceeds {MAX_BODY_BYTES} bytes")
+        if len(chunks) > limit:
+            raise Refused(413, f"the body exceeds {limit} bytes")
         if not message.get("more_body", False):
             return chunks
 
@@ -321,14 +328,14 @@ def _decode(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise _Refused(400, "the body is not valid JSON") from exc
+        raise Refused(400, "the body is not valid JSON") from exc
 
 
 def _json_parameter(value: str, name: str) -> Any:
     try:
         return orjson.loads(value)
     except orjson.JSONDecodeError as exc:
-        raise _Refused(400, f"{name} is not valid JSON") from exc
+        raise Refused(400, f"{name} is not valid JSON") from exc
 
 
 def dump_json(body: Any) -> bytes:
@@ -336,15 +343,15 @@ def dump_json(body: Any) -> bytes:
     return orjson.dumps(body, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
 
-def _json(
+def json_reply(
     body: Any,
     status: int,
     media_type: str,
     headers: Mapping[str, str] | None = None,
     operation: str = "unknown",
     outcome: str = Outcome.INVALID,
-) -> _Reply:
-    return _Reply(dump_json(body), status, media_type, headers, operation, outcome)
+) -> Reply:
+    return Reply(dump_json(body), status, media_type, headers, operation, outcome)
 
 
 def _default(value: object) -> object:
@@ -357,8 +364,15 @@ __all__ = [
     "GRAPHQL_RESPONSE_JSON",
     "JSON",
     "MAX_BODY_BYTES",
+    "Disconnected",
     "GraphQLHttp",
+    "HttpRequest",
+    "Refused",
+    "Reply",
     "dump_json",
+    "json_reply",
     "negotiate",
+    "read_body",
     "request_id_of",
+    "send_reply",
 ]

@@ -35,14 +35,14 @@ from sqlalchemy.exc import DBAPIError
 
 from loyalty_core.context import RequestContext
 from loyalty_core.errors import LoyaltyError
-from loyalty_core.events import chunks, service
+from loyalty_core.events import chunks, requests, service
 from loyalty_core.events.builtin import REFUND
 from loyalty_core.events.models import EventInput
 from loyalty_core.ledger.models import Asset
 from loyalty_core.members import repository as members
-from loyalty_core.modules.dispatch import DomainEvents
-from loyalty_core.rules import engine
 
+MAX_BATCH = 1000
+"""Events in one batch."""
 ATTEMPTS = 5
 LANES = 4
 """Events of different members ingested at once, each lane on a connection of its own."""
@@ -51,18 +51,15 @@ CHUNK = 100
 
 T = TypeVar("T")
 Outcome = chunks.Outcome
-Ingestions = Callable[[DomainEvents], service.Ingestion]
 
 
 async def ingest_batch(
-    context: RequestContext,
-    items: Sequence[T],
-    convert: Callable[[T], EventInput],
-    ingestion_of: Ingestions,
-    campaigns: engine.Campaigns,
+    context: RequestContext, items: Sequence[T], convert: Callable[[T], EventInput]
 ) -> list[Outcome]:
     """Ingest ``items``, each member's in order; per item its result or the error that
     refused it alone."""
+    campaigns = requests.campaigns(context)
+    ingestion_of = requests.ingestions(context, campaigns)
     events: list[EventInput | LoyaltyError] = []
     for item in items:
         try:
@@ -139,7 +136,7 @@ def _segments(
 async def _one(
     context: RequestContext,
     event: EventInput,
-    ingestion_of: Ingestions,
+    ingestion_of: requests.Ingestions,
     assets: dict[str, Asset],
 ) -> Outcome:
     for attempt in range(1, ATTEMPTS + 1):
@@ -157,4 +154,4 @@ async def _one(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-__all__ = ["LANES", "ingest_batch"]
+__all__ = ["LANES", "MAX_BATCH", "ingest_batch"]

@@ -20,7 +20,8 @@ _ITEM: dict[str, Any] = {
 
 _MONEY: dict[str, Any] = {
     "amount": {"type": "integer", "minimum": 1, "maximum": 10**12},
-    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+    # The length, besides the pattern: Python's ``$`` also matches before a final newline.
+    "currency": {"type": "string", "minLength": 3, "maxLength": 3, "pattern": "^[A-Z]{3}$"},
     "store": {"type": "string", "minLength": 1, "maxLength": 64},
     "items": {"type": "array", "maxItems": 500, "items": _ITEM},
 }

@@ -30,7 +30,7 @@ event in order, after all of the chunk's events are written.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loyalty_core.context import RequestContext
 from loyalty_core.errors import LoyaltyError, ValidationFailed
 from loyalty_core.events import repository as repo
-from loyalty_core.events import service
+from loyalty_core.events import requests, service
 from loyalty_core.events.builtin import REFUND
 from loyalty_core.events.models import EventInput, IngestResult, StoredEvent
 from loyalty_core.ids import new_id
@@ -52,7 +52,6 @@ from loyalty_core.ledger.models import Asset
 from loyalty_core.members import repository as members_repo
 from loyalty_core.members.models import Member, MemberStatus
 from loyalty_core.members.service import identifier_or_none
-from loyalty_core.modules.dispatch import DomainEvents
 from loyalty_core.rules import engine
 from loyalty_core.rules import repository as rules_repo
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
@@ -74,7 +73,7 @@ class Chunk:
 async def ingest_chunk(
     context: RequestContext,
     events: Sequence[tuple[int, EventInput]],
-    ingestion_of: Callable[[DomainEvents], service.Ingestion],
+    ingestion_of: requests.Ingestions,
     campaigns: engine.Campaigns,
 ) -> Chunk:
     """Ingest ``(index, event)`` pairs of one batch at once (see the module's docstring)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -15,18 +14,15 @@ from strawberry.types import Info
 from loyalty_core.auth import Scope, require_admin, require_principal, require_scope, require_tenant
 from loyalty_core.context import RequestContext
 from loyalty_core.errors import LoyaltyError, NotFound, ValidationFailed
-from loyalty_core.events import batches, service
+from loyalty_core.events import batches, requests, service
 from loyalty_core.events.models import EventInput, IngestResult, StoredEvent
 from loyalty_core.graphql.common import UserError, run_mutation
 from loyalty_core.ids import parse_id
 from loyalty_core.ledger.graphql_types import LedgerTransaction
 from loyalty_core.members.graphql import IdentifierInput
-from loyalty_core.modules.contributions import EventTypeSpec
 from loyalty_core.modules.dispatch import DomainEvents
-from loyalty_core.rules import engine
-from loyalty_core.rules.graphql import module_effects
 
-MAX_BATCH = 1000
+MAX_BATCH = batches.MAX_BATCH
 
 
 @strawberry.type(description="Something a member did, as a touchpoint reported it.")
@@ -129,7 +125,7 @@ class EventQuery:
         ctx = info.context
         tenant_id = require_tenant(ctx.principal)
         async with ctx.read() as conn:
-            found = await service.list_event_types(conn, tenant_id, _module_types(ctx))
+            found = await service.list_event_types(conn, tenant_id, requests.module_types(ctx))
         return [
             EventType(
                 name=t.name, description=t.description, json_schema=t.json_schema, builtin=t.builtin
@@ -148,7 +144,7 @@ class EventMutation:
         require_scope(ctx.principal, Scope.EVENTS_WRITE)
 
         async def work(conn: AsyncConnection, events: DomainEvents) -> IngestResult:
-            ingestion = _ingestions(ctx, _campaigns(ctx))(events)
+            ingestion = requests.ingestions(ctx, requests.campaigns(ctx))(events)
             return await service.ingest(conn, ingestion, _event_input(input))
 
         result, errors = await run_mutation(info, work)
@@ -167,10 +163,7 @@ class EventMutation:
             error = ValidationFailed(f"send 1 to {MAX_BATCH} events", field="events")
             return EventIngestBatchPayload(results=[], errors=[UserError.of(error)])
 
-        campaigns = _campaigns(ctx)
-        outcomes = await batches.ingest_batch(
-            ctx, input.events, _event_input, _ingestions(ctx, campaigns), campaigns
-        )
+        outcomes = await batches.ingest_batch(ctx, input.events, _event_input)
         results: list[EventIngestPayload] = []
         for index, outcome in enumerate(outcomes):
             if isinstance(outcome, LoyaltyError):
@@ -198,7 +191,7 @@ class EventMutation:
                 name=input.name,
                 json_schema=input.json_schema,
                 description=input.description,
-                module_types=_module_types(ctx),
+                module_types=requests.module_types(ctx),
                 actor=actor,
             )
             return EventType(
@@ -210,43 +203,6 @@ class EventMutation:
 
         saved, errors = await run_mutation(info, work)
         return EventTypeSavePayload(event_type=saved, errors=errors)
-
-
-def _campaigns(ctx: RequestContext) -> engine.Campaigns:
-    return engine.Campaigns(module_effects(ctx), ctx.enabled_modules)
-
-
-def _ingestions(
-    ctx: RequestContext, campaigns: engine.Campaigns
-) -> Callable[[DomainEvents], service.Ingestion]:
-    """Ingestions for the events of one request, sharing what they read once: the module
-    event types, and the campaigns step that reads and parses the active campaigns (a batch
-    sees the campaigns active when its first event of a type was ingested)."""
-    assert ctx.tenant is not None
-    tenant, actor = ctx.tenant, require_principal(ctx.principal).actor
-    module_types = _module_types(ctx)
-    rewards: list[service.RewardStep] = [service.base_earn, campaigns]
-
-    def ingestion(events: DomainEvents) -> service.Ingestion:
-        return service.Ingestion(
-            tenant=tenant,
-            actor=actor,
-            now=ctx.now(),
-            domain_events=events,
-            module_event_types=module_types,
-            rewards=rewards,
-        )
-
-    return ingestion
-
-
-def _module_types(ctx: RequestContext) -> Mapping[str, EventTypeSpec]:
-    return {
-        spec.name: spec
-        for name in ctx.enabled_modules
-        if (module := ctx.registry.get(name)) is not None
-        for spec in module.event_types
-    }
 
 
 def _event_input(item: EventIngestInput) -> EventInput:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from sqlalchemy import func
@@ -103,6 +104,9 @@ async def ingest(conn: AsyncConnection, ingestion: Ingestion, event: EventInput)
 async def check(conn: AsyncConnection, ingestion: Ingestion, event: EventInput) -> None:
     """Refuse an event whose envelope or payload is malformed (a LoyaltyError)."""
     _validate_envelope(event, ingestion.now)
+    quick = _QUICK_VALIDATORS.get(event.type)
+    if quick is not None and quick.is_valid(event.payload):
+        return
     _validate_payload(await _validator_of(conn, ingestion, event.type), event.payload)
 
 
@@ -266,6 +270,12 @@ def _validate_envelope(event: EventInput, now: datetime) -> None:
 
 _BUILTIN_VALIDATORS = {name: Draft202012Validator(s) for name, s in BUILTIN_SCHEMAS.items()}
 """The built-in types' validators, built once: every purchase is checked against one."""
+_QUICK_VALIDATORS = {name: jsonschema_rs.validator_for(s) for name, s in BUILTIN_SCHEMAS.items()}
+"""The built-in schemas compiled by jsonschema-rs, which confirms a valid payload (nearly
+every one) in under a microsecond where the reference validator above takes 30. A payload it
+refuses is described by the reference validator, so error messages do not depend on it. Only
+for the built-in schemas, whose keywords (types, bounds, lengths, simple patterns) both read
+alike; tenants' and modules' schemas go to the reference validator alone."""
 
 
 async def _validator_of(

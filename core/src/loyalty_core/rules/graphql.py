@@ -15,6 +15,7 @@ from strawberry.types import Info
 from loyalty_core.auth import may_read_member, require_admin, require_principal, require_tenant
 from loyalty_core.context import RequestContext
 from loyalty_core.errors import ValidationFailed
+from loyalty_core.events.requests import module_types
 from loyalty_core.graphql.common import (
     Connection,
     UserError,
@@ -27,7 +28,6 @@ from loyalty_core.graphql.common import (
 from loyalty_core.ids import parse_id
 from loyalty_core.ledger.graphql_types import TransactionKind
 from loyalty_core.ledger.queries import LedgerLine, member_ledger
-from loyalty_core.modules.contributions import EventTypeSpec
 from loyalty_core.modules.dispatch import DomainEvents
 from loyalty_core.rules import engine, segments, service
 from loyalty_core.rules import repository as repo
@@ -350,7 +350,7 @@ class CampaignMutation:
                 name=input.name,
                 data=definition_data(input.definition),
                 effects=module_effects(ctx),
-                module_types=_module_types(ctx),
+                module_types=module_types(ctx),
                 actor=require_principal(ctx.principal).actor,
             )
 
@@ -371,7 +371,7 @@ class CampaignMutation:
                 name=input.name,
                 data=definition_data(input.definition) if input.definition else None,
                 effects=module_effects(ctx),
-                module_types=_module_types(ctx),
+                module_types=module_types(ctx),
                 actor=require_principal(ctx.principal).actor,
             )
 
@@ -434,7 +434,7 @@ class CampaignMutation:
                     tenant_id,
                     definition_data(input.definition),
                     module_effects(ctx),
-                    _module_types(ctx),
+                    module_types(ctx),
                 )
                 name = "simulation"
             elif input.id is not None:
@@ -501,15 +501,6 @@ def definition_data(value: CampaignDefinitionInput) -> dict[str, Any]:
 def module_effects(ctx: RequestContext) -> engine.ModuleEffects:
     """``<module>.<effect>`` of the modules the tenant enabled."""
     return engine.module_effects(ctx.registry, ctx.enabled_modules)
-
-
-def _module_types(ctx: RequestContext) -> dict[str, EventTypeSpec]:
-    return {
-        spec.name: spec
-        for name in ctx.enabled_modules
-        if (module := ctx.registry.get(name)) is not None
-        for spec in module.event_types
-    }
 
 
 async def _set_status(
