@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Table, Text, bindparam, insert, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import JSON, String, Table, insert, text
+from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_core.db.prepared import Prepared
@@ -34,15 +34,16 @@ class InsertRows:
         self._json = frozenset(n for n in self.columns if isinstance(table.c[n].type, JSON))
         names = ", ".join(self.columns)
         values = ", ".join(f"{n}::jsonb" if n in self._json else n for n in self.columns)
-        arrays = ", ".join(f":{name}" for name in self.columns)
+        # Each array's type is cast in the SQL and its parameter left untyped, so asyncpg
+        # encodes the lists as they are: SQLAlchemy's array bind processors would walk every
+        # element of every column in Python first.
+        arrays = ", ".join(
+            f"CAST(:{n} AS {'TEXT' if n in self._json else _sql_type(table, n)}[])"
+            for n in self.columns
+        )
         statement = text(
             f"INSERT INTO {table.name} ({names}) SELECT {values} "  # noqa: S608  # names from the table
             f"FROM unnest({arrays}) AS row ({names}) {tail}"
-        ).bindparams(
-            *(
-                bindparam(n, type_=ARRAY(Text() if n in self._json else table.c[n].type))
-                for n in self.columns
-            )
         )
         self._prepared = Prepared(statement.columns(*table.c) if tail else statement)
         self._single = None if tail else Prepared(insert(table))
@@ -65,6 +66,18 @@ class InsertRows:
     async def all(self, conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         """The rows ``RETURNING`` gave (inserted ones only, under ``ON CONFLICT DO NOTHING``)."""
         return await self._prepared.all(conn, self.arrays(rows)) if rows else []
+
+
+_POSTGRESQL = PGDialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it unannotated
+
+
+def _sql_type(table: Table, column: str) -> str:
+    """The array's element type: strings as ``TEXT``, since a cast to ``VARCHAR(n)`` would
+    cut a long value short where the insert's own cast refuses it."""
+    type_ = table.c[column].type
+    if isinstance(type_, String):
+        return "TEXT"
+    return str(type_.compile(dialect=_POSTGRESQL))
 
 
 def _json(value: Any) -> str | None:

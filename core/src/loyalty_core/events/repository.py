@@ -25,7 +25,7 @@ _STORE_EVENT = Prepared(
 _STORE_EVENTS = InsertRows(
     events,
     [c.name for c in events.c if c.name not in ("refunded_amount", "created_at")],
-    "ON CONFLICT (tenant_id, source, external_id) DO NOTHING RETURNING *",
+    "ON CONFLICT (tenant_id, source, external_id) DO NOTHING RETURNING id, created_at",
 )
 
 
@@ -39,9 +39,33 @@ async def insert_event(conn: AsyncConnection, row: Mapping[str, Any]) -> StoredE
 async def insert_events(
     conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]
 ) -> list[StoredEvent]:
-    """Store many events in one statement, as :func:`insert_event` does each: those whose
-    (source, external id) is taken, or given twice, are left out (the first stays)."""
-    return [event_from_row(row) for row in await _STORE_EVENTS.all(conn, rows)]
+    """Store many events in one statement, as :func:`insert_event` does each, in the order
+    given: those whose (source, external id) is taken, or given twice, are left out (the
+    first stays)."""
+    stored = await _STORE_EVENTS.all(conn, rows)
+    if not stored:
+        return []
+    written = {row.id for row in stored}
+    # Every row of a transaction is created at now(), the transaction's start: one will do.
+    created_at = stored[0].created_at
+    return [
+        StoredEvent(
+            id=row["id"],
+            type=row["type"],
+            source=row["source"],
+            external_id=row["external_id"],
+            member_id=row["member_id"],
+            occurred_at=row["occurred_at"],
+            payload=row["payload"],
+            amount=row["amount"],
+            currency=row["currency"],
+            refunded_amount=0,
+            purchase_id=row["purchase_id"],
+            created_at=created_at,
+        )
+        for row in rows
+        if row["id"] in written
+    ]
 
 
 async def get_by_external_id(

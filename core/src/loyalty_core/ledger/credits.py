@@ -72,7 +72,7 @@ _HEADERS = InsertRows(
         "reverses_id",
         "details",
     ],
-    "RETURNING *",
+    "RETURNING created_at",
 )
 _LOTS = InsertRows(
     ledger_lots,
@@ -148,11 +148,11 @@ async def credit_many(
     await _CREDIT.execute(
         conn, {"tenant_id": tenant_id, "ids": ordered, "deltas": [deltas[a] for a in ordered]}
     )
-    rows = await _HEADERS.all(conn, headers)
+    # Every row of a transaction is created at now(), the transaction's start: one will do.
+    created_at = (await _HEADERS.all(conn, headers))[0].created_at
     await _LOTS.execute(conn, lots)
     await _ENTRIES.execute(conn, entries)
-    by_id = {repo.as_uuid(row.id): repo.transaction_from_row(row) for row in rows}
-    return [by_id[transaction_id] for transaction_id, _ in earns]
+    return [header.transaction(t, created_at) for t, (header, _) in earns]
 
 
 async def _accounts(

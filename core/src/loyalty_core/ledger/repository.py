@@ -390,6 +390,20 @@ class Header:
             "details": self.details or {},
         }
 
+    def transaction(self, transaction_id: uuid.UUID, created_at: datetime) -> LedgerTransaction:
+        """The transaction this header was written as (without reading it back)."""
+        return LedgerTransaction(
+            id=transaction_id,
+            kind=self.kind,
+            idempotency_key=self.idempotency_key,
+            reason=self.reason,
+            cause=self.cause,
+            actor=self.actor,
+            reverses_id=self.reverses_id,
+            created_at=created_at,
+            details=dict(self.details or {}),
+        )
+
 
 async def claim_idempotency_key(
     conn: AsyncConnection, tenant_id: uuid.UUID, header: Header
