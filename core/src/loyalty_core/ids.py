@@ -6,10 +6,22 @@ import uuid
 
 import uuid_utils
 
+_UUID = uuid.UUID
+_UNKNOWN = uuid.SafeUUID.unknown
+_new = object.__new__
+_set = object.__setattr__
+
 
 def new_id() -> uuid.UUID:
-    """A new UUIDv7: time-ordered, so primary keys append to the index's right edge."""
-    return uuid.UUID(bytes=uuid_utils.uuid7().bytes)
+    """A new UUIDv7: time-ordered, so primary keys append to the index's right edge.
+
+    Made as ``UUID.__init__`` ends, by setting its two slots, without the argument checks
+    and conversions before (half its cost; a batch makes seven ids per event): uuid_utils
+    hands over the 128-bit integer ready-made."""
+    value = _new(_UUID)
+    _set(value, "int", uuid_utils.uuid7().int)
+    _set(value, "is_safe", _UNKNOWN)
+    return value
 
 
 def parse_id(value: str) -> uuid.UUID | None:

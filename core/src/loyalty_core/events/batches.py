@@ -46,7 +46,7 @@ MAX_BATCH = 1000
 ATTEMPTS = 5
 LANES = 4
 """Events of different members ingested at once, each lane on a connection of its own."""
-CHUNK = 100
+CHUNK = 250
 """Events of a lane ingested together (``events.chunks``), in one transaction."""
 
 T = TypeVar("T")

@@ -144,22 +144,21 @@ async def _members(
     conn: AsyncConnection, tenant_id: uuid.UUID, events: Sequence[EventInput]
 ) -> dict[int, Member]:
     """The member of each event (by its position in ``events``) that names a known one."""
-    wanted = {
-        (identifier.kind.value, identifier.value)
-        for event in events
-        if event.identifier is not None
-        and (identifier := identifier_or_none(*event.identifier)) is not None
-    }
-    by_identifier = await members_repo.ids_by_identifier(conn, tenant_id, list(wanted))
+    named: dict[tuple[str, str], tuple[str, str] | None] = {}  # as sent -> as stored
+    for event in events:
+        if event.identifier is not None and event.identifier not in named:
+            stored = identifier_or_none(*event.identifier)
+            named[event.identifier] = None if stored is None else (stored.kind.value, stored.value)
+    wanted = [key for key in set(named.values()) if key is not None]
+    by_identifier = await members_repo.ids_by_identifier(conn, tenant_id, wanted)
     ids: list[uuid.UUID | None] = []
     for event in events:
         if event.member_id is not None:
             ids.append(event.member_id)
-            continue
-        assert event.identifier is not None
-        identifier = identifier_or_none(*event.identifier)
-        key = None if identifier is None else (identifier.kind.value, identifier.value)
-        ids.append(by_identifier.get(key) if key else None)
+        else:
+            assert event.identifier is not None
+            key = named[event.identifier]
+            ids.append(None if key is None else by_identifier.get(key))
     found = await members_repo.get_many(conn, tenant_id, list({i for i in ids if i}))
     return {
         position: found[member_id]
