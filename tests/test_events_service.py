@@ -9,6 +9,7 @@ import pytest
 from loyalty_core.db.engine import Database
 from loyalty_core.errors import ErrorCode, LoyaltyError
 from loyalty_core.events import service as events
+from loyalty_core.events.builtin import BUILTIN_SCHEMAS
 from loyalty_core.events.models import EventInput, IngestResult
 from loyalty_core.ledger import service as ledger
 from loyalty_core.members import service as members
@@ -221,7 +222,7 @@ PAYLOADS = [
 ]
 
 
-@pytest.mark.parametrize("type_", sorted(events.BUILTIN_SCHEMAS))
+@pytest.mark.parametrize("type_", sorted(BUILTIN_SCHEMAS))
 def test_the_quick_validator_of_a_builtin_type_agrees_with_the_reference(type_: str) -> None:
     """Built-in payloads are confirmed by jsonschema-rs and described by jsonschema: the two
     must accept exactly the same payloads (``EUR\\n`` once slipped past Python's ``$``)."""
