@@ -15,7 +15,6 @@ without the scope, 413 past the limits, 415 for another content type.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import replace
 
 from loyalty_core.auth import Scope, require_scope
@@ -34,10 +33,8 @@ from loyalty_gateway.http import (
     Reply,
     json_reply,
     read_body,
-    request_id_of,
-    send_reply,
+    serve,
 )
-from loyalty_gateway.logs import request_id_var
 from loyalty_gateway.metrics import Outcome
 from loyalty_gateway.state import GatewayState
 
@@ -56,19 +53,7 @@ class BulkEvents:
         self._gateway = gateway
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        request = HttpRequest.of(scope, receive)
-        request_id = request_id_of(request.headers)
-        token = request_id_var.set(request_id)
-        try:
-            reply = await self._reply(request, request_id)
-        except Disconnected:
-            return
-        finally:
-            request_id_var.reset(token)
-        await send_reply(send, reply, request_id)
-        elapsed = time.perf_counter() - started
-        self._gateway.metrics.observe_request(OPERATION, reply.outcome, elapsed)
+        await serve(self._gateway, scope, receive, send, self._reply)
 
     async def _reply(self, request: HttpRequest, request_id: str) -> Reply:
         try:

@@ -22,7 +22,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -121,20 +121,7 @@ class GraphQLHttp:
         self._graphiql = get_graphql_ide_html("graphiql").encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        request = HttpRequest.of(scope, receive)
-        request_id = request_id_of(request.headers)
-        token = request_id_var.set(request_id)
-        try:
-            reply = await self._reply(request, request_id)
-        except Disconnected:
-            return
-        finally:
-            request_id_var.reset(token)
-        await send_reply(send, reply, request_id, head=request.method == "HEAD")
-        self._gateway.metrics.observe_request(
-            reply.operation, reply.outcome, time.perf_counter() - started
-        )
+        await serve(self._gateway, scope, receive, send, self._reply)
 
     async def _reply(self, request: HttpRequest, request_id: str) -> Reply:
         accept = request.headers.get("accept", "")
@@ -225,6 +212,29 @@ class GraphQLHttp:
             and "text/html" in accept
             and "query" not in request.query_params()
         )
+
+
+async def serve(
+    gateway: GatewayState,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    reply_to: Callable[[HttpRequest, str], Awaitable[Reply]],
+) -> None:
+    """Answer one HTTP request with what ``reply_to`` makes of it (given the request and its
+    id, which log lines carry), and count it in the gateway's metrics."""
+    started = time.perf_counter()
+    request = HttpRequest.of(scope, receive)
+    request_id = request_id_of(request.headers)
+    token = request_id_var.set(request_id)
+    try:
+        reply = await reply_to(request, request_id)
+    except Disconnected:
+        return
+    finally:
+        request_id_var.reset(token)
+    await send_reply(send, reply, request_id, head=request.method == "HEAD")
+    gateway.metrics.observe_request(reply.operation, reply.outcome, time.perf_counter() - started)
 
 
 async def send_reply(send: Send, reply: Reply, request_id: str, *, head: bool = False) -> None:
@@ -375,4 +385,5 @@ __all__ = [
     "read_body",
     "request_id_of",
     "send_reply",
+    "serve",
 ]
