@@ -3,7 +3,9 @@ replays, bad lines, and requests refused whole."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -143,3 +145,26 @@ async def test_requests_refused_whole(make_app: MakeApp, tenant: Tenant) -> None
     too_big = b" " * (16 * 1024 * 1024 + 1)
     assert await status(too_big, **NDJSON, **{"X-Api-Key": key}) == (413, "BAD_REQUEST")
     assert (await client.get("/events")).status_code == 405
+
+
+API_DOCS = Path(__file__).resolve().parent.parent / "docs" / "api.md"
+NDJSON_BLOCK = re.compile(r"^```ndjson\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+async def test_the_documented_example_answers_as_documented(
+    make_app: MakeApp, tenant: Tenant
+) -> None:
+    """docs/api.md's request, sent as it stands, answers lines shaped as its answer shows."""
+    request, documented = NDJSON_BLOCK.findall(API_DOCS.read_text(encoding="utf-8"))
+    gateway = await make_app()
+    key = await pos_key(gateway.client, tenant.id)
+    await enrol(gateway.client, tenant.id, "ada@example.com")
+
+    answers = await _post(gateway, key, request.encode())
+
+    expected = [orjson.loads(line) for line in documented.splitlines()]
+    assert [sorted(a) for a in answers] == [sorted(e) for e in expected]
+    assert [[(t["kind"], t["reason"]) for t in a.get("transactions", [])] for a in answers] == [
+        [(t["kind"], t["reason"]) for t in e.get("transactions", [])] for e in expected
+    ]
+    assert [a["errors"] for a in answers] == [e["errors"] for e in expected]
