@@ -104,7 +104,7 @@ async def test_a_batch_writes_what_one_event_at_a_time_writes(
     gateway = await make_app()
     shop = await Shop.open(gateway.client, tenant)
     await shop.campaign("Double", effects=[{"kind": "multiplier", "params": {"factor": "2"}}])
-    await shop.campaign("Big basket", points=30, condition="event.amount >= 5000")
+    await shop.campaign("Big basket", points=30, condition="event.amount >= 5000", pendingDays=14)
     batched = [await shop.member(f"b{n}@x.org") for n in range(4)]
     single = [await shop.member() for _ in range(4)]
     amounts = [1000, 6000, 250, 9999, 5000, 1]
@@ -139,6 +139,36 @@ async def test_a_batch_writes_what_one_event_at_a_time_writes(
             text("SELECT count(DISTINCT created_at) FROM events WHERE external_id LIKE 'b-%'")
         )
     assert (commits or 0) <= LANES
+
+
+async def test_a_batch_of_a_custom_event_type_is_checked_against_its_schema(
+    make_app: MakeApp, tenant: Tenant
+) -> None:
+    """A tenant's own event type in a batch: every event checked against its schema, and a
+    campaign on its payload awarding as it does one event at a time."""
+    gateway = await make_app()
+    shop = await Shop.open(gateway.client, tenant, rate="0")
+    schema = {"type": "object", "properties": {"stars": {"type": "integer", "maximum": 5}}}
+    saved = await shop.admin_call(
+        'mutation($s: JSON!) { eventTypeSave(input: {name: "review", jsonSchema: $s})'
+        " { errors { code } } }",
+        {"s": schema},
+    )
+    assert saved["eventTypeSave"]["errors"] == []
+    await shop.campaign(trigger="review", points=20, condition="event.payload.stars >= 4")
+    ada, bob = await shop.member(), await shop.member()
+    reviews = [
+        {**_event(f"r-{n}", (ada, bob)[n % 2]), "type": "review", "payload": {"stars": n}}
+        for n in range(7)
+    ]
+
+    results = await _batch(shop, reviews)
+
+    codes = [[e["code"] for e in r["errors"]] for r in results]
+    assert codes == [[]] * 6 + [["SCHEMA_VIOLATION"]]
+    rewarded = [sum(t["cause"]["kind"] == "rule" for t in r["transactions"]) for r in results]
+    assert rewarded == [0, 0, 0, 0, 1, 1, 0]
+    assert (await shop.balance(ada), await shop.balance(bob)) == (20, 20)
 
 
 async def test_replays_conflicts_and_refusals_in_a_batch_stand_alone(

@@ -133,11 +133,15 @@ async def _store(
         rows.append(row)
         member_of[row["id"]] = member
         index_of[row["id"]] = index
+    # In one order whatever the batch's: two chunks storing the same external ids (a batch
+    # sent twice at once) wait for each other's keys in that order, never in a cycle.
+    rows.sort(key=lambda row: (row["source"], row["external_id"]))
     stored = await repo.insert_events(conn, rows)
     written = {event.id for event in stored}
     chunk.left += [index_of[row["id"]] for row in rows if row["id"] not in written]
     chunk.left.sort()
-    return [(index_of[event.id], event, member_of[event.id]) for event in stored]
+    found = [(index_of[event.id], event, member_of[event.id]) for event in stored]
+    return sorted(found, key=lambda stored_event: stored_event[0])  # the batch's order
 
 
 async def _members(

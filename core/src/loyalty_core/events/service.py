@@ -64,6 +64,9 @@ class Ingestion:
     rather than read it again in the same transaction."""
     assets: dict[str, Asset] = field(default_factory=dict)
     """Assets read while ingesting, by code, for the same reason."""
+    validators: dict[str, Draft202012Validator] = field(default_factory=dict)
+    """Validators of the module and custom event types met, by type: a chunk of a batch
+    checks many events of one type in one transaction."""
 
     async def asset(self, conn: AsyncConnection, code: str) -> Asset | None:
         """The tenant's asset ``code``, read once per ingestion."""
@@ -283,14 +286,20 @@ async def _validator_of(
 ) -> Draft202012Validator:
     if type_ in _BUILTIN_VALIDATORS:
         return _BUILTIN_VALIDATORS[type_]
+    found = ingestion.validators.get(type_)
+    if found is not None:
+        return found
     if type_ in ingestion.module_event_types:
-        return Draft202012Validator(ingestion.module_event_types[type_].json_schema)
-    row = await repo.get_custom_type(conn, ingestion.tenant.id, type_)
-    if row is None:
-        raise LoyaltyError(
-            f"unknown event type {type_!r}", code=ErrorCode.UNKNOWN_EVENT_TYPE, field="type"
-        )
-    return Draft202012Validator(dict(row.json_schema))
+        found = Draft202012Validator(ingestion.module_event_types[type_].json_schema)
+    else:
+        row = await repo.get_custom_type(conn, ingestion.tenant.id, type_)
+        if row is None:
+            raise LoyaltyError(
+                f"unknown event type {type_!r}", code=ErrorCode.UNKNOWN_EVENT_TYPE, field="type"
+            )
+        found = Draft202012Validator(dict(row.json_schema))
+    ingestion.validators[type_] = found
+    return found
 
 
 def _validate_payload(validator: Draft202012Validator, payload: dict[str, Any]) -> None:
