@@ -15,7 +15,14 @@ from loyalty_core.modules.manager import build_registry
 from loyalty_core.tenants.models import Tenant
 
 from tests.api import pos_key
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, enable_for, graphql
+from tests.fixtures.gateway import (
+    MakeApp,
+    RunningGateway,
+    admin_token,
+    enable_for,
+    graphql,
+    member_token,
+)
 
 START = """
 mutation($i: EnrolmentStartInput!) {
@@ -39,6 +46,11 @@ mutation($i: EnrolmentCompleteInput!) {
 }
 """
 MESSAGES = "{ sentMessages(first: 50) { enrolmentId recipient medium body } }"
+REFERRAL_CODE = """
+mutation($i: ReferralCodeCreateInput!) {
+  referralCodeCreate(input: $i) { code errors { code field } }
+}
+"""
 TERMS = [{"purpose": "TERMS", "textVersion": "t-1"}]
 _CODE = re.compile(r"code is ([0-9]{6})")
 _TOKEN = re.compile(r"token=([A-Za-z0-9_-]+)")
@@ -118,6 +130,18 @@ async def enrol_member(
     return str(done["memberId"])
 
 
+async def referral_code(client: httpx.AsyncClient, tenant: Tenant, member: str) -> str:
+    """The member's referral code, as the member's app asks for it."""
+    body = await graphql(
+        client,
+        REFERRAL_CODE,
+        {"i": {"memberId": member}},
+        token=member_token(tenant.id, uuid.UUID(member)),
+    )
+    code: str = body["data"]["referralCodeCreate"]["code"]
+    return code
+
+
 __all__ = [
     "COMPLETE",
     "START",
@@ -127,6 +151,7 @@ __all__ = [
     "enrol_member",
     "enrolment_key",
     "onboarding_gateway",
+    "referral_code",
     "sent_secret",
     "start",
     "till_key",

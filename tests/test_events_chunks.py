@@ -17,6 +17,13 @@ from sqlalchemy import text
 from tests.api import available, credit
 from tests.fixtures.gateway import MakeApp, enable_for, graphql
 from tests.modules import vetoes
+from tests.onboarding import (
+    enable,
+    enrol_member,
+    enrolment_key,
+    onboarding_gateway,
+    referral_code,
+)
 from tests.test_rules_campaigns import INGEST, Shop
 
 BATCH = """
@@ -307,4 +314,29 @@ async def test_concurrent_batches_and_redemptions_reconcile(
     for n, member in enumerate(members):
         spent = 30 * sum(redeemed[i] for i in (n, n + len(members)))
         assert await available(first.client, tenant.id, member) == 50 + 30 * 10 - spent
+    await _reconciles(db, tenant)
+
+
+async def test_a_referral_is_paid_once_from_a_batch(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    """The onboarding module's in-transaction handler, run for each event of a chunk, pays a
+    referral on the referee's first purchase of the batch and never again."""
+    gateway = await onboarding_gateway(make_app)
+    await enable(db, gateway, tenant, referrer_reward=500, referee_reward=200, referral_cap=1)
+    client = gateway.client
+    key = await enrolment_key(client, tenant.id)
+    referrer = await enrol_member(client, tenant.id, key, email="ref@example.com")
+    code = await referral_code(client, tenant, referrer)
+    referee = await enrol_member(client, tenant.id, key, email="new@example.com", referralCode=code)
+    shop = await Shop.open(client, tenant)
+    others = [await shop.member() for _ in range(3)]
+    events = [_event(f"p-{n}", [referee, *others][n % 4]) for n in range(12)]
+
+    results = await _batch(shop, events)
+    again = await _batch(shop, events)
+
+    assert [r["errors"] for r in results + again] == [[]] * 24
+    assert await available(client, tenant.id, referrer) == 500
+    assert await available(client, tenant.id, referee) == 200 + 3 * 10
     await _reconciles(db, tenant)

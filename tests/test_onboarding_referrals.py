@@ -4,43 +4,26 @@ referrer."""
 
 from __future__ import annotations
 
-import uuid
-
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
 
 from tests.api import available
-from tests.fixtures.gateway import MakeApp, admin_token, graphql, member_token
+from tests.fixtures.gateway import MakeApp, admin_token, graphql
 from tests.onboarding import (
     enable,
     enrol_member,
     enrolment_key,
     onboarding_gateway,
+    referral_code,
     start,
     till_key,
 )
 
-CODE = """
-mutation($i: ReferralCodeCreateInput!) {
-  referralCodeCreate(input: $i) { code errors { code field } }
-}
-"""
 INGEST = """
 mutation($i: EventIngestInput!) { eventIngest(input: $i) { errors { code } } }
 """
 REFERRALS = "query($m: ID!) { referrals(memberId: $m) { refereeId status rewardedAt } }"
 SETTINGS = {"referrer_reward": 500, "referee_reward": 200, "referral_cap": 1}
-
-
-async def _code(client: object, tenant: Tenant, member: str) -> str:
-    body = await graphql(
-        client,  # type: ignore[arg-type]
-        CODE,
-        {"i": {"memberId": member}},
-        token=member_token(tenant.id, uuid.UUID(member)),
-    )
-    code: str = body["data"]["referralCodeCreate"]["code"]
-    return code
 
 
 def _purchase(member: str, external_id: str) -> dict[str, object]:
@@ -64,8 +47,8 @@ async def test_both_sides_are_rewarded_once_after_the_first_purchase(
     key = await enrolment_key(client, tenant.id)
     till = await till_key(client, tenant.id)
     referrer = await enrol_member(client, tenant.id, key, email="ref@example.com")
-    code = await _code(client, tenant, referrer)
-    assert await _code(client, tenant, referrer) == code
+    code = await referral_code(client, tenant, referrer)
+    assert await referral_code(client, tenant, referrer) == code
     referee = await enrol_member(client, tenant.id, key, email="new@example.com", referralCode=code)
     assert await available(client, tenant.id, referrer) == 0
     assert await available(client, tenant.id, referee) == 0
@@ -91,7 +74,7 @@ async def test_self_referral_and_a_full_cap_are_refused(
     client = gateway.client
     key = await enrolment_key(client, tenant.id)
     referrer = await enrol_member(client, tenant.id, key, email="max.mustermann@gmail.com")
-    code = await _code(client, tenant, referrer)
+    code = await referral_code(client, tenant, referrer)
     itself = await start(
         client, key, channel="WEB", email="Max.Mustermann+2@gmail.com", referralCode=code
     )
