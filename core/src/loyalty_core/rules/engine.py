@@ -290,8 +290,21 @@ async def member_variables(
     return found
 
 
+_DEFINITIONS: dict[tuple[uuid.UUID, int], Definition] = {}
+"""Parsed definitions by (campaign, version). A version never changes once written (a change
+adds one), and validating its JSON again on every ingest and dashboard cost more than
+reading it. Emptied when it reaches :data:`_MAX_DEFINITIONS`, since old versions go unused."""
+_MAX_DEFINITIONS = 4096
+
+
 def version_of(row: Any) -> CampaignVersion:
-    return CampaignVersion(row.campaign_id, row.version, row.name, parse(row.definition))
+    key = (row.campaign_id, row.version)
+    definition = _DEFINITIONS.get(key)
+    if definition is None:
+        if len(_DEFINITIONS) >= _MAX_DEFINITIONS:
+            _DEFINITIONS.clear()
+        definition = _DEFINITIONS[key] = parse(row.definition)
+    return CampaignVersion(row.campaign_id, row.version, row.name, definition)
 
 
 class Campaigns:
