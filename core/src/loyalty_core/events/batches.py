@@ -1,22 +1,23 @@
-"""Ingesting a batch: each event in a transaction of its own, like ``eventIngest``, several
-members' events at a time.
+"""Ingesting a batch: several members' events at a time, a chunk of them per transaction,
+each event succeeding or failing alone.
 
 One transaction for a whole batch of 1000 looked simple and was slow and fragile: every
 event's savepoint is a subtransaction, and past 64 of them in one transaction PostgreSQL's
 snapshots in every other session must look each one up (the subtransaction cache
 overflows), so two concurrent batches crawled at a tenth of their speed; and a batch held the
 row locks of every member it touched until its end, so two batches over the same members in
-different orders deadlocked and failed whole. A transaction per event holds one member's
-locks for one event's time: no savepoints, no lock cycles between batches. One that
-PostgreSQL still aborts to break a deadlock (an event touching two members, such as a
-referral) runs again: it rolled back whole, and events are idempotent anyway.
+different orders deadlocked and failed whole. A transaction per event then cost a commit
+and half a dozen statements per event.
 
-One event at a time, a batch spent most of its time waiting for each commit to reach the
-disk. So its events run in :data:`LANES` lanes at once, each on a connection of its own:
-every member's events go to one lane (members named by identifier are looked up first, all
-in one statement), in the order given, so a member's events are ingested in that order. A
-refund waits for every event before it and holds back every event after it, since the
-purchase it refunds may be anyone's earlier in the batch.
+So a batch runs in :data:`LANES` lanes at once, each on a connection of its own: every
+member's events go to one lane (members named by identifier are looked up first, all in one
+statement), in the order given, so a member's events are ingested in that order. A lane
+ingests up to :data:`CHUNK` events in one transaction, set-based and without savepoints
+(:mod:`events.chunks`, which takes its locks in one order), and hands back the events that
+need one transaction each (replays, refusable campaigns, members not active...), which run
+after it, in order, like ``eventIngest``; one that PostgreSQL aborts to break a deadlock runs
+again. A refund waits for every event before it and holds back every event after it, since
+the purchase it refunds may be anyone's earlier in the batch.
 
 A batch is therefore not atomic, and never was meant to be (each event succeeds or fails
 alone): if the request breaks off midway, some events are written, and sending the batch
@@ -40,6 +41,7 @@ from loyalty_core.events.builtin import REFUND
 from loyalty_core.events.models import EventInput
 from loyalty_core.ledger.models import Asset
 from loyalty_core.members import repository as members
+from loyalty_core.members.service import stored_forms
 
 MAX_BATCH = 1000
 """Events in one batch."""
@@ -99,19 +101,22 @@ async def ingest_batch(
 async def _lanes_of(
     context: RequestContext, events: Sequence[EventInput | LoyaltyError]
 ) -> list[int]:
-    """The lane of every event: by its member, looked up once for the batch by identifier."""
-    identifiers = list(
-        {e.identifier for e in events if isinstance(e, EventInput) and e.identifier is not None}
+    """The lane of every event: by its member, looked up once for the batch by identifier
+    (as stored: a member named by e-mail in two spellings keeps one lane)."""
+    named = stored_forms(
+        e.identifier for e in events if isinstance(e, EventInput) and e.identifier is not None
     )
+    wanted = [key for key in set(named.values()) if key is not None]
     found: dict[tuple[str, str], uuid.UUID] = {}
-    if identifiers:
+    if wanted:
         async with context.database.tenant_read(context.tenant_id) as conn:
-            found = await members.ids_by_identifier(conn, context.tenant_id, identifiers)
+            found = await members.ids_by_identifier(conn, context.tenant_id, wanted)
     lanes: list[int] = []
     for event in events:
         member: object = None
         if isinstance(event, EventInput):
-            member = event.member_id or found.get(event.identifier or ("", ""), event.identifier)
+            stored = named.get(event.identifier) if event.identifier else None
+            member = event.member_id or found.get(stored or ("", ""), stored)
         lanes.append(hash(member) % LANES)
     return lanes
 

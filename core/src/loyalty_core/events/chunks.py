@@ -51,7 +51,7 @@ from loyalty_core.ledger.expiry import ZONED
 from loyalty_core.ledger.models import Asset
 from loyalty_core.members import repository as members_repo
 from loyalty_core.members.models import Member, MemberStatus
-from loyalty_core.members.service import identifier_or_none
+from loyalty_core.members.service import stored_forms
 from loyalty_core.rules import engine
 from loyalty_core.rules import repository as rules_repo
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
@@ -148,11 +148,7 @@ async def _members(
     conn: AsyncConnection, tenant_id: uuid.UUID, events: Sequence[EventInput]
 ) -> dict[int, Member]:
     """The member of each event (by its position in ``events``) that names a known one."""
-    named: dict[tuple[str, str], tuple[str, str] | None] = {}  # as sent -> as stored
-    for event in events:
-        if event.identifier is not None and event.identifier not in named:
-            stored = identifier_or_none(*event.identifier)
-            named[event.identifier] = None if stored is None else (stored.kind.value, stored.value)
+    named = stored_forms(e.identifier for e in events if e.identifier is not None)
     wanted = [key for key in set(named.values()) if key is not None]
     by_identifier = await members_repo.ids_by_identifier(conn, tenant_id, wanted)
     ids: list[uuid.UUID | None] = []

@@ -4,7 +4,7 @@ identifier already taken in the tenant is reported as DUPLICATE_IDENTIFIER on it
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import orjson
@@ -206,6 +206,19 @@ async def find_member(
     return await repo.find_by_identifier(conn, tenant_id, identifier.kind, identifier.value)
 
 
+def stored_forms(
+    identifiers: Iterable[tuple[str, str]],
+) -> dict[tuple[str, str], tuple[str, str] | None]:
+    """Each ``(kind, value)`` as sent -> as stored (kind and normalised value), or None when
+    it is malformed: how a batch looks many up at once."""
+    found: dict[tuple[str, str], tuple[str, str] | None] = {}
+    for sent in identifiers:
+        if sent not in found:
+            stored = identifier_or_none(*sent)
+            found[sent] = None if stored is None else (stored.kind.value, stored.value)
+    return found
+
+
 def identifier_or_none(kind: str, value: str) -> Identifier | None:
     """The identifier as stored (its value normalised), or None when it is malformed."""
     try:
@@ -283,5 +296,6 @@ __all__ = [
     "identifier_or_none",
     "parse_identifier",
     "require_active",
+    "stored_forms",
     "update_member",
 ]
