@@ -46,9 +46,10 @@ class RequestContext:
     """Per-request DataLoaders by name; created on first use (``loader()``)."""
     notifier: Any = None
     """The gateway's balance notifier (``subscribe(tenant_id, member_id)``) for subscriptions."""
-    _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+    # Made on the first read: a request that reads nothing (or only writes) pays for none.
+    _stack: AsyncExitStack | None = None
     _read_conn: AsyncConnection | None = None
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _lock: asyncio.Lock | None = None
 
     @property
     def tenant_id(self) -> uuid.UUID:
@@ -84,8 +85,11 @@ class RequestContext:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """The request's shared read transaction, opened on first use."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
         async with self._lock:
             if self._read_conn is None:
+                self._stack = AsyncExitStack()
                 self._read_conn = await self._stack.enter_async_context(
                     self.database.tenant_read(self.tenant_id)
                 )
@@ -106,7 +110,8 @@ class RequestContext:
 
     async def close(self) -> None:
         """End the shared read transaction (called by the gateway after the response)."""
-        await self._stack.aclose()
+        if self._stack is not None:
+            await self._stack.aclose()
 
 
 __all__ = ["RequestContext"]
