@@ -135,6 +135,7 @@ def _lifespan(
             )
             yield
         finally:
+            gc.unfreeze()  # what this gateway built may be collected once it is gone
             await scheduler.stop()
             await gateway.notifier.stop()
             await gateway.authenticator.aclose()
@@ -154,8 +155,10 @@ def _report_modules(gateway: GatewayState) -> None:
 
 def _freeze_startup_objects() -> None:
     """Move what start-up built (modules, schemas, SQL, caches) out of the garbage
-    collector's sight: they live as long as the process, and every full collection would
-    otherwise walk all of them again, in the middle of some request."""
+    collector's sight: they live as long as the gateway, and every full collection would
+    otherwise walk all of them again, in the middle of some request. (Frozen objects are
+    never collected: the gateway unfreezes them when it stops, for a process, such as the
+    tests', that starts several.)"""
     gc.collect()
     gc.freeze()
 
