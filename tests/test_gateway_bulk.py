@@ -55,7 +55,8 @@ async def test_events_in_ndjson_are_answered_line_for_line_and_replay(
     )
 
     first = await _post(gateway, key, body + b"\n")
-    again = await _post(gateway, key, body)
+    windows = b"\xef\xbb\xbf" + body.replace(b"\n", b"\r\n")  # a byte order mark, CRLF
+    again = await _post(gateway, key, windows)
 
     assert [(r["line"], r["errors"], r["replayed"]) for r in first] == [
         (1, [], False),

@@ -48,7 +48,8 @@ def lines(body: bytes) -> Iterator[tuple[int, Any]]:
     """``(line number, decoded JSON or the error decoding it)`` of every non-blank line.
     Raises ValidationFailed beyond :data:`MAX_LINES`."""
     count = 0
-    for number, line in enumerate(body.split(b"\n"), start=1):
+    body = body.removeprefix(b"\xef\xbb\xbf")  # a byte order mark, as some exports write
+    for number, line in enumerate(body.split(b"\n"), start=1):  # "\r\n" too: JSON space
         if not line.strip():
             continue
         count += 1
