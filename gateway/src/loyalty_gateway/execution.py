@@ -29,7 +29,7 @@ from graphql.pyutils import Path, Undefined, is_awaitable
 from loyalty_core.context import RequestContext
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from loyalty_gateway.plain_fields import NOT_SERVED, PLAIN, PlainField
+from loyalty_gateway.plain_fields import NOT_SERVED, PLAIN, PlainField, PlainObject
 from loyalty_gateway.schema_cache import CompiledSchema
 
 _NEVER_AWAITABLE = frozenset({dict, list, tuple, str, int, float, bool, type(None)})
@@ -63,11 +63,11 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         awaitable_fields: list[str] = []
         for response_name, field_nodes in fields.items():
             definition = definitions.get(field_nodes[0].name.value)
-            plain: PlainField | None = (
+            plain: PlainField | PlainObject | None = (
                 definition.extensions.get(PLAIN) if definition is not None else None
             )
             if plain is not None:
-                value = plain.value_of(source_value)
+                value = self._plain_value(plain, field_nodes, source_value)
                 if value is not NOT_SERVED:
                     results[response_name] = value
                     continue
@@ -86,6 +86,58 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    def _plain_value(
+        self, plain: PlainField | PlainObject, field_nodes: list[FieldNode], source: Any
+    ) -> Any:
+        """A plain field's completed value on ``source``, or :data:`NOT_SERVED` when
+        graphql-core must complete it (reading attributes has no effect to undo)."""
+        if isinstance(plain, PlainField):
+            return plain.value_of(source)
+        try:
+            value = getattr(source, plain.attribute)
+        except Exception:
+            return NOT_SERVED
+        if value is None:
+            return NOT_SERVED if plain.non_null else None
+        fields = self.collect_subfields(plain.type, field_nodes)
+        if not plain.many:
+            return self._plain_object(plain.type, fields, value)
+        if not isinstance(value, list | tuple):
+            return NOT_SERVED
+        completed: list[Any] = []
+        for item in value:
+            if item is None:
+                if plain.items_non_null:
+                    return NOT_SERVED
+                completed.append(None)
+                continue
+            found = self._plain_object(plain.type, fields, item)
+            if found is NOT_SERVED:
+                return NOT_SERVED
+            completed.append(found)
+        return completed
+
+    def _plain_object(
+        self, type_: GraphQLObjectType, fields: dict[str, list[FieldNode]], source: Any
+    ) -> Any:
+        """``source`` completed as ``type_`` when every field asked of it is plain."""
+        results: dict[str, Any] = {}
+        definitions = type_.fields
+        for response_name, field_nodes in fields.items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                results[response_name] = type_.name
+                continue
+            definition = definitions.get(name)
+            plain = definition.extensions.get(PLAIN) if definition is not None else None
+            if plain is None:
+                return NOT_SERVED
+            value = self._plain_value(plain, field_nodes, source)
+            if value is NOT_SERVED:
+                return NOT_SERVED
+            results[response_name] = value
+        return results
 
 
 @dataclass(frozen=True)

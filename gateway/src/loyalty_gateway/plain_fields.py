@@ -1,12 +1,15 @@
-"""Plain fields: the leaf fields of a schema that are a bare attribute of their object.
+"""Plain fields: the fields of a schema that are a bare attribute of their object.
 
 Most fields of a response are plain attributes of an object a resolver already built (an
-entry's ``amount``, a member's ``status``): strawberry resolves them with a bare ``getattr``,
-but graphql-core still builds a resolve info, reads the (absent) arguments, checks the value
-for an awaitable and dispatches on the type for each of them, some 5 µs a field, most of a
-dashboard's CPU. The schema cache marks such fields once per schema;
-:class:`loyalty_gateway.execution.Executor` serves them by reading the attribute and
-serialising it.
+entry's ``amount``, a member's ``status``, a connection's ``edges`` and each edge's
+``node``): strawberry resolves them with a bare ``getattr``, but graphql-core still builds a
+resolve info, reads the (absent) arguments, checks the value for an awaitable and dispatches
+on the type for each of them, some 5 µs a field and more for an object, most of a
+dashboard's CPU. The schema cache marks such fields once per schema:
+:class:`PlainField` for scalars and enums, :class:`PlainObject` for objects and lists of
+objects. :class:`loyalty_gateway.execution.Executor` serves a plain field by reading the
+attribute and serialising it, and a plain object when every field asked of it is plain in
+turn (otherwise graphql-core completes it).
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from typing import Any
 from graphql import (
     GraphQLEnumType,
     GraphQLLeafType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLScalarType,
     GraphQLSchema,
-    get_named_type,
 )
 from graphql.pyutils import Undefined
 from strawberry.types.field import StrawberryField
@@ -55,12 +59,26 @@ class PlainField:
 NOT_SERVED = object()
 
 
+@dataclass(frozen=True)
+class PlainObject:
+    """An object field (or a list of objects) strawberry resolves with ``getattr(source,
+    attribute)``, of an object type with no ``is_type_of`` check."""
+
+    attribute: str
+    type: GraphQLObjectType
+    non_null: bool
+    many: bool
+    """A list of such objects."""
+    items_non_null: bool
+
+
 def mark_plain_fields(schema: GraphQLSchema) -> int:
     """Mark the fields :class:`Executor` may serve itself; returns how many there are.
 
     A field qualifies when strawberry compiled it to its basic resolver (no resolver of its
     own, no permission classes or field extensions, no exception handlers) and its type is a
-    scalar or an enum, possibly non-null; lists and objects keep graphql-core's path.
+    scalar or an enum, or an object type without an ``is_type_of`` check (interfaces and
+    unions have one) or a list of those, each possibly non-null.
     """
     marked = 0
     for named in schema.type_map.values():
@@ -68,22 +86,31 @@ def mark_plain_fields(schema: GraphQLSchema) -> int:
             continue
         for field in named.fields.values():
             definition = (field.extensions or {}).get("strawberry-definition")
-            resolve = field.resolve
-            leaf = get_named_type(field.type)
-            if (
+            if not (
                 isinstance(definition, StrawberryField)
-                and getattr(resolve, "__name__", "") == "_get_basic_result"
-                and isinstance(leaf, GraphQLScalarType | GraphQLEnumType)
-                and (field.type is leaf or isinstance(field.type, GraphQLNonNull))
+                and getattr(field.resolve, "__name__", "") == "_get_basic_result"
                 and definition.python_name
             ):
-                non_null = isinstance(field.type, GraphQLNonNull)
-                field.extensions = {
-                    **field.extensions,
-                    PLAIN: PlainField(definition.python_name, leaf, non_null),
-                }
+                continue
+            plain = _plain(definition.python_name, field.type)
+            if plain is not None:
+                field.extensions = {**field.extensions, PLAIN: plain}
                 marked += 1
     return marked
 
 
-__all__ = ["NOT_SERVED", "PLAIN", "PlainField", "mark_plain_fields"]
+def _plain(attribute: str, type_: GraphQLOutputType) -> PlainField | PlainObject | None:
+    non_null = isinstance(type_, GraphQLNonNull)
+    inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    many = isinstance(inner, GraphQLList)
+    item = inner.of_type if isinstance(inner, GraphQLList) else inner
+    items_non_null = isinstance(item, GraphQLNonNull)
+    named = item.of_type if isinstance(item, GraphQLNonNull) else item
+    if isinstance(named, GraphQLScalarType | GraphQLEnumType) and not many:
+        return PlainField(attribute, named, non_null)
+    if isinstance(named, GraphQLObjectType) and named.is_type_of is None:
+        return PlainObject(attribute, named, non_null, many, items_non_null)
+    return None
+
+
+__all__ = ["NOT_SERVED", "PLAIN", "PlainField", "PlainObject", "mark_plain_fields"]
