@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_core.db.prepared import Prepared
-from loyalty_core.ledger.models import Balance, Cause, Funds, Purpose, TransactionKind
+from loyalty_core.ledger.models import Asset, Balance, Cause, Funds, Purpose, TransactionKind
 from loyalty_core.ledger.repository import asset_from_row
 from loyalty_core.ledger.tables import (
     assets,
@@ -95,21 +95,29 @@ def _member_ledger(*, after: bool) -> Prepared:
 # Every member dashboard and history page reads these: built once, run by asyncpg.
 _LEDGER = _member_ledger(after=False)
 _LEDGER_AFTER = _member_ledger(after=True)
-_ASSETS = Prepared(
-    select(assets).where(assets.c.tenant_id == bindparam("tenant_id")).order_by(assets.c.code)
-)
-_ACCOUNTS = Prepared(
+_BALANCES = Prepared(
     select(
+        assets,
         ledger_accounts.c.member_id,
-        ledger_accounts.c.asset_id,
         ledger_accounts.c.purpose,
         ledger_accounts.c.balance,
         ledger_accounts.c.held,
-    ).where(
-        ledger_accounts.c.tenant_id == bindparam("tenant_id"),
-        ledger_accounts.c.member_id == any_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))),
     )
+    .select_from(
+        assets.outerjoin(
+            ledger_accounts,
+            (ledger_accounts.c.tenant_id == assets.c.tenant_id)
+            & (ledger_accounts.c.asset_id == assets.c.id)
+            & (
+                ledger_accounts.c.member_id
+                == any_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
+            ),
+        )
+    )
+    .where(assets.c.tenant_id == bindparam("tenant_id"))
+    .order_by(assets.c.code)
 )
+"""The tenant's assets, each with the members' accounts of it (or none), in one read."""
 
 
 async def member_ledger(
@@ -156,14 +164,14 @@ async def balances_of(
     conn: AsyncConnection, tenant_id: uuid.UUID, member_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[Balance]]:
     """Available and pending balance per asset for many members in one query (DataLoader)."""
-    tenant_assets = {
-        row.id: asset_from_row(row) for row in await _ASSETS.all(conn, {"tenant_id": tenant_id})
-    }
-    rows = await _ACCOUNTS.all(conn, {"tenant_id": tenant_id, "ids": member_ids})
+    tenant_assets: dict[uuid.UUID, Asset] = {}
     accounts: dict[tuple[uuid.UUID, uuid.UUID], dict[str, Funds]] = {}
-    for row in rows:
-        by_purpose = accounts.setdefault((row.member_id, row.asset_id), {})
-        by_purpose[row.purpose] = Funds(int(row.balance), int(row.held))
+    for row in await _BALANCES.all(conn, {"tenant_id": tenant_id, "ids": member_ids}):
+        if row.id not in tenant_assets:
+            tenant_assets[row.id] = asset_from_row(row)
+        if row.member_id is not None:
+            by_purpose = accounts.setdefault((row.member_id, row.id), {})
+            by_purpose[row.purpose] = Funds(int(row.balance), int(row.held))
     return {
         member_id: [
             Balance.of_accounts(asset, accounts.get((member_id, asset_id), {}))
