@@ -70,7 +70,8 @@ async def ingest_batch(
             events.append(error)
     outcomes: list[Outcome | None] = [None] * len(events)
     assets: dict[str, Asset] = {}  # read once for the whole batch
-    lanes = await _lanes_of(context, events)
+    member_ids = await _member_ids(context, events)
+    lanes = [hash(member) % LANES for member in _lane_keys(events, member_ids)]
 
     async def run(indices: list[int]) -> None:
         for start in range(0, len(indices), CHUNK):
@@ -83,7 +84,9 @@ async def ingest_batch(
                     ready.append((index, event))
             chunk = chunks.Chunk(left=[index for index, _ in ready])
             if len(ready) > 1:
-                chunk = await chunks.ingest_chunk(context, ready, ingestion_of, campaigns)
+                chunk = await chunks.ingest_chunk(
+                    context, ready, member_ids, ingestion_of, campaigns
+                )
             for index, outcome in chunk.outcomes.items():
                 outcomes[index] = outcome
             for index in chunk.left:
@@ -98,11 +101,12 @@ async def ingest_batch(
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-async def _lanes_of(
+async def _member_ids(
     context: RequestContext, events: Sequence[EventInput | LoyaltyError]
-) -> list[int]:
-    """The lane of every event: by its member, looked up once for the batch by identifier
-    (as stored: a member named by e-mail in two spellings keeps one lane)."""
+) -> list[uuid.UUID | None]:
+    """Each event's member id: as given, or found by its identifier as stored (one
+    statement for the batch; a member named by e-mail in two spellings is one member);
+    None when unknown."""
     named = stored_forms(
         e.identifier for e in events if isinstance(e, EventInput) and e.identifier is not None
     )
@@ -111,14 +115,26 @@ async def _lanes_of(
     if wanted:
         async with context.database.tenant_read(context.tenant_id) as conn:
             found = await members.ids_by_identifier(conn, context.tenant_id, wanted)
-    lanes: list[int] = []
+    ids: list[uuid.UUID | None] = []
     for event in events:
-        member: object = None
-        if isinstance(event, EventInput):
-            stored = named.get(event.identifier) if event.identifier else None
-            member = event.member_id or found.get(stored or ("", ""), stored)
-        lanes.append(hash(member) % LANES)
-    return lanes
+        stored = None
+        if isinstance(event, EventInput) and event.identifier is not None:
+            stored = named[event.identifier]
+        if isinstance(event, EventInput) and event.member_id is not None:
+            ids.append(event.member_id)
+        else:
+            ids.append(found.get(stored) if stored is not None else None)
+    return ids
+
+
+def _lane_keys(
+    events: Sequence[EventInput | LoyaltyError], member_ids: Sequence[uuid.UUID | None]
+) -> list[object]:
+    """What puts an event in its lane: its member, or the identifier no member holds."""
+    return [
+        member_id or (event.identifier if isinstance(event, EventInput) else None)
+        for event, member_id in zip(events, member_ids, strict=True)
+    ]
 
 
 def _segments(

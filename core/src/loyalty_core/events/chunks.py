@@ -5,8 +5,9 @@ and a commit per event.
 Ingesting one event at a time, a batch cost the database a commit and six statements per
 event, about a millisecond of its CPU, where writing the same rows by COPY costs it a
 fifteenth of that. A chunk does what :func:`events.service.ingest` does for each of its
-events, with the same rows and results, but set-based: its members read in two statements,
-its events stored in one (``ON CONFLICT DO NOTHING``: a taken external id is left out),
+events, with the same rows and results, but set-based: its members read in one statement
+(those named by identifier were looked up once for the batch, :mod:`events.batches`), its
+events stored in one (``ON CONFLICT DO NOTHING``: a taken external id is left out),
 every earn planned in Python (:func:`ledger.service.plan_earn`, the campaigns by
 :class:`rules.engine.PlanningSink`) and written together (:mod:`ledger.credits`), the awards
 and the outbox in one statement each, then one commit.
@@ -51,7 +52,6 @@ from loyalty_core.ledger.expiry import ZONED
 from loyalty_core.ledger.models import Asset
 from loyalty_core.members import repository as members_repo
 from loyalty_core.members.models import Member, MemberStatus
-from loyalty_core.members.service import stored_forms
 from loyalty_core.rules import engine
 from loyalty_core.rules import repository as rules_repo
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
@@ -73,15 +73,18 @@ class Chunk:
 async def ingest_chunk(
     context: RequestContext,
     events: Sequence[tuple[int, EventInput]],
+    member_ids: Sequence[uuid.UUID | None],
     ingestion_of: requests.Ingestions,
     campaigns: engine.Campaigns,
 ) -> Chunk:
-    """Ingest ``(index, event)`` pairs of one batch at once (see the module's docstring)."""
+    """Ingest ``(index, event)`` pairs of one batch at once (see the module's docstring);
+    ``member_ids``: the batch's member id of each index, as its look-up found them (None:
+    unknown, left to the event's own look-up)."""
     chunk = Chunk()
     try:
         async with context.write() as (conn, domain_events):
             ingestion = ingestion_of(domain_events)
-            stored = await _store(conn, ingestion, campaigns, events, chunk)
+            stored = await _store(conn, ingestion, campaigns, events, member_ids, chunk)
             await _reward_and_publish(conn, ingestion, campaigns, stored, chunk)
     except LoyaltyError:
         return Chunk(left=[index for index, _ in events])
@@ -97,6 +100,7 @@ async def _store(
     ingestion: service.Ingestion,
     campaigns: engine.Campaigns,
     events: Sequence[tuple[int, EventInput]],
+    member_ids: Sequence[uuid.UUID | None],
     chunk: Chunk,
 ) -> list[tuple[int, StoredEvent, Member]]:
     """Check the events, store those that go set-based, and sort out the others."""
@@ -108,24 +112,29 @@ async def _store(
             chunk.outcomes[index] = error
             continue
         checked.append((index, event))
-    members = await _members(conn, ingestion.tenant.id, [event for _, event in checked])
+    wanted = {m for index, _ in checked if (m := member_ids[index]) is not None}
+    found = await members_repo.get_many(conn, ingestion.tenant.id, list(wanted))
+    members = {
+        index: found[member_id]
+        for index, _ in checked
+        if (member_id := member_ids[index]) is not None and member_id in found
+    }
     alone: set[uuid.UUID] = set()  # members whose events are ingested one by one
-    for position, (_, event) in enumerate(checked):
-        member = members.get(position)
+    for index, event in checked:
+        member = members.get(index)
         if member is None:
             continue
-        versions = await campaigns.versions(conn, ingestion.tenant.id, event.type)
         if (
             member.status is not MemberStatus.ACTIVE
             or event.type == REFUND
-            or not engine.plannable(versions, campaigns.effects)
+            or not await campaigns.plannable(conn, ingestion.tenant.id, event.type)
         ):
             alone.add(member.id)
     rows: list[dict[str, Any]] = []
     member_of: dict[uuid.UUID, Member] = {}
     index_of: dict[uuid.UUID, int] = {}
-    for position, (index, event) in enumerate(checked):
-        member = members.get(position)
+    for index, event in checked:
+        member = members.get(index)
         if member is None or member.id in alone:
             chunk.left.append(index)
             continue
@@ -140,31 +149,8 @@ async def _store(
     written = {event.id for event in stored}
     chunk.left += [index_of[row["id"]] for row in rows if row["id"] not in written]
     chunk.left.sort()
-    found = [(index_of[event.id], event, member_of[event.id]) for event in stored]
-    return sorted(found, key=lambda stored_event: stored_event[0])  # the batch's order
-
-
-async def _members(
-    conn: AsyncConnection, tenant_id: uuid.UUID, events: Sequence[EventInput]
-) -> dict[int, Member]:
-    """The member of each event (by its position in ``events``) that names a known one."""
-    named = stored_forms(e.identifier for e in events if e.identifier is not None)
-    wanted = [key for key in set(named.values()) if key is not None]
-    by_identifier = await members_repo.ids_by_identifier(conn, tenant_id, wanted)
-    ids: list[uuid.UUID | None] = []
-    for event in events:
-        if event.member_id is not None:
-            ids.append(event.member_id)
-        else:
-            assert event.identifier is not None
-            key = named[event.identifier]
-            ids.append(None if key is None else by_identifier.get(key))
-    found = await members_repo.get_many(conn, tenant_id, list({i for i in ids if i}))
-    return {
-        position: found[member_id]
-        for position, member_id in enumerate(ids)
-        if member_id is not None and member_id in found
-    }
+    in_order = sorted(stored, key=lambda event: index_of[event.id])  # the batch's order
+    return [(index_of[event.id], event, member_of[event.id]) for event in in_order]
 
 
 async def _reward_and_publish(

@@ -316,6 +316,7 @@ class Campaigns:
         self.effects = effects
         self.settings = settings
         self._active: dict[str, list[CampaignVersion]] = {}
+        self._plannable: dict[str, bool] = {}
 
     async def versions(
         self, conn: AsyncConnection, tenant_id: uuid.UUID, event_type: str
@@ -326,6 +327,14 @@ class Campaigns:
             rows = await repo.active_versions(conn, tenant_id, event_type)
             versions = self._active[event_type] = [version_of(r) for r in rows]
         return versions
+
+    async def plannable(self, conn: AsyncConnection, tenant_id: uuid.UUID, event_type: str) -> bool:
+        """Whether :func:`plannable` holds for the campaigns of ``event_type``, decided once."""
+        found = self._plannable.get(event_type)
+        if found is None:
+            versions = await self.versions(conn, tenant_id, event_type)
+            found = self._plannable[event_type] = plannable(versions, self.effects)
+        return found
 
     async def __call__(
         self, conn: AsyncConnection, ingestion: Ingestion, event: StoredEvent
