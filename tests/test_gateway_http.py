@@ -6,6 +6,7 @@ import io
 import logging
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import orjson
 import pytest
@@ -14,7 +15,7 @@ from loyalty_core.apikeys.service import create_api_key
 from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.tenants.models import Tenant
-from loyalty_gateway.http import MAX_BODY_BYTES
+from loyalty_gateway.http import MAX_BODY_BYTES, dump_json
 from loyalty_gateway.logs import JsonFormatter
 
 from tests.fixtures.database import insert_member
@@ -53,6 +54,16 @@ def codes(body: dict[str, object]) -> list[object]:
 
 
 # -- media types and status codes ------------------------------------------------------------
+
+
+def test_response_bodies_write_decimals_as_strings_and_any_key_as_a_string() -> None:
+    assert dump_json({"data": {"amount": Decimal("2.50")}}) == b'{"data":{"amount":"2.50"}}'
+    # A JSON scalar built in Python may hold keys that are not strings.
+    assert (
+        dump_json({"data": {"counts": {1: "a", "b": 2}}}) == b'{"data":{"counts":{"1":"a","b":2}}}'
+    )
+    with pytest.raises(TypeError):
+        dump_json({"data": object()})
 
 
 async def test_post_answers_in_the_graphql_response_media_type(gateway: RunningGateway) -> None:

@@ -50,6 +50,10 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     does not fit its type, goes through ``execute_field`` exactly as before.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans: dict[int, _Plan | None] = {}
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
@@ -94,15 +98,19 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         graphql-core must complete it (reading attributes has no effect to undo)."""
         if isinstance(plain, PlainField):
             return plain.value_of(source)
+        return self._object_value(plain, self._plan(plain.type, field_nodes), source)
+
+    def _object_value(self, plain: PlainObject, plan: _Plan | None, source: Any) -> Any:
         try:
             value = getattr(source, plain.attribute)
         except Exception:
             return NOT_SERVED
         if value is None:
             return NOT_SERVED if plain.non_null else None
-        fields = self.collect_subfields(plain.type, field_nodes)
+        if plan is None:
+            return NOT_SERVED
         if not plain.many:
-            return self._plain_object(plain.type, fields, value)
+            return self._plain_object(plan, value)
         if not isinstance(value, list | tuple):
             return NOT_SERVED
         completed: list[Any] = []
@@ -112,32 +120,57 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                     return NOT_SERVED
                 completed.append(None)
                 continue
-            found = self._plain_object(plain.type, fields, item)
+            found = self._plain_object(plan, item)
             if found is NOT_SERVED:
                 return NOT_SERVED
             completed.append(found)
         return completed
 
-    def _plain_object(
-        self, type_: GraphQLObjectType, fields: dict[str, list[FieldNode]], source: Any
-    ) -> Any:
-        """``source`` completed as ``type_`` when every field asked of it is plain."""
+    def _plain_object(self, plan: _Plan, source: Any) -> Any:
+        """``source`` completed by ``plan``: every field asked of it is plain."""
         results: dict[str, Any] = {}
-        definitions = type_.fields
-        for response_name, field_nodes in fields.items():
-            name = field_nodes[0].name.value
-            if name == "__typename":
-                results[response_name] = type_.name
-                continue
-            definition = definitions.get(name)
-            plain = definition.extensions.get(PLAIN) if definition is not None else None
-            if plain is None:
-                return NOT_SERVED
-            value = self._plain_value(plain, field_nodes, source)
+        for response_name, plain, subplan in plan:
+            if isinstance(plain, PlainField):
+                value = plain.value_of(source)
+            elif isinstance(plain, str):  # __typename
+                value = plain
+            else:
+                value = self._object_value(plain, subplan, source)
             if value is NOT_SERVED:
                 return NOT_SERVED
             results[response_name] = value
         return results
+
+    def _plan(self, type_: GraphQLObjectType, field_nodes: list[FieldNode]) -> _Plan | None:
+        """How to complete the selection ``field_nodes`` make on ``type_`` from plain fields
+        alone (None: some field is not plain). Worked out once per operation and selection,
+        not per object: a page of 20 entries asks the same fields 20 times."""
+        fields = self.collect_subfields(type_, field_nodes)
+        key = id(fields)  # graphql-core keeps each selection's fields for the whole operation
+        plans = self._plans
+        if key in plans:
+            return plans[key]
+        plan: list[tuple[str, PlainField | PlainObject | str, _Plan | None]] = []
+        definitions = type_.fields
+        for response_name, nodes in fields.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                plan.append((response_name, type_.name, None))
+                continue
+            definition = definitions.get(name)
+            plain = definition.extensions.get(PLAIN) if definition is not None else None
+            if plain is None:
+                plans[key] = None
+                return None
+            subplan = self._plan(plain.type, nodes) if isinstance(plain, PlainObject) else None
+            plan.append((response_name, plain, subplan))
+        plans[key] = found = tuple(plan)
+        return found
+
+
+_Plan = tuple[tuple[str, PlainField | PlainObject | str, "_Plan | None"], ...]
+"""Per field asked of an object: its response name and how to complete it (a plain field,
+a plain object with the plan of its own selection, or the type name for ``__typename``)."""
 
 
 @dataclass(frozen=True)

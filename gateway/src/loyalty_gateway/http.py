@@ -349,8 +349,16 @@ def _json_parameter(value: str, name: str) -> Any:
 
 
 def dump_json(body: Any) -> bytes:
-    """JSON of a response body; Decimal (from JSON scalars) as a string, never a float."""
-    return orjson.dumps(body, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    """JSON of a response body; Decimal (from JSON scalars) as a string, never a float.
+
+    Keys that are not strings (a JSON scalar a module built in Python, say) are written as
+    strings, but only on a second attempt: orjson's option for them serialises the whole body
+    at half the speed (measured on a dashboard: 13 µs against 7), for keys GraphQL makes str.
+    """
+    try:
+        return orjson.dumps(body, default=_default)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(body, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
 
 def json_reply(

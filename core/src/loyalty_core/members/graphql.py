@@ -79,8 +79,7 @@ class Member:
             lines = await member_ledger(
                 conn, ctx.tenant_id, uuid.UUID(self.id), after=decode_cursor(after), limit=limit + 1
             )
-        entries = [LedgerEntry.of(line) for line in lines]
-        return connection(entries, limit, lambda entry: uuid.UUID(entry.id))
+        return connection(lines, limit, lambda line: line.entry_id, LedgerEntry.of)
 
     @strawberry.field(
         description="Campaigns running now that target the member (by segment, if any), by "
@@ -202,7 +201,7 @@ class MemberQuery:
                 after=decode_cursor(after),
                 limit=limit + 1,
             )
-        return connection([Member.of(m) for m in found], limit, lambda m: uuid.UUID(m.id))
+        return connection(found, limit, lambda member: member.id, Member.of)
 
 
 @strawberry.type

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -313,8 +312,9 @@ class CampaignQuery:
             rows = await repo.list_campaigns(
                 conn, tenant_id, after=decode_cursor(after), limit=size + 1
             )
-        items = [Campaign.of(service.campaign_from_row(r)) for r in rows]
-        return connection(items, size, lambda c: uuid.UUID(str(c.id)))
+        return connection(
+            rows, size, lambda row: row.id, lambda row: Campaign.of(service.campaign_from_row(row))
+        )
 
     @strawberry.field(description="The tenant's segments, by name (tenant admins).")
     async def segments(self, info: Info[RequestContext, None]) -> list[Segment]:

@@ -316,7 +316,7 @@ class GiftCardQuery:
                 batch_id=None if batch_id is None else require_id(batch_id, field="batchId"),
                 last_four=last_four,
             )
-        return connection([GiftCard.of(card) for card in found], size, lambda c: c.card.id)
+        return connection(found, size, lambda card: card.id, GiftCard.of)
 
 
 @strawberry.type

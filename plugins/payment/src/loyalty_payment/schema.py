@@ -258,7 +258,7 @@ class PaymentQuery:
                 before=decode_cursor(after),
                 limit=size + 1,
             )
-        return connection([Payment.of(p) for p in found], size, lambda p: uuid.UUID(str(p.id)))
+        return connection(found, size, lambda payment: payment.id, Payment.of)
 
 
 @strawberry.type
