@@ -20,6 +20,7 @@ from loyalty_core.modules.service import enabled_modules
 from loyalty_core.tenants.service import list_tenants
 
 from loyalty_gateway.composition import compose_schema, graphql_schema
+from loyalty_gateway.direct_resolvers import mark_direct_resolvers
 from loyalty_gateway.documents import DocumentCache
 from loyalty_gateway.limits import DocumentLimits
 from loyalty_gateway.metrics import GatewayMetrics
@@ -111,6 +112,7 @@ class SchemaCache:
         schema = compose_schema(self._registry, modules)
         core_schema = graphql_schema(schema)
         mark_plain_fields(core_schema)
+        mark_direct_resolvers(schema, core_schema)
         return CompiledSchema(
             modules, schema, core_schema, DocumentCache(core_schema, self._limits)
         )
