@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -58,19 +58,38 @@ class Connection(Generic[T]):
     page_info: PageInfo
 
 
+@overload
+def connection(
+    items: Sequence[T], first: int, cursor_of: Callable[[T], uuid.UUID]
+) -> Connection[T]: ...
+
+
+@overload
 def connection(
     items: Sequence[R],
     first: int,
     cursor_of: Callable[[R], uuid.UUID],
     node_of: Callable[[R], T],
-) -> Connection[T]:
+) -> Connection[T]: ...
+
+
+def connection(
+    items: Sequence[Any],
+    first: int,
+    cursor_of: Callable[[Any], uuid.UUID],
+    node_of: Callable[[Any], Any] | None = None,
+) -> Connection[Any]:
     """A page from ``first + 1`` fetched items: the extra one only tells there is a next page.
 
-    Cursors come from the items as read (their ids as UUIDs) and only the items on the page
-    are made GraphQL nodes: a dashboard's ledger page is 21 rows read for 20 entries shown.
+    With ``node_of``, the items are what was read (rows, models), cursors come from their
+    ids and only the items on the page are made GraphQL nodes: a dashboard's ledger page is
+    21 rows read for 20 entries shown. Without it, the items are the nodes.
     """
+    page = items[:first]
+    nodes = page if node_of is None else [node_of(item) for item in page]
     edges = [
-        Edge(cursor=encode_cursor(cursor_of(item)), node=node_of(item)) for item in items[:first]
+        Edge(cursor=encode_cursor(cursor_of(item)), node=node)
+        for item, node in zip(page, nodes, strict=True)
     ]
     return Connection(
         edges=edges,
