@@ -32,6 +32,7 @@ import orjson
 from graphql import OperationType
 from loyalty_core.auth import Role
 from loyalty_core.errors import Unauthenticated
+from loyalty_core.ids import json_default
 from starlette.types import Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
 
@@ -349,7 +350,8 @@ def _json_parameter(value: str, name: str) -> Any:
 
 
 def dump_json(body: Any) -> bytes:
-    """JSON of a response body; Decimal (from JSON scalars) as a string, never a float.
+    """JSON of a response body; Decimal (from JSON scalars) as a string, never a float, and
+    any UUID (in a JSON scalar) as its text.
 
     Keys that are not strings (a JSON scalar a module built in Python, say) are written as
     strings, but only on a second attempt: orjson's option for them serialises the whole body
@@ -375,7 +377,7 @@ def json_reply(
 def _default(value: object) -> object:
     if isinstance(value, Decimal):
         return str(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
+    return json_default(value)
 
 
 __all__ = [

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from loyalty_core.db.held import HeldConnections
 from loyalty_core.db.prepared import Prepared
+from loyalty_core.ids import json_default
 
 DIRECT_CONNECTIONS = 4
 """Connections beyond the held ones for code that takes one from the engine directly."""
@@ -40,7 +41,7 @@ _BEGIN_PLATFORM = "BEGIN; SELECT set_config('loyalty.scope', 'platform', true)"
 
 
 def _json_serializer(value: object) -> str:
-    return orjson.dumps(value).decode()
+    return orjson.dumps(value, default=json_default).decode()
 
 
 def create_engine(

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_core.db.prepared import Prepared
+from loyalty_core.ids import json_default
 
 
 class InsertRows:
@@ -81,7 +82,7 @@ def _sql_type(table: Table, column: str) -> str:
 
 
 def _json(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
+    return None if value is None else orjson.dumps(value, default=json_default).decode()
 
 
 __all__ = ["InsertRows"]

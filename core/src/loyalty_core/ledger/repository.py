@@ -467,12 +467,9 @@ def transaction_from_row(row: Any) -> LedgerTransaction:
 
 
 def as_uuid(value: object) -> uuid.UUID:
-    """A plain ``uuid.UUID`` from a driver value.
-
-    asyncpg hands back its own UUID subclass, which orjson refuses to serialise; models leave
-    the repository with plain UUIDs so request fingerprints and JSON output work on them.
-    """
-    return value if type(value) is uuid.UUID else uuid.UUID(str(value))
+    """A driver value as a ``uuid.UUID``: asyncpg's own UUID class (a subclass, which
+    :func:`loyalty_core.ids.new_id` makes too) as it is, anything else parsed."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def _optional_uuid(value: object) -> uuid.UUID | None:

@@ -353,8 +353,8 @@ def batch_from_row(row: Row[Any]) -> Batch:
 
 
 def _uuid(value: object) -> uuid.UUID:
-    """A plain ``uuid.UUID`` (asyncpg hands back a subclass that orjson refuses)."""
-    return value if type(value) is uuid.UUID else uuid.UUID(str(value))
+    """A driver value as a ``uuid.UUID`` (asyncpg's own class, a subclass, as it is)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def _optional(value: object) -> uuid.UUID | None:
