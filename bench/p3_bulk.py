@@ -12,8 +12,9 @@ batch and in one transaction, exactly the rows such a batch leaves behind, with 
 - ``outbox``: one ``event.ingested`` row per purchase;
 
 plus one set-based ``UPDATE`` of the members' balances (COPY cannot update, and without it
-the ledger would break its balance invariant). The deferred balance trigger runs on both
-sides. Not copied: the gateway commits a chunk of each lane (up to 250 events) at a time,
+the ledger would break its balance invariant), after locking those accounts in id order as
+the gateway does (two batches updating the same accounts in a join's order can deadlock).
+The deferred balance trigger runs on both sides. Not copied: the gateway commits a chunk of each lane (up to 250 events) at a time,
 so that one chunk's failure costs only its events a second try and concurrent batches never
 hold each other's locks for long. COPY runs as the database owner, because PostgreSQL
 refuses COPY FROM into tables under row-level security for roles subject to it: the baseline
@@ -183,8 +184,12 @@ class CopySide:
             for index in range(self.size):
                 account = self.accounts[index % len(self.accounts)][0]
                 totals[account] = totals.get(account, 0) + POINTS_EARNED
+            # The accounts locked in id order first, as the gateway's chunks lock them: two
+            # batches crediting the same accounts in the order a join happens to take deadlock.
+            ordered = sorted(totals)
+            await connection.execute(LOCK_ACCOUNTS, self.tenant.tenant_id, ordered)
             await connection.execute(
-                BALANCES, list(totals), list(totals.values()), self.tenant.tenant_id
+                BALANCES, ordered, [totals[a] for a in ordered], self.tenant.tenant_id
             )
 
     def _rows(
@@ -271,6 +276,10 @@ ACCOUNTS = (
     "SELECT id, member_id, asset_id, purpose FROM ledger_accounts "
     "WHERE tenant_id = $1 AND purpose IN ('available', 'issued') AND owner_ref IS NULL"
 )
+LOCK_ACCOUNTS = """
+SELECT id FROM ledger_accounts WHERE tenant_id = $1 AND id = ANY($2::uuid[])
+ORDER BY id FOR NO KEY UPDATE
+"""
 BALANCES = """
 UPDATE ledger_accounts AS a SET balance = a.balance + d.delta
 FROM unnest($1::uuid[], $2::bigint[]) AS d(id, delta)
