@@ -14,12 +14,12 @@ batch and in one transaction, exactly the rows such a batch leaves behind, with 
 plus one set-based ``UPDATE`` of the members' balances (COPY cannot update, and without it
 the ledger would break its balance invariant), after locking those accounts in id order as
 the gateway does (two batches updating the same accounts in a join's order can deadlock).
-The deferred balance trigger runs on both sides. Not copied: the gateway commits a chunk of each lane (up to 250 events) at a time,
-so that one chunk's failure costs only its events a second try and concurrent batches never
-hold each other's locks for long. COPY runs as the database owner, because PostgreSQL
-refuses COPY FROM into tables under row-level security for roles subject to it: the baseline
-therefore needs a superuser owner (the embedded server's is). Events per second; goal
-(issue 4): >= 0.5.
+The deferred balance trigger runs on both sides. Not copied: the gateway commits a chunk of
+each lane (up to 250 events) at a time, so that one chunk's failure costs only its events a
+second try and concurrent batches never hold each other's locks for long. COPY runs as the
+database owner, because PostgreSQL refuses COPY FROM into tables under row-level security
+for roles subject to it: the baseline therefore needs a superuser owner (the embedded
+server's is). Events per second; goal (issue 4): >= 0.5.
 
     .venv/bin/python -m bench.p3_bulk [--batch 1000 --clients 2 --members 100 ...]
 """
