@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import strawberry
-from graphql import GraphQLSchema
+from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema
 from loyalty_core.modules.contributions import ModuleContributions
 from loyalty_core.modules.manager import CORE_MODULE, ModuleRegistry
 from strawberry.exceptions import DuplicatedTypeName
@@ -91,6 +91,20 @@ def export_sdl(registry: ModuleRegistry) -> str:
 def graphql_schema(schema: strawberry.Schema) -> GraphQLSchema:
     """The graphql-core schema strawberry built, which the gateway validates and executes on."""
     return schema._schema
+
+
+def strawberry_fields(
+    schema: GraphQLSchema,
+) -> Iterator[tuple[GraphQLObjectType, GraphQLField, StrawberryField]]:
+    """Each field of the object types of ``schema`` that strawberry built from a
+    ``StrawberryField``, with its type and that definition (introspection types have none):
+    what the gateway marks once per schema to serve faster."""
+    for named in schema.type_map.values():
+        if isinstance(named, GraphQLObjectType):
+            for field in named.fields.values():
+                definition = (field.extensions or {}).get("strawberry-definition")
+                if isinstance(definition, StrawberryField):
+                    yield named, field, definition
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
+from graphql import GraphQLResolveInfo, GraphQLSchema
 from strawberry import Schema
 from strawberry.exceptions import StrawberryGraphQLError, UnsupportedTypeError
 from strawberry.relay.types import GlobalID
@@ -39,6 +39,8 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
 from strawberry.types.maybe import Some
 from strawberry.types.unset import UNSET
+
+from loyalty_gateway.composition import strawberry_fields
 
 Convert = Callable[[Any], Any]
 
@@ -153,21 +155,17 @@ def mark_direct_resolvers(schema: Schema, core_schema: GraphQLSchema) -> int:
     converter = schema.schema_converter
     subscription = core_schema.subscription_type
     marked = 0
-    for named in core_schema.type_map.values():
-        if not isinstance(named, GraphQLObjectType) or named is subscription:
-            continue
-        for field in named.fields.values():
-            definition = (field.extensions or {}).get("strawberry-definition")
-            if (
-                isinstance(definition, StrawberryField)
-                and definition.base_resolver is not None
-                and callable(definition.base_resolver.wrapped_func)
-                and not definition.extensions
-                and getattr(field.resolve, "__name__", "") in _STRAWBERRY_RESOLVERS
-                and not converter._get_field_exception_handlers(definition)
-            ):
-                field.resolve = _direct(definition, converters, schema.config.info_class)
-                marked += 1
+    for named, field, definition in strawberry_fields(core_schema):
+        if (
+            named is not subscription
+            and definition.base_resolver is not None
+            and callable(definition.base_resolver.wrapped_func)
+            and not definition.extensions
+            and getattr(field.resolve, "__name__", "") in _STRAWBERRY_RESOLVERS
+            and not converter._get_field_exception_handlers(definition)
+        ):
+            field.resolve = _direct(definition, converters, schema.config.info_class)
+            marked += 1
     return marked
 
 

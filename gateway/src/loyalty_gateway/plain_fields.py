@@ -36,7 +36,8 @@ from graphql import (
 )
 from graphql.pyutils import Undefined
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
-from strawberry.types.field import StrawberryField
+
+from loyalty_gateway.composition import strawberry_fields
 
 PLAIN = "loyalty-plain-attribute"
 """Key, in a graphql-core field's ``extensions``, of its :class:`PlainField` (if it is one)."""
@@ -132,21 +133,15 @@ def mark_plain_fields(schema: GraphQLSchema) -> int:
     unions have one) or a list of those, each possibly non-null.
     """
     marked = 0
-    for named in schema.type_map.values():
-        if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
+    for _, field, definition in strawberry_fields(schema):
+        if not (
+            getattr(field.resolve, "__name__", "") == "_get_basic_result" and definition.python_name
+        ):
             continue
-        for field in named.fields.values():
-            definition = (field.extensions or {}).get("strawberry-definition")
-            if not (
-                isinstance(definition, StrawberryField)
-                and getattr(field.resolve, "__name__", "") == "_get_basic_result"
-                and definition.python_name
-            ):
-                continue
-            plain = _plain(definition.python_name, field.type)
-            if plain is not None:
-                field.extensions = {**field.extensions, PLAIN: plain}
-                marked += 1
+        plain = _plain(definition.python_name, field.type)
+        if plain is not None:
+            field.extensions = {**field.extensions, PLAIN: plain}
+            marked += 1
     return marked
 
 
