@@ -260,11 +260,16 @@ async def test_balance_changes_stream_to_the_member(
         member_id = await insert_member(conn, tenant.id)
     query = "subscription { balanceChanged { asset { code } available } }"
 
+    notifier: BalanceNotifier = gateway.state.notifier
+    assert not notifier.following  # nobody subscribes: ledger writes notify nobody here
     async with initialised(gateway, member_token(tenant.id, member_id)) as session:
         await session.send_json(subscribe("b", query))
         first = await receive(session)
+        assert notifier.following
         await _earn(db, tenant, member_id, 120)
         second = await receive(session)
+        await session.send_json({"id": "b", "type": "complete"})
+        await _until_left(notifier)
 
     assert first["payload"]["data"]["balanceChanged"] == [
         {"asset": {"code": DEFAULT_ASSET_CODE}, "available": 0}
@@ -279,9 +284,10 @@ async def test_the_notifier_wakes_only_the_member_a_notification_names(
 ) -> None:
     notifier: BalanceNotifier = gateway.state.notifier
     tenant_id, member_id, other_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    changes = notifier.subscribe(tenant_id, member_id)
-    others = notifier.subscribe(tenant_id, other_id)
+    changes = await notifier.subscribe(tenant_id, member_id)
+    others = await notifier.subscribe(tenant_id, other_id)
     assert notifier.listening
+    assert notifier.following
 
     async with owner_db.engine.begin() as conn:
         await conn.execute(
@@ -293,7 +299,23 @@ async def test_the_notifier_wakes_only_the_member_a_notification_names(
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(anext(others), 0.2)
     await changes.aclose()
+    assert notifier.following  # one subscriber is left
+    await notifier.sync()
+    assert notifier.following
     await others.aclose()
+    await notifier.sync()  # the keep-alive's tidy-up, at once
+    assert not notifier.following
+
+
+async def _until_left(notifier: BalanceNotifier) -> None:
+    """Wait until the notifier has left the balance channel (the subscription's end reaches
+    it from the socket's task)."""
+    async with asyncio.timeout(TIMEOUT):
+        while True:
+            await notifier.sync()
+            if not notifier.following:
+                return
+            await asyncio.sleep(0.01)
 
 
 async def _earn(db: Database, tenant: Tenant, member_id: uuid.UUID, amount: int) -> None:

@@ -45,7 +45,8 @@ class RequestContext:
     loaders: dict[str, Any] = field(default_factory=dict)
     """Per-request DataLoaders by name; created on first use (``loader()``)."""
     notifier: Any = None
-    """The gateway's balance notifier (``subscribe(tenant_id, member_id)``) for subscriptions."""
+    """The gateway's balance notifier (``await subscribe(tenant_id, member_id)``, closed with
+    ``aclose``) for subscriptions."""
     # Made on the first read: a request that reads nothing (or only writes) pays for none.
     _stack: AsyncExitStack | None = None
     _read_conn: AsyncConnection | None = None

@@ -8,6 +8,13 @@ connection that LISTENs (a pooled connection cannot: the pool would hand it to s
 and wakes the subscriptions of that member in this process. A notification only says "look
 again": subscribers read the balance themselves, so notifications may coalesce or repeat.
 
+The process listens on the balance channel only while it has subscribers. Every earn,
+redemption and expiry notifies, and a listening session is signalled, and its client woken,
+for each of them: a replica that serves tills and no subscriptions would pay that on every
+ingest, twice (its listening backend's CPU and its own). The first subscriber LISTENs before
+:meth:`BalanceNotifier.subscribe` returns, so no change after that can be missed; the channel
+is left at the next keep-alive after the last one has gone.
+
 The same connection listens on ``loyalty_tenant_changed`` (migration
 ``0006_tenant_change_notify``: a tenant's API keys, row or modules changed) and passes the tenant
 id to ``on_tenant_changed``, which drops what the process cached for that tenant.
@@ -77,16 +84,26 @@ class BalanceNotifier:
         self._listening = asyncio.Event()
         self._conn: asyncpg.Connection | None = None
         self._conn_lock = asyncio.Lock()
+        self._following = False
+        """Whether the connection LISTENs on the balance channel (see :meth:`_follow`)."""
 
     @property
     def listening(self) -> bool:
         return self._listening.is_set()
 
-    def subscribe(self, tenant_id: uuid.UUID, member_id: uuid.UUID) -> BalanceChanges:
-        """Changes of one member's balances, from now on."""
+    @property
+    def following(self) -> bool:
+        """Whether the process listens on the balance channel now."""
+        return self._following
+
+    async def subscribe(self, tenant_id: uuid.UUID, member_id: uuid.UUID) -> BalanceChanges:
+        """Changes of one member's balances from the moment this returns (the process
+        listens on the balance channel by then, if it is connected at all). Close it with
+        ``aclose`` when done."""
         key = (tenant_id, member_id)
         changes = BalanceChanges(self, key)
         self._subscribers.setdefault(key, weakref.WeakSet()).add(changes)
+        await self._follow()
         return changes
 
     def forget(self, key: _Key, changes: BalanceChanges) -> None:
@@ -114,7 +131,11 @@ class BalanceNotifier:
         the session's next query, so one round trip on the LISTEN connection is a barrier: a
         process that must see a change another one just committed (a test, an operator's
         tool) calls this. Without a connection there is nothing to wait for: the cache
-        serves nothing while the listener is down."""
+        serves nothing while the listener is down.
+
+        It also leaves the balance channel if the last subscriber has gone (the keep-alive
+        calls it every :data:`KEEPALIVE_SECONDS`)."""
+        await self._follow()
         async with self._conn_lock:
             if self._conn is not None and not self._conn.is_closed():
                 await self._conn.execute("SELECT 1", timeout=5.0)
@@ -153,9 +174,9 @@ class BalanceNotifier:
         closed = asyncio.Event()
         try:
             conn.add_termination_listener(lambda _conn: closed.set())
-            await conn.add_listener(CHANNEL, self._on_notification)
             await conn.add_listener(TENANT_CHANNEL, self._on_tenant_notification)
-            self._conn = conn
+            self._conn, self._following = conn, False
+            await self._follow()
             self._listening.set()
             self._wake_all()  # changes may have happened while nobody listened
             self._tenant_changed(None)
@@ -170,6 +191,21 @@ class BalanceNotifier:
             self._tenant_changed(None)
             if not conn.is_closed():
                 await conn.close(timeout=2.0)
+
+    async def _follow(self) -> None:
+        """LISTEN on the balance channel while there are subscribers, UNLISTEN once there
+        are none (nothing while disconnected: :meth:`_listen` calls this on connecting)."""
+        async with self._conn_lock:
+            conn = self._conn
+            if conn is None or conn.is_closed():
+                return
+            wanted = any(self._subscribers.values())
+            if wanted and not self._following:
+                await conn.add_listener(CHANNEL, self._on_notification)
+                self._following = True
+            elif self._following and not wanted:
+                await conn.remove_listener(CHANNEL, self._on_notification)
+                self._following = False
 
     def _on_notification(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         self.publish(str(payload))

@@ -64,12 +64,15 @@ class Subscription:
         if member_id is None:
             raise Forbidden("balanceChanged is for member tokens")
         tenant_id = ctx.tenant_id
-        changes = ctx.notifier.subscribe(tenant_id, member_id)
-        while True:
-            async with ctx.database.tenant_transaction(tenant_id) as conn:
-                balances = await ledger.balances(conn, tenant_id, member_id)
-            yield [Balance.of(b) for b in balances]
-            await anext(changes)
+        changes = await ctx.notifier.subscribe(tenant_id, member_id)
+        try:
+            while True:
+                async with ctx.database.tenant_transaction(tenant_id) as conn:
+                    balances = await ledger.balances(conn, tenant_id, member_id)
+                yield [Balance.of(b) for b in balances]
+                await anext(changes)
+        finally:
+            await changes.aclose()
 
 
 __all__ = ["Mutation", "Query", "Subscription"]
