@@ -8,7 +8,9 @@ its own event loop, so async tests call it in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
+import signal
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
@@ -19,7 +21,9 @@ import jwt
 import pytest
 from loyalty_core.db.engine import Database
 from loyalty_core.members.service import create_member
+from loyalty_core.modules.manager import build_registry
 from loyalty_core.settings import Settings
+from loyalty_gateway import bootstrap
 from loyalty_gateway.bootstrap import tenant_by_slug
 from loyalty_gateway.cli import build_parser, main
 from sqlalchemy.engine import URL
@@ -199,3 +203,25 @@ def _claims(token: str) -> dict[str, Any]:
 
 def _url(url: URL) -> str:
     return url.render_as_string(hide_password=False)
+
+
+@pytest.mark.parametrize(("level", "access_log"), [("INFO", True), ("WARNING", False)])
+def test_serve_builds_access_lines_only_when_they_are_logged(
+    level: str, access_log: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn is told of the access log only when its INFO lines are kept: otherwise it
+    would build every line's arguments for the logger to drop."""
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(bootstrap.uvicorn, "run", lambda app, **options: served.update(options))
+    root = logging.getLogger()
+    handlers, root_level = root.handlers[:], root.level
+    previous_sigterm = signal.getsignal(signal.SIGTERM)
+    try:
+        settings = Settings(log_level=level, database_url="postgresql://localhost/loyalty")
+        bootstrap.serve_app(settings, build_registry())
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
+        root.handlers[:] = handlers
+        root.setLevel(root_level)
+    assert served["access_log"] is access_log
+    assert served["log_config"] is None

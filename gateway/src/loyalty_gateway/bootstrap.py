@@ -102,7 +102,9 @@ def serve_app(settings: Settings, registry: ModuleRegistry) -> None:
 
     uvloop and httptools are the fast paths the gateway was measured with. Logging is set
     up here, as JSON lines, and uvicorn is told to leave it alone (``log_config=None``), so
-    its access and error logs come out in the same format as the app's.
+    its access and error logs come out in the same format as the app's. Below ``INFO`` it is
+    told there is no access log at all: uvicorn builds each access line's arguments (the
+    quoted path, the client's address) before the logger drops the record, on every request.
     """
     configure_logging(settings.log_level)
     # The embedded server logs every pg_ctl command line at INFO: noise in a service's log.
@@ -115,6 +117,7 @@ def serve_app(settings: Settings, registry: ModuleRegistry) -> None:
         loop="uvloop",
         http="httptools",
         log_config=None,
+        access_log=logging.getLogger("uvicorn.access").isEnabledFor(logging.INFO),
     )
 
 
