@@ -21,7 +21,7 @@ from loyalty_core.modules.manager import build_registry
 from loyalty_core.tenants.models import Tenant
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
 from loyalty_gateway import ws
-from loyalty_gateway.subscriptions import BalanceNotifier
+from loyalty_gateway.subscriptions import LISTENER_APPLICATION_NAME, BalanceNotifier
 from sqlalchemy import text
 
 from tests.fixtures.database import insert_member
@@ -305,6 +305,35 @@ async def test_the_notifier_wakes_only_the_member_a_notification_names(
     await others.aclose()
     await notifier.sync()  # the keep-alive's tidy-up, at once
     assert not notifier.following
+
+
+async def test_a_reconnected_notifier_listens_again_for_its_subscribers(
+    gateway: RunningGateway, owner_db: Database
+) -> None:
+    notifier: BalanceNotifier = gateway.state.notifier
+    tenant_id, member_id = uuid.uuid4(), uuid.uuid4()
+    changes = await notifier.subscribe(tenant_id, member_id)
+    async with owner_db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = :name"
+            ),
+            {"name": LISTENER_APPLICATION_NAME},
+        )
+    await asyncio.wait_for(anext(changes), TIMEOUT)  # woken: changes may have been missed
+    async with asyncio.timeout(TIMEOUT):
+        while not notifier.listening:
+            await asyncio.sleep(0.05)
+    assert notifier.following
+
+    async with owner_db.engine.begin() as conn:
+        await conn.execute(
+            text("SELECT pg_notify('loyalty_balance', :payload)"),
+            {"payload": f"{tenant_id}:{member_id}"},
+        )
+    await asyncio.wait_for(anext(changes), TIMEOUT)
+    await changes.aclose()
 
 
 async def _until_left(notifier: BalanceNotifier) -> None:

@@ -39,6 +39,8 @@ CHANNEL = "loyalty_balance"
 TENANT_CHANNEL = "loyalty_tenant_changed"
 KEEPALIVE_SECONDS = 30.0
 RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
+LISTENER_APPLICATION_NAME = "loyalty-listener"
+"""How the LISTEN connection shows in ``pg_stat_activity``."""
 
 _log = logging.getLogger(__name__)
 
@@ -170,7 +172,9 @@ class BalanceNotifier:
             attempt += 1
 
     async def _listen(self) -> None:
-        conn = await asyncpg.connect(self._dsn)
+        conn = await asyncpg.connect(
+            self._dsn, server_settings={"application_name": LISTENER_APPLICATION_NAME}
+        )
         closed = asyncio.Event()
         try:
             conn.add_termination_listener(lambda _conn: closed.set())
@@ -186,7 +190,7 @@ class BalanceNotifier:
                 if not closed.is_set():
                     await self.sync()
         finally:
-            self._conn = None
+            self._conn, self._following = None, False
             self._listening.clear()
             self._tenant_changed(None)
             if not conn.is_closed():
@@ -230,4 +234,10 @@ class BalanceNotifier:
                 changes.notify()
 
 
-__all__ = ["CHANNEL", "TENANT_CHANNEL", "BalanceChanges", "BalanceNotifier"]
+__all__ = [
+    "CHANNEL",
+    "LISTENER_APPLICATION_NAME",
+    "TENANT_CHANNEL",
+    "BalanceChanges",
+    "BalanceNotifier",
+]
