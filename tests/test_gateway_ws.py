@@ -321,10 +321,9 @@ async def test_a_reconnected_notifier_listens_again_for_its_subscribers(
             ),
             {"name": LISTENER_APPLICATION_NAME},
         )
-    await asyncio.wait_for(anext(changes), TIMEOUT)  # woken: changes may have been missed
-    async with asyncio.timeout(TIMEOUT):
-        while not notifier.listening:
-            await asyncio.sleep(0.05)
+    # Woken once connected again (changes may have been missed), listening again by then.
+    await asyncio.wait_for(anext(changes), TIMEOUT)
+    assert notifier.listening
     assert notifier.following
 
     async with owner_db.engine.begin() as conn:
