@@ -19,6 +19,7 @@ from typing import Any
 
 import jwt
 import pytest
+import uvicorn
 from loyalty_core.db.engine import Database
 from loyalty_core.members.service import create_member
 from loyalty_core.modules.manager import build_registry
@@ -212,7 +213,7 @@ def test_serve_builds_access_lines_only_when_they_are_logged(
     """uvicorn is told of the access log only when its INFO lines are kept: otherwise it
     would build every line's arguments for the logger to drop."""
     served: dict[str, Any] = {}
-    monkeypatch.setattr(bootstrap.uvicorn, "run", lambda app, **options: served.update(options))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(options))
     root = logging.getLogger()
     handlers, root_level = root.handlers[:], root.level
     previous_sigterm = signal.getsignal(signal.SIGTERM)
