@@ -289,11 +289,7 @@ async def test_the_notifier_wakes_only_the_member_a_notification_names(
     assert notifier.listening
     assert notifier.following
 
-    async with owner_db.engine.begin() as conn:
-        await conn.execute(
-            text("SELECT pg_notify('loyalty_balance', :payload)"),
-            {"payload": f"{tenant_id}:{member_id}"},
-        )
+    await _notify_balance(owner_db, tenant_id, member_id)
 
     await asyncio.wait_for(anext(changes), TIMEOUT)
     with pytest.raises(TimeoutError):
@@ -326,13 +322,18 @@ async def test_a_reconnected_notifier_listens_again_for_its_subscribers(
     assert notifier.listening
     assert notifier.following
 
+    await _notify_balance(owner_db, tenant_id, member_id)
+    await asyncio.wait_for(anext(changes), TIMEOUT)
+    await changes.aclose()
+
+
+async def _notify_balance(owner_db: Database, tenant_id: uuid.UUID, member_id: uuid.UUID) -> None:
+    """The notification the ledger's trigger sends when the member's balance changes."""
     async with owner_db.engine.begin() as conn:
         await conn.execute(
             text("SELECT pg_notify('loyalty_balance', :payload)"),
             {"payload": f"{tenant_id}:{member_id}"},
         )
-    await asyncio.wait_for(anext(changes), TIMEOUT)
-    await changes.aclose()
 
 
 async def _until_left(notifier: BalanceNotifier) -> None:
