@@ -36,6 +36,9 @@ from loyalty_gateway.subscriptions import BalanceNotifier
 from loyalty_gateway.ws import GraphQLWebSocket
 
 GRAPHQL_PATH = "/graphql"
+YOUNG_COLLECTION_THRESHOLD = 50_000
+"""Objects the gateway allocates, net of those freed, before the garbage collector looks at
+the young ones (Python's default: 700). See :func:`_tune_garbage_collector`."""
 
 _log = logging.getLogger(__name__)
 
@@ -119,13 +122,15 @@ def _lifespan(
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tuned = False
         try:
             _report_modules(gateway)
             compose_all(gateway.registry)
             await _prebuild(gateway)
             await gateway.notifier.start()
             await scheduler.start()
-            _freeze_startup_objects()
+            _COLLECTOR.tune()
+            tuned = True
             _log.info(
                 "gateway started",
                 extra={
@@ -135,7 +140,8 @@ def _lifespan(
             )
             yield
         finally:
-            gc.unfreeze()  # what this gateway built may be collected once it is gone
+            if tuned:
+                _COLLECTOR.restore()
             await scheduler.stop()
             await gateway.notifier.stop()
             await gateway.authenticator.aclose()
@@ -153,14 +159,47 @@ def _report_modules(gateway: GatewayState) -> None:
         _log.warning("no jwt_jwks_url in production: only API keys can authenticate")
 
 
-def _freeze_startup_objects() -> None:
-    """Move what start-up built (modules, schemas, SQL, caches) out of the garbage
-    collector's sight: they live as long as the gateway, and every full collection would
-    otherwise walk all of them again, in the middle of some request. (Frozen objects are
-    never collected: the gateway unfreezes them when it stops, for a process, such as the
-    tests', that starts several.)"""
-    gc.collect()
-    gc.freeze()
+class _Collector:
+    """The garbage collector's settings while gateways run in this process.
+
+    What start-up built (modules, schemas, SQL, caches) is moved out of the collector's
+    sight: it lives as long as the gateway, and every full collection would otherwise walk
+    all of it again, in the middle of some request.
+
+    Young collections wait for :data:`YOUNG_COLLECTION_THRESHOLD` objects instead of 700.
+    A request's objects are freed by reference counting when it ends, but a batch of 1000
+    events holds tens of thousands alive while it runs: with 700, every young collection
+    walked them, then promoted them, and older collections walked them again (measured: 64
+    young, 6 middle and half a full collection per batch, 29 ms of its CPU, and a fifth of
+    the batch's gateway CPU with the caches they disturbed). At 50,000 a batch of 1000
+    triggers none; only cyclic garbage, which reference counting cannot free, accumulates
+    until a collection, and at most that many objects of it.
+
+    When the last gateway of the process stops, the collector is as it found it: frozen
+    objects are never collected, and a process such as the tests' starts several gateways,
+    some side by side.
+    """
+
+    def __init__(self) -> None:
+        self._running = 0
+        self._found = gc.get_threshold()
+
+    def tune(self) -> None:
+        if self._running == 0:
+            self._found = gc.get_threshold()
+        self._running += 1
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, self._found[1], self._found[2])
+
+    def restore(self) -> None:
+        self._running -= 1
+        if self._running == 0:
+            gc.set_threshold(*self._found)
+            gc.unfreeze()  # what the gateways built may be collected once they are gone
+
+
+_COLLECTOR = _Collector()
 
 
 async def _prebuild(gateway: GatewayState) -> None:
@@ -173,4 +212,4 @@ async def _prebuild(gateway: GatewayState) -> None:
         gateway.schemas.get(frozenset())
 
 
-__all__ = ["GRAPHQL_PATH", "GatewayApp", "create_app"]
+__all__ = ["GRAPHQL_PATH", "YOUNG_COLLECTION_THRESHOLD", "GatewayApp", "create_app"]
