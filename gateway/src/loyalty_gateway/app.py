@@ -38,7 +38,7 @@ from loyalty_gateway.ws import GraphQLWebSocket
 GRAPHQL_PATH = "/graphql"
 YOUNG_COLLECTION_THRESHOLD = 50_000
 """Objects the gateway allocates, net of those freed, before the garbage collector looks at
-the young ones (Python's default: 700). See :func:`_tune_garbage_collector`."""
+the young ones (Python's default: 700). See :class:`_Collector`."""
 
 _log = logging.getLogger(__name__)
 
