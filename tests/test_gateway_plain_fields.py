@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import DocumentNode, ExecutionResult, execute, parse
@@ -90,6 +90,37 @@ def test_plain_fields_answer_as_graphql_core_does() -> None:
         ["items", 2, "count"],
         ["items", 3, "colour"],
     ]
+
+
+@strawberry.type
+class Other:
+    label: str
+
+
+@strawberry.type
+class UnionQuery:
+    @strawberry.field
+    def things(self) -> list[Annotated[Item | Other, strawberry.union("Thing")]]:
+        return [Item(name="a", count=1, colour=Colour.RED, note=None), Other(label="x")]
+
+
+def test_typename_is_the_concrete_type_whatever_its_alias() -> None:
+    document = parse(
+        "{ __typename root: __typename things { __typename kind: __typename "
+        "... on Other { label } } }"
+    )
+    fast = _run(UnionQuery, document, fast=True)
+
+    assert fast.data == _run(UnionQuery, document, fast=False).data
+    assert fast.data == {
+        "__typename": "UnionQuery",
+        "root": "UnionQuery",
+        "things": [
+            {"__typename": "Item", "kind": "Item"},
+            {"__typename": "Other", "kind": "Other", "label": "x"},
+        ],
+    }
+    assert fast.errors is None
 
 
 def test_only_fields_of_the_basic_resolver_are_marked() -> None:

@@ -44,10 +44,11 @@ def _is_awaitable(value: Any) -> bool:
 class Executor(StrawberryGraphQLCoreExecutionContext):
     """strawberry's execution context, serving plain leaf fields directly (see the module).
 
-    ``execute_fields`` is graphql-core 3.2's loop over a selection set with one step added in
-    front: a plain field's value is read and serialised on the spot, with no path, resolve
-    info or awaitable check built for it. Every other field, and a plain one whose value
-    does not fit its type, goes through ``execute_field`` exactly as before.
+    ``execute_fields`` is graphql-core 3.2's loop over a selection set with two steps added in
+    front: ``__typename`` is the parent type's name, as graphql-core's own resolver gives it,
+    and a plain field's value is read and serialised on the spot, neither with a path,
+    resolve info or awaitable check built for it. Every other field, and a plain one whose
+    value does not fit its type, goes through ``execute_field`` exactly as before.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -66,7 +67,11 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         results: dict[str, Any] = {}
         awaitable_fields: list[str] = []
         for response_name, field_nodes in fields.items():
-            definition = definitions.get(field_nodes[0].name.value)
+            name = field_nodes[0].name.value
+            if name == "__typename":  # asked of nearly every object by Apollo's clients
+                results[response_name] = parent_type.name
+                continue
+            definition = definitions.get(name)
             plain: PlainField | PlainObject | None = (
                 definition.extensions.get(PLAIN) if definition is not None else None
             )
