@@ -10,7 +10,9 @@ the same text may be valid for one tenant's modules and not for another's.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -24,6 +26,7 @@ from graphql import (
 
 from loyalty_gateway.errors import PARSE_FAILED, VALIDATION_FAILED
 from loyalty_gateway.limits import DocumentLimits
+from loyalty_gateway.variables import CoercedVariables, OperationVariables
 
 DOCUMENTS_PER_SCHEMA = 256
 
@@ -35,10 +38,31 @@ class PreparedDocument:
     document: DocumentNode | None
     errors: tuple[GraphQLError, ...] = ()
     code: str | None = None
+    schema: GraphQLSchema | None = None
+    _variables: dict[int, OperationVariables | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Each operation's compiled variable coercion (None: not served), by the node's id (the
+    nodes live as long as the document)."""
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         """The operation a request selects (None: no such operation, or an ambiguous one)."""
         return None if self.document is None else get_operation_ast(self.document, name)
+
+    def coerced_variables(
+        self, operation: OperationDefinitionNode, raw: Mapping[str, Any] | None
+    ) -> CoercedVariables | None:
+        """``raw`` coerced for ``operation`` by functions compiled once for it (see
+        :mod:`variables`); None when graphql-core's own coercion must judge them."""
+        key = id(operation)
+        if key in self._variables:
+            compiled = self._variables[key]
+        else:
+            assert self.document is not None
+            assert self.schema is not None
+            compiled = OperationVariables.compile(self.schema, self.document, operation)
+            self._variables[key] = compiled
+        return None if compiled is None else compiled.coerce(raw)
 
 
 class DocumentCache:
@@ -80,7 +104,7 @@ class DocumentCache:
         errors = validate(self._schema, document, limits.rules)
         if errors:
             return PreparedDocument(None, tuple(errors), VALIDATION_FAILED)
-        return PreparedDocument(document)
+        return PreparedDocument(document, schema=self._schema)
 
 
 __all__ = ["DOCUMENTS_PER_SCHEMA", "DocumentCache", "PreparedDocument"]

@@ -19,18 +19,34 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import DocumentNode, ExecutionResult, FieldNode, GraphQLObjectType, subscribe
+from graphql import (
+    DocumentNode,
+    ExecutionContext,
+    ExecutionResult,
+    FieldNode,
+    GraphQLError,
+    GraphQLFieldResolver,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLTypeResolver,
+    Middleware,
+    default_field_resolver,
+    default_type_resolver,
+    subscribe,
+)
 from graphql import execute as graphql_execute
+from graphql.execution.execute import CollectedErrors
 from graphql.pyutils import Path, Undefined, is_awaitable
 from loyalty_core.context import RequestContext
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from loyalty_gateway.plain_fields import NOT_SERVED, PLAIN, PlainField, PlainObject
 from loyalty_gateway.schema_cache import CompiledSchema
+from loyalty_gateway.variables import CoercedVariables
 
 _NEVER_AWAITABLE = frozenset({dict, list, tuple, str, int, float, bool, type(None)})
 
@@ -54,6 +70,56 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[int, _Plan | None] = {}
+
+    @classmethod
+    def build(
+        cls,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        root_value: Any = None,
+        context_value: Any = None,
+        raw_variable_values: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        field_resolver: GraphQLFieldResolver | None = None,
+        type_resolver: GraphQLTypeResolver | None = None,
+        subscribe_field_resolver: GraphQLFieldResolver | None = None,
+        max_coercion_errors: int = 50,
+        middleware: Middleware | None = None,
+        is_awaitable: Callable[[Any], bool] | None = None,
+        hide_suggestions: bool = False,
+    ) -> list[GraphQLError] | ExecutionContext:
+        """graphql-core's ``build``, except for variables coerced already (see
+        :mod:`variables`): the context is made from them and their operation as they are."""
+        if not isinstance(raw_variable_values, CoercedVariables) or middleware is not None:
+            return super().build(
+                schema,
+                document,
+                root_value,
+                context_value,
+                raw_variable_values,
+                operation_name,
+                field_resolver,
+                type_resolver,
+                subscribe_field_resolver,
+                max_coercion_errors,
+                middleware,
+                is_awaitable,
+                hide_suggestions,
+            )
+        return cls(
+            schema,
+            raw_variable_values.fragments,
+            root_value,
+            context_value,
+            raw_variable_values.operation,
+            dict(raw_variable_values),
+            field_resolver or default_field_resolver,
+            type_resolver or default_type_resolver,
+            subscribe_field_resolver or default_field_resolver,
+            CollectedErrors(),
+            None,
+            is_awaitable,
+        )
 
     def execute_fields(
         self,
@@ -211,13 +277,19 @@ async def execute_operation(
     document: DocumentNode,
     params: GraphQLParams,
     context: RequestContext,
+    variables: CoercedVariables | None = None,
 ) -> ExecutionResult:
-    """Execute a query or mutation of a validated document."""
+    """Execute a query or mutation of a validated document, with its ``variables`` when
+    coerced already (else graphql-core coerces those of ``params``)."""
+    if variables is None and params.variables:
+        variables_given: dict[str, Any] | None = dict(params.variables)
+    else:
+        variables_given = variables
     result = graphql_execute(
         compiled.graphql,
         document,
         context_value=context,
-        variable_values=dict(params.variables) if params.variables else None,
+        variable_values=variables_given,
         operation_name=params.operation_name,
         execution_context_class=Executor,
         is_awaitable=_is_awaitable,

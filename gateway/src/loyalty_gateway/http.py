@@ -186,7 +186,10 @@ class GraphQLHttp:
             return json_reply(body, request_error_status, media_type, operation=kind.value)
         context = self._gateway.context(caller, request_id)
         try:
-            result = await execute_operation(compiled, prepared.document, params, context)
+            variables = prepared.coerced_variables(operation, params.variables)
+            result = await execute_operation(
+                compiled, prepared.document, params, context, variables
+            )
         finally:
             await context.close()
             if kind is OperationType.MUTATION:
