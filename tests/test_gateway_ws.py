@@ -240,6 +240,23 @@ async def test_queries_run_over_the_socket_too(gateway: RunningGateway, tenant: 
         assert await receive(session) == {"id": "q", "type": "complete"}
 
 
+async def test_query_variables_are_coerced_over_the_socket_too(
+    gateway: RunningGateway, tenant: Tenant
+) -> None:
+    query = 'query ($kind: IdentifierKind!) { memberByIdentifier(kind: $kind, value: "x") { id } }'
+    async with initialised(gateway, admin_token(tenant.id)) as session:
+        for operation_id, kind in (("good", "CARD_NUMBER"), ("bad", "SHOE_SIZE")):
+            message = subscribe(operation_id, query)
+            message["payload"]["variables"] = {"kind": kind}
+            await session.send_json(message)
+        answers = [await receive(session) for _ in range(3)]  # the two run side by side
+
+    by_kind: dict[tuple[str, str], Any] = {(a["id"], a["type"]): a.get("payload") for a in answers}
+    assert by_kind[("good", "next")] == {"data": {"memberByIdentifier": None}}
+    assert ("good", "complete") in by_kind
+    assert "'SHOE_SIZE' does not exist" in by_kind[("bad", "error")][0]["message"]
+
+
 async def test_invalid_documents_get_an_error_message(
     gateway: RunningGateway, tenant: Tenant
 ) -> None:

@@ -49,6 +49,7 @@ from loyalty_gateway.logs import request_id_var
 from loyalty_gateway.metrics import Outcome
 from loyalty_gateway.schema_cache import CompiledSchema
 from loyalty_gateway.state import GatewayState
+from loyalty_gateway.variables import CoercedVariables
 
 PROTOCOL = "graphql-transport-ws"
 INIT_TIMEOUT_SECONDS = 10.0
@@ -235,8 +236,15 @@ class _Connection:
                     operation_id, compiled, prepared.document, params, context, request_id
                 )
             else:
+                variables = prepared.coerced_variables(operation, params.variables)
                 finished = await self._execute(
-                    operation_id, compiled, prepared.document, params, context, request_id
+                    operation_id,
+                    compiled,
+                    prepared.document,
+                    params,
+                    context,
+                    request_id,
+                    variables,
                 )
         finally:
             await context.close()
@@ -252,8 +260,9 @@ class _Connection:
         params: GraphQLParams,
         context: RequestContext,
         request_id: str,
+        variables: CoercedVariables | None,
     ) -> bool:
-        result = await execute_operation(compiled, document, params, context)
+        result = await execute_operation(compiled, document, params, context, variables)
         outcome = Outcome.ERRORS if result.errors else Outcome.OK
         selected = get_operation_ast(document, params.operation_name)
         operation = selected.operation.value if selected is not None else "unknown"
