@@ -47,7 +47,7 @@ LEEWAY_SECONDS = 10
 """Clock skew tolerated on ``exp``, ``nbf`` and ``iat``."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Caller:
     """An authenticated (or anonymous) caller with its tenant and the modules it enabled."""
 

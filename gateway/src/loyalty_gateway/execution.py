@@ -244,7 +244,7 @@ _Plan = tuple[tuple[str, PlainField | PlainObject | str, "_Plan | None"], ...]
 a plain object with the plan of its own selection, or the type name for ``__typename``)."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class GraphQLParams:
     """What a client asks for: the GraphQL-over-HTTP request parameters (``extensions``
     must be an object when given; no extension is served, so it is not kept)."""

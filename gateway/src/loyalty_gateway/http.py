@@ -63,7 +63,7 @@ _request_numbers = itertools.count(1)
 _log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Reply:
     body: bytes
     status: int
@@ -73,7 +73,7 @@ class Reply:
     outcome: str = Outcome.INVALID
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class HttpRequest:
     """What the endpoint reads of an HTTP request: method, headers (lower-case names, the
     first of repeated ones, as Starlette's ``Headers.get`` gives) and the query string."""
