@@ -193,6 +193,30 @@ async def test_variables_that_do_not_coerce_are_bad_requests(gateway: RunningGat
     assert codes(response.json()) == ["BAD_REQUEST"]
 
 
+async def test_root_fields_follow_skip_and_include_on_every_request(
+    gateway: RunningGateway,
+) -> None:
+    """Root fields are collected once per operation only where nothing can change them: a
+    document with ``@include`` is collected again for each request's variables."""
+    conditional = "query ($b: Boolean!) { a: __typename b: __typename @include(if: $b) }"
+    plain = "query Q { a: __typename b: __typename }"
+    found = []
+    for query, variables in [
+        (conditional, {"b": True}),
+        (conditional, {"b": False}),
+        (conditional, {"b": True}),
+        (plain, None),
+        (plain, None),
+    ]:
+        response = await gateway.client.post(
+            "/graphql", json={"query": query, "variables": variables}
+        )
+        found.append(response.json()["data"])
+
+    both, one = {"a": "Query", "b": "Query"}, {"a": "Query"}
+    assert found == [both, one, both, both, both]
+
+
 async def test_an_unknown_operation_name_is_a_bad_request(gateway: RunningGateway) -> None:
     response = await gateway.client.post(
         "/graphql", json={"query": "query A { __typename }", "operationName": "B"}

@@ -34,11 +34,14 @@ from graphql import (
     GraphQLSchema,
     GraphQLTypeResolver,
     Middleware,
+    OperationDefinitionNode,
+    OperationType,
     default_field_resolver,
     default_type_resolver,
     subscribe,
 )
 from graphql import execute as graphql_execute
+from graphql.execution.collect_fields import collect_fields
 from graphql.execution.execute import CollectedErrors
 from graphql.pyutils import Path, Undefined, is_awaitable
 from loyalty_core.context import RequestContext
@@ -46,7 +49,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from loyalty_gateway.plain_fields import NOT_SERVED, PLAIN, PlainField, PlainObject
 from loyalty_gateway.schema_cache import CompiledSchema
-from loyalty_gateway.variables import CoercedVariables
+from loyalty_gateway.variables import CoercedVariables, OperationVariables
 
 _NEVER_AWAITABLE = frozenset({dict, list, tuple, str, int, float, bool, type(None)})
 
@@ -70,6 +73,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[int, _Plan | None] = {}
+        self._compiled: OperationVariables | None = None
 
     @classmethod
     def build(
@@ -106,12 +110,13 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 is_awaitable,
                 hide_suggestions,
             )
-        return cls(
+        compiled = raw_variable_values.compiled
+        built = cls(
             schema,
-            raw_variable_values.fragments,
+            compiled.fragments,
             root_value,
             context_value,
-            raw_variable_values.operation,
+            compiled.operation,
             dict(raw_variable_values),
             field_resolver or default_field_resolver,
             type_resolver or default_type_resolver,
@@ -120,6 +125,35 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             None,
             is_awaitable,
         )
+        built._compiled = compiled
+        return built
+
+    def execute_operation(self, operation: OperationDefinitionNode, root_value: Any) -> Any:
+        """graphql-core's, with the root fields collected once per operation where the
+        document has no ``@skip`` or ``@include`` (they depend on nothing else)."""
+        compiled = self._compiled
+        root_type = self.schema.get_root_type(operation.operation)
+        if compiled is None or not compiled.static_root or root_type is None:
+            return super().execute_operation(operation, root_value)
+        fields = compiled.root_fields
+        if fields is None:
+            try:
+                fields = collect_fields(
+                    self.schema,
+                    self.fragments,
+                    self.variable_values,
+                    root_type,
+                    operation.selection_set,
+                )
+            except RecursionError:  # graphql-core reports it
+                return super().execute_operation(operation, root_value)
+            compiled.root_fields = fields
+        run = (
+            self.execute_fields_serially
+            if operation.operation is OperationType.MUTATION
+            else self.execute_fields
+        )
+        return run(root_type, root_value, None, fields)
 
     def execute_fields(
         self,

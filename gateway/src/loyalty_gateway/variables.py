@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from graphql import (
+    DirectiveNode,
     DocumentNode,
+    FieldNode,
     FragmentDefinitionNode,
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -32,9 +34,11 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     ValueNode,
+    Visitor,
     is_input_type,
     type_from_ast,
     value_from_ast,
+    visit,
 )
 from graphql.pyutils import Undefined
 
@@ -54,18 +58,12 @@ class Uncompiled(Exception):
 
 
 class CoercedVariables(dict[str, Any]):
-    """Variables coerced already, with the operation and fragments they belong to: the
-    executor builds its context from them without coercing again."""
+    """Variables coerced already, with the compiled operation they belong to: the executor
+    builds its context from them without coercing again."""
 
-    def __init__(
-        self,
-        values: dict[str, Any],
-        operation: OperationDefinitionNode,
-        fragments: dict[str, FragmentDefinitionNode],
-    ) -> None:
+    def __init__(self, values: dict[str, Any], compiled: OperationVariables) -> None:
         super().__init__(values)
-        self.operation = operation
-        self.fragments = fragments
+        self.compiled = compiled
 
 
 @dataclass(frozen=True)
@@ -78,17 +76,24 @@ class _Variable:
 
 
 class OperationVariables:
-    """The compiled coercion of one operation's variables."""
+    """The compiled coercion of one operation's variables, and what every execution of the
+    operation shares: its fragments, and its root fields once collected where no ``@skip``
+    or ``@include`` in the document can make them depend on the variables."""
 
     def __init__(
         self,
         operation: OperationDefinitionNode,
         fragments: dict[str, FragmentDefinitionNode],
         variables: tuple[_Variable, ...],
+        *,
+        static_root: bool,
     ) -> None:
-        self._operation = operation
-        self._fragments = fragments
+        self.operation = operation
+        self.fragments = fragments
         self._variables = variables
+        self.static_root = static_root
+        self.root_fields: dict[str, list[FieldNode]] | None = None
+        """Collected by the first execution, when :attr:`static_root`."""
 
     @classmethod
     def compile(
@@ -117,7 +122,7 @@ class OperationVariables:
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        return cls(operation, fragments, tuple(variables))
+        return cls(operation, fragments, tuple(variables), static_root=not _conditional(document))
 
     def coerce(self, raw: Mapping[str, Any] | None) -> CoercedVariables | None:
         """``raw`` coerced as graphql-core would; None when graphql-core must judge them."""
@@ -134,7 +139,20 @@ class OperationVariables:
                     return None
         except Refused:
             return None
-        return CoercedVariables(coerced, self._operation, self._fragments)
+        return CoercedVariables(coerced, self)
+
+
+def _conditional(document: DocumentNode) -> bool:
+    """Whether ``@skip`` or ``@include`` appears anywhere in ``document``."""
+    found = False
+
+    class Conditions(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+            nonlocal found
+            found = found or node.name.value in ("skip", "include")
+
+    visit(document, Conditions())
+    return found
 
 
 def _compile(type_: GraphQLInputType, enclosing: frozenset[str]) -> Coerce:
