@@ -15,18 +15,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    DirectiveNode,
     DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
+    Visitor,
     get_operation_ast,
     parse,
     validate,
+    visit,
 )
 
 from loyalty_gateway.errors import PARSE_FAILED, VALIDATION_FAILED
 from loyalty_gateway.limits import DocumentLimits
-from loyalty_gateway.variables import CoercedVariables, OperationVariables
+from loyalty_gateway.variables import OperationVariables
 
 DOCUMENTS_PER_SCHEMA = 256
 
@@ -39,11 +44,11 @@ class PreparedDocument:
     errors: tuple[GraphQLError, ...] = ()
     code: str | None = None
     schema: GraphQLSchema | None = None
-    _variables: dict[int, OperationVariables | None] = field(
+    _operations: dict[int, PreparedOperation] = field(
         default_factory=dict, compare=False, repr=False
     )
-    """Each operation's compiled variable coercion (None: not served), by the node's id (the
-    nodes live as long as the document)."""
+    """The operations prepared so far, by the node's id (the nodes live as long as the
+    document)."""
 
     def operation(self, name: str | None) -> OperationDefinitionNode | None:
         """The operation a request selects (None: no such operation, or an ambiguous one)."""
@@ -54,15 +59,62 @@ class PreparedDocument:
     ) -> CoercedVariables | None:
         """``raw`` coerced for ``operation`` by functions compiled once for it (see
         :mod:`variables`); None when graphql-core's own coercion must judge them."""
-        key = id(operation)
-        if key in self._variables:
-            compiled = self._variables[key]
-        else:
+        prepared = self._operations.get(id(operation))
+        if prepared is None:
             assert self.document is not None
             assert self.schema is not None
-            compiled = OperationVariables.compile(self.schema, self.document, operation)
-            self._variables[key] = compiled
-        return None if compiled is None else compiled.coerce(raw)
+            prepared = PreparedOperation.of(self.schema, self.document, operation)
+            self._operations[id(operation)] = prepared
+        if prepared.variables is None:
+            return None
+        coerced = prepared.variables.coerce(raw)
+        return None if coerced is None else CoercedVariables(coerced, prepared)
+
+
+@dataclass
+class PreparedOperation:
+    """One operation of a prepared document, and what all its executions share: its
+    fragments, its variables' compiled coercion (None: a type it does not serve), and its
+    root fields once collected, where no ``@skip`` or ``@include`` in the document can make
+    them depend on the variables (``static_root``)."""
+
+    node: OperationDefinitionNode
+    fragments: dict[str, FragmentDefinitionNode]
+    variables: OperationVariables | None
+    static_root: bool
+    root_fields: dict[str, list[FieldNode]] | None = None
+
+    @classmethod
+    def of(
+        cls, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
+    ) -> PreparedOperation:
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        variables = OperationVariables.compile(schema, operation)
+        return cls(operation, fragments, variables, static_root=not _conditional(document))
+
+
+class CoercedVariables(dict[str, Any]):
+    """Variables coerced already, with the prepared operation they belong to: the executor
+    builds its context from them without coercing again."""
+
+    def __init__(self, values: dict[str, Any], operation: PreparedOperation) -> None:
+        super().__init__(values)
+        self.operation = operation
+
+
+def _conditional(document: DocumentNode) -> bool:
+    """Whether ``@skip`` or ``@include`` appears anywhere in ``document``."""
+    found = False
+
+    class Conditions(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+            nonlocal found
+            found = found or node.name.value in ("skip", "include")
+
+    visit(document, Conditions())
+    return found
 
 
 class DocumentCache:
@@ -107,4 +159,10 @@ class DocumentCache:
         return PreparedDocument(document, schema=self._schema)
 
 
-__all__ = ["DOCUMENTS_PER_SCHEMA", "DocumentCache", "PreparedDocument"]
+__all__ = [
+    "DOCUMENTS_PER_SCHEMA",
+    "CoercedVariables",
+    "DocumentCache",
+    "PreparedDocument",
+    "PreparedOperation",
+]

@@ -47,9 +47,9 @@ from graphql.pyutils import Path, Undefined, is_awaitable
 from loyalty_core.context import RequestContext
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from loyalty_gateway.documents import CoercedVariables, PreparedOperation
 from loyalty_gateway.plain_fields import NOT_SERVED, PLAIN, PlainField, PlainObject
 from loyalty_gateway.schema_cache import CompiledSchema
-from loyalty_gateway.variables import CoercedVariables, OperationVariables
 
 _NEVER_AWAITABLE = frozenset({dict, list, tuple, str, int, float, bool, type(None)})
 
@@ -73,7 +73,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[int, _Plan | None] = {}
-        self._compiled: OperationVariables | None = None
+        self._prepared: PreparedOperation | None = None
 
     @classmethod
     def build(
@@ -110,13 +110,13 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 is_awaitable,
                 hide_suggestions,
             )
-        compiled = raw_variable_values.compiled
+        prepared = raw_variable_values.operation
         built = cls(
             schema,
-            compiled.fragments,
+            prepared.fragments,
             root_value,
             context_value,
-            compiled.operation,
+            prepared.node,
             dict(raw_variable_values),
             field_resolver or default_field_resolver,
             type_resolver or default_type_resolver,
@@ -125,17 +125,19 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             None,
             is_awaitable,
         )
-        built._compiled = compiled
+        built._prepared = prepared
         return built
 
     def execute_operation(self, operation: OperationDefinitionNode, root_value: Any) -> Any:
         """graphql-core's, with the root fields collected once per operation where the
         document has no ``@skip`` or ``@include`` (they depend on nothing else)."""
-        compiled = self._compiled
-        root_type = self.schema.get_root_type(operation.operation)
-        if compiled is None or not compiled.static_root or root_type is None:
+        prepared = self._prepared
+        if prepared is None or not prepared.static_root:
             return super().execute_operation(operation, root_value)
-        fields = compiled.root_fields
+        root_type = self.schema.get_root_type(operation.operation)
+        if root_type is None:  # graphql-core reports it
+            return super().execute_operation(operation, root_value)
+        fields = prepared.root_fields
         if fields is None:
             try:
                 fields = collect_fields(
@@ -147,7 +149,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 )
             except RecursionError:  # graphql-core reports it
                 return super().execute_operation(operation, root_value)
-            compiled.root_fields = fields
+            prepared.root_fields = fields
         run = (
             self.execute_fields_serially
             if operation.operation is OperationType.MUTATION

@@ -21,10 +21,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from graphql import (
-    DirectiveNode,
-    DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
     GraphQLEnumType,
     GraphQLInputObjectType,
     GraphQLInputType,
@@ -34,11 +30,9 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     ValueNode,
-    Visitor,
     is_input_type,
     type_from_ast,
     value_from_ast,
-    visit,
 )
 from graphql.pyutils import Undefined
 
@@ -57,15 +51,6 @@ class Uncompiled(Exception):
     """A type the compiled functions do not serve (OneOf, or containing itself)."""
 
 
-class CoercedVariables(dict[str, Any]):
-    """Variables coerced already, with the compiled operation they belong to: the executor
-    builds its context from them without coercing again."""
-
-    def __init__(self, values: dict[str, Any], compiled: OperationVariables) -> None:
-        super().__init__(values)
-        self.compiled = compiled
-
-
 @dataclass(frozen=True)
 class _Variable:
     name: str
@@ -76,28 +61,14 @@ class _Variable:
 
 
 class OperationVariables:
-    """The compiled coercion of one operation's variables, and what every execution of the
-    operation shares: its fragments, and its root fields once collected where no ``@skip``
-    or ``@include`` in the document can make them depend on the variables."""
+    """The compiled coercion of one operation's variables."""
 
-    def __init__(
-        self,
-        operation: OperationDefinitionNode,
-        fragments: dict[str, FragmentDefinitionNode],
-        variables: tuple[_Variable, ...],
-        *,
-        static_root: bool,
-    ) -> None:
-        self.operation = operation
-        self.fragments = fragments
+    def __init__(self, variables: tuple[_Variable, ...]) -> None:
         self._variables = variables
-        self.static_root = static_root
-        self.root_fields: dict[str, list[FieldNode]] | None = None
-        """Collected by the first execution, when :attr:`static_root`."""
 
     @classmethod
     def compile(
-        cls, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
+        cls, schema: GraphQLSchema, operation: OperationDefinitionNode
     ) -> OperationVariables | None:
         """The operation's coercion, or None when some variable's type is not served."""
         variables: list[_Variable] = []
@@ -119,12 +90,9 @@ class OperationVariables:
                     isinstance(type_, GraphQLNonNull),
                 )
             )
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        return cls(operation, fragments, tuple(variables), static_root=not _conditional(document))
+        return cls(tuple(variables))
 
-    def coerce(self, raw: Mapping[str, Any] | None) -> CoercedVariables | None:
+    def coerce(self, raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
         """``raw`` coerced as graphql-core would; None when graphql-core must judge them."""
         inputs = raw or {}
         coerced: dict[str, Any] = {}
@@ -139,20 +107,7 @@ class OperationVariables:
                     return None
         except Refused:
             return None
-        return CoercedVariables(coerced, self)
-
-
-def _conditional(document: DocumentNode) -> bool:
-    """Whether ``@skip`` or ``@include`` appears anywhere in ``document``."""
-    found = False
-
-    class Conditions(Visitor):
-        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
-            nonlocal found
-            found = found or node.name.value in ("skip", "include")
-
-    visit(document, Conditions())
-    return found
+        return coerced
 
 
 def _compile(type_: GraphQLInputType, enclosing: frozenset[str]) -> Coerce:
@@ -246,4 +201,4 @@ def _leaf(type_: GraphQLScalarType | GraphQLEnumType) -> Coerce:
     return coerce_leaf
 
 
-__all__ = ["CoercedVariables", "OperationVariables"]
+__all__ = ["OperationVariables"]

@@ -35,6 +35,7 @@ from loyalty_core.errors import Unauthenticated
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from loyalty_gateway.auth import Caller
+from loyalty_gateway.documents import CoercedVariables
 from loyalty_gateway.errors import (
     BAD_REQUEST,
     coded,
@@ -49,7 +50,6 @@ from loyalty_gateway.logs import request_id_var
 from loyalty_gateway.metrics import Outcome
 from loyalty_gateway.schema_cache import CompiledSchema
 from loyalty_gateway.state import GatewayState
-from loyalty_gateway.variables import CoercedVariables
 
 PROTOCOL = "graphql-transport-ws"
 INIT_TIMEOUT_SECONDS = 10.0
