@@ -238,7 +238,7 @@ async def serve(
     finally:
         request_id_var.reset(token)
     await send_reply(send, reply, request_id, head=request.method == "HEAD")
-    gateway.metrics.observe_request(reply.operation, reply.outcome, time.perf_counter() - started)
+    gateway.metrics.requests.observe(reply.operation, reply.outcome, time.perf_counter() - started)
 
 
 async def send_reply(send: Send, reply: Reply, request_id: str, *, head: bool = False) -> None:

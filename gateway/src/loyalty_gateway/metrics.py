@@ -6,8 +6,15 @@ in one process (tests, embedded use) never count into each other.
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from bisect import bisect_left
+from collections.abc import Iterator
+from itertools import accumulate
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge
 from prometheus_client.exposition import generate_latest
+from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,24 +31,63 @@ class Outcome:
     INTERNAL = "internal"
 
 
+class RequestStats(Collector):
+    """Every GraphQL request counted by operation type and outcome and timed by operation
+    type, in plain numbers, exposed as the counter and histogram prometheus-client would make
+    of them (``loyalty_graphql_requests_total``, ``loyalty_graphql_request_duration_seconds``).
+
+    prometheus-client's own take a lock for every increment and observation, so that threads
+    may share them: 2 µs of each request, about 2% of the cheapest. Requests are counted on
+    the event loop alone, which also serves ``/metrics``, so nothing here needs one.
+    """
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, str], int] = {}
+        self._latency: dict[str, list[float]] = {}
+        """Per operation type: the count in each bucket (the last for above every bound),
+        then the sum of the seconds."""
+
+    def count(self, operation: str, outcome: str) -> None:
+        key = (operation, outcome)
+        self._counts[key] = self._counts.get(key, 0) + 1
+
+    def observe(self, operation: str, outcome: str, seconds: float) -> None:
+        """Count a request and its time from arrival to response."""
+        self.count(operation, outcome)
+        latency = self._latency.get(operation)
+        if latency is None:
+            latency = self._latency[operation] = [0.0] * (len(LATENCY_BUCKETS) + 2)
+        latency[bisect_left(LATENCY_BUCKETS, seconds)] += 1  # the first bound >= seconds
+        latency[-1] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "loyalty_graphql_requests",
+            "GraphQL requests by operation type and outcome.",
+            labels=["operation", "outcome"],
+        )
+        for labels, count in sorted(self._counts.items()):
+            requests.add_metric(labels, count)
+        yield requests
+        latency = HistogramMetricFamily(
+            "loyalty_graphql_request_duration_seconds",
+            "Time from a GraphQL request's arrival to its response, by operation type.",
+            labels=["operation"],
+        )
+        bounds = [*map(floatToGoString, LATENCY_BUCKETS), "+Inf"]
+        for operation, counts in sorted(self._latency.items()):
+            cumulative = accumulate(counts[:-1])  # each bucket counts those below it too
+            latency.add_metric([operation], list(zip(bounds, cumulative, strict=True)), counts[-1])
+        yield latency
+
+
 class GatewayMetrics:
     """The gateway's counters, histograms and gauges, and the ``/metrics`` endpoint."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "loyalty_graphql_requests",
-            "GraphQL requests by operation type and outcome.",
-            ["operation", "outcome"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "loyalty_graphql_request_duration_seconds",
-            "Time from a GraphQL request's arrival to its response, by operation type.",
-            ["operation"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        self.requests = RequestStats()
+        self.registry.register(self.requests)
         self.schema_builds = Counter(
             "loyalty_schema_builds",
             "Schemas composed for a module set (cache misses).",
@@ -67,20 +113,9 @@ class GatewayMetrics:
             ["job", "outcome"],
             registry=self.registry,
         )
-        self._labelled: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
-
-    def observe_request(self, operation: str, outcome: str, seconds: float) -> None:
-        # ``labels()`` validates and looks its child up on every call: the few (operation,
-        # outcome) pairs are kept, since every request counts here.
-        children = self._labelled.get((operation, outcome))
-        if children is None:
-            children = (self.requests.labels(operation, outcome), self.latency.labels(operation))
-            self._labelled[operation, outcome] = children
-        children[0].inc()
-        children[1].observe(seconds)
 
     async def endpoint(self, request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-__all__ = ["LATENCY_BUCKETS", "GatewayMetrics", "Outcome"]
+__all__ = ["LATENCY_BUCKETS", "GatewayMetrics", "Outcome", "RequestStats"]

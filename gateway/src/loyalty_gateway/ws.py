@@ -266,7 +266,7 @@ class _Connection:
         outcome = Outcome.ERRORS if result.errors else Outcome.OK
         selected = get_operation_ast(document, params.operation_name)
         operation = selected.operation.value if selected is not None else "unknown"
-        self._gateway.metrics.requests.labels(operation, outcome).inc()
+        self._gateway.metrics.requests.count(operation, outcome)
         if is_request_error(result):
             await self._send_error(operation_id, coded(result.errors or [], BAD_REQUEST))
             return False
@@ -284,14 +284,14 @@ class _Connection:
     ) -> bool:
         results = await subscribe_operation(compiled, document, params, context)
         if isinstance(results, ExecutionResult):
-            self._gateway.metrics.requests.labels("subscription", Outcome.INVALID).inc()
+            self._gateway.metrics.requests.count("subscription", Outcome.INVALID)
             errors = results.errors or []
             if is_request_error(results):
                 await self._send_error(operation_id, coded(errors, BAD_REQUEST))
             else:
                 await self._send_error(operation_id, format_errors(errors, request_id=request_id))
             return False
-        self._gateway.metrics.requests.labels("subscription", Outcome.OK).inc()
+        self._gateway.metrics.requests.count("subscription", Outcome.OK)
         self._gateway.metrics.subscriptions.inc()
         try:
             async for result in results:
