@@ -7,8 +7,9 @@ keeps what it read:
 
 - per tenant: the tenant row and the enabled modules with their settings;
 - per API key: the principal it stands for, found by the digest of the whole key as
-  presented (:func:`_digest`), so a request whose key is known is neither parsed nor compared again, and a
-  caller presenting a known key id with another secret is checked against the database.
+  presented (:func:`_digest`), so a request whose key is known is neither parsed nor
+  compared again, and a caller presenting a known key id with another secret is checked
+  against the database.
   Refusals are never kept: a new key works at once, and a wrong secret always costs a read.
 
 Changes reach every replica through PostgreSQL: triggers on ``api_keys``, ``tenants`` and

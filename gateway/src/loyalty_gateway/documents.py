@@ -20,6 +20,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     GraphQLError,
+    GraphQLObjectType,
     GraphQLSchema,
     OperationDefinitionNode,
     Visitor,
@@ -75,14 +76,14 @@ class PreparedDocument:
 class PreparedOperation:
     """One operation of a prepared document, and what all its executions share: its
     fragments, its variables' compiled coercion (None: a type it does not serve), and its
-    root fields once collected, where no ``@skip`` or ``@include`` in the document can make
-    them depend on the variables (``static_root``)."""
+    root type and fields once collected, where no ``@skip`` or ``@include`` in the document
+    can make them depend on the variables (``static_root``)."""
 
     node: OperationDefinitionNode
     fragments: dict[str, FragmentDefinitionNode]
     variables: OperationVariables | None
     static_root: bool
-    root_fields: dict[str, list[FieldNode]] | None = None
+    root: tuple[GraphQLObjectType, dict[str, list[FieldNode]]] | None = None
 
     @classmethod
     def of(

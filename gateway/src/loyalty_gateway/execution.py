@@ -18,22 +18,17 @@ to graphql-core's own path, which then reports the error as it always does.
 from __future__ import annotations
 
 import asyncio
-import inspect
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
     DocumentNode,
-    ExecutionContext,
     ExecutionResult,
     FieldNode,
     GraphQLError,
-    GraphQLFieldResolver,
     GraphQLObjectType,
     GraphQLSchema,
-    GraphQLTypeResolver,
-    Middleware,
     OperationDefinitionNode,
     OperationType,
     default_field_resolver,
@@ -76,57 +71,43 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         self._prepared: PreparedOperation | None = None
 
     @classmethod
-    def build(
-        cls,
-        schema: GraphQLSchema,
-        document: DocumentNode,
-        root_value: Any = None,
-        context_value: Any = None,
-        raw_variable_values: dict[str, Any] | None = None,
-        operation_name: str | None = None,
-        field_resolver: GraphQLFieldResolver | None = None,
-        type_resolver: GraphQLTypeResolver | None = None,
-        subscribe_field_resolver: GraphQLFieldResolver | None = None,
-        max_coercion_errors: int = 50,
-        middleware: Middleware | None = None,
-        is_awaitable: Callable[[Any], bool] | None = None,
-        hide_suggestions: bool = False,
-    ) -> list[GraphQLError] | ExecutionContext:
-        """graphql-core's ``build``, except for variables coerced already (see
-        :mod:`variables`): the context is made from them and their operation as they are."""
-        if not isinstance(raw_variable_values, CoercedVariables) or middleware is not None:
-            return super().build(
-                schema,
-                document,
-                root_value,
-                context_value,
-                raw_variable_values,
-                operation_name,
-                field_resolver,
-                type_resolver,
-                subscribe_field_resolver,
-                max_coercion_errors,
-                middleware,
-                is_awaitable,
-                hide_suggestions,
-            )
-        prepared = raw_variable_values.operation
-        built = cls(
+    def of_variables(
+        cls, schema: GraphQLSchema, variables: CoercedVariables, context: Any
+    ) -> Executor:
+        """The context of an operation whose ``variables`` are coerced already (see
+        :mod:`variables`), made from them and their prepared operation as they are: what
+        graphql-core's ``build`` would make, without looking the operation up, collecting
+        the fragments or coercing again."""
+        prepared = variables.operation
+        executor = cls(
             schema,
             prepared.fragments,
-            root_value,
-            context_value,
+            None,
+            context,
             prepared.node,
-            dict(raw_variable_values),
-            field_resolver or default_field_resolver,
-            type_resolver or default_type_resolver,
-            subscribe_field_resolver or default_field_resolver,
+            dict(variables),
+            default_field_resolver,
+            default_type_resolver,
+            default_field_resolver,
             CollectedErrors(),
             None,
-            is_awaitable,
+            _is_awaitable,
         )
-        built._prepared = prepared
-        return built
+        executor._prepared = prepared
+        return executor
+
+    async def run(self) -> ExecutionResult:
+        """Execute the operation and build the response, as graphql-core's ``execute`` does
+        once it has a context (an error raised out of the root fields nulls the data)."""
+        errors = self.collected_errors
+        try:
+            data = self.execute_operation(self.operation, None)
+            if self.is_awaitable(data):
+                data = await data
+        except GraphQLError as error:
+            errors.add(error, None)
+            data = None
+        return self.build_response(data, errors.errors)
 
     def execute_operation(self, operation: OperationDefinitionNode, root_value: Any) -> Any:
         """graphql-core's, with the root fields collected once per operation where the
@@ -134,11 +115,10 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         prepared = self._prepared
         if prepared is None or not prepared.static_root:
             return super().execute_operation(operation, root_value)
-        root_type = self.schema.get_root_type(operation.operation)
-        if root_type is None:  # graphql-core reports it
-            return super().execute_operation(operation, root_value)
-        fields = prepared.root_fields
-        if fields is None:
+        if prepared.root is None:
+            root_type = self.schema.get_root_type(operation.operation)
+            if root_type is None:  # graphql-core reports it
+                return super().execute_operation(operation, root_value)
             try:
                 fields = collect_fields(
                     self.schema,
@@ -149,7 +129,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 )
             except RecursionError:  # graphql-core reports it
                 return super().execute_operation(operation, root_value)
-            prepared.root_fields = fields
+            prepared.root = (root_type, fields)
+        root_type, fields = prepared.root
         run = (
             self.execute_fields_serially
             if operation.operation is OperationType.MUTATION
@@ -316,24 +297,20 @@ async def execute_operation(
     variables: CoercedVariables | None = None,
 ) -> ExecutionResult:
     """Execute a query or mutation of a validated document, with its ``variables`` when
-    coerced already (else graphql-core coerces those of ``params``)."""
-    if variables is None and params.variables:
-        variables_given: dict[str, Any] | None = dict(params.variables)
-    else:
-        variables_given = variables
+    coerced already (else graphql-core finds the operation and coerces those of
+    ``params``)."""
+    if variables is not None:
+        return await Executor.of_variables(compiled.graphql, variables, context).run()
     result = graphql_execute(
         compiled.graphql,
         document,
         context_value=context,
-        variable_values=variables_given,
+        variable_values=dict(params.variables) if params.variables else None,
         operation_name=params.operation_name,
         execution_context_class=Executor,
         is_awaitable=_is_awaitable,
     )
-    if inspect.isawaitable(result):
-        result = await result
-    assert isinstance(result, ExecutionResult)
-    return result
+    return result if isinstance(result, ExecutionResult) else await result
 
 
 async def subscribe_operation(
