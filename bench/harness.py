@@ -184,7 +184,7 @@ CHECKPOINT_SETTINGS = {"max_wal_size": "16GB", "checkpoint_timeout": "1h"}
 async def _checkpoints_between_runs(owner: URL) -> None:
     """Keep checkpoints out of the rounds (:data:`CHECKPOINT_SETTINGS`; :meth:`Bench.analyze`
     takes one before them). With PostgreSQL's defaults (1GB, 5 min), P3's 17-46 MiB of WAL a
-    second brought one to three checkpoints into every 30-second round, at random: the first
+    second brought up to three checkpoints into a 30-second round, at random: the first
     change to each page after one is logged whole, and measured, one side's WAL per event rose
     from 3.8 to 8.6 KiB in the round a checkpoint fell into. Only the embedded server is
     changed; a given database keeps its settings."""
