@@ -4,7 +4,8 @@ strawberry's own execution path wraps every request in its extension machinery; 
 has already parsed, validated and limited the document once (see :mod:`documents`), so it
 calls graphql-core's ``execute`` and ``subscribe`` itself, ``execute`` with (a subclass of)
 strawberry's execution context class so that resolvers see the same ``info`` they would under
-strawberry.
+strawberry. An operation whose variables are coerced already skips ``execute``: its context
+is made from the prepared operation and run directly (:meth:`Executor.of_variables`).
 
 graphql-core 3.2, not 3.3: 3.3's executor is built for incremental delivery (``@defer``,
 ``@stream``), which the gateway does not serve, and costs about 16 µs more per operation

@@ -27,15 +27,15 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    OperationDefinitionNode,
     OperationType,
-    get_operation_ast,
 )
 from loyalty_core.context import RequestContext
 from loyalty_core.errors import Unauthenticated
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from loyalty_gateway.auth import Caller
-from loyalty_gateway.documents import CoercedVariables
+from loyalty_gateway.documents import PreparedDocument
 from loyalty_gateway.errors import (
     BAD_REQUEST,
     coded,
@@ -236,15 +236,8 @@ class _Connection:
                     operation_id, compiled, prepared.document, params, context, request_id
                 )
             else:
-                variables = prepared.coerced_variables(operation, params.variables)
                 finished = await self._execute(
-                    operation_id,
-                    compiled,
-                    prepared.document,
-                    params,
-                    context,
-                    request_id,
-                    variables,
+                    operation_id, compiled, prepared, operation, params, context, request_id
                 )
         finally:
             await context.close()
@@ -256,17 +249,17 @@ class _Connection:
         self,
         operation_id: str,
         compiled: CompiledSchema,
-        document: DocumentNode,
+        prepared: PreparedDocument,
+        operation: OperationDefinitionNode,
         params: GraphQLParams,
         context: RequestContext,
         request_id: str,
-        variables: CoercedVariables | None,
     ) -> bool:
-        result = await execute_operation(compiled, document, params, context, variables)
+        assert prepared.document is not None
+        variables = prepared.coerced_variables(operation, params.variables)
+        result = await execute_operation(compiled, prepared.document, params, context, variables)
         outcome = Outcome.ERRORS if result.errors else Outcome.OK
-        selected = get_operation_ast(document, params.operation_name)
-        operation = selected.operation.value if selected is not None else "unknown"
-        self._gateway.metrics.requests.count(operation, outcome)
+        self._gateway.metrics.requests.count(operation.operation.value, outcome)
         if is_request_error(result):
             await self._send_error(operation_id, coded(result.errors or [], BAD_REQUEST))
             return False
