@@ -53,6 +53,7 @@ from loyalty_core.db.migrate import migrate
 from loyalty_core.modules.manager import build_registry
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bench import loadgen
 from bench.processes import ROOT, child_environment, pinned
@@ -188,23 +189,26 @@ async def _checkpoints_between_runs(owner: URL) -> None:
     change to each page after one is logged whole, and measured, one side's WAL per event rose
     from 3.8 to 8.6 KiB in the round a checkpoint fell into. Only the embedded server is
     changed; a given database keeps its settings."""
-    engine = create_engine(owner, pool_size=1)
-    try:
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            for name, value in CHECKPOINT_SETTINGS.items():
-                await conn.execute(text(f"ALTER SYSTEM SET {name} = '{value}'"))
-            await conn.execute(text("SELECT pg_reload_conf()"))
-    finally:
-        await engine.dispose()
+    async with _connected(owner) as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        for name, value in CHECKPOINT_SETTINGS.items():
+            await conn.execute(text(f"ALTER SYSTEM SET {name} = '{value}'"))
+        await conn.execute(text("SELECT pg_reload_conf()"))
 
 
 async def synchronous_commit(database: BenchDatabase) -> str:
     """``SHOW synchronous_commit``: ``off`` would make every write number meaningless."""
-    engine = create_engine(database.app, pool_size=1)
+    async with _connected(database.app) as conn:
+        return str((await conn.execute(text("SHOW synchronous_commit"))).scalar_one())
+
+
+@asynccontextmanager
+async def _connected(url: URL) -> AsyncIterator[AsyncConnection]:
+    """One connection to ``url`` for a question or two, its engine disposed after."""
+    engine = create_engine(url, pool_size=1)
     try:
         async with engine.connect() as conn:
-            return str((await conn.execute(text("SHOW synchronous_commit"))).scalar_one())
+            yield conn
     finally:
         await engine.dispose()
 
@@ -232,14 +236,10 @@ class PostgresMeter:
     @classmethod
     async def find(cls, database: BenchDatabase) -> PostgresMeter:
         """The postmaster is the parent of our own backend, when that runs on this machine."""
-        engine = create_engine(database.app, pool_size=1)
-        try:
-            async with engine.connect() as conn:
-                backend = int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
-                # Asked while the connection is open: the backend exits with it.
-                return cls(_postmaster_of(backend))
-        finally:
-            await engine.dispose()
+        async with _connected(database.app) as conn:
+            backend = int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+            # Asked while the connection is open: the backend exits with it.
+            return cls(_postmaster_of(backend))
 
     def cpu(self) -> float | None:
         if self._postmaster is None:
