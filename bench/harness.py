@@ -70,7 +70,7 @@ SERVER_START_TIMEOUT = 60.0
 class Options:
     """What every benchmark accepts on its command line."""
 
-    rounds: int = 3
+    rounds: int = 5
     seconds: float = 10.0
     warmup: float = 3.0
     connections: int = 8
@@ -86,7 +86,7 @@ class Options:
 def parser(description: str) -> argparse.ArgumentParser:
     """The shared options; a benchmark adds its own before parsing."""
     parsed = argparse.ArgumentParser(description=description)
-    parsed.add_argument("--rounds", type=int, default=3, help="measured rounds per side")
+    parsed.add_argument("--rounds", type=int, default=5, help="measured rounds per side")
     parsed.add_argument("--seconds", type=float, default=10.0, help="seconds per measurement")
     parsed.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per side")
     parsed.add_argument("--connections", type=int, default=8, help="concurrent clients")
@@ -515,7 +515,19 @@ class Comparison:
 
     @property
     def ratio(self) -> float:
-        base, subject = _median_rate(self.baseline), _median_rate(self.subject)
+        return self._ratio_of(_median_rate(self.baseline), _median_rate(self.subject))
+
+    @property
+    def round_ratios(self) -> list[float]:
+        """The ratio of each round alone: its baseline and subject ran back to back, so a
+        machine whose speed drifts between rounds moves both. Their range is how far one
+        run's medians can be trusted: a goal inside it is met in some rounds and not others."""
+        return [
+            self._ratio_of(base.rate, subject.rate)
+            for base, subject in zip(self.baseline, self.subject, strict=False)
+        ]
+
+    def _ratio_of(self, base: float, subject: float) -> float:
         if self.slowdown:
             return base / subject if subject else float("inf")
         return subject / base if base else 0.0
@@ -525,6 +537,7 @@ class Comparison:
             "name": self.name,
             "unit": self.unit,
             "ratio": self.ratio,
+            "round_ratios": self.round_ratios,
             "goal": str(self.goal),
             "met": self.goal.met(self.ratio),
             "slowdown": self.slowdown,
@@ -605,6 +618,9 @@ def _comparison_lines(comparison: Comparison) -> list[str]:
     lines += [HEADER]
     lines += [_row(comparison.baseline), _row(comparison.subject)]
     lines += [f"{kind}: {comparison.ratio:.3f}   goal {comparison.goal}: {verdict}"]
+    rounds = comparison.round_ratios
+    if len(rounds) > 1:
+        lines += [f"  rounds: {min(rounds):.3f} to {max(rounds):.3f}"]
     lines += [f"  note: {note}" for note in comparison.notes]
     return lines
 

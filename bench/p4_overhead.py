@@ -2,12 +2,12 @@
 
 Both answer ``{"data": {"__typename": "Query"}}``. The gateway's request carries a till's API
 key, as every real request does, so what is measured is the whole per-request machinery: the
-credential checked (one tenant transaction), the tenant and its modules loaded (another), the
-schema and the cached document picked, graphql-core executed, orjson written. The baseline
+key found in the caller cache (with its tenant and modules, read from the database once), the
+schema and the cached document picked, the operation executed, orjson written. The baseline
 does none of it, which is the point: the ratio says how much of a core's HTTP capacity the
 machinery leaves. Goal (issue 4): >= 0.6.
 
-    .venv/bin/python -m bench.p4_overhead [--rounds 3 --seconds 10 ...]
+    .venv/bin/python -m bench.p4_overhead [--rounds 5 --seconds 10 ...]
 """
 
 from __future__ import annotations
