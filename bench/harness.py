@@ -29,6 +29,7 @@ import asyncio
 import atexit
 import json
 import os
+import resource
 import secrets
 import shutil
 import socket
@@ -223,6 +224,13 @@ def process_cpu(pid: int) -> float | None:
     except psutil.Error:
         return None
     return float(times.user + times.system)
+
+
+def reaped_children_cpu() -> float:
+    """User + system CPU seconds of this process's children that exited and were waited
+    for: a client such as pgbench, once it has run (``taskset`` execs it, so it is the child)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 class PostgresMeter:
@@ -786,6 +794,7 @@ __all__ = [
     "options_of",
     "parser",
     "prepare_database",
+    "reaped_children_cpu",
     "run_bench",
     "run_id",
     "start_server",

@@ -21,7 +21,7 @@ import os
 import sys
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import text
@@ -36,6 +36,7 @@ from bench.harness import (
     libpq_environment,
     main,
     metered,
+    reaped_children_cpu,
 )
 from bench.ingest import POINTS_EARNED, PURCHASE_AMOUNT, check_ingested, ingest_request
 from bench.loadgen import LoadResult, percentile
@@ -228,7 +229,10 @@ class PgbenchSide:
         async def work() -> LoadResult:
             return await self._pgbench(seconds)
 
-        return await metered(self.label, None, self.bench.meter, work)
+        before = reaped_children_cpu()
+        sample = await metered(self.label, None, self.bench.meter, work)
+        # pgbench's own CPU goes where the gateway's does: the client's share of the machine.
+        return replace(sample, server_cpu=reaped_children_cpu() - before)
 
     async def check(self) -> None:
         """One run of the script must write what one ingest writes (the base earn's and the

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import subprocess
+import sys
 
 import bench
 from bench import p4_overhead
-from bench.harness import BenchDatabase, Options, run_bench
+from bench.harness import BenchDatabase, Options, reaped_children_cpu, run_bench
 from tests.fixtures.database import DatabaseUrls
 
 
@@ -42,3 +44,11 @@ async def test_p4_runs_end_to_end_and_reports_numbers(database_urls: DatabaseUrl
     assert report.loadgen.startswith("python")
     assert report.synchronous_commit
     assert p4_overhead.TITLE in report.table()
+
+
+def test_a_client_s_cpu_is_counted_once_it_has_exited() -> None:
+    """pgbench's column in P1's table comes from here."""
+    before = reaped_children_cpu()
+    subprocess.run([sys.executable, "-c", "sum(range(10**7))"], check=True)
+
+    assert reaped_children_cpu() - before > 0.05

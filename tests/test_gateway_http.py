@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import logging
 import uuid
+import weakref
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,11 +14,14 @@ import orjson
 import pytest
 import pytest_asyncio
 from loyalty_core.apikeys.service import create_api_key
+from loyalty_core.context import RequestContext
 from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.tenants.models import Tenant
+from loyalty_gateway.auth import Caller
 from loyalty_gateway.http import MAX_BODY_BYTES, dump_json
 from loyalty_gateway.logs import JsonFormatter
+from loyalty_gateway.state import GatewayState
 
 from tests.fixtures.database import insert_member
 from tests.fixtures.gateway import (
@@ -403,6 +408,40 @@ async def test_member_tokens_see_their_member(
 
     assert body["data"]["viewer"]["role"] == "MEMBER"
     assert body["data"]["viewer"]["member"]["id"] == str(member_id)
+
+
+async def test_a_request_that_batched_its_reads_leaves_no_cycle_to_collect(
+    gateway: RunningGateway, db: Database, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request's DataLoaders refer back to its context. Left in place after the response,
+    that cycle waited for the garbage collector, and its pauses stalled every request in
+    flight: a young collection of about 50,000 such objects took 50 ms, the p99 of the
+    member dashboard. The context must go with its request."""
+    async with db.tenant_transaction(tenant.id) as conn:
+        member_id = await insert_member(conn, tenant.id)
+    contexts: list[weakref.ref[RequestContext]] = []
+    make_context = GatewayState.context
+
+    def recorded(state: GatewayState, caller: Caller, request_id: str) -> RequestContext:
+        context = make_context(state, caller, request_id)
+        contexts.append(weakref.ref(context))
+        return context
+
+    monkeypatch.setattr(GatewayState, "context", recorded)
+    gc.collect()
+    gc.disable()
+    try:
+        body = await graphql(
+            gateway.client,
+            "{ viewer { member { identifiers { value } balances { available } } } }",
+            token=member_token(tenant.id, member_id),
+        )
+        freed = [context() is None for context in contexts]
+    finally:
+        gc.enable()
+
+    assert body["data"]["viewer"]["member"] == {"identifiers": [], "balances": [{"available": 0}]}
+    assert freed == [True]
 
 
 async def test_platform_tokens_have_no_tenant(gateway: RunningGateway) -> None:
