@@ -42,6 +42,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -404,15 +405,18 @@ class Side(Protocol):
 
 async def metered(
     label: str,
-    server_pid: int | None,
+    server_cpu: Callable[[], float | None] | None,
     meter: PostgresMeter,
     work: Callable[[], Awaitable[loadgen.LoadResult]],
 ) -> Sample:
-    """Run ``work`` and attribute the CPU the server process and PostgreSQL spent meanwhile."""
-    server_before = process_cpu(server_pid) if server_pid else None
+    """Run ``work`` and attribute the CPU PostgreSQL and the side's own process spent
+    meanwhile: ``server_cpu`` reads that process's CPU seconds (the gateway or a baseline
+    server, :func:`process_cpu`; pgbench, :func:`reaped_children_cpu`), None where the side
+    has none of its own."""
+    server_before = server_cpu() if server_cpu else None
     db_before = meter.cpu()
     result = await work()
-    server_after = process_cpu(server_pid) if server_pid else None
+    server_after = server_cpu() if server_cpu else None
     db_after = meter.cpu()
     return Sample(
         label=label,
@@ -448,7 +452,7 @@ class HttpSide:
                 cpus=self.options.load_cpus,
             )
 
-        sample = await metered(self.label, self.server.pid, self.meter, work)
+        sample = await metered(self.label, partial(process_cpu, self.server.pid), self.meter, work)
         if self.server.process.poll() is not None:
             raise RuntimeError(f"{self.server.name} died:\n{self.server.log_tail()}")
         return sample

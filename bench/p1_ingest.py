@@ -21,7 +21,7 @@ import os
 import sys
 import tempfile
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import text
@@ -229,10 +229,8 @@ class PgbenchSide:
         async def work() -> LoadResult:
             return await self._pgbench(seconds)
 
-        before = reaped_children_cpu()
-        sample = await metered(self.label, None, self.bench.meter, work)
         # pgbench's own CPU goes where the gateway's does: the client's share of the machine.
-        return replace(sample, server_cpu=reaped_children_cpu() - before)
+        return await metered(self.label, reaped_children_cpu, self.bench.meter, work)
 
     async def check(self) -> None:
         """One run of the script must write what one ingest writes (the base earn's and the
