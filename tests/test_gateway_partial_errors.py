@@ -16,7 +16,7 @@ from loyalty_core.tenants.models import Tenant
 from sqlalchemy import text
 
 from tests.fixtures.database import DatabaseUrls
-from tests.fixtures.gateway import gateway_settings
+from tests.fixtures.gateway import MakeApp, admin_token, gateway_settings, graphql
 
 
 async def test_a_request_whose_read_was_cancelled_midway_still_ends_cleanly(
@@ -48,3 +48,24 @@ async def test_a_request_whose_read_was_cancelled_midway_still_ends_cleanly(
 
     async with db.tenant_transaction(tenant.id) as conn:  # the pool still serves
         assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+
+
+async def test_a_sibling_still_reading_when_the_request_ends_gives_its_connection_back(
+    make_app: MakeApp, tenant: Tenant
+) -> None:
+    """One root field fails at once, the others read: the response is sent while they still
+    read. Done more times than the gateway holds connections, every request is answered, and
+    afterwards every connection is idle again (they were lent for good, and the gateway
+    stopped answering after a handful of such requests)."""
+    gateway = await make_app(pool_size=2)
+    document = (
+        "{ members(first: 0) { pageInfo { hasNextPage } } "
+        + " ".join(f"m{i}: members(first: 1) {{ pageInfo {{ hasNextPage }} }}" for i in range(5))
+        + " }"
+    )
+    for _ in range(12):
+        body = await graphql(gateway.client, document, token=admin_token(tenant.id))
+        assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT", body
+    held = gateway.state.database.held_connections
+    await asyncio.sleep(0.5)
+    assert held.idle == held.opened, (held.idle, held.opened)

@@ -51,6 +51,7 @@ class RequestContext:
     _stack: AsyncExitStack | None = None
     _read_conn: AsyncConnection | None = None
     _lock: asyncio.Lock | None = None
+    _closed: bool = False
 
     @property
     def tenant_id(self) -> uuid.UUID:
@@ -89,6 +90,8 @@ class RequestContext:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
+            if self._closed:
+                raise RuntimeError("the request has ended: its reads are over")
             if self._read_conn is None:
                 self._stack = AsyncExitStack()
                 self._read_conn = await self._stack.enter_async_context(
@@ -113,10 +116,20 @@ class RequestContext:
         """End the shared read transaction (called by the gateway after the response), and
         drop the DataLoaders: their load functions refer back to this context, a cycle that
         only the garbage collector would free, in pauses that stall every request in flight
-        (50 ms for a young generation of dashboard requests' leftovers)."""
+        (50 ms for a young generation of dashboard requests' leftovers).
+
+        A field that failed makes graphql-core stop waiting for its siblings, so a sibling
+        may still be reading, or be opening the transaction, when the response is done:
+        closing waits for the lock it holds, and a sibling that comes after finds the reads
+        over. Closing the transaction under a running reader would leave its connection lent
+        for good (the process's connections ran out after a few such requests)."""
         self.loaders.clear()
-        if self._stack is not None:
-            await self._stack.aclose()
+        self._closed = True
+        if self._lock is None:
+            return
+        async with self._lock:
+            if self._stack is not None:
+                await self._stack.aclose()
 
 
 __all__ = ["RequestContext"]

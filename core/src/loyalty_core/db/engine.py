@@ -72,6 +72,11 @@ class Database:
         self.engine = engine
         self._held = HeldConnections(engine, size=connections)
 
+    @property
+    def held_connections(self) -> HeldConnections:
+        """The connections this process holds, to see how many are lent."""
+        return self._held
+
     @classmethod
     def connect(cls, url: URL, *, pool_size: int = 10) -> Database:
         """A database on ``url`` whose transactions use at most ``2 * pool_size``

@@ -42,6 +42,16 @@ class HeldConnections:
         self._closing: set[asyncio.Task[None]] = set()
         self._disposed = False
 
+    @property
+    def opened(self) -> int:
+        """Connections open now, lent or idle."""
+        return self._opened
+
+    @property
+    def idle(self) -> int:
+        """Connections open and not lent: all of them once no transaction runs."""
+        return len(self._idle)
+
     async def acquire(self) -> AsyncConnection:
         """An idle connection, a new one while fewer than ``size`` are open, or the first one
         given back."""
