@@ -14,6 +14,8 @@ from loyalty_core.errors import Forbidden, Unauthenticated
 
 
 class Role(StrEnum):
+    """Who a principal is: a member, a touchpoint's API key, a tenant admin or a platform admin."""
+
     MEMBER = "member"
     TOUCHPOINT = "touchpoint"
     ADMIN = "admin"
@@ -56,6 +58,7 @@ class Principal:
 
 
 def require_principal(principal: Principal | None) -> Principal:
+    """The caller, or UNAUTHENTICATED when there is none."""
     if principal is None:
         raise Unauthenticated("authentication required")
     return principal
@@ -70,6 +73,8 @@ def require_tenant(principal: Principal | None) -> uuid.UUID:
 
 
 def require_admin(principal: Principal | None) -> uuid.UUID:
+    """The tenant of a tenant admin (or a platform admin acting in it); FORBIDDEN for anyone
+    else."""
     found = require_principal(principal)
     if found.role is not Role.ADMIN or found.tenant_id is None:
         raise Forbidden("tenant admins only")

@@ -35,6 +35,9 @@ V = TypeVar("V")
 
 @dataclass
 class RequestContext:
+    """``info.context`` of every resolver: the caller, the tenant and its enabled modules, the
+    database and the request's DataLoaders."""
+
     principal: Principal | None
     tenant: Tenant | None
     database: Database

@@ -75,18 +75,26 @@ class LoyaltyError(Exception):
 
 
 class ValidationFailed(LoyaltyError):
+    """Bad input (INVALID_INPUT): nothing was written."""
+
     code = ErrorCode.INVALID_INPUT
 
 
 class NotFound(LoyaltyError):
+    """Absent, or another tenant's (NOT_FOUND): ids leak nothing, so never FORBIDDEN."""
+
     code = ErrorCode.NOT_FOUND
 
 
 class Conflict(LoyaltyError):
+    """The request clashes with what exists: an idempotency key reused with another payload."""
+
     code = ErrorCode.IDEMPOTENCY_CONFLICT
 
 
 class InsufficientFunds(LoyaltyError):
+    """A debit larger than what is available (INSUFFICIENT_BALANCE)."""
+
     code = ErrorCode.INSUFFICIENT_BALANCE
 
 
@@ -101,10 +109,14 @@ class AuthError(Exception):
 
 
 class Unauthenticated(AuthError):
+    """No credential, or one that does not verify (UNAUTHENTICATED)."""
+
     code = ErrorCode.UNAUTHENTICATED
 
 
 class Forbidden(AuthError):
+    """The caller is known but may not do this (FORBIDDEN)."""
+
     code = ErrorCode.FORBIDDEN
 
 

@@ -22,14 +22,17 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def tenant_id_column() -> Column[object]:
+    """The ``tenant_id`` column every table starts with (first column of its primary key)."""
     return Column("tenant_id", UUID(as_uuid=True), primary_key=True, nullable=False)
 
 
 def id_column(name: str = "id") -> Column[object]:
+    """The ``id`` column (a UUIDv7 from ``new_id``), second column of the primary key."""
     return Column(name, UUID(as_uuid=True), primary_key=True, nullable=False)
 
 
 def created_at_column() -> Column[object]:
+    """A ``created_at`` column set by the database at insert."""
     return Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now())
 
 

@@ -196,10 +196,13 @@ async def _reward_and_publish(
     for (event_id, _), transaction in zip(planner.owners, posted, strict=True):
         by_event.setdefault(event_id, []).append(transaction)
     await rules_repo.insert_awards(conn, planner.awards)
-    await ingestion.domain_events.publish_many(
+    by_handlers = await ingestion.domain_events.publish_many(
         conn,
         [service.ingested(tenant.id, event, by_event.get(event.id, [])) for _, event, _ in stored],
     )
+    for (_, event, _), posted in zip(stored, by_handlers, strict=True):
+        if posted:
+            by_event.setdefault(event.id, []).extend(posted)
     for index, event, _ in stored:
         chunk.outcomes[index] = IngestResult(
             event, replayed=False, transactions=by_event.get(event.id, [])

@@ -25,6 +25,9 @@ class EventInput:
 
 @dataclass(frozen=True)
 class StoredEvent:
+    """An event as stored: type, source and external id, member, time, payload; purchases and
+    refunds also amount and currency."""
+
     id: uuid.UUID
     type: str
     source: str

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import jsonschema_rs
@@ -38,6 +39,7 @@ from loyalty_core.members import service as members
 from loyalty_core.members.models import Member
 from loyalty_core.modules.contributions import DomainEvent, EventTypeSpec
 from loyalty_core.modules.dispatch import DomainEvents
+from loyalty_core.modules.topics import EventIngested, PurchaseItem
 from loyalty_core.rules import engine as rules
 from loyalty_core.tenants.models import Tenant
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
@@ -100,7 +102,9 @@ async def ingest(conn: AsyncConnection, ingestion: Ingestion, event: EventInput)
         posted = []
         for step in ingestion.rewards or [base_earn]:
             posted += await step(conn, ingestion, stored)
-    await ingestion.domain_events.publish(conn, ingested(tenant.id, stored, posted))
+    posted += await ingestion.domain_events.publish(
+        conn, ingested(tenant.id, stored, posted, purchase)
+    )
     return IngestResult(stored, replayed=False, transactions=posted)
 
 
@@ -144,18 +148,36 @@ def event_row(
 
 
 def ingested(
-    tenant_id: uuid.UUID, event: StoredEvent, posted: list[LedgerTransaction]
+    tenant_id: uuid.UUID,
+    event: StoredEvent,
+    posted: list[LedgerTransaction],
+    purchase: StoredEvent | None = None,
 ) -> DomainEvent:
-    """The ``event.ingested`` domain event of a stored event and what it posted."""
-    return DomainEvent(
-        topic="event.ingested",
-        tenant_id=tenant_id,
-        payload={
-            "eventId": str(event.id),
-            "type": event.type,
-            "memberId": str(event.member_id),
-            "transactions": [str(t.id) for t in posted],
-        },
+    """The ``event.ingested`` domain event of a stored event and what it posted; for a
+    refund, ``purchase`` is the purchase it refunds."""
+    payload = event.payload
+    items = payload.get("items") if event.amount is not None else None
+    share = None
+    if purchase is not None and event.amount is not None and purchase.amount:
+        share = Decimal(event.amount) / Decimal(purchase.amount)
+    return DomainEvent.of(
+        tenant_id,
+        EventIngested(
+            event_id=event.id,
+            type=event.type,
+            member_id=event.member_id,
+            occurred_at=event.occurred_at,
+            source=event.source,
+            external_id=event.external_id,
+            transactions=tuple(t.id for t in posted),
+            amount=event.amount,
+            currency=event.currency,
+            store=payload.get("store") if event.amount is not None else None,
+            items=tuple(PurchaseItem.of_payload(i) for i in items or ()),
+            purchase_event_id=event.purchase_id,
+            refund_share=share,
+            payload=payload,
+        ),
     )
 
 

@@ -29,6 +29,8 @@ MAX_PAGE = 100
 
 @strawberry.type(description="An expected failure of a mutation: nothing was written.")
 class UserError:
+    """An expected failure in a payload's ``errors``: a code, the field at fault, a message."""
+
     code: ErrorCode
     field: str | None
     message: str
@@ -40,6 +42,8 @@ class UserError:
 
 @strawberry.type
 class PageInfo:
+    """Where a page sits in its list: pass ``endCursor`` as ``after`` for the next one."""
+
     has_next_page: bool
     has_previous_page: bool
     start_cursor: str | None
@@ -48,12 +52,16 @@ class PageInfo:
 
 @strawberry.type
 class Edge(Generic[T]):
+    """One node of a page with the cursor to continue after it."""
+
     cursor: str
     node: T
 
 
 @strawberry.type
 class Connection(Generic[T]):
+    """A Relay-style page of a list: edges with cursors, and whether there is more."""
+
     edges: list[Edge[T]]
     page_info: PageInfo
 
@@ -103,6 +111,7 @@ def connection(
 
 
 def page_size(first: int | None) -> int:
+    """The page size asked for: 20 when left out; INVALID_INPUT outside 1..100."""
     if first is None:
         return 20
     if first < 1 or first > MAX_PAGE:
@@ -115,6 +124,8 @@ def encode_cursor(value: uuid.UUID) -> str:
 
 
 def decode_cursor(cursor: str | None) -> uuid.UUID | None:
+    """The position an ``after`` cursor names; None for no cursor, INVALID_INPUT for one that is
+    not a cursor of this list."""
     if cursor is None:
         return None
     try:

@@ -156,6 +156,7 @@ async def _close(
 
 
 async def get_hold(conn: AsyncConnection, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> Hold | None:
+    """A hold by id, or None (absent, or another tenant's)."""
     row = (
         await conn.execute(
             select(ledger_holds).where(

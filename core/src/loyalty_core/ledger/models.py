@@ -10,6 +10,8 @@ from enum import StrEnum
 
 
 class AssetKind(StrEnum):
+    """What an asset counts: points of a programme, or money (stored value) in a currency."""
+
     POINTS = "points"
     MONEY = "money"
 
@@ -108,6 +110,9 @@ class Entry:
 
 @dataclass(frozen=True)
 class LedgerTransaction:
+    """An immutable ledger transaction header: kind, idempotency key, reason, cause, actor, and the
+    transaction it reverses."""
+
     id: uuid.UUID
     kind: TransactionKind
     idempotency_key: str

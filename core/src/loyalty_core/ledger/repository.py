@@ -217,6 +217,7 @@ _ASSETS = Prepared(
 
 
 async def get_asset(conn: AsyncConnection, tenant_id: uuid.UUID, code: str) -> Asset | None:
+    """The tenant's asset with this code (``points``, a currency), or None."""
     row = await _ASSET.first(conn, {"tenant_id": tenant_id, "code": code})
     return None if row is None else asset_from_row(row)
 
@@ -435,6 +436,7 @@ async def get_transaction_by_key(
 async def get_transaction(
     conn: AsyncConnection, tenant_id: uuid.UUID, transaction_id: uuid.UUID
 ) -> LedgerTransaction | None:
+    """A ledger transaction by id, or None (absent, or another tenant's)."""
     row = (
         await conn.execute(
             select(ledger_transactions).where(

@@ -45,6 +45,9 @@ class Identifier:
 
 @strawberry.type(description="A customer of the tenant, with their points.")
 class Member:
+    """The core's GraphQL ``Member``: return it from a field, or extend it with
+    ``TypeExtension``."""
+
     id: strawberry.ID
     status: MemberStatus
     first_name: str | None
@@ -112,6 +115,8 @@ class Member:
 
 @strawberry.input
 class IdentifierInput:
+    """A member named by an identifier (card number, e-mail...) instead of an id."""
+
     kind: IdentifierKind
     value: str
 

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class MemberStatus(StrEnum):
+    """ACTIVE members earn and spend; BLOCKED and ERASED members do neither."""
+
     ACTIVE = "active"
     BLOCKED = "blocked"
     ERASED = "erased"
@@ -62,12 +64,17 @@ class Profile(BaseModel):
 
 @dataclass(frozen=True)
 class Identifier:
+    """How touchpoints recognise a member: a kind (card number, e-mail...) and its normalised
+    value, unique per tenant."""
+
     kind: IdentifierKind
     value: str
 
 
 @dataclass(frozen=True)
 class Member:
+    """A member as the core keeps it: status, profile, attributes, enrolment."""
+
     id: uuid.UUID
     status: MemberStatus
     profile: Profile

@@ -27,11 +27,11 @@ from loyalty_core.members.models import (
 )
 from loyalty_core.members.tables import member_identifiers, members
 from loyalty_core.modules.contributions import DomainEvent
+from loyalty_core.modules.topics import MemberUpdated
 
 if TYPE_CHECKING:
     from loyalty_core.modules.dispatch import DomainEvents
 
-MEMBER_UPDATED = "member.updated"
 
 MAX_ATTRIBUTES_BYTES = 16_384
 CHANNELS = frozenset({"api", "web", "app", "pos", "import", "partner"})
@@ -160,16 +160,21 @@ async def update_member(
         )
         await events.publish(
             conn,
-            DomainEvent(
-                topic=MEMBER_UPDATED,
-                tenant_id=tenant_id,
-                payload={"memberId": str(member_id), **data, "added": added},
+            DomainEvent.of(
+                tenant_id,
+                MemberUpdated(
+                    member_id=member_id,
+                    fields=tuple(sorted(changes)),
+                    identifiers_changed=bool(removals or additions),
+                    added=tuple(added),
+                ),
             ),
         )
     return updated
 
 
 async def get_member(conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID) -> Member:
+    """The member, or NOT_FOUND (absent, or another tenant's)."""
     member = await repo.get(conn, tenant_id, member_id)
     if member is None:
         raise NotFound("member not found", field="id")
@@ -288,7 +293,6 @@ def _attributes(data: dict[str, object]) -> dict[str, object]:
 
 __all__ = [
     "CHANNELS",
-    "MEMBER_UPDATED",
     "check_active",
     "create_member",
     "find_member",

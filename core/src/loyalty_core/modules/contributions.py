@@ -69,17 +69,31 @@ class EventTypeSpec:
 
 
 class HandlerPhase(StrEnum):
+    """When a handler runs: in the writer's transaction (its failure rolls the write back) or after
+    commit (its failure is logged)."""
+
     IN_TRANSACTION = "in_transaction"
     AFTER_COMMIT = "after_commit"
 
 
 @dataclass(frozen=True)
 class DomainEvent:
-    """Something that happened in the core, announced to modules and written to the outbox."""
+    """Something that happened, announced to modules and written to the outbox.
+
+    ``payload`` is the JSON the outbox keeps. ``data`` is the typed payload the publisher
+    built (one of :mod:`loyalty_core.modules.topics`), handed to handlers as is: read it with
+    the topic's ``of`` (``EventIngested.of(event)``), which parses ``payload`` only when
+    ``data`` is absent."""
 
     topic: str
     tenant_id: uuid.UUID
     payload: dict[str, Any]
+    data: object | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, tenant_id: uuid.UUID, data: Any) -> DomainEvent:
+        """The domain event of a typed payload (a class with ``TOPIC`` and ``to_payload``)."""
+        return cls(topic=data.TOPIC, tenant_id=tenant_id, payload=data.to_payload(), data=data)
 
 
 @dataclass(frozen=True)
@@ -95,6 +109,9 @@ class HandlerContext:
 
 @dataclass(frozen=True)
 class EventHandler:
+    """A handler of a domain event topic (``event.ingested``...), run in the writer's transaction
+    or after it committed."""
+
     topic: str
     handler: Callable[[DomainEvent, HandlerContext], Awaitable[None]]
     phase: HandlerPhase = HandlerPhase.IN_TRANSACTION

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loyalty_core.db.engine import Database
 from loyalty_core.db.rows import InsertRows
 from loyalty_core.ids import new_id
+from loyalty_core.ledger.models import LedgerTransaction
+from loyalty_core.ledger.recording import recording
 from loyalty_core.modules.contributions import (
     DomainEvent,
     EventHandler,
@@ -24,6 +26,7 @@ from loyalty_core.modules.contributions import (
     HandlerPhase,
 )
 from loyalty_core.modules.manager import ModuleRegistry
+from loyalty_core.modules.topics import EventIngested
 from loyalty_core.outbox.tables import outbox
 
 _log = logging.getLogger(__name__)
@@ -42,12 +45,16 @@ class DomainEvents:
     database: Database
     _after_commit: list[tuple[EventHandler, DomainEvent, BaseModel]] = field(default_factory=list)
 
-    async def publish(self, conn: AsyncConnection, event: DomainEvent) -> None:
-        await self.publish_many(conn, [event])
+    async def publish(self, conn: AsyncConnection, event: DomainEvent) -> list[LedgerTransaction]:
+        """Publish one event; what the in-transaction handlers posted for it."""
+        return (await self.publish_many(conn, [event]))[0]
 
-    async def publish_many(self, conn: AsyncConnection, events: Sequence[DomainEvent]) -> None:
+    async def publish_many(
+        self, conn: AsyncConnection, events: Sequence[DomainEvent]
+    ) -> list[list[LedgerTransaction]]:
         """Write ``events`` to the outbox in one statement, then hand each, in order, to the
-        in-transaction handlers (and queue it for the after-commit ones)."""
+        in-transaction handlers (and queue it for the after-commit ones). Returns, per event,
+        the ledger transactions its handlers posted (``ledger.recording``)."""
         await _WRITE_OUTBOX.execute(
             conn,
             [
@@ -55,10 +62,15 @@ class DomainEvents:
                 for e in events
             ],
         )
-        for event in events:
-            await self._dispatch(conn, event)
+        return [await self._dispatch(conn, event) for event in events]
 
-    async def _dispatch(self, conn: AsyncConnection, event: DomainEvent) -> None:
+    async def _dispatch(self, conn: AsyncConnection, event: DomainEvent) -> list[LedgerTransaction]:
+        event_id = event.data.event_id if isinstance(event.data, EventIngested) else None
+        with recording(event_id) as posted:
+            await self._handle(conn, event)
+        return posted
+
+    async def _handle(self, conn: AsyncConnection, event: DomainEvent) -> None:
         for name, settings in self.enabled.items():
             module = self.registry.get(name)
             if module is None:

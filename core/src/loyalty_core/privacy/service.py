@@ -21,6 +21,7 @@ from loyalty_core.members.models import MemberStatus
 from loyalty_core.modules.contributions import DomainEvent, MemberData, MemberDataContext
 from loyalty_core.modules.dispatch import DomainEvents
 from loyalty_core.modules.manager import CORE_MODULE, ModuleRegistry
+from loyalty_core.modules.topics import MemberErased
 
 EXPORT_FORMAT = "loyalty-member-export/1"
 
@@ -62,11 +63,7 @@ async def erase_member(
         changed[name] = await member_data.erase(context)
     await events.publish(
         context.conn,
-        DomainEvent(
-            topic="member.erased",
-            tenant_id=context.tenant_id,
-            payload={"memberId": str(context.member_id)},
-        ),
+        DomainEvent.of(context.tenant_id, MemberErased(member_id=context.member_id)),
     )
     return changed
 

@@ -67,7 +67,7 @@ from loyalty_core.modules.contributions import (
 )
 from loyalty_core.modules.hookspecs import hookimpl, hookspec
 from loyalty_core.modules.manager import ModuleRegistry
-from loyalty_core.sdk import ledger, members
+from loyalty_core.sdk import events, ledger, members, tenants
 from loyalty_core.sweeps import sweep
 from loyalty_core.tenants.models import Tenant
 
@@ -115,6 +115,7 @@ __all__ = [
     "connection",
     "created_at_column",
     "decode_cursor",
+    "events",
     "fingerprint",
     "hookimpl",
     "hookspec",
@@ -135,4 +136,5 @@ __all__ = [
     "secure_tenant_table",
     "sweep",
     "tenant_id_column",
+    "tenants",
 ]

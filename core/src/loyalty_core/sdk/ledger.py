@@ -8,6 +8,7 @@ other lot-free balances move with ``post`` between accounts from ``owned_account
 hold with ``capture_hold`` (which posts the real debit) or ``release_hold`` (void, expiry).
 """
 
+from loyalty_core.ledger import service as _service
 from loyalty_core.ledger.assets import create_asset
 from loyalty_core.ledger.holds import (
     capture_hold,
@@ -29,6 +30,7 @@ from loyalty_core.ledger.models import (
     Purpose,
     TransactionKind,
 )
+from loyalty_core.ledger.recording import recorded
 from loyalty_core.ledger.repository import (
     account_funds,
     get_asset,
@@ -38,15 +40,15 @@ from loyalty_core.ledger.repository import (
     owned_account,
     tenant_account,
 )
-from loyalty_core.ledger.service import (
-    Posting,
-    balances,
-    earn,
-    give_back,
-    post,
-    reverse,
-    spend,
-)
+from loyalty_core.ledger.service import Posting, balances
+
+# What a module posts while handling a domain event shows in the answer of the write that
+# published it (``eventIngest`` lists a stamp card's reward): see ``ledger.recording``.
+earn = recorded(_service.earn)
+spend = recorded(_service.spend)
+reverse = recorded(_service.reverse)
+give_back = recorded(_service.give_back)
+post = recorded(_service.post)
 
 __all__ = [
     "Asset",

@@ -10,6 +10,8 @@ from decimal import Decimal
 
 @dataclass(frozen=True)
 class Tenant:
+    """A retailer's programme: name, time zone, default currency and settings (``earnRates``)."""
+
     id: uuid.UUID
     slug: str
     name: str

@@ -15,6 +15,7 @@ from loyalty_core.sdk import (
     DomainEvent,
     HandlerContext,
     ValidationFailed,
+    events,
     ledger,
     members,
 )
@@ -101,10 +102,10 @@ async def on_member_updated(event: DomainEvent, context: HandlerContext) -> None
         return
     if settings.profile_bonus <= 0:
         return
-    added = set(event.payload.get("added") or [])
-    if not added & {f.value for f in settings.profile_fields}:
+    updated = events.MemberUpdated.of(event)
+    if not set(updated.added) & {f.value for f in settings.profile_fields}:
         return
-    member_id = uuid.UUID(str(event.payload["memberId"]))
+    member_id = updated.member_id
     member = await members.get_member(conn, event.tenant_id, member_id)
     if member.status is not members.MemberStatus.ACTIVE:
         return

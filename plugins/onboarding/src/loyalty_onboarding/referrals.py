@@ -20,6 +20,7 @@ from loyalty_core.sdk import (
     HandlerContext,
     LoyaltyError,
     ValidationFailed,
+    events,
     members,
     new_id,
 )
@@ -139,11 +140,12 @@ async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None
     conn = context.conn
     if not isinstance(settings, OnboardingSettings) or conn is None:
         return
-    if event.payload.get("type") != settings.qualifying_event:
+    ingested = events.EventIngested.of(event)
+    if ingested.type != settings.qualifying_event:
         return
     tenant_id = event.tenant_id
-    member_id = uuid.UUID(str(event.payload["memberId"]))
-    event_id = uuid.UUID(str(event.payload["eventId"]))
+    member_id = ingested.member_id
+    event_id = ingested.event_id
     now = datetime.now(UTC)
     await conn.execute(
         update(enrolments)

@@ -1,0 +1,41 @@
+"""Events as modules read them: ``from loyalty_core.sdk import events``.
+
+A handler of ``event.ingested`` gets the event's typed payload (``EventIngested.of(event)``:
+type, member, amount, currency, store, items, a refund's share of its purchase); a module
+that needs the stored event itself later (a job, a resolver) reads it with ``get_event``.
+The typed payloads of every topic are listed in the domain events reference.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_core.events import repository as _repository
+from loyalty_core.events.builtin import PURCHASE, REFUND
+from loyalty_core.events.models import StoredEvent
+from loyalty_core.modules.topics import EventIngested, MemberErased, MemberUpdated, PurchaseItem
+
+
+async def get_event(
+    conn: AsyncConnection, tenant_id: uuid.UUID, event_id: uuid.UUID
+) -> StoredEvent | None:
+    """The stored event ``event_id`` of the tenant, or None (absent, or another tenant's).
+
+    ``payload`` is what the touchpoint sent, validated against its type's JSON Schema;
+    purchases and refunds also have ``amount`` and ``currency`` as columns, a refund its
+    ``purchase_id`` and a purchase the ``refunded_amount`` so far."""
+    return await _repository.get(conn, tenant_id, event_id)
+
+
+__all__ = [
+    "PURCHASE",
+    "REFUND",
+    "EventIngested",
+    "MemberErased",
+    "MemberUpdated",
+    "PurchaseItem",
+    "StoredEvent",
+    "get_event",
+]
