@@ -10,6 +10,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import accumulate
 
+from loyalty_core.rules import health
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge
 from prometheus_client.exposition import generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
@@ -81,6 +82,33 @@ class RequestStats(Collector):
         yield latency
 
 
+class CampaignFailures(Collector):
+    """Campaign failures and self-pauses the process recorded (``rules.health.STATS``):
+    ``loyalty_campaign_failures_total`` by ``stage`` (``condition``, ``effect``) and
+    ``loyalty_campaign_pauses_total``. By stage only: a tenant or campaign label would add a
+    series per campaign that ever failed, for as long as the process lives; an alert on the
+    rate sends the operator to the logs (which name tenant, campaign, version and error) and
+    the retailer to ``Campaign.health``."""
+
+    def __init__(self, stats: health.FailureStats) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        failures = CounterMetricFamily(
+            "loyalty_campaign_failures",
+            "Campaign evaluations that failed and were skipped, by stage.",
+            labels=["stage"],
+        )
+        for stage, count in sorted(self._stats.failures.items()):
+            failures.add_metric([stage], count)
+        yield failures
+        yield CounterMetricFamily(
+            "loyalty_campaign_pauses",
+            "Campaigns that paused themselves after consecutive failures.",
+            value=self._stats.pauses,
+        )
+
+
 class GatewayMetrics:
     """The gateway's counters, histograms and gauges, and the ``/metrics`` endpoint."""
 
@@ -88,6 +116,7 @@ class GatewayMetrics:
         self.registry = CollectorRegistry()
         self.requests = RequestStats()
         self.registry.register(self.requests)
+        self.registry.register(CampaignFailures(health.STATS))
         self.schema_builds = Counter(
             "loyalty_schema_builds",
             "Schemas composed for a module set (cache misses).",
@@ -118,4 +147,4 @@ class GatewayMetrics:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-__all__ = ["LATENCY_BUCKETS", "GatewayMetrics", "Outcome", "RequestStats"]
+__all__ = ["LATENCY_BUCKETS", "CampaignFailures", "GatewayMetrics", "Outcome", "RequestStats"]

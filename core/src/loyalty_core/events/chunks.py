@@ -9,7 +9,7 @@ events, with the same rows and results, but set-based: its members read in one s
 (those named by identifier were looked up once for the batch, :mod:`events.batches`), its
 events stored in one (``ON CONFLICT DO NOTHING``: a taken external id is left out),
 every earn planned in Python (:func:`ledger.service.plan_earn`, the campaigns by
-:class:`rules.engine.PlanningSink`) and written together (:mod:`ledger.credits`), the awards
+:class:`_AwardSink`) and written together (:mod:`ledger.credits`), the awards
 and the outbox in one statement each, then one commit.
 
 Only what can be computed without asking the database event by event goes this way. The
@@ -39,7 +39,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_core.context import RequestContext
-from loyalty_core.errors import LoyaltyError, ValidationFailed
+from loyalty_core.errors import LoyaltyError
 from loyalty_core.events import repository as repo
 from loyalty_core.events import requests, service
 from loyalty_core.events.builtin import REFUND
@@ -54,6 +54,7 @@ from loyalty_core.members import repository as members_repo
 from loyalty_core.members.models import Member, MemberStatus
 from loyalty_core.rules import engine
 from loyalty_core.rules import repository as rules_repo
+from loyalty_core.rules.health import EFFECT, CampaignFailed, Tally
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
 
 RETRYABLE = frozenset({"40P01", "40001"})
@@ -164,6 +165,7 @@ async def _reward_and_publish(
     publish ``event.ingested`` for each."""
     tenant = ingestion.tenant
     planner = _Planner(conn, ingestion)
+    tally = Tally(ingestion.now)
     for _, event, member in stored:
         base = service.base_posting(ingestion, event)
         if base is not None and (asset := await ingestion.asset(conn, DEFAULT_ASSET_CODE)):
@@ -173,29 +175,14 @@ async def _reward_and_publish(
         if not versions:
             continue
         trigger = await engine.trigger_of_event(conn, tenant, event, member, history=False)
-        sink = engine.PlanningSink()
-        await engine.evaluate(versions, trigger, sink, campaigns.effects)
-        for version, _, planned in sink.awards:
-            for item in planned:
-                assert item.asset_code is not None  # plannable: no module effects
-                asset = await ingestion.asset(conn, item.asset_code)
-                if asset is None:
-                    raise ValidationFailed(
-                        f"campaign {version.name!r}: no asset {item.asset_code!r}"
-                    )
-                posting = engine.award_posting(
-                    version, trigger, item, ingestion.actor, ingestion.now
-                )
-                pending = version.definition.pending_days
-                await planner.earn(event.id, posting, member.id, asset, item.amount, pending)
-            planner.awards.append(
-                engine.award_values(version, trigger, sum(p.points for p in planned))
-            )
+        sink = _AwardSink(planner, ingestion, event.id, member.id)
+        await engine.evaluate(versions, trigger, sink, campaigns.effects, tally)
     posted = await credits.credit_many(conn, tenant.id, planner.earns)
     by_event: dict[uuid.UUID, list[Any]] = {}
     for (event_id, _), transaction in zip(planner.owners, posted, strict=True):
         by_event.setdefault(event_id, []).append(transaction)
     await rules_repo.insert_awards(conn, planner.awards)
+    await tally.record(conn, tenant.id)  # after the accounts: see rules.health
     by_handlers = await ingestion.domain_events.publish_many(
         conn,
         [service.ingested(tenant.id, event, by_event.get(event.id, [])) for _, event, _ in stored],
@@ -205,8 +192,47 @@ async def _reward_and_publish(
             by_event.setdefault(event.id, []).extend(posted)
     for index, event, _ in stored:
         chunk.outcomes[index] = IngestResult(
-            event, replayed=False, transactions=by_event.get(event.id, [])
+            event,
+            replayed=False,
+            transactions=by_event.get(event.id, []),
+            notices=service.notices(tenant, event),
         )
+
+
+@dataclass
+class _AwardSink:
+    """Awards of :func:`engine.plannable` campaigns planned into the chunk's earns: what
+    :class:`engine.LedgerSink` would post, written with the chunk's. An asset that is gone
+    fails the campaign before anything of it is planned."""
+
+    planner: _Planner
+    ingestion: service.Ingestion
+    event_id: uuid.UUID
+    member_id: uuid.UUID
+
+    async def award(
+        self,
+        version: engine.CampaignVersion,
+        trigger: engine.Trigger,
+        planned: Sequence[engine.Planned],
+    ) -> bool:
+        conn, ingestion = self.planner.conn, self.ingestion
+        assets: list[Asset] = []
+        for item in planned:
+            assert item.asset_code is not None  # plannable: no module effects
+            asset = await ingestion.asset(conn, item.asset_code)
+            if asset is None:
+                raise CampaignFailed(EFFECT, f"no asset {item.asset_code!r}", "UnknownAsset")
+            assets.append(asset)
+        pending = version.definition.pending_days
+        for item, asset in zip(planned, assets, strict=True):
+            posting = engine.award_posting(version, trigger, item, ingestion.actor, ingestion.now)
+            await self.planner.earn(
+                self.event_id, posting, self.member_id, asset, item.amount, pending
+            )
+        points = sum(p.points for p in planned)
+        self.planner.awards.append(engine.award_values(version, trigger, points))
+        return True
 
 
 class _Planner:

@@ -15,7 +15,7 @@ from loyalty_core.auth import Scope, require_admin, require_principal, require_s
 from loyalty_core.context import RequestContext
 from loyalty_core.errors import LoyaltyError, NotFound, ValidationFailed
 from loyalty_core.events import batches, requests, service
-from loyalty_core.events.models import EventInput, IngestResult, StoredEvent
+from loyalty_core.events.models import EventInput, IngestResult, NoticeCode, StoredEvent
 from loyalty_core.graphql.common import UserError, run_mutation
 from loyalty_core.ids import parse_id
 from loyalty_core.ledger.graphql_types import LedgerTransaction
@@ -85,11 +85,27 @@ class EventTypeSaveInput:
     description: str = ""
 
 
+strawberry.enum(NoticeCode, name="NoticeCode", description="What a notice on an event says.")
+
+
+@strawberry.type(
+    description="Something the sender of a stored event should know that is not an error: "
+    "the event is valid and was stored (e.g. `CURRENCY_NOT_EARNED`: no base points)."
+)
+class Notice:
+    code: NoticeCode
+    message: str
+
+
 @strawberry.type
 class EventIngestPayload:
     event: Event | None
     transactions: list[LedgerTransaction]
     replayed: bool
+    notices: list[Notice] = strawberry.field(
+        description="What to know about the stored event besides its transactions; empty "
+        "when it failed (see `errors`)."
+    )
     errors: list[UserError]
 
     @classmethod
@@ -98,12 +114,13 @@ class EventIngestPayload:
             event=Event.of(result.event),
             transactions=[LedgerTransaction.of(t) for t in result.transactions],
             replayed=result.replayed,
+            notices=[Notice(code=n.code, message=n.message) for n in result.notices],
             errors=[],
         )
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> EventIngestPayload:
-        return cls(event=None, transactions=[], replayed=False, errors=errors)
+        return cls(event=None, transactions=[], replayed=False, notices=[], errors=errors)
 
 
 @strawberry.type(description="One result per event, in order; a failed event writes nothing.")

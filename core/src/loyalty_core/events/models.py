@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from loyalty_core.ledger.models import LedgerTransaction
@@ -42,6 +43,22 @@ class StoredEvent:
     created_at: datetime
 
 
+class NoticeCode(StrEnum):
+    """What a notice says: the event was stored, but the till should know something."""
+
+    CURRENCY_NOT_EARNED = "CURRENCY_NOT_EARNED"
+    """A purchase in a currency the tenant has no earn rate for: stored, no base points."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something about an ingested event that is not an error (the event is valid and was
+    stored) but that its sender would otherwise not learn, such as why it earned nothing."""
+
+    code: NoticeCode
+    message: str
+
+
 @dataclass(frozen=True)
 class IngestResult:
     """What ingesting one event did; ``replayed`` when it had been ingested before."""
@@ -49,6 +66,7 @@ class IngestResult:
     event: StoredEvent
     replayed: bool
     transactions: list[LedgerTransaction] = field(default_factory=list)
+    notices: tuple[Notice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,4 +78,4 @@ class EventType:
     module: str | None = None
 
 
-__all__ = ["EventInput", "EventType", "IngestResult", "StoredEvent"]
+__all__ = ["EventInput", "EventType", "IngestResult", "Notice", "NoticeCode", "StoredEvent"]

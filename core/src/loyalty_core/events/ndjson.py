@@ -4,7 +4,8 @@ A till's end-of-day file or a shop's export is a list of events, one JSON object
 each written like ``EventIngestInput`` (``type``, ``source``, ``externalId``, ``payload``,
 ``memberId`` or ``identifier`` ``{kind, value}``, ``occurredAt``). They are ingested as
 ``eventIngestBatch`` ingests, :data:`MAX_BATCH` at a time, and answered line for line: each
-line's event id, member, transactions and ``replayed``, or its errors, with the line number.
+line's event id, member, transactions, ``replayed`` and ``notices`` (what the sender should
+know of a stored event, such as ``CURRENCY_NOT_EARNED``), or its errors, with the line number.
 Without GraphQL the 1000 events of a batch are neither coerced into input objects nor their
 results completed field by field, which took a third of a batch's CPU.
 """
@@ -130,6 +131,7 @@ def _answer(number: int, outcome: batches.Outcome) -> dict[str, Any]:
             {"id": t.id, "kind": t.kind.name, "reason": t.reason}  # as GraphQL names it
             for t in outcome.transactions
         ],
+        "notices": [{"code": n.code.value, "message": n.message} for n in outcome.notices],
         "errors": [],
     }
 

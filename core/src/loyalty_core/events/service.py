@@ -28,7 +28,14 @@ from loyalty_core.audit.service import record
 from loyalty_core.errors import ErrorCode, LoyaltyError, NotFound, ValidationFailed
 from loyalty_core.events import repository as repo
 from loyalty_core.events.builtin import BUILTIN_SCHEMAS, PURCHASE, REFUND
-from loyalty_core.events.models import EventInput, EventType, IngestResult, StoredEvent
+from loyalty_core.events.models import (
+    EventInput,
+    EventType,
+    IngestResult,
+    Notice,
+    NoticeCode,
+    StoredEvent,
+)
 from loyalty_core.events.tables import event_types
 from loyalty_core.hashing import fingerprint
 from loyalty_core.ids import new_id
@@ -94,7 +101,7 @@ async def ingest(conn: AsyncConnection, ingestion: Ingestion, event: EventInput)
     row = event_row(ingestion, event, member_id, purchase.id if purchase else None)
     stored = await repo.insert_event(conn, row)
     if stored is None:
-        return await _replay(conn, tenant.id, event, row["payload_hash"])
+        return await _replay(conn, tenant, event, row["payload_hash"])
     ingestion.members[member_id] = members.check_active(member)
     if purchase is not None:
         posted = await _reverse_purchase(conn, ingestion, stored, purchase)
@@ -105,7 +112,9 @@ async def ingest(conn: AsyncConnection, ingestion: Ingestion, event: EventInput)
     posted += await ingestion.domain_events.publish(
         conn, ingested(tenant.id, stored, posted, purchase)
     )
-    return IngestResult(stored, replayed=False, transactions=posted)
+    return IngestResult(
+        stored, replayed=False, transactions=posted, notices=notices(tenant, stored)
+    )
 
 
 async def check(conn: AsyncConnection, ingestion: Ingestion, event: EventInput) -> None:
@@ -179,6 +188,24 @@ def ingested(
             payload=payload,
         ),
     )
+
+
+def notices(tenant: Tenant, event: StoredEvent) -> tuple[Notice, ...]:
+    """What the sender of a stored event should know: a purchase in a currency the tenant
+    has no earn rate for earns no base points (it is valid, and campaigns may still award).
+    Said by the tenant's rates as they are, so a replay says it too."""
+    if event.type != PURCHASE or event.currency is None or tenant.earn_rate(event.currency):
+        return ()
+    earned = sorted(code for code in _rates(tenant) if tenant.earn_rate(code))
+    message = f"purchases in {event.currency} earn no base points: " + (
+        f"points are earned in {', '.join(earned)}" if earned else "no currency earns points"
+    )
+    return (Notice(NoticeCode.CURRENCY_NOT_EARNED, message),)
+
+
+def _rates(tenant: Tenant) -> list[str]:
+    rates = tenant.settings.get("earnRates", {})
+    return [str(code) for code in rates] if isinstance(rates, dict) else []
 
 
 async def base_earn(
@@ -423,8 +450,9 @@ async def _asset(conn: AsyncConnection, tenant_id: uuid.UUID, asset_id: uuid.UUI
 
 
 async def _replay(
-    conn: AsyncConnection, tenant_id: uuid.UUID, event: EventInput, payload_hash: str
+    conn: AsyncConnection, tenant: Tenant, event: EventInput, payload_hash: str
 ) -> IngestResult:
+    tenant_id = tenant.id
     found = await repo.get_by_external_id(conn, tenant_id, event.source, event.external_id)
     assert found is not None
     stored, first_hash = found
@@ -436,7 +464,10 @@ async def _replay(
         )
     rows = await repo.transactions_of_event(conn, tenant_id, stored.id)
     return IngestResult(
-        stored, replayed=True, transactions=[ledger_repo.transaction_from_row(r) for r in rows]
+        stored,
+        replayed=True,
+        transactions=[ledger_repo.transaction_from_row(r) for r in rows],
+        notices=notices(tenant, stored),
     )
 
 
@@ -461,5 +492,6 @@ __all__ = [
     "ingest",
     "ingested",
     "list_event_types",
+    "notices",
     "save_event_type",
 ]

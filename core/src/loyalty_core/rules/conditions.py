@@ -65,6 +65,17 @@ class InvalidCondition(LoyaltyError):
     code = ErrorCode.INVALID_CONDITION
 
 
+class ConditionFailed(Exception):
+    """A valid condition that could not be evaluated for these variables (a division by
+    zero, an integer overflow, a comparison of a number with a string, a function given a
+    value it cannot take): a fault of the condition for this event, never of the event.
+    ``error_class`` names the library's error."""
+
+    def __init__(self, message: str, error_class: str) -> None:
+        super().__init__(message)
+        self.error_class = error_class
+
+
 @lru_cache(maxsize=1024)
 def compiled(expression: str) -> cel.Program:
     """The compiled program of ``expression``; shared by every campaign using the text."""
@@ -94,13 +105,18 @@ def check_segment(expression: str, *, field: str = "condition") -> None:
 
 def evaluate(expression: str, variables: Mapping[str, Any]) -> bool:
     """True when the condition holds. A field absent from this event (an optional payload
-    property) makes the condition false rather than failing the ingestion."""
+    property, a member attribute not set) makes the condition false: the schema allows it,
+    so the event is not one the condition is about. Any other error while evaluating raises
+    :class:`ConditionFailed` (the library raises ``ZeroDivisionError``, ``OverflowError``,
+    ``TypeError``, ``IndexError``, ``RuntimeError`` and more, so every ``Exception`` is one)."""
     if not expression.strip():
         return True
     try:
         return compiled(expression).execute(dict(variables)) is True
-    except (KeyError, TypeError, ValueError, RuntimeError):
+    except KeyError:
         return False
+    except Exception as exc:
+        raise ConditionFailed(str(exc), type(exc).__name__) from exc
 
 
 @lru_cache(maxsize=1024)
@@ -184,6 +200,7 @@ __all__ = [
     "MEMBER_FIELDS",
     "MEMBER_ROW_FIELDS",
     "WINDOWS",
+    "ConditionFailed",
     "InvalidCondition",
     "check",
     "check_segment",

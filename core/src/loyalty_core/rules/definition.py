@@ -22,6 +22,15 @@ from loyalty_core.modules.contributions import RuleEffect
 
 ROUNDING = {"down": ROUND_DOWN, "up": ROUND_CEILING, "halfUp": ROUND_HALF_UP}
 
+MAX_AWARD = 2**31 - 1
+"""The most one effect may award. The ledger's columns hold 64 bits, but the API shows amounts
+as GraphQL's 32-bit ``Int``: a larger award could be written and never read back, and
+balances summing such awards would reach the columns' limit. Fixed amounts above it are
+refused when a campaign is saved; computed ones (per currency unit, multipliers) are checked
+when they are computed, and one above it is a failure of the campaign for that event."""
+DEFAULT_PAUSE_AFTER = 10
+"""Consecutive failures after which an active campaign pauses itself, unless it says."""
+
 
 BIRTHDAY = "schedule.birthday"
 ANNIVERSARY = "schedule.anniversary"
@@ -45,13 +54,13 @@ class _Strict(BaseModel):
 class FixedPoints(_Strict):
     """``points``: a fixed number of points per qualifying trigger."""
 
-    points: int = Field(gt=0)
+    points: int = Field(gt=0, le=MAX_AWARD)
 
 
 class PointsPerUnit(_Strict):
     """``pointsPerUnit``: points per currency unit of the event's amount, rounded."""
 
-    points: Decimal = Field(gt=0)
+    points: Decimal = Field(gt=0, le=MAX_AWARD)
     rounding: Literal["down", "up", "halfUp"] = "down"
 
 
@@ -65,7 +74,7 @@ class AssetAward(_Strict):
     """``assetAward``: a fixed amount of another asset of the tenant (e.g. ``miles``)."""
 
     asset: str = Field(min_length=1, max_length=32)
-    amount: int = Field(gt=0)
+    amount: int = Field(gt=0, le=MAX_AWARD)
 
 
 BUILTIN_EFFECTS: dict[str, type[BaseModel]] = {
@@ -127,6 +136,13 @@ class Definition(_Strict):
     """For ``schedule.date``: the day (tenant's time zone) every active member is rewarded."""
     pending_days: int | None = Field(None, ge=0, le=365)
     """Days the points stay pending (released by the job); None: the asset's own."""
+    pause_after_failures: int | None = Field(None, ge=1, le=10_000)
+    """Consecutive failures (see ``rules.health``) after which the campaign pauses itself;
+    None: :data:`DEFAULT_PAUSE_AFTER`."""
+
+    @property
+    def pause_after(self) -> int:
+        return self.pause_after_failures or DEFAULT_PAUSE_AFTER
 
     @field_validator("effects")
     @classmethod
@@ -223,8 +239,10 @@ __all__ = [
     "ANNIVERSARY",
     "BIRTHDAY",
     "BUILTIN_EFFECTS",
+    "DEFAULT_PAUSE_AFTER",
     "FIXED_DATE",
     "INACTIVITY",
+    "MAX_AWARD",
     "ROUNDING",
     "SCHEDULES",
     "AssetAward",

@@ -6,6 +6,13 @@ inside a savepoint so a refused reservation leaves nothing); backtests give it a
 :class:`MemorySink` (the same decisions, counted in memory). Campaigns run by descending
 priority; an exclusive campaign only applies when nothing awarded before it, and stops the
 rest once it awarded.
+
+A campaign that fails for a trigger (its condition cannot be evaluated, an effect cannot be
+applied: :class:`health.CampaignFailed`) is skipped for it and told to a
+:class:`health.Tally`, which the caller records; the trigger goes on as if that campaign did
+not exist. Nothing a failing campaign does is left in the transaction: a condition fails in
+Python before anything is written, an effect's amount is checked before it is posted, and
+effects that write before they can fail (a module's) run in a savepoint.
 """
 
 from __future__ import annotations
@@ -19,9 +26,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loyalty_core.errors import LoyaltyError, ValidationFailed
+from loyalty_core.errors import LoyaltyError
 from loyalty_core.events.builtin import PURCHASE
 from loyalty_core.events.models import StoredEvent
 from loyalty_core.ids import new_id
@@ -35,6 +43,7 @@ from loyalty_core.money import to_major
 from loyalty_core.rules import conditions, segments
 from loyalty_core.rules import repository as repo
 from loyalty_core.rules.definition import (
+    MAX_AWARD,
     ROUNDING,
     AssetAward,
     Definition,
@@ -48,6 +57,7 @@ from loyalty_core.rules.definition import (
     parse,
     resolve_effects,
 )
+from loyalty_core.rules.health import CONDITION, EFFECT, CampaignFailed, Tally
 from loyalty_core.tenants.models import Tenant
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
 
@@ -75,6 +85,8 @@ class CampaignVersion:
     version: int
     name: str
     definition: Definition
+    consecutive_failures: int = 0
+    """As read with the active campaigns: a success must reset it when it is not zero."""
 
 
 @dataclass(frozen=True)
@@ -111,9 +123,14 @@ class Sink(Protocol):
 
 
 async def evaluate(
-    versions: Sequence[CampaignVersion], trigger: Trigger, sink: Sink, effects: ModuleEffects
+    versions: Sequence[CampaignVersion],
+    trigger: Trigger,
+    sink: Sink,
+    effects: ModuleEffects,
+    tally: Tally,
 ) -> int:
-    """Apply every campaign the trigger qualifies for; returns how many awarded."""
+    """Apply every campaign the trigger qualifies for; returns how many awarded. A campaign
+    that fails is skipped and told to ``tally``, as is one evaluated without failing."""
     awarded = 0
     for version in sorted(versions, key=lambda v: (-v.definition.priority, v.campaign_id)):
         exclusive = version.definition.stacking is Stacking.EXCLUSIVE
@@ -123,17 +140,33 @@ async def evaluate(
             continue
         if not _targets(version.definition, trigger):
             continue
-        if not conditions.evaluate(version.definition.condition, trigger.variables):
-            continue
         try:
-            planned = plan(version.definition, trigger, effects)
-        except LoyaltyError:
-            continue  # an effect of a module the tenant has since disabled: nothing to do
-        if planned and await sink.award(version, trigger, planned):
+            applied = await _apply(version, trigger, sink, effects)
+        except CampaignFailed as failure:
+            tally.failed(version, failure)
+            continue
+        tally.succeeded(version)
+        if applied:
             awarded += 1
             if exclusive:
                 break
     return awarded
+
+
+async def _apply(
+    version: CampaignVersion, trigger: Trigger, sink: Sink, effects: ModuleEffects
+) -> bool:
+    """Whether the campaign awarded; :class:`CampaignFailed` when it could not be applied."""
+    try:
+        if not conditions.evaluate(version.definition.condition, trigger.variables):
+            return False
+    except conditions.ConditionFailed as failed:
+        raise CampaignFailed.of(CONDITION, failed) from failed
+    try:
+        planned = plan(version.definition, trigger, effects)
+    except LoyaltyError:
+        return False  # an effect of a module the tenant has since disabled: nothing to do
+    return bool(planned) and await sink.award(version, trigger, planned)
 
 
 def _targets(definition: Definition, trigger: Trigger) -> bool:
@@ -155,7 +188,9 @@ def in_window(window: Window, at: datetime, timezone: str) -> bool:
 
 
 def plan(definition: Definition, trigger: Trigger, effects: ModuleEffects) -> list[Planned]:
-    """The effects with their points; effects that would award nothing are left out."""
+    """The effects with their points; effects that would award nothing are left out, and
+    :class:`CampaignFailed` when one computes more than an award may give (``MAX_AWARD``:
+    a large amount per currency unit, or a multiplier of a large base)."""
     planned: list[Planned] = []
     for index, effect in enumerate(resolve_effects(definition, effects)):
         params = effect.params
@@ -164,6 +199,13 @@ def plan(definition: Definition, trigger: Trigger, effects: ModuleEffects) -> li
         elif isinstance(params, AssetAward):
             planned.append(Planned(effect, index, 0, params.asset, params.amount))
         elif (points := _points(params, trigger)) > 0:
+            if points > MAX_AWARD:
+                raise CampaignFailed(
+                    EFFECT,
+                    f"effects.{index} ({effect.kind}) computed {points} points, more than one "
+                    f"award may give ({MAX_AWARD})",
+                    "AwardOutOfRange",
+                )
             planned.append(Planned(effect, index, points, DEFAULT_ASSET_CODE, points))
     return planned
 
@@ -298,13 +340,16 @@ _MAX_DEFINITIONS = 4096
 
 
 def version_of(row: Any) -> CampaignVersion:
+    """A row of the active campaigns (``repository.active_versions``) as the engine runs it."""
     key = (row.campaign_id, row.version)
     definition = _DEFINITIONS.get(key)
     if definition is None:
         if len(_DEFINITIONS) >= _MAX_DEFINITIONS:
             _DEFINITIONS.clear()
         definition = _DEFINITIONS[key] = parse(row.definition)
-    return CampaignVersion(row.campaign_id, row.version, row.name, definition)
+    return CampaignVersion(
+        row.campaign_id, row.version, row.name, definition, row.consecutive_failures
+    )
 
 
 class Campaigns:
@@ -348,14 +393,17 @@ class Campaigns:
         sink = LedgerSink(
             conn, ingestion.actor, ingestion.now, self.settings, assets=ingestion.assets
         )
-        await evaluate(versions, trigger, sink, self.effects)
+        tally = Tally(ingestion.now)
+        await evaluate(versions, trigger, sink, self.effects, tally)
+        await tally.record(conn, ingestion.tenant.id)
         return sink.posted
 
 
 def plannable(versions: Sequence[CampaignVersion], effects: ModuleEffects) -> bool:
-    """Whether what these campaigns award can be computed without the database, so that
-    :class:`PlanningSink` decides as :class:`LedgerSink` would: none reads the member's
-    history, none can refuse an award (budget, limits) and none runs a module's effect."""
+    """Whether what these campaigns award can be computed without the database, so that a
+    chunk of a batch (``events.chunks``) plans their awards as :class:`LedgerSink` would:
+    none reads the member's history, none can refuse an award (budget, limits) and none runs
+    a module's effect."""
     return not any(
         needs_history(v.definition)
         or _refusable(v.definition)
@@ -366,20 +414,6 @@ def plannable(versions: Sequence[CampaignVersion], effects: ModuleEffects) -> bo
 
 def _refusable(definition: Definition) -> bool:
     return definition.budget is not None or bool(definition.limits)
-
-
-@dataclass
-class PlanningSink:
-    """Awards of :func:`plannable` campaigns, collected for the caller to write many at once
-    (a chunk of a batch): the effects to post and the award to record, in order."""
-
-    awards: list[tuple[CampaignVersion, Trigger, Sequence[Planned]]] = field(default_factory=list)
-
-    async def award(
-        self, version: CampaignVersion, trigger: Trigger, planned: Sequence[Planned]
-    ) -> bool:
-        self.awards.append((version, trigger, planned))
-        return True
 
 
 def award_values(version: CampaignVersion, trigger: Trigger, points: int) -> dict[str, Any]:
@@ -431,8 +465,14 @@ class LedgerSink:
         already: otherwise two ingestions could each wait for the other's lock.
 
         An award nothing can refuse (no budget, no limits, no module effect) takes no
-        savepoint: its only failures are errors, which roll the whole transaction back
-        anyway, and a savepoint costs two round trips."""
+        savepoint: its assets are found before anything is posted, its amounts were checked
+        when planned, so its only failures are the database's, which roll the whole
+        transaction back anyway, and a savepoint costs two round trips. In a savepoint, an
+        effect that fails (a module's raising, a statement refused) is rolled back and is a
+        :class:`CampaignFailed`, unless the database asks the whole transaction to retry."""
+        for item in planned:
+            if item.asset_code is not None:
+                await self._asset(trigger, item.asset_code)
         refusable = _refusable(version.definition) or any(
             item.asset_code is None for item in planned
         )
@@ -448,12 +488,27 @@ class LedgerSink:
                 await savepoint.rollback()
                 return False
             await self._record(version, trigger, points)
+        except Exception as error:
+            await savepoint.rollback()
+            if transient(error):
+                raise
+            raise CampaignFailed.of(EFFECT, error) from error
         except BaseException:
             await savepoint.rollback()
             raise
         await savepoint.commit()
         self.posted += posted
         return True
+
+    async def _asset(self, trigger: Trigger, code: str) -> Asset:
+        """The tenant's asset ``code``, read once; :class:`CampaignFailed` when it is gone."""
+        asset = self.assets.get(code)
+        if asset is None:
+            asset = await ledger_repo.get_asset(self.conn, trigger.tenant.id, code)
+            if asset is None:
+                raise CampaignFailed(EFFECT, f"no asset {code!r}", "UnknownAsset")
+            self.assets[code] = asset
+        return asset
 
     async def _record(self, version: CampaignVersion, trigger: Trigger, points: int) -> None:
         await repo.insert_awards(self.conn, [award_values(version, trigger, points)])
@@ -505,12 +560,7 @@ class LedgerSink:
         self, version: CampaignVersion, trigger: Trigger, item: Planned
     ) -> LedgerTransaction:
         assert item.asset_code is not None
-        asset = self.assets.get(item.asset_code)
-        if asset is None:
-            asset = await ledger_repo.get_asset(self.conn, trigger.tenant.id, item.asset_code)
-        if asset is None:
-            raise ValidationFailed(f"campaign {version.name!r}: no asset {item.asset_code!r}")
-        self.assets[item.asset_code] = asset
+        asset = await self._asset(trigger, item.asset_code)
         posted = await ledger.earn(
             self.conn,
             award_posting(version, trigger, item, self.actor, self.now),
@@ -557,7 +607,11 @@ class MemorySink:
         for item in planned:
             module = item.effect.module
             if module is not None and module.simulate is not None:
-                points += module.simulate(item.effect.params, trigger.variables["event"]).points
+                try:
+                    simulated = module.simulate(item.effect.params, trigger.variables["event"])
+                except Exception as error:
+                    raise CampaignFailed.of(EFFECT, error) from error
+                points += simulated.points
         definition = version.definition
         spent = self.spent.get(version.campaign_id, 0)
         if definition.budget is not None and spent + points > definition.budget:
@@ -577,6 +631,18 @@ class MemorySink:
         self.counters.update(updates)
         self.awards.append((trigger.member_id, trigger.at, points))
         return True
+
+
+TRANSIENT_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+"""SQLSTATE classes of errors that are no fault of a campaign (connection, transaction
+rollback such as a deadlock, resources, operator intervention such as a statement timeout,
+system): the whole transaction fails, to be retried as before."""
+
+
+def transient(error: Exception) -> bool:
+    """Whether ``error`` is the database's trouble rather than the campaign's."""
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return isinstance(error, DBAPIError) and str(sqlstate or "")[:2] in TRANSIENT_CLASSES
 
 
 def describe(version: CampaignVersion, item: Planned, trigger: Trigger) -> str:
@@ -656,7 +722,6 @@ __all__ = [
     "MemorySink",
     "ModuleEffects",
     "Planned",
-    "PlanningSink",
     "Sink",
     "Trigger",
     "award_posting",
@@ -671,5 +736,6 @@ __all__ = [
     "periods",
     "plan",
     "plannable",
+    "transient",
     "trigger_of_event",
 ]

@@ -43,6 +43,11 @@ class CampaignStatus(Enum):
     DRAFT = "draft"
     ACTIVE = "active"
     INACTIVE = "inactive"
+    PAUSED = strawberry.enum_value(
+        "paused",
+        description="Stopped by its own failures (see `health.pausedReason`); "
+        "`campaignActivate` starts it again.",
+    )
 
 
 @strawberry.enum
@@ -102,6 +107,11 @@ class CampaignDefinitionInput:
     on_date: date | None = strawberry.field(
         default=None, description="For `schedule.date`: the day every active member is rewarded."
     )
+    pause_after_failures: int | None = strawberry.field(
+        default=None,
+        description="Consecutive failures after which the campaign pauses itself (1 to 10000); "
+        "default 10.",
+    )
 
 
 @strawberry.input
@@ -125,6 +135,44 @@ class CampaignSimulateInput:
     definition: CampaignDefinitionInput | None = None
 
 
+@strawberry.type(
+    description="How a campaign fared at run time. A campaign that fails for an event (its "
+    "condition cannot be evaluated, an effect cannot be applied) is skipped for that event, "
+    "which earns everything else as usual; after `pauseAfterFailures` failures in a row it "
+    "pauses itself."
+)
+class CampaignHealth:
+    failures: int = strawberry.field(description="Events it failed for, in all.")
+    consecutive_failures: int = strawberry.field(
+        description="Failures since it last ran without failing (or was activated or changed)."
+    )
+    last_error: str | None = strawberry.field(
+        description='The last failure, e.g. "condition: division by zero in CEL expression".'
+    )
+    last_error_class: str | None = strawberry.field(
+        description="What failed, e.g. `ZeroDivisionError`, `OverflowError`, `AwardOutOfRange`."
+    )
+    last_failure_at: datetime | None
+    last_failure_version: int | None = strawberry.field(
+        description="The campaign's version that failed last."
+    )
+    paused_reason: str | None = strawberry.field(
+        description="Why the campaign paused itself, while it is `PAUSED`."
+    )
+
+    @classmethod
+    def of(cls, found: service.Health) -> CampaignHealth:
+        return cls(
+            failures=found.failures,
+            consecutive_failures=found.consecutive_failures,
+            last_error=found.last_error,
+            last_error_class=found.last_error_class,
+            last_failure_at=found.last_failure_at,
+            last_failure_version=found.last_failure_version,
+            paused_reason=found.paused_reason,
+        )
+
+
 @strawberry.type(description="A rule that rewards what members do, with its current version.")
 class Campaign:
     id: strawberry.ID
@@ -139,6 +187,7 @@ class Campaign:
     created_at: datetime
     updated_at: datetime
     definition: dict[str, Any] = strawberry.field(graphql_type=JSON)
+    health: CampaignHealth
 
     @classmethod
     def of(cls, found: service.Campaign) -> Campaign:
@@ -153,6 +202,7 @@ class Campaign:
             budget_spent=found.budget_spent,
             created_at=found.created_at,
             updated_at=found.updated_at,
+            health=CampaignHealth.of(found.health),
         )
 
 
@@ -249,6 +299,13 @@ class CampaignSimulation:
     members_reached: int
     budget_by_day: list[DayPoints]
     top_members: list[MemberPoints]
+    failures: int = strawberry.field(
+        description="Events the campaign failed for: live, it would be skipped for them, "
+        "and pause itself after its threshold of failures in a row."
+    )
+    sample_errors: list[str] = strawberry.field(
+        description="Up to five distinct errors of those failures."
+    )
 
 
 @strawberry.type
@@ -465,6 +522,8 @@ class CampaignMutation:
                     MemberPoints(member_id=strawberry.ID(str(m)), points=p)
                     for m, p in result.top_members
                 ],
+                failures=result.failures,
+                sample_errors=result.sample_errors,
             ),
             errors=[],
         )
@@ -495,6 +554,7 @@ def definition_data(value: CampaignDefinitionInput) -> dict[str, Any]:
         "segments": value.segments,
         "inactiveDays": value.inactive_days,
         "onDate": value.on_date,
+        "pauseAfterFailures": value.pause_after_failures,
     }
 
 

@@ -19,6 +19,7 @@ from loyalty_core.events.tables import events
 from loyalty_core.rules.conditions import WINDOWS
 from loyalty_core.rules.tables import (
     rule_awards,
+    rule_campaign_health,
     rule_campaign_versions,
     rule_campaigns,
     rule_member_counters,
@@ -32,7 +33,14 @@ CAMPAIGN_COLUMNS = (
     rule_campaigns.c.budget_spent,
     rule_campaigns.c.created_at,
     rule_campaigns.c.updated_at,
+    rule_campaigns.c.status_reason,
     rule_campaign_versions.c.definition,
+    func.coalesce(rule_campaign_health.c.failures, 0).label("failures"),
+    func.coalesce(rule_campaign_health.c.consecutive, 0).label("consecutive_failures"),
+    rule_campaign_health.c.last_version.label("last_failure_version"),
+    rule_campaign_health.c.last_error,
+    rule_campaign_health.c.last_error_class,
+    rule_campaign_health.c.last_failure_at,
 )
 
 
@@ -42,12 +50,19 @@ _CURRENT_VERSION = and_(
     rule_campaign_versions.c.version == rule_campaigns.c.current_version,
 )
 """Joins a campaign to its current version."""
+_HEALTH = and_(
+    rule_campaign_health.c.tenant_id == rule_campaigns.c.tenant_id,
+    rule_campaign_health.c.campaign_id == rule_campaigns.c.id,
+)
+"""Joins a campaign to its failures, if it ever failed (an outer join)."""
 
 
 def _campaign_query(tenant_id: uuid.UUID) -> Any:
     return (
         select(*CAMPAIGN_COLUMNS)
+        .select_from(rule_campaigns)
         .join(rule_campaign_versions, _CURRENT_VERSION)
+        .outerjoin(rule_campaign_health, _HEALTH)
         .where(rule_campaigns.c.tenant_id == tenant_id)
     )
 
@@ -120,8 +135,11 @@ _CURRENT_ACTIVE_VERSIONS = (
         rule_campaign_versions.c.version,
         rule_campaign_versions.c.definition,
         rule_campaigns.c.name,
+        func.coalesce(rule_campaign_health.c.consecutive, 0).label("consecutive_failures"),
     )
+    .select_from(rule_campaign_versions)
     .join(rule_campaigns, _CURRENT_VERSION)
+    .outerjoin(rule_campaign_health, _HEALTH)
     .where(
         rule_campaign_versions.c.tenant_id == bindparam("tenant_id"),
         rule_campaigns.c.status == "active",
@@ -150,6 +168,22 @@ async def active_versions(
 async def all_active_versions(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Any]:
     """The current versions of every active campaign, by name."""
     return await _ALL_ACTIVE_VERSIONS.all(conn, {"tenant_id": tenant_id})
+
+
+async def restart_health(
+    conn: AsyncConnection, tenant_id: uuid.UUID, campaign_id: uuid.UUID
+) -> None:
+    """Start counting consecutive failures afresh (an admin activated the campaign or gave it
+    a new definition); the total and the last error stay."""
+    await conn.execute(
+        update(rule_campaign_health)
+        .where(
+            rule_campaign_health.c.tenant_id == tenant_id,
+            rule_campaign_health.c.campaign_id == campaign_id,
+            rule_campaign_health.c.consecutive > 0,
+        )
+        .values(consecutive=0)
+    )
 
 
 async def reserve_budget(
@@ -362,5 +396,6 @@ __all__ = [
     "member_aggregates",
     "reserve_budget",
     "reserve_limit",
+    "restart_health",
     "update_campaign",
 ]

@@ -36,6 +36,7 @@ from loyalty_core.rules.definition import (
     SCHEDULES,
     Definition,
 )
+from loyalty_core.rules.health import Tally
 from loyalty_core.rules.tables import rule_occurrences
 from loyalty_core.tenants.models import Tenant
 
@@ -108,7 +109,10 @@ async def _fire(
         return 0
     trigger = await _trigger(conn, tenant, version.definition.trigger, member_id, occurrence, now)
     sink = engine.LedgerSink(conn, "job:rules.scheduled", now, settings)
-    return await engine.evaluate([version], trigger, sink, effects)
+    tally = Tally(now)
+    rewarded = await engine.evaluate([version], trigger, sink, effects, tally)
+    await tally.record(conn, tenant.id)
+    return rewarded
 
 
 async def _trigger(

@@ -8,6 +8,7 @@ segments a member was in at each event: the same answer live evaluation gave.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Mapping
@@ -27,6 +28,8 @@ from loyalty_core.rules import conditions
 from loyalty_core.rules.tables import rule_segments
 
 NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,13 +56,22 @@ async def list_segments(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Seg
 async def member_segments(
     conn: AsyncConnection, tenant_id: uuid.UUID, member: Mapping[str, Any], now: datetime
 ) -> list[str]:
-    """Names of the segments whose condition holds for ``member`` (condition variables)."""
+    """Names of the segments whose condition holds for ``member`` (condition variables). A
+    segment whose condition fails for this member (a division by zero...) does not hold it:
+    a retailer's definition never stops an ingestion."""
     variables = {"member": member, "now": now}
-    return [
-        s.name
-        for s in await list_segments(conn, tenant_id)
-        if conditions.evaluate(s.condition, variables)
-    ]
+    return [s.name for s in await list_segments(conn, tenant_id) if _holds(s, variables)]
+
+
+def _holds(segment: Segment, variables: Mapping[str, Any]) -> bool:
+    try:
+        return conditions.evaluate(segment.condition, variables)
+    except conditions.ConditionFailed as failure:
+        _log.warning(
+            "segment condition failed",
+            extra={"segment": segment.name, "error": str(failure)[:500]},
+        )
+        return False
 
 
 async def save(

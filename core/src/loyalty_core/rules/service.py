@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,9 +33,26 @@ from loyalty_core.rules.definition import (
     parse,
     resolve_effects,
 )
+from loyalty_core.rules.health import Tally
 from loyalty_core.tenants.models import Tenant
 
 MAX_BACKTEST_DAYS = 366
+SAMPLE_ERRORS = 5
+"""Distinct errors a backtest reports of a failing campaign."""
+
+
+@dataclass(frozen=True)
+class Health:
+    """How a campaign fared at run time (``rules.health``): failures in all, consecutive
+    failures since its last success, the last failure, and why it paused itself."""
+
+    failures: int
+    consecutive_failures: int
+    last_error: str | None
+    last_error_class: str | None
+    last_failure_at: datetime | None
+    last_failure_version: int | None
+    paused_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,7 @@ class Campaign:
     budget_spent: int
     created_at: datetime
     updated_at: datetime
+    health: Health
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,9 @@ class Simulation:
     members_reached: int
     budget_by_day: list[tuple[date, int]]
     top_members: list[tuple[uuid.UUID, int]]
+    failures: int = 0
+    """Events the campaign failed for (live, it would have been skipped for them)."""
+    sample_errors: list[str] = field(default_factory=list)
 
 
 async def create(
@@ -104,6 +125,7 @@ async def update(
         definition = await validate(conn, tenant_id, data, effects, module_types)
         version = int(row.current_version) + 1
         await _insert_version(conn, tenant_id, campaign_id, version, definition, actor)
+        await repo.restart_health(conn, tenant_id, campaign_id)
         values["current_version"] = version
     if values:
         await repo.update_campaign(conn, tenant_id, campaign_id, **values)
@@ -116,9 +138,13 @@ async def update(
 async def set_status(
     conn: AsyncConnection, tenant_id: uuid.UUID, campaign_id: uuid.UUID, status: str, actor: str
 ) -> Campaign:
+    """Set the status an admin chose; it has no reason but theirs. Activating starts the
+    count of consecutive failures afresh (a paused campaign gets its threshold again)."""
     if await repo.get_campaign(conn, tenant_id, campaign_id, lock=True) is None:
         raise NotFound("campaign not found", field="id")
-    await repo.update_campaign(conn, tenant_id, campaign_id, status=status)
+    await repo.update_campaign(conn, tenant_id, campaign_id, status=status, status_reason=None)
+    if status == "active":
+        await repo.restart_health(conn, tenant_id, campaign_id)
     await record(
         conn, tenant_id, actor=actor, action=f"campaign.{status}", target=_target(campaign_id)
     )
@@ -142,6 +168,15 @@ def campaign_from_row(row: Any) -> Campaign:
         budget_spent=int(row.budget_spent),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        health=Health(
+            failures=int(row.failures),
+            consecutive_failures=int(row.consecutive_failures),
+            last_error=row.last_error,
+            last_error_class=row.last_error_class,
+            last_failure_at=row.last_failure_at,
+            last_failure_version=row.last_failure_version,
+            paused_reason=row.status_reason if row.status == "paused" else None,
+        ),
     )
 
 
@@ -183,7 +218,9 @@ async def simulate(
     top: int = 10,
 ) -> Simulation:
     """Run one campaign over the stored events of a period, writing nothing: the live
-    evaluation path with an in-memory sink, starting from an unspent budget."""
+    evaluation path with an in-memory sink, starting from an unspent budget. Events the
+    campaign fails for are counted, with a few of the errors, as live processing would
+    count them (and skip the campaign for them)."""
     if definition.trigger in SCHEDULES:
         raise ValidationFailed(
             "backtests replay events: a scheduled campaign has none", field="trigger"
@@ -192,12 +229,13 @@ async def simulate(
         raise ValidationFailed(f"until must be after since, at most {MAX_BACKTEST_DAYS} days")
     version = engine.CampaignVersion(uuid.UUID(int=0), 0, name, definition)
     sink = engine.MemorySink()
+    tally = Tally(until)
     for row in await repo.events_for_backtest(
         conn, tenant.id, definition.trigger, since=since, until=until
     ):
         event = events_repo.event_from_row(row)
         trigger = await engine.trigger_of_event(conn, tenant, event)
-        await engine.evaluate([version], trigger, sink, effects)
+        await engine.evaluate([version], trigger, sink, effects, tally)
     zone = ZoneInfo(tenant.timezone)
     by_day: dict[date, int] = defaultdict(int)
     by_member: Counter[uuid.UUID] = Counter()
@@ -210,6 +248,8 @@ async def simulate(
         members_reached=len(by_member),
         budget_by_day=sorted(by_day.items()),
         top_members=sorted(by_member.items(), key=lambda kv: (-kv[1], kv[0]))[:top],
+        failures=len(tally.failures),
+        sample_errors=list(dict.fromkeys(f.message for f in tally.failures))[:SAMPLE_ERRORS],
     )
 
 
@@ -297,6 +337,7 @@ def _within_dates(definition: Definition, now: datetime) -> bool:
 
 __all__ = [
     "Campaign",
+    "Health",
     "Simulation",
     "campaigns_for_member",
     "create",

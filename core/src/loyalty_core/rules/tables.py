@@ -1,5 +1,6 @@
-"""Tables of campaigns: current state, immutable versions, per-member limit counters, and
-the awards a campaign made (what refunds credit back to budgets and limits)."""
+"""Tables of campaigns: current state, immutable versions, per-member limit counters, the
+awards a campaign made (what refunds credit back to budgets and limits), and the failures
+of each campaign (``rules.health``)."""
 
 from __future__ import annotations
 
@@ -31,10 +32,13 @@ rule_campaigns = Table(
     Column("budget_spent", BigInteger, nullable=False, server_default="0"),
     created_at_column(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    CheckConstraint("status IN ('draft', 'active', 'inactive')", name="status"),
+    Column("status_reason", String(500)),
+    CheckConstraint("status IN ('draft', 'active', 'inactive', 'paused')", name="status"),
     CheckConstraint("budget_spent >= 0", name="budget_spent_not_negative"),
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
 )
+"""``status_reason``: why the campaign is in its status when it did not come from an admin
+(``paused`` by its own failures)."""
 
 rule_campaign_versions = Table(
     "rule_campaign_versions",
@@ -110,6 +114,26 @@ rule_occurrences = Table(
 """One row per scheduled trigger that fired (``birthday:2026``): the unique key is what makes
 a job running twice, or on two replicas at once, award once."""
 
+rule_campaign_health = Table(
+    "rule_campaign_health",
+    metadata,
+    tenant_id_column(),
+    Column("campaign_id", UUID(as_uuid=True), primary_key=True),
+    Column("failures", BigInteger, nullable=False),
+    Column("consecutive", Integer, nullable=False),
+    Column("last_version", Integer, nullable=False),
+    Column("last_error", String(500), nullable=False),
+    Column("last_error_class", String(100), nullable=False),
+    Column("last_failure_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("failures >= consecutive AND consecutive >= 0", name="counts"),
+    ForeignKeyConstraint(
+        ["tenant_id", "campaign_id"], ["rule_campaigns.tenant_id", "rule_campaigns.id"]
+    ),
+)
+"""A campaign's failures at run time, once it failed (no row: it never did). A row of its own,
+written only when something fails, so that failing ingestions never wait for the campaign's
+row, which budget reservations lock (see ``rules.health``)."""
+
 rule_segments = Table(
     "rule_segments",
     metadata,
@@ -126,6 +150,7 @@ rule_segments = Table(
 
 __all__ = [
     "rule_awards",
+    "rule_campaign_health",
     "rule_campaign_versions",
     "rule_campaigns",
     "rule_member_counters",
