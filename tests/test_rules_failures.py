@@ -23,12 +23,14 @@ from hypothesis import strategies as st
 from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.rules.definition import MAX_AWARD
+from loyalty_core.rules.schedules import run_scheduled_at
 from loyalty_core.tenants.models import Tenant
 
 from tests.fixtures.database import create_test_tenant
 from tests.fixtures.gateway import MakeApp, enable_for, graphql
 from tests.modules import bonus
-from tests.test_rules_campaigns import CAMPAIGN_ACTIVATE, Shop, campaign_points
+from tests.test_rules_campaigns import CAMPAIGN_ACTIVATE, CAMPAIGN_UPDATE, Shop, campaign_points
+from tests.test_rules_schedules import BIRTHDAY_NOW, _member_born
 
 HEALTH = """
 query($id: ID!) {
@@ -287,6 +289,38 @@ async def test_batches_and_ndjson_skip_a_failing_campaign_and_store_every_valid_
     assert answers[6]["errors"][0]["code"] == "INVALID_INPUT"
     assert {await shop.balance(m) for m in members} == {3 * BASE}
     assert (await health(shop, broken))["health"]["failures"] == 18
+
+
+async def test_a_scheduled_campaign_that_fails_leaves_the_occurrence_for_a_later_run(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    gateway = await make_app()
+    shop = await Shop.open(gateway.client, tenant)
+    campaign = await shop.campaign(
+        "Birthday", trigger="schedule.birthday", points=250,
+        condition="member.purchaseCount / member.purchaseCount > 0",
+    )  # fmt: skip
+    member = await _member_born(shop, "ada@example.com", "1990-11-23")
+
+    failed = await run_scheduled_at(db, tenant, BIRTHDAY_NOW)
+    await shop.admin_call(
+        CAMPAIGN_UPDATE,
+        {"input": {"id": campaign, "definition": {**definition_of(250), "condition": ""}}},
+    )
+    fixed = await run_scheduled_at(db, tenant, BIRTHDAY_NOW + timedelta(hours=1))
+
+    assert (failed, fixed) == (0, 1)
+    assert await shop.balance(member) == 250
+    found = (await health(shop, campaign))["health"]
+    assert (found["failures"], found["consecutiveFailures"]) == (1, 0)
+    assert found["lastErrorClass"] == "ZeroDivisionError"
+
+
+def definition_of(points: int) -> dict[str, Any]:
+    return {
+        "trigger": "schedule.birthday",
+        "effects": [{"kind": "points", "params": {"points": points}}],
+    }
 
 
 async def test_a_backtest_reports_failures_as_data(make_app: MakeApp, tenant: Tenant) -> None:

@@ -75,12 +75,17 @@ async def run_scheduled_at(
         ]
         due = {v.campaign_id: await _due(conn, tenant, v.definition, today, now) for v in versions}
     rewarded = 0
+    effects, settings = effects or {}, settings or {}
     for version in versions:
         for member_id, occurrence in due[version.campaign_id]:
-            async with database.tenant_transaction(tenant.id) as conn:
-                rewarded += await _fire(
-                    conn, tenant, version, member_id, occurrence, now, effects or {}, settings or {}
-                )
+            try:
+                async with database.tenant_transaction(tenant.id) as conn:
+                    rewarded += await _fire(
+                        conn, tenant, version, member_id, occurrence, now, effects, settings
+                    )
+            except _Failed as failed:
+                async with database.tenant_transaction(tenant.id) as conn:
+                    await failed.tally.record(conn, tenant.id)
     return rewarded
 
 
@@ -111,8 +116,20 @@ async def _fire(
     sink = engine.LedgerSink(conn, "job:rules.scheduled", now, settings)
     tally = Tally(now)
     rewarded = await engine.evaluate([version], trigger, sink, effects, tally)
+    if tally.failures:
+        raise _Failed(tally)
     await tally.record(conn, tenant.id)
     return rewarded
+
+
+class _Failed(Exception):
+    """The campaign failed for the occurrence: its transaction rolls back (the claim with
+    it, since ``rule_occurrences`` is insert-only), so that a later run, once the campaign
+    is fixed and active again, may still reward it; the failure is recorded apart."""
+
+    def __init__(self, tally: Tally) -> None:
+        super().__init__("campaign failed")
+        self.tally = tally
 
 
 async def _trigger(
