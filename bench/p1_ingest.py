@@ -161,7 +161,8 @@ SELECT claim.*, (SELECT id FROM lot) AS lot_id FROM claim;"""
 
 def campaign_statements(new_id: str) -> str:
     """What the rules step adds to an ingest with one active campaign (``rules.engine``): its
-    versions, then the campaign's earn (as the base earn) and the award. The campaign has no
+    versions (with the count of failures a success would reset, ``rules.health``), then the
+    campaign's earn (as the base earn) and the award. The campaign has no
     condition and targets no segment, so the member's aggregates and segments are not read
     (``engine.needs_history``); the member row and the asset were read already. A campaign
     without budget, limits or module effects cannot be refused, so it takes no savepoint and
@@ -176,10 +177,12 @@ def campaign_statements(new_id: str) -> str:
         md5(random()::text), 'Bench double points (v1)', 'rule', 'purchase:' || 'pgbench',
         :event_id, :campaign_id, 1, :actor, '{{}}')"""
     return f"""
-SELECT v.campaign_id, v.version AS campaign_version, v.definition, c.name
+SELECT v.campaign_id, v.version AS campaign_version, v.definition, c.name,
+       coalesce(h.consecutive, 0) AS consecutive_failures
   FROM rule_campaign_versions AS v
   JOIN rule_campaigns AS c ON c.tenant_id = v.tenant_id AND c.id = v.campaign_id
                           AND c.current_version = v.version
+  LEFT JOIN rule_campaign_health AS h ON h.tenant_id = c.tenant_id AND h.campaign_id = c.id
  WHERE v.tenant_id = :tenant AND v.trigger_type = 'purchase' AND c.status = 'active' \\gset
 {earn_statement(award_claim, new_id)}
 INSERT INTO rule_awards (tenant_id, id, campaign_id, version, member_id, event_id, points,
