@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import build_registry
@@ -196,6 +196,7 @@ FAILING_CONDITIONS = st.one_of(
     st.builds("{} + event.amount > 0".format, st.integers(2**63 - 1000, 2**63 - 1)),
     st.builds("event.amount > {}".format, st.sampled_from(['"a"', "true", "[1]"])),
     st.builds("event.currency + {} == 1".format, st.integers(-5, 5)),
+    st.builds("event.payload.items[{}].quantity > 0".format, st.integers(3, 9)),  # 0-3 items
     st.sampled_from(
         [
             "int(event.currency) > 0",
@@ -211,6 +212,9 @@ FAILING_CONDITIONS = st.one_of(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(condition=FAILING_CONDITIONS, amount=st.integers(1000, 10**6), items=st.integers(0, 3))
+@example(condition="9223372036854775807 + event.amount > 0", amount=1000, items=0)  # overflow
+@example(condition='event.amount > "a"', amount=1000, items=0)  # a type mismatch
+@example(condition="event.payload.items[2].quantity > 0", amount=1000, items=2)  # past the end
 async def test_any_failing_condition_is_counted_and_the_purchase_earns_as_usual(
     make_app: MakeApp, db: Database, condition: str, amount: int, items: int
 ) -> None:
