@@ -93,6 +93,7 @@ class _Outcomes:
     """Failures since the last success of this tally (all of them when none succeeded)."""
     succeeded: bool = False
     last: CampaignFailed | None = None
+    by_stage: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,6 +119,7 @@ class Tally:
         outcomes.failures += 1
         outcomes.trailing += 1
         outcomes.last = failure
+        outcomes.by_stage[failure.stage] = outcomes.by_stage.get(failure.stage, 0) + 1
         self.failures.append(Failure(version.campaign_id, failure.message))
 
     def succeeded(self, version: CampaignVersion) -> None:
@@ -176,7 +178,8 @@ async def _record_failures(
             },
         )
     ).one()
-    STATS.failures[last.stage] = STATS.failures.get(last.stage, 0) + outcomes.failures
+    for stage, count in outcomes.by_stage.items():
+        STATS.failures[stage] = STATS.failures.get(stage, 0) + count
     STATS.pauses += int(row.paused)
     _log.warning(
         "campaign failed" + (" and paused itself" if row.paused else ""),
