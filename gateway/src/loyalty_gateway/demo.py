@@ -248,7 +248,7 @@ def print_welcome(access: DemoAccess, out: TextIO, *, served: bool = True) -> No
     quoted_dir = shlex.quote(str(access.data_dir))
     query = (
         f'{{ memberByIdentifier(kind: CARD_NUMBER, value: \\"{creds.member_card}\\") '
-        "{ firstName balances { available pending asset { code } } } }"
+        "{ firstName balances { asset { code name } available pending } } }"
     )
     lines = [
         "",
