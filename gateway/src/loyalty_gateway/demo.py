@@ -8,7 +8,8 @@ the same services the API calls, so the seeded ledger obeys every invariant a re
 and the history reads like one. The touchpoint key and the ids are kept in
 ``<data-dir>/demo-credentials.json`` (an API key is stored hashed and cannot be shown again),
 so running the demo again reuses the data and prints the same key, with freshly minted
-tokens.
+tokens. With ``--no-serve`` it also prints the ``loyalty serve`` command (data folder, port,
+host) that serves what it printed.
 """
 
 from __future__ import annotations
