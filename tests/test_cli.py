@@ -8,9 +8,13 @@ its own event loop, so async tests call it in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import secrets
 import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
@@ -31,17 +35,39 @@ from sqlalchemy.engine import URL
 
 from tests.fixtures.database import DatabaseUrls
 
+HEAVY_MODULES = (
+    "strawberry",
+    "graphql",
+    "sqlalchemy",
+    "asyncpg",
+    "alembic",
+    "uvicorn",
+    "starlette",
+    "loyalty_core.db",
+    "loyalty_core.rules",
+    "loyalty_core.sdk",
+    "loyalty_gateway.app",
+)
+"""What the gateway needs and ``loyalty --help`` does not: seconds of imports together."""
+
+CREATING_COMMANDS = {"serve", "migrate", "demo"}
+"""The commands that create an embedded database where there is none."""
+
 COMMANDS = (
     ["serve"],
     ["migrate"],
     ["demo", "--no-serve"],
     ["tenant", "create", "--slug", "acme", "--name", "ACME"],
     ["apikey", "create", "--tenant", "acme", "--name", "till", "--scope", "events:write"],
-    ["token", "--role", "platform"],
+    ["token", "--role", "admin", "--tenant", "acme"],
     ["modules"],
     ["schema", "export"],
     ["jobs", "run"],
 )
+
+
+def _takes_data_dir(argv: Sequence[str]) -> bool:
+    return hasattr(build_parser().parse_args(list(argv)), "data_dir")
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +89,61 @@ def database_environment(database_urls: DatabaseUrls, monkeypatch: pytest.Monkey
 def test_parser_knows_every_command(argv: list[str]) -> None:
     args = build_parser().parse_args(argv)
     assert callable(args.handler)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--help"], ["token", "--role", "platform"], ["apikey", "create", "--help"]],
+    ids=" ".join,
+)
+def test_commands_that_need_no_gateway_do_not_import_it(argv: list[str]) -> None:
+    """The CLI module imports only what its parser needs; each command imports the rest
+    when it runs. Checked in a fresh interpreter, since this one has imported everything."""
+    loaded = _modules_loaded_by(argv)
+    heavy = sorted(name for name in loaded if any(_is_within(name, root) for root in HEAVY_MODULES))
+    assert heavy == []
+    assert "loyalty_gateway.cli" in loaded
+
+
+def test_help_loads_neither_settings_nor_token_signing() -> None:
+    """pydantic-settings and PyJWT (with cryptography) cost half a second between them:
+    the commands that need them import them."""
+    loaded = _modules_loaded_by(["--help"])
+    assert not {"pydantic", "pydantic_settings", "jwt", "cryptography"} & loaded
+
+
+def test_every_command_that_uses_the_database_takes_data_dir() -> None:
+    for argv in COMMANDS:
+        takes_data_dir = _takes_data_dir(argv)
+        assert takes_data_dir is (argv[0] not in {"modules", "schema"}), argv
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [argv for argv in COMMANDS if _takes_data_dir(argv) and argv[0] not in CREATING_COMMANDS],
+    ids=lambda argv: " ".join(argv[:2]),
+)
+@pytest.mark.parametrize("chosen_by", ["--data-dir", "LOYALTY_DATA_DIR"])
+def test_commands_refuse_to_create_an_empty_database(
+    argv: list[str],
+    chosen_by: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """After ``demo --data-dir X``, an admin command run without it must not initialise a
+    second, empty database somewhere else: it says where it looked and how to choose."""
+    folder = tmp_path / "nothing-here"
+    if chosen_by == "--data-dir":
+        argv = [*argv, "--data-dir", str(folder)]
+    else:
+        monkeypatch.setenv("LOYALTY_DATA_DIR", str(folder))
+    assert main(argv) == 1
+    message = capsys.readouterr().err
+    assert f"no database in {folder} (from {chosen_by})" in message
+    for way in ("loyalty demo", "--data-dir", "LOYALTY_DATA_DIR", "LOYALTY_DATABASE_URL"):
+        assert way in message
+    assert not folder.exists()
 
 
 def test_token_ttl_takes_units() -> None:
@@ -188,6 +269,29 @@ async def test_jobs_run_prints_a_count_per_job(capsys: pytest.CaptureFixture[str
     lines = capsys.readouterr().out.splitlines()
     assert lines
     assert all(line.rsplit(": ", 1)[1].isdigit() for line in lines)
+
+
+def _is_within(module: str, root: str) -> bool:
+    return module == root or module.startswith(f"{root}.")
+
+
+def _modules_loaded_by(argv: list[str]) -> set[str]:
+    """The modules a fresh interpreter has loaded after running ``loyalty ARGV``."""
+    script = (
+        "import json, sys\n"
+        "from loyalty_gateway.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_")}
+    completed = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    loaded: list[str] = json.loads(completed.stdout.splitlines()[-1])
+    return set(loaded)
 
 
 async def _main(argv: Sequence[str]) -> int:

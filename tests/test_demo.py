@@ -1,14 +1,17 @@
 """``loyalty demo`` as a user runs it: real processes, a fresh data folder, real HTTP.
 
-The demo prints credentials and exits (``--no-serve``); ``loyalty serve`` on the same data
-folder must then accept exactly those credentials. A second demo run must reuse the data
-and print the same API key, not seed a second programme.
+The demo prints credentials and exits (``--no-serve``), with the command that serves them;
+that command, run as printed, must serve the printed URLs and accept exactly those
+credentials, and admin commands given the same ``--data-dir`` must find the demo's data.
+A second demo run must reuse the data and print the same API key, not seed a second
+programme.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -23,6 +26,7 @@ import httpx
 import pytest
 
 LABELLED = re.compile(r"^(?P<label>[A-Z][A-Za-z ]*?):\s+(?P<value>\S+)", re.MULTILINE)
+SERVE_WITH = re.compile(r"^Serve with:\s+(?P<command>.+)$", re.MULTILINE)
 START_TIMEOUT = 60.0
 
 pytestmark = pytest.mark.timeout(180)
@@ -34,44 +38,58 @@ def loyalty_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "loyalty_gateway.cli"]
 
 
-def environment(data_dir: Path) -> dict[str, str]:
-    """This process's environment without any LOYALTY_* setting, on ``data_dir``: the demo
-    must work from the defaults, on the embedded PostgreSQL."""
+def environment(**settings: str) -> dict[str, str]:
+    """This process's environment with only the given LOYALTY_* settings: the demo must
+    work from the defaults, on the embedded PostgreSQL."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_")}
-    env["LOYALTY_DATA_DIR"] = str(data_dir)
-    return env
+    return env | {f"LOYALTY_{name.upper()}": value for name, value in settings.items()}
 
 
-def run_demo(data_dir: Path, port: int) -> dict[str, str]:
-    """Run ``loyalty demo --no-serve`` and return its labelled lines (``Admin token`` ...)."""
-    options = ["--no-serve", "--data-dir", str(data_dir), "--port", str(port)]
-    completed = subprocess.run(
-        [*loyalty_command(), "demo", *options],
-        env=environment(data_dir),
+def run_demo(data_dir: Path, port: int, *, port_from_environment: bool = False) -> dict[str, str]:
+    """Run ``loyalty demo --no-serve`` on ``port`` (given as --port, or as LOYALTY_PORT) and
+    return its labelled lines (``Admin token`` ...), and the command it says serves them
+    under ``Serve with``."""
+    options = ["--no-serve", "--data-dir", str(data_dir)]
+    if port_from_environment:
+        env = environment(port=str(port))
+    else:
+        env, options = environment(), [*options, "--port", str(port)]
+    completed = run_loyalty(["demo", *options], env)
+    assert completed.returncode == 0, completed.stderr
+    printed = {m["label"]: m["value"] for m in LABELLED.finditer(completed.stdout)}
+    serve_with = SERVE_WITH.search(completed.stdout)
+    assert serve_with is not None, completed.stdout
+    return printed | {"Serve with": serve_with["command"]}
+
+
+def run_loyalty(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*loyalty_command(), *argv],
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
-    assert completed.returncode == 0, completed.stderr
-    return {m["label"]: m["value"] for m in LABELLED.finditer(completed.stdout)}
 
 
 @contextmanager
-def serving(data_dir: Path, port: int, log: Path) -> Iterator[str]:
-    """``loyalty serve`` on ``data_dir``; yields its base URL once it answers, and stops it
-    with SIGTERM, as a process supervisor would."""
+def serving(command: str, base_url: str, log: Path) -> Iterator[None]:
+    """Run ``command`` (a ``loyalty serve ...`` line, as printed) in an environment without
+    LOYALTY_* settings; return once ``base_url`` answers, and stop it with SIGTERM, as a
+    process supervisor would."""
+    program, *argv = shlex.split(command)
+    assert program == "loyalty"
     with log.open("w") as output:
         process = subprocess.Popen(
-            [*loyalty_command(), "serve", "--port", str(port)],
-            env=environment(data_dir),
+            [*loyalty_command(), *argv],
+            env=environment(),
             stdout=output,
             stderr=subprocess.STDOUT,
         )
         try:
-            base_url = f"http://127.0.0.1:{port}"
             _wait_until_healthy(process, base_url, log)
-            yield base_url
+            yield
         finally:
             _stop(process)
 
@@ -84,7 +102,8 @@ def test_demo_prints_credentials_that_serve_accepts(tmp_path: Path) -> None:
     assert printed["GraphiQL URL"] == printed["GraphQL URL"]
     assert (data_dir / "demo-credentials.json").exists()
 
-    with serving(data_dir, port, tmp_path / "serve.log"):
+    base_url = f"http://127.0.0.1:{port}"
+    with serving(printed["Serve with"], base_url, tmp_path / "serve.log"):
         admin = query(printed["GraphQL URL"], {"Authorization": f"Bearer {printed['Admin token']}"})
         assert admin == {"viewer": {"role": "ADMIN"}, "tenant": {"slug": "demo"}}
 
@@ -115,9 +134,20 @@ def test_demo_prints_credentials_that_serve_accepts(tmp_path: Path) -> None:
         )
         assert cards == {"giftCards": {"edges": []}}
 
-        again = run_demo(data_dir, port)
+        # An admin command finds the demo's data when given its folder, and says so.
+        scopes = ["--scope", "events:write"]
+        argv = ["apikey", "create", "--data-dir", str(data_dir), "--tenant", "demo", *scopes]
+        created = run_loyalty([*argv, "--name", "second till"], environment())
+        assert created.returncode == 0, created.stderr
+        assert created.stdout.startswith("lk_")
+        assert f"embedded database in {data_dir} (from --data-dir)" in created.stderr
+
+        other_port = free_port()
+        again = run_demo(data_dir, other_port, port_from_environment=True)
     assert again["Tenant id"] == printed["Tenant id"]
     assert again["POS API key"] == printed["POS API key"]
+    assert again["GraphQL URL"] == f"http://127.0.0.1:{other_port}/graphql"
+    assert f"--port {other_port}" in again["Serve with"]
     # The last process using the embedded PostgreSQL stopped it on its way out.
     assert not (data_dir / "pgdata" / "postmaster.pid").exists()
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import URL, make_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 
 class Environment(StrEnum):
@@ -95,20 +98,24 @@ class Settings(BaseSettings):
         """URL with the owner role: migrations and role management."""
         if self.database_url is None:
             raise RuntimeError("no database_url: start the embedded PostgreSQL first")
-        return _asyncpg(make_url(self.database_url))
+        return _asyncpg(self.database_url)
 
     @cached_property
     def app_url(self) -> URL:
         """URL with the app role, which row-level security applies to."""
         if self.app_database_url is not None:
-            return _asyncpg(make_url(self.app_database_url))
+            return _asyncpg(self.app_database_url)
         return self.owner_url.set(
             username=self.app_role, password=self.app_role_password.get_secret_value()
         )
 
 
-def _asyncpg(url: URL) -> URL:
-    return url.set(drivername="postgresql+asyncpg")
+def _asyncpg(url: str) -> URL:
+    """``url`` for the asyncpg driver. SQLAlchemy is imported here, not with the settings:
+    it takes half a second, and commands such as ``loyalty token`` never need a URL."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql+asyncpg")
 
 
 __all__ = ["Environment", "Settings"]

@@ -24,6 +24,7 @@ from loyalty_gateway import bulk
 from loyalty_gateway.auth import Authenticator
 from loyalty_gateway.callers import CallerCache
 from loyalty_gateway.composition import compose_all
+from loyalty_gateway.graphiql import graphiql_routes
 from loyalty_gateway.health import Health
 from loyalty_gateway.http import GraphQLHttp
 from loyalty_gateway.jobs import JobScheduler
@@ -113,6 +114,7 @@ def _routes(gateway: GatewayState, http: GraphQLHttp) -> list[BaseRoute]:
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", gateway.metrics.endpoint, methods=["GET"]),
+        *(graphiql_routes() if gateway.settings.is_development else []),
         *module_mounts(gateway),
     ]
 

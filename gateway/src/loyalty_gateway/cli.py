@@ -4,48 +4,44 @@ Every command reads its settings from the environment (``LOYALTY_*``, see the RE
 starts the embedded PostgreSQL when ``LOYALTY_DATABASE_URL`` is unset. Commands print what
 a script needs on stdout (a key, a token, the SDL) and everything else on stderr, so
 ``TOKEN=$(loyalty token ...)`` works. Exit codes: 0 success, 1 the command failed, 2 usage.
+
+Which database: every command that uses one takes ``--data-dir`` (else ``LOYALTY_DATA_DIR``,
+else a folder in the user's data directory) and says on stderr which one it uses. Only
+``serve``, ``migrate`` and ``demo`` create an embedded database where there is none; the
+others refuse, naming the folder they looked in, since a new empty database is never what
+``loyalty apikey create`` after ``loyalty demo --data-dir X`` meant.
+
+Start-up: this module imports only what the parser needs. Each command imports the rest
+(SQLAlchemy, the modules, the gateway) when it runs, so ``loyalty --help`` and ``loyalty
+token`` answer at once instead of after the seconds the whole gateway takes to import
+(``tests/test_cli.py`` keeps it so).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import sys
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from loyalty_core.apikeys.service import create_api_key
 from loyalty_core.auth import Role, Scope
-from loyalty_core.db.engine import Database
 from loyalty_core.errors import LoyaltyError
-from loyalty_core.members import repository as members_repo
-from loyalty_core.modules.manager import ModuleRegistry, build_registry
-from loyalty_core.settings import Settings
-from loyalty_core.tenants.models import Tenant
-from loyalty_core.tenants.service import create_tenant
 
-from loyalty_gateway import demo
-from loyalty_gateway.bootstrap import (
-    load_settings,
-    migrate_database,
-    open_database,
-    prepare_database,
-    resolve_database,
-    serve_app,
-    tenant_by_slug,
-)
-from loyalty_gateway.composition import export_sdl
-from loyalty_gateway.jobs import run_jobs_once
-from loyalty_gateway.tokens import (
-    DEFAULT_TTL,
-    TOKEN_ROLES,
-    DevTokensDisabled,
-    ensure_dev_tokens_allowed,
-    mint_token,
-)
+from loyalty_gateway.tokens import DEFAULT_TTL, TOKEN_ROLES, DevTokensDisabled
+
+if TYPE_CHECKING:
+    from loyalty_core.db.engine import Database
+    from loyalty_core.modules.manager import ModuleRegistry
+    from loyalty_core.settings import Settings
+    from loyalty_core.tenants.models import Tenant
+
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 CLI_ACTOR = "platform:cli"
 """How the audit log names changes made from the command line."""
@@ -87,24 +83,39 @@ def build_parser() -> argparse.ArgumentParser:
         description="Loyalty orchestrator: GraphQL gateway, migrations, demo and admin tools.",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    _add_serve(commands)
-    _add_migrate(commands)
-    _add_demo(commands)
-    _add_tenant(commands)
-    _add_apikey(commands)
-    _add_token(commands)
+    database = _database_options()
+    _add_serve(commands, database)
+    _add_migrate(commands, database)
+    _add_demo(commands, database)
+    _add_tenant(commands, database)
+    _add_apikey(commands, database)
+    _add_token(commands, database)
     _add_modules(commands)
     _add_schema(commands)
-    _add_jobs(commands)
+    _add_jobs(commands, database)
     return parser
 
 
 # -- parsers -------------------------------------------------------------------------------
 
 
-def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _database_options() -> argparse.ArgumentParser:
+    """``--data-dir``, shared by every command that uses the database."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="PATH",
+        help="folder of the embedded PostgreSQL (default: LOYALTY_DATA_DIR, else `loyalty` "
+        "in the user data directory); unused when LOYALTY_DATABASE_URL is set",
+    )
+    return options
+
+
+def _add_serve(commands: Commands, database: argparse.ArgumentParser) -> None:
     serve = commands.add_parser(
         "serve",
+        parents=[database],
         help="serve the GraphQL API",
         description="Serve GraphQL over HTTP and WebSocket. Without LOYALTY_DATABASE_URL the "
         "embedded PostgreSQL is started (and migrated, in development).",
@@ -114,9 +125,10 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.set_defaults(handler=_serve)
 
 
-def _add_migrate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_migrate(commands: Commands, database: argparse.ArgumentParser) -> None:
     migrate = commands.add_parser(
         "migrate",
+        parents=[database],
         help="upgrade the database schema and create the app role",
         description="Upgrade the core's and every installed module's migrations to head, "
         "and create or update the non-owner app role. Runs as the owner; safe to run again.",
@@ -124,28 +136,30 @@ def _add_migrate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     migrate.set_defaults(handler=_migrate)
 
 
-def _add_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_demo(commands: Commands, database: argparse.ArgumentParser) -> None:
     run = commands.add_parser(
         "demo",
+        parents=[database],
         help="seed a demo programme, print credentials, serve",
         description="Start the embedded PostgreSQL, migrate, seed the demo tenant (once), "
         "print URLs and ready-to-use credentials, then serve until Ctrl-C.",
     )
-    run.add_argument(
-        "--data-dir", type=Path, help="folder for the database and credentials (LOYALTY_DATA_DIR)"
-    )
     run.add_argument("--host", help="address to bind (default: LOYALTY_HOST)")
     run.add_argument("--port", type=int, help="port to bind (default: LOYALTY_PORT)")
     run.add_argument(
-        "--no-serve", action="store_true", help="print the credentials and exit (for scripts)"
+        "--no-serve",
+        action="store_true",
+        help="print the credentials and how to serve them, and exit (for scripts)",
     )
     run.set_defaults(handler=_demo)
 
 
-def _add_tenant(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_tenant(commands: Commands, database: argparse.ArgumentParser) -> None:
     tenant = commands.add_parser("tenant", help="manage tenants")
     actions = tenant.add_subparsers(title="actions", metavar="ACTION", required=True)
-    create = actions.add_parser("create", help="create a tenant with its `points` asset")
+    create = actions.add_parser(
+        "create", parents=[database], help="create a tenant with its `points` asset"
+    )
     create.add_argument("--slug", required=True, help="short unique name, e.g. `demo`")
     create.add_argument("--name", required=True, help="display name of the programme")
     create.add_argument("--timezone", default="UTC", help="IANA time zone (default: UTC)")
@@ -162,11 +176,13 @@ def _add_tenant(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     create.set_defaults(handler=_tenant_create)
 
 
-def _add_apikey(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_apikey(commands: Commands, database: argparse.ArgumentParser) -> None:
     apikey = commands.add_parser("apikey", help="manage touchpoint API keys")
     actions = apikey.add_subparsers(title="actions", metavar="ACTION", required=True)
     create = actions.add_parser(
-        "create", help="create an API key and print it (it is shown only once)"
+        "create",
+        parents=[database],
+        help="create an API key and print it (it is shown only once)",
     )
     create.add_argument("--tenant", required=True, metavar="SLUG", help="the tenant's slug")
     create.add_argument("--name", required=True, help="what the key is for, e.g. `POS Berlin`")
@@ -180,12 +196,14 @@ def _add_apikey(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     create.set_defaults(handler=_apikey_create)
 
 
-def _add_token(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_token(commands: Commands, database: argparse.ArgumentParser) -> None:
     token = commands.add_parser(
         "token",
+        parents=[database],
         help="mint a development JWT (refused in production)",
         description="Mint an HS256 token signed with LOYALTY_JWT_SECRET. Development only: "
-        "refused when LOYALTY_ENVIRONMENT=production.",
+        "refused when LOYALTY_ENVIRONMENT=production. Admin and member tokens look the "
+        "tenant (and member) up in the database.",
     )
     token.add_argument("--role", required=True, choices=[r.value for r in TOKEN_ROLES])
     token.add_argument("--tenant", metavar="SLUG", help="the tenant (admin and member tokens)")
@@ -197,14 +215,14 @@ def _add_token(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     token.set_defaults(handler=_token)
 
 
-def _add_modules(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_modules(commands: Commands) -> None:
     modules = commands.add_parser(
         "modules", help="list installed modules, and the ones that failed to load"
     )
     modules.set_defaults(handler=_modules)
 
 
-def _add_schema(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_schema(commands: Commands) -> None:
     schema = commands.add_parser("schema", help="the composed GraphQL schema")
     actions = schema.add_subparsers(title="actions", metavar="ACTION", required=True)
     export = actions.add_parser("export", help="print the SDL of core plus every installed module")
@@ -212,35 +230,44 @@ def _add_schema(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     export.set_defaults(handler=_schema_export)
 
 
-def _add_jobs(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_jobs(commands: Commands, database: argparse.ArgumentParser) -> None:
     jobs = commands.add_parser("jobs", help="periodic jobs (expiry, pending release, ...)")
     actions = jobs.add_subparsers(title="actions", metavar="ACTION", required=True)
-    run = actions.add_parser("run", help="run every job once for every tenant, print counts")
+    run = actions.add_parser(
+        "run", parents=[database], help="run every job once for every tenant, print counts"
+    )
     run.set_defaults(handler=_jobs_run)
 
 
 # -- handlers ------------------------------------------------------------------------------
+# Each handler imports what it uses: see the module's docstring.
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = _with_address(load_settings(), args)
-    registry = build_registry()
-    resolved = resolve_database(settings)
-    asyncio.run(prepare_database(resolved, registry))
-    serve_app(resolved.settings, registry)
+    settings, registry = _ready_database(args, create=True)
+    from loyalty_gateway.bootstrap import serve_app
+
+    serve_app(_with_address(settings, args), registry)
     return 0
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    from loyalty_core.modules.manager import build_registry
+
+    from loyalty_gateway.bootstrap import migrate_database, resolve_database
+
     registry = build_registry()
-    resolved = resolve_database(load_settings())
+    resolved = resolve_database(_chosen_database(args, create=True))
     asyncio.run(migrate_database(resolved.settings, registry))
     print("migrations at head; app role ready", file=sys.stderr)
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    settings = _with_address(load_settings(data_dir=args.data_dir), args)
+    from loyalty_gateway import demo
+
+    settings = _with_address(_settings(args), args)
+    _announce_database(settings, args)
     return demo.run_demo(settings, serve=not args.no_serve)
 
 
@@ -252,6 +279,10 @@ def _tenant_create(args: argparse.Namespace) -> int:
         raise CommandError("--pending-days must not be negative")
 
     async def create(settings: Settings) -> Tenant:
+        from loyalty_core.tenants.service import create_tenant
+
+        from loyalty_gateway.bootstrap import open_database
+
         async with open_database(settings) as database, database.platform_transaction() as conn:
             return await create_tenant(
                 conn,
@@ -264,13 +295,18 @@ def _tenant_create(args: argparse.Namespace) -> int:
                 points_pending_days=args.pending_days,
             )
 
-    tenant = asyncio.run(create(_ready_settings()))
+    settings, _ = _ready_database(args, create=False)
+    tenant = asyncio.run(create(settings))
     print(f"created tenant {tenant.slug}: {tenant.id}")
     return 0
 
 
 def _apikey_create(args: argparse.Namespace) -> int:
     async def create(settings: Settings) -> str:
+        from loyalty_core.apikeys.service import create_api_key
+
+        from loyalty_gateway.bootstrap import open_database
+
         async with open_database(settings) as database:
             tenant = await _require_tenant(database, args.tenant)
             async with database.tenant_transaction(tenant.id) as conn:
@@ -279,7 +315,8 @@ def _apikey_create(args: argparse.Namespace) -> int:
                 )
         return issued.secret
 
-    secret = asyncio.run(create(_ready_settings()))
+    settings, _ = _ready_database(args, create=False)
+    secret = asyncio.run(create(settings))
     print(secret)
     print(
         f"API key {args.name!r} for {args.tenant}; send it as `X-Api-Key`. "
@@ -290,7 +327,9 @@ def _apikey_create(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    from loyalty_gateway.tokens import ensure_dev_tokens_allowed, mint_token
+
+    settings = _settings(args)
     ensure_dev_tokens_allowed(settings)
     role = Role(args.role)
     if role is Role.PLATFORM:
@@ -305,12 +344,15 @@ def _token(args: argparse.Namespace) -> int:
         raise CommandError("member tokens need --member ID")
     if role is Role.ADMIN and args.member:
         raise CommandError("admin tokens take no --member")
-    tenant_id, subject = asyncio.run(_token_subject(_ready_settings(settings), args, role))
+    database_settings, _ = _ready_database(args, create=False)
+    tenant_id, subject = asyncio.run(_token_subject(database_settings, args, role))
     print(mint_token(settings, role=role, subject=subject, tenant_id=tenant_id, ttl=args.ttl))
     return 0
 
 
 def _modules(args: argparse.Namespace) -> int:
+    from loyalty_core.modules.manager import build_registry
+
     registry = build_registry()
     width = max((len(name) for name in registry.modules), default=0)
     for name, module in sorted(registry.modules.items()):
@@ -322,6 +364,10 @@ def _modules(args: argparse.Namespace) -> int:
 
 
 def _schema_export(args: argparse.Namespace) -> int:
+    from loyalty_core.modules.manager import build_registry
+
+    from loyalty_gateway.composition import export_sdl
+
     sdl = export_sdl(build_registry())
     if not sdl.endswith("\n"):
         sdl += "\n"
@@ -333,10 +379,14 @@ def _schema_export(args: argparse.Namespace) -> int:
 
 
 def _jobs_run(args: argparse.Namespace) -> int:
-    registry = build_registry()
-    settings = _ready_settings(registry=registry)
+    settings, registry = _ready_database(args, create=False)
 
     async def run() -> dict[str, int]:
+        from datetime import UTC, datetime
+
+        from loyalty_gateway.bootstrap import open_database
+        from loyalty_gateway.jobs import run_jobs_once
+
         async with open_database(settings) as database:
             return await run_jobs_once(database, registry, datetime.now(UTC))
 
@@ -346,20 +396,80 @@ def _jobs_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- the database a command uses -------------------------------------------------------------
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Settings from the environment; ``--data-dir`` wins over ``LOYALTY_DATA_DIR``."""
+    from loyalty_core.settings import Settings
+
+    settings = Settings()
+    if getattr(args, "data_dir", None) is not None:
+        data_dir = args.data_dir.expanduser().resolve()
+        settings = settings.model_copy(update={"data_dir": data_dir})
+    return settings
+
+
+def _ready_database(args: argparse.Namespace, *, create: bool) -> tuple[Settings, ModuleRegistry]:
+    """Settings with a database URL, the database started and (embedded, development)
+    migrated, and the modules it was migrated for: what every command that reads or
+    writes data starts with."""
+    chosen = _chosen_database(args, create=create)
+    from loyalty_core.modules.manager import build_registry
+
+    from loyalty_gateway.bootstrap import prepare_database, resolve_database
+
+    registry = build_registry()
+    resolved = resolve_database(chosen)
+    asyncio.run(prepare_database(resolved, registry))
+    return resolved.settings, registry
+
+
+def _chosen_database(args: argparse.Namespace, *, create: bool) -> Settings:
+    """The settings, once stderr says which database they name. Unless ``create``, an
+    embedded database that does not exist yet is refused rather than initialised."""
+    from loyalty_core.db.embedded import embedded_exists
+
+    settings = _settings(args)
+    if not create and settings.database_url is None and not embedded_exists(settings.data_dir):
+        raise CommandError(
+            f"no database in {settings.data_dir} ({_data_dir_origin(args)}), and this "
+            "command does not create one. Create it with `loyalty demo` or `loyalty migrate`, "
+            "or choose the database with --data-dir PATH, LOYALTY_DATA_DIR or "
+            "LOYALTY_DATABASE_URL."
+        )
+    _announce_database(settings, args)
+    return settings
+
+
+def _announce_database(settings: Settings, args: argparse.Namespace) -> None:
+    """Say on stderr which database the command uses, and how to choose another."""
+    if settings.database_url is not None:
+        where = settings.owner_url.render_as_string(hide_password=True)
+        print(f"loyalty: database {where} (LOYALTY_DATABASE_URL)", file=sys.stderr)
+        return
+    origin = _data_dir_origin(args)
+    choose = "; choose another with --data-dir or LOYALTY_DATA_DIR" if "default" in origin else ""
+    print(
+        f"loyalty: embedded database in {settings.data_dir} ({origin}{choose})",
+        file=sys.stderr,
+    )
+
+
+def _data_dir_origin(args: argparse.Namespace) -> str:
+    if getattr(args, "data_dir", None) is not None:
+        return "from --data-dir"
+    if "LOYALTY_DATA_DIR" in os.environ:
+        return "from LOYALTY_DATA_DIR"
+    return "the default folder"
+
+
 # -- helpers -------------------------------------------------------------------------------
 
 
-def _ready_settings(
-    settings: Settings | None = None, *, registry: ModuleRegistry | None = None
-) -> Settings:
-    """Settings with a database URL, the database started and (embedded, development)
-    migrated: what every command that reads or writes data starts with."""
-    resolved = resolve_database(settings or load_settings())
-    asyncio.run(prepare_database(resolved, registry or build_registry()))
-    return resolved.settings
-
-
 async def _require_tenant(database: Database, slug: str) -> Tenant:
+    from loyalty_gateway.bootstrap import tenant_by_slug
+
     tenant = await tenant_by_slug(database, slug)
     if tenant is None:
         raise CommandError(f"no tenant with slug {slug!r}")
@@ -370,6 +480,10 @@ async def _token_subject(
     settings: Settings, args: argparse.Namespace, role: Role
 ) -> tuple[uuid.UUID, str]:
     """The tenant id, and the subject: for a member token, a member of that tenant."""
+    from loyalty_core.members import repository as members_repo
+
+    from loyalty_gateway.bootstrap import open_database
+
     async with open_database(settings) as database:
         tenant = await _require_tenant(database, args.tenant)
         if role is Role.ADMIN:

@@ -8,7 +8,8 @@ the same services the API calls, so the seeded ledger obeys every invariant a re
 and the history reads like one. The touchpoint key and the ids are kept in
 ``<data-dir>/demo-credentials.json`` (an API key is stored hashed and cannot be shown again),
 so running the demo again reuses the data and prints the same key, with freshly minted
-tokens.
+tokens. With ``--no-serve`` it also prints the ``loyalty serve`` command (data folder, port,
+host) that serves what it printed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 import sys
 import uuid
 from dataclasses import dataclass
@@ -175,6 +177,7 @@ class DemoAccess:
 
     graphql_url: str
     data_dir: Path
+    serve_command: str
     credentials: DemoCredentials
     admin_token: str
     member_token: str
@@ -188,7 +191,7 @@ def run_demo(settings: Settings, *, serve: bool = True, out: TextIO | None = Non
     registry = build_registry()
     resolved = resolve_database(settings)
     credentials = asyncio.run(prepare_demo(resolved.settings, registry))
-    print_welcome(demo_access(resolved.settings, credentials), out or sys.stdout)
+    print_welcome(demo_access(resolved.settings, credentials), out or sys.stdout, served=serve)
     if serve:
         serve_app(resolved.settings, registry)
     return 0
@@ -217,6 +220,7 @@ def demo_access(settings: Settings, credentials: DemoCredentials) -> DemoAccess:
     return DemoAccess(
         graphql_url=f"http://{_display_host(settings.host)}:{settings.port}{GRAPHQL_PATH}",
         data_dir=settings.data_dir,
+        serve_command=serve_command(settings),
         credentials=credentials,
         admin_token=mint_token(
             settings, role=Role.ADMIN, subject="demo-admin", tenant_id=tenant_id
@@ -228,20 +232,32 @@ def demo_access(settings: Settings, credentials: DemoCredentials) -> DemoAccess:
     )
 
 
-def print_welcome(access: DemoAccess, out: TextIO) -> None:
+def serve_command(settings: Settings) -> str:
+    """The command that serves the demo's data where its URLs point, for ``--no-serve``:
+    a plain ``loyalty serve`` would use the default folder and port, whatever the demo used."""
+    words = ["loyalty", "serve", "--data-dir", str(settings.data_dir), "--port", str(settings.port)]
+    if settings.host != Settings.model_fields["host"].default:
+        words += ["--host", settings.host]
+    return shlex.join(words)
+
+
+def print_welcome(access: DemoAccess, out: TextIO, *, served: bool = True) -> None:
     """The demo's one screen of output. Lines start with a fixed label (``Admin token:``),
-    so scripts and tests can pick values out of it."""
+    so scripts and tests can pick values out of it. Unless ``served``, it ends with the
+    command that serves what it printed."""
     creds = access.credentials
+    quoted_dir = shlex.quote(str(access.data_dir))
     query = (
         f'{{ memberByIdentifier(kind: CARD_NUMBER, value: \\"{creds.member_card}\\") '
-        "{ firstName balances { available pending asset { code } } } }"
+        "{ firstName balances { asset { code name } available pending } } }"
     )
     lines = [
         "",
         f"Loyalty demo: {DEMO_NAME}",
         f"Tenant id:       {creds.tenant_id}  (slug {DEMO_SLUG})",
         f"Data folder:     {access.data_dir}",
-        "                 (run the demo again to reuse it; delete it to start afresh)",
+        "                 (run the demo again to reuse it; delete it to start afresh;",
+        f"                 other commands use it with --data-dir {quoted_dir})",
         "",
         f"GraphQL URL:     {access.graphql_url}",
         f"GraphiQL URL:    {access.graphql_url}  (open it in a browser)",
@@ -263,6 +279,12 @@ def print_welcome(access: DemoAccess, out: TextIO) -> None:
         f'    -d \'{{"query": "{query}"}}\'',
         "",
     ]
+    if not served:
+        lines += [
+            "Nothing serves these URLs yet (--no-serve). Serve the demo's data on them with:",
+            f"Serve with:      {access.serve_command}",
+            "",
+        ]
     out.write("\n".join(lines) + "\n")
     out.flush()
 
@@ -463,4 +485,5 @@ __all__ = [
     "read_credentials",
     "run_demo",
     "seed",
+    "serve_command",
 ]

@@ -8,7 +8,8 @@
   the latter every well-formed GraphQL response is a 200, as legacy clients expect.
 - 401 for a credential that does not verify, 406 for an Accept we cannot serve, 413 over
   :data:`MAX_BODY_BYTES`, 415 for a body that is not JSON.
-- GraphiQL for browsers (``Accept: text/html``), in development only.
+- GraphiQL for browsers (``Accept: text/html``), in development only; the page loads its
+  scripts from the gateway (:mod:`loyalty_gateway.graphiql`), never from a CDN.
 
 Each request: authenticate, load the tenant and its modules, take the schema of that module set
 from the cache, take the document from that schema's document cache (parsed, validated and
@@ -34,7 +35,6 @@ from loyalty_core.auth import Role
 from loyalty_core.errors import Unauthenticated
 from loyalty_core.ids import json_default
 from starlette.types import Receive, Scope, Send
-from strawberry.http.ides import get_graphql_ide_html
 
 from loyalty_gateway.auth import Caller
 from loyalty_gateway.errors import (
@@ -47,6 +47,7 @@ from loyalty_gateway.errors import (
     is_request_error,
 )
 from loyalty_gateway.execution import GraphQLParams, execute_operation
+from loyalty_gateway.graphiql import graphiql_page
 from loyalty_gateway.logs import request_id_var
 from loyalty_gateway.metrics import Outcome
 from loyalty_gateway.state import GatewayState
@@ -119,7 +120,7 @@ class GraphQLHttp:
 
     def __init__(self, gateway: GatewayState) -> None:
         self._gateway = gateway
-        self._graphiql = get_graphql_ide_html("graphiql").encode()
+        self._graphiql = graphiql_page()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await serve(self._gateway, scope, receive, send, self._reply)

