@@ -27,6 +27,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema
+from loyalty_core.graphql.scalars import SCALARS
 from loyalty_core.modules.contributions import ModuleContributions
 from loyalty_core.modules.manager import CORE_MODULE, ModuleRegistry
 from strawberry.exceptions import DuplicatedTypeName
@@ -179,7 +180,9 @@ def _compose(
             mutation=roots["mutation"],
             subscription=roots["subscription"],
             types=[t for _, module in parts if module.schema for t in module.schema.types],
-            config=StrawberryConfig(auto_camel_case=True, name_converter=_NAMES),
+            config=StrawberryConfig(
+                auto_camel_case=True, name_converter=_NAMES, scalar_map=SCALARS
+            ),
         )
     except TypeError as exc:
         cause = _composition_cause(exc)

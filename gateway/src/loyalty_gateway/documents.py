@@ -32,7 +32,7 @@ from graphql import (
 
 from loyalty_gateway.errors import PARSE_FAILED, VALIDATION_FAILED
 from loyalty_gateway.limits import DocumentLimits
-from loyalty_gateway.variables import OperationVariables
+from loyalty_gateway.variables import OperationVariables, text_refusal
 
 DOCUMENTS_PER_SCHEMA = 256
 
@@ -57,9 +57,10 @@ class PreparedDocument:
 
     def coerced_variables(
         self, operation: OperationDefinitionNode, raw: Mapping[str, Any] | None
-    ) -> CoercedVariables | None:
+    ) -> CoercedVariables | GraphQLError | None:
         """``raw`` coerced for ``operation`` by functions compiled once for it (see
-        :mod:`variables`); None when graphql-core's own coercion must judge them."""
+        :mod:`variables`); the request error of a value no field may take; None when
+        graphql-core's own coercion must judge them."""
         prepared = self._operations.get(id(operation))
         if prepared is None:
             assert self.document is not None
@@ -67,9 +68,11 @@ class PreparedDocument:
             prepared = PreparedOperation.of(self.schema, self.document, operation)
             self._operations[id(operation)] = prepared
         if prepared.variables is None:
-            return None
+            return text_refusal(operation, raw)
         coerced = prepared.variables.coerce(raw)
-        return None if coerced is None else CoercedVariables(coerced, prepared)
+        if coerced is None or isinstance(coerced, GraphQLError):
+            return coerced
+        return CoercedVariables(coerced, prepared)
 
 
 @dataclass

@@ -8,6 +8,7 @@ What a client sees::
     syntax error, token limit            extensions.code GRAPHQL_PARSE_FAILED
     validation, our limits               extensions.code GRAPHQL_VALIDATION_FAILED
     malformed request, bad variables     extensions.code BAD_REQUEST
+    a value no field may take            extensions.code INVALID_INPUT and extensions.field
     anything else                        "internal error", extensions {code INTERNAL, requestId},
                                          logged with its stack and the request id
 
@@ -39,11 +40,19 @@ def error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
 
 
 def coded(errors: Iterable[GraphQLError], code: str) -> list[dict[str, Any]]:
-    """Request errors (parse, validation, variables): as graphql-core reports them, with a code."""
+    """Request errors (parse, validation, variables): as graphql-core reports them, with
+    ``code`` unless they carry their own (a value no field may take is ``INVALID_INPUT`` with
+    its field, whether the gateway refused it or a scalar did through graphql-core)."""
     formatted = []
     for graphql_error in errors:
         entry: dict[str, Any] = dict(graphql_error.formatted)
-        entry["extensions"] = {**(graphql_error.extensions or {}), "code": code}
+        extensions = {"code": code, **(graphql_error.extensions or {})}
+        original = graphql_error.original_error
+        if isinstance(original, LoyaltyError) and "field" not in extensions:
+            extensions["code"] = original.code.value
+            if original.field:
+                extensions["field"] = original.field
+        entry["extensions"] = extensions
         formatted.append(entry)
     return formatted
 

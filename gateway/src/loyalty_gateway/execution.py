@@ -295,11 +295,13 @@ async def execute_operation(
     document: DocumentNode,
     params: GraphQLParams,
     context: RequestContext,
-    variables: CoercedVariables | None = None,
+    variables: CoercedVariables | GraphQLError | None = None,
 ) -> ExecutionResult:
     """Execute a query or mutation of a validated document, with its ``variables`` when
     coerced already (else graphql-core finds the operation and coerces those of
-    ``params``)."""
+    ``params``); a request error in their place refuses the request."""
+    if isinstance(variables, GraphQLError):
+        return ExecutionResult(None, [variables])
     if variables is not None:
         return await Executor.of_variables(compiled.graphql, variables, context).run()
     result = graphql_execute(

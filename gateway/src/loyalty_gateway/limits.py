@@ -1,4 +1,5 @@
-"""What a document may ask for: depth, aliases, tokens, operations, and introspection.
+"""What a document may ask for: depth, aliases, tokens, operations, introspection, and
+literal text the database can store.
 
 These run as graphql-core validation rules (tokens at parse time) when a document first enters
 a schema's document cache, so a document pays for them once, not on every request. Expensive
@@ -12,18 +13,26 @@ from functools import cached_property
 from typing import Any, ClassVar, cast
 
 from graphql import (
+    ArgumentNode,
     ASTValidationRule,
     DocumentNode,
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationRule,
+    ValueNode,
+    VariableDefinitionNode,
     specified_rules,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
+from loyalty_core.errors import ErrorCode
+from loyalty_core.inputs import text_problem
 from loyalty_core.settings import Settings
 
 MAX_DOCUMENT_LENGTH = 100_000
@@ -55,6 +64,7 @@ class DocumentLimits:
     def rules(self) -> tuple[type[ASTValidationRule], ...]:
         """The specified rules of GraphQL, then ours."""
         ours: list[type[ASTValidationRule]] = [
+            StorableTextRule,
             _limited(MaxDepthRule, self.max_depth),
             _limited(MaxAliasesRule, self.max_aliases),
             _limited(MaxOperationsRule, self.max_operations),
@@ -115,6 +125,38 @@ class MaxDepthRule(ValidationRule):
         return self._fragment_depths[key]
 
 
+class StorableTextRule(ValidationRule):
+    """No string literal (in an argument, at any depth of an object or list, or a variable's
+    default) holds text PostgreSQL cannot store: refused as ``INVALID_INPUT`` with the
+    argument's path, once per document, as variables are when coerced (:mod:`variables`).
+    The parser bounds the nesting of literals, and so this walk's recursion."""
+
+    def enter_argument(self, node: ArgumentNode, *_args: Any) -> None:
+        self._check(node.value, node.name.value)
+
+    def enter_variable_definition(self, node: VariableDefinitionNode, *_args: Any) -> None:
+        if node.default_value is not None:
+            self._check(node.default_value, node.variable.name.value)
+
+    def _check(self, value: ValueNode, field: str) -> None:
+        if isinstance(value, StringValueNode):
+            problem = text_problem(value.value)
+            if problem is not None:
+                self.report_error(
+                    GraphQLError(
+                        f"Argument '{field}': text {problem}",
+                        value,
+                        extensions={"code": ErrorCode.INVALID_INPUT.value, "field": field},
+                    )
+                )
+        elif isinstance(value, ObjectValueNode):
+            for item in value.fields:
+                self._check(item.value, f"{field}.{item.name.value}")
+        elif isinstance(value, ListValueNode):
+            for index, element in enumerate(value.values):
+                self._check(element, f"{field}[{index}]")
+
+
 class MaxAliasesRule(ValidationRule):
     """A document uses at most ``limit`` aliases: aliases are how one request multiplies work."""
 
@@ -159,4 +201,5 @@ __all__ = [
     "MaxAliasesRule",
     "MaxDepthRule",
     "MaxOperationsRule",
+    "StorableTextRule",
 ]

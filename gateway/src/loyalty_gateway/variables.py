@@ -11,23 +11,34 @@ advance, a scalar's or enum's ``parse_value`` called as graphql-core calls it. T
 only values graphql-core accepts and give what it gives. Anything else (a required field
 missing, an unknown one, a value a scalar refuses, a OneOf input, an input type that contains
 itself) is not theirs to judge: the variables then go to graphql-core's own coercion, which
-reports the errors as it always does. No error message is written here.
+reports the errors as it always does.
+
+A value no field may take is refused here, for every field of the core and of every module
+(:mod:`loyalty_core.inputs`): text PostgreSQL cannot store (a NUL character, a lone
+surrogate) from any scalar that gives a string, and what the ``JSON`` and ``DateTime``
+scalars refuse (a JSON value beyond its limits, a time without an offset). Such a value is
+:class:`Invalid`: the request is refused with ``INVALID_INPUT`` and the variable's path
+(``input.events[3].payload.note``), which the functions collect only on the way out of an
+error. An operation they do not serve has its variables' text checked by :func:`text_refusal`
+before graphql-core coerces them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLError,
     GraphQLInputObjectType,
     GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLScalarType,
     GraphQLSchema,
+    Node,
     OperationDefinitionNode,
     ValueNode,
     is_input_type,
@@ -35,6 +46,8 @@ from graphql import (
     value_from_ast,
 )
 from graphql.pyutils import Undefined
+from loyalty_core.errors import LoyaltyError, ValidationFailed
+from loyalty_core.inputs import join_path, text_problem
 
 Coerce = Callable[[Any], Any]
 
@@ -51,6 +64,34 @@ class Uncompiled(Exception):
     """A type the compiled functions do not serve (OneOf, or containing itself)."""
 
 
+class Invalid(Exception):
+    """A value no field may take: the error, and the keys and indices leading to the value
+    (innermost first, added on the way out)."""
+
+    def __init__(self, error: LoyaltyError) -> None:
+        self.error = error
+        self.path: list[str | int] = []
+
+    def graphql_error(self, variable: str, node: Node) -> GraphQLError:
+        return _request_error(variable, reversed(self.path), self.error, node)
+
+
+def _request_error(
+    variable: str, path: Iterable[str | int], error: LoyaltyError, node: Node
+) -> GraphQLError:
+    """The request error of an invalid value: its code (``INVALID_INPUT``) and the field, the
+    variable's name followed by the path to the value and the path inside a JSON value."""
+    field = join_path(variable, path)
+    if error.field:
+        inner = error.field
+        field = f"{field}{inner}" if inner.startswith("[") else f"{field}.{inner}"
+    return GraphQLError(
+        f"Variable '${variable}' got an invalid value at '{field}': {error.message}",
+        node,
+        extensions={"code": error.code.value, "field": field},
+    )
+
+
 @dataclass(frozen=True)
 class _Variable:
     name: str
@@ -58,6 +99,7 @@ class _Variable:
     coerce: Coerce
     default: ValueNode | None
     required: bool
+    node: Node
 
 
 class OperationVariables:
@@ -88,25 +130,29 @@ class OperationVariables:
                     coerce,
                     definition.default_value,
                     isinstance(type_, GraphQLNonNull),
+                    definition,
                 )
             )
         return cls(tuple(variables))
 
-    def coerce(self, raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
-        """``raw`` coerced as graphql-core would; None when graphql-core must judge them."""
+    def coerce(self, raw: Mapping[str, Any] | None) -> dict[str, Any] | GraphQLError | None:
+        """``raw`` coerced as graphql-core would; the request error of a value no field may
+        take; None when graphql-core must judge them."""
         inputs = raw or {}
         coerced: dict[str, Any] = {}
-        try:
-            for variable in self._variables:
-                name = variable.name
+        for variable in self._variables:
+            name = variable.name
+            try:
                 if name in inputs:
                     coerced[name] = variable.coerce(inputs[name])
                 elif variable.default is not None:
                     coerced[name] = value_from_ast(variable.default, variable.type)
                 elif variable.required:
                     return None
-        except Refused:
-            return None
+            except Refused:
+                return None
+            except Invalid as invalid:
+                return invalid.graphql_error(name, variable.node)
         return coerced
 
 
@@ -142,12 +188,27 @@ def _compile_nullable(type_: GraphQLInputType, enclosing: frozenset[str]) -> Coe
 def _list(item: Coerce) -> Coerce:
     def coerce_list(value: Any) -> Any:
         if type(value) is list:
-            return [item(element) for element in value]
+            try:
+                return [item(element) for element in value]
+            except Invalid as invalid:
+                invalid.path.append(_invalid_index(item, value))
+                raise
         if isinstance(value, _NOT_ITERABLE_FOR_GRAPHQL):
             return [item(value)]
         raise Refused
 
     return coerce_list
+
+
+def _invalid_index(item: Coerce, values: list[Any]) -> int:
+    """Which of ``values`` is invalid (on the error path only: coercing is pure, and every
+    element before the invalid one coerced)."""
+    for index, element in enumerate(values):
+        try:
+            item(element)
+        except Invalid:
+            return index
+    raise AssertionError("no element is invalid")  # pragma: no cover
 
 
 def _input_object(type_: GraphQLInputObjectType, enclosing: frozenset[str]) -> Coerce:
@@ -173,7 +234,11 @@ def _input_object(type_: GraphQLInputObjectType, enclosing: frozenset[str]) -> C
         given = 0
         for name, out_name, coerce, default, required in fields:
             if name in value:
-                coerced[out_name] = coerce(value[name])
+                try:
+                    coerced[out_name] = coerce(value[name])
+                except Invalid as invalid:
+                    invalid.path.append(name)
+                    raise
                 given += 1
             elif default is not Undefined:
                 coerced[out_name] = default
@@ -192,13 +257,51 @@ def _leaf(type_: GraphQLScalarType | GraphQLEnumType) -> Coerce:
     def coerce_leaf(value: Any) -> Any:
         try:
             parsed = parse_value(value)
+        except LoyaltyError as error:  # the JSON or DateTime scalar's refusal
+            raise Invalid(error) from None
         except Exception as exc:
             raise Refused from exc
         if parsed is Undefined:
             raise Refused
+        if type(parsed) is str and ("\x00" in parsed or not parsed.isascii()):
+            _check_text(parsed)
         return parsed
 
     return coerce_leaf
 
 
-__all__ = ["OperationVariables"]
+def _check_text(value: str) -> None:
+    problem = text_problem(value)
+    if problem is not None:
+        raise Invalid(ValidationFailed(f"text {problem}"))
+
+
+def text_refusal(
+    operation: OperationDefinitionNode, raw: Mapping[str, Any] | None
+) -> GraphQLError | None:
+    """The request error of the first text no field may take in ``raw``, whatever the types
+    (for operations whose types the compiled functions do not serve; graphql-core's
+    coercion takes any string). Walks without recursion, so any depth is safe."""
+    nodes = {d.variable.name.value: d for d in operation.variable_definitions or ()}
+    pending: list[tuple[Any, str, list[str | int]]] = [
+        (value, name, []) for name, value in (raw or {}).items() if name in nodes
+    ]
+    while pending:
+        value, name, path = pending.pop()
+        if isinstance(value, str):
+            problem = text_problem(value)
+            if problem is not None:
+                return _request_error(name, path, ValidationFailed(f"text {problem}"), nodes[name])
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                problem = text_problem(key) if isinstance(key, str) else None
+                if problem is not None:
+                    error = ValidationFailed(f"a key {problem}")
+                    return _request_error(name, path, error, nodes[name])
+                pending.append((item, name, [*path, key]))
+        elif isinstance(value, list):
+            pending.extend((item, name, [*path, index]) for index, item in enumerate(value))
+    return None
+
+
+__all__ = ["Invalid", "OperationVariables", "text_refusal"]

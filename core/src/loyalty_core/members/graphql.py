@@ -16,9 +16,9 @@ from loyalty_core.context import RequestContext
 from loyalty_core.errors import Forbidden, NotFound, ValidationFailed
 from loyalty_core.graphql.common import (
     Connection,
+    Cursors,
     UserError,
     connection,
-    decode_cursor,
     page_size,
     run_mutation,
 )
@@ -78,11 +78,16 @@ class Member:
     ) -> Connection[LedgerEntry]:
         limit = page_size(first)
         ctx = info.context
+        cursors = Cursors(ctx.tenant_id, f"ledger:{self.id}")
         async with ctx.read() as conn:
             lines = await member_ledger(
-                conn, ctx.tenant_id, uuid.UUID(self.id), after=decode_cursor(after), limit=limit + 1
+                conn,
+                ctx.tenant_id,
+                uuid.UUID(self.id),
+                after=cursors.decode(after),
+                limit=limit + 1,
             )
-        return connection(lines, limit, lambda line: line.entry_id, LedgerEntry.of)
+        return connection(cursors, lines, limit, lambda line: line.entry_id, LedgerEntry.of)
 
     @strawberry.field(
         description="Campaigns running now that target the member (by segment, if any), by "
@@ -197,16 +202,17 @@ class MemberQuery:
         ctx = info.context
         require_scope(ctx.principal, Scope.MEMBERS_READ)
         limit = page_size(first)
+        cursors = Cursors(ctx.tenant_id, "members")
         async with ctx.read() as conn:
             found = await repo.search(
                 conn,
                 ctx.tenant_id,
                 query=search[:200] if search else None,
                 status=status,
-                after=decode_cursor(after),
+                after=cursors.decode(after),
                 limit=limit + 1,
             )
-        return connection(found, limit, lambda member: member.id, Member.of)
+        return connection(cursors, found, limit, lambda member: member.id, Member.of)
 
 
 @strawberry.type

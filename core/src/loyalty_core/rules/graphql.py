@@ -17,9 +17,9 @@ from loyalty_core.errors import ValidationFailed
 from loyalty_core.events.requests import module_types
 from loyalty_core.graphql.common import (
     Connection,
+    Cursors,
     UserError,
     connection,
-    decode_cursor,
     page_size,
     require_id,
     run_mutation,
@@ -365,12 +365,17 @@ class CampaignQuery:
         ctx = info.context
         tenant_id = require_admin(ctx.principal)
         size = page_size(first)
+        cursors = Cursors(tenant_id, "campaigns")
         async with ctx.read() as conn:
             rows = await repo.list_campaigns(
-                conn, tenant_id, after=decode_cursor(after), limit=size + 1
+                conn, tenant_id, after=cursors.decode(after), limit=size + 1
             )
         return connection(
-            rows, size, lambda row: row.id, lambda row: Campaign.of(service.campaign_from_row(row))
+            cursors,
+            rows,
+            size,
+            lambda row: row.id,
+            lambda row: Campaign.of(service.campaign_from_row(row)),
         )
 
     @strawberry.field(description="The tenant's segments, by name (tenant admins).")

@@ -34,11 +34,11 @@ from loyalty_core.errors import (
 )
 from loyalty_core.graphql.common import (
     Connection,
+    Cursors,
     Edge,
     PageInfo,
     UserError,
     connection,
-    decode_cursor,
     page_size,
     require_id,
     run_mutation,
@@ -76,6 +76,7 @@ __all__ = [
     "AuthError",
     "Conflict",
     "Connection",
+    "Cursors",
     "Database",
     "DomainEvent",
     "Edge",
@@ -114,7 +115,6 @@ __all__ = [
     "ValidationFailed",
     "connection",
     "created_at_column",
-    "decode_cursor",
     "events",
     "fingerprint",
     "hookimpl",

@@ -17,6 +17,7 @@ from datetime import datetime
 import strawberry
 from loyalty_core.sdk import (
     Connection,
+    Cursors,
     Forbidden,
     LoyaltyError,
     Member,
@@ -26,7 +27,6 @@ from loyalty_core.sdk import (
     UserError,
     ValidationFailed,
     connection,
-    decode_cursor,
     ledger,
     may_read_member,
     page_size,
@@ -304,19 +304,20 @@ class GiftCardQuery:
     ) -> Connection[GiftCard]:
         tenant_id = require_admin(info.context.principal)
         size = page_size(first)
+        cursors = Cursors(tenant_id, "giftcards.cards")
         async with info.context.read() as conn:
             found = await repo.list_cards(
                 conn,
                 tenant_id,
                 limit=size + 1,
-                after=decode_cursor(after),
+                after=cursors.decode(after),
                 status=status,
                 currency=currency,
                 member_id=None if member_id is None else require_id(member_id, field="memberId"),
                 batch_id=None if batch_id is None else require_id(batch_id, field="batchId"),
                 last_four=last_four,
             )
-        return connection(found, size, lambda card: card.id, GiftCard.of)
+        return connection(cursors, found, size, lambda card: card.id, GiftCard.of)
 
 
 @strawberry.type

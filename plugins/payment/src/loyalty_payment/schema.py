@@ -16,6 +16,7 @@ from typing import Any
 import strawberry
 from loyalty_core.sdk import (
     Connection,
+    Cursors,
     IdentifierInput,
     LoyaltyError,
     Member,
@@ -26,7 +27,6 @@ from loyalty_core.sdk import (
     UserError,
     ValidationFailed,
     connection,
-    decode_cursor,
     may_read_member,
     members,
     page_size,
@@ -248,6 +248,7 @@ class PaymentQuery:
         ctx = info.context
         tenant_id = require_scope(ctx.principal, Scope.MEMBERS_READ)
         size = page_size(first)
+        cursors = Cursors(tenant_id, "payment.payments")
         async with ctx.read() as conn:
             found = await repo.list_payments(
                 conn,
@@ -255,10 +256,10 @@ class PaymentQuery:
                 member_ids=None if member_id is None else [require_id(member_id, field="memberId")],
                 status=status,
                 order_reference=order_reference,
-                before=decode_cursor(after),
+                before=cursors.decode(after),
                 limit=size + 1,
             )
-        return connection(found, size, lambda payment: payment.id, Payment.of)
+        return connection(cursors, found, size, lambda payment: payment.id, Payment.of)
 
 
 @strawberry.type
