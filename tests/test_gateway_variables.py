@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from graphql import (
     GraphQLArgument,
-    GraphQLError,
     GraphQLEnumType,
+    GraphQLError,
     GraphQLField,
     GraphQLInputObjectType,
     GraphQLInputType,

@@ -1,5 +1,5 @@
 """What a document may ask for: depth, aliases, tokens, operations, introspection, and
-literal text the database can store.
+literal values no field may take.
 
 These run as graphql-core validation rules (tokens at parse time) when a document first enters
 a schema's document cache, so a document pays for them once, not on every request. Expensive
@@ -21,6 +21,7 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     ListValueNode,
+    Node,
     ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -30,8 +31,8 @@ from graphql import (
     VariableDefinitionNode,
     specified_rules,
 )
-from graphql.validation import NoSchemaIntrospectionCustomRule
-from loyalty_core.errors import ErrorCode
+from graphql.validation import NoSchemaIntrospectionCustomRule, ValuesOfCorrectTypeRule
+from loyalty_core.errors import ErrorCode, LoyaltyError
 from loyalty_core.inputs import text_problem
 from loyalty_core.settings import Settings
 
@@ -62,16 +63,20 @@ class DocumentLimits:
 
     @cached_property
     def rules(self) -> tuple[type[ASTValidationRule], ...]:
-        """The specified rules of GraphQL, then ours."""
+        """The specified rules of GraphQL (with :class:`LiteralValuesRule` in place of
+        graphql-core's check of literal values), then ours."""
         ours: list[type[ASTValidationRule]] = [
-            StorableTextRule,
             _limited(MaxDepthRule, self.max_depth),
             _limited(MaxAliasesRule, self.max_aliases),
             _limited(MaxOperationsRule, self.max_operations),
         ]
         if not self.introspection:
             ours.append(NoSchemaIntrospectionCustomRule)
-        return (*specified_rules, *ours)
+        specified = (
+            LiteralValuesRule if rule is ValuesOfCorrectTypeRule else rule
+            for rule in specified_rules
+        )
+        return (*specified, *ours)
 
 
 class MaxDepthRule(ValidationRule):
@@ -125,36 +130,60 @@ class MaxDepthRule(ValidationRule):
         return self._fragment_depths[key]
 
 
-class StorableTextRule(ValidationRule):
-    """No string literal (in an argument, at any depth of an object or list, or a variable's
-    default) holds text PostgreSQL cannot store: refused as ``INVALID_INPUT`` with the
-    argument's path, once per document, as variables are when coerced (:mod:`variables`).
-    The parser bounds the nesting of literals, and so this walk's recursion."""
+class LiteralValuesRule(ValuesOfCorrectTypeRule):
+    """graphql-core's check of literal values, which also refuses what no field may take, as
+    variables are refused when coerced (:mod:`variables`), once per document: a string
+    literal anywhere (in an argument, at any depth of an object or list, or a variable's
+    default) holding text PostgreSQL cannot store, and what a scalar refuses with a
+    ``LoyaltyError`` (a JSON literal beyond its limits, a time without an offset). Each is
+    ``INVALID_INPUT`` with the argument's path (``input.attributes.note[1]``), reported once.
+    The parser bounds the nesting of literals, and so the recursion of :meth:`_enter`."""
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self._fields: dict[int, str] = {}
+        self._reported: set[str] = set()
 
     def enter_argument(self, node: ArgumentNode, *_args: Any) -> None:
-        self._check(node.value, node.name.value)
+        self._enter(node.value, node.name.value)
 
     def enter_variable_definition(self, node: VariableDefinitionNode, *_args: Any) -> None:
         if node.default_value is not None:
-            self._check(node.default_value, node.variable.name.value)
+            self._enter(node.default_value, node.variable.name.value)
 
-    def _check(self, value: ValueNode, field: str) -> None:
+    def _enter(self, value: ValueNode, field: str) -> None:
+        """Remember where each value node of a literal is; refuse text no field may take."""
+        self._fields[id(value)] = field
         if isinstance(value, StringValueNode):
             problem = text_problem(value.value)
             if problem is not None:
-                self.report_error(
-                    GraphQLError(
-                        f"Argument '{field}': text {problem}",
-                        value,
-                        extensions={"code": ErrorCode.INVALID_INPUT.value, "field": field},
-                    )
-                )
+                self._refuse(field, f"text {problem}", value)
         elif isinstance(value, ObjectValueNode):
             for item in value.fields:
-                self._check(item.value, f"{field}.{item.name.value}")
+                self._enter(item.value, f"{field}.{item.name.value}")
         elif isinstance(value, ListValueNode):
             for index, element in enumerate(value.values):
-                self._check(element, f"{field}[{index}]")
+                self._enter(element, f"{field}[{index}]")
+
+    def report_error(self, error: GraphQLError) -> None:
+        original = error.original_error
+        node = error.nodes[0] if error.nodes else None
+        field = None if node is None else self._fields.get(id(node))
+        if not isinstance(original, LoyaltyError) or field is None or node is None:
+            super().report_error(error)
+            return
+        if original.field:
+            inner = original.field
+            field = f"{field}{inner}" if inner.startswith("[") else f"{field}.{inner}"
+        self._refuse(field, original.message, node)
+
+    def _refuse(self, field: str, message: str, node: Node) -> None:
+        if field not in self._reported:
+            self._reported.add(field)
+            extensions = {"code": ErrorCode.INVALID_INPUT.value, "field": field}
+            super().report_error(
+                GraphQLError(f"Argument '{field}': {message}", node, extensions=extensions)
+            )
 
 
 class MaxAliasesRule(ValidationRule):
@@ -198,8 +227,8 @@ def _limited(rule: type[ValidationRule], limit: int) -> type[ASTValidationRule]:
 __all__ = [
     "MAX_DOCUMENT_LENGTH",
     "DocumentLimits",
+    "LiteralValuesRule",
     "MaxAliasesRule",
     "MaxDepthRule",
     "MaxOperationsRule",
-    "StorableTextRule",
 ]
