@@ -108,32 +108,43 @@ class _Refused(Exception):
 
 
 def _walk(value: Any, depth: int, budget: list[int]) -> None:
+    """Check ``value``; a plain ASCII string (nearly every key and text) costs two tests
+    inline, anything else goes to :func:`_string`, which says what is wrong, if anything."""
     kind = type(value)
     if kind is str:
         _string(value)
     elif kind is dict:
         _enter(len(value), depth, budget)
         for key, item in value.items():
-            if type(key) is str:
+            if type(key) is str and ("\x00" in key or not key.isascii() or len(key) > _LONG):
                 _string(key, "a key")
-            if type(item) in _CONTAINERS_AND_TEXT:
-                try:
-                    _walk(item, depth - 1, budget)
-                except _Refused as refused:
-                    refused.path.append(key)
-                    raise
+            kind = type(item)
+            if kind is str:
+                if "\x00" in item or not item.isascii() or len(item) > _LONG:
+                    _inside(item, key, depth, budget)
+            elif kind is dict or kind is list:
+                _inside(item, key, depth, budget)
     elif kind is list:
         _enter(len(value), depth, budget)
         for index, item in enumerate(value):
-            if type(item) in _CONTAINERS_AND_TEXT:
-                try:
-                    _walk(item, depth - 1, budget)
-                except _Refused as refused:
-                    refused.path.append(index)
-                    raise
+            kind = type(item)
+            if kind is str:
+                if "\x00" in item or not item.isascii() or len(item) > _LONG:
+                    _inside(item, index, depth, budget)
+            elif kind is dict or kind is list:
+                _inside(item, index, depth, budget)
 
 
-_CONTAINERS_AND_TEXT = frozenset({str, dict, list})
+_LONG = MAX_JSON_STRING
+
+
+def _inside(item: Any, step: str | int, depth: int, budget: list[int]) -> None:
+    """Check ``item``, found at ``step`` of its container, one level down."""
+    try:
+        _walk(item, depth - 1, budget)
+    except _Refused as refused:
+        refused.path.append(step)
+        raise
 
 
 def _enter(size: int, depth: int, budget: list[int]) -> None:

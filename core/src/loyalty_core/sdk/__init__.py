@@ -45,6 +45,7 @@ from loyalty_core.graphql.common import (
 )
 from loyalty_core.hashing import fingerprint
 from loyalty_core.ids import new_id, parse_id
+from loyalty_core.inputs import aware_datetime, check_json, check_text
 from loyalty_core.members.graphql import IdentifierInput, Member
 from loyalty_core.modules.contributions import (
     DomainEvent,
@@ -113,6 +114,9 @@ __all__ = [
     "Unauthenticated",
     "UserError",
     "ValidationFailed",
+    "aware_datetime",
+    "check_json",
+    "check_text",
     "connection",
     "created_at_column",
     "events",
