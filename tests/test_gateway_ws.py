@@ -270,6 +270,30 @@ async def test_invalid_documents_get_an_error_message(
     assert message["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
 
+async def test_text_no_field_takes_is_refused_over_the_socket(
+    gateway: RunningGateway, greeted: Tenant
+) -> None:
+    """A NUL in a variable of a query or a subscription (whose variables graphql-core
+    coerces), or in a literal: INVALID_INPUT with the field, never run."""
+    bad = {"t": "a\x00b"}
+    async with initialised(gateway, admin_token(greeted.id)) as session:
+        for operation_id, query in (
+            ("query", "query($t: String!) { hello(name: $t) { text } }"),
+            ("subscription", "subscription($t: String!) { echo(text: $t) }"),
+        ):
+            message = subscribe(operation_id, query)
+            message["payload"]["variables"] = bad
+            await session.send_json(message)
+            answer = await receive(session)
+            assert answer["type"] == "error", answer
+            assert answer["payload"][0]["extensions"] == {"code": "INVALID_INPUT", "field": "t"}
+        await session.send_json(subscribe("literal", 'subscription { echo(text: "a\\u0000") }'))
+        answer = await receive(session)
+        assert answer["payload"][0]["extensions"] == {"code": "INVALID_INPUT", "field": "text"}
+        await session.send_json(subscribe("fine", 'subscription { echo(text: "ab") }'))
+        assert (await receive(session))["payload"] == {"data": {"echo": "ab"}}
+
+
 async def test_balance_changes_stream_to_the_member(
     gateway: RunningGateway, db: Database, tenant: Tenant
 ) -> None:

@@ -63,6 +63,10 @@ class GreetingsSubscription:
         for number in range(start, 0, -1):
             yield number
 
+    @strawberry.subscription(description="Says ``text`` back, once.")
+    async def echo(self, text: str) -> AsyncGenerator[str, None]:
+        yield text
+
     @strawberry.subscription(description="Ticks until the client stops listening.")
     async def ticks(self) -> AsyncGenerator[int, None]:
         number = 0

@@ -50,6 +50,7 @@ from loyalty_gateway.logs import request_id_var
 from loyalty_gateway.metrics import Outcome
 from loyalty_gateway.schema_cache import CompiledSchema
 from loyalty_gateway.state import GatewayState
+from loyalty_gateway.variables import text_refusal
 
 PROTOCOL = "graphql-transport-ws"
 INIT_TIMEOUT_SECONDS = 10.0
@@ -229,6 +230,12 @@ class _Connection:
         if operation is None:
             errors = [error_entry("no such operation in the document", BAD_REQUEST)]
             return await self._send_error(operation_id, errors)
+        if operation.operation is OperationType.SUBSCRIPTION:
+            # graphql-core coerces a subscription's variables, and takes any string
+            refusal = text_refusal(operation, params.variables)
+            if refusal is not None:
+                self._gateway.metrics.requests.count("subscription", Outcome.INVALID)
+                return await self._send_error(operation_id, coded([refusal], BAD_REQUEST))
         context = self._gateway.context(caller, request_id)
         try:
             if operation.operation is OperationType.SUBSCRIPTION:
