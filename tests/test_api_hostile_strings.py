@@ -1,6 +1,7 @@
 """Text PostgreSQL cannot store, anywhere a caller sends text: refused as INVALID_INPUT with the
 field (or, for a lone surrogate the JSON decoder refuses first, as a malformed request), never
-``internal error``, and nothing written.
+``internal error``, and nothing written; in a batch (``eventIngestBatch``, ``POST /events``)
+the item fails alone and the others are stored.
 
 Hypothesis places a NUL character or a lone surrogate anywhere in nested JSON (as a value or as
 a key), in plain string arguments, search terms, idempotency keys and literals, sent by a
@@ -256,6 +257,53 @@ async def test_a_bad_ndjson_line_fails_alone_and_the_valid_ones_are_stored(
     assert error["field"] == "line" or error["field"].startswith(where), refused
     assert [a["errors"] for a in answers] == [[], []]
     assert all(a["replayed"] is False and a["eventId"] for a in answers)
+
+
+BATCH = """
+mutation($i: EventIngestBatchInput!) {
+  eventIngestBatch(input: $i) { results { event { id } errors { code field } } errors { code } }
+}
+"""
+
+
+@SETTINGS
+@given(data=st.data())
+async def test_a_bad_item_of_a_batch_fails_alone_and_the_valid_ones_are_stored(
+    shop: Shop, data: st.DataObject
+) -> None:
+    bad = data.draw(bad_text().filter(lambda text: "\x00" in text))  # surrogates: not JSON
+    where = data.draw(st.sampled_from(["payload", "externalId", "source", "occurredAt"]))
+    run = uuid.uuid4().hex
+    events = [
+        {
+            "type": "visit",
+            "source": "app",
+            "externalId": f"batch-{run}-{n}",
+            "memberId": shop.member,
+            "payload": {"n": n},
+        }
+        for n in range(3)
+    ]
+    position = data.draw(st.integers(0, 2))
+    hostile = events[position]
+    if where == "payload":
+        hostile["payload"] = data.draw(json_holding(bad))
+    elif where == "occurredAt":
+        hostile["occurredAt"] = "2026-01-01T10:00:00"  # no offset
+    else:
+        hostile[where] = bad
+
+    status, body = await shop.post(BATCH, {"i": {"events": events}}, api_key=shop.key)
+
+    assert status == 200, body
+    results = body["data"]["eventIngestBatch"]["results"]
+    refused = results.pop(position)
+    [error] = refused["errors"]
+    assert error["code"] == "INVALID_INPUT", refused
+    assert error["field"].startswith(f"events[{position}].{where}"), refused
+    assert refused["event"] is None
+    assert [r["errors"] for r in results] == [[], []]
+    assert all(r["event"]["id"] for r in results)
 
 
 @settings(max_examples=50, deadline=None)

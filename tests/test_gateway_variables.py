@@ -1,4 +1,6 @@
-"""Variables coerced by the compiled functions are exactly what graphql-core makes of them.
+"""Variables coerced by the compiled functions are exactly what graphql-core makes of them,
+but for values no field takes (text with a NUL or a lone surrogate), which the gateway refuses
+itself, for the whole request or, in a list judged item by item, for the item.
 
 For every input type of the composed schema (every module installed), values are drawn that
 are valid or invalid in the ways clients get them wrong (a null, a wrong type, a field left
@@ -127,6 +129,8 @@ def assert_same(schema: GraphQLSchema, type_text: str, value: Any) -> None:
         assert fast.extensions is not None
         assert fast.extensions["code"] == "INVALID_INPUT"
         assert isinstance(reference, list) or _unstorable_text(value), value
+    elif fast is not None and _unstorable_text(value):  # refused item by item
+        assert "RefusedItem" in repr(dict(fast)), value
     elif isinstance(reference, list):  # graphql-core refused: errors are its to report
         assert fast is None, f"{type_text} accepted {value!r}, which graphql-core refuses"
     else:

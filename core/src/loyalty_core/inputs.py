@@ -32,6 +32,11 @@ MAX_JSON_STRING = 10_000
 """Characters in one string or key of a JSON value."""
 MAX_LINE_BYTES = 1024 * 1024
 """Bytes in one NDJSON line, as in one GraphQL request body."""
+ITEMS_ALONE = "loyalty.items_alone"
+"""Metadata of a GraphQL input field (``strawberry.field(metadata={ITEMS_ALONE: True})``)
+holding a list whose items succeed or fail alone, as ``eventIngestBatch``'s events: an item
+holding a value no field takes reaches the resolver as a :class:`RefusedItem` instead of
+refusing the whole request."""
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -99,6 +104,16 @@ def join_path(field: str, parts: Any) -> str:
     return joined
 
 
+class RefusedItem:
+    """An item of a list judged item by item (:data:`ITEMS_ALONE`) that holds a value no
+    field takes: the error, its field relative to the item (``payload.note``)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: ValidationFailed) -> None:
+        self.error = error
+
+
 class _Refused(Exception):
     """A problem found deep in a JSON value; the path is collected on the way out."""
 
@@ -164,10 +179,12 @@ def _string(value: str, what: str = "text") -> None:
 
 
 __all__ = [
+    "ITEMS_ALONE",
     "MAX_JSON_DEPTH",
     "MAX_JSON_STRING",
     "MAX_JSON_VALUES",
     "MAX_LINE_BYTES",
+    "RefusedItem",
     "aware_datetime",
     "check_json",
     "check_text",

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from graphql import GraphQLResolveInfo, GraphQLSchema
+from loyalty_core.inputs import RefusedItem
 from strawberry import Schema
 from strawberry.exceptions import StrawberryGraphQLError, UnsupportedTypeError
 from strawberry.relay.types import GlobalID
@@ -111,7 +112,10 @@ class Converters:
             ):
                 return _same
             convert_item = self.of(item)
-            return lambda value: [convert_item(element) for element in value]
+            return lambda value: [
+                element if type(element) is RefusedItem else convert_item(element)
+                for element in value
+            ]  # an item refused alone reaches the resolver as it is (see variables)
         if _is_leaf_type(type_, registry):
             return GlobalID.from_id if type_ is GlobalID else _same
         if isinstance(type_, LazyType):

@@ -18,9 +18,12 @@ A value no field may take is refused here, for every field of the core and of ev
 surrogate) from any scalar that gives a string, and what the ``JSON`` and ``DateTime``
 scalars refuse (a JSON value beyond its limits, a time without an offset). Such a value is
 :class:`Invalid`: the request is refused with ``INVALID_INPUT`` and the variable's path
-(``input.events[3].payload.note``), which the functions collect only on the way out of an
-error. An operation they do not serve has its variables' text checked by :func:`text_refusal`
-before graphql-core coerces them.
+(``input.payload.note``), which the functions collect only on the way out of an error. In
+a list whose items succeed or fail alone (an input field marked
+:data:`~loyalty_core.inputs.ITEMS_ALONE`, as ``eventIngestBatch``'s events), such an item
+becomes a :class:`~loyalty_core.inputs.RefusedItem` for the resolver to answer alone. An
+operation they do not serve has its variables' text checked by :func:`text_refusal` before
+graphql-core coerces them.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any, cast
 from graphql import (
     GraphQLEnumType,
     GraphQLError,
+    GraphQLInputField,
     GraphQLInputObjectType,
     GraphQLInputType,
     GraphQLList,
@@ -47,7 +51,7 @@ from graphql import (
 )
 from graphql.pyutils import Undefined
 from loyalty_core.errors import LoyaltyError, ValidationFailed
-from loyalty_core.inputs import join_path, text_problem
+from loyalty_core.inputs import ITEMS_ALONE, RefusedItem, join_path, text_problem
 
 Coerce = Callable[[Any], Any]
 
@@ -75,16 +79,27 @@ class Invalid(Exception):
     def graphql_error(self, variable: str, node: Node) -> GraphQLError:
         return _request_error(variable, reversed(self.path), self.error, node)
 
+    def refused_item(self) -> RefusedItem:
+        """The item refused alone, its field relative to the item."""
+        field = _inner(join_path("", reversed(self.path)), self.error.field)
+        return RefusedItem(ValidationFailed(self.error.message, field=field or None))
+
+
+def _inner(field: str, inner: str | None) -> str:
+    """``field`` followed by a path inside its value (``payload.note``, ``[3]``)."""
+    if not inner:
+        return field
+    if not field or inner.startswith("["):
+        return f"{field}{inner}"
+    return f"{field}.{inner}"
+
 
 def _request_error(
     variable: str, path: Iterable[str | int], error: LoyaltyError, node: Node
 ) -> GraphQLError:
     """The request error of an invalid value: its code (``INVALID_INPUT``) and the field, the
     variable's name followed by the path to the value and the path inside a JSON value."""
-    field = join_path(variable, path)
-    if error.field:
-        inner = error.field
-        field = f"{field}{inner}" if inner.startswith("[") else f"{field}.{inner}"
+    field = _inner(join_path(variable, path), error.field)
     return GraphQLError(
         f"Variable '${variable}' got an invalid value at '{field}': {error.message}",
         node,
@@ -156,10 +171,11 @@ class OperationVariables:
         return coerced
 
 
-def _compile(type_: GraphQLInputType, enclosing: frozenset[str]) -> Coerce:
-    """The coercion of a value of ``type_``; ``enclosing`` names the input objects around it."""
+def _compile(type_: GraphQLInputType, enclosing: frozenset[str], *, alone: bool = False) -> Coerce:
+    """The coercion of a value of ``type_``; ``enclosing`` names the input objects around it;
+    ``alone``: a list whose items are judged alone."""
     if isinstance(type_, GraphQLNonNull):
-        inner = _compile_nullable(type_.of_type, enclosing)
+        inner = _compile_nullable(type_.of_type, enclosing, alone)
 
         def non_null(value: Any) -> Any:
             if value is None:
@@ -167,7 +183,7 @@ def _compile(type_: GraphQLInputType, enclosing: frozenset[str]) -> Coerce:
             return inner(value)
 
         return non_null
-    nullable = _compile_nullable(type_, enclosing)
+    nullable = _compile_nullable(type_, enclosing, alone)
 
     def maybe(value: Any) -> Any:
         return None if value is None else nullable(value)
@@ -175,9 +191,10 @@ def _compile(type_: GraphQLInputType, enclosing: frozenset[str]) -> Coerce:
     return maybe
 
 
-def _compile_nullable(type_: GraphQLInputType, enclosing: frozenset[str]) -> Coerce:
+def _compile_nullable(type_: GraphQLInputType, enclosing: frozenset[str], alone: bool) -> Coerce:
     if isinstance(type_, GraphQLList):
-        return _list(_compile(type_.of_type, enclosing))
+        item = _compile(type_.of_type, enclosing)
+        return _list(_judged_alone(item) if alone else item)
     if isinstance(type_, GraphQLInputObjectType):
         return _input_object(type_, enclosing)
     if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
@@ -200,6 +217,16 @@ def _list(item: Coerce) -> Coerce:
     return coerce_list
 
 
+def _judged_alone(item: Coerce) -> Coerce:
+    def coerce_alone(value: Any) -> Any:
+        try:
+            return item(value)
+        except Invalid as invalid:
+            return invalid.refused_item()
+
+    return coerce_alone
+
+
 def _invalid_index(item: Coerce, values: list[Any]) -> int:
     """Which of ``values`` is invalid (on the error path only: coercing is pure, and every
     element before the invalid one coerced)."""
@@ -219,7 +246,7 @@ def _input_object(type_: GraphQLInputObjectType, enclosing: frozenset[str]) -> C
         (
             name,
             field.out_name or name,
-            _compile(field.type, inside),
+            _compile(field.type, inside, alone=_items_alone(field)),
             field.default_value,
             isinstance(field.type, GraphQLNonNull),
         )
@@ -249,6 +276,14 @@ def _input_object(type_: GraphQLInputObjectType, enclosing: frozenset[str]) -> C
         return out_type(coerced)
 
     return coerce_object
+
+
+def _items_alone(field: GraphQLInputField) -> bool:
+    """Whether the field is marked :data:`~loyalty_core.inputs.ITEMS_ALONE` (strawberry keeps
+    its definition, and so the metadata, in the field's extensions)."""
+    definition = (field.extensions or {}).get("strawberry-definition")
+    metadata = getattr(definition, "metadata", None) or {}
+    return bool(metadata.get(ITEMS_ALONE))
 
 
 def _leaf(type_: GraphQLScalarType | GraphQLEnumType) -> Coerce:

@@ -18,6 +18,7 @@ from loyalty_core.events import batches, requests, service
 from loyalty_core.events.models import EventInput, IngestResult, NoticeCode, StoredEvent
 from loyalty_core.graphql.common import UserError, run_mutation
 from loyalty_core.ids import parse_id
+from loyalty_core.inputs import ITEMS_ALONE, RefusedItem
 from loyalty_core.ledger.graphql_types import LedgerTransaction
 from loyalty_core.members.graphql import IdentifierInput
 from loyalty_core.modules.dispatch import DomainEvents
@@ -75,7 +76,7 @@ class EventIngestInput:
 
 @strawberry.input
 class EventIngestBatchInput:
-    events: list[EventIngestInput]
+    events: list[EventIngestInput] = strawberry.field(metadata={ITEMS_ALONE: True})
 
 
 @strawberry.input
@@ -222,7 +223,9 @@ class EventMutation:
         return EventTypeSavePayload(event_type=saved, errors=errors)
 
 
-def _event_input(item: EventIngestInput) -> EventInput:
+def _event_input(item: EventIngestInput | RefusedItem) -> EventInput:
+    if isinstance(item, RefusedItem):  # a value no field takes, refused when coerced
+        raise item.error
     if not isinstance(item.payload, dict):
         raise ValidationFailed("payload must be a JSON object", field="payload")
     member_id: uuid.UUID | None = None

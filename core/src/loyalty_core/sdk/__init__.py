@@ -45,7 +45,7 @@ from loyalty_core.graphql.common import (
 )
 from loyalty_core.hashing import fingerprint
 from loyalty_core.ids import new_id, parse_id
-from loyalty_core.inputs import aware_datetime, check_json, check_text
+from loyalty_core.inputs import ITEMS_ALONE, RefusedItem, aware_datetime, check_json, check_text
 from loyalty_core.members.graphql import IdentifierInput, Member
 from loyalty_core.modules.contributions import (
     DomainEvent,
@@ -73,6 +73,7 @@ from loyalty_core.sweeps import sweep
 from loyalty_core.tenants.models import Tenant
 
 __all__ = [
+    "ITEMS_ALONE",
     "SDK_VERSION",
     "AuthError",
     "Conflict",
@@ -103,6 +104,7 @@ __all__ = [
     "NotFound",
     "PageInfo",
     "Principal",
+    "RefusedItem",
     "RequestContext",
     "Role",
     "RuleEffect",
