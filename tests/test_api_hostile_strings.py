@@ -271,7 +271,7 @@ mutation($i: EventIngestBatchInput!) {
 async def test_a_bad_item_of_a_batch_fails_alone_and_the_valid_ones_are_stored(
     shop: Shop, data: st.DataObject
 ) -> None:
-    bad = data.draw(bad_text().filter(lambda text: "\x00" in text))  # surrogates: not JSON
+    bad = data.draw(st.text(max_size=5)) + "\x00"  # a lone surrogate is not even JSON
     where = data.draw(st.sampled_from(["payload", "externalId", "source", "occurredAt"]))
     run = uuid.uuid4().hex
     events = [
