@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Mapping
 from enum import IntEnum
 from typing import Any, NoReturn
@@ -45,7 +44,7 @@ from loyalty_gateway.errors import (
 )
 from loyalty_gateway.errors import error as error_entry
 from loyalty_gateway.execution import GraphQLParams, execute_operation, subscribe_operation
-from loyalty_gateway.http import dump_json
+from loyalty_gateway.http import dump_json, new_request_id
 from loyalty_gateway.logs import request_id_var
 from loyalty_gateway.metrics import Outcome
 from loyalty_gateway.schema_cache import CompiledSchema
@@ -202,7 +201,7 @@ class _Connection:
 
     async def _operate(self, operation_id: str, params: GraphQLParams) -> None:
         """Run one operation to its end; cancelled when the client completes it."""
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         request_id_var.set(request_id)  # this task's own context
         try:
             await self._run(operation_id, params, request_id)
