@@ -29,8 +29,9 @@ from graphql import (
     validate,
     visit,
 )
+from graphql.validation.validate import ValidationAbortedError
 
-from loyalty_gateway.errors import PARSE_FAILED, VALIDATION_FAILED
+from loyalty_gateway.errors import PARSE_FAILED, TOO_COMPLEX, VALIDATION_FAILED
 from loyalty_gateway.limits import DocumentLimits
 from loyalty_gateway.variables import OperationVariables
 
@@ -154,9 +155,15 @@ class DocumentCache:
             )
         except GraphQLError as error:
             return PreparedDocument(None, (error,), PARSE_FAILED)
+        too_complex = limits.check(self._schema, document)
+        if too_complex is not None:
+            return PreparedDocument(None, (too_complex,), TOO_COMPLEX)
         errors = validate(self._schema, document, limits.rules)
         if errors:
-            return PreparedDocument(None, tuple(errors), VALIDATION_FAILED)
+            aborted = any(isinstance(error, ValidationAbortedError) for error in errors)
+            return PreparedDocument(
+                None, tuple(errors), TOO_COMPLEX if aborted else VALIDATION_FAILED
+            )
         return PreparedDocument(document, schema=self._schema)
 
 

@@ -6,7 +6,8 @@ What a client sees::
     LoyaltyError raised in a resolver    its message, extensions.code (and field)
     GraphQLError raised deliberately     as raised
     syntax error, token limit            extensions.code GRAPHQL_PARSE_FAILED
-    validation, our limits               extensions.code GRAPHQL_VALIDATION_FAILED
+    size, depth, cost (before validation) extensions.code QUERY_TOO_COMPLEX
+    validation, aliases, operations      extensions.code GRAPHQL_VALIDATION_FAILED
     malformed request, bad variables     extensions.code BAD_REQUEST
     anything else                        "internal error", extensions {code INTERNAL, requestId},
                                          logged with its stack and the request id
@@ -18,6 +19,7 @@ from what a client reports, and the client never sees internals.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,10 +28,13 @@ from loyalty_core.errors import AuthError, ErrorCode, LoyaltyError
 
 PARSE_FAILED = ErrorCode.GRAPHQL_PARSE_FAILED.value
 VALIDATION_FAILED = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
+TOO_COMPLEX = ErrorCode.QUERY_TOO_COMPLEX.value
 BAD_REQUEST = ErrorCode.BAD_REQUEST.value
 INTERNAL = ErrorCode.INTERNAL.value
 INTERNAL_MESSAGE = "internal error"
 
+_SUGGESTION = re.compile(r" Did you mean [^?]*\?")
+"""graphql-core's suggestion (``did_you_mean``): names, which hold no question mark."""
 _log = logging.getLogger(__name__)
 
 
@@ -38,11 +43,17 @@ def error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
     return {"message": message, "extensions": {"code": code, **extensions}}
 
 
-def coded(errors: Iterable[GraphQLError], code: str) -> list[dict[str, Any]]:
-    """Request errors (parse, validation, variables): as graphql-core reports them, with a code."""
+def coded(errors: Iterable[GraphQLError], code: str, *, suggestions: bool) -> list[dict[str, Any]]:
+    """Request errors (parse, validation, variables): as graphql-core reports them, with a code.
+
+    Without ``suggestions``, graphql-core's "Did you mean ...?" is cut from the messages: it
+    names fields, arguments, types and enum values close to what was sent, which tells a
+    stranger the schema piece by piece where introspection is off (so they go together)."""
     formatted = []
     for graphql_error in errors:
         entry: dict[str, Any] = dict(graphql_error.formatted)
+        if not suggestions:
+            entry["message"] = _SUGGESTION.sub("", entry["message"])
         entry["extensions"] = {**(graphql_error.extensions or {}), "code": code}
         formatted.append(entry)
     return formatted
@@ -105,6 +116,7 @@ __all__ = [
     "INTERNAL",
     "INTERNAL_MESSAGE",
     "PARSE_FAILED",
+    "TOO_COMPLEX",
     "VALIDATION_FAILED",
     "coded",
     "error",

@@ -121,6 +121,8 @@ class GraphQLHttp:
     def __init__(self, gateway: GatewayState) -> None:
         self._gateway = gateway
         self._graphiql = graphiql_page()
+        # "Did you mean" reveals the schema, so it is shown where introspection is allowed.
+        self._suggestions = gateway.settings.introspection_allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await serve(self._gateway, scope, receive, send, self._reply)
@@ -166,7 +168,13 @@ class GraphQLHttp:
         compiled = self._gateway.schemas.get(caller.modules)
         prepared = compiled.documents.prepare(params.query)
         if prepared.document is None:
-            body = {"errors": coded(prepared.errors, prepared.code or BAD_REQUEST)}
+            body = {
+                "errors": coded(
+                    prepared.errors,
+                    prepared.code or BAD_REQUEST,
+                    suggestions=self._suggestions,
+                )
+            }
             return json_reply(body, request_error_status, media_type)
         operation = prepared.operation(params.operation_name)
         if operation is None:
@@ -196,7 +204,13 @@ class GraphQLHttp:
             if kind is OperationType.MUTATION:
                 self._forget_changes_of(caller)
         if is_request_error(result):
-            body = {"errors": coded(result.errors or [], BAD_REQUEST)}
+            body = {
+                "errors": coded(
+                    result.errors or [],
+                    BAD_REQUEST,
+                    suggestions=self._suggestions,
+                )
+            }
             return json_reply(body, request_error_status, media_type, operation=kind.value)
         outcome = Outcome.ERRORS if result.errors else Outcome.OK
         body = format_result(result, request_id=request_id)

@@ -95,6 +95,7 @@ class _Connection:
 
     def __init__(self, gateway: GatewayState, websocket: WebSocket, init_timeout: float) -> None:
         self._gateway = gateway
+        self._suggestions = gateway.settings.introspection_allowed  # as over HTTP
         self._websocket = websocket
         self._deadline = time.monotonic() + init_timeout
         self._init_received = False
@@ -222,7 +223,11 @@ class _Connection:
         assert compiled is not None
         prepared = compiled.documents.prepare(params.query)
         if prepared.document is None:
-            errors = coded(prepared.errors, prepared.code or BAD_REQUEST)
+            errors = coded(
+                prepared.errors,
+                prepared.code or BAD_REQUEST,
+                suggestions=self._suggestions,
+            )
             return await self._send_error(operation_id, errors)
         operation = prepared.operation(params.operation_name)
         if operation is None:
@@ -260,7 +265,14 @@ class _Connection:
         outcome = Outcome.ERRORS if result.errors else Outcome.OK
         self._gateway.metrics.requests.count(operation.operation.value, outcome)
         if is_request_error(result):
-            await self._send_error(operation_id, coded(result.errors or [], BAD_REQUEST))
+            await self._send_error(
+                operation_id,
+                coded(
+                    result.errors or [],
+                    BAD_REQUEST,
+                    suggestions=self._suggestions,
+                ),
+            )
             return False
         await self._next(operation_id, result, request_id)
         return True
@@ -279,7 +291,14 @@ class _Connection:
             self._gateway.metrics.requests.count("subscription", Outcome.INVALID)
             errors = results.errors or []
             if is_request_error(results):
-                await self._send_error(operation_id, coded(errors, BAD_REQUEST))
+                await self._send_error(
+                    operation_id,
+                    coded(
+                        errors,
+                        BAD_REQUEST,
+                        suggestions=self._suggestions,
+                    ),
+                )
             else:
                 await self._send_error(operation_id, format_errors(errors, request_id=request_id))
             return False
