@@ -166,7 +166,7 @@ class GraphQLHttp:
         # application/json answers every well-formed GraphQL response with 200 (legacy clients).
         request_error_status = 400 if media_type == GRAPHQL_RESPONSE_JSON else 200
         compiled = self._gateway.schemas.get(caller.modules)
-        prepared = compiled.documents.prepare(params.query)
+        prepared = await compiled.documents.prepare(params.query)
         if prepared.document is None:
             body = {
                 "errors": coded(

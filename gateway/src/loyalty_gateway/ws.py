@@ -221,7 +221,7 @@ class _Connection:
         caller, compiled = self._caller, self._compiled
         assert caller is not None
         assert compiled is not None
-        prepared = compiled.documents.prepare(params.query)
+        prepared = await compiled.documents.prepare(params.query)
         if prepared.document is None:
             errors = coded(
                 prepared.errors,
