@@ -38,7 +38,8 @@ def codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body["errors"]]
 
 
-# Each took from 0.17 to 1.7 s to validate before it was measured first (2,000 tokens at most).
+# Each took from 40 to 740 ms of CPU to validate before documents were measured first (0.17 to
+# 1.7 s on the event loop of a busy machine), within the 2,000 tokens allowed.
 ADVERSARIAL = {
     "one field repeated": "{" + " viewer { role }" * 400 + "}",
     "one field with other arguments": "{"
@@ -211,7 +212,7 @@ def test_documents_within_the_limits_stay_within_the_merge_budget(
 
     errors = validate(core_schema, document, [MeteredMergeRule])
 
-    assert (refused is None) == (size.overlaps <= MAX_OVERLAPS and size.fields <= 500)
+    assert (refused is None) == (size.overlaps <= MAX_OVERLAPS and size.fields <= 300)
     if refused is None:
         assert not any(isinstance(error, ValidationAbortedError) for error in errors)
         assert MeteredMergeRule.spent <= 4 * size.overlaps + size.spreads, source

@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     max_tokens: int = Field(2000, description="Most lexical tokens in one document.")
     max_operations: int = Field(1, description="Most operations in one document.")
     max_fields: int = Field(
-        500, description="Most fields in one document, a fragment's counted where it is spread."
+        300, description="Most fields in one document, a fragment's counted where it is spread."
     )
     max_fragment_spreads: int = Field(
         100, description="Most fragment spreads in one document, counted the same way."

@@ -90,9 +90,9 @@ class DocumentLimits:
     max_tokens: int
     max_operations: int
     introspection: bool
-    max_fields: int = 500
-    max_fragment_spreads: int = 100
-    max_cost: int = 10_000
+    max_fields: int
+    max_fragment_spreads: int
+    max_cost: int
     max_overlaps: int = MAX_OVERLAPS
     max_length: int = MAX_DOCUMENT_LENGTH
 
