@@ -53,6 +53,7 @@ ADVERSARIAL = {
     "a fragment spread on itself": "{ viewer { " + "...F " * 600 + "} } "
     "fragment F on Viewer { role tenant { id slug name } }",
     "an unused fragment": "{ __typename } fragment F on Query {" + " viewer { role }" * 400 + "}",
+    "below a field the schema lacks": "{ nope {" + " viewer { role }" * 400 + "} }",
     "fragments doubling": "{ ...F0 } "
     + " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(12))
     + " fragment F12 on Query { viewer { role } }",

@@ -209,7 +209,8 @@ class _Walk:
     document: DocumentNode
     limits: DocumentLimits | None
     definitions: bool = False
-    """Walking fragment definitions on their own: fields, spreads and overlaps only."""
+    """Walking fragment definitions on their own: spreads and overlaps only (fields, depth
+    and cost are counted where the fragments are spread)."""
     size: DocumentSize = field(default_factory=DocumentSize)
     _paths: dict[tuple[int, str], int] = field(default_factory=dict)
     _occurrences: list[int] = field(default_factory=lambda: [0])
@@ -250,22 +251,27 @@ class _Walk:
         name = node.name.value
         introspection = place.introspection or name in ("__schema", "__type")
         depth = place.depth + 1
-        size.fields += 1
+        size.fields += 0 if self.definitions else 1
         path, before = self.occur(place.path, node.alias.value if node.alias else name)
         size.overlaps += before
         if not self.definitions:  # depth and cost are the operations', fragments spread
             self._account(name, depth, place.repeats, introspection=introspection)
         if limits is not None:
             limits_passed(size, limits)
-        definition = _field_definition(parent, name)
-        if node.selection_set is None or definition is None:
+        if node.selection_set is None:
             return
+        definition = _field_definition(parent, name)
         page = _first(node)
         repeats, below = place.repeats, page if page is not None else place.page
-        if isinstance(get_nullable_type(definition.type), GraphQLList):  # type: ignore[arg-type]
+        if definition is not None and isinstance(
+            get_nullable_type(definition.type),  # type: ignore[arg-type]
+            GraphQLList,
+        ):
             repeats, below = repeats * (below or DEFAULT_LIST_SIZE), None
+        # Below a field the schema lacks too: validation still compares what is there.
+        inner_type = None if definition is None else get_named_type(definition.type)
         inner = _Place(path, depth, repeats, below, introspection)
-        self.selections(node.selection_set, get_named_type(definition.type), inner, spreading)
+        self.selections(node.selection_set, inner_type, inner, spreading)
 
     def _account(self, name: str, depth: int, repeats: int, *, introspection: bool) -> None:
         """Add a field's depth and cost to the introspection's or the data's."""
