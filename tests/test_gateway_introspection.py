@@ -4,12 +4,13 @@ graphql-codegen ask the full query and rebuild the schema from the answer."""
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import strawberry
 from graphql import (
     GraphQLSchema,
+    IntrospectionQuery,
     build_client_schema,
     build_schema,
     get_introspection_query,
@@ -123,7 +124,7 @@ def test_a_schema_composes_only_with_defaults_introspection_can_write(default: A
     answer = graphql_sync(graphql_schema(composed), FULL_INTROSPECTION)
     assert answer.errors is None
     assert answer.data is not None
-    client = build_client_schema(answer.data)
+    client = build_client_schema(cast("IntrospectionQuery", answer.data))
     assert client.query_type is not None
     echo = client.query_type.fields["echo"].args["value"]
     assert echo.default_value == default

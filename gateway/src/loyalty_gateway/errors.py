@@ -2,15 +2,15 @@
 
 What a client sees::
 
-    AuthError raised in a resolver       its message, extensions.code UNAUTHENTICATED / FORBIDDEN
-    LoyaltyError raised in a resolver    its message, extensions.code (and field)
-    GraphQLError raised deliberately     as raised
-    syntax error, token limit            extensions.code GRAPHQL_PARSE_FAILED
-    size, depth, cost (before validation) extensions.code QUERY_TOO_COMPLEX
-    validation, aliases, operations      extensions.code GRAPHQL_VALIDATION_FAILED
-    malformed request, bad variables     extensions.code BAD_REQUEST
-    anything else                        "internal error", extensions {code INTERNAL, requestId},
-                                         logged with its stack and the request id
+    AuthError raised in a resolver     its message, extensions.code UNAUTHENTICATED / FORBIDDEN
+    LoyaltyError raised in a resolver  its message, extensions.code (and field)
+    GraphQLError raised deliberately   as raised
+    syntax error, token limit          extensions.code GRAPHQL_PARSE_FAILED
+    size, depth, cost, merge budget    extensions.code QUERY_TOO_COMPLEX
+    validation, aliases, operations    extensions.code GRAPHQL_VALIDATION_FAILED
+    malformed request, bad variables   extensions.code BAD_REQUEST
+    anything else                      "internal error", extensions {code INTERNAL, requestId},
+                                       logged with its stack and the request id
 
 The request id in the masked error is the one in the log line, so support can find the stack
 from what a client reports, and the client never sees internals.
