@@ -120,12 +120,23 @@ async def test_the_standard_introspection_query_passes_and_a_deeper_one_is_refus
         " } } } } } } }"
     )
 
+    three_lists = (
+        "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }"
+    )
+
     standard = await graphql(development.client, STANDARD_INTROSPECTION_QUERY)
-    refused = [await graphql(development.client, query) for query in (deeper, traversal)]
+    refused = [
+        await graphql(development.client, query) for query in (deeper, traversal, three_lists)
+    ]
 
     assert "errors" not in standard
-    assert [codes(body) for body in refused] == [[TOO_COMPLEX]] * 2
+    assert [codes(body) for body in refused] == [
+        [TOO_COMPLEX],
+        [TOO_COMPLEX],
+        ["GRAPHQL_VALIDATION_FAILED"],  # graphql-core's recommended rule
+    ]
     assert "deep" in refused[0]["errors"][0]["message"]
+    assert "introspection depth" in refused[2]["errors"][0]["message"]
 
 
 async def test_field_suggestions_are_given_only_where_introspection_is_allowed(

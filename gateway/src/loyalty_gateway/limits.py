@@ -42,6 +42,7 @@ from graphql import (
     get_named_type,
     get_nullable_type,
     parse,
+    recommended_rules,
     specified_rules,
 )
 from graphql.type import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
@@ -111,7 +112,9 @@ class DocumentLimits:
 
     @cached_property
     def rules(self) -> tuple[type[ASTValidationRule], ...]:
-        """The specified rules of GraphQL (the merge rule on our budget), then ours."""
+        """The specified rules of GraphQL (the merge rule on our budget), graphql-core's
+        recommended ones (introspection walking the type graph no more than three lists deep:
+        ``fields { type { fields { type { fields``), then ours."""
         ours: list[type[ASTValidationRule]] = [
             _limited(MaxAliasesRule, self.max_aliases),
             _limited(MaxOperationsRule, self.max_operations),
@@ -122,7 +125,7 @@ class DocumentLimits:
             BudgetedMergeRule if rule is OverlappingFieldsCanBeMergedRule else rule
             for rule in specified_rules
         )
-        return (*specified, *ours)
+        return (*specified, *recommended_rules, *ours)
 
     def check(self, schema: GraphQLSchema, document: DocumentNode) -> GraphQLError | None:
         """The first limit ``document`` passes on ``schema``, as an error; None within all."""
