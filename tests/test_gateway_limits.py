@@ -130,10 +130,10 @@ async def test_the_standard_introspection_query_passes_and_a_deeper_one_is_refus
     ]
 
     assert "errors" not in standard
-    assert [codes(body) for body in refused] == [
-        [TOO_COMPLEX],
-        [TOO_COMPLEX],
-        ["GRAPHQL_VALIDATION_FAILED"],  # graphql-core's recommended rule
+    assert [set(codes(body)) for body in refused] == [
+        {TOO_COMPLEX},
+        {TOO_COMPLEX},
+        {"GRAPHQL_VALIDATION_FAILED"},  # graphql-core's recommended rule
     ]
     assert "deep" in refused[0]["errors"][0]["message"]
     assert "introspection depth" in refused[2]["errors"][0]["message"]
