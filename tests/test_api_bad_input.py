@@ -312,7 +312,9 @@ async def test_wrongly_typed_variables_are_refused_before_anything_runs(
     gateway, _, key = await _ready(make_app, tenant)
     before = await _counts(db, tenant)
     response = await gateway.client.post(
-        "/graphql", json={"query": REDEEM, "variables": variables}, headers={"X-Api-Key": key}
+        "/graphql",
+        json={"query": REDEEM, "variables": variables},
+        headers={"X-Api-Key": key, "Accept": "application/graphql-response+json"},
     )
     assert response.status_code == 400, reason
     assert response.json()["errors"][0]["extensions"]["code"], reason

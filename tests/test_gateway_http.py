@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import io
 import logging
+import os
+import re
 import uuid
 import weakref
 from datetime import timedelta
@@ -13,13 +15,15 @@ from decimal import Decimal
 import orjson
 import pytest
 import pytest_asyncio
+from hypothesis import given
+from hypothesis import strategies as st
 from loyalty_core.apikeys.service import create_api_key
 from loyalty_core.context import RequestContext
 from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.tenants.models import Tenant
 from loyalty_gateway.auth import Caller
-from loyalty_gateway.http import MAX_BODY_BYTES, dump_json
+from loyalty_gateway.http import MAX_BODY_BYTES, RandomIds, dump_json, negotiate
 from loyalty_gateway.logs import JsonFormatter
 from loyalty_gateway.state import GatewayState
 
@@ -38,6 +42,8 @@ from tests.modules import greetings
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+SPEC = {"Accept": GRAPHQL_RESPONSE}
+"""The Accept header of a client that knows the spec's media type (and gets 400s)."""
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -71,12 +77,76 @@ def test_response_bodies_write_decimals_as_strings_and_any_key_as_a_string() -> 
         dump_json({"data": object()})
 
 
-async def test_post_answers_in_the_graphql_response_media_type(gateway: RunningGateway) -> None:
-    response = await gateway.client.post("/graphql", json={"query": "{ __typename }"})
+@pytest.mark.parametrize(
+    "accept",
+    [
+        GRAPHQL_RESPONSE,
+        f"{GRAPHQL_RESPONSE}, {JSON}",
+        f"{JSON};q=0.9, {GRAPHQL_RESPONSE}",
+        f"{GRAPHQL_RESPONSE}, */*;q=0.5",
+    ],
+)
+async def test_clients_naming_the_spec_media_type_get_it(
+    gateway: RunningGateway, accept: str
+) -> None:
+    response = await gateway.client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"Accept": accept}
+    )
 
     assert response.status_code == 200
     assert response.headers["content-type"] == GRAPHQL_RESPONSE
     assert response.json() == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.parametrize("accept", [None, "", "*/*", "application/*", "text/plain, */*;q=0.1"])
+async def test_legacy_clients_get_json_and_200_for_request_errors(
+    gateway: RunningGateway, accept: str | None
+) -> None:
+    """No Accept header or only wildcards: a client that may predate the spec's media type,
+    answered ``application/json`` as the GraphQL-over-HTTP spec asks."""
+    request = gateway.client.build_request("POST", "/graphql", json={"query": "{ noSuchField }"})
+    del request.headers["accept"]
+    if accept is not None:
+        request.headers["accept"] = accept
+
+    response = await gateway.client.send(request)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == JSON
+    assert codes(response.json()) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+ACCEPTED_RANGES = st.sampled_from(
+    [GRAPHQL_RESPONSE, JSON, "application/*", "*/*", "text/html", "text/csv", "image/png"]
+)
+
+
+@given(
+    st.lists(
+        st.tuples(ACCEPTED_RANGES, st.sampled_from([None, "0", "0.1", "0.5", "0.9", "1"])),
+        max_size=5,
+    )
+)
+def test_the_spec_media_type_is_answered_only_to_clients_that_name_it_first(
+    ranges: list[tuple[str, str | None]],
+) -> None:
+    accept = ", ".join(r if q is None else f"{r};q={q}" for r, q in ranges)
+    quality: dict[str, float] = {}
+    for media_range, q in ranges:  # a range given twice counts at its best
+        quality[media_range] = max(quality.get(media_range, 0.0), float(q or 1))
+    json_like = max((quality.get(r, 0.0) for r in (JSON, "application/*", "*/*")), default=0.0)
+    spec = quality.get(GRAPHQL_RESPONSE, 0.0)
+
+    chosen = negotiate(accept)
+
+    if not ranges:
+        assert chosen == JSON
+    elif spec > 0 and spec >= json_like:
+        assert chosen == GRAPHQL_RESPONSE, accept
+    elif json_like > 0:
+        assert chosen == JSON, accept
+    else:
+        assert chosen is None, accept
 
 
 async def test_clients_accepting_only_json_get_json(gateway: RunningGateway) -> None:
@@ -89,7 +159,9 @@ async def test_clients_accepting_only_json_get_json(gateway: RunningGateway) -> 
 
 
 async def test_validation_errors_are_400_in_graphql_response_json(gateway: RunningGateway) -> None:
-    response = await gateway.client.post("/graphql", json={"query": "{ noSuchField }"})
+    response = await gateway.client.post(
+        "/graphql", json={"query": "{ noSuchField }"}, headers=SPEC
+    )
 
     assert response.status_code == 400
     assert response.headers["content-type"] == GRAPHQL_RESPONSE
@@ -107,7 +179,7 @@ async def test_validation_errors_are_200_in_legacy_json(gateway: RunningGateway)
 
 
 async def test_syntax_errors_are_parse_failures(gateway: RunningGateway) -> None:
-    response = await gateway.client.post("/graphql", json={"query": "{ __typename"})
+    response = await gateway.client.post("/graphql", json={"query": "{ __typename"}, headers=SPEC)
 
     assert response.status_code == 400
     assert codes(response.json()) == ["GRAPHQL_PARSE_FAILED"]
@@ -192,6 +264,7 @@ async def test_variables_that_do_not_coerce_are_bad_requests(gateway: RunningGat
             "query": "query ($b: Boolean!) { __typename @include(if: $b) }",
             "variables": {"b": "many"},
         },
+        headers=SPEC,
     )
 
     assert response.status_code == 400
@@ -224,7 +297,7 @@ async def test_root_fields_follow_skip_and_include_on_every_request(
 
 async def test_an_unknown_operation_name_is_a_bad_request(gateway: RunningGateway) -> None:
     response = await gateway.client.post(
-        "/graphql", json={"query": "query A { __typename }", "operationName": "B"}
+        "/graphql", json={"query": "query A { __typename }", "operationName": "B"}, headers=SPEC
     )
 
     assert response.status_code == 400
@@ -237,7 +310,7 @@ async def test_subscriptions_over_http_point_to_websocket(
     response = await gateway.client.post(
         "/graphql",
         json={"query": "subscription { countdown }"},
-        headers={"Authorization": f"Bearer {admin_token(greeted.id)}"},
+        headers={"Authorization": f"Bearer {admin_token(greeted.id)}", **SPEC},
     )
 
     assert response.status_code == 400
@@ -250,6 +323,39 @@ async def test_the_callers_request_id_is_kept(gateway: RunningGateway) -> None:
     )
 
     assert response.headers["x-request-id"] == "trace-42"
+
+
+async def test_request_ids_made_here_cannot_be_guessed_from_one_another(
+    gateway: RunningGateway,
+) -> None:
+    ids = [
+        (await gateway.client.post("/graphql", json={"query": "{ __typename }"})).headers[
+            "x-request-id"
+        ]
+        for _ in range(40)
+    ]
+
+    assert all(re.fullmatch("[0-9a-f]{16}", request_id) for request_id in ids), ids
+    # Random ids share no prefix and are no count: 64 bits each, 2**-32 for any two halves.
+    assert len({request_id[:8] for request_id in ids}) == len(ids), ids
+    assert len({request_id[8:] for request_id in ids}) == len(ids), ids
+
+
+def test_a_forked_child_makes_request_ids_of_its_own() -> None:
+    ids = RandomIds()
+    ids.next()  # the pool is read before the fork
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.write(writing, ids.next().encode())
+        os._exit(0)
+    os.close(writing)
+    os.waitpid(child, 0)
+    childs = os.read(reading, 64).decode()
+    os.close(reading)
+
+    assert len(childs) == 16
+    assert childs != ids.next()
 
 
 async def test_graphiql_is_served_to_browsers_in_development(gateway: RunningGateway) -> None:
@@ -281,9 +387,9 @@ async def test_documents_nested_too_deep_are_refused(make_app: MakeApp) -> None:
     )
     within = await graphql(shallow.client, "{ viewer { role } }")
 
-    assert codes(direct) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert codes(direct) == ["QUERY_TOO_COMPLEX"]
     assert "deep" in direct["errors"][0]["message"]
-    assert codes(through_fragment) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert codes(through_fragment) == ["QUERY_TOO_COMPLEX"]
     assert codes(within) == ["UNAUTHENTICATED"]  # passed validation, refused by the resolver
 
 
@@ -309,6 +415,7 @@ async def test_documents_with_too_many_operations_are_refused(gateway: RunningGa
     response = await gateway.client.post(
         "/graphql",
         json={"query": "query A { __typename } query B { __typename }", "operationName": "A"},
+        headers=SPEC,
     )
 
     assert response.status_code == 400

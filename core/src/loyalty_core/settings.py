@@ -71,6 +71,17 @@ class Settings(BaseSettings):
     max_aliases: int = Field(30, description="Most aliases in one document.")
     max_tokens: int = Field(2000, description="Most lexical tokens in one document.")
     max_operations: int = Field(1, description="Most operations in one document.")
+    max_fields: int = Field(
+        300, description="Most fields in one document, a fragment's counted where it is spread."
+    )
+    max_fragment_spreads: int = Field(
+        100, description="Most fragment spreads in one document, counted the same way."
+    )
+    max_query_cost: int = Field(
+        10_000,
+        description="Most a document may cost: each field once per object its lists may hold "
+        "(`first`, 100 for a variable, 20 without it).",
+    )
     schema_cache_size: int = Field(64, description="Composed schemas kept (one per module set).")
     pool_size: int = Field(
         10, description="Database connections per gateway process (up to twice this, held open)."

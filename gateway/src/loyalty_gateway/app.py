@@ -148,6 +148,7 @@ def _lifespan(
             await gateway.notifier.stop()
             await gateway.authenticator.aclose()
             await gateway.database.dispose()
+            gateway.schemas.close()
 
     return lifespan
 

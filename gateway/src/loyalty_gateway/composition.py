@@ -26,7 +26,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import strawberry
-from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema
+from graphql import (
+    GraphQLArgument,
+    GraphQLField,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    Undefined,
+    ast_from_value,
+)
 from loyalty_core.graphql.scalars import SCALARS
 from loyalty_core.modules.contributions import ModuleContributions
 from loyalty_core.modules.manager import CORE_MODULE, ModuleRegistry
@@ -61,13 +71,16 @@ def compose_schema(registry: ModuleRegistry, modules: frozenset[str]) -> strawbe
     """The schema of the core plus ``modules`` (names of loaded modules; ``core`` is implied).
 
     Raises :class:`SchemaClashError` when two of them define the same name, and
-    :class:`CompositionError` when a module is not loaded or extends a type the set lacks.
+    :class:`CompositionError` when a module is not loaded, extends a type the set lacks or
+    gives an argument or input field a default value GraphQL cannot write.
     """
     names = _module_names(registry, modules)
     try:
-        return _compose(registry, names)
+        schema = _compose(registry, names)
     except DuplicatedTypeName as exc:
         raise _type_clash(registry, names, exc) from exc
+    _check_defaults(graphql_schema(schema))
+    return schema
 
 
 def compose_all(registry: ModuleRegistry) -> strawberry.Schema:
@@ -199,6 +212,43 @@ def _compose(
                 "(declare the module that defines it in `requires`)"
             )
     return schema
+
+
+def _check_defaults(schema: GraphQLSchema) -> None:
+    """Refuse a default value that cannot be written as a GraphQL literal the way introspection
+    writes it (graphql-core's ``ast_from_value``): a JSON object or list, or an input object
+    given as anything but a mapping. Introspection would answer the whole query with an error
+    (or silently drop the default), and the clients that print defaults (GraphiQL's
+    documentation, graphql-js's ``printSchema``) could not write it either."""
+    for coordinate, value in _input_values(schema):
+        if value.default_value is Undefined:
+            continue
+        try:
+            literal = ast_from_value(value.default_value, value.type)
+        except Exception:  # a scalar's serialize may raise anything for a value it cannot take
+            literal = None
+        if literal is None:
+            raise CompositionError(
+                f"the default value of {coordinate} ({value.default_value!r}) cannot be written "
+                "in GraphQL: give it no default, or one its type writes as a literal"
+            )
+
+
+def _input_values(
+    schema: GraphQLSchema,
+) -> Iterator[tuple[str, GraphQLArgument | GraphQLInputField]]:
+    """Every argument and input field of ``schema`` with its schema coordinate."""
+    for named in schema.type_map.values():
+        if isinstance(named, GraphQLInputObjectType):
+            for name, input_field in named.fields.items():
+                yield f"{named.name}.{name}", input_field
+        elif isinstance(named, (GraphQLObjectType, GraphQLInterfaceType)):
+            for name, field in named.fields.items():
+                for argument_name, argument in field.args.items():
+                    yield f"{named.name}.{name}({argument_name}:)", argument
+    for directive in schema.directives:
+        for argument_name, argument in directive.args.items():
+            yield f"@{directive.name}({argument_name}:)", argument
 
 
 def _composition_cause(exc: BaseException) -> BaseException | None:

@@ -2,15 +2,16 @@
 
 What a client sees::
 
-    AuthError raised in a resolver       its message, extensions.code UNAUTHENTICATED / FORBIDDEN
-    LoyaltyError raised in a resolver    its message, extensions.code (and field)
-    GraphQLError raised deliberately     as raised
-    syntax error, token limit            extensions.code GRAPHQL_PARSE_FAILED
-    validation, our limits               extensions.code GRAPHQL_VALIDATION_FAILED
-    malformed request, bad variables     extensions.code BAD_REQUEST
-    a value no field may take            extensions.code INVALID_INPUT and extensions.field
-    anything else                        "internal error", extensions {code INTERNAL, requestId},
-                                         logged with its stack and the request id
+    AuthError raised in a resolver     its message, extensions.code UNAUTHENTICATED / FORBIDDEN
+    LoyaltyError raised in a resolver  its message, extensions.code (and field)
+    GraphQLError raised deliberately   as raised
+    syntax error, token limit          extensions.code GRAPHQL_PARSE_FAILED
+    size, depth, cost, merge budget    extensions.code QUERY_TOO_COMPLEX
+    validation, aliases, operations    extensions.code GRAPHQL_VALIDATION_FAILED
+    malformed request, bad variables   extensions.code BAD_REQUEST
+    a value no field may take          extensions.code INVALID_INPUT and extensions.field
+    anything else                      "internal error", extensions {code INTERNAL, requestId},
+                                       logged with its stack and the request id
 
 The request id in the masked error is the one in the log line, so support can find the stack
 from what a client reports, and the client never sees internals.
@@ -19,6 +20,7 @@ from what a client reports, and the client never sees internals.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,10 +29,13 @@ from loyalty_core.errors import AuthError, ErrorCode, LoyaltyError
 
 PARSE_FAILED = ErrorCode.GRAPHQL_PARSE_FAILED.value
 VALIDATION_FAILED = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
+TOO_COMPLEX = ErrorCode.QUERY_TOO_COMPLEX.value
 BAD_REQUEST = ErrorCode.BAD_REQUEST.value
 INTERNAL = ErrorCode.INTERNAL.value
 INTERNAL_MESSAGE = "internal error"
 
+_SUGGESTION = re.compile(r" Did you mean [^?]*\?")
+"""graphql-core's suggestion (``did_you_mean``): names, which hold no question mark."""
 _log = logging.getLogger(__name__)
 
 
@@ -39,13 +44,19 @@ def error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
     return {"message": message, "extensions": {"code": code, **extensions}}
 
 
-def coded(errors: Iterable[GraphQLError], code: str) -> list[dict[str, Any]]:
+def coded(errors: Iterable[GraphQLError], code: str, *, suggestions: bool) -> list[dict[str, Any]]:
     """Request errors (parse, validation, variables): as graphql-core reports them, with
     ``code`` unless they carry their own (a value no field may take is ``INVALID_INPUT`` with
-    its field, whether the gateway refused it or a scalar did through graphql-core)."""
+    its field, whether the gateway refused it or a scalar did through graphql-core).
+
+    Without ``suggestions``, graphql-core's "Did you mean ...?" is cut from the messages: it
+    names fields, arguments, types and enum values close to what was sent, which tells a
+    stranger the schema piece by piece where introspection is off (so they go together)."""
     formatted = []
     for graphql_error in errors:
         entry: dict[str, Any] = dict(graphql_error.formatted)
+        if not suggestions:
+            entry["message"] = _SUGGESTION.sub("", entry["message"])
         extensions = {"code": code, **(graphql_error.extensions or {})}
         original = graphql_error.original_error
         if isinstance(original, LoyaltyError) and "field" not in extensions:
@@ -114,6 +125,7 @@ __all__ = [
     "INTERNAL",
     "INTERNAL_MESSAGE",
     "PARSE_FAILED",
+    "TOO_COMPLEX",
     "VALIDATION_FAILED",
     "coded",
     "error",

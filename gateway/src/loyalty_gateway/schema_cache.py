@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import strawberry
@@ -63,6 +64,13 @@ class SchemaCache:
         self._size = size
         self._metrics = metrics
         self._schemas: OrderedDict[frozenset[str], CompiledSchema] = OrderedDict()
+        # One thread prepares new documents for every schema: while it works, the event loop
+        # keeps half the process at least (the GIL passes between two threads).
+        self._preparer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="documents")
+
+    def close(self) -> None:
+        """Stop the thread that prepares new documents (a document it is preparing finishes)."""
+        self._preparer.shutdown(wait=False, cancel_futures=True)
 
     def __len__(self) -> int:
         return len(self._schemas)
@@ -113,9 +121,8 @@ class SchemaCache:
         core_schema = graphql_schema(schema)
         mark_plain_fields(core_schema)
         mark_direct_resolvers(schema, core_schema)
-        return CompiledSchema(
-            modules, schema, core_schema, DocumentCache(core_schema, self._limits)
-        )
+        documents = DocumentCache(core_schema, self._limits, preparer=self._preparer)
+        return CompiledSchema(modules, schema, core_schema, documents)
 
 
 __all__ = ["CORE_ONLY", "PREBUILD_MAX_TENANTS", "CompiledSchema", "SchemaCache"]

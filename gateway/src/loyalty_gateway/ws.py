@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Mapping
 from enum import IntEnum
 from typing import Any, NoReturn
@@ -45,7 +44,7 @@ from loyalty_gateway.errors import (
 )
 from loyalty_gateway.errors import error as error_entry
 from loyalty_gateway.execution import GraphQLParams, execute_operation, subscribe_operation
-from loyalty_gateway.http import dump_json
+from loyalty_gateway.http import dump_json, new_request_id
 from loyalty_gateway.logs import request_id_var
 from loyalty_gateway.metrics import Outcome
 from loyalty_gateway.schema_cache import CompiledSchema
@@ -97,6 +96,7 @@ class _Connection:
 
     def __init__(self, gateway: GatewayState, websocket: WebSocket, init_timeout: float) -> None:
         self._gateway = gateway
+        self._suggestions = gateway.settings.introspection_allowed  # as over HTTP
         self._websocket = websocket
         self._deadline = time.monotonic() + init_timeout
         self._init_received = False
@@ -203,7 +203,7 @@ class _Connection:
 
     async def _operate(self, operation_id: str, params: GraphQLParams) -> None:
         """Run one operation to its end; cancelled when the client completes it."""
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         request_id_var.set(request_id)  # this task's own context
         try:
             await self._run(operation_id, params, request_id)
@@ -222,9 +222,13 @@ class _Connection:
         caller, compiled = self._caller, self._compiled
         assert caller is not None
         assert compiled is not None
-        prepared = compiled.documents.prepare(params.query)
+        prepared = await compiled.documents.prepare(params.query)
         if prepared.document is None:
-            errors = coded(prepared.errors, prepared.code or BAD_REQUEST)
+            errors = coded(
+                prepared.errors,
+                prepared.code or BAD_REQUEST,
+                suggestions=self._suggestions,
+            )
             return await self._send_error(operation_id, errors)
         operation = prepared.operation(params.operation_name)
         if operation is None:
@@ -268,7 +272,14 @@ class _Connection:
         outcome = Outcome.ERRORS if result.errors else Outcome.OK
         self._gateway.metrics.requests.count(operation.operation.value, outcome)
         if is_request_error(result):
-            await self._send_error(operation_id, coded(result.errors or [], BAD_REQUEST))
+            await self._send_error(
+                operation_id,
+                coded(
+                    result.errors or [],
+                    BAD_REQUEST,
+                    suggestions=self._suggestions,
+                ),
+            )
             return False
         await self._next(operation_id, result, request_id)
         return True
@@ -287,7 +298,14 @@ class _Connection:
             self._gateway.metrics.requests.count("subscription", Outcome.INVALID)
             errors = results.errors or []
             if is_request_error(results):
-                await self._send_error(operation_id, coded(errors, BAD_REQUEST))
+                await self._send_error(
+                    operation_id,
+                    coded(
+                        errors,
+                        BAD_REQUEST,
+                        suggestions=self._suggestions,
+                    ),
+                )
             else:
                 await self._send_error(operation_id, format_errors(errors, request_id=request_id))
             return False

@@ -61,7 +61,11 @@ class LimitPeriod(Enum):
 @strawberry.input(description="An effect: a built-in kind or `<module>.<effect>`.")
 class EffectInput:
     kind: str
-    params: dict[str, Any] = strawberry.field(graphql_type=JSON, default_factory=dict)
+    params: dict[str, Any] | None = strawberry.field(
+        graphql_type=JSON | None,
+        default=None,
+        description="The kind's parameters; absent for a kind that takes none.",
+    )
 
 
 @strawberry.input(description="When a campaign applies, in the tenant's time zone.")
@@ -540,7 +544,7 @@ def definition_data(value: CampaignDefinitionInput) -> dict[str, Any]:
     return {
         "trigger": value.trigger,
         "condition": value.condition,
-        "effects": [{"kind": e.kind, "params": e.params} for e in value.effects],
+        "effects": [{"kind": e.kind, "params": e.params or {}} for e in value.effects],
         "window": {
             "startsAt": window.starts_at,
             "endsAt": window.ends_at,
