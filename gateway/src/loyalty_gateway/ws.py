@@ -239,7 +239,8 @@ class _Connection:
             refusal = text_refusal(operation, params.variables)
             if refusal is not None:
                 self._gateway.metrics.requests.count("subscription", Outcome.INVALID)
-                return await self._send_error(operation_id, coded([refusal], BAD_REQUEST))
+                errors = coded([refusal], BAD_REQUEST, suggestions=self._suggestions)
+                return await self._send_error(operation_id, errors)
         context = self._gateway.context(caller, request_id)
         try:
             if operation.operation is OperationType.SUBSCRIPTION:
