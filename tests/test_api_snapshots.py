@@ -97,10 +97,7 @@ async def test_every_read_of_a_document_sees_one_moment_while_transfers_run_on_t
 
     async def transfers() -> None:
         await asyncio.gather(
-            *(
-                transfer(clients[n % 2], random.Random(n))
-                for n in range(TRANSFERS_IN_FLIGHT)
-            )
+            *(transfer(clients[n % 2], random.Random(n)) for n in range(TRANSFERS_IN_FLIGHT))
         )
         transfers_done.set()
 
