@@ -141,11 +141,13 @@ async def test_no_request_fails_after_the_database_ended_every_session_of_the_ga
     kinds = sorted(requests)
     for turn, kind in enumerate(kinds):
         await asyncio.gather(*(till.read() for _ in range(8)))  # several connections held
+        assert (await till.gateway.client.get("/readyz")).status_code == 200
         backends = await _app_backends(owner_db)
         assert len(backends) > 2
 
         await _terminate(owner_db, backends)
 
+        assert (await till.gateway.client.get("/readyz")).status_code == 200
         pick = random.Random(turn)
         for then in [kind, *pick.sample(kinds, len(kinds))]:
             await requests[then]()

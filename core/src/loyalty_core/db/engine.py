@@ -61,14 +61,19 @@ def create_engine(
 ) -> AsyncEngine:
     """An asyncpg engine with orjson for JSONB and a pool sized for one gateway process
     (``max_overflow`` defaults to ``pool_size``); ``autocommit`` for :class:`Database`,
-    which begins and ends transactions itself."""
+    which begins and ends transactions itself.
+
+    The pool pings a connection when it hands it out: it does so rarely (a held connection's
+    first use, readiness checks, migrations; transactions never go through it), and a
+    connection the server closed since its last use is then replaced instead of failing the
+    readiness probe after every database restart."""
     options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     return create_async_engine(
         url,
         **options,
         pool_size=pool_size,
         max_overflow=pool_size if max_overflow is None else max_overflow,
-        pool_pre_ping=False,
+        pool_pre_ping=True,
         json_serializer=_json_serializer,
         json_deserializer=orjson.loads,
     )
