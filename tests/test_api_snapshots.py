@@ -112,3 +112,35 @@ async def test_every_read_of_a_document_sees_one_moment_while_transfers_run_on_t
     final = await graphql(first.client, documents[-1], token=admin_token(tenant.id))
     assert _sums(final, MEMBERS) == [total, total]
     assert elapsed < 120
+
+
+async def test_what_a_document_reads_after_a_mutation_sees_it(
+    make_app: MakeApp, tenant: Tenant
+) -> None:
+    """A document of mutations: each payload is read after its own write, on a snapshot that
+    holds it and the writes before it (not on the first payload's, nor from its DataLoaders)."""
+    gateway = await make_app()
+    member_id = await enrol(gateway.client, tenant.id, "ada@example.com")
+    await credit(gateway.client, tenant.id, member_id, OPENING)
+    adjust = """
+      {alias}: pointsAdjust(input: {{memberId: "{member}", amount: {amount},
+                                     idempotencyKey: "{alias}", reason: "goodwill"}}) {{
+        member {{ balances {{ available }} }} errors {{ code }}
+      }}"""
+    document = (
+        "mutation {"
+        + "".join(
+            adjust.format(alias=alias, member=member_id, amount=amount)
+            for alias, amount in (("first", 5), ("second", 7), ("third", 11))
+        )
+        + "}"
+    )
+
+    body = await graphql(gateway.client, document, token=admin_token(tenant.id))
+
+    assert "errors" not in body, body
+    seen = {
+        alias: payload["member"]["balances"][0]["available"]
+        for alias, payload in body["data"].items()
+    }
+    assert seen == {"first": OPENING + 5, "second": OPENING + 12, "third": OPENING + 23}
