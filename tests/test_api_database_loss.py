@@ -12,7 +12,7 @@ import itertools
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import orjson
@@ -202,7 +202,7 @@ async def test_a_write_cut_off_midway_is_unavailable_and_its_retry_writes_once(
     tenant: Tenant,
     db: Database,
     owner_db: Database,
-    send: Callable[[Till, str], Awaitable[dict[str, Any]]],
+    send: Callable[[Till, str], Coroutine[Any, Any, dict[str, Any]]],
     field: str,
     points: int,
 ) -> None:

@@ -96,16 +96,22 @@ async def test_every_read_of_a_document_sees_one_moment_while_transfers_run_on_t
         return seen
 
     async def transfers() -> None:
-        await asyncio.gather(
-            *(transfer(clients[n % 2], random.Random(n)) for n in range(TRANSFERS_IN_FLIGHT))
-        )
-        transfers_done.set()
+        try:
+            await asyncio.gather(
+                *(transfer(clients[n % 2], random.Random(n)) for n in range(TRANSFERS_IN_FLIGHT))
+            )
+        finally:
+            transfers_done.set()  # the readers stop, also when a transfer failed
 
     started = time.monotonic()
-    reads = await asyncio.gather(transfers(), *(read(clients[n % 2], n) for n in range(READERS)))
+    moving = asyncio.create_task(transfers())
+    try:
+        reads = await asyncio.gather(*(read(clients[n % 2], n) for n in range(READERS)))
+    finally:
+        await moving
     elapsed = time.monotonic() - started
 
-    sums = [found for seen in reads[1:] for found in seen]
+    sums = [found for seen in reads for found in seen]
     wrong = [found for found in sums if found != total]
     assert len(sums) >= 2 * READERS, "the readers read while the transfers ran"
     assert wrong == [], f"{len(wrong)} of {len(sums)} sums saw no single moment: {wrong[:5]}"
