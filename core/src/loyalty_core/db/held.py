@@ -71,6 +71,11 @@ class HeldConnections:
         self._disposed = False
 
     @property
+    def size(self) -> int:
+        """How many connections it holds at most."""
+        return self._size
+
+    @property
     def opened(self) -> int:
         """Connections open now, lent or idle."""
         return self._opened
@@ -115,11 +120,6 @@ class HeldConnections:
                     self._waiters.remove(waiter)
                 raise
 
-    @property
-    def size(self) -> int:
-        """How many connections it holds at most."""
-        return self._size
-
     def release(self, conn: AsyncConnection) -> None:
         """Take a connection back: kept for the next transaction, or closed if it is broken."""
         if self._disposed or is_closed(conn):
@@ -156,17 +156,12 @@ class HeldConnections:
         task.add_done_callback(self._closing.discard)
 
 
-def driver_connection(conn: AsyncConnection) -> Any:
-    """The asyncpg connection under ``conn`` (which must be neither closed nor invalidated)."""
-    return conn.sync_connection.connection.dbapi_connection.driver_connection  # type: ignore[union-attr]
-
-
 def is_closed(conn: AsyncConnection) -> bool:
     """Whether ``conn`` can serve no transaction any more: closed or invalidated here, or its
     session ended by the server or the network (no round trip: asyncpg's own flag)."""
     if conn.closed or conn.invalidated:
         return True
-    closed: bool = driver_connection(conn).is_closed()
+    closed: bool = _driver(conn).is_closed()
     return closed
 
 
@@ -186,10 +181,15 @@ def is_lost(error: BaseException, conn: AsyncConnection) -> bool:
     return False
 
 
+def _driver(conn: AsyncConnection) -> Any:
+    """The asyncpg connection under ``conn`` (which must be neither closed nor invalidated)."""
+    return conn.sync_connection.connection.dbapi_connection.driver_connection  # type: ignore[union-attr]
+
+
 async def _retire(conn: AsyncConnection) -> None:
     """Close ``conn``, invalidating it first when its session has ended: returned to the pool
     as it is, the pool's reset would fail on the dead socket and log it as an error."""
-    if not conn.closed and not conn.invalidated and driver_connection(conn).is_closed():
+    if not conn.closed and not conn.invalidated and _driver(conn).is_closed():
         await conn.invalidate()
     await conn.close()
 
@@ -198,7 +198,6 @@ __all__ = [
     "DATABASE_ERRORS",
     "WAIT_SECONDS",
     "HeldConnections",
-    "driver_connection",
     "is_closed",
     "is_lost",
 ]
