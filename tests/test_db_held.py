@@ -1,5 +1,6 @@
 """Held connections: a process lends each of its connections to one transaction at a time,
-makes callers wait their turn (and gives up after a while), and replaces a broken one."""
+makes callers wait their turn (and gives up after a while), and replaces a broken one without
+the transaction that finds it broken failing."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ async def test_more_transactions_than_connections_take_turns_on_the_same_ones(
     assert len(set(backends)) == 2
 
 
-async def test_a_broken_connection_is_replaced(
+async def test_a_connection_the_server_ended_is_replaced_unseen(
     database_urls: DatabaseUrls, owner_db: Database, tenant: Tenant
 ) -> None:
     database = Database.connect(database_urls.app, pool_size=1)
@@ -46,9 +47,7 @@ async def test_a_broken_connection_is_replaced(
         async with owner_db.engine.connect() as owner:
             await owner.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
             await owner.commit()
-        with pytest.raises(Exception):  # noqa: B017, PT011  # whatever the dead socket raises
-            await _backend(database, tenant)
-        second = await _backend(database, tenant)
+        second = await _backend(database, tenant)  # unseen: BEGIN found it dead
     finally:
         await database.dispose()
 

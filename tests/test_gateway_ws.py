@@ -320,6 +320,26 @@ async def test_balance_changes_stream_to_the_member(
     ]
 
 
+async def test_each_result_of_a_subscription_reads_a_moment_of_its_own(
+    gateway: RunningGateway, greeted: Tenant, db: Database
+) -> None:
+    """A module's subscription whose results read through the request's snapshot and
+    DataLoaders: the second result sees what committed after the first."""
+    async with db.tenant_transaction(greeted.id) as conn:
+        member_id = await insert_member(conn, greeted.id)
+    query = f'subscription {{ memberChanges(id: "{member_id}") {{ balances {{ available }} }} }}'
+
+    async with initialised(gateway, admin_token(greeted.id)) as session:
+        await session.send_json(subscribe("m", query))
+        first = await receive(session)
+        await _earn(db, greeted, member_id, 120)
+        second = await receive(session)
+        await session.send_json({"id": "m", "type": "complete"})
+
+    assert first["payload"]["data"]["memberChanges"] == {"balances": [{"available": 0}]}
+    assert second["payload"]["data"]["memberChanges"] == {"balances": [{"available": 120}]}
+
+
 async def test_the_notifier_wakes_only_the_member_a_notification_names(
     gateway: RunningGateway, owner_db: Database
 ) -> None:

@@ -1,4 +1,4 @@
-"""A well-behaved module: a root query, a subscription, a field on Member, a route and a job."""
+"""A well-behaved module: a root query, subscriptions, a field on Member, a route and a job."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from loyalty_core.sdk import (
     SchemaContribution,
     TypeExtension,
     hookimpl,
+    members,
 )
 from pydantic import BaseModel
 from starlette.requests import Request
@@ -66,6 +67,25 @@ class GreetingsSubscription:
     @strawberry.subscription(description="Says ``text`` back, once.")
     async def echo(self, text: str) -> AsyncGenerator[str, None]:
         yield text
+
+    @strawberry.subscription(
+        description="The member, now and after every change of its balances (its fields read "
+        "as a query's do, through the request's DataLoaders)."
+    )
+    async def member_changes(
+        self, info: Info[RequestContext, None], id: strawberry.ID
+    ) -> AsyncGenerator[Member, None]:
+        ctx = info.context
+        member_id = uuid.UUID(id)
+        changes = await ctx.notifier.subscribe(ctx.tenant_id, member_id)
+        try:
+            async with ctx.read() as conn:
+                found = await members.get_member(conn, ctx.tenant_id, member_id)
+            while True:
+                yield Member.of(found)
+                await anext(changes)
+        finally:
+            await changes.aclose()
 
     @strawberry.subscription(description="Ticks until the client stops listening.")
     async def ticks(self) -> AsyncGenerator[int, None]:

@@ -1,11 +1,13 @@
 """The request context every resolver receives as ``info.context``.
 
-Reads of one request share one connection and transaction (READ COMMITTED: each statement
-sees what committed before it, including this request's own mutations), guarded
-by a lock because GraphQL resolves sibling fields concurrently and a connection runs one
-statement at a time. That transaction only reads, and ends with ROLLBACK (``tenant_read``).
-Each mutation writes in a transaction of its own, so a failed mutation rolls back alone;
-after-commit handlers run once it committed.
+Reads of one request share one connection and transaction, guarded by a lock because GraphQL
+resolves sibling fields concurrently and a connection runs one statement at a time. That
+transaction reads one snapshot (REPEATABLE READ, ``tenant_read``): every field of a document
+sees the same moment of the ledger, however many statements they take and whatever other
+requests commit meanwhile; it ends with ROLLBACK. Each mutation writes in a transaction of its
+own, so a failed mutation rolls back alone; after-commit handlers run once it committed. A
+write ends the snapshot (and what the DataLoaders read from it), so the fields read after a
+mutation see it: a mutation's payload, the next mutation's.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
 from loyalty_core.auth import Principal, require_tenant
-from loyalty_core.db.engine import Database
+from loyalty_core.db.engine import Database, raise_if_lost
 from loyalty_core.modules.dispatch import DomainEvents
 from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_core.settings import Settings
@@ -89,18 +91,25 @@ class RequestContext:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """The request's shared read transaction, opened on first use."""
+        """The request's shared read transaction, opened on first use. A statement that
+        fails because the connection was lost raises :class:`~loyalty_core.errors.Unavailable`
+        (and so does every later read of the request: its snapshot is gone)."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self._closed:
                 raise RuntimeError("the request has ended: its reads are over")
-            if self._read_conn is None:
+            conn = self._read_conn
+            if conn is None:
                 self._stack = AsyncExitStack()
-                self._read_conn = await self._stack.enter_async_context(
+                conn = self._read_conn = await self._stack.enter_async_context(
                     self.database.tenant_read(self.tenant_id)
                 )
-            yield self._read_conn
+            try:
+                yield conn
+            except BaseException as exc:
+                raise_if_lost(exc, conn)
+                raise
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[tuple[AsyncConnection, DomainEvents]]:
@@ -113,7 +122,21 @@ class RequestContext:
         except BaseException:
             events.discard()
             raise
+        if self._read_conn is not None:
+            await self.end_snapshot()
         await events.run_after_commit()
+
+    async def end_snapshot(self) -> None:
+        """End the shared read transaction and forget what the DataLoaders read in it: the
+        next read takes a new snapshot. After a write, so that later fields see it; between
+        the results of a subscription, each of which is a moment of its own."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            self.loaders.clear()
+            stack, self._stack, self._read_conn = self._stack, None, None
+            if stack is not None:
+                await stack.aclose()
 
     async def close(self) -> None:
         """End the shared read transaction (called by the gateway after the response), and
@@ -126,13 +149,11 @@ class RequestContext:
         closing waits for the lock it holds, and a sibling that comes after finds the reads
         over. Closing the transaction under a running reader would leave its connection lent
         for good (the process's connections ran out after a few such requests)."""
-        self.loaders.clear()
         self._closed = True
         if self._lock is None:
-            return
-        async with self._lock:
-            if self._stack is not None:
-                await self._stack.aclose()
+            self.loaders.clear()
+        else:
+            await self.end_snapshot()
 
 
 __all__ = ["RequestContext"]

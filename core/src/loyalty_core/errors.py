@@ -10,6 +10,8 @@ Hierarchy::
     AuthError                    raised as a GraphQL error with extensions.code
     ├── Unauthenticated          UNAUTHENTICATED
     └── Forbidden                FORBIDDEN
+    Unavailable                  UNAVAILABLE: the database went away; the same request may
+                                 be sent again (idempotency keys make that safe)
 
 A service raises; the GraphQL layer turns a ``LoyaltyError`` into a payload error after the
 transaction rolled back, so bad input never leaves a partial write.
@@ -58,6 +60,7 @@ class ErrorCode(StrEnum):
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     INTERNAL = "INTERNAL"
+    UNAVAILABLE = "UNAVAILABLE"
 
 
 class LoyaltyError(Exception):
@@ -121,6 +124,15 @@ class Forbidden(AuthError):
     code = ErrorCode.FORBIDDEN
 
 
+class Unavailable(Exception):
+    """The database could not be reached, or its connection was lost during the unit of
+    work: nothing of it was written, or (a commit cut off) all of it, and nobody can tell
+    which. Not the caller's fault and not a bug: the same request, with the same idempotency
+    keys, either writes once or replays what was written."""
+
+    code = ErrorCode.UNAVAILABLE
+
+
 __all__ = [
     "AuthError",
     "Conflict",
@@ -130,5 +142,6 @@ __all__ = [
     "LoyaltyError",
     "NotFound",
     "Unauthenticated",
+    "Unavailable",
     "ValidationFailed",
 ]

@@ -9,7 +9,9 @@ its transactions and ``replayed``, or its errors. Events are ingested as a batch
 id, so a body cut off midway is sent again whole.
 
 A request refused as a whole gets a JSON ``{"errors": [...]}``: 401 for credentials, 403
-without the scope, 413 past the limits, 415 for another content type.
+without the scope, 413 past the limits, 415 for another content type, 503 with ``Retry-After``
+(code ``UNAVAILABLE``) when the database went away: the body is sent again whole, and the
+events that were ingested before replay.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from loyalty_core.events import ndjson
 from starlette.types import Receive, Send
 from starlette.types import Scope as AsgiScope
 
-from loyalty_gateway.errors import INTERNAL, INTERNAL_MESSAGE, error
+from loyalty_gateway.errors import INTERNAL, INTERNAL_MESSAGE, error, is_unavailable
 from loyalty_gateway.http import (
     JSON,
     UNAUTHORIZED_HEADERS,
@@ -34,6 +36,7 @@ from loyalty_gateway.http import (
     json_reply,
     read_body,
     serve,
+    unavailable_reply,
 )
 from loyalty_gateway.metrics import Outcome
 from loyalty_gateway.state import GatewayState
@@ -81,7 +84,9 @@ class BulkEvents:
             return json_reply(_errors(exc), status, JSON)
         except Disconnected:
             raise
-        except Exception:
+        except Exception as exc:
+            if is_unavailable(exc):
+                return replace(unavailable_reply(JSON), operation=OPERATION)
             _log.exception("bulk ingest failed")
             masked = error(INTERNAL_MESSAGE, INTERNAL, requestId=request_id)
             return replace(json_reply({"errors": [masked]}, 500, JSON), outcome=Outcome.INTERNAL)

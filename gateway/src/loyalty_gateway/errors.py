@@ -10,6 +10,8 @@ What a client sees::
     validation, aliases, operations    extensions.code GRAPHQL_VALIDATION_FAILED
     malformed request, bad variables   extensions.code BAD_REQUEST
     a value no field may take          extensions.code INVALID_INPUT and extensions.field
+    the database went away             extensions.code UNAVAILABLE: send the request again
+                                       (over HTTP, a 503 with Retry-After when nothing ran)
     anything else                      "internal error", extensions {code INTERNAL, requestId},
                                        logged with its stack and the request id
 
@@ -25,7 +27,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError
-from loyalty_core.errors import AuthError, ErrorCode, LoyaltyError
+from loyalty_core.errors import AuthError, ErrorCode, LoyaltyError, Unavailable
 
 PARSE_FAILED = ErrorCode.GRAPHQL_PARSE_FAILED.value
 VALIDATION_FAILED = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
@@ -33,6 +35,13 @@ TOO_COMPLEX = ErrorCode.QUERY_TOO_COMPLEX.value
 BAD_REQUEST = ErrorCode.BAD_REQUEST.value
 INTERNAL = ErrorCode.INTERNAL.value
 INTERNAL_MESSAGE = "internal error"
+UNAVAILABLE = ErrorCode.UNAVAILABLE.value
+UNAVAILABLE_MESSAGE = (
+    "the database is unavailable: send the request again, with the same idempotency keys"
+)
+RETRY_AFTER_SECONDS = 1
+"""What a 503 asks clients to wait: a restarted or failed-over database, or a replaced
+connection, is back within seconds, and the gateway reconnects on the next request."""
 
 _SUGGESTION = re.compile(r" Did you mean [^?]*\?")
 """graphql-core's suggestion (``did_you_mean``): names, which hold no question mark."""
@@ -42,6 +51,11 @@ _log = logging.getLogger(__name__)
 def error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
     """A GraphQL error raised outside execution (transport, credentials)."""
     return {"message": message, "extensions": {"code": code, **extensions}}
+
+
+def unavailable_reply_body() -> dict[str, Any]:
+    """The body of a request refused because the database went away before anything ran."""
+    return {"errors": [error(UNAVAILABLE_MESSAGE, UNAVAILABLE)]}
 
 
 def coded(errors: Iterable[GraphQLError], code: str, *, suggestions: bool) -> list[dict[str, Any]]:
@@ -91,10 +105,21 @@ def is_request_error(result: ExecutionResult) -> bool:
     return result.data is None and bool(errors) and all(e.path is None for e in errors)
 
 
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database went away: :class:`Unavailable`, or a group of
+    them (the lanes of a batch each lost their connection)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return exc.split(Unavailable)[1] is None
+    return isinstance(exc, Unavailable)
+
+
 def _format(graphql_error: GraphQLError, request_id: str) -> dict[str, Any]:
     original = graphql_error.original_error
     if original is None or isinstance(original, GraphQLError):
         return dict(graphql_error.formatted)
+    if is_unavailable(original):
+        _log.warning("the database was unavailable resolving %s", _path(graphql_error))
+        return _with(graphql_error, UNAVAILABLE_MESSAGE, {"code": UNAVAILABLE})
     if isinstance(original, AuthError):
         return _with(graphql_error, original.message, {"code": original.code.value})
     if isinstance(original, LoyaltyError):
@@ -104,10 +129,14 @@ def _format(graphql_error: GraphQLError, request_id: str) -> dict[str, Any]:
         return _with(graphql_error, original.message, extensions)
     _log.error(
         "unexpected error resolving %s",
-        ".".join(str(p) for p in graphql_error.path or ()) or "the operation",
+        _path(graphql_error),
         exc_info=(type(original), original, original.__traceback__),
     )
     return _with(graphql_error, INTERNAL_MESSAGE, {"code": INTERNAL, "requestId": request_id})
+
+
+def _path(graphql_error: GraphQLError) -> str:
+    return ".".join(str(p) for p in graphql_error.path or ()) or "the operation"
 
 
 def _with(graphql_error: GraphQLError, message: str, extensions: dict[str, Any]) -> dict[str, Any]:
@@ -125,11 +154,16 @@ __all__ = [
     "INTERNAL",
     "INTERNAL_MESSAGE",
     "PARSE_FAILED",
+    "RETRY_AFTER_SECONDS",
     "TOO_COMPLEX",
+    "UNAVAILABLE",
+    "UNAVAILABLE_MESSAGE",
     "VALIDATION_FAILED",
     "coded",
     "error",
     "format_errors",
     "format_result",
     "is_request_error",
+    "is_unavailable",
+    "unavailable_reply_body",
 ]

@@ -11,6 +11,9 @@
   clients expect.
 - 401 for a credential that does not verify, 406 for an Accept we cannot serve, 413 over
   :data:`MAX_BODY_BYTES`, 415 for a body that is not JSON.
+- 503 with ``Retry-After`` when the database went away before execution (reading the
+  caller); during execution, the fields it cut off have errors with ``extensions.code``
+  ``UNAVAILABLE`` and the response is as usual.
 - GraphiQL for browsers (``Accept: text/html``), in development only; the page loads its
   scripts from the gateway (:mod:`loyalty_gateway.graphiql`), never from a CDN.
 
@@ -43,10 +46,13 @@ from loyalty_gateway.errors import (
     BAD_REQUEST,
     INTERNAL,
     INTERNAL_MESSAGE,
+    RETRY_AFTER_SECONDS,
     coded,
     error,
     format_result,
     is_request_error,
+    is_unavailable,
+    unavailable_reply_body,
 )
 from loyalty_gateway.execution import GraphQLParams, execute_operation
 from loyalty_gateway.graphiql import graphiql_page
@@ -148,7 +154,9 @@ class GraphQLHttp:
             return replace(reply, outcome=Outcome.UNAUTHENTICATED)
         except Disconnected:
             raise
-        except Exception:
+        except Exception as exc:
+            if is_unavailable(exc):
+                return unavailable_reply(media_type)
             _log.exception("GraphQL request failed")
             masked = error(INTERNAL_MESSAGE, INTERNAL, requestId=request_id)
             return replace(
@@ -429,6 +437,15 @@ def json_reply(
     return Reply(dump_json(body), status, media_type, headers, operation, outcome)
 
 
+def unavailable_reply(media_type: str) -> Reply:
+    """503 for a request the database's going away stopped before anything ran: the client
+    sends it again after ``Retry-After`` seconds."""
+    _log.warning("the database is unavailable: answered 503")
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    reply = json_reply(unavailable_reply_body(), 503, media_type, headers)
+    return replace(reply, outcome=Outcome.UNAVAILABLE)
+
+
 def _default(value: object) -> object:
     if isinstance(value, Decimal):
         return str(value)
@@ -452,4 +469,5 @@ __all__ = [
     "request_id_of",
     "send_reply",
     "serve",
+    "unavailable_reply",
 ]

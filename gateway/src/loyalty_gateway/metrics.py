@@ -29,6 +29,7 @@ class Outcome:
     ERRORS = "errors"  # executed, with errors in the response
     INVALID = "invalid"  # refused before execution: malformed, parse or validation errors
     UNAUTHENTICATED = "unauthenticated"
+    UNAVAILABLE = "unavailable"  # refused before execution: the database went away
     INTERNAL = "internal"
 
 

@@ -8,6 +8,8 @@ of ours, and the module verifies it its own way (a signature) before trusting it
 
 A route finds the request's :class:`loyalty_core.context.RequestContext` at
 ``request.state.context``: principal, tenant (or None), the module's settings, the database.
+When the database goes away before a route has answered, the gateway answers 503 with
+``Retry-After``, as the GraphQL endpoint does.
 """
 
 from __future__ import annotations
@@ -20,9 +22,14 @@ from loyalty_core.modules.manager import CORE_MODULE
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
-from loyalty_gateway.errors import error
+from loyalty_gateway.errors import (
+    RETRY_AFTER_SECONDS,
+    error,
+    is_unavailable,
+    unavailable_reply_body,
+)
 from loyalty_gateway.http import UNAUTHORIZED_HEADERS, request_id_of
 from loyalty_gateway.logs import request_id_var
 from loyalty_gateway.state import GatewayState
@@ -68,6 +75,11 @@ class ModuleRoutes:
             body = {"errors": [error(exc.message, exc.code.value)]}
             await _refuse(scope, receive, send, 401, body, UNAUTHORIZED_HEADERS)
             return
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            await _unavailable(scope, receive, send)
+            return
         enabled = self._name == CORE_MODULE or self._name in caller.modules
         if caller.tenant is not None and not enabled:
             await _refuse(scope, receive, send, 404, {"detail": "Not Found"})
@@ -75,10 +87,27 @@ class ModuleRoutes:
         context = self._gateway.context(caller, request_id)
         state: dict[str, Any] = dict(scope.get("state") or {})
         state["context"] = context
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self._router({**scope, "state": state}, receive, send)
+            await self._router({**scope, "state": state}, receive, watched)
+        except Exception as exc:
+            if started or not is_unavailable(exc):
+                raise
+            await _unavailable(scope, receive, send)
         finally:
             await context.close()
+
+
+async def _unavailable(scope: Scope, receive: Receive, send: Send) -> None:
+    """503: the database went away before anything was answered; the client tries again."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    await _refuse(scope, receive, send, 503, unavailable_reply_body(), headers)
 
 
 async def _refuse(

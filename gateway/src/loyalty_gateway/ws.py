@@ -41,6 +41,7 @@ from loyalty_gateway.errors import (
     format_errors,
     format_result,
     is_request_error,
+    is_unavailable,
 )
 from loyalty_gateway.errors import error as error_entry
 from loyalty_gateway.execution import GraphQLParams, execute_operation, subscribe_operation
@@ -66,6 +67,8 @@ class CloseCode(IntEnum):
     SUBSCRIBER_EXISTS = 4409
     TOO_MANY_INITIALISATION_REQUESTS = 4429
     INTERNAL = 4500
+    TRY_AGAIN_LATER = 1013
+    """The database is unavailable: reconnect after a while (RFC 6455's code)."""
 
 
 class GraphQLWebSocket:
@@ -176,7 +179,10 @@ class _Connection:
             self._compiled = self._gateway.schemas.get(caller.modules)
         except Unauthenticated:
             await self._close(CloseCode.FORBIDDEN, "Forbidden")
-        except Exception:
+        except Exception as exc:
+            if is_unavailable(exc):
+                _log.warning("WebSocket connection_init: the database is unavailable")
+                await self._close(CloseCode.TRY_AGAIN_LATER, "Database unavailable")
             _log.exception("WebSocket connection_init failed")
             await self._close(CloseCode.INTERNAL, "Internal error")
         self._caller = caller
@@ -315,6 +321,7 @@ class _Connection:
         try:
             async for result in results:
                 await self._next(operation_id, result, request_id)
+                await context.end_snapshot()  # the next result reads a moment of its own
         finally:
             self._gateway.metrics.subscriptions.dec()
             await _aclose(results)

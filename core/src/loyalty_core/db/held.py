@@ -10,14 +10,42 @@ to one :class:`~loyalty_core.db.engine.Database` transaction at a time; a caller
 of them lent waits for the first one back. A connection that ends up invalidated (a rollback
 that failed, a cancelled commit, a broken socket) is closed, which hands its slot back to
 the engine's pool, and a fresh one takes its place on the next demand.
+
+A held connection can die while it waits: PostgreSQL restarts or fails over, ends idle
+sessions, or an operator terminates them. asyncpg notices as soon as the event loop reads the
+end of the socket, so :meth:`HeldConnections.acquire` passes over such connections for the
+price of an attribute check, rather than lend them to a transaction that would fail at its
+first round trip (:mod:`loyalty_core.db.engine` retries the rare one that dies in between).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from typing import Any
 
+import asyncpg
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from loyalty_core.errors import Unavailable
+
+DATABASE_ERRORS = (
+    DBAPIError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    OSError,
+)
+"""What a failing server or network raises: through SQLAlchemy, from asyncpg directly (the
+engine's own BEGIN, :class:`~loyalty_core.db.prepared.Prepared` statements) or from the socket."""
+_LOST = (asyncpg.PostgresConnectionError, asyncpg.exceptions.InternalClientError, OSError)
+"""Errors that say the session is gone, even before asyncpg has read the end of the socket:
+an idle session's last message (``terminating connection``) leaves its protocol in a state
+the next statement fails on."""
+_LOST_SQLSTATES = ("08", "57P")
+"""Connection exceptions, and the server ending the session (shut down, crashed, starting,
+database dropped, idle session timeout); 57014, a cancelled statement, is not among them."""
 
 WAIT_SECONDS = 30.0
 """How long a transaction waits for a connection (as SQLAlchemy's pool did) before failing:
@@ -43,6 +71,11 @@ class HeldConnections:
         self._disposed = False
 
     @property
+    def size(self) -> int:
+        """How many connections it holds at most."""
+        return self._size
+
+    @property
     def opened(self) -> int:
         """Connections open now, lent or idle."""
         return self._opened
@@ -59,14 +92,21 @@ class HeldConnections:
             if self._disposed:
                 raise RuntimeError("the database was disposed")
             if self._idle:
-                return self._idle.pop()
+                conn = self._idle.pop()
+                if not is_closed(conn):
+                    return conn
+                self._opened -= 1
+                self._close(conn)  # ended by the server or the network while it waited
+                continue
             if self._opened < self._size:
                 self._opened += 1
                 try:
                     return await self._engine.connect()
-                except BaseException:
+                except BaseException as exc:
                     self._opened -= 1
                     self._wake()
+                    if isinstance(exc, DATABASE_ERRORS):
+                        raise Unavailable("the database cannot be reached") from exc
                     raise
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
@@ -81,8 +121,8 @@ class HeldConnections:
                 raise
 
     def release(self, conn: AsyncConnection) -> None:
-        """Take a connection back: kept for the next transaction, or closed if invalidated."""
-        if conn.invalidated or conn.closed or self._disposed:
+        """Take a connection back: kept for the next transaction, or closed if it is broken."""
+        if self._disposed or is_closed(conn):
             self._opened -= 1
             self._close(conn)
         else:
@@ -111,9 +151,53 @@ class HeldConnections:
 
     def _close(self, conn: AsyncConnection) -> None:
         # In a task of its own: release runs in ``finally`` blocks, also of cancelled tasks.
-        task = asyncio.get_running_loop().create_task(conn.close())
+        task = asyncio.get_running_loop().create_task(_retire(conn))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
 
-__all__ = ["WAIT_SECONDS", "HeldConnections"]
+def is_closed(conn: AsyncConnection) -> bool:
+    """Whether ``conn`` can serve no transaction any more: closed or invalidated here, or its
+    session ended by the server or the network (no round trip: asyncpg's own flag)."""
+    if conn.closed or conn.invalidated:
+        return True
+    closed: bool = _driver(conn).is_closed()
+    return closed
+
+
+def is_lost(error: BaseException, conn: AsyncConnection) -> bool:
+    """Whether ``error``, raised by a statement on ``conn``, means that the session is gone:
+    the connection is closed by now, or the error (or what it wraps) says so."""
+    if not isinstance(error, DATABASE_ERRORS):
+        return False
+    if is_closed(conn):
+        return True
+    found: BaseException | None = error
+    while found is not None:
+        sqlstate = getattr(found, "sqlstate", None)
+        if isinstance(found, _LOST) or str(sqlstate or "").startswith(_LOST_SQLSTATES):
+            return True
+        found = getattr(found, "orig", None) or found.__cause__
+    return False
+
+
+def _driver(conn: AsyncConnection) -> Any:
+    """The asyncpg connection under ``conn`` (which must be neither closed nor invalidated)."""
+    return conn.sync_connection.connection.dbapi_connection.driver_connection  # type: ignore[union-attr]
+
+
+async def _retire(conn: AsyncConnection) -> None:
+    """Close ``conn``, invalidating it first when its session has ended: returned to the pool
+    as it is, the pool's reset would fail on the dead socket and log it as an error."""
+    if not conn.closed and not conn.invalidated and _driver(conn).is_closed():
+        await conn.invalidate()
+    await conn.close()
+
+
+__all__ = [
+    "DATABASE_ERRORS",
+    "WAIT_SECONDS",
+    "HeldConnections",
+    "is_closed",
+    "is_lost",
+]

@@ -67,7 +67,7 @@ class Subscription:
         changes = await ctx.notifier.subscribe(tenant_id, member_id)
         try:
             while True:
-                async with ctx.database.tenant_transaction(tenant_id) as conn:
+                async with ctx.database.tenant_read(tenant_id) as conn:
                     balances = await ledger.balances(conn, tenant_id, member_id)
                 yield [Balance.of(b) for b in balances]
                 await anext(changes)
