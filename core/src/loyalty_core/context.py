@@ -24,6 +24,7 @@ from strawberry.dataloader import DataLoader
 
 from loyalty_core.auth import Principal, require_tenant
 from loyalty_core.db.engine import Database
+from loyalty_core.db.errors import db_answers
 from loyalty_core.modules.dispatch import DomainEvents
 from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_core.settings import Settings
@@ -105,11 +106,14 @@ class RequestContext:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[tuple[AsyncConnection, DomainEvents]]:
         """A transaction of its own, with the publisher for domain events; commits on exit
-        and then runs the after-commit handlers."""
+        and then runs the after-commit handlers. What the database refuses because of what
+        the caller sent (an unknown id, a value out of range) is raised as the answer it is
+        (:mod:`loyalty_core.db.errors`), after the rollback."""
         events = DomainEvents(self.registry, self.enabled_modules, self.database)
         try:
-            async with self.database.tenant_transaction(self.tenant_id) as conn:
-                yield conn, events
+            with db_answers():
+                async with self.database.tenant_transaction(self.tenant_id) as conn:
+                    yield conn, events
         except BaseException:
             events.discard()
             raise

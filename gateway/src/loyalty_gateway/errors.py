@@ -4,6 +4,7 @@ What a client sees::
 
     AuthError raised in a resolver       its message, extensions.code UNAUTHENTICATED / FORBIDDEN
     LoyaltyError raised in a resolver    its message, extensions.code (and field)
+    database refusal of a caller's value as the LoyaltyError it answers (loyalty_core.db.errors)
     GraphQLError raised deliberately     as raised
     syntax error, token limit            extensions.code GRAPHQL_PARSE_FAILED
     validation, our limits               extensions.code GRAPHQL_VALIDATION_FAILED
@@ -22,7 +23,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError
+from loyalty_core.db.errors import db_answer
 from loyalty_core.errors import AuthError, ErrorCode, LoyaltyError
+from sqlalchemy.exc import DBAPIError
 
 PARSE_FAILED = ErrorCode.GRAPHQL_PARSE_FAILED.value
 VALIDATION_FAILED = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
@@ -77,6 +80,9 @@ def _format(graphql_error: GraphQLError, request_id: str) -> dict[str, Any]:
         return dict(graphql_error.formatted)
     if isinstance(original, AuthError):
         return _with(graphql_error, original.message, {"code": original.code.value})
+    if isinstance(original, DBAPIError):
+        # The last net: a write that met the database outside run_mutation still answers.
+        original = db_answer(original) or original
     if isinstance(original, LoyaltyError):
         extensions: dict[str, Any] = {"code": original.code.value}
         if original.field is not None:

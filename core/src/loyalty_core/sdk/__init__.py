@@ -19,6 +19,7 @@ from loyalty_core.auth import (
 )
 from loyalty_core.context import RequestContext
 from loyalty_core.db.engine import Database
+from loyalty_core.db.errors import db_answer, db_answers
 from loyalty_core.db.metadata import created_at_column, id_column, metadata, tenant_id_column
 from loyalty_core.db.security import secure_tenant_table
 from loyalty_core.errors import (
@@ -114,6 +115,8 @@ __all__ = [
     "ValidationFailed",
     "connection",
     "created_at_column",
+    "db_answer",
+    "db_answers",
     "decode_cursor",
     "events",
     "fingerprint",
