@@ -122,7 +122,7 @@ async def test_erasure_voids_open_payments_through_their_tenders(
     make_app: Any, db: Database, tenant: Tenant
 ) -> None:
     shop = await Shop.open(make_app, db, tenant, points=1_000)
-    card_id, code = await shop.card(2_000)
+    _, code = await shop.card(2_000)
     paid = await shop.authorize(
         1_500, {"tender": "GIFT_CARD", "code": code, "amount": 1_000}, {"tender": "POINTS"}
     )

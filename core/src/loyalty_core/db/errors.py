@@ -87,7 +87,7 @@ def db_answers() -> Iterator[None]:
 
 def _field(error: DBAPIError) -> str | None:
     """The field of the constraint the error names, if a table of the metadata has it."""
-    name = getattr(error.orig.__cause__, "constraint_name", None)
+    name = getattr(getattr(error.orig, "__cause__", None), "constraint_name", None)
     if not name:
         return None
     for table in metadata.tables.values():

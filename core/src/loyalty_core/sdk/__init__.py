@@ -68,6 +68,7 @@ from loyalty_core.modules.contributions import (
 )
 from loyalty_core.modules.hookspecs import hookimpl, hookspec
 from loyalty_core.modules.manager import ModuleRegistry
+from loyalty_core.money import is_currency, minor_units
 from loyalty_core.sdk import events, ledger, members, tenants
 from loyalty_core.sweeps import sweep
 from loyalty_core.tenants.models import Tenant
@@ -123,10 +124,12 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "id_column",
+    "is_currency",
     "ledger",
     "may_read_member",
     "members",
     "metadata",
+    "minor_units",
     "new_id",
     "page_size",
     "parse_id",

@@ -61,7 +61,8 @@ async def erase_member(ctx: MemberDataContext) -> int:
 def _till(ctx: MemberDataContext) -> service.Till:
     """The till an erasure closes payments with: the tenant's tenders and settings (a
     disabled module's defaults, to close what is still open)."""
-    assert ctx.database is not None and ctx.registry is not None, "erasure serves modules"
+    assert ctx.database is not None, "the core's erasure passes the database"
+    assert ctx.registry is not None, "the core's erasure passes the registry"
     settings = ctx.enabled_modules.get(NAME)
     if not isinstance(settings, PaymentSettings):
         settings = PaymentSettings.model_construct()
