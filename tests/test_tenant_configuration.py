@@ -93,9 +93,11 @@ async def test_a_tenant_with_a_broken_time_zone_fails_alone_and_is_counted(
 
     assert scheduled in counts
     failed_for = [
-        record.args[1]
+        args[1]
         for record in caplog.records
-        if record.msg == "job %s failed for tenant %s" and record.args[0] == scheduled
+        if record.msg == "job %s failed for tenant %s"
+        and isinstance(args := record.args, tuple)
+        and args[0] == scheduled
     ]
     assert tenant.id in failed_for
     assert healthy.id not in failed_for  # its jobs ran, after the broken tenant's failed

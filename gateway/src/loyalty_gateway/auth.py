@@ -177,8 +177,10 @@ class Authenticator:
     async def load(self, credential: Principal | PresentedKey | None) -> Caller:
         """The caller with its tenant and enabled modules: from the cache, else read in one
         tenant transaction, which also checks an API key the cache does not hold (a till's
-        request costs at most one transaction before GraphQL runs). Anonymous callers and
-        platform admins have no tenant: they get the core alone."""
+        request costs at most one transaction before GraphQL runs). A member token's member
+        is read once per process too (until its tenant changes): an erased member's token is
+        refused. Anonymous callers and platform admins have no tenant: they get the core
+        alone."""
         if credential is None:
             return Caller(None)
         tenant_id = credential.tenant_id
@@ -197,9 +199,6 @@ class Authenticator:
             return Caller.of(principal, entry)
         generation = callers.generation
         async with self._database.tenant_transaction(tenant_id) as conn:
-            if member_id is not None:
-                await _require_not_erased(conn, tenant_id, member_id)
-                callers.store_member(tenant_id, member_id, generation=generation)
             if principal is None:
                 assert isinstance(credential, PresentedKey)
                 principal = await check_api_key(conn, credential)
@@ -213,6 +212,9 @@ class Authenticator:
                     raise Unauthenticated("the credential's tenant does not exist") from exc
                 enabled = await enabled_modules(conn, tenant_id, self._registry)
                 entry = callers.store_tenant(tenant, enabled, generation=generation)
+            if member_id is not None:
+                await _require_not_erased(conn, tenant_id, member_id)
+                callers.store_member(tenant_id, member_id, generation=generation)
         return Caller.of(principal, entry)
 
 

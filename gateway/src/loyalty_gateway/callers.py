@@ -137,7 +137,9 @@ class CallerCache:
             tenant, dict(enabled_modules), frozenset(enabled_modules), self._clock()
         )
         if self._storable(generation):
-            self._ensure(tenant.id).entry = entry
+            slot = self._ensure(tenant.id)
+            slot.entry = entry
+            slot.members = set()  # read again with the tenant, so the backstop covers them too
         return entry
 
     def store_principal(self, key: PresentedKey, principal: Principal, *, generation: int) -> None:
