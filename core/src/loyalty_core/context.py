@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
 from loyalty_core.auth import Principal, require_tenant
 from loyalty_core.db.engine import Database
-from loyalty_core.db.errors import db_answers
+from loyalty_core.db.errors import db_answer
 from loyalty_core.modules.dispatch import DomainEvents
 from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_core.settings import Settings
@@ -111,9 +112,14 @@ class RequestContext:
         (:mod:`loyalty_core.db.errors`), after the rollback."""
         events = DomainEvents(self.registry, self.enabled_modules, self.database)
         try:
-            with db_answers():
-                async with self.database.tenant_transaction(self.tenant_id) as conn:
-                    yield conn, events
+            async with self.database.tenant_transaction(self.tenant_id) as conn:
+                yield conn, events
+        except DBAPIError as error:  # inline, not db_answers(): free unless raised
+            events.discard()
+            answer = db_answer(error)
+            if answer is None:
+                raise
+            raise answer from error
         except BaseException:
             events.discard()
             raise
