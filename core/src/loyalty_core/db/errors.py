@@ -12,6 +12,8 @@ module that opens its own transaction (``loyalty_core.sdk.db_answers``).
 SQLSTATE   condition                   answer
 =========  ==========================  ====================================================
 23503      foreign_key_violation       NOT_FOUND on the field the key's column is sent as
+                                       (a row that refers to nothing; not a delete of a
+                                       row still referred to, which is a fault)
 23505      unique_violation            ALREADY_EXISTS on the constraint's column
 23514      check_violation             INVALID_INPUT
 22001      string_data_right_trunc.    INVALID_INPUT (a value longer than its column)
@@ -64,6 +66,10 @@ def db_answer(error: DBAPIError) -> LoyaltyError | None:
     """The answer to a caller whose write the database refused, or None for a fault."""
     sqlstate = getattr(error.orig, "sqlstate", None)
     if sqlstate == FOREIGN_KEY_VIOLATION:
+        # Only a row that refers to nothing is the caller's; deleting a row still referred
+        # to ("update or delete on table ...") is a service that forgot to check: a fault.
+        if not str(_driver_error(error)).startswith("insert or update on table"):
+            return None
         return NotFound("not found", field=_field(error))
     if sqlstate == UNIQUE_VIOLATION:
         return LoyaltyError("already exists", code=ErrorCode.ALREADY_EXISTS, field=_field(error))
@@ -99,7 +105,7 @@ _ANSWERS = DbAnswers()
 
 def _field(error: DBAPIError) -> str | None:
     """The field of the constraint the error names, if a table of the metadata has it."""
-    name = getattr(getattr(error.orig, "__cause__", None), "constraint_name", None)
+    name = getattr(_driver_error(error), "constraint_name", None)
     if not name:
         return None
     for table in metadata.tables.values():
@@ -110,6 +116,12 @@ def _field(error: DBAPIError) -> str | None:
                 columns = [c.name for c in constraint.columns if c.name != "tenant_id"]
                 return _camel(columns[0]) if columns else None
     return None
+
+
+def _driver_error(error: DBAPIError) -> BaseException | None:
+    """asyncpg's own exception (with the server's message and constraint name), which
+    SQLAlchemy's adapter raised its DBAPI error from."""
+    return getattr(error.orig, "__cause__", None)
 
 
 def _camel(column: str) -> str:
