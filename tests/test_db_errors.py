@@ -12,24 +12,25 @@ from loyalty_core.errors import ErrorCode, LoyaltyError
 from loyalty_core.ids import new_id
 from loyalty_core.members.tables import member_identifiers, members
 from loyalty_core.tenants.models import Tenant
-from sqlalchemy import delete, insert, text
+from sqlalchemy import Executable, Insert, delete, insert, text
 from sqlalchemy.exc import DBAPIError
 
 from tests.fixtures.database import insert_member
 
 
 async def refusal(
-    db: Database, tenant: Tenant, statement: object, values: object = None
+    db: Database, tenant: Tenant, statement: Executable, values: dict[str, str] | None = None
 ) -> DBAPIError:
+    """The error the database raised for ``statement``."""
     with pytest.raises(DBAPIError) as raised:
         async with db.tenant_transaction(tenant.id) as conn:
-            await conn.execute(statement, values)  # type: ignore[call-overload]
+            await conn.execute(statement, values)
     return raised.value
 
 
-def identifier(member_id: uuid.UUID, value: str) -> object:
+def identifier(tenant: Tenant, member_id: uuid.UUID, value: str) -> Insert:
     return insert(member_identifiers).values(
-        id=new_id(), member_id=member_id, kind="email", value=value
+        tenant_id=tenant.id, id=new_id(), member_id=member_id, kind="email", value=value
     )
 
 
@@ -61,9 +62,7 @@ async def test_a_nul_in_text_is_invalid_input(db: Database, tenant: Tenant) -> N
 async def test_a_row_that_refers_to_nothing_is_not_found_on_its_field(
     db: Database, tenant: Tenant
 ) -> None:
-    error = await refusal(
-        db, tenant, identifier(uuid.uuid4(), "x@example.com").values(tenant_id=tenant.id)
-    )
+    error = await refusal(db, tenant, identifier(tenant, uuid.uuid4(), "x@example.com"))
     answer = db_answer(error)
     assert answer is not None
     assert (answer.code, answer.field) == (ErrorCode.NOT_FOUND, "memberId")
@@ -74,10 +73,8 @@ async def test_a_duplicate_is_already_exists_and_a_fault_stays_a_fault(
 ) -> None:
     async with db.tenant_transaction(tenant.id) as conn:
         member_id = await insert_member(conn, tenant.id)
-        await conn.execute(identifier(member_id, "dup@example.com").values(tenant_id=tenant.id))
-    duplicate = await refusal(
-        db, tenant, identifier(member_id, "dup@example.com").values(tenant_id=tenant.id)
-    )
+        await conn.execute(identifier(tenant, member_id, "dup@example.com"))
+    duplicate = await refusal(db, tenant, identifier(tenant, member_id, "dup@example.com"))
     division = await refusal(db, tenant, text("SELECT 1 / 0"))
     still_referred = await refusal(
         owner_db,
