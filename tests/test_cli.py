@@ -259,6 +259,23 @@ async def test_tenant_create_reports_a_taken_slug(capsys: pytest.CaptureFixture[
 
 
 @pytest.mark.usefixtures("database_environment")
+@pytest.mark.parametrize(
+    ("option", "value", "field"),
+    [
+        ("--timezone", "", "timezone"),
+        ("--timezone", "../etc", "timezone"),
+        ("--currency", "XYZ", "defaultCurrency"),
+    ],
+)
+async def test_tenant_create_refuses_an_unknown_time_zone_or_currency(
+    capsys: pytest.CaptureFixture[str], option: str, value: str, field: str
+) -> None:
+    slug = f"cli-{secrets.token_hex(4)}"
+    assert await _main(["tenant", "create", "--slug", slug, "--name", "Bad", option, value]) == 1
+    assert f"INVALID_INPUT ({field})" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("database_environment")
 async def test_migrate_is_safe_to_run_again() -> None:
     assert await _main(["migrate"]) == 0
 

@@ -90,6 +90,24 @@ def test_a_notification_drops_only_its_tenant() -> None:
     assert cache.principal(_key(second.id).raw) is not None
 
 
+def test_members_whose_tokens_may_act_go_with_their_tenants_changes() -> None:
+    cache = CallerCache(60, live=lambda: True)
+    tenant = Tenant(uuid.uuid4(), "t", "T", "UTC", "EUR")
+    member, raced = uuid.uuid4(), uuid.uuid4()
+    cache.store_tenant(tenant, {}, generation=cache.generation)
+    cache.store_member(tenant.id, member, generation=cache.generation)
+    started_at = cache.generation
+
+    assert cache.member_may_act(tenant.id, member)
+    cache.changed(tenant.id)  # an erasure committed
+    cache.store_member(tenant.id, raced, generation=started_at)  # read before it: not kept
+    assert not cache.member_may_act(tenant.id, member)
+    assert not cache.member_may_act(tenant.id, raced)
+    cache.store_member(tenant.id, member, generation=cache.generation)
+    cache.store_tenant(tenant, {}, generation=cache.generation)  # read again, as after the TTL
+    assert not cache.member_may_act(tenant.id, member)
+
+
 def test_a_tenant_pushed_out_takes_its_keys_along() -> None:
     cache = CallerCache(60, live=lambda: True, max_tenants=1)
     first, second = uuid.uuid4(), uuid.uuid4()

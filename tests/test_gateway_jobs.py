@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import build_registry
+from loyalty_core.sweeps import SweepFailed, sweep
 from loyalty_core.tenants.models import Tenant
 from loyalty_gateway.jobs import run_jobs_once
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.fixtures.database import create_test_tenant
 from tests.fixtures.gateway import enable_for
@@ -40,3 +43,22 @@ async def test_jobs_run_again_only_once_their_interval_passed(db: Database) -> N
 
     assert "greetings:count" not in counts
     assert "core:ledger.release_pending" in counts
+
+
+async def test_a_thing_that_fails_in_a_sweep_fails_alone(db: Database, tenant: Tenant) -> None:
+    handled: list[int] = []
+
+    async def due(conn: AsyncConnection, limit: int) -> list[int]:
+        return [n for n in range(1, 6) if n not in handled][:limit]
+
+    async def handle(conn: AsyncConnection, item: int) -> bool:
+        if item == 2:
+            raise ValueError("a row no code foresaw")
+        handled.append(item)
+        return True
+
+    with pytest.raises(SweepFailed) as failed:
+        await sweep(db, tenant.id, due, handle, batch=2)
+
+    assert handled == [1, 3, 4, 5]  # after it, and in the batches that followed
+    assert (failed.value.done, failed.value.failed) == (4, 1)

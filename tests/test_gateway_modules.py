@@ -250,3 +250,20 @@ async def test_module_routes_answer_tenants_that_enabled_the_module(
     assert disabled.status_code == 404
     assert anonymous.json() == {"module": greetings.NAME, "tenant": None}
     assert bad_credential.status_code == 401
+
+
+async def test_what_the_database_refuses_in_a_module_route_is_an_answer(
+    gateway: RunningGateway, db: Database, tenant: Tenant
+) -> None:
+    await enable_for(db, gateway.registry, tenant, greetings.NAME)
+    auth = {"Authorization": f"Bearer {admin_token(tenant.id)}"}
+    path = f"/modules/{greetings.NAME}/number"
+
+    good = await gateway.client.get(path, params={"value": "42"}, headers=auth)
+    bad = await gateway.client.get(path, params={"value": "forty-two"}, headers=auth)
+    huge = await gateway.client.get(path, params={"value": "9" * 30}, headers=auth)
+
+    assert good.json() == {"value": 42}
+    assert bad.status_code == huge.status_code == 400
+    assert bad.json()["errors"][0]["extensions"] == {"code": "INVALID_INPUT"}
+    assert huge.json()["errors"][0]["extensions"] == {"code": "INVALID_INPUT"}

@@ -20,6 +20,7 @@ from loyalty_core.sdk import (
     members,
 )
 from pydantic import BaseModel
+from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -107,6 +108,17 @@ async def ping(request: Request) -> Response:
     return JSONResponse({"module": NAME, "tenant": str(tenant.id) if tenant else None})
 
 
+async def number(request: Request) -> Response:
+    """The request's ``value`` as PostgreSQL reads an integer: what a route's own write that
+    meets the database with a caller's value looks like."""
+    context: RequestContext = request.state.context
+    async with context.database.tenant_transaction(context.tenant_id) as conn:
+        value = await conn.scalar(
+            text("SELECT CAST(CAST(:v AS text) AS integer)"), {"v": request.query_params["value"]}
+        )
+    return JSONResponse({"value": value})
+
+
 async def count_tenant(context: JobContext) -> int:
     COUNTED.append(context.tenant.id)
     return 1
@@ -136,7 +148,7 @@ def loyalty_type_extensions() -> list[TypeExtension]:
 
 @hookimpl
 def loyalty_routes() -> list[Route]:
-    return [Route("/ping", ping)]
+    return [Route("/ping", ping), Route("/number", number)]
 
 
 @hookimpl

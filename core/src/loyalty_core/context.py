@@ -21,11 +21,13 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
 from loyalty_core.auth import Principal, require_tenant
 from loyalty_core.db.engine import Database, raise_if_lost
+from loyalty_core.db.errors import db_answer
 from loyalty_core.modules.dispatch import DomainEvents
 from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_core.settings import Settings
@@ -114,11 +116,19 @@ class RequestContext:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[tuple[AsyncConnection, DomainEvents]]:
         """A transaction of its own, with the publisher for domain events; commits on exit
-        and then runs the after-commit handlers."""
+        and then runs the after-commit handlers. What the database refuses because of what
+        the caller sent (an unknown id, a value out of range) is raised as the answer it is
+        (:mod:`loyalty_core.db.errors`), after the rollback."""
         events = DomainEvents(self.registry, self.enabled_modules, self.database)
         try:
             async with self.database.tenant_transaction(self.tenant_id) as conn:
                 yield conn, events
+        except DBAPIError as error:  # inline, not db_answers(): free unless raised
+            events.discard()
+            answer = db_answer(error)
+            if answer is None:
+                raise
+            raise answer from error
         except BaseException:
             events.discard()
             raise

@@ -30,12 +30,15 @@ from loyalty_core.apikeys.service import PresentedKey, check_api_key, parse_api_
 from loyalty_core.auth import Principal, Role
 from loyalty_core.db.engine import Database
 from loyalty_core.errors import NotFound, Unauthenticated
+from loyalty_core.members.models import MemberStatus
+from loyalty_core.members.repository import get as get_member
 from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_core.modules.service import enabled_modules
 from loyalty_core.settings import Settings
 from loyalty_core.tenants.models import Tenant
 from loyalty_core.tenants.service import get_tenant
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_gateway.callers import CallerCache, TenantEntry
 from loyalty_gateway.jwks import JwksKeys
@@ -174,8 +177,10 @@ class Authenticator:
     async def load(self, credential: Principal | PresentedKey | None) -> Caller:
         """The caller with its tenant and enabled modules: from the cache, else read in one
         tenant transaction, which also checks an API key the cache does not hold (a till's
-        request costs at most one transaction before GraphQL runs). Anonymous callers and
-        platform admins have no tenant: they get the core alone."""
+        request costs at most one transaction before GraphQL runs). A member token's member
+        is read once per process too (until its tenant changes): an erased member's token is
+        refused. Anonymous callers and platform admins have no tenant: they get the core
+        alone."""
         if credential is None:
             return Caller(None)
         tenant_id = credential.tenant_id
@@ -184,8 +189,13 @@ class Authenticator:
             return Caller(credential)
         callers = self._callers
         principal = credential if isinstance(credential, Principal) else None
+        member_id = None if principal is None else principal.member_id
         entry = callers.tenant(tenant_id)
-        if principal is not None and entry is not None:
+        if (
+            principal is not None
+            and entry is not None
+            and (member_id is None or callers.member_may_act(tenant_id, member_id))
+        ):
             return Caller.of(principal, entry)
         generation = callers.generation
         async with self._database.tenant_transaction(tenant_id) as conn:
@@ -202,7 +212,21 @@ class Authenticator:
                     raise Unauthenticated("the credential's tenant does not exist") from exc
                 enabled = await enabled_modules(conn, tenant_id, self._registry)
                 entry = callers.store_tenant(tenant, enabled, generation=generation)
+            if member_id is not None:
+                await _require_not_erased(conn, tenant_id, member_id)
+                callers.store_member(tenant_id, member_id, generation=generation)
         return Caller.of(principal, entry)
+
+
+async def _require_not_erased(
+    conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID
+) -> None:
+    """Refuse the token of an erased member: erasure is final, whatever the token says. A
+    member not enrolled yet (or blocked) still authenticates; what it may do is checked where
+    it acts."""
+    member = await get_member(conn, tenant_id, member_id)
+    if member is not None and member.status is MemberStatus.ERASED:
+        raise Unauthenticated("invalid token: the member was erased")
 
 
 def principal_of_claims(claims: Mapping[str, Any], settings: Settings) -> Principal:

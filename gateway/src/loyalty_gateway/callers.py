@@ -6,6 +6,9 @@ its own before GraphQL runs, the largest fixed cost of a small request. So each 
 keeps what it read:
 
 - per tenant: the tenant row and the enabled modules with their settings;
+- per tenant, the members whose tokens were seen and whose member is not erased, so a
+  member's token costs one read of its status per process (an erased member's token is
+  refused, however long it has left to run);
 - per API key: the principal it stands for, found by the digest of the whole key as
   presented (:func:`_digest`), so a request whose key is known is neither parsed nor
   compared again, and a caller presenting a known key id with another secret is checked
@@ -14,7 +17,8 @@ keeps what it read:
 
 Changes reach every replica through PostgreSQL: triggers on ``api_keys``, ``tenants`` and
 ``tenant_modules`` (migration ``0006_tenant_change_notify``) notify ``loyalty_tenant_changed``
-with the tenant id when the writing transaction commits, whichever code wrote; the process's
+with the tenant id when the writing transaction commits, whichever code wrote, and so does
+the erasure of a member (the only way a member becomes erased); the process's
 listener (:class:`loyalty_gateway.subscriptions.BalanceNotifier`) calls :meth:`changed`, which
 drops that tenant's entries. While the listener is not connected nothing is served from the
 cache, since a notification may be missed; on reconnect everything is dropped. Entries older
@@ -40,6 +44,9 @@ from pydantic import BaseModel
 MAX_TENANTS = 10_000
 """Tenants kept per process (with their keys); the least recently used go first."""
 
+MAX_MEMBERS = 4_096
+"""Members kept per tenant as not erased; when full, the tenant's set starts again."""
+
 
 @dataclass(frozen=True)
 class TenantEntry:
@@ -62,6 +69,8 @@ class _Slot:
     entry: TenantEntry | None = None
     keys: set[bytes] = field(default_factory=set)
     """Digests of the tenant's keys in :attr:`CallerCache._keys`, dropped with the tenant."""
+    members: set[uuid.UUID] = field(default_factory=set)
+    """Members of the tenant whose tokens may act: read, and not erased."""
 
 
 class CallerCache:
@@ -102,6 +111,20 @@ class CallerCache:
             return None
         return found.principal
 
+    def member_may_act(self, tenant_id: uuid.UUID, member_id: uuid.UUID) -> bool:
+        """Whether the member was read since the tenant last changed, and was not erased."""
+        slot = self._slots.get(tenant_id)
+        return slot is not None and member_id in slot.members and self.active
+
+    def store_member(self, tenant_id: uuid.UUID, member_id: uuid.UUID, *, generation: int) -> None:
+        """Keep a member read at ``generation`` as one whose token may act."""
+        if not self._storable(generation):
+            return
+        members = self._ensure(tenant_id).members
+        if len(members) >= MAX_MEMBERS:
+            members.clear()
+        members.add(member_id)
+
     def store_tenant(
         self,
         tenant: Tenant,
@@ -114,7 +137,9 @@ class CallerCache:
             tenant, dict(enabled_modules), frozenset(enabled_modules), self._clock()
         )
         if self._storable(generation):
-            self._ensure(tenant.id).entry = entry
+            slot = self._ensure(tenant.id)
+            slot.entry = entry
+            slot.members = set()  # read again with the tenant, so the backstop covers them too
         return entry
 
     def store_principal(self, key: PresentedKey, principal: Principal, *, generation: int) -> None:
@@ -170,4 +195,4 @@ def _digest(raw_key: str) -> bytes:
     return hashlib.blake2s(raw_key.strip().encode()).digest()
 
 
-__all__ = ["MAX_TENANTS", "CallerCache", "TenantEntry"]
+__all__ = ["MAX_MEMBERS", "MAX_TENANTS", "CallerCache", "TenantEntry"]

@@ -4,6 +4,7 @@ What a client sees::
 
     AuthError raised in a resolver     its message, extensions.code UNAUTHENTICATED / FORBIDDEN
     LoyaltyError raised in a resolver  its message, extensions.code (and field)
+    a database refusal of a value      as the LoyaltyError it answers (loyalty_core.db.errors)
     GraphQLError raised deliberately   as raised
     syntax error, token limit          extensions.code GRAPHQL_PARSE_FAILED
     size, depth, cost, merge budget    extensions.code QUERY_TOO_COMPLEX
@@ -27,7 +28,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError
+from loyalty_core.db.errors import db_answer
 from loyalty_core.errors import AuthError, ErrorCode, LoyaltyError, Unavailable
+from sqlalchemy.exc import DBAPIError
 
 PARSE_FAILED = ErrorCode.GRAPHQL_PARSE_FAILED.value
 VALIDATION_FAILED = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
@@ -122,6 +125,9 @@ def _format(graphql_error: GraphQLError, request_id: str) -> dict[str, Any]:
         return _with(graphql_error, UNAVAILABLE_MESSAGE, {"code": UNAVAILABLE})
     if isinstance(original, AuthError):
         return _with(graphql_error, original.message, {"code": original.code.value})
+    if isinstance(original, DBAPIError):
+        # The last net: a write that met the database outside run_mutation still answers.
+        original = db_answer(original) or original
     if isinstance(original, LoyaltyError):
         extensions: dict[str, Any] = {"code": original.code.value}
         if original.field is not None:

@@ -8,8 +8,11 @@ of ours, and the module verifies it its own way (a signature) before trusting it
 
 A route finds the request's :class:`loyalty_core.context.RequestContext` at
 ``request.state.context``: principal, tenant (or None), the module's settings, the database.
-When the database goes away before a route has answered, the gateway answers 503 with
-``Retry-After``, as the GraphQL endpoint does.
+An expected failure a route raises (a :class:`LoyaltyError`, or what the database refused
+because of the caller's value: :mod:`loyalty_core.db.errors`) is answered as JSON, ``404``
+for NOT_FOUND and ``400`` for the rest, like the GraphQL errors, never as a ``500``. When the
+database goes away before a route has answered, the gateway answers 503 with ``Retry-After``,
+as the GraphQL endpoint does.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from loyalty_core.errors import Unauthenticated
+from loyalty_core.db.errors import db_answers
+from loyalty_core.errors import ErrorCode, LoyaltyError, Unauthenticated
 from loyalty_core.modules.manager import CORE_MODULE
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
@@ -95,7 +99,15 @@ class ModuleRoutes:
             await send(message)
 
         try:
-            await self._router({**scope, "state": state}, receive, watched)
+            with db_answers():
+                await self._router({**scope, "state": state}, receive, watched)
+        except LoyaltyError as exc:
+            if started:
+                raise
+            extensions = {} if exc.field is None else {"field": exc.field}
+            body = {"errors": [error(exc.message, exc.code.value, **extensions)]}
+            status = 404 if exc.code is ErrorCode.NOT_FOUND else 400
+            await _refuse(scope, receive, send, status, body)
         except Exception as exc:
             if started or not is_unavailable(exc):
                 raise

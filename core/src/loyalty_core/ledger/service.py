@@ -33,6 +33,8 @@ from loyalty_core.ledger.models import (
     TransactionKind,
 )
 from loyalty_core.ledger.tables import assets, ledger_accounts, ledger_lots
+from loyalty_core.members.models import MemberStatus
+from loyalty_core.members.tables import members
 
 
 @dataclass(frozen=True)
@@ -337,6 +339,9 @@ async def give_back(
     their expiry go to breakage at the next expiry run). All give-backs of ``original``
     together never return more than it took; the header records the ``requested`` amount,
     the entries what was returned.
+
+    Points owed to an erased member are owed to nobody: they go to breakage, as erasure
+    forfeited the rest of the balance, and the erased account stays empty.
     """
     claimed = await _claim_undoing(conn, posting, TransactionKind.REFUND, original, amount, details)
     if isinstance(claimed, Posted):
@@ -348,6 +353,12 @@ async def give_back(
     already = await repo.undone_so_far(conn, tenant_id, original.id, returned=True)
     still_due = max(0, min(amount, sum(part for _, part in parts) - already))
     legs: list[tuple[uuid.UUID, uuid.UUID, int, uuid.UUID | None]] = []
+    if still_due and await _erased(conn, tenant_id, member_id):
+        breakage = await repo.tenant_account(conn, tenant_id, asset, Purpose.BREAKAGE)
+        counter_id = await repo.tenant_account(conn, tenant_id, asset, counter)
+        legs = [(breakage, asset.id, still_due, None), (counter_id, asset.id, -still_due, None)]
+        await repo.insert_entries(conn, tenant_id, claimed.id, legs)
+        return Posted(claimed, replayed=False)
     for expires_at, part in reversed(parts):
         skipped = min(part, already)
         already -= skipped
@@ -721,6 +732,13 @@ async def _asset_by_id(conn: AsyncConnection, tenant_id: uuid.UUID, asset_id: uu
         )
     ).one()
     return repo.asset_from_row(row)
+
+
+async def _erased(conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID) -> bool:
+    status = await conn.scalar(
+        select(members.c.status).where(members.c.tenant_id == tenant_id, members.c.id == member_id)
+    )
+    return status == MemberStatus.ERASED.value
 
 
 def require_positive(amount: int) -> None:

@@ -194,13 +194,22 @@ class Job:
 @dataclass(frozen=True)
 class MemberDataContext:
     """Whose data a privacy request is about, in the transaction that serves it: an export
-    reads, an erasure writes, and both see one tenant only."""
+    reads, an erasure writes, and both see one tenant only.
+
+    ``database``, ``registry`` and ``enabled_modules`` (the tenant's, with their settings) let
+    an erasure close what is open through the module's own path, as a till or a job would
+    (the payment module voids open authorisations through their tenders); None and empty
+    where the caller serves no such module.
+    """
 
     conn: AsyncConnection
     tenant_id: uuid.UUID
     member_id: uuid.UUID
     now: datetime
     actor: str
+    database: Database | None = None
+    registry: ModuleRegistry | None = None
+    enabled_modules: Mapping[str, BaseModel] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

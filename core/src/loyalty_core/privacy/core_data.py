@@ -28,6 +28,9 @@ from loyalty_core.members.models import MemberStatus
 from loyalty_core.members.tables import member_identifiers, members
 from loyalty_core.modules.contributions import MemberData, MemberDataContext
 
+_TENANT_CHANGED = text("SELECT pg_notify('loyalty_tenant_changed', :tenant)")
+"""The channel of migration 0006: delivered at commit, so a rolled-back erasure says nothing."""
+
 
 async def export_core(ctx: MemberDataContext) -> Mapping[str, Any]:
     """Everything the core keeps about the member, as plain JSON values."""
@@ -95,6 +98,8 @@ async def erase_core(ctx: MemberDataContext) -> int:
             updated_at=ctx.now,
         )
     )
+    # Gateways cache which members' tokens may act; the erased one's must stop at once.
+    await conn.execute(_TENANT_CHANGED, {"tenant": str(tenant_id)})
     await record(
         conn,
         tenant_id,

@@ -47,7 +47,10 @@ class MemberExportPayload:
 class MemberErasePayload:
     erased: bool
     rows: dict[str, int] | None = strawberry.field(
-        graphql_type=JSON | None, description="Rows changed, by module."
+        graphql_type=JSON | None, description="Rows changed, by module (null on a replay)."
+    )
+    replayed: bool = strawberry.field(
+        description="True when the member was erased already: nothing was written again."
     )
     errors: list[UserError]
 
@@ -94,16 +97,27 @@ class PrivacyMutation:
         principal = require_principal(ctx.principal)
         member_id = _allowed_member(principal, input.member_id)
         if member_id is None:
-            return MemberErasePayload(erased=False, rows=None, errors=[_not_found()])
+            return MemberErasePayload(
+                erased=False, rows=None, replayed=False, errors=[_not_found()]
+            )
 
-        async def work(conn: AsyncConnection, events: DomainEvents) -> dict[str, int]:
+        async def work(conn: AsyncConnection, events: DomainEvents) -> dict[str, int] | None:
             context = service.member_data_context(
-                conn, ctx.tenant_id, member_id, now=ctx.now(), actor=principal.actor
+                conn,
+                ctx.tenant_id,
+                member_id,
+                now=ctx.now(),
+                actor=principal.actor,
+                database=ctx.database,
+                registry=ctx.registry,
+                enabled_modules=ctx.enabled_modules,
             )
             return await service.erase_member(ctx.registry, events, context)
 
         rows, errors = await run_mutation(info, work)
-        return MemberErasePayload(erased=rows is not None, rows=rows, errors=errors)
+        return MemberErasePayload(
+            erased=not errors, rows=rows, replayed=not errors and rows is None, errors=errors
+        )
 
 
 def _allowed_member(principal: Principal, value: str) -> uuid.UUID | None:

@@ -9,12 +9,15 @@ rows); no module's result depends on another's.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_core.db.engine import Database
 from loyalty_core.errors import NotFound
 from loyalty_core.members import repository as members
 from loyalty_core.members.models import MemberStatus
@@ -49,11 +52,13 @@ async def erase_member(
     registry: ModuleRegistry,
     events: DomainEvents,
     context: MemberDataContext,
-) -> dict[str, int]:
+) -> dict[str, int] | None:
     """Erase the member's personal data in every module, then the core's; publish
-    ``member.erased`` so after-commit handlers can tell systems outside. Repeating it is
-    harmless: every step finds nothing left to do."""
-    await _require_member(context)
+    ``member.erased`` so after-commit handlers can tell systems outside. None when the
+    member was erased already: a repeated erasure is a replay, which writes nothing (no
+    second event, no second audit line)."""
+    if await _require_member(context) is MemberStatus.ERASED:
+        return None
     changed: dict[str, int] = {}
     participants = _participants(registry)
     ordered = [p for p in participants if p[0] != CORE_MODULE] + [
@@ -75,9 +80,19 @@ def member_data_context(
     *,
     now: datetime,
     actor: str,
+    database: Database | None = None,
+    registry: ModuleRegistry | None = None,
+    enabled_modules: Mapping[str, BaseModel] | None = None,
 ) -> MemberDataContext:
     return MemberDataContext(
-        conn=conn, tenant_id=tenant_id, member_id=member_id, now=now, actor=actor
+        conn=conn,
+        tenant_id=tenant_id,
+        member_id=member_id,
+        now=now,
+        actor=actor,
+        database=database,
+        registry=registry,
+        enabled_modules=enabled_modules or {},
     )
 
 

@@ -19,6 +19,7 @@ from loyalty_core.auth import (
 )
 from loyalty_core.context import RequestContext
 from loyalty_core.db.engine import Database
+from loyalty_core.db.errors import db_answer, db_answers
 from loyalty_core.db.metadata import created_at_column, id_column, metadata, tenant_id_column
 from loyalty_core.db.security import secure_tenant_table
 from loyalty_core.errors import (
@@ -68,6 +69,7 @@ from loyalty_core.modules.contributions import (
 )
 from loyalty_core.modules.hookspecs import hookimpl, hookspec
 from loyalty_core.modules.manager import ModuleRegistry
+from loyalty_core.money import is_currency, minor_units
 from loyalty_core.sdk import events, ledger, members, tenants
 from loyalty_core.sweeps import sweep
 from loyalty_core.tenants.models import Tenant
@@ -121,15 +123,19 @@ __all__ = [
     "check_text",
     "connection",
     "created_at_column",
+    "db_answer",
+    "db_answers",
     "events",
     "fingerprint",
     "hookimpl",
     "hookspec",
     "id_column",
+    "is_currency",
     "ledger",
     "may_read_member",
     "members",
     "metadata",
+    "minor_units",
     "new_id",
     "page_size",
     "parse_id",

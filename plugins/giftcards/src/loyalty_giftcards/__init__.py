@@ -27,6 +27,7 @@ from loyalty_core.sdk import (
     TypeExtension,
     hookimpl,
     ledger,
+    minor_units,
 )
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -44,7 +45,7 @@ from loyalty_giftcards.schema import (
     GiftCardQuery,
     member_gift_cards,
 )
-from loyalty_giftcards.settings import GiftCardSettings, asset_code, minor_units
+from loyalty_giftcards.settings import GiftCardSettings, asset_code
 from loyalty_giftcards.tender import GiftCardTender
 
 __version__ = "0.1.0"

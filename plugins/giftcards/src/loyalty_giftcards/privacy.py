@@ -8,9 +8,11 @@ Erasure: a gift card is a bearer instrument, not an account of the person: its v
 to whoever holds the code. So the member's cards are unassigned (``member_id`` cleared, the
 sealed code dropped, an ``unassigned`` event logged) and their balances stay on them: the
 ledger does not move, and a code the member kept still spends; a payment's hold stays too
-and is captured or voided as usual. The failed look-up counter of the member's credential
-goes too. What stays is history without personal data: the event log (amounts, actors and
-counterparts as ids, the programme's causes), as in the core.
+and is captured or voided as usual (the erased member's own open payments are voided by the
+payment module's erasure, through this module's tender, which logs ``released``). The failed
+look-up counter of the member's credential goes too. What stays is history without personal
+data: the event log (amounts, actors and counterparts as ids, the programme's causes), as in
+the core.
 """
 
 from __future__ import annotations

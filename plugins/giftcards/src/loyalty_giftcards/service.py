@@ -35,6 +35,7 @@ from loyalty_core.sdk import (
     NotFound,
     ValidationFailed,
     ledger,
+    members,
     new_id,
 )
 from sqlalchemy import text
@@ -106,6 +107,8 @@ async def issue(
         card = await repo.get_card(conn, tenant_id, replay.card_id)
         assert card is not None
         return Issued(card=card, code=None, pin=None, event=replay, replayed=True)
+    if member_id is not None:
+        await members.require_active(conn, tenant_id, member_id)
     secret = await tenant_keys(conn, tenant_id)
     card_id, code, pin = new_id(), codes.new_code(settings.code_length), _new_pin(settings)
     asset = await _asset(conn, tenant_id, currency)
@@ -499,7 +502,9 @@ async def assign(
     *,
     actor: Actor,
 ) -> Card:
-    """Give a card to a member (it then appears in ``Member.giftCards``)."""
+    """Give a card to a member (it then appears in ``Member.giftCards``); only an active
+    member is given one (an erased member's token must find nothing new to reveal)."""
+    await members.require_active(conn, tenant_id, member_id)
     card = await repo.lock_card(conn, tenant_id, card_id)
     if card.member_id == member_id:
         return card

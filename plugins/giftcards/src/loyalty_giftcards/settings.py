@@ -10,12 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 
+from loyalty_core.sdk import is_currency
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from loyalty_giftcards.codes import MIN_LENGTH
-
-# ISO 4217 minor units of the common currencies; others default to 2.
-MINOR_UNITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3}
 
 
 class ExpiryPolicy(StrEnum):
@@ -49,7 +47,7 @@ class GiftCardSettings(BaseModel):
     @classmethod
     def _currencies(cls, value: list[str]) -> list[str]:
         codes = [code.upper() for code in value]
-        if any(len(code) != 3 or not code.isalpha() or not code.isascii() for code in codes):
+        if not all(is_currency(code) for code in codes):
             raise ValueError("currencies are ISO 4217 codes such as EUR")
         if len(set(codes)) != len(codes):
             raise ValueError("currencies must not repeat")
@@ -75,8 +73,4 @@ def asset_code(currency: str) -> str:
     return f"giftcard_{currency.lower()}"
 
 
-def minor_units(currency: str) -> int:
-    return MINOR_UNITS.get(currency.upper(), 2)
-
-
-__all__ = ["ExpiryPolicy", "GiftCardSettings", "asset_code", "minor_units"]
+__all__ = ["ExpiryPolicy", "GiftCardSettings", "asset_code"]

@@ -27,6 +27,7 @@ from loyalty_core.sdk import (
     UserError,
     ValidationFailed,
     connection,
+    db_answers,
     may_read_member,
     members,
     page_size,
@@ -276,18 +277,19 @@ class PaymentMutation:
             require_scope(ctx.principal, Scope.POINTS_REDEEM)
             _check_key(input.idempotency_key)
             till = _till(ctx)
-            member_id = await _member(ctx, input)
-            outcome = await service.authorize(
-                till,
-                service.Authorization(
-                    order_reference=input.order_reference,
-                    amount=input.amount,
-                    currency=input.currency.upper(),
-                    member_id=member_id,
-                    tenders=[_tender(t) for t in input.tenders],
-                    idempotency_key=input.idempotency_key,
-                ),
-            )
+            with db_answers():  # it opens its own transactions, not run_mutation's
+                member_id = await _member(ctx, input)
+                outcome = await service.authorize(
+                    till,
+                    service.Authorization(
+                        order_reference=input.order_reference,
+                        amount=input.amount,
+                        currency=input.currency.upper(),
+                        member_id=member_id,
+                        tenders=[_tender(t) for t in input.tenders],
+                        idempotency_key=input.idempotency_key,
+                    ),
+                )
         except LoyaltyError as error:
             return PaymentPayload(
                 payment=None, operation=None, replayed=False, errors=[UserError.of(error)]

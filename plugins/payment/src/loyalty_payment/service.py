@@ -154,6 +154,8 @@ async def authorize(till: Till, request: Authorization) -> Outcome:
     ]
     _require_distinct(request.tenders, instruments)
     async with till.database.tenant_transaction(till.tenant_id) as conn:
+        if request.member_id is not None:  # before the claim, whose key names the member
+            await members.require_active(conn, till.tenant_id, request.member_id)
         claimed = await repo.claim_payment(
             conn,
             {
@@ -177,8 +179,6 @@ async def authorize(till: Till, request: Authorization) -> Outcome:
             replay = await _authorization_replay(conn, till, request.idempotency_key, request_hash)
             assert replay is not None  # the key is taken by a committed payment
             return replay
-        if request.member_id is not None:
-            await members.require_active(conn, till.tenant_id, request.member_id)
         # Lock every instrument in one canonical order before holding anything.
         available: dict[int, int] = {}
         canonical = sorted(

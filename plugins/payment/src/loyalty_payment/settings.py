@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from loyalty_core.sdk import is_currency
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 
@@ -36,7 +37,7 @@ class PointValue(BaseModel):
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
-        if not (value.isascii() and value.isalpha()):
+        if not is_currency(value.upper()):
             raise ValueError("currency is an ISO 4217 code such as EUR")
         return value.upper()
 
