@@ -39,7 +39,14 @@ UV_REQUIREMENT = "uv>=0.9"
 # Each plugin's `src` (not `plugins/` itself) is a target and goes on MYPYPATH, so mypy
 # names its modules `loyalty_<name>`, as the tests import them, not `plugins.<name>.src...`.
 # Directories with no Python file yet (git keeps no empty ones) are skipped, not errors.
-MYPY_TARGETS: tuple[str, ...] = ("core/src", "gateway/src", "plugins/*/src", "tests", "bench")
+MYPY_TARGETS: tuple[str, ...] = (
+    "core/src",
+    "gateway/src",
+    "testing/src",
+    "plugins/*/src",
+    "tests",
+    "bench",
+)
 
 USAGE = """\
 usage: python3 scripts/dev.py COMMAND [ARGS...]
