@@ -27,15 +27,17 @@ class NoSettings(BaseModel):
 
 @dataclass(frozen=True)
 class ModuleInfo:
-    """Who a module is. ``sdk_version`` is the SDK it was built against; a mismatch refuses
-    to load it instead of failing at the first request."""
+    """Who a module is. ``sdk_version`` is the range of SDK versions it supports, a PEP 440
+    specifier (``">=1.1,<2"``); a bare version (``"1.1"``, ``SDK_VERSION`` at build time)
+    means that version or a later minor one, and a bare int ``N`` (the old form) any ``N.x``.
+    A core outside the range refuses to load it instead of failing at the first request."""
 
     name: str
     version: str
     description: str
     settings_model: type[BaseModel] = NoSettings
     requires: tuple[str, ...] = ()
-    sdk_version: int = 1
+    sdk_version: str | int = 1
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel
 
 from loyalty_core import SDK_VERSION
@@ -185,8 +187,9 @@ def _collect(
     info = _call(manager, plugin, "loyalty_module")
     if not isinstance(info, ModuleInfo):
         raise TypeError("loyalty_module() must return a ModuleInfo")
-    if info.sdk_version != SDK_VERSION:
-        raise RuntimeError(f"built for SDK {info.sdk_version}, this core offers {SDK_VERSION}")
+    refusal = sdk_refusal(info.sdk_version)
+    if refusal is not None:
+        raise RuntimeError(refusal)
     if not (isinstance(info.settings_model, type) and issubclass(info.settings_model, BaseModel)):
         raise TypeError("settings_model must be a pydantic BaseModel subclass")
     contributions = ModuleContributions(info=info)
@@ -200,6 +203,29 @@ def _collect(
         if result is not None:
             contributions.extensions[hook_name] = result
     return contributions
+
+
+def sdk_range(declared: str | int) -> SpecifierSet:
+    """The SDK versions a module supports, from its ``ModuleInfo.sdk_version``."""
+    if isinstance(declared, int):
+        return SpecifierSet(f">={declared},<{declared + 1}")
+    text = declared.strip()
+    if text[:1].isdigit():  # a bare version: the one it was built against, or a later minor
+        version = Version(text)
+        return SpecifierSet(f">={version},<{version.major + 1}")
+    return SpecifierSet(text)
+
+
+def sdk_refusal(declared: str | int, offered: str = SDK_VERSION) -> str | None:
+    """Why a module declaring ``declared`` cannot load on SDK ``offered``; None when it can."""
+    try:
+        supported = sdk_range(declared)
+    except (InvalidSpecifier, InvalidVersion):
+        return f"sdk_version {declared!r} is neither a version nor a version range (PEP 440)"
+    if supported.contains(offered, prereleases=True):
+        return None
+    shown = declared if isinstance(declared, str) else str(supported)
+    return f"built for SDK {shown}, this core offers SDK {offered}"
 
 
 def _call(manager: pluggy.PluginManager, plugin: object, hook_name: str) -> Any:
@@ -226,4 +252,12 @@ def _drop_unmet_requirements(registry: ModuleRegistry) -> None:
                 changed = True
 
 
-__all__ = ["CORE_MODULE", "ENTRY_POINT_GROUP", "ModuleFailure", "ModuleRegistry", "build_registry"]
+__all__ = [
+    "CORE_MODULE",
+    "ENTRY_POINT_GROUP",
+    "ModuleFailure",
+    "ModuleRegistry",
+    "build_registry",
+    "sdk_range",
+    "sdk_refusal",
+]
