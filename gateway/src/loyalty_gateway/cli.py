@@ -25,10 +25,10 @@ import os
 import re
 import sys
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loyalty_core.auth import Role, Scope
 from loyalty_core.errors import LoyaltyError
@@ -258,7 +258,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
     registry = build_registry()
     resolved = resolve_database(_chosen_database(args, create=True))
-    asyncio.run(migrate_database(resolved.settings, registry))
+    _migrating(migrate_database(resolved.settings, registry))
     print("migrations at head; app role ready", file=sys.stderr)
     return 0
 
@@ -358,6 +358,7 @@ def _modules(args: argparse.Namespace) -> int:
     for name, module in sorted(registry.modules.items()):
         info = module.info
         print(f"{name:<{width}}  {info.version:<10} {info.description}")
+        print(f"{'':<{width}}  from {module.origin or 'an import (not installed)'}")
     for failure in registry.failures:
         print(f"{failure.name}: FAILED to load: {failure.reason}")
     return 0
@@ -421,8 +422,19 @@ def _ready_database(args: argparse.Namespace, *, create: bool) -> tuple[Settings
 
     registry = build_registry()
     resolved = resolve_database(chosen)
-    asyncio.run(prepare_database(resolved, registry))
+    _migrating(prepare_database(resolved, registry))
     return resolved.settings, registry
+
+
+def _migrating(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work``, which may migrate: a revision of a module no longer installed is then
+    this command's error, in one line, instead of a traceback."""
+    from loyalty_core.db.migrate import UninstalledModuleRevisions
+
+    try:
+        asyncio.run(work)
+    except UninstalledModuleRevisions as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def _chosen_database(args: argparse.Namespace, *, create: bool) -> Settings:

@@ -24,8 +24,8 @@ from asgi_lifespan import LifespanManager
 from httpx_ws.transport import ASGIWebSocketTransport
 from loyalty_core.apikeys.service import create_api_key
 from loyalty_core.db.engine import Database
-from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_core.modules import service as modules_service
+from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_core.settings import Settings
 from loyalty_core.tenants.models import Tenant
 from loyalty_gateway.app import create_app
@@ -34,7 +34,7 @@ from starlette.applications import Starlette
 
 from loyalty_testing.database import DatabaseUrls
 
-TEST_JWT_SECRET = "test-secret-for-hs256-tokens-only-0123456789"
+TEST_JWT_SECRET = "test-secret-for-hs256-tokens-only-0123456789"  # noqa: S105 -- tests only
 TEST_ACTOR = "platform:test"
 TILL_SCOPES = ("events:write", "members:read", "members:write", "points:redeem")
 
@@ -202,7 +202,7 @@ def till_key(db: Database) -> TillKey:
 async def create_till_key(
     db: Database, tenant_id: uuid.UUID, scopes: Sequence[str] = TILL_SCOPES
 ) -> str:
-    """The secret of a new API key with ``scopes``, sent as ``X-Api-Key`` (``graphql(api_key=)``)."""
+    """The secret of a new API key with ``scopes``: ``graphql(..., api_key=secret)``."""
     async with db.tenant_transaction(tenant_id) as conn:
         issued = await create_api_key(conn, tenant_id, name="till", scopes=scopes, actor=TEST_ACTOR)
     return issued.secret

@@ -8,6 +8,7 @@ and the login role the gateway serves with (neither superuser, nor owner, nor BY
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -72,7 +73,46 @@ def _pending(conn: Connection, config: Config) -> set[str]:
     return set(script.get_heads()) - applied
 
 
+class UninstalledModuleRevisions(RuntimeError):
+    """The database records revisions no installed distribution provides: a module's tables
+    were migrated, then the module was uninstalled (or a sync removed it). Alembic would stop
+    with "Can't locate revision"; this names the module and what to do instead."""
+
+    def __init__(self, revisions: Sequence[str]) -> None:
+        self.revisions = tuple(revisions)
+        super().__init__("; ".join(_explain(revision) for revision in self.revisions))
+
+
+def _explain(revision: str) -> str:
+    module = _module_of(revision)
+    owner = f"of module {module!r}" if module else "of a module"
+    return (
+        f"the database has revision {revision} {owner}, which is not installed: install it "
+        f"again (its distribution, in the same environment as the gateway), or, to retire it, "
+        f"downgrade its branch to base with it installed before uninstalling it"
+    )
+
+
+def _module_of(revision: str) -> str | None:
+    """The module a revision belongs to, by the convention that ids are ``<module>_<NNNN>``."""
+    match = _MODULE_REVISION.fullmatch(revision)
+    return match.group(1) if match else None
+
+
+_MODULE_REVISION = re.compile(r"([a-z][a-z0-9_]*?)_\d+")
+
+
+def _check_known(conn: Connection, script: ScriptDirectory) -> None:
+    """Refuse a database that records a revision none of the loaded scripts provides."""
+    known = {revision.revision for revision in script.walk_revisions()}
+    current = MigrationContext.configure(conn).get_current_heads()
+    unknown = sorted(r for r in current if r not in known)
+    if unknown:
+        raise UninstalledModuleRevisions(unknown)
+
+
 def _upgrade(conn: Connection, config: Config) -> None:
+    _check_known(conn, ScriptDirectory.from_config(config))
     config.attributes["connection"] = conn
     command.upgrade(config, "heads")
 
@@ -103,4 +143,10 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-__all__ = ["CORE_MIGRATIONS", "alembic_config", "migrate", "pending_heads"]
+__all__ = [
+    "CORE_MIGRATIONS",
+    "UninstalledModuleRevisions",
+    "alembic_config",
+    "migrate",
+    "pending_heads",
+]

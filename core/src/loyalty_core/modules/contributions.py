@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from loyalty_core.modules.origin import ModuleOrigin
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -252,6 +254,8 @@ class ModuleContributions:
     """The namespace of hooks this module defines for other modules (``loyalty_hookspecs``)."""
     extensions: dict[str, Any] = field(default_factory=dict)
     """What this module returned from hooks other modules define, by hook name."""
+    origin: ModuleOrigin | None = None
+    """The distribution it came from; None for a module loaded by import (tests)."""
 
 
 __all__ = [

@@ -22,9 +22,11 @@ from pydantic import BaseModel
 from loyalty_core import SDK_VERSION
 from loyalty_core.modules import hookspecs
 from loyalty_core.modules.contributions import ModuleContributions, ModuleInfo
+from loyalty_core.modules.origin import ModuleOrigin, origin_of, origin_of_distribution
 
 ENTRY_POINT_GROUP = "loyalty.modules"
 CORE_MODULE = "core"
+CORE_DIST = "loyalty-core"
 
 _log = logging.getLogger(__name__)
 
@@ -93,8 +95,9 @@ def build_registry(
     manager.add_hookspecs(hookspecs)
     registry = ModuleRegistry()
     candidates: list[tuple[str, object]] = [(CORE_MODULE, core_plugin)]
+    origins: dict[int, ModuleOrigin | None] = {id(core_plugin): origin_of_distribution(CORE_DIST)}
     if load_entry_points:
-        candidates += _entry_point_plugins(registry)
+        candidates += _entry_point_plugins(registry, origins)
     candidates += [(getattr(p, "__name__", repr(p)), p) for p in plugins]
     # Two passes: every module's own hookspecs are known before any module is checked, so
     # a module may implement a hook that a module loaded after it defines.
@@ -111,6 +114,7 @@ def build_registry(
     for label, plugin in registered:
         try:
             contributions = _collect(manager, plugin, extension_hooks)
+            contributions.origin = origins.get(id(plugin))
         except Exception as exc:
             _log.exception("module %s failed to load", label)
             registry.failures.append(ModuleFailure(label, f"{type(exc).__name__}: {exc}"))
@@ -126,11 +130,16 @@ def build_registry(
     return registry
 
 
-def _entry_point_plugins(registry: ModuleRegistry) -> list[tuple[str, object]]:
+def _entry_point_plugins(
+    registry: ModuleRegistry, origins: dict[int, ModuleOrigin | None]
+) -> list[tuple[str, object]]:
+    """Every module an installed distribution declares; ``origins`` learns their distributions."""
     found: list[tuple[str, object]] = []
     for entry_point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         try:
-            found.append((entry_point.name, entry_point.load()))
+            plugin = entry_point.load()
+            found.append((entry_point.name, plugin))
+            origins[id(plugin)] = origin_of(entry_point.dist)
         except Exception as exc:
             _log.exception("module %s failed to import", entry_point.name)
             registry.failures.append(
