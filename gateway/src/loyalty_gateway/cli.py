@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_apikey(commands, database)
     _add_token(commands, database)
     _add_modules(commands)
+    _add_module(commands)
     _add_schema(commands)
     _add_jobs(commands, database)
     return parser
@@ -220,6 +221,15 @@ def _add_modules(commands: Commands) -> None:
         "modules", help="list installed modules, and the ones that failed to load"
     )
     modules.set_defaults(handler=_modules)
+
+
+def _add_module(commands: Commands) -> None:
+    module = commands.add_parser("module", help="write a module of your own")
+    actions = module.add_subparsers(title="actions", metavar="ACTION", required=True)
+    new = actions.add_parser("new", help="write a module distribution that works as generated")
+    new.add_argument("name", help="lowercase identifier: tables' prefix, package loyalty_NAME")
+    new.add_argument("--dir", type=Path, help="where to write it (default: ./loyalty-NAME)")
+    new.set_defaults(handler=_module_new)
 
 
 def _add_schema(commands: Commands) -> None:
@@ -361,6 +371,20 @@ def _modules(args: argparse.Namespace) -> int:
         print(f"{'':<{width}}  from {module.origin or 'an import (not installed)'}")
     for failure in registry.failures:
         print(f"{failure.name}: FAILED to load: {failure.reason}")
+    return 0
+
+
+def _module_new(args: argparse.Namespace) -> int:
+    from loyalty_gateway.scaffold import (  # imported here: start-up stays light
+        ScaffoldError,
+        new_module,
+    )
+
+    try:
+        path = new_module(args.name, args.dir)
+    except ScaffoldError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"wrote module {args.name!r} to {path}; see its README.md to test and install it")
     return 0
 
 

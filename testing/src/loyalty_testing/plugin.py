@@ -2,10 +2,11 @@
 they need, so a module's test suite needs no configuration of its own.
 
 The database, its engines and the gateway live in the session's event loop (a connection
-pool belongs to the loop that opened it), so every test must run in that loop too. A suite
-that sets ``asyncio_default_test_loop_scope`` decides for itself; otherwise each coroutine
-test without an ``asyncio`` marker is marked ``asyncio(loop_scope="session")``, which also
-makes it run in pytest-asyncio's default strict mode.
+pool belongs to the loop that opened it), so every test that uses them must run in that loop
+too: each coroutine test without an ``asyncio`` marker of its own is marked
+``asyncio(loop_scope="session")`` (pytest-asyncio's default would be a loop per test), which
+also makes it run in pytest-asyncio's default strict mode. A test that wants another loop
+says so with its own marker.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from loyalty_testing.database import (
 )
 from loyalty_testing.gateway import enable_module, make_app, till_key
 
-TEST_LOOP_SCOPE_INI = "asyncio_default_test_loop_scope"
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
@@ -47,7 +46,6 @@ def pytest_pycollect_makeitem(
     if (
         inspect.iscoroutinefunction(obj)
         and collector.funcnamefilter(name)
-        and not collector.config.getini(TEST_LOOP_SCOPE_INI)
         and not any(mark.name == "asyncio" for mark in getattr(obj, "pytestmark", []))
     ):
         pytest.mark.asyncio(loop_scope="session")(obj)
