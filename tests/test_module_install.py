@@ -8,7 +8,7 @@ import asyncio
 import importlib.util
 import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from importlib.metadata import PathDistribution
 from pathlib import Path
 from types import ModuleType
@@ -55,7 +55,7 @@ def test_listed_modules_are_installed_after_a_sync_that_keeps_them(tmp_path: Pat
     assert pip[-2:] == ["-r", str(listing)]
 
 
-def _distribution(tmp_path: Path, direct_url: dict[str, object] | None) -> PathDistribution:
+def _distribution(tmp_path: Path, direct_url: Mapping[str, object] | None) -> PathDistribution:
     info = tmp_path / "loyalty_stamps-1.2.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: loyalty-stamps\nVersion: 1.2.0\n")

@@ -139,7 +139,7 @@ def _entry_point_plugins(
         try:
             plugin = entry_point.load()
             found.append((entry_point.name, plugin))
-            origins[id(plugin)] = origin_of(entry_point.dist)
+            origins[id(plugin)] = origin_of(getattr(entry_point, "dist", None))
         except Exception as exc:
             _log.exception("module %s failed to import", entry_point.name)
             registry.failures.append(
