@@ -61,6 +61,7 @@ COMMANDS = (
     ["apikey", "create", "--tenant", "acme", "--name", "till", "--scope", "events:write"],
     ["token", "--role", "admin", "--tenant", "acme"],
     ["modules"],
+    ["module", "new", "stamps"],
     ["schema", "export"],
     ["jobs", "run"],
 )
