@@ -15,7 +15,7 @@ from types import ModuleType
 
 import pytest
 import pytest_asyncio
-from loyalty_core.db.migrate import UninstalledModuleRevisions, migrate
+from loyalty_core.db.migrate import UninstalledModuleRevisions, migrate, migration_status
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.modules.origin import origin_of
 from loyalty_gateway.cli import main
@@ -24,6 +24,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.fixtures.database import DatabaseUrls
+from tests.fixtures.gateway import MakeApp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,3 +144,24 @@ async def test_loyalty_migrate_says_so_in_one_line(
     err = capsys.readouterr().err
     assert "\nloyalty: error: the database has revision stamps_0001 of module 'stamps'" in err
     assert "Traceback" not in err
+
+
+async def test_the_status_names_the_revision_no_module_provides(left_behind: URL) -> None:
+    status = await migration_status(left_behind)
+    assert status.uninstalled == ("stamps_0001",)
+    assert status.pending  # what it depended on is hidden behind it, so the core looks behind
+
+
+async def test_a_gateway_without_an_installed_module_says_so_at_start(
+    make_app: MakeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The session's database has the first-party modules' revisions; a gateway that runs
+    the core alone still serves, and says which modules' tables it found without them."""
+    running = await make_app(build_registry(load_entry_points=False))
+    response = await running.client.get("/readyz")
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(
+        "of module 'giftcards', which is not installed: install it again" in w for w in warnings
+    ), warnings
+    if response.status_code != 200:  # a module that depended on the core's head hides it
+        assert "of module" in response.json()["reasons"][-1]
