@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools"  # bootstrap venv holding uv only
 VENV = ROOT / ".venv"  # the project environment, created by `uv sync`
 UV = TOOLS / "bin" / "uv"
+EXTRA_MODULES = ROOT / "modules.txt"  # a developer's own modules, installed after the sync
 
 # A floor, not a pin: uv reads lock files written by older releases, not newer ones.
 UV_REQUIREMENT = "uv>=0.9"
@@ -39,7 +40,14 @@ UV_REQUIREMENT = "uv>=0.9"
 # Each plugin's `src` (not `plugins/` itself) is a target and goes on MYPYPATH, so mypy
 # names its modules `loyalty_<name>`, as the tests import them, not `plugins.<name>.src...`.
 # Directories with no Python file yet (git keeps no empty ones) are skipped, not errors.
-MYPY_TARGETS: tuple[str, ...] = ("core/src", "gateway/src", "plugins/*/src", "tests", "bench")
+MYPY_TARGETS: tuple[str, ...] = (
+    "core/src",
+    "gateway/src",
+    "testing/src",
+    "plugins/*/src",
+    "tests",
+    "bench",
+)
 
 USAGE = """\
 usage: python3 scripts/dev.py COMMAND [ARGS...]
@@ -51,7 +59,9 @@ commands:
   COMMAND [ARGS...]   install, then run `loyalty COMMAND` (serve, migrate, ...)
 
 The workspace is installed into .venv/ with the locked versions (uv.lock); uv itself
-is bootstrapped into .tools/ with pip on first use.
+is bootstrapped into .tools/ with pip on first use. Modules of your own listed in
+modules.txt (a pip requirements file: names, wheels, paths, -e path) are installed after
+the sync, and the sync leaves them in place.
 """
 
 
@@ -82,11 +92,40 @@ def install() -> None:
     `uv sync --locked` fails instead of silently re-resolving when pyproject.toml and
     uv.lock disagree, so a stale lock is caught here and in CI rather than in production.
     `--all-packages` installs every workspace member, first-party plugins included.
+    Modules listed in `modules.txt` are installed after it; see `install_commands`.
     """
     if not UV.exists():
         _bootstrap_uv()
-    _step("uv sync")
-    _check_call([str(UV), "sync", "--locked", "--all-packages"])
+    for title, command in install_commands(EXTRA_MODULES):
+        _step(title)
+        _check_call(command)
+
+
+def install_commands(extra_modules: Path) -> list[tuple[str, list[str]]]:
+    """The locked sync, then the modules a developer listed in ``extra_modules``, if any.
+
+    ``modules.txt`` (git-ignored: each developer's own) is a pip requirements file: a name
+    from an index, a wheel, a path, ``-e path`` for a module being written. The sync is then
+    ``--inexact``, so it leaves those modules (and their dependencies) in place instead of
+    uninstalling them on every run; the locked packages are still synced to uv.lock.
+    """
+    sync = [str(UV), "sync", "--locked", "--all-packages"]
+    if not _lists_requirements(extra_modules):
+        return [("uv sync", sync)]
+    name = extra_modules.name
+    pip = [str(UV), "pip", "install", "--python", str(VENV / "bin" / "python"), "-r"]
+    return [
+        ("uv sync --inexact (keeps the modules of " + name + ")", [*sync, "--inexact"]),
+        (f"uv pip install -r {name}", [*pip, str(extra_modules)]),
+    ]
+
+
+def _lists_requirements(path: Path) -> bool:
+    """Whether ``path`` exists and names something (comments and blank lines aside)."""
+    if not path.is_file():
+        return False
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return any(lines)
 
 
 def _bootstrap_uv() -> None:

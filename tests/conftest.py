@@ -1,3 +1,2 @@
-"""Fixtures come from plugin modules, so each area's fixtures live in one file."""
-
-pytest_plugins = ["tests.fixtures.database", "tests.fixtures.gateway"]
+"""The fixtures come from the test kit (``loyalty-testing``), a workspace member whose pytest
+plugin loads through its ``pytest11`` entry point, as it does for a third party's module."""

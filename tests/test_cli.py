@@ -61,6 +61,7 @@ COMMANDS = (
     ["apikey", "create", "--tenant", "acme", "--name", "till", "--scope", "events:write"],
     ["token", "--role", "admin", "--tenant", "acme"],
     ["modules"],
+    ["module", "new", "stamps"],
     ["schema", "export"],
     ["jobs", "run"],
 )
@@ -115,7 +116,7 @@ def test_help_loads_neither_settings_nor_token_signing() -> None:
 def test_every_command_that_uses_the_database_takes_data_dir() -> None:
     for argv in COMMANDS:
         takes_data_dir = _takes_data_dir(argv)
-        assert takes_data_dir is (argv[0] not in {"modules", "schema"}), argv
+        assert takes_data_dir is (argv[0] not in {"modules", "module", "schema"}), argv
 
 
 @pytest.mark.parametrize(

@@ -25,10 +25,10 @@ import os
 import re
 import sys
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loyalty_core.auth import Role, Scope
 from loyalty_core.errors import LoyaltyError
@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_apikey(commands, database)
     _add_token(commands, database)
     _add_modules(commands)
+    _add_module(commands)
     _add_schema(commands)
     _add_jobs(commands, database)
     return parser
@@ -222,6 +223,15 @@ def _add_modules(commands: Commands) -> None:
     modules.set_defaults(handler=_modules)
 
 
+def _add_module(commands: Commands) -> None:
+    module = commands.add_parser("module", help="write a module of your own")
+    actions = module.add_subparsers(title="actions", metavar="ACTION", required=True)
+    new = actions.add_parser("new", help="write a module distribution that works as generated")
+    new.add_argument("name", help="lowercase identifier: tables' prefix, package loyalty_NAME")
+    new.add_argument("--dir", type=Path, help="where to write it (default: ./loyalty-NAME)")
+    new.set_defaults(handler=_module_new)
+
+
 def _add_schema(commands: Commands) -> None:
     schema = commands.add_parser("schema", help="the composed GraphQL schema")
     actions = schema.add_subparsers(title="actions", metavar="ACTION", required=True)
@@ -258,7 +268,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
     registry = build_registry()
     resolved = resolve_database(_chosen_database(args, create=True))
-    asyncio.run(migrate_database(resolved.settings, registry))
+    _migrating(migrate_database(resolved.settings, registry))
     print("migrations at head; app role ready", file=sys.stderr)
     return 0
 
@@ -358,8 +368,23 @@ def _modules(args: argparse.Namespace) -> int:
     for name, module in sorted(registry.modules.items()):
         info = module.info
         print(f"{name:<{width}}  {info.version:<10} {info.description}")
+        print(f"{'':<{width}}  from {module.origin or 'an import (not installed)'}")
     for failure in registry.failures:
         print(f"{failure.name}: FAILED to load: {failure.reason}")
+    return 0
+
+
+def _module_new(args: argparse.Namespace) -> int:
+    from loyalty_gateway.scaffold import (  # imported here: start-up stays light
+        ScaffoldError,
+        new_module,
+    )
+
+    try:
+        path = new_module(args.name, args.dir)
+    except ScaffoldError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"wrote module {args.name!r} to {path}; see its README.md to test and install it")
     return 0
 
 
@@ -421,8 +446,19 @@ def _ready_database(args: argparse.Namespace, *, create: bool) -> tuple[Settings
 
     registry = build_registry()
     resolved = resolve_database(chosen)
-    asyncio.run(prepare_database(resolved, registry))
+    _migrating(prepare_database(resolved, registry))
     return resolved.settings, registry
+
+
+def _migrating(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work``, which may migrate: a revision of a module no longer installed is then
+    this command's error, in one line, instead of a traceback."""
+    from loyalty_core.db.migrate import UninstalledModuleRevisions
+
+    try:
+        asyncio.run(work)
+    except UninstalledModuleRevisions as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def _chosen_database(args: argparse.Namespace, *, create: bool) -> Settings:

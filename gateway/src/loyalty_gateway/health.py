@@ -14,7 +14,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from loyalty_core.db.migrate import pending_heads
+from loyalty_core.db.migrate import UninstalledModuleRevisions, migration_status
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -32,6 +32,7 @@ class Health:
     def __init__(self, gateway: GatewayState) -> None:
         self._gateway = gateway
         self._migrations_at_head = False
+        self._warned_uninstalled = False
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -55,12 +56,22 @@ class Health:
             return []
         try:
             async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
-                pending = await pending_heads(self._gateway.settings.app_url, self._locations())
+                status = await migration_status(self._gateway.settings.app_url, self._locations())
         except Exception as exc:
             _log.warning("readiness: cannot read the migration gateway: %s", exc)
             return [f"cannot read the migration gateway: {type(exc).__name__}"]
-        if pending:
-            return [f"migrations pending: {', '.join(sorted(pending))} (run `loyalty migrate`)"]
+        # A module's tables left behind do not keep the gateway from serving the others;
+        # they are said once, and next to pending heads, since `loyalty migrate` refuses then.
+        missing = str(UninstalledModuleRevisions(status.uninstalled)) if status.uninstalled else ""
+        if missing and not self._warned_uninstalled:
+            _log.warning("%s", missing)
+            self._warned_uninstalled = True
+        if status.pending:
+            pending = ", ".join(sorted(status.pending))
+            return [
+                f"migrations pending: {pending} (run `loyalty migrate`)",
+                *filter(None, [missing]),
+            ]
         self._migrations_at_head = True
         return []
 

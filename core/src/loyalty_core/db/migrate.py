@@ -8,7 +8,9 @@ and the login role the gateway serves with (neither superuser, nor owner, nor BY
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -49,30 +51,82 @@ async def migrate(
         await engine.dispose()
 
 
-async def pending_heads(owner_or_app_url: URL, module_locations: Sequence[Path] = ()) -> set[str]:
-    """Heads known to the code but not applied to the database (empty when at head)."""
+@dataclass(frozen=True)
+class MigrationStatus:
+    """How the database compares with the code: heads not applied yet, and revisions the
+    database records that no loaded module provides (a module uninstalled since)."""
+
+    pending: frozenset[str]
+    uninstalled: tuple[str, ...]
+
+
+async def migration_status(
+    owner_or_app_url: URL, module_locations: Sequence[Path] = ()
+) -> MigrationStatus:
+    """Where the database stands (nothing pending and nothing uninstalled: at head)."""
     engine = create_engine(owner_or_app_url, pool_size=1)
     try:
         async with engine.connect() as conn:
-            return await conn.run_sync(_pending, alembic_config(module_locations))
+            return await conn.run_sync(_status, alembic_config(module_locations))
     finally:
         await engine.dispose()
 
 
-def _pending(conn: Connection, config: Config) -> set[str]:
-    """Heads that are neither recorded in ``alembic_version`` nor below a recorded one.
-
-    Alembic records only the tips: a head that another branch ``depends_on`` (a module's
+def _status(conn: Connection, config: Config) -> MigrationStatus:
+    """Pending: heads that are neither recorded in ``alembic_version`` nor below a recorded
+    one. Alembic records only the tips: a head that another branch ``depends_on`` (a module's
     migration depending on the core's latest revision) leaves the table once that branch is
-    applied, although it is applied too."""
+    applied, although it is applied too; so when that module is uninstalled, the core's head
+    looks pending (and ``uninstalled`` says why)."""
     script = ScriptDirectory.from_config(config)
     known = {revision.revision for revision in script.walk_revisions()}
-    current = tuple(r for r in MigrationContext.configure(conn).get_current_heads() if r in known)
+    recorded = MigrationContext.configure(conn).get_current_heads()
+    current = tuple(r for r in recorded if r in known)
     applied = {r.revision for r in script.revision_map.iterate_revisions(current, "base")}
-    return set(script.get_heads()) - applied
+    uninstalled = tuple(sorted(r for r in recorded if r not in known))
+    return MigrationStatus(frozenset(set(script.get_heads()) - applied), uninstalled)
+
+
+class UninstalledModuleRevisions(RuntimeError):
+    """The database records revisions no installed distribution provides: a module's tables
+    were migrated, then the module was uninstalled (or a sync removed it). Alembic would stop
+    with "Can't locate revision"; this names the module and what to do instead."""
+
+    def __init__(self, revisions: Sequence[str]) -> None:
+        self.revisions = tuple(revisions)
+        super().__init__("; ".join(_explain(revision) for revision in self.revisions))
+
+
+def _explain(revision: str) -> str:
+    module = _module_of(revision)
+    owner = f"of module {module!r}" if module else "of a module"
+    return (
+        f"the database has revision {revision} {owner}, which is not installed: install it "
+        f"again (its distribution, in the same environment as the gateway), or, to retire it, "
+        f"downgrade its branch to base with it installed before uninstalling it"
+    )
+
+
+def _module_of(revision: str) -> str | None:
+    """The module a revision belongs to, by the convention that ids are ``<module>_<NNNN>``."""
+    match = _MODULE_REVISION.fullmatch(revision)
+    return match.group(1) if match else None
+
+
+_MODULE_REVISION = re.compile(r"([a-z][a-z0-9_]*?)_\d+")
+
+
+def _check_known(conn: Connection, script: ScriptDirectory) -> None:
+    """Refuse a database that records a revision none of the loaded scripts provides."""
+    known = {revision.revision for revision in script.walk_revisions()}
+    current = MigrationContext.configure(conn).get_current_heads()
+    unknown = sorted(r for r in current if r not in known)
+    if unknown:
+        raise UninstalledModuleRevisions(unknown)
 
 
 def _upgrade(conn: Connection, config: Config) -> None:
+    _check_known(conn, ScriptDirectory.from_config(config))
     config.attributes["connection"] = conn
     command.upgrade(config, "heads")
 
@@ -103,4 +157,11 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-__all__ = ["CORE_MIGRATIONS", "alembic_config", "migrate", "pending_heads"]
+__all__ = [
+    "CORE_MIGRATIONS",
+    "MigrationStatus",
+    "UninstalledModuleRevisions",
+    "alembic_config",
+    "migrate",
+    "migration_status",
+]

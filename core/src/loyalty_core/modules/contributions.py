@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from loyalty_core.modules.origin import ModuleOrigin
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -27,15 +29,17 @@ class NoSettings(BaseModel):
 
 @dataclass(frozen=True)
 class ModuleInfo:
-    """Who a module is. ``sdk_version`` is the SDK it was built against; a mismatch refuses
-    to load it instead of failing at the first request."""
+    """Who a module is. ``sdk_version`` is the range of SDK versions it supports, a PEP 440
+    specifier (``">=1.1,<2"``); a bare version (``"1.1"``, ``SDK_VERSION`` at build time)
+    means that version or a later minor one, and a bare int ``N`` (the old form) any ``N.x``.
+    A core outside the range refuses to load it instead of failing at the first request."""
 
     name: str
     version: str
     description: str
     settings_model: type[BaseModel] = NoSettings
     requires: tuple[str, ...] = ()
-    sdk_version: int = 1
+    sdk_version: str | int = 1
 
 
 @dataclass(frozen=True)
@@ -259,6 +263,8 @@ class ModuleContributions:
     """The namespace of hooks this module defines for other modules (``loyalty_hookspecs``)."""
     extensions: dict[str, Any] = field(default_factory=dict)
     """What this module returned from hooks other modules define, by hook name."""
+    origin: ModuleOrigin | None = None
+    """The distribution it came from; None for a module loaded by import (tests)."""
 
 
 __all__ = [

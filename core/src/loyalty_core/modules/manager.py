@@ -15,14 +15,18 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel
 
 from loyalty_core import SDK_VERSION
 from loyalty_core.modules import hookspecs
 from loyalty_core.modules.contributions import ModuleContributions, ModuleInfo
+from loyalty_core.modules.origin import ModuleOrigin, origin_of, origin_of_distribution
 
 ENTRY_POINT_GROUP = "loyalty.modules"
 CORE_MODULE = "core"
+CORE_DIST = "loyalty-core"
 
 _log = logging.getLogger(__name__)
 
@@ -91,8 +95,9 @@ def build_registry(
     manager.add_hookspecs(hookspecs)
     registry = ModuleRegistry()
     candidates: list[tuple[str, object]] = [(CORE_MODULE, core_plugin)]
+    origins: dict[int, ModuleOrigin | None] = {id(core_plugin): origin_of_distribution(CORE_DIST)}
     if load_entry_points:
-        candidates += _entry_point_plugins(registry)
+        candidates += _entry_point_plugins(registry, origins)
     candidates += [(getattr(p, "__name__", repr(p)), p) for p in plugins]
     # Two passes: every module's own hookspecs are known before any module is checked, so
     # a module may implement a hook that a module loaded after it defines.
@@ -109,6 +114,7 @@ def build_registry(
     for label, plugin in registered:
         try:
             contributions = _collect(manager, plugin, extension_hooks)
+            contributions.origin = origins.get(id(plugin))
         except Exception as exc:
             _log.exception("module %s failed to load", label)
             registry.failures.append(ModuleFailure(label, f"{type(exc).__name__}: {exc}"))
@@ -124,11 +130,16 @@ def build_registry(
     return registry
 
 
-def _entry_point_plugins(registry: ModuleRegistry) -> list[tuple[str, object]]:
+def _entry_point_plugins(
+    registry: ModuleRegistry, origins: dict[int, ModuleOrigin | None]
+) -> list[tuple[str, object]]:
+    """Every module an installed distribution declares; ``origins`` learns their distributions."""
     found: list[tuple[str, object]] = []
     for entry_point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         try:
-            found.append((entry_point.name, entry_point.load()))
+            plugin = entry_point.load()
+            found.append((entry_point.name, plugin))
+            origins[id(plugin)] = origin_of(getattr(entry_point, "dist", None))
         except Exception as exc:
             _log.exception("module %s failed to import", entry_point.name)
             registry.failures.append(
@@ -185,8 +196,9 @@ def _collect(
     info = _call(manager, plugin, "loyalty_module")
     if not isinstance(info, ModuleInfo):
         raise TypeError("loyalty_module() must return a ModuleInfo")
-    if info.sdk_version != SDK_VERSION:
-        raise RuntimeError(f"built for SDK {info.sdk_version}, this core offers {SDK_VERSION}")
+    refusal = sdk_refusal(info.sdk_version)
+    if refusal is not None:
+        raise RuntimeError(refusal)
     if not (isinstance(info.settings_model, type) and issubclass(info.settings_model, BaseModel)):
         raise TypeError("settings_model must be a pydantic BaseModel subclass")
     contributions = ModuleContributions(info=info)
@@ -200,6 +212,29 @@ def _collect(
         if result is not None:
             contributions.extensions[hook_name] = result
     return contributions
+
+
+def sdk_range(declared: str | int) -> SpecifierSet:
+    """The SDK versions a module supports, from its ``ModuleInfo.sdk_version``."""
+    if isinstance(declared, int):
+        return SpecifierSet(f">={declared},<{declared + 1}")
+    text = declared.strip()
+    if text[:1].isdigit():  # a bare version: the one it was built against, or a later minor
+        version = Version(text)
+        return SpecifierSet(f">={version},<{version.major + 1}")
+    return SpecifierSet(text)
+
+
+def sdk_refusal(declared: str | int, offered: str = SDK_VERSION) -> str | None:
+    """Why a module declaring ``declared`` cannot load on SDK ``offered``; None when it can."""
+    try:
+        supported = sdk_range(declared)
+    except (InvalidSpecifier, InvalidVersion):
+        return f"sdk_version {declared!r} is neither a version nor a version range (PEP 440)"
+    if supported.contains(offered, prereleases=True):
+        return None
+    shown = declared if isinstance(declared, str) else str(supported)
+    return f"built for SDK {shown}, this core offers SDK {offered}"
 
 
 def _call(manager: pluggy.PluginManager, plugin: object, hook_name: str) -> Any:
@@ -226,4 +261,12 @@ def _drop_unmet_requirements(registry: ModuleRegistry) -> None:
                 changed = True
 
 
-__all__ = ["CORE_MODULE", "ENTRY_POINT_GROUP", "ModuleFailure", "ModuleRegistry", "build_registry"]
+__all__ = [
+    "CORE_MODULE",
+    "ENTRY_POINT_GROUP",
+    "ModuleFailure",
+    "ModuleRegistry",
+    "build_registry",
+    "sdk_range",
+    "sdk_refusal",
+]
