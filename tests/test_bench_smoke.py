@@ -22,7 +22,7 @@ from tests.fixtures.database import DatabaseUrls
 
 def test_every_bench_module_imports() -> None:
     names = [module.name for module in pkgutil.iter_modules(bench.__path__)]
-    assert {"harness", "p1_ingest", "p2_dashboard", "p3_bulk", "p5_growth", "p6_naive"} <= set(
+    assert {"harness", "p1_ingest", "p3_bulk", "p5_growth", "p6_naive", "p7_module_tax"} <= set(
         names
     )
     for name in names:
