@@ -74,7 +74,11 @@ class Shop:
         self.gateway, self.tenant, self.key, self.member = gateway, tenant, key, member
 
     async def post(self, query: str, variables: dict[str, Any] | None = None, **auth: str) -> Any:
-        headers = {"Content-Type": "application/json"}
+        # The GraphQL-over-HTTP media type, under which a request error is a 400.
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/graphql-response+json",
+        }
         if "token" in auth:
             headers["Authorization"] = f"Bearer {auth['token']}"
         if "api_key" in auth:
