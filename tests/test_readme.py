@@ -17,7 +17,7 @@ from typing import Any
 from loyalty_core.apikeys.service import create_api_key
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
-from loyalty_gateway.demo import DEMO_MODULES
+from loyalty_gateway.demo import demo_modules
 
 from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, enable_for
 
@@ -83,9 +83,9 @@ async def test_the_tour_runs_against_the_real_app(
 ) -> None:
     gateway = await make_app()
     # The reader runs the tour on the demo programme: the same modules, gift cards included.
-    for name, settings in DEMO_MODULES.items():
-        if gateway.registry.get(name) is not None:
-            await enable_for(db, gateway.registry, tenant, name, settings)
+    for module in demo_modules(gateway.registry):
+        settings = dict(module.demo.settings) if module.demo else {}
+        await enable_for(db, gateway.registry, tenant, module.info.name, settings)
     headers = {
         "admin token": {"Authorization": f"Bearer {admin_token(tenant.id)}"},
         "POS API key": {"X-Api-Key": await _pos_key(db, tenant)},

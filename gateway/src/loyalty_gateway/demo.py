@@ -1,11 +1,12 @@
 """``loyalty demo``: a running programme with members and history in one command.
 
 The demo starts the embedded PostgreSQL (data under ``--data-dir``), migrates, and seeds a
-coffee-and-books retailer once: gift cards and payments enabled, members enrolled,
-purchases ingested, a refund, an operator's adjustment, a transfer between members and a
-redemption. Everything goes through
-the same services the API calls, so the seeded ledger obeys every invariant a real one does
-and the history reads like one. The touchpoint key and the ids are kept in
+coffee-and-books retailer once: members enrolled, purchases ingested, a refund, an
+operator's adjustment, a transfer between members and a redemption, and every installed
+module that says how it shows itself (``loyalty_demo``: its settings, and a seed of its own
+data written after the history) enabled with its data. Everything goes through the same
+services the API calls, so the seeded ledger obeys every invariant a real one does and the
+history reads like one. The touchpoint key and the ids are kept in
 ``<data-dir>/demo-credentials.json`` (an API key is stored hashed and cannot be shown again),
 so running the demo again reuses the data and prints the same key, with freshly minted
 tokens. With ``--no-serve`` it also prints the ``loyalty serve`` command (data folder, port,
@@ -22,6 +23,7 @@ import sys
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,12 +36,15 @@ from loyalty_core.ledger import repository as ledger_repo
 from loyalty_core.ledger import service as ledger
 from loyalty_core.ledger.models import Asset, Cause
 from loyalty_core.members.service import create_member, find_member
+from loyalty_core.modules.contributions import DemoContext, ModuleContributions
+from loyalty_core.modules.contributions import DemoMember as SeedMember
 from loyalty_core.modules.dispatch import DomainEvents
-from loyalty_core.modules.manager import ModuleRegistry, build_registry
+from loyalty_core.modules.manager import CORE_MODULE, ModuleRegistry, build_registry
 from loyalty_core.modules.service import enable_module
 from loyalty_core.settings import Settings
 from loyalty_core.tenants.models import Tenant
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE, create_tenant
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_gateway.app import GRAPHQL_PATH
@@ -57,15 +62,6 @@ DEMO_NAME = "Demo Coffee & Books"
 CREDENTIALS_FILE = "demo-credentials.json"
 SEED_ACTOR = "admin:demo-seed"
 POS_SCOPES = (Scope.EVENTS_WRITE, Scope.MEMBERS_READ, Scope.POINTS_REDEEM)
-DEMO_MODULES: dict[str, dict[str, object]] = {
-    "giftcards": {"currencies": ["EUR"]},
-    "payment": {
-        "point_values": [{"asset": DEFAULT_ASSET_CODE, "currency": "EUR", "value": "1"}],
-        "max_points_share": "0.5",
-    },
-}
-"""First-party modules the demo tenant enables when they are installed: a point pays one
-cent, for at most half a basket (the payment guide's walk-through runs against it)."""
 
 
 @dataclass(frozen=True)
@@ -303,14 +299,17 @@ async def seed(database: Database, registry: ModuleRegistry) -> DemoCredentials:
             earn_rates={"EUR": "1"},
             points_expiry_days=365,
         )
-        for name, module_settings in DEMO_MODULES.items():
-            if registry.get(name) is not None:
-                await enable_module(conn, tenant, registry, name, module_settings, actor=SEED_ACTOR)
+        shown = demo_modules(registry)
+        enabled = await _enable_modules(conn, tenant, registry, shown)
         member_ids = [await _enrol(conn, tenant, member) for member in MEMBERS]
-        await _history(conn, database, registry, tenant, member_ids, now)
+        domain_events = DomainEvents(registry, enabled, database)
+        ingestion = Ingestion(tenant=tenant, actor=SEED_ACTOR, now=now, domain_events=domain_events)
+        await _history(conn, ingestion, tenant, member_ids, now)
+        await _seed_modules(shown, _demo_context(conn, ingestion, member_ids))
         issued = await create_api_key(
             conn, tenant.id, name="Demo POS", scopes=list(POS_SCOPES), actor=SEED_ACTOR
         )
+    await domain_events.run_after_commit()
     return _credentials(tenant, issued.secret, member_ids[0])
 
 
@@ -357,21 +356,74 @@ async def _enrol(conn: AsyncConnection, tenant: Tenant, member: DemoMember) -> u
     return created.id
 
 
+def demo_modules(registry: ModuleRegistry) -> list[ModuleContributions]:
+    """The installed modules that show themselves in the demo (``loyalty_demo``), each after
+    the modules it requires (which are enabled with it even without a demo of their own)."""
+    ordered: list[ModuleContributions] = []
+
+    def add(module: ModuleContributions) -> None:
+        if module in ordered:
+            return
+        for required in module.info.requires:
+            found = registry.get(required)
+            if found is not None and required != CORE_MODULE:
+                add(found)
+        ordered.append(module)
+
+    for module in registry.optional:
+        if module.demo is not None:
+            add(module)
+    return ordered
+
+
+async def _enable_modules(
+    conn: AsyncConnection,
+    tenant: Tenant,
+    registry: ModuleRegistry,
+    modules: list[ModuleContributions],
+) -> dict[str, BaseModel]:
+    """Enable ``modules`` with their demo settings; their parsed settings, by name."""
+    enabled: dict[str, BaseModel] = {}
+    for module in modules:
+        settings = dict(module.demo.settings) if module.demo else {}
+        name = module.info.name
+        found = await enable_module(conn, tenant, registry, name, settings, actor=SEED_ACTOR)
+        enabled[name] = found.settings
+    return enabled
+
+
+def _demo_context(
+    conn: AsyncConnection, ingestion: Ingestion, member_ids: list[uuid.UUID]
+) -> DemoContext:
+    members = [
+        SeedMember(member_id, member.name, member.email)
+        for member_id, member in zip(member_ids, MEMBERS, strict=True)
+    ]
+    return DemoContext(
+        conn=conn,
+        tenant=ingestion.tenant,
+        members=members,
+        actor=SEED_ACTOR,
+        now=ingestion.now,
+        ingest=partial(ingest, conn, ingestion),
+    )
+
+
+async def _seed_modules(modules: list[ModuleContributions], context: DemoContext) -> None:
+    """Each module's own demo data, in the order the modules were enabled."""
+    for module in modules:
+        if module.demo is not None and module.demo.seed is not None:
+            await module.demo.seed(context)
+
+
 async def _history(
     conn: AsyncConnection,
-    database: Database,
-    registry: ModuleRegistry,
+    ingestion: Ingestion,
     tenant: Tenant,
     member_ids: list[uuid.UUID],
     now: datetime,
 ) -> None:
     """Purchases, then one of every other movement, so each kind shows up in a ledger."""
-    ingestion = Ingestion(
-        tenant=tenant,
-        actor=SEED_ACTOR,
-        now=now,
-        domain_events=DomainEvents(registry, {}, database),
-    )
     for purchase in PURCHASES:
         await ingest(conn, ingestion, _purchase_event(purchase, member_ids, now))
     await ingest(conn, ingestion, _refund_event(member_ids[1], now))

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from loyalty_core.db.engine import Database
+    from loyalty_core.events.models import EventInput, IngestResult
     from loyalty_core.modules.manager import ModuleRegistry
     from loyalty_core.tenants.models import Tenant
 
@@ -243,6 +244,42 @@ class TenantProvisioning:
     run: Callable[[AsyncConnection, Tenant, BaseModel], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class DemoMember:
+    """A member of the demo tenant, as a module seeding demo data sees them."""
+
+    id: uuid.UUID
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class DemoContext:
+    """What a module's demo seed gets: the demo tenant's transaction (everything the seed
+    writes commits with the rest of the demo, or nothing does), its members in the order they
+    were enrolled (the first is the one whose credentials the demo prints), the actor to
+    record, the seed's time, and ``ingest``: an event ingested as a touchpoint's would be, so
+    rules, campaigns and every enabled module's handlers run on it."""
+
+    conn: AsyncConnection
+    tenant: Tenant
+    members: Sequence[DemoMember]
+    actor: str
+    now: datetime
+    ingest: Callable[[EventInput], Awaitable[IngestResult]]
+
+
+@dataclass(frozen=True)
+class DemoSeed:
+    """How the module shows itself in ``loyalty demo``: the settings the demo tenant enables
+    it with, and ``seed``, which writes believable data through the module's own services
+    after the demo's members and purchase history exist (so it may also ingest more events,
+    once its definitions are in place, for progress and history to show)."""
+
+    settings: Mapping[str, object] = field(default_factory=dict)
+    seed: Callable[[DemoContext], Awaitable[None]] | None = None
+
+
 @dataclass
 class ModuleContributions:
     """Everything one loaded module declared, gathered at start-up."""
@@ -259,6 +296,7 @@ class ModuleContributions:
     jobs: list[Job] = field(default_factory=list)
     provisioning: TenantProvisioning | None = None
     member_data: MemberData | None = None
+    demo: DemoSeed | None = None
     hookspecs: Any = None
     """The namespace of hooks this module defines for other modules (``loyalty_hookspecs``)."""
     extensions: dict[str, Any] = field(default_factory=dict)
@@ -268,6 +306,9 @@ class ModuleContributions:
 
 
 __all__ = [
+    "DemoContext",
+    "DemoMember",
+    "DemoSeed",
     "DomainEvent",
     "EffectContext",
     "EffectResult",

@@ -13,6 +13,7 @@ from typing import Any
 import pluggy
 
 from loyalty_core.modules.contributions import (
+    DemoSeed,
     EventHandler,
     EventTypeSpec,
     Job,
@@ -194,6 +195,26 @@ def loyalty_member_data() -> MemberData | None:
         @hookimpl
         def loyalty_member_data() -> MemberData:
             return MemberData(export=export_stamps, erase=erase_stamps)
+    """
+
+
+@hookspec
+def loyalty_demo() -> DemoSeed | None:
+    """How the module appears in ``loyalty demo``: the settings the demo tenant enables it
+    with, and a seed that writes believable data through the module's services (it runs in
+    the demo's transaction, after the members and their purchases exist). Installed modules
+    with this hook are enabled in the demo, those they require first.
+
+    Example::
+
+        @hookimpl
+        def loyalty_demo() -> DemoSeed:
+            return DemoSeed(settings={"stamps_per_card": 8}, seed=seed_demo_stamp_cards)
+
+
+        async def seed_demo_stamp_cards(demo: DemoContext) -> None:
+            for member in demo.members[:3]:
+                await stamps.open_card(demo.conn, demo.tenant.id, member.id, actor=demo.actor)
     """
 
 

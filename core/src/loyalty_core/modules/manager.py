@@ -43,6 +43,7 @@ _COLLECTED: dict[str, tuple[str, bool]] = {
     "loyalty_jobs": ("jobs", True),
     "loyalty_tenant_enabled": ("provisioning", False),
     "loyalty_member_data": ("member_data", False),
+    "loyalty_demo": ("demo", False),
     "loyalty_hookspecs": ("hookspecs", False),
 }
 

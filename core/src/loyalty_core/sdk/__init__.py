@@ -49,6 +49,9 @@ from loyalty_core.ids import new_id, parse_id
 from loyalty_core.inputs import ITEMS_ALONE, RefusedItem, aware_datetime, check_json, check_text
 from loyalty_core.members.graphql import IdentifierInput, Member
 from loyalty_core.modules.contributions import (
+    DemoContext,
+    DemoMember,
+    DemoSeed,
     DomainEvent,
     EffectContext,
     EffectResult,
@@ -82,6 +85,9 @@ __all__ = [
     "Connection",
     "Cursors",
     "Database",
+    "DemoContext",
+    "DemoMember",
+    "DemoSeed",
     "DomainEvent",
     "Edge",
     "EffectContext",

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_core.events import repository as _repository
 from loyalty_core.events.builtin import PURCHASE, REFUND
-from loyalty_core.events.models import StoredEvent
+from loyalty_core.events.models import EventInput, IngestResult, StoredEvent
 from loyalty_core.modules.topics import EventIngested, MemberErased, MemberUpdated, PurchaseItem
 
 
@@ -33,6 +33,8 @@ __all__ = [
     "PURCHASE",
     "REFUND",
     "EventIngested",
+    "EventInput",
+    "IngestResult",
     "MemberErased",
     "MemberUpdated",
     "PurchaseItem",

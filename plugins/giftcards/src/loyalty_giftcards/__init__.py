@@ -17,6 +17,7 @@ from pathlib import Path
 
 from loyalty_core.sdk import (
     SDK_VERSION,
+    DemoSeed,
     Job,
     MemberData,
     ModuleInfo,
@@ -109,6 +110,12 @@ def loyalty_tenant_enabled() -> TenantProvisioning:
     return TenantProvisioning(run=provision)
 
 
+@hookimpl
+def loyalty_demo() -> DemoSeed:
+    """The demo sells cards in euros."""
+    return DemoSeed(settings={"currencies": ["EUR"]})
+
+
 async def provision(conn: AsyncConnection, tenant: Tenant, settings: BaseModel) -> None:
     """The tenant's HMAC key and one money asset per currency (``giftcard_eur``, scale = the
     currency's minor units). Enabling again with more currencies adds their assets; assets
@@ -129,6 +136,7 @@ async def provision(conn: AsyncConnection, tenant: Tenant, settings: BaseModel) 
 
 
 __all__ = [
+    "loyalty_demo",
     "loyalty_jobs",
     "loyalty_member_data",
     "loyalty_migrations",

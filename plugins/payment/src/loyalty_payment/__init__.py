@@ -18,6 +18,7 @@ from types import ModuleType
 
 from loyalty_core.sdk import (
     SDK_VERSION,
+    DemoSeed,
     Job,
     MemberData,
     ModuleInfo,
@@ -44,6 +45,18 @@ def loyalty_module() -> ModuleInfo:
         description="Payments with points and stored value: authorise, capture, void, refund.",
         settings_model=PaymentSettings,
         sdk_version=SDK_VERSION,
+    )
+
+
+@hookimpl
+def loyalty_demo() -> DemoSeed:
+    """In the demo a point pays one cent, for at most half a basket (the payment guide's
+    walk-through runs against it)."""
+    return DemoSeed(
+        settings={
+            "point_values": [{"asset": "points", "currency": "EUR", "value": "1"}],
+            "max_points_share": "0.5",
+        }
     )
 
 
@@ -83,6 +96,7 @@ def loyalty_member_data() -> MemberData:
 
 
 __all__ = [
+    "loyalty_demo",
     "loyalty_hookspecs",
     "loyalty_jobs",
     "loyalty_member_data",
