@@ -90,8 +90,17 @@ async def test_rs256_tokens_from_the_provider_authenticate(
 
 @pytest.mark.parametrize(
     "claims",
-    [{"iss": "https://elsewhere.test/"}, {"aud": "another-api"}, {"role": "root"}, {"tenant": "x"}],
-    ids=["issuer", "audience", "role", "tenant"],
+    [
+        {"iss": "https://elsewhere.test/"},
+        {"aud": "another-api"},
+        {"role": "root"},
+        {"tenant": "x"},
+        # The subject becomes the actor written with everything the caller does.
+        {"sub": "admin\x00@example.test"},
+        {"sub": "admin\ud800@example.test"},
+        {"sub": "a" * 256},
+    ],
+    ids=["issuer", "audience", "role", "tenant", "nul-sub", "surrogate-sub", "long-sub"],
 )
 async def test_rs256_tokens_with_wrong_claims_are_refused(
     authenticator: Authenticator, provider: Provider, claims: dict[str, str]

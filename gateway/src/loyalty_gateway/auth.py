@@ -30,6 +30,7 @@ from loyalty_core.apikeys.service import PresentedKey, check_api_key, parse_api_
 from loyalty_core.auth import Principal, Role
 from loyalty_core.db.engine import Database
 from loyalty_core.errors import NotFound, Unauthenticated
+from loyalty_core.inputs import text_problem
 from loyalty_core.members.models import MemberStatus
 from loyalty_core.members.repository import get as get_member
 from loyalty_core.modules.manager import ModuleRegistry
@@ -229,6 +230,10 @@ async def _require_not_erased(
         raise Unauthenticated("invalid token: the member was erased")
 
 
+MAX_SUBJECT_LENGTH = 255
+"""The longest ``sub`` a token may carry (OIDC asks for at most 255 ASCII characters)."""
+
+
 def principal_of_claims(claims: Mapping[str, Any], settings: Settings) -> Principal:
     """The principal of verified token claims; refuses claims that name no valid one.
 
@@ -241,6 +246,10 @@ def principal_of_claims(claims: Mapping[str, Any], settings: Settings) -> Princi
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated("invalid token: no subject")
+    # The subject becomes the actor of what the caller writes (audit, ledger): text the
+    # database cannot store, or more than an identity provider's ids ever are, names no one.
+    if len(subject) > MAX_SUBJECT_LENGTH or text_problem(subject) is not None:
+        raise Unauthenticated("invalid token: the subject is not an identifier")
     if role is Role.PLATFORM:
         return Principal(role=role, subject=subject)
     tenant_id = _uuid(claims.get(settings.jwt_tenant_claim), settings.jwt_tenant_claim)
@@ -271,6 +280,7 @@ def _payload_headers(payload: Mapping[str, Any]) -> dict[str, str]:
 
 __all__ = [
     "LEEWAY_SECONDS",
+    "MAX_SUBJECT_LENGTH",
     "TOKEN_ROLES",
     "Authenticator",
     "Caller",
