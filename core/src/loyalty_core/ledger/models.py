@@ -88,7 +88,16 @@ class Asset:
 
 @dataclass(frozen=True)
 class Cause:
-    """What made value move: an event, a rule (and its version), an operator, a job."""
+    """What made value move: an event, a rule (and its version), an operator, a job.
+
+    ``kind`` (at most 32 characters) says which, and ``id`` names it. The core writes
+    ``event`` (``id`` the event's ``type:externalId``), ``rule`` (with ``rule_id`` and
+    ``rule_version``), ``operator``, ``redemption`` and ``transfer`` (``id`` the caller's
+    actor), ``job`` and ``erasure``. A module uses its own name as the kind and its own
+    object as the id (``Cause(kind="giftcards", id=str(card_id))``), and sets ``event_id``
+    when an ingested event caused the movement (a handler of ``event.ingested`` may leave it
+    out: it is filled in from the event), so ``explainBalance`` links the movement to it.
+    """
 
     kind: str
     id: str | None = None

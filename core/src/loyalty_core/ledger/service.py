@@ -39,7 +39,17 @@ from loyalty_core.members.tables import members
 
 @dataclass(frozen=True)
 class Posting:
-    """Who is moving what: the header every value-moving write carries."""
+    """Who is moving what: the header every value-moving write carries.
+
+    ``idempotency_key`` is unique per tenant: the same key with the same movement replays
+    the first (``Posted.replayed``), with another movement it is ``IDEMPOTENCY_CONFLICT``;
+    derive it from what makes the movement unique (``stamp_card:<event id>``), prefixed with
+    your module's name. ``reason`` is shown to members and operators. ``actor`` is who did
+    it: in a resolver the caller's ``principal.actor`` (``admin:<subject>``,
+    ``touchpoint:<API key id>``, ``member:<id>``), in a handler or job ``module:<name>``. ``now`` is
+    the moment of the movement (``info.context.now()`` in a resolver, ``JobContext.now`` in
+    a job, ``datetime.now(UTC)`` in a handler); expiry and pending periods count from it.
+    """
 
     tenant_id: uuid.UUID
     idempotency_key: str
