@@ -9,6 +9,7 @@ hold with ``capture_hold`` (which posts the real debit) or ``release_hold`` (voi
 """
 
 from loyalty_core.ledger import service as _service
+from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
 from loyalty_core.ledger.assets import create_asset
 from loyalty_core.ledger.holds import (
     capture_hold,
@@ -51,6 +52,7 @@ give_back = recorded(_service.give_back)
 post = recorded(_service.post)
 
 __all__ = [
+    "DEFAULT_ASSET_CODE",
     "Asset",
     "AssetKind",
     "Balance",

@@ -26,6 +26,7 @@ from loyalty_core.tenants.tables import tenants
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 DEFAULT_ASSET_CODE = "points"
+"""The code of the point asset every tenant gets when it is created (what purchases earn)."""
 
 
 async def create_tenant(
