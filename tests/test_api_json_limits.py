@@ -59,7 +59,12 @@ class Shop:
         response = await self.gateway.client.post(
             "/graphql",
             content=body,
-            headers={"Content-Type": "application/json", **headers},
+            # The GraphQL-over-HTTP media type, under which a request error is a 400.
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/graphql-response+json",
+                **headers,
+            },
         )
         assert response.status_code != 500, response.text
         return response.status_code, response.json()

@@ -112,6 +112,13 @@ _GATEWAYS: dict[Any, Any] = {}
 
 
 def _errors(body: dict[str, Any], name: str) -> list[tuple[str, str | None]]:
+    """The payload's errors; a value no field takes (a NUL) is refused before the mutation
+    runs, as a request error on the variable's field, which reads the same here."""
+    if "data" not in body:
+        return [
+            (e["extensions"]["code"], e["extensions"]["field"].removeprefix("i."))
+            for e in body["errors"]
+        ]
     assert "errors" not in body, body
     return [(e["code"], e["field"]) for e in body["data"][name]["errors"]]
 
