@@ -9,7 +9,6 @@ hold with ``capture_hold`` (which posts the real debit) or ``release_hold`` (voi
 """
 
 from loyalty_core.ledger import service as _service
-from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
 from loyalty_core.ledger.assets import create_asset
 from loyalty_core.ledger.holds import (
     capture_hold,
@@ -42,6 +41,7 @@ from loyalty_core.ledger.repository import (
     tenant_account,
 )
 from loyalty_core.ledger.service import Posting, balances
+from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
 
 # What a module posts while handling a domain event shows in the answer of the write that
 # published it (``eventIngest`` lists a stamp card's reward): see ``ledger.recording``.
