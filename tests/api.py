@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import httpx
-
-from tests.fixtures.gateway import admin_token, graphql
+from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, RunningGateway, admin_token, graphql
 
 MEMBER_CREATE = """
 mutation($input: MemberCreateInput!) {
@@ -75,6 +76,35 @@ async def pos_key(
     )
     secret: str = body["data"]["apiKeyCreate"]["secret"]
     return secret
+
+
+@dataclass(frozen=True)
+class Storefront:
+    """A tenant's gateway with a till's key, a member (Ada) and a ``visit`` event type that
+    takes any object: what tests of hostile input send their requests against."""
+
+    gateway: RunningGateway
+    tenant: Tenant
+    key: str
+    member: str
+
+
+Front = TypeVar("Front", bound=Storefront)
+
+
+async def storefront(make_app: MakeApp, tenant: Tenant, kind: type[Front]) -> Front:
+    """A :class:`Storefront` (or a subclass: ``kind``, with a test's own ways of sending)."""
+    gateway = await make_app()
+    key = await pos_key(gateway.client, tenant.id)
+    member = await enrol(gateway.client, tenant.id, "ada@example.com")
+    saved = await graphql(
+        gateway.client,
+        "mutation($i: EventTypeSaveInput!) { eventTypeSave(input: $i) { errors { code } } }",
+        {"i": {"name": "visit", "jsonSchema": {"type": "object"}}},
+        token=admin_token(tenant.id),
+    )
+    assert saved["data"]["eventTypeSave"]["errors"] == []
+    return kind(gateway, tenant, key, member)
 
 
 async def available(client: httpx.AsyncClient, tenant_id: uuid.UUID, member_id: str) -> int:

@@ -13,9 +13,7 @@ import loyalty_onboarding
 from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.tenants.models import Tenant
-
-from tests.api import pos_key
-from tests.fixtures.gateway import (
+from loyalty_testing import (
     MakeApp,
     RunningGateway,
     admin_token,
@@ -23,6 +21,8 @@ from tests.fixtures.gateway import (
     graphql,
     member_token,
 )
+
+from tests.api import pos_key
 
 START = """
 mutation($i: EnrolmentStartInput!) {

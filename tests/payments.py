@@ -12,11 +12,11 @@ from loyalty_core.db.engine import Database
 from loyalty_core.ledger.tables import ledger_accounts, ledger_entries, ledger_holds, ledger_lots
 from loyalty_core.tenants.models import Tenant
 from loyalty_payment.tables import payments, tenders
+from loyalty_testing import MakeApp, RunningGateway, admin_token, enable_for, graphql
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.api import credit, enrol, pos_key
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, enable_for, graphql
 from tests.test_giftcards_api import issue
 
 SETTINGS: dict[str, object] = {

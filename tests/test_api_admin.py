@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql, member_token
 
 from tests.api import available, credit, enrol, pos_key
-from tests.fixtures.gateway import MakeApp, admin_token, graphql, member_token
 
 INGEST = """
 mutation($i: EventIngestInput!) {

@@ -22,10 +22,10 @@ from loyalty_core.db.tables import (
     outbox,
 )
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, RunningGateway, admin_token, graphql
 from sqlalchemy import func, select
 
 from tests.api import credit, enrol, pos_key
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, graphql
 
 WRITTEN_TABLES = (
     members,

@@ -10,10 +10,10 @@ from typing import Any
 from loyalty_core.db.engine import Database
 from loyalty_core.ledger.tables import ledger_transactions
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql
 from sqlalchemy import func, select, text
 
 from tests.api import POINTS_ADJUST, available, credit, enrol, pos_key
-from tests.fixtures.gateway import MakeApp, admin_token, graphql
 
 REDEEM = """
 mutation($input: PointsRedeemInput!) {

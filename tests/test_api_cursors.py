@@ -14,10 +14,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import (
+    MakeApp,
+    RunningGateway,
+    admin_token,
+    create_test_tenant,
+    enable_for,
+    graphql,
+)
 
 from tests.api import credit, enrol
-from tests.fixtures.database import create_test_tenant
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, enable_for, graphql
 
 MEMBERS = """
 query($after: String) {

@@ -21,11 +21,10 @@ from loyalty_core.db.engine import Database
 from loyalty_core.ledger.tables import ledger_transactions
 from loyalty_core.tenants.models import Tenant
 from loyalty_gateway.jobs import run_jobs_once
+from loyalty_testing import APP_ROLE, MakeApp, RunningGateway, admin_token, graphql
 from sqlalchemy import func, select, text
 
 from tests.api import POINTS_ADJUST, available, credit, enrol, pos_key
-from tests.fixtures.database import APP_ROLE
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, graphql
 
 INGEST = """
 mutation($input: EventIngestInput!) {

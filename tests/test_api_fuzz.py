@@ -32,16 +32,16 @@ from hypothesis_graphql import nodes
 from hypothesis_graphql import strategies as gql
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
-
-from tests.api import enrol, pos_key
-from tests.fixtures.database import create_test_tenant
-from tests.fixtures.gateway import (
+from loyalty_testing import (
     MakeApp,
     RunningGateway,
     admin_token,
+    create_test_tenant,
     enable_for,
     member_token,
 )
+
+from tests.api import enrol, pos_key
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema" / "schema.graphql"
 # Every first-party module (the schema file's), with settings a retailer would give it.

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from loyalty_core.errors import ValidationFailed
 from loyalty_core.inputs import check_json, check_text
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, member_token
 
-from tests.api import enrol, pos_key
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, graphql, member_token
+from tests.api import Storefront, storefront
 
 BAD_CHARACTERS = st.sampled_from(["\x00", "\ud800", "\udfff", "\udc00"])
 SCALARS = st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_size=4)
@@ -67,11 +67,8 @@ def _dumps(value: Any) -> str:
     return json.dumps(value)
 
 
-class Shop:
+class Shop(Storefront):
     """One tenant's gateway, admin, till and member, made once per test."""
-
-    def __init__(self, gateway: RunningGateway, tenant: Tenant, key: str, member: str) -> None:
-        self.gateway, self.tenant, self.key, self.member = gateway, tenant, key, member
 
     async def post(self, query: str, variables: dict[str, Any] | None = None, **auth: str) -> Any:
         # The GraphQL-over-HTTP media type, under which a request error is a 400.
@@ -97,17 +94,7 @@ class Shop:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def shop(make_app: MakeApp, tenant: Tenant) -> Shop:
-    gateway = await make_app()
-    key = await pos_key(gateway.client, tenant.id)
-    member = await enrol(gateway.client, tenant.id, "ada@example.com")
-    saved = await graphql(
-        gateway.client,
-        "mutation($i: EventTypeSaveInput!) { eventTypeSave(input: $i) { errors { code } } }",
-        {"i": {"name": "visit", "jsonSchema": {"type": "object"}}},
-        token=admin_token(tenant.id),
-    )
-    assert saved["data"]["eventTypeSave"]["errors"] == []
-    return Shop(gateway, tenant, key, member)
+    return await storefront(make_app, tenant, Shop)
 
 
 def assert_refused(status: int, body: dict[str, Any], bad: str, field_prefix: str) -> None:

@@ -12,10 +12,16 @@ from typing import Any
 import pytest
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import (
+    MakeApp,
+    RunningGateway,
+    admin_token,
+    create_test_tenant,
+    graphql,
+    member_token,
+)
 
 from tests.api import credit, enrol, pos_key
-from tests.fixtures.database import create_test_tenant
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, graphql, member_token
 
 PURCHASE = """
 mutation($input: EventIngestInput!) {

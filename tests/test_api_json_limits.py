@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from loyalty_core.inputs import MAX_JSON_DEPTH, MAX_JSON_STRING, MAX_JSON_VALUES
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token
 
-from tests.api import enrol, pos_key
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, graphql
+from tests.api import Storefront, storefront
 
 SETTINGS = settings(
     max_examples=25,
@@ -51,10 +51,7 @@ def dumps(value: Any, deep: bytes = b"") -> bytes:
     return json.dumps(value).encode().replace(json.dumps(DEEP).encode(), deep)
 
 
-class Shop:
-    def __init__(self, gateway: RunningGateway, tenant: Tenant, key: str, member: str) -> None:
-        self.gateway, self.tenant, self.key, self.member = gateway, tenant, key, member
-
+class Shop(Storefront):
     async def post(self, body: bytes, **headers: str) -> tuple[int, Any]:
         response = await self.gateway.client.post(
             "/graphql",
@@ -76,17 +73,7 @@ class Shop:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def shop(make_app: MakeApp, tenant: Tenant) -> Shop:
-    gateway = await make_app()
-    key = await pos_key(gateway.client, tenant.id)
-    member = await enrol(gateway.client, tenant.id, "ada@example.com")
-    saved = await graphql(
-        gateway.client,
-        "mutation($i: EventTypeSaveInput!) { eventTypeSave(input: $i) { errors { code } } }",
-        {"i": {"name": "visit", "jsonSchema": {"type": "object"}}},
-        token=admin_token(tenant.id),
-    )
-    assert saved["data"]["eventTypeSave"]["errors"] == []
-    return Shop(gateway, tenant, key, member)
+    return await storefront(make_app, tenant, Shop)
 
 
 @SETTINGS

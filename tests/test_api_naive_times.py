@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, RunningGateway, admin_token, graphql
 
 from tests.api import enrol, pos_key
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, graphql
 from tests.onboarding import enable, onboarding_gateway
 
 NAIVE = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2030, 1, 1)).map(

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql
 
 from tests.api import credit, enrol, pos_key
-from tests.fixtures.gateway import MakeApp, admin_token, graphql
 
 MEMBERS = 12
 OPENING = 100

@@ -19,9 +19,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import (
+    MakeApp,
+    admin_token,
+    create_test_tenant,
+    enable_for,
+    graphql,
+    member_token,
+)
 
-from tests.fixtures.database import create_test_tenant
-from tests.fixtures.gateway import MakeApp, admin_token, enable_for, graphql, member_token
 from tests.payments import Shop
 
 ADMIN, TILL, MEMBER = "admin", "till", "member"

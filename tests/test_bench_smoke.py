@@ -14,10 +14,11 @@ import pkgutil
 import subprocess
 import sys
 
+from loyalty_testing import DatabaseUrls
+
 import bench
 from bench import p4_overhead
 from bench.harness import BenchDatabase, Options, reaped_children_cpu, run_bench
-from tests.fixtures.database import DatabaseUrls
 
 
 def test_every_bench_module_imports() -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 from loyalty_core.db.engine import Database
 from loyalty_core.rules.schedules import run_scheduled_at
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql
 
-from tests.fixtures.gateway import MakeApp, admin_token, graphql
 from tests.test_rules_campaigns import CAMPAIGN_ACTIVATE, SATURDAY, Shop
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "campaigns.md"

@@ -31,9 +31,8 @@ from loyalty_core.settings import Settings
 from loyalty_gateway import bootstrap
 from loyalty_gateway.bootstrap import tenant_by_slug
 from loyalty_gateway.cli import build_parser, main
+from loyalty_testing import DatabaseUrls
 from sqlalchemy.engine import URL
-
-from tests.fixtures.database import DatabaseUrls
 
 HEAVY_MODULES = (
     "strawberry",

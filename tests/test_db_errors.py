@@ -12,10 +12,9 @@ from loyalty_core.errors import ErrorCode, LoyaltyError
 from loyalty_core.ids import new_id
 from loyalty_core.members.tables import member_identifiers, members
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import insert_member
 from sqlalchemy import Executable, Insert, delete, insert, text
 from sqlalchemy.exc import DBAPIError
-
-from tests.fixtures.database import insert_member
 
 
 async def refusal(

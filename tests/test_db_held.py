@@ -10,9 +10,8 @@ import pytest
 from loyalty_core.db.engine import Database, create_engine
 from loyalty_core.db.held import HeldConnections
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import DatabaseUrls
 from sqlalchemy import text
-
-from tests.fixtures.database import DatabaseUrls
 
 
 async def _backend(database: Database, tenant: Tenant) -> int:

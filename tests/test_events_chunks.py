@@ -12,10 +12,10 @@ from loyalty_core.db.engine import Database
 from loyalty_core.events.batches import LANES
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, enable_for, graphql
 from sqlalchemy import text
 
 from tests.api import available, credit
-from tests.fixtures.gateway import MakeApp, enable_for, graphql
 from tests.modules import vetoes
 from tests.onboarding import (
     enable,

@@ -12,9 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, create_test_tenant, graphql
 
-from tests.fixtures.database import create_test_tenant
-from tests.fixtures.gateway import MakeApp, graphql
 from tests.test_rules_campaigns import Shop
 
 INGEST = """

@@ -18,9 +18,7 @@ from loyalty_core.db.engine import Database
 from loyalty_core.errors import Unauthenticated
 from loyalty_core.modules.manager import build_registry
 from loyalty_gateway.auth import Authenticator
-
-from tests.fixtures.database import DatabaseUrls
-from tests.fixtures.gateway import gateway_settings, token
+from loyalty_testing import DatabaseUrls, gateway_settings, token
 
 JWKS_URL = "https://id.example.test/.well-known/jwks.json"
 ISSUER = "https://id.example.test/"

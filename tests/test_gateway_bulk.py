@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, RunningGateway
 
 from tests.api import available, enrol, pos_key
-from tests.fixtures.gateway import MakeApp, RunningGateway
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 

@@ -10,9 +10,9 @@ from loyalty_core.auth import Principal, Role
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
 from loyalty_gateway.callers import CallerCache
+from loyalty_testing import MakeApp, admin_token, disable_for, enable_for, graphql
 
 from tests.api import pos_key
-from tests.fixtures.gateway import MakeApp, admin_token, disable_for, enable_for, graphql
 from tests.modules import greetings
 from tests.test_gateway_modules import HELLO, registry_with
 

@@ -18,8 +18,7 @@ from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from loyalty_core.tenants.models import Tenant
 from loyalty_gateway import graphiql
 from loyalty_gateway.graphiql import CACHE_FOREVER, STATIC_PATH
-
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token
+from loyalty_testing import MakeApp, RunningGateway, admin_token
 
 PAGE_URL = "http://test/graphql"
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}

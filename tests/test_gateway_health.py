@@ -7,8 +7,7 @@ from pathlib import Path
 from loyalty_core.modules.contributions import ModuleInfo
 from loyalty_core.modules.hookspecs import hookimpl
 from loyalty_core.modules.manager import build_registry
-
-from tests.fixtures.gateway import MakeApp
+from loyalty_testing import MakeApp
 
 PENDING_REVISION = '''"""A revision no database has: the code is ahead of the schema.
 

@@ -26,18 +26,18 @@ from loyalty_gateway.auth import Caller
 from loyalty_gateway.http import MAX_BODY_BYTES, RandomIds, dump_json, negotiate
 from loyalty_gateway.logs import JsonFormatter
 from loyalty_gateway.state import GatewayState
-
-from tests.fixtures.database import insert_member
-from tests.fixtures.gateway import (
+from loyalty_testing import (
     MakeApp,
     RunningGateway,
     admin_token,
     enable_for,
     graphql,
+    insert_member,
     member_token,
     platform_token,
     token,
 )
+
 from tests.modules import greetings
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"

@@ -24,10 +24,8 @@ from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import ModuleRegistry, build_registry
 from loyalty_core.sdk import ModuleInfo, SchemaContribution, hookimpl
 from loyalty_gateway.composition import CompositionError, compose_schema, graphql_schema
+from loyalty_testing import MakeApp, admin_token, create_test_tenant, enable_for, graphql
 from strawberry.scalars import JSON
-
-from tests.fixtures.database import create_test_tenant
-from tests.fixtures.gateway import MakeApp, admin_token, enable_for, graphql
 
 FULL_INTROSPECTION = get_introspection_query(
     descriptions=True,

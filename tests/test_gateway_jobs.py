@@ -10,10 +10,9 @@ from loyalty_core.modules.manager import build_registry
 from loyalty_core.sweeps import SweepFailed, sweep
 from loyalty_core.tenants.models import Tenant
 from loyalty_gateway.jobs import run_jobs_once
+from loyalty_testing import create_test_tenant, enable_for
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.fixtures.database import create_test_tenant
-from tests.fixtures.gateway import enable_for
 from tests.modules import greetings
 
 NOW = datetime.now(UTC)

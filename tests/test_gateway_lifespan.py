@@ -6,9 +6,7 @@ import gc
 
 from asgi_lifespan import LifespanManager
 from loyalty_gateway.app import YOUNG_COLLECTION_THRESHOLD, create_app
-
-from tests.fixtures.database import DatabaseUrls
-from tests.fixtures.gateway import gateway_settings
+from loyalty_testing import DatabaseUrls, gateway_settings
 
 
 async def test_the_collector_is_tuned_while_any_gateway_runs(database_urls: DatabaseUrls) -> None:

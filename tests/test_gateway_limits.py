@@ -23,8 +23,7 @@ from loyalty_gateway.limits import (
     DocumentLimits,
     DocumentSize,
 )
-
-from tests.fixtures.gateway import MakeApp, RunningGateway, graphql
+from loyalty_testing import MakeApp, RunningGateway, graphql
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 

@@ -11,18 +11,19 @@ from loyalty_core.modules import manager
 from loyalty_core.modules.manager import ModuleRegistry, build_registry
 from loyalty_core.tenants.models import Tenant
 from loyalty_gateway.composition import SchemaClashError, compose_schema
-
-from tests.fixtures.database import create_test_tenant, insert_member
-from tests.fixtures.gateway import (
+from loyalty_testing import (
     MakeApp,
     RunningGateway,
     admin_token,
+    create_test_tenant,
     disable_for,
     enable_for,
     graphql,
+    insert_member,
     member_token,
     token,
 )
+
 from tests.modules import clashing, greetings, misspelled
 
 HELLO = "{ hello { text } }"

@@ -13,10 +13,8 @@ from loyalty_core.context import RequestContext
 from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import DatabaseUrls, MakeApp, admin_token, gateway_settings, graphql
 from sqlalchemy import text
-
-from tests.fixtures.database import DatabaseUrls
-from tests.fixtures.gateway import MakeApp, admin_token, gateway_settings, graphql
 
 
 async def test_a_request_whose_read_was_cancelled_midway_still_ends_cleanly(

@@ -22,10 +22,16 @@ from loyalty_core.tenants.models import Tenant
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
 from loyalty_gateway import ws
 from loyalty_gateway.subscriptions import LISTENER_APPLICATION_NAME, BalanceNotifier
+from loyalty_testing import (
+    MakeApp,
+    RunningGateway,
+    admin_token,
+    enable_for,
+    insert_member,
+    member_token,
+)
 from sqlalchemy import text
 
-from tests.fixtures.database import insert_member
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, enable_for, member_token
 from tests.modules import greetings
 
 PROTOCOL = ["graphql-transport-ws"]

@@ -10,10 +10,10 @@ from loyalty_core.db.engine import Database
 from loyalty_core.ledger.tables import assets, ledger_accounts, ledger_entries
 from loyalty_core.tenants.models import Tenant
 from loyalty_giftcards import codes
+from loyalty_testing import MakeApp, RunningGateway, admin_token, enable_for, graphql
 from sqlalchemy import func, select
 
 from tests.api import enrol, pos_key
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, enable_for, graphql
 
 CARD = "id lastFour codeHeld currency status balance memberId expiresAt"
 EVENT = "kind amount balanceAfter transactionId actor cause"

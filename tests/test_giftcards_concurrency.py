@@ -11,10 +11,10 @@ from loyalty_core.tenants.models import Tenant
 from loyalty_giftcards.jobs import expire_cards
 from loyalty_giftcards.settings import GiftCardSettings
 from loyalty_giftcards.tables import cards
+from loyalty_testing import MakeApp, RunningGateway, graphql
 from sqlalchemy import update
 
 from tests.api import pos_key
-from tests.fixtures.gateway import MakeApp, RunningGateway, graphql
 from tests.jobs import job_context
 from tests.test_giftcards_api import (
     BALANCE,

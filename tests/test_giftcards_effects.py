@@ -15,11 +15,10 @@ from loyalty_giftcards import codes
 from loyalty_giftcards.effects import ISSUE_GIFT_CARD, IssueGiftCardParams
 from loyalty_giftcards.settings import GiftCardSettings
 from loyalty_giftcards.tables import cards, events
+from loyalty_testing import MakeApp, admin_token, enable_for, graphql, insert_member, member_token
 from sqlalchemy import func, select
 
 from tests.api import pos_key
-from tests.fixtures.database import insert_member
-from tests.fixtures.gateway import MakeApp, admin_token, enable_for, graphql, member_token
 from tests.test_giftcards_api import move
 from tests.test_rules_campaigns import Shop
 

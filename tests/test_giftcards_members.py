@@ -15,19 +15,19 @@ from loyalty_core.tenants.models import Tenant
 from loyalty_giftcards import codes, keys
 from loyalty_giftcards.tables import batches, cards
 from loyalty_giftcards.tables import keys as keys_table
-from pydantic import ValidationError
-from sqlalchemy import func, select
-
-from tests.api import enrol, pos_key
-from tests.fixtures.database import create_test_tenant
-from tests.fixtures.gateway import (
+from loyalty_testing import (
     MakeApp,
     RunningGateway,
     admin_token,
+    create_test_tenant,
     enable_for,
     graphql,
     member_token,
 )
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from tests.api import enrol, pos_key
 from tests.test_giftcards_api import BATCH, SETTINGS, gift_card_gateway, issue, move
 
 REVEAL = """

@@ -6,9 +6,8 @@ from alembic import command
 from loyalty_core.db.engine import create_engine
 from loyalty_core.db.migrate import alembic_config
 from loyalty_core.modules.manager import build_registry
+from loyalty_testing import DatabaseUrls
 from sqlalchemy import Connection, text
-
-from tests.fixtures.database import DatabaseUrls
 
 NAME = "loyalty_giftcards_roundtrip"
 

@@ -7,10 +7,10 @@ from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
 from loyalty_giftcards import codes
 from loyalty_giftcards.tables import cards, lockouts
+from loyalty_testing import MakeApp, graphql
 from sqlalchemy import select
 
 from tests.api import pos_key
-from tests.fixtures.gateway import MakeApp, graphql
 from tests.test_giftcards_api import BALANCE, gift_card_gateway, issue, move
 
 

@@ -30,12 +30,11 @@ from loyalty_giftcards.models import CardStatus, EventKind
 from loyalty_giftcards.settings import GiftCardSettings
 from loyalty_giftcards.tables import cards, lockouts
 from loyalty_giftcards.tender import GiftCardTender, Held, Moved
+from loyalty_testing import MakeApp, enable_for, graphql, insert_member
 from pydantic import BaseModel
 from sqlalchemy import select, update
 
 from tests.api import pos_key
-from tests.fixtures.database import insert_member
-from tests.fixtures.gateway import MakeApp, enable_for, graphql
 from tests.jobs import job_context
 from tests.test_giftcards_api import card_reconciles, ledger_totals
 

@@ -17,9 +17,9 @@ from loyalty_core.ledger.models import Asset, AssetKind, ExpiryPolicy
 from loyalty_core.ledger.tables import assets, ledger_accounts, ledger_entries, ledger_lots
 from loyalty_core.modules.contributions import NoSettings
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql
 from sqlalchemy import func, select, update
 
-from tests.fixtures.gateway import MakeApp, admin_token, graphql
 from tests.jobs import job_context
 from tests.test_rules_campaigns import Shop
 

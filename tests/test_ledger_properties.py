@@ -25,10 +25,9 @@ from loyalty_core.ledger import service as ledger
 from loyalty_core.ledger.models import Asset, Cause, LedgerTransaction
 from loyalty_core.ledger.tables import ledger_accounts, ledger_entries, ledger_lots
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
+from loyalty_testing import create_test_tenant, insert_member
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
-
-from tests.fixtures.database import create_test_tenant, insert_member
 
 MEMBERS = 3
 START = datetime(2030, 1, 1, tzinfo=UTC)

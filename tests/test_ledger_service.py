@@ -21,11 +21,10 @@ from loyalty_core.ledger.tables import (
 )
 from loyalty_core.tenants.models import Tenant
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
+from loyalty_testing import insert_member
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
-
-from tests.fixtures.database import insert_member
 
 NOW = datetime(2030, 1, 1, 12, tzinfo=UTC)
 

@@ -9,9 +9,8 @@ from alembic.runtime.migration import MigrationContext
 from loyalty_core.db.engine import create_engine
 from loyalty_core.db.migrate import alembic_config
 from loyalty_core.db.tables import metadata
+from loyalty_testing import DatabaseUrls
 from sqlalchemy import Connection
-
-from tests.fixtures.database import DatabaseUrls
 
 
 async def test_migrated_database_matches_the_declared_tables(database_urls: DatabaseUrls) -> None:

@@ -20,9 +20,9 @@ from loyalty_core.modules.contributions import DomainEvent
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.modules.topics import EventIngested
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, RunningGateway, enable_for, graphql
 
 from tests.api import enrol, pos_key
-from tests.fixtures.gateway import MakeApp, RunningGateway, enable_for, graphql
 from tests.modules import cashback
 
 INGEST = """

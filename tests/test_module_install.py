@@ -19,12 +19,10 @@ from loyalty_core.db.migrate import UninstalledModuleRevisions, migrate, migrati
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.modules.origin import origin_of
 from loyalty_gateway.cli import main
+from loyalty_testing import DatabaseUrls, MakeApp
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
-
-from tests.fixtures.database import DatabaseUrls
-from tests.fixtures.gateway import MakeApp
 
 ROOT = Path(__file__).resolve().parent.parent
 

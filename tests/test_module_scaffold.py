@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from loyalty_gateway.cli import main
 from loyalty_gateway.scaffold import ScaffoldError, check_name, template_values
-
-from tests.fixtures.database import DatabaseUrls
+from loyalty_testing import DatabaseUrls
 
 BIN = Path(sys.executable).parent
 

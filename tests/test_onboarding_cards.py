@@ -11,9 +11,9 @@ from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
 from loyalty_onboarding.cards import is_valid_card_number, luhn_check_digit
 from loyalty_onboarding.tables import cards
+from loyalty_testing import MakeApp, admin_token, graphql, member_token
 from sqlalchemy import select
 
-from tests.fixtures.gateway import MakeApp, admin_token, graphql, member_token
 from tests.onboarding import (
     enable,
     enrol_member,

@@ -8,9 +8,9 @@ import uuid
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql, member_token
 
 from tests.api import credit
-from tests.fixtures.gateway import MakeApp, admin_token, graphql, member_token
 from tests.onboarding import (
     complete,
     enable,

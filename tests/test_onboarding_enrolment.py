@@ -14,9 +14,9 @@ from loyalty_onboarding.cards import is_valid_card_number, luhn_check_digit
 from loyalty_onboarding.jobs import forget_abandoned
 from loyalty_onboarding.settings import OnboardingSettings
 from loyalty_onboarding.tables import enrolments, verifications
+from loyalty_testing import MakeApp, admin_token, graphql, member_token
 from sqlalchemy import select, update
 
-from tests.fixtures.gateway import MakeApp, admin_token, graphql, member_token
 from tests.jobs import job_context
 from tests.onboarding import (
     complete,

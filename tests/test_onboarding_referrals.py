@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql
 
 from tests.api import available
-from tests.fixtures.gateway import MakeApp, admin_token, graphql
 from tests.onboarding import (
     enable,
     enrol_member,

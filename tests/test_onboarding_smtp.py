@@ -25,8 +25,8 @@ from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
 from loyalty_onboarding.senders import Message, SmtpRelay, SmtpSender
 from loyalty_onboarding.settings import SmtpSecurity
+from loyalty_testing import MakeApp, admin_token, graphql
 
-from tests.fixtures.gateway import MakeApp, admin_token, graphql
 from tests.onboarding import enable, enrolment_key, onboarding_gateway, start, verify
 
 USER, PASSWORD = "club-relay", "s3cret-relay-password"

@@ -9,9 +9,9 @@ from typing import Any
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql, member_token
 
 from tests.api import available, credit, enrol, pos_key
-from tests.fixtures.gateway import MakeApp, admin_token, graphql, member_token
 from tests.payments import (
     Shop,
     error_codes,

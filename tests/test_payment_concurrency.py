@@ -12,8 +12,8 @@ from loyalty_core.tenants.models import Tenant
 from loyalty_giftcards.settings import GiftCardSettings
 from loyalty_payment.jobs import expire_payments
 from loyalty_payment.settings import PaymentSettings
+from loyalty_testing import MakeApp, RunningGateway
 
-from tests.fixtures.gateway import MakeApp, RunningGateway
 from tests.jobs import job_context
 from tests.payments import (
     SETTINGS,

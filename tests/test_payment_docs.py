@@ -17,8 +17,8 @@ from typing import Any
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, graphql
 
-from tests.fixtures.gateway import MakeApp, graphql
 from tests.payments import Shop, reconciles
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "modules" / "payment.md"

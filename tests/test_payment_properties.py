@@ -42,11 +42,10 @@ from loyalty_payment import offers, service
 from loyalty_payment.jobs import expire_payments
 from loyalty_payment.settings import PaymentSettings
 from loyalty_payment.tables import payments, tenders
+from loyalty_testing import create_test_tenant, enable_for, insert_member
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.fixtures.database import create_test_tenant, insert_member
-from tests.fixtures.gateway import enable_for
 from tests.jobs import job_context
 from tests.payments import SETTINGS, ledger_reconciles
 from tests.test_giftcards_tender import SETTINGS as GIFT_CARD_SETTINGS

@@ -11,10 +11,10 @@ from loyalty_core.db.engine import Database
 from loyalty_core.db.tables import audit_log, outbox
 from loyalty_core.ledger.tables import ledger_accounts, ledger_entries
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import RunningGateway, admin_token, graphql, member_token
 from sqlalchemy import func, select
 
 from tests.api import enrol
-from tests.fixtures.gateway import RunningGateway, admin_token, graphql, member_token
 from tests.payments import Shop, error_codes, read_payment, reconciles
 from tests.test_giftcards_api import ISSUE
 

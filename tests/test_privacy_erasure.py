@@ -17,18 +17,18 @@ from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.sdk import SDK_VERSION, MemberData, MemberDataContext, ModuleInfo, hookimpl
 from loyalty_core.tenants.models import Tenant
-from sqlalchemy import text
-
-from tests.api import pos_key
-from tests.fixtures.database import create_test_tenant
-from tests.fixtures.gateway import (
+from loyalty_testing import (
     MakeApp,
     RunningGateway,
     admin_token,
+    create_test_tenant,
     enable_for,
     graphql,
     member_token,
 )
+from sqlalchemy import text
+
+from tests.api import pos_key
 from tests.onboarding import enable, enrol_member, enrolment_key
 
 EXPORT = """

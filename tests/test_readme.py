@@ -18,8 +18,7 @@ from loyalty_core.apikeys.service import create_api_key
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
 from loyalty_gateway.demo import demo_modules
-
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, enable_for
+from loyalty_testing import MakeApp, RunningGateway, admin_token, enable_for
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 GRAPHQL_BLOCK = re.compile(r"^```graphql\n(.*?)^```", re.MULTILINE | re.DOTALL)

@@ -14,12 +14,11 @@ from loyalty_core.ledger.tables import ledger_accounts
 from loyalty_core.members.tables import members
 from loyalty_core.tenants.models import Tenant
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
+from loyalty_testing import create_test_tenant, insert_member
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
-
-from tests.fixtures.database import create_test_tenant, insert_member
 
 TENANT_TABLES = """
 SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from loyalty_core.rules import conditions, engine
 from loyalty_core.rules.definition import parse
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp
 
-from tests.fixtures.gateway import MakeApp
 from tests.test_rules_backtest import SIMULATE
 from tests.test_rules_campaigns import Shop
 

@@ -11,9 +11,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from loyalty_core.db.engine import Database
+from loyalty_testing import MakeApp, create_test_tenant
 
-from tests.fixtures.database import create_test_tenant
-from tests.fixtures.gateway import MakeApp
 from tests.test_rules_campaigns import Shop, campaign_points
 
 START = datetime(2026, 10, 5, tzinfo=UTC)  # a Monday

@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql, member_token
 
 from tests.api import enrol, pos_key
-from tests.fixtures.gateway import MakeApp, admin_token, graphql, member_token
 
 CAMPAIGN_CREATE = """
 mutation($input: CampaignCreateInput!) {

@@ -8,9 +8,9 @@ import asyncio
 from loyalty_core.db.engine import Database
 from loyalty_core.rules.tables import rule_awards
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp
 from sqlalchemy import func, select
 
-from tests.fixtures.gateway import MakeApp
 from tests.test_rules_campaigns import Shop, campaign_points
 
 

@@ -25,9 +25,8 @@ from loyalty_core.modules.manager import build_registry
 from loyalty_core.rules.definition import MAX_AWARD
 from loyalty_core.rules.schedules import run_scheduled_at
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, create_test_tenant, enable_for, graphql
 
-from tests.fixtures.database import create_test_tenant
-from tests.fixtures.gateway import MakeApp, enable_for, graphql
 from tests.modules import bonus
 from tests.test_rules_campaigns import CAMPAIGN_ACTIVATE, CAMPAIGN_UPDATE, Shop, campaign_points
 from tests.test_rules_schedules import BIRTHDAY_NOW, _member_born

@@ -11,8 +11,8 @@ from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.tenants.models import Tenant
 from loyalty_gateway.jobs import run_jobs_once
+from loyalty_testing import MakeApp, disable_for, enable_for
 
-from tests.fixtures.gateway import MakeApp, disable_for, enable_for
 from tests.modules import bonus
 from tests.test_rules_campaigns import Shop, campaign_points
 

@@ -10,8 +10,8 @@ from typing import Any
 from loyalty_core.db.engine import Database
 from loyalty_core.rules.schedules import run_scheduled_at
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql
 
-from tests.fixtures.gateway import MakeApp, admin_token, graphql
 from tests.test_rules_campaigns import Shop
 
 BIRTHDAY_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

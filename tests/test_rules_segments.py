@@ -7,8 +7,8 @@ import uuid
 from typing import Any
 
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, graphql, member_token
 
-from tests.fixtures.gateway import MakeApp, graphql, member_token
 from tests.test_rules_campaigns import Shop
 
 SEGMENT_CREATE = """

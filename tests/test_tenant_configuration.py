@@ -16,10 +16,8 @@ from loyalty_core.db.tables import audit_log, tenants
 from loyalty_core.money import CURRENCIES
 from loyalty_core.tenants.models import Tenant
 from loyalty_gateway.jobs import run_jobs_once
+from loyalty_testing import MakeApp, admin_token, create_test_tenant, graphql, platform_token
 from sqlalchemy import func, select, update
-
-from tests.fixtures.database import create_test_tenant
-from tests.fixtures.gateway import MakeApp, admin_token, graphql, platform_token
 
 UPDATE = """
 mutation($i: TenantUpdateInput!) { tenantUpdate(input: $i) { errors { code field } } }

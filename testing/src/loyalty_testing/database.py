@@ -130,22 +130,23 @@ def module_migrations(registry: ModuleRegistry) -> list[Path]:
 
 
 async def _create_database(server: URL, name: str) -> URL:
-    """Create ``name`` on ``server`` (CREATE DATABASE runs outside a transaction)."""
-    engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await engine.dispose()
+    """Create ``name`` on ``server``."""
+    await _run_outside_transaction(server, f'CREATE DATABASE "{name}"')
     return server.set(database=name)
 
 
 async def _drop_database(server: URL, name: str) -> None:
     """Drop the session's database, ending connections a failed test may have left open."""
+    await _run_outside_transaction(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _run_outside_transaction(server: URL, statement: str) -> None:
+    """Run ``statement`` on ``server`` in autocommit (CREATE and DROP DATABASE refuse to run
+    in a transaction)."""
     engine = create_async_engine(server, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await conn.execute(text(statement))
     finally:
         await engine.dispose()
 
