@@ -302,17 +302,27 @@ async def tenant_account(
 
 
 async def owned_account(
-    conn: AsyncConnection, tenant_id: uuid.UUID, owner_ref: str, asset: Asset, purpose: Purpose
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    owner_ref: str,
+    asset: Asset,
+    purpose: Purpose,
+    *,
+    allow_negative: bool = False,
 ) -> uuid.UUID:
     """An account a module owns on behalf of something that is not a member (a gift card:
-    ``owner_ref`` ``giftcard:<id>``). Its balance is kept in the row and never overdrawn."""
+    ``owner_ref`` ``giftcard:<id>``). Its balance is kept in the row and never overdrawn,
+    unless the account is made with ``allow_negative``: a position that may go either way
+    (a coalition partner's clearing account). The flag is the account's from its first use
+    on; asking again with another flag does not change it."""
     key = {
         "tenant_id": tenant_id,
         "owner_ref": owner_ref,
         "asset_id": asset.id,
         "purpose": purpose.value,
     }
-    return await _account_id(conn, _OWNED_ACCOUNTS, key, {"id": new_id()})
+    new = {"id": new_id(), "allow_negative": allow_negative}
+    return await _account_id(conn, _OWNED_ACCOUNTS, key, new)
 
 
 async def tracked_accounts(

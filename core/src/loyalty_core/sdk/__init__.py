@@ -7,6 +7,7 @@ internals, and an import-linter contract keeps it so).
 """
 
 from loyalty_core import SDK_VERSION
+from loyalty_core.apikeys.service import IssuedApiKey, create_api_key
 from loyalty_core.auth import (
     Principal,
     Role,
@@ -100,6 +101,7 @@ __all__ = [
     "HandlerPhase",
     "IdentifierInput",
     "InsufficientFunds",
+    "IssuedApiKey",
     "Job",
     "JobContext",
     "LoyaltyError",
@@ -128,6 +130,7 @@ __all__ = [
     "check_json",
     "check_text",
     "connection",
+    "create_api_key",
     "created_at_column",
     "db_answer",
     "db_answers",

@@ -1,0 +1,486 @@
+"""SQL of the clearing module. Every statement filters by ``tenant_id`` (row-level security
+is the second wall); what a partner's credential may read is narrowed before these run
+(``access.readable_partner``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from loyalty_core.sdk import new_id
+from sqlalchemy import Row, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_clearing.models import Movement, Partner, PointBlock, RateCard, Statement
+from loyalty_clearing.tables import (
+    movements,
+    partner_keys,
+    partners,
+    periods,
+    point_blocks,
+    rate_cards,
+    statements,
+)
+
+# --- partners -------------------------------------------------------------------------
+
+
+async def insert_partner(conn: AsyncConnection, values: dict[str, Any]) -> Partner:
+    row = (await conn.execute(insert(partners).values(**values).returning(partners))).one()
+    return Partner.of(row)
+
+
+async def update_partner(
+    conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID, values: dict[str, Any]
+) -> Partner | None:
+    row = (
+        await conn.execute(
+            update(partners)
+            .where(partners.c.tenant_id == tenant_id, partners.c.id == partner_id)
+            .values(**values, updated_at=func.now())
+            .returning(partners)
+        )
+    ).first()
+    return None if row is None else Partner.of(row)
+
+
+async def get_partner(
+    conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID, *, lock: bool = False
+) -> Partner | None:
+    query = select(partners).where(partners.c.tenant_id == tenant_id, partners.c.id == partner_id)
+    row = (await conn.execute(query.with_for_update() if lock else query)).first()
+    return None if row is None else Partner.of(row)
+
+
+async def list_partners(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    only: uuid.UUID | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[Partner]:
+    """The tenant's partners by id; ``only`` narrows to one (a partner's own credential)."""
+    query = select(partners).where(partners.c.tenant_id == tenant_id)
+    if only is not None:
+        query = query.where(partners.c.id == only)
+    if after is not None:
+        query = query.where(partners.c.id > after)
+    rows = await conn.execute(query.order_by(partners.c.id).limit(limit))
+    return [Partner.of(row) for row in rows]
+
+
+async def all_partners(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Partner]:
+    rows = await conn.execute(
+        select(partners).where(partners.c.tenant_id == tenant_id).order_by(partners.c.id)
+    )
+    return [Partner.of(row) for row in rows]
+
+
+async def bind_key(
+    conn: AsyncConnection, tenant_id: uuid.UUID, api_key_id: uuid.UUID, partner_id: uuid.UUID
+) -> None:
+    await conn.execute(
+        insert(partner_keys).values(
+            tenant_id=tenant_id, api_key_id=api_key_id, partner_id=partner_id
+        )
+    )
+
+
+async def partner_of_key(
+    conn: AsyncConnection, tenant_id: uuid.UUID, api_key_id: uuid.UUID
+) -> uuid.UUID | None:
+    found = await conn.scalar(
+        select(partner_keys.c.partner_id).where(
+            partner_keys.c.tenant_id == tenant_id, partner_keys.c.api_key_id == api_key_id
+        )
+    )
+    return None if found is None else uuid.UUID(str(found))
+
+
+# --- rate cards -----------------------------------------------------------------------
+
+
+async def insert_rate_card(conn: AsyncConnection, values: dict[str, Any]) -> RateCard:
+    """A new version: one above the partner's latest for the asset and currency. Two cards
+    set at once for the same key: the second meets the unique version and is told
+    ALREADY_EXISTS (send it again)."""
+    same = (
+        (rate_cards.c.tenant_id == values["tenant_id"])
+        & (rate_cards.c.partner_id == values["partner_id"])
+        & (rate_cards.c.asset_code == values["asset_code"])
+        & (rate_cards.c.currency == values["currency"])
+    )
+    version = select(func.coalesce(func.max(rate_cards.c.version), 0) + 1).where(same)
+    row = (
+        await conn.execute(
+            insert(rate_cards)
+            .values(**values, version=version.scalar_subquery())
+            .returning(rate_cards)
+        )
+    ).one()
+    return RateCard.of(row)
+
+
+async def rate_card_at(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    partner_id: uuid.UUID,
+    asset_code: str,
+    currency: str,
+    at: datetime,
+) -> RateCard | None:
+    """The card in effect at ``at``: the latest ``effective_from`` at or before it, the
+    highest version among cards from the same moment (an index range scan, one row)."""
+    row = (
+        await conn.execute(
+            select(rate_cards)
+            .where(
+                rate_cards.c.tenant_id == tenant_id,
+                rate_cards.c.partner_id == partner_id,
+                rate_cards.c.asset_code == asset_code,
+                rate_cards.c.currency == currency,
+                rate_cards.c.effective_from <= at,
+            )
+            .order_by(rate_cards.c.effective_from.desc(), rate_cards.c.version.desc())
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else RateCard.of(row)
+
+
+async def rate_cards_of(
+    conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID
+) -> list[RateCard]:
+    rows = await conn.execute(
+        select(rate_cards)
+        .where(rate_cards.c.tenant_id == tenant_id, rate_cards.c.partner_id == partner_id)
+        .order_by(rate_cards.c.effective_from, rate_cards.c.version)
+    )
+    return [RateCard.of(row) for row in rows]
+
+
+# --- movements ------------------------------------------------------------------------
+
+
+async def insert_movement(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
+    movement_id = new_id()
+    await conn.execute(insert(movements).values(id=movement_id, **values))
+    return movement_id
+
+
+async def movement_of_transaction(
+    conn: AsyncConnection, tenant_id: uuid.UUID, transaction_id: uuid.UUID
+) -> uuid.UUID:
+    found = await conn.scalar(
+        select(movements.c.id).where(
+            movements.c.tenant_id == tenant_id, movements.c.transaction_id == transaction_id
+        )
+    )
+    assert found is not None, "a posted line has its movement"
+    return uuid.UUID(str(found))
+
+
+async def get_movement(
+    conn: AsyncConnection, tenant_id: uuid.UUID, movement_id: uuid.UUID
+) -> Movement:
+    row = (
+        await conn.execute(
+            select(movements).where(
+                movements.c.tenant_id == tenant_id, movements.c.id == movement_id
+            )
+        )
+    ).one()
+    return Movement.of(row)
+
+
+async def movements_of(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    partner_id: uuid.UUID,
+    *,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[Movement]:
+    query = select(movements).where(
+        movements.c.tenant_id == tenant_id, movements.c.partner_id == partner_id
+    )
+    if after is not None:
+        query = query.where(movements.c.id > after)
+    rows = await conn.execute(query.order_by(movements.c.id).limit(limit))
+    return [Movement.of(row) for row in rows]
+
+
+async def statement_lines(
+    conn: AsyncConnection, tenant_id: uuid.UUID, statement_id: uuid.UUID
+) -> list[Movement]:
+    rows = await conn.execute(
+        select(movements)
+        .where(movements.c.tenant_id == tenant_id, movements.c.statement_id == statement_id)
+        .order_by(movements.c.occurred_at, movements.c.id)
+    )
+    return [Movement.of(row) for row in rows]
+
+
+async def issued_for_event(
+    conn: AsyncConnection, tenant_id: uuid.UUID, event_id: uuid.UUID, asset_code: str
+) -> Row[Any] | None:
+    """The issuance a purchase caused (its rate and block), to price its refund alike."""
+    return (
+        await conn.execute(
+            select(
+                movements.c.partner_id,
+                movements.c.rate,
+                movements.c.rate_card_id,
+                movements.c.block_id,
+            )
+            .where(
+                movements.c.tenant_id == tenant_id,
+                movements.c.event_id == event_id,
+                movements.c.kind == "issued",
+                movements.c.asset_code == asset_code,
+            )
+            .limit(1)
+        )
+    ).first()
+
+
+_MEMBER_POINTS = text(
+    """
+    SELECT a.code AS asset_code, sum(e.amount)::bigint AS points
+      FROM ledger_entries e
+      JOIN ledger_accounts acc ON acc.tenant_id = e.tenant_id AND acc.id = e.account_id
+      JOIN assets a ON a.tenant_id = e.tenant_id AND a.id = e.asset_id
+     WHERE e.tenant_id = :tenant_id AND e.transaction_id = ANY(:transactions)
+       AND acc.member_id IS NOT NULL AND a.kind = 'points'
+     GROUP BY a.code
+    """
+)
+
+
+async def member_points(
+    conn: AsyncConnection, tenant_id: uuid.UUID, transactions: Sequence[uuid.UUID]
+) -> dict[str, int]:
+    """Net points the transactions moved on members' accounts, by asset (an earn is
+    positive, a refund's reversal negative): one indexed read of the entries."""
+    rows = await conn.execute(
+        _MEMBER_POINTS, {"tenant_id": tenant_id, "transactions": list(transactions)}
+    )
+    return {row.asset_code: int(row.points) for row in rows if row.points}
+
+
+# --- point blocks ---------------------------------------------------------------------
+
+
+async def insert_block(conn: AsyncConnection, values: dict[str, Any]) -> PointBlock | None:
+    """The new block, or None when its idempotency key is known (a replay)."""
+    row = (
+        await conn.execute(
+            pg_insert(point_blocks)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
+            .returning(point_blocks)
+        )
+    ).first()
+    return None if row is None else PointBlock.of(row)
+
+
+async def block_by_key(conn: AsyncConnection, tenant_id: uuid.UUID, key: str) -> PointBlock:
+    row = (
+        await conn.execute(
+            select(point_blocks).where(
+                point_blocks.c.tenant_id == tenant_id, point_blocks.c.idempotency_key == key
+            )
+        )
+    ).one()
+    return PointBlock.of(row)
+
+
+async def blocks_of(
+    conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID
+) -> list[PointBlock]:
+    rows = await conn.execute(
+        select(point_blocks)
+        .where(point_blocks.c.tenant_id == tenant_id, point_blocks.c.partner_id == partner_id)
+        .order_by(point_blocks.c.expires_at.asc().nulls_last(), point_blocks.c.id)
+    )
+    return [PointBlock.of(row) for row in rows]
+
+
+async def blocks_for_drawing(
+    conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID, asset_code: str, now: datetime
+) -> list[PointBlock]:
+    """The partner's unexpired blocks with points left, first-expiring first, locked: two
+    issuances at once draw one after the other, so a block is never overdrawn."""
+    rows = await conn.execute(
+        select(point_blocks)
+        .where(
+            point_blocks.c.tenant_id == tenant_id,
+            point_blocks.c.partner_id == partner_id,
+            point_blocks.c.asset_code == asset_code,
+            point_blocks.c.remaining > 0,
+            (point_blocks.c.expires_at.is_(None)) | (point_blocks.c.expires_at > now),
+        )
+        .order_by(point_blocks.c.expires_at.asc().nulls_last(), point_blocks.c.id)
+        .with_for_update()
+    )
+    return [PointBlock.of(row) for row in rows]
+
+
+async def move_block(
+    conn: AsyncConnection, tenant_id: uuid.UUID, block_id: uuid.UUID, delta: int
+) -> None:
+    """Take from (negative) or give back to (positive) a block; the check constraint keeps
+    ``0 <= remaining <= points``."""
+    await conn.execute(
+        update(point_blocks)
+        .where(point_blocks.c.tenant_id == tenant_id, point_blocks.c.id == block_id)
+        .values(remaining=point_blocks.c.remaining + delta)
+    )
+
+
+# --- periods and statements -------------------------------------------------------------
+
+
+async def last_closed_period(conn: AsyncConnection, tenant_id: uuid.UUID) -> Row[Any] | None:
+    return (
+        await conn.execute(
+            select(periods)
+            .where(periods.c.tenant_id == tenant_id)
+            .order_by(periods.c.starts_on.desc())
+            .limit(1)
+        )
+    ).first()
+
+
+async def closed_period(
+    conn: AsyncConnection, tenant_id: uuid.UUID, starts_on: Any
+) -> Row[Any] | None:
+    return (
+        await conn.execute(
+            select(periods).where(periods.c.tenant_id == tenant_id, periods.c.starts_on == starts_on)
+        )
+    ).first()
+
+
+async def insert_period(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(insert(periods).values(**values))
+
+
+async def insert_statements(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(insert(statements), rows)
+
+
+async def latest_closings(conn: AsyncConnection, tenant_id: uuid.UUID) -> dict[uuid.UUID, Row[Any]]:
+    """Each partner's last statement (its closing is the next opening, its residue carried)."""
+    rows = await conn.execute(
+        select(statements.c.partner_id, statements.c.closing, statements.c.residue)
+        .where(statements.c.tenant_id == tenant_id)
+        .ext(distinct_on(statements.c.partner_id))
+        .order_by(statements.c.partner_id, statements.c.period_starts_on.desc())
+    )
+    return {uuid.UUID(str(row.partner_id)): row for row in rows}
+
+
+async def claim_movements(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    before: datetime,
+    statement_of: dict[uuid.UUID, uuid.UUID],
+) -> list[Movement]:
+    """Give every unclaimed movement that happened before ``before`` to its partner's
+    statement, in one statement. A movement committed after this statement's snapshot stays
+    unclaimed for the next close: so each lands in exactly one statement."""
+    if not statement_of:
+        return []
+    rows = await conn.execute(
+        text(
+            """
+            UPDATE clearing_movements m SET statement_id = s.statement_id
+              FROM unnest(CAST(:partners AS uuid[]), CAST(:statements AS uuid[]))
+                   AS s(partner_id, statement_id)
+             WHERE m.tenant_id = :tenant_id AND m.partner_id = s.partner_id
+               AND m.statement_id IS NULL AND m.occurred_at < :before
+            RETURNING m.*
+            """
+        ),
+        {
+            "tenant_id": tenant_id,
+            "before": before,
+            "partners": list(statement_of),
+            "statements": list(statement_of.values()),
+        },
+    )
+    return [Movement.of(row) for row in rows]
+
+
+async def list_statements(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    partner_id: uuid.UUID | None,
+    period_starts_on: Any | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[Statement]:
+    query = select(statements).where(statements.c.tenant_id == tenant_id)
+    if partner_id is not None:
+        query = query.where(statements.c.partner_id == partner_id)
+    if period_starts_on is not None:
+        query = query.where(statements.c.period_starts_on == period_starts_on)
+    if after is not None:
+        query = query.where(statements.c.id > after)
+    rows = await conn.execute(query.order_by(statements.c.id).limit(limit))
+    return [Statement.of(row) for row in rows]
+
+
+async def get_statement(
+    conn: AsyncConnection, tenant_id: uuid.UUID, statement_id: uuid.UUID
+) -> Statement | None:
+    row = (
+        await conn.execute(
+            select(statements).where(
+                statements.c.tenant_id == tenant_id, statements.c.id == statement_id
+            )
+        )
+    ).first()
+    return None if row is None else Statement.of(row)
+
+
+__all__ = [
+    "all_partners",
+    "bind_key",
+    "block_by_key",
+    "blocks_for_drawing",
+    "blocks_of",
+    "claim_movements",
+    "closed_period",
+    "get_movement",
+    "get_partner",
+    "get_statement",
+    "insert_block",
+    "insert_movement",
+    "insert_partner",
+    "insert_period",
+    "insert_rate_card",
+    "insert_statements",
+    "issued_for_event",
+    "last_closed_period",
+    "latest_closings",
+    "list_partners",
+    "list_statements",
+    "member_points",
+    "move_block",
+    "movement_of_transaction",
+    "movements_of",
+    "partner_of_key",
+    "rate_card_at",
+    "rate_cards_of",
+    "statement_lines",
+    "update_partner",
+]

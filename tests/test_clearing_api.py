@@ -1,0 +1,184 @@
+"""Clearing through the HTTP API: partners and their keys, attribution from the credential,
+rate cards, statements, adjustments, what a partner's key may read, bad input, and a tenant
+that has not enabled the module."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from loyalty_core.db.engine import Database
+from loyalty_core.tenants.models import Tenant
+from loyalty_testing import create_test_tenant
+
+from tests.clearing import (
+    ADJUST,
+    PARTNER_UPDATE,
+    RATE_CARD_SET,
+    STATEMENT_ONE,
+    Coalition,
+    clearing_balances,
+    statement_count,
+    unclaimed,
+)
+from tests.fixtures.gateway import MakeApp, admin_token, graphql
+
+MARCH = datetime(2026, 3, 10, 12, tzinfo=UTC)
+APRIL = datetime(2026, 4, 10, 12, tzinfo=UTC)
+
+
+async def test_a_partners_purchase_and_redemption_are_priced_and_settled(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Coalition.open(make_app, db, tenant)
+    bakery = await town.partner("Bakery", issue="0.01", redeem="0.009")
+    member = await town.member()
+
+    bought = await town.purchase("Bakery", member, 12_345, MARCH)  # 123 points at 0.01 EUR
+    assert bought["errors"] == [], bought
+    spent = await town.redeem("Bakery", member, 100)  # reimbursed 100 x 0.009 EUR
+    assert spent["errors"] == [], spent
+
+    balances = await clearing_balances(db, tenant.id)
+    assert balances["clearing_eur"][f"clearing:partner:{bakery}"] == -123 + 90
+    assert sum(balances["clearing_eur"].values()) == 0
+
+    closed = await town.close("2026-03-01")
+    assert closed["errors"] == [], closed
+    [march] = closed["statements"]
+    assert (march["opening"], march["pointsIssued"], march["issuedAmount"]) == (0, 123, -123)
+    assert (march["pointsRedeemed"], march["redeemedAmount"]) == (0, 0)  # redeemed in April
+    assert march["closing"] == -123
+    assert march["direction"] == "PARTNER_OWES"
+    assert await unclaimed(db, tenant.id) == 1
+
+
+async def test_closing_is_idempotent_and_refuses_a_period_not_ended(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Coalition.open(make_app, db, tenant)
+    await town.partner("Bakery")
+    await town.purchase("Bakery", await town.member(), 1_000, MARCH)
+    first = await town.close("2026-03-15")
+    again = await town.close("2026-03-31")
+    assert (first["replayed"], again["replayed"]) == (False, True)
+    assert [s["id"] for s in first["statements"]] == [s["id"] for s in again["statements"]]
+
+    future = await town.close(datetime.now(UTC).date().isoformat())
+    assert [e["code"] for e in future["errors"]] == ["PERIOD_NOT_ENDED"]
+    earlier = await town.close("2026-02-01")
+    assert [e["code"] for e in earlier["errors"]] == ["PERIOD_CLOSED"]
+    assert await statement_count(db, tenant.id) == 1
+
+
+async def test_bad_input_is_coded_and_writes_nothing(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Coalition.open(make_app, db, tenant)
+    bakery = await town.partner("Bakery")
+    await town.close("2026-03-01")
+    before = await clearing_balances(db, tenant.id)
+
+    negative = await town.mutate(
+        RATE_CARD_SET, {"partnerId": bakery, "issuePrice": "-0.01", "redeemReimbursement": "0"}
+    )
+    assert [(e["code"], e["field"]) for e in negative["errors"]] == [("INVALID_INPUT", "issuePrice")]
+    currency = await town.mutate(
+        RATE_CARD_SET,
+        {"partnerId": bakery, "issuePrice": "0.01", "redeemReimbursement": "0", "currency": "EUX"},
+    )
+    assert [(e["code"], e["field"]) for e in currency["errors"]] == [("INVALID_INPUT", "currency")]
+    in_closed = await town.mutate(
+        RATE_CARD_SET,
+        {
+            "partnerId": bakery,
+            "issuePrice": "0.01",
+            "redeemReimbursement": "0",
+            "effectiveFrom": MARCH.isoformat(),
+        },
+    )
+    assert [e["code"] for e in in_closed["errors"]] == ["PERIOD_CLOSED"]
+    closed_adjust = await town.mutate(
+        ADJUST,
+        {
+            "partnerId": bakery,
+            "amount": 100,
+            "reason": "late invoice",
+            "idempotencyKey": "adj-1",
+            "period": "2026-03-20",
+        },
+    )
+    assert [e["code"] for e in closed_adjust["errors"]] == ["PERIOD_CLOSED"]
+    unknown = await town.mutate(
+        PARTNER_UPDATE, {"id": "0190b2f4-0000-7000-8000-000000000000", "name": "Ghost"}
+    )
+    assert [e["code"] for e in unknown["errors"]] == ["NOT_FOUND"]
+    assert await clearing_balances(db, tenant.id) == before
+
+
+async def test_an_adjustment_lands_in_the_open_period_with_its_reason_and_operator(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Coalition.open(make_app, db, tenant)
+    bakery = await town.partner("Bakery")
+    done = await town.mutate(
+        ADJUST,
+        {"partnerId": bakery, "amount": -250, "reason": "signage", "idempotencyKey": "adj-1"},
+    )
+    assert done["errors"] == [], done
+    assert (done["movement"]["kind"], done["movement"]["amount"]) == ("ADJUSTMENT", -250)
+    assert done["movement"]["actor"] == "admin:admin@example.test"
+    replay = await town.mutate(
+        ADJUST,
+        {"partnerId": bakery, "amount": -250, "reason": "signage", "idempotencyKey": "adj-1"},
+    )
+    assert replay["movement"]["id"] == done["movement"]["id"]
+    assert (await clearing_balances(db, tenant.id))["clearing_eur"][
+        f"clearing:partner:{bakery}"
+    ] == -250
+
+
+async def test_a_partner_key_reads_its_own_statements_only(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Coalition.open(make_app, db, tenant)
+    bakery = await town.partner("Bakery")
+    petrol = await town.partner("Petrol")
+    member = await town.member()
+    await town.purchase("Bakery", member, 1_000, MARCH)
+    await town.purchase("Petrol", member, 5_000, MARCH)
+    statements = (await town.close("2026-03-01"))["statements"]
+    mine = next(s for s in statements if s["partnerId"] == bakery)
+    theirs = next(s for s in statements if s["partnerId"] == petrol)
+
+    def read(query: str, variables: dict[str, object]) -> object:
+        return graphql(town.gateway.client, query, variables, api_key=town.keys["Bakery"])
+
+    own = await read(STATEMENT_ONE, {"id": mine["id"]})
+    assert own["data"]["settlementStatement"]["closing"] == -10  # type: ignore[index]
+    other = await read(STATEMENT_ONE, {"id": theirs["id"]})
+    assert other == {"data": {"settlementStatement": None}}
+    listed = await read(
+        "{ settlementStatements { edges { node { partnerId } } } partners { edges { node { id } } } }",
+        {},
+    )
+    assert listed["data"] == {  # type: ignore[index]
+        "settlementStatements": {"edges": [{"node": {"partnerId": bakery}}]},
+        "partners": {"edges": [{"node": {"id": bakery}}]},
+    }
+
+    stranger = await create_test_tenant(db)
+    elsewhere = await graphql(
+        town.gateway.client, STATEMENT_ONE, {"id": mine["id"]}, token=admin_token(stranger.id)
+    )
+    assert "settlementStatement" not in str(elsewhere.get("data") or {})
+
+
+async def test_a_suspended_partners_events_are_refused(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Coalition.open(make_app, db, tenant)
+    bakery = await town.partner("Bakery")
+    await town.mutate(PARTNER_UPDATE, {"id": bakery, "status": "SUSPENDED"})
+    refused = await town.purchase("Bakery", await town.member(), 1_000, MARCH)
+    assert [e["code"] for e in refused["errors"]] == ["PARTNER_NOT_ACTIVE"]
+    assert await clearing_balances(db, tenant.id) == {}
