@@ -45,7 +45,7 @@ CLOSE = f"""mutation($input: SettlementCloseInput!) {{
 ADJUST = f"""mutation($input: SettlementAdjustInput!) {{
   settlementAdjust(input: $input) {{ movement {{ id kind amount reason actor }} {ERRORS} }} }}"""
 STATEMENTS = f"""query($period: Date, $partnerId: ID) {{
-  settlementStatements(period: $period, partnerId: $partnerId, first: 100) {{
+  settlementStatements(period: $period, partnerId: $partnerId, first: 20) {{
     edges {{ node {{ {STATEMENT}
       lines {{ kind points amount rate occurredAt carriedForwardFrom reason }} }} }} }} }}"""
 STATEMENT_ONE = f"""query($id: ID!) {{ settlementStatement(id: $id) {{ {STATEMENT} csv json html }} }}"""
