@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from loyalty_core.sdk import HandlerContext, events
@@ -26,16 +25,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loyalty_clearing.hookspecs import HOOK
 
 
-@dataclass(frozen=True)
-class Funded:
-    """Points of an event a partner pays for. ``key`` is unique per source and movement
-    (``offers:<offer id>:<event id>``); ``reason`` is shown on the partner's statement."""
+class Funded(Protocol):
+    """Points of an event a partner pays for (a source returns its own objects with these
+    attributes). ``key`` is unique per source and movement (the offer and the event);
+    ``reason`` is shown on the partner's statement."""
 
-    partner_id: uuid.UUID
-    asset_code: str
-    points: int
-    key: str
-    reason: str
+    @property
+    def partner_id(self) -> uuid.UUID: ...
+    @property
+    def asset_code(self) -> str: ...
+    @property
+    def points(self) -> int: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
 
 
 class FundingSource(Protocol):
