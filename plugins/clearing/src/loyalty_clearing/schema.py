@@ -241,7 +241,10 @@ class Partner:
             billing=p.billing,
             credit_limit=p.credit_limit,
             reorder_threshold=p.reorder_threshold,
-            contacts=[Contact(c.name, c.email, c.phone, c.role) for c in p.contacts],
+            contacts=[
+                Contact(name=c.name, email=c.email, phone=c.phone, role=c.role)
+                for c in p.contacts
+            ],
             created_at=p.created_at,
         )
 
