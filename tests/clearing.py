@@ -48,7 +48,9 @@ STATEMENTS = f"""query($period: Date, $partnerId: ID) {{
   settlementStatements(period: $period, partnerId: $partnerId, first: 20) {{
     edges {{ node {{ {STATEMENT}
       lines {{ kind points amount rate occurredAt carriedForwardFrom reason }} }} }} }} }}"""
-STATEMENT_ONE = f"""query($id: ID!) {{ settlementStatement(id: $id) {{ {STATEMENT} csv json html }} }}"""
+STATEMENT_ONE = (
+    f"""query($id: ID!) {{ settlementStatement(id: $id) {{ {STATEMENT} csv json html }} }}"""
+)
 INGEST = """mutation($input: EventIngestInput!) {
   eventIngest(input: $input) { event { id } transactions { id } errors { code field message } } }"""
 REDEEM = """mutation($input: PointsRedeemInput!) {
@@ -69,11 +71,15 @@ class Coalition:
         cls, make_app: MakeApp, db: Database, tenant: Tenant, **settings: object
     ) -> Coalition:
         gateway = await make_app()
-        await enable_for(db, gateway.registry, tenant, "clearing", {"period": "monthly", **settings})
+        await enable_for(
+            db, gateway.registry, tenant, "clearing", {"period": "monthly", **settings}
+        )
         return cls(gateway, tenant, db)
 
     async def admin(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        return await graphql(self.gateway.client, query, variables, token=admin_token(self.tenant.id))
+        return await graphql(
+            self.gateway.client, query, variables, token=admin_token(self.tenant.id)
+        )
 
     async def mutate(self, query: str, input: dict[str, Any]) -> dict[str, Any]:
         """An admin's mutation; its payload (whatever its errors)."""
@@ -135,7 +141,9 @@ class Coalition:
         return card
 
     async def member(self, points: int = 0) -> str:
-        member = await enrol(self.gateway.client, self.tenant.id, f"{uuid.uuid4().hex}@example.test")
+        member = await enrol(
+            self.gateway.client, self.tenant.id, f"{uuid.uuid4().hex}@example.test"
+        )
         if points:
             await credit(self.gateway.client, self.tenant.id, member, points)
         return member

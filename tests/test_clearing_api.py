@@ -5,6 +5,7 @@ that has not enabled the module."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
@@ -81,7 +82,9 @@ async def test_bad_input_is_coded_and_writes_nothing(
     negative = await town.mutate(
         RATE_CARD_SET, {"partnerId": bakery, "issuePrice": "-0.01", "redeemReimbursement": "0"}
     )
-    assert [(e["code"], e["field"]) for e in negative["errors"]] == [("INVALID_INPUT", "issuePrice")]
+    assert [(e["code"], e["field"]) for e in negative["errors"]] == [
+        ("INVALID_INPUT", "issuePrice")
+    ]
     currency = await town.mutate(
         RATE_CARD_SET,
         {"partnerId": bakery, "issuePrice": "0.01", "redeemReimbursement": "0", "currency": "EUX"},
@@ -150,18 +153,19 @@ async def test_a_partner_key_reads_its_own_statements_only(
     mine = next(s for s in statements if s["partnerId"] == bakery)
     theirs = next(s for s in statements if s["partnerId"] == petrol)
 
-    def read(query: str, variables: dict[str, object]) -> object:
-        return graphql(town.gateway.client, query, variables, api_key=town.keys["Bakery"])
+    async def read(query: str, variables: dict[str, object]) -> dict[str, Any]:
+        return await graphql(town.gateway.client, query, variables, api_key=town.keys["Bakery"])
 
     own = await read(STATEMENT_ONE, {"id": mine["id"]})
-    assert own["data"]["settlementStatement"]["closing"] == -10  # type: ignore[index]
+    assert own["data"]["settlementStatement"]["closing"] == -10
     other = await read(STATEMENT_ONE, {"id": theirs["id"]})
     assert other == {"data": {"settlementStatement": None}}
     listed = await read(
-        "{ settlementStatements { edges { node { partnerId } } } partners { edges { node { id } } } }",
+        "{ settlementStatements { edges { node { partnerId } } } "
+        "partners { edges { node { id } } } }",
         {},
     )
-    assert listed["data"] == {  # type: ignore[index]
+    assert listed["data"] == {
         "settlementStatements": {"edges": [{"node": {"partnerId": bakery}}]},
         "partners": {"edges": [{"node": {"id": bakery}}]},
     }

@@ -85,10 +85,7 @@ async def test_concurrent_awards_never_overdraw_a_prepaid_block(
     member = await town.member()
     gateways = [town.gateway, second]
     results = await asyncio.gather(
-        *(
-            town.purchase("Bikes", member, 1_000, MARCH, gateway=gateways[n % 2])
-            for n in range(50)
-        )
+        *(town.purchase("Bikes", member, 1_000, MARCH, gateway=gateways[n % 2]) for n in range(50))
     )
     accepted = [r for r in results if r["errors"] == []]
     refused = {e["code"] for r in results for e in r["errors"]}

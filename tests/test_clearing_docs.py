@@ -66,7 +66,9 @@ async def test_the_town_card_runs_as_written(
     assert len(steps) == 17
     for caller, operation, variables in steps:
         credential: dict[str, str] = (
-            {"token": admin_token(tenant.id)} if caller == "operator" else {"api_key": names[caller]}
+            {"token": admin_token(tenant.id)}
+            if caller == "operator"
+            else {"api_key": names[caller]}
         )
         body = await graphql(gateway.client, operation, substitute(variables, names), **credential)
         assert "errors" not in body, (operation, body)
@@ -74,7 +76,9 @@ async def test_the_town_card_runs_as_written(
         for answer in body["data"].values():
             assert answer is not None, operation
             assert answer.get("errors", []) == [], (operation, answer)
-        answers[name] = next(iter(body["data"].values())) if len(body["data"]) == 1 else body["data"]
+        answers[name] = (
+            next(iter(body["data"].values())) if len(body["data"]) == 1 else body["data"]
+        )
         if name in SETS:
             placeholder, path = SETS[name]
             found: Any = answers[name]

@@ -101,7 +101,9 @@ async def test_fees_and_a_refund_at_the_rate_the_points_were_issued_at(
     )
     await town.rate(petrol, "0.05", "0.009", effective_from=datetime(2026, 3, 20, tzinfo=UTC))
     member = await town.member()
-    await town.purchase("Petrol", member, 20_000, datetime(2026, 3, 10, tzinfo=UTC), external_id="p1")
+    await town.purchase(
+        "Petrol", member, 20_000, datetime(2026, 3, 10, tzinfo=UTC), external_id="p1"
+    )
     refunded = await town.refund("Petrol", member, "p1", 10_000, datetime(2026, 3, 25, tzinfo=UTC))
     assert refunded["errors"] == [], refunded
     closed = await town.close("2026-03-01")

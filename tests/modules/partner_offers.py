@@ -36,7 +36,8 @@ def _offered(event: events.EventIngested, settings: OfferSettings) -> bool:
 async def award(event: DomainEvent, context: HandlerContext) -> None:
     ingested = events.EventIngested.of(event)
     settings = context.settings
-    assert isinstance(settings, OfferSettings) and context.conn is not None
+    assert isinstance(settings, OfferSettings)
+    assert context.conn is not None
     if not _offered(ingested, settings):
         return
     asset = await ledger.get_asset(context.conn, event.tenant_id, ledger.DEFAULT_ASSET_CODE)

@@ -36,13 +36,21 @@ async def seed(demo: DemoContext) -> None:
             demo.conn,
             demo.tenant.id,
             service.PartnerDraft(
-                name=name, roles=roles, currency="EUR", billing=billing, contacts=[contact],
+                name=name,
+                roles=roles,
+                currency="EUR",
+                billing=billing,
+                contacts=[contact],
                 reorder_threshold=2_000 if billing is Billing.PREPAID else None,
             ),
             actor=demo.actor,
         )
         await service.create_partner_key(
-            demo.conn, demo.tenant.id, partner.id, name=f"{name} till", scopes=_TILL_SCOPES,
+            demo.conn,
+            demo.tenant.id,
+            partner.id,
+            name=f"{name} till",
+            scopes=_TILL_SCOPES,
             actor=demo.actor,
         )
         await service.set_rate_card(
@@ -63,9 +71,16 @@ async def seed(demo: DemoContext) -> None:
         )
         if billing is Billing.PREPAID:
             await service.purchase_block(
-                demo.conn, demo.tenant.id, partner.id, asset_code=ledger.DEFAULT_ASSET_CODE,
-                points=10_000, price=9_500, expires_at=None,
-                idempotency_key="demo-first-block", actor=demo.actor, now=demo.now,
+                demo.conn,
+                demo.tenant.id,
+                partner.id,
+                asset_code=ledger.DEFAULT_ASSET_CODE,
+                points=10_000,
+                price=9_500,
+                expires_at=None,
+                idempotency_key="demo-first-block",
+                actor=demo.actor,
+                now=demo.now,
             )
         if name.startswith("Kiezbäckerei"):
             await settlement.adjust(

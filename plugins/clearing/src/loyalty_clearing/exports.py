@@ -69,11 +69,37 @@ def statement_csv(statement: Statement, period: Period, lines: Sequence[Movement
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     cur = statement.currency
-    writer.writerow([period.starts_on.isoformat(), "opening", "", "", "", money(statement.opening, cur), "", "", ""])
+    writer.writerow(
+        [
+            period.starts_on.isoformat(),
+            "opening",
+            "",
+            "",
+            "",
+            money(statement.opening, cur),
+            "",
+            "",
+            "",
+        ]
+    )
     for line in lines:
         row = _line(line, period, cur)
-        writer.writerow([_safe(str(row[column] if row[column] is not None else "")) for column in _KEYS])
-    writer.writerow([period.ends_on.isoformat(), "closing", "", "", "", money(statement.closing, cur), "", "", ""])
+        writer.writerow(
+            [_safe(str(row[column] if row[column] is not None else "")) for column in _KEYS]
+        )
+    writer.writerow(
+        [
+            period.ends_on.isoformat(),
+            "closing",
+            "",
+            "",
+            "",
+            money(statement.closing, cur),
+            "",
+            "",
+            "",
+        ]
+    )
     return out.getvalue()
 
 
@@ -90,11 +116,10 @@ def statement_html(
         for line in data["lines"]
     )
     totals = "".join(
-        f"<tr><th>{e(label)}</th><td>{e(str(data[key]))}</td></tr>"
-        for label, key in _TOTALS
+        f"<tr><th>{e(label)}</th><td>{e(str(data[key]))}</td></tr>" for label, key in _TOTALS
     )
     return (
-        "<!doctype html><html><head><meta charset=\"utf-8\">"
+        '<!doctype html><html><head><meta charset="utf-8">'
         f"<title>Statement {e(partner.name)} {e(data['period']['from'])}</title>"
         "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
         "td,th{border:1px solid #999;padding:2px 6px;text-align:left}</style></head><body>"
@@ -112,8 +137,19 @@ def summary_csv(rows: Sequence[tuple[Statement, Partner]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
-        ("partner", "currency", "opening", "issued", "redeemed", "reversals", "fees",
-         "adjustments", "blocks", "rounding", "closing")
+        (
+            "partner",
+            "currency",
+            "opening",
+            "issued",
+            "redeemed",
+            "reversals",
+            "fees",
+            "adjustments",
+            "blocks",
+            "rounding",
+            "closing",
+        )
     )
     for statement, partner in rows:
         cur = statement.currency
@@ -137,7 +173,17 @@ def summary_csv(rows: Sequence[tuple[Statement, Partner]]) -> str:
     return out.getvalue()
 
 
-_KEYS = ("date", "kind", "points", "asset", "rate", "amount", "reason", "cause", "carriedForwardFrom")
+_KEYS = (
+    "date",
+    "kind",
+    "points",
+    "asset",
+    "rate",
+    "amount",
+    "reason",
+    "cause",
+    "carriedForwardFrom",
+)
 _TOTALS = (
     ("Opening", "opening"),
     ("Points issued", "pointsIssued"),

@@ -160,7 +160,9 @@ async def _draw_blocks(
 ) -> int:
     """Take what the blocks hold, first-expiring first; the points still to charge."""
     left = what.points
-    for block in await repo.blocks_for_drawing(conn, tenant_id, partner.id, what.asset_code, _now()):
+    for block in await repo.blocks_for_drawing(
+        conn, tenant_id, partner.id, what.asset_code, _now()
+    ):
         if not left:
             break
         take = min(block.remaining, left)
@@ -205,6 +207,7 @@ async def _reverse(
             await repo.move_block(conn, tenant_id, original.block_id, back)
             exact = _ZERO
         else:
+            assert original.rate is not None, "an issuance not drawn from a block has its rate"
             exact = exact_money(back, original.rate, partner.currency)
         line = Line(
             kind=MovementKind.REVERSAL,

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from loyalty_core.sdk import new_id
@@ -226,11 +228,21 @@ async def statement_lines(
     return [Movement.of(row) for row in rows]
 
 
+@dataclass(frozen=True)
+class Issuance:
+    """How a purchase's points were charged: to whom, at which rate, from which block."""
+
+    partner_id: uuid.UUID
+    rate: Decimal | None
+    rate_card_id: uuid.UUID | None
+    block_id: uuid.UUID | None
+
+
 async def issued_for_event(
     conn: AsyncConnection, tenant_id: uuid.UUID, event_id: uuid.UUID, asset_code: str
-) -> Row[Any] | None:
-    """The issuance a purchase caused (its rate and block), to price its refund alike."""
-    return (
+) -> Issuance | None:
+    """The issuance a purchase caused, to price its refund alike."""
+    row = (
         await conn.execute(
             select(
                 movements.c.partner_id,
@@ -247,6 +259,9 @@ async def issued_for_event(
             .limit(1)
         )
     ).first()
+    if row is None:
+        return None
+    return Issuance(row.partner_id, row.rate, row.rate_card_id, row.block_id)
 
 
 _MEMBER_POINTS = text(
@@ -312,7 +327,11 @@ async def blocks_of(
 
 
 async def blocks_for_drawing(
-    conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID, asset_code: str, now: datetime
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    partner_id: uuid.UUID,
+    asset_code: str,
+    now: datetime,
 ) -> list[PointBlock]:
     """The partner's unexpired blocks with points left, first-expiring first, locked: two
     issuances at once draw one after the other, so a block is never overdrawn."""
@@ -362,7 +381,9 @@ async def closed_period(
 ) -> Row[Any] | None:
     return (
         await conn.execute(
-            select(periods).where(periods.c.tenant_id == tenant_id, periods.c.starts_on == starts_on)
+            select(periods).where(
+                periods.c.tenant_id == tenant_id, periods.c.starts_on == starts_on
+            )
         )
     ).first()
 
@@ -376,15 +397,19 @@ async def insert_statements(conn: AsyncConnection, rows: list[dict[str, Any]]) -
         await conn.execute(insert(statements), rows)
 
 
-async def latest_closings(conn: AsyncConnection, tenant_id: uuid.UUID) -> dict[uuid.UUID, Row[Any]]:
-    """Each partner's last statement (its closing is the next opening, its residue carried)."""
+async def latest_closings(
+    conn: AsyncConnection, tenant_id: uuid.UUID
+) -> dict[uuid.UUID, tuple[int, Decimal]]:
+    """Each partner's last closing (the next opening) and the residue it carried."""
     rows = await conn.execute(
         select(statements.c.partner_id, statements.c.closing, statements.c.residue)
         .where(statements.c.tenant_id == tenant_id)
         .ext(distinct_on(statements.c.partner_id))
         .order_by(statements.c.partner_id, statements.c.period_starts_on.desc())
     )
-    return {uuid.UUID(str(row.partner_id)): row for row in rows}
+    return {
+        uuid.UUID(str(row.partner_id)): (int(row.closing), Decimal(row.residue)) for row in rows
+    }
 
 
 async def claim_movements(
@@ -453,6 +478,7 @@ async def get_statement(
 
 
 __all__ = [
+    "Issuance",
     "all_partners",
     "bind_key",
     "block_by_key",

@@ -41,11 +41,12 @@ from loyalty_clearing.accounts import accounts_of
 from loyalty_clearing.periods import period_containing
 from loyalty_clearing.settings import NAME, ClearingSettings
 
-PartnerRole = strawberry.enum(models.PartnerRole, name="PartnerRole")
-PartnerStatus = strawberry.enum(models.PartnerStatus, name="PartnerStatus")
-PartnerBilling = strawberry.enum(models.Billing, name="PartnerBilling")
-PartnerMovementKind = strawberry.enum(models.MovementKind, name="PartnerMovementKind")
-SettlementDirection = strawberry.enum(models.Direction, name="SettlementDirection")
+# The read models' enums are the GraphQL enums, under these names.
+strawberry.enum(models.PartnerRole, name="PartnerRole")
+strawberry.enum(models.PartnerStatus, name="PartnerStatus")
+strawberry.enum(models.Billing, name="PartnerBilling")
+strawberry.enum(models.MovementKind, name="PartnerMovementKind")
+strawberry.enum(models.Direction, name="SettlementDirection")
 
 
 @strawberry.type(name="PartnerContact", description="Someone at the partner to talk to.")
@@ -121,7 +122,7 @@ class PointBlock:
 )
 class PartnerMovement:
     id: strawberry.ID
-    kind: PartnerMovementKind
+    kind: models.MovementKind
     asset_code: str | None
     points: int
     currency: str
@@ -178,10 +179,10 @@ class Partner:
     partner: strawberry.Private[models.Partner]
     id: strawberry.ID
     name: str
-    roles: list[PartnerRole]
+    roles: list[models.PartnerRole]
     currency: str = strawberry.field(description="Billing currency (ISO 4217).")
-    status: PartnerStatus
-    billing: PartnerBilling
+    status: models.PartnerStatus
+    billing: models.Billing
     credit_limit: int | None = strawberry.field(
         description="How far the partner may owe, minor units (none: no limit)."
     )
@@ -242,8 +243,7 @@ class Partner:
             credit_limit=p.credit_limit,
             reorder_threshold=p.reorder_threshold,
             contacts=[
-                Contact(name=c.name, email=c.email, phone=c.phone, role=c.role)
-                for c in p.contacts
+                Contact(name=c.name, email=c.email, phone=c.phone, role=c.role) for c in p.contacts
             ],
             created_at=p.created_at,
         )
@@ -279,7 +279,7 @@ class SettlementStatement:
         description="Sub-unit rounding carried to the next statement (minor units)."
     )
     line_count: int
-    direction: SettlementDirection
+    direction: models.Direction
     net_due: int = strawberry.field(description="What is due, minor units, either way.")
     created_at: datetime
 
@@ -293,13 +293,15 @@ class SettlementStatement:
 
     @strawberry.field(description="The statement as CSV (one row per line).")
     async def csv(self, info: Info[RequestContext, None]) -> str:
-        return exports.statement_csv(self.statement, self.period, await _lines(info, self.statement))
+        return exports.statement_csv(
+            self.statement, self.period, await _lines(info, self.statement)
+        )
 
     @strawberry.field(name="json", description="The statement as a JSON document.")
     async def as_json(self, info: Info[RequestContext, None]) -> JSON:
         partner = await _partner(info, self.statement.partner_id)
         lines = await _lines(info, self.statement)
-        return exports.statement_json(self.statement, partner, self.period, lines)
+        return JSON(exports.statement_json(self.statement, partner, self.period, lines))
 
     @strawberry.field(description="A printable HTML document for the partner.")
     async def html(self, info: Info[RequestContext, None]) -> str:
@@ -359,9 +361,9 @@ class PartnerContactInput:
 @strawberry.input
 class PartnerCreateInput:
     name: str
-    roles: list[PartnerRole]
+    roles: list[models.PartnerRole]
     currency: str = strawberry.field(description="Billing currency (ISO 4217), fixed.")
-    billing: PartnerBilling = models.Billing.POSTPAID
+    billing: models.Billing = models.Billing.POSTPAID
     credit_limit: int | None = None
     reorder_threshold: int | None = None
     contacts: list[PartnerContactInput] = strawberry.field(default_factory=list)
@@ -371,9 +373,9 @@ class PartnerCreateInput:
 class PartnerUpdateInput:
     id: strawberry.ID
     name: str | None = None
-    roles: list[PartnerRole] | None = None
-    status: PartnerStatus | None = None
-    billing: PartnerBilling | None = None
+    roles: list[models.PartnerRole] | None = None
+    status: models.PartnerStatus | None = None
+    billing: models.Billing | None = None
     credit_limit: int | None = None
     reorder_threshold: int | None = None
     contacts: list[PartnerContactInput] | None = None
@@ -489,7 +491,11 @@ class ClearingQuery:
         async with ctx.read() as conn:
             who = await reader(ctx, conn)
             rows = await repo.list_partners(
-                conn, who.tenant_id, only=who.partner_id, after=cursors.decode(after), limit=size + 1
+                conn,
+                who.tenant_id,
+                only=who.partner_id,
+                after=cursors.decode(after),
+                limit=size + 1,
             )
         return connection(cursors, rows, size, lambda p: p.id, Partner.of)
 
@@ -517,8 +523,8 @@ class ClearingQuery:
         cursors = Cursors(ctx.tenant_id, f"{NAME}.statements")
         async with ctx.read() as conn:
             who = await reader(ctx, conn)
-            only = _narrowed(who, partner_id)
-            if only is False:
+            visible, only = _narrowed(who, partner_id)
+            if not visible:
                 return connection(cursors, [], size, lambda s: s.id)
             starts_on = None
             if period is not None:
@@ -569,7 +575,11 @@ class ClearingQuery:
             if await repo.closed_period(conn, tenant_id, found.starts_on) is None:
                 return None
             rows = await repo.list_statements(
-                conn, tenant_id, partner_id=None, period_starts_on=found.starts_on, after=None,
+                conn,
+                tenant_id,
+                partner_id=None,
+                period_starts_on=found.starts_on,
+                after=None,
                 limit=10_000,
             )
             partners = {p.id: p for p in await repo.all_partners(conn, tenant_id)}
@@ -744,7 +754,10 @@ class ClearingMutation:
         closed, errors = await run_mutation(info, work)
         if closed is None:
             return SettlementClosePayload(
-                period_starts_on=None, period_ends_on=None, statements=[], replayed=False,
+                period_starts_on=None,
+                period_ends_on=None,
+                statements=[],
+                replayed=False,
                 errors=errors,
             )
         return SettlementClosePayload(
@@ -817,14 +830,13 @@ async def _period(
     return period_containing(day, await _zone(info, conn), _settings(info).period)
 
 
-def _narrowed(who: Reader, partner_id: strawberry.ID | None) -> uuid.UUID | None | bool:
-    """The partner a statement list is narrowed to; False when the caller may see none."""
+def _narrowed(who: Reader, partner_id: strawberry.ID | None) -> tuple[bool, uuid.UUID | None]:
+    """Whether the caller may see any of the statements asked for, and the partner they are
+    narrowed to (None: every partner)."""
     if partner_id is None:
-        return who.partner_id
+        return True, who.partner_id
     wanted = parse_id(partner_id)
-    if wanted is None or not who.may_read(wanted):
-        return False
-    return wanted
+    return wanted is not None and who.may_read(wanted), wanted
 
 
 async def _partner(info: Info[RequestContext, None], partner_id: uuid.UUID) -> models.Partner:
@@ -841,7 +853,9 @@ async def _lines(
         return await repo.statement_lines(conn, info.context.tenant_id, statement.id)
 
 
-async def _blocks(info: Info[RequestContext, None], partner_id: uuid.UUID) -> list[models.PointBlock]:
+async def _blocks(
+    info: Info[RequestContext, None], partner_id: uuid.UUID
+) -> list[models.PointBlock]:
     async with info.context.read() as conn:
         return await repo.blocks_of(conn, info.context.tenant_id, partner_id)
 

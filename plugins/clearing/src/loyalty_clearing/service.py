@@ -310,7 +310,9 @@ def _contacts(contacts: Sequence[Contact]) -> list[dict[str, str | None]]:
             raise ValidationFailed("a contact's name: 1-200 characters", field="contacts")
         for value in (contact.email, contact.phone, contact.role):
             if value is not None and len(value) > 200:
-                raise ValidationFailed("a contact's details: at most 200 characters", field="contacts")
+                raise ValidationFailed(
+                    "a contact's details: at most 200 characters", field="contacts"
+                )
         if contact.email is not None and "@" not in contact.email:
             raise ValidationFailed("a contact's email needs an @", field="contacts")
         checked.append(

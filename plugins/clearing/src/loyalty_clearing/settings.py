@@ -10,7 +10,6 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-
 NAME = "clearing"
 """The module's name: its tables' prefix, its ledger causes' kind, its actor in jobs."""
 

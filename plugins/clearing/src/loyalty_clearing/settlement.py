@@ -99,15 +99,15 @@ async def close(
     for partner in partners:
         lines = [m for m in claimed if m.partner_id == partner.id]
         lines += await _period_lines(conn, tenant_id, partner, period, statement_of, now=now)
-        before = previous.get(partner.id)
-        opening = 0 if before is None else int(before.closing)
-        carried = Decimal(0) if before is None else Decimal(before.residue)
+        opening, carried = previous.get(partner.id, (0, Decimal(0)))
         rounding, residue = await _rounding(
             conn, tenant_id, partner, period, statement_of[partner.id], lines, carried, now=now
         )
         if rounding is not None:
             lines.append(rounding)
-        rows.append(_statement_row(tenant_id, partner, period, statement_of, opening, lines, residue))
+        rows.append(
+            _statement_row(tenant_id, partner, period, statement_of, opening, lines, residue)
+        )
     await repo.insert_statements(conn, rows)
     return Closed(period, await _statements_of(conn, tenant_id, period), replayed=False)
 
@@ -312,7 +312,12 @@ async def _statements_of(
     conn: AsyncConnection, tenant_id: uuid.UUID, period: Period
 ) -> list[Statement]:
     return await repo.list_statements(
-        conn, tenant_id, partner_id=None, period_starts_on=period.starts_on, after=None, limit=10_000
+        conn,
+        tenant_id,
+        partner_id=None,
+        period_starts_on=period.starts_on,
+        after=None,
+        limit=10_000,
     )
 
 

@@ -60,7 +60,9 @@ partner_keys = Table(
     Column("api_key_id", UUID(as_uuid=True), nullable=False, primary_key=True),
     Column("partner_id", UUID(as_uuid=True), nullable=False),
     created_at_column(),
-    ForeignKeyConstraint(["tenant_id", "partner_id"], ["clearing_partners.tenant_id", "clearing_partners.id"]),
+    ForeignKeyConstraint(
+        ["tenant_id", "partner_id"], ["clearing_partners.tenant_id", "clearing_partners.id"]
+    ),
     ForeignKeyConstraint(["tenant_id", "api_key_id"], ["api_keys.tenant_id", "api_keys.id"]),
 )
 """Which partner an API key belongs to: what its events and redemptions are attributed to.
@@ -84,9 +86,16 @@ rate_cards = Table(
     created_at_column(),
     CheckConstraint("issue_price >= 0 AND redeem_reimbursement >= 0", name="rates"),
     CheckConstraint("fee_percent >= 0 AND fee_percent <= 100 AND fee_fixed >= 0", name="fees"),
-    ForeignKeyConstraint(["tenant_id", "partner_id"], ["clearing_partners.tenant_id", "clearing_partners.id"]),
+    ForeignKeyConstraint(
+        ["tenant_id", "partner_id"], ["clearing_partners.tenant_id", "clearing_partners.id"]
+    ),
     UniqueConstraint(
-        "tenant_id", "partner_id", "asset_code", "currency", "version", name="uq_clearing_rate_cards_version"
+        "tenant_id",
+        "partner_id",
+        "asset_code",
+        "currency",
+        "version",
+        name="uq_clearing_rate_cards_version",
     ),
     Index(
         "ix_clearing_rate_cards_in_effect",
@@ -117,7 +126,9 @@ point_blocks = Table(
     created_at_column(),
     CheckConstraint("points > 0 AND remaining >= 0 AND remaining <= points", name="remaining"),
     CheckConstraint("price >= 0", name="price"),
-    ForeignKeyConstraint(["tenant_id", "partner_id"], ["clearing_partners.tenant_id", "clearing_partners.id"]),
+    ForeignKeyConstraint(
+        ["tenant_id", "partner_id"], ["clearing_partners.tenant_id", "clearing_partners.id"]
+    ),
     UniqueConstraint("tenant_id", "idempotency_key", name="uq_clearing_point_blocks_key"),
     Index(
         "ix_clearing_point_blocks_draw",
@@ -160,7 +171,9 @@ movements = Table(
         " 'funded')",
         name="kind",
     ),
-    ForeignKeyConstraint(["tenant_id", "partner_id"], ["clearing_partners.tenant_id", "clearing_partners.id"]),
+    ForeignKeyConstraint(
+        ["tenant_id", "partner_id"], ["clearing_partners.tenant_id", "clearing_partners.id"]
+    ),
     Index("ix_clearing_movements_partner", "tenant_id", "partner_id", "id"),
     Index("ix_clearing_movements_event", "tenant_id", "event_id"),
     Index(
@@ -213,9 +226,16 @@ statements = Table(
     Column("residue", Numeric(30, 10), nullable=False),
     Column("lines", Integer, nullable=False),
     created_at_column(),
-    ForeignKeyConstraint(["tenant_id", "partner_id"], ["clearing_partners.tenant_id", "clearing_partners.id"]),
-    ForeignKeyConstraint(["tenant_id", "period_starts_on"], ["clearing_periods.tenant_id", "clearing_periods.starts_on"]),
-    UniqueConstraint("tenant_id", "partner_id", "period_starts_on", name="uq_clearing_statements_period"),
+    ForeignKeyConstraint(
+        ["tenant_id", "partner_id"], ["clearing_partners.tenant_id", "clearing_partners.id"]
+    ),
+    ForeignKeyConstraint(
+        ["tenant_id", "period_starts_on"],
+        ["clearing_periods.tenant_id", "clearing_periods.starts_on"],
+    ),
+    UniqueConstraint(
+        "tenant_id", "partner_id", "period_starts_on", name="uq_clearing_statements_period"
+    ),
 )
 """One immutable statement per partner and closed period. ``closing`` = ``opening`` + the
 sum of its lines; ``residue`` is the sub-unit rounding carried to the next statement."""
