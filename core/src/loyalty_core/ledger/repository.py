@@ -311,18 +311,42 @@ async def owned_account(
     allow_negative: bool = False,
 ) -> uuid.UUID:
     """An account a module owns on behalf of something that is not a member (a gift card:
-    ``owner_ref`` ``giftcard:<id>``). Its balance is kept in the row and never overdrawn,
-    unless the account is made with ``allow_negative``: a position that may go either way
-    (a coalition partner's clearing account). The flag is the account's from its first use
-    on; asking again with another flag does not change it."""
+    ``owner_ref`` ``giftcard:<id>``). Its balance is kept in the row and never overdrawn.
+
+    With ``allow_negative`` it is a position that may go either way (a coalition partner's
+    clearing account): there is no overdraft to check, so like a tenant counter-account it
+    keeps no balance in its row (read it with :func:`account_balance`) and concurrent
+    postings never queue on it. The kind is the account's from its first use on; asking
+    again with another flag does not change it."""
     key = {
         "tenant_id": tenant_id,
         "owner_ref": owner_ref,
         "asset_id": asset.id,
         "purpose": purpose.value,
     }
-    new = {"id": new_id(), "allow_negative": allow_negative}
+    new: dict[str, Any] = {"id": new_id()}
+    if allow_negative:
+        new |= {"allow_negative": True, "tracks_balance": False}
     return await _account_id(conn, _OWNED_ACCOUNTS, key, new)
+
+
+async def account_balance(
+    conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID
+) -> int:
+    """An account's balance: its row's when it keeps one, else the sum of its entries (an
+    indexed scan of the account's entries: for reads, not for every write)."""
+    row = (
+        await conn.execute(
+            select(ledger_accounts.c.balance, ledger_accounts.c.tracks_balance).where(
+                ledger_accounts.c.tenant_id == tenant_id, ledger_accounts.c.id == account_id
+            )
+        )
+    ).first()
+    if row is None:
+        return 0
+    if row.tracks_balance:
+        return int(row.balance)
+    return await sum_of_entries(conn, tenant_id, account_id)
 
 
 async def tracked_accounts(
@@ -768,6 +792,7 @@ async def sum_of_entries(conn: AsyncConnection, tenant_id: uuid.UUID, account_id
 
 __all__ = [
     "Header",
+    "account_balance",
     "account_funds",
     "apply_balance_delta",
     "as_uuid",

@@ -3,8 +3,9 @@
 Per billing currency the tenant has a money asset ``clearing_<currency>`` (scale = the
 currency's minor units) and three kinds of account in it, all of purpose ``clearing``:
 
-- ``clearing:partner:<id>``: a partner's position, owned by the module, kept in its row and
-  allowed to go either way (positive: the operator owes the partner);
+- ``clearing:partner:<id>``: a partner's position, owned by the module and allowed to go
+  either way (positive: the operator owes the partner), so its balance is derived from its
+  entries and concurrent movements of one partner never queue on a row;
 - the operator's counter-account (a tenant account: its balance is derived from its entries,
   so the movements of every partner never queue on one row);
 - ``clearing:rounding``: where whole units of rounding residue go at a close.
@@ -61,11 +62,30 @@ async def money_asset(conn: AsyncConnection, tenant_id: uuid.UUID, currency: str
     return found
 
 
+_known: dict[tuple[uuid.UUID, uuid.UUID, str], Accounts] = {}
+_MAX_KNOWN = 100_000
+
+
 async def accounts_of(
     conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID, currency: str
 ) -> Accounts:
-    """A partner's account and the operator's in ``currency`` (made on first use; the
-    partner's is made when the partner or its currency is, so ingestion only reads them)."""
+    """A partner's account and the operator's in ``currency``, made with the partner (its
+    currency never changes), so ingestion only reads them: once per process, then from
+    memory (ledger accounts are never deleted). A partner made in a transaction that rolled
+    back leaves an entry for an id nothing will ask for again."""
+    key = (tenant_id, partner_id, currency)
+    found = _known.get(key)
+    if found is None:
+        found = await _accounts(conn, tenant_id, partner_id, currency)
+        if len(_known) >= _MAX_KNOWN:
+            _known.clear()
+        _known[key] = found
+    return found
+
+
+async def _accounts(
+    conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID, currency: str
+) -> Accounts:
     asset = await money_asset(conn, tenant_id, currency)
     partner = await ledger.owned_account(
         conn,

@@ -108,14 +108,14 @@ async def post_line(
 async def require_within_credit(
     conn: AsyncConnection, tenant_id: uuid.UUID, partner: Partner, code: ErrorCode
 ) -> None:
-    """Refuse (rolling the caller's write back) when the partner's position is below its
-    credit limit. Read after the posting updated the partner's row, which our transaction
-    now holds locked: two movements at once are checked one after the other."""
+    """Refuse (rolling the caller's write back) when the partner's position, this movement
+    included, is below its credit limit. The partner's row is locked first, so movements of
+    a partner with a limit are checked one after the other, each seeing those committed
+    before it; partners without a limit never wait here."""
     if partner.credit_limit is None:
         return
-    accounts = await accounts_of(conn, tenant_id, partner.id, partner.currency)
-    funds = await ledger.account_funds(conn, tenant_id, [accounts.partner])
-    balance = funds[accounts.partner].balance
+    await repo.get_partner(conn, tenant_id, partner.id, lock=True)
+    balance = await repo.position(conn, tenant_id, partner.id)
     if balance < -partner.credit_limit:
         raise LoyaltyError(
             f"the partner's position would be {balance}, beyond its credit limit of "

@@ -11,8 +11,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from loyalty_core.sdk import new_id
-from sqlalchemy import Row, func, insert, select, text, update
+from loyalty_core.sdk import Prepared, new_id
+from sqlalchemy import Row, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,6 +27,26 @@ from loyalty_clearing.tables import (
     rate_cards,
     statements,
 )
+
+# The statements every partner's event runs, compiled once (``Prepared``).
+_PARTNER = Prepared(
+    select(partners).where(
+        partners.c.tenant_id == bindparam("tenant_id"), partners.c.id == bindparam("partner_id")
+    )
+)
+_RATE_CARD_AT = Prepared(
+    select(rate_cards)
+    .where(
+        rate_cards.c.tenant_id == bindparam("tenant_id"),
+        rate_cards.c.partner_id == bindparam("partner_id"),
+        rate_cards.c.asset_code == bindparam("asset_code"),
+        rate_cards.c.currency == bindparam("currency"),
+        rate_cards.c.effective_from <= bindparam("at"),
+    )
+    .order_by(rate_cards.c.effective_from.desc(), rate_cards.c.version.desc())
+    .limit(1)
+)
+_NEW_MOVEMENT = Prepared(insert(movements))
 
 # --- partners -------------------------------------------------------------------------
 
@@ -53,8 +73,13 @@ async def update_partner(
 async def get_partner(
     conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID, *, lock: bool = False
 ) -> Partner | None:
-    query = select(partners).where(partners.c.tenant_id == tenant_id, partners.c.id == partner_id)
-    row = (await conn.execute(query.with_for_update() if lock else query)).first()
+    if lock:
+        query = select(partners).where(
+            partners.c.tenant_id == tenant_id, partners.c.id == partner_id
+        )
+        row = (await conn.execute(query.with_for_update())).first()
+    else:
+        row = await _PARTNER.first(conn, {"tenant_id": tenant_id, "partner_id": partner_id})
     return None if row is None else Partner.of(row)
 
 
@@ -138,20 +163,16 @@ async def rate_card_at(
 ) -> RateCard | None:
     """The card in effect at ``at``: the latest ``effective_from`` at or before it, the
     highest version among cards from the same moment (an index range scan, one row)."""
-    row = (
-        await conn.execute(
-            select(rate_cards)
-            .where(
-                rate_cards.c.tenant_id == tenant_id,
-                rate_cards.c.partner_id == partner_id,
-                rate_cards.c.asset_code == asset_code,
-                rate_cards.c.currency == currency,
-                rate_cards.c.effective_from <= at,
-            )
-            .order_by(rate_cards.c.effective_from.desc(), rate_cards.c.version.desc())
-            .limit(1)
-        )
-    ).first()
+    row = await _RATE_CARD_AT.first(
+        conn,
+        {
+            "tenant_id": tenant_id,
+            "partner_id": partner_id,
+            "asset_code": asset_code,
+            "currency": currency,
+            "at": at,
+        },
+    )
     return None if row is None else RateCard.of(row)
 
 
@@ -171,7 +192,7 @@ async def rate_cards_of(
 
 async def insert_movement(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
     movement_id = new_id()
-    await conn.execute(insert(movements).values(id=movement_id, **values))
+    await _NEW_MOVEMENT.execute(conn, {"id": movement_id, **values})
     return movement_id
 
 
@@ -264,16 +285,18 @@ async def issued_for_event(
     return Issuance(row.partner_id, row.rate, row.rate_card_id, row.block_id)
 
 
-_MEMBER_POINTS = text(
-    """
-    SELECT a.code AS asset_code, sum(e.amount)::bigint AS points
-      FROM ledger_entries e
-      JOIN ledger_accounts acc ON acc.tenant_id = e.tenant_id AND acc.id = e.account_id
-      JOIN assets a ON a.tenant_id = e.tenant_id AND a.id = e.asset_id
-     WHERE e.tenant_id = :tenant_id AND e.transaction_id = ANY(:transactions)
-       AND acc.member_id IS NOT NULL AND a.kind = 'points'
-     GROUP BY a.code
-    """
+_MEMBER_POINTS = Prepared(
+    text(
+        """
+        SELECT a.code AS asset_code, sum(e.amount)::bigint AS points
+          FROM ledger_entries e
+          JOIN ledger_accounts acc ON acc.tenant_id = e.tenant_id AND acc.id = e.account_id
+          JOIN assets a ON a.tenant_id = e.tenant_id AND a.id = e.asset_id
+         WHERE e.tenant_id = :tenant_id AND e.transaction_id = ANY(CAST(:transactions AS uuid[]))
+           AND acc.member_id IS NOT NULL AND a.kind = 'points'
+         GROUP BY a.code
+        """
+    )
 )
 
 
@@ -282,10 +305,30 @@ async def member_points(
 ) -> dict[str, int]:
     """Net points the transactions moved on members' accounts, by asset (an earn is
     positive, a refund's reversal negative): one indexed read of the entries."""
-    rows = await conn.execute(
-        _MEMBER_POINTS, {"tenant_id": tenant_id, "transactions": list(transactions)}
+    rows = await _MEMBER_POINTS.all(
+        conn, {"tenant_id": tenant_id, "transactions": list(transactions)}
     )
     return {row.asset_code: int(row.points) for row in rows if row.points}
+
+
+_POSITION = text(
+    """
+    SELECT coalesce((SELECT s.closing FROM clearing_statements s
+                      WHERE s.tenant_id = :tenant_id AND s.partner_id = :partner_id
+                      ORDER BY s.period_starts_on DESC LIMIT 1), 0)
+         + coalesce((SELECT sum(m.amount) FROM clearing_movements m
+                      WHERE m.tenant_id = :tenant_id AND m.partner_id = :partner_id
+                        AND m.statement_id IS NULL), 0)
+    """
+)
+
+
+async def position(conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID) -> int:
+    """A partner's position as the statements and the open lines add up (one snapshot, so a
+    close committing meanwhile is seen whole or not at all): bounded by one period's lines,
+    where the ledger's sum runs over every entry the partner ever had."""
+    found = await conn.scalar(_POSITION, {"tenant_id": tenant_id, "partner_id": partner_id})
+    return int(found or 0)
 
 
 # --- point blocks ---------------------------------------------------------------------
@@ -505,6 +548,7 @@ __all__ = [
     "movement_of_transaction",
     "movements_of",
     "partner_of_key",
+    "position",
     "rate_card_at",
     "rate_cards_of",
     "statement_lines",

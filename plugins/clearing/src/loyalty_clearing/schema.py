@@ -197,8 +197,7 @@ class Partner:
         async with info.context.read() as conn:
             tenant_id = info.context.tenant_id
             accounts = await accounts_of(conn, tenant_id, self.partner.id, self.partner.currency)
-            funds = await ledger.account_funds(conn, tenant_id, [accounts.partner])
-        return funds[accounts.partner].balance
+            return await ledger.account_balance(conn, tenant_id, accounts.partner)
 
     @strawberry.field(description="Every version of the partner's rate cards, oldest first.")
     async def rate_cards(self, info: Info[RequestContext, None]) -> list[RateCard]:

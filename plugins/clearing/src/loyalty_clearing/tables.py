@@ -183,6 +183,12 @@ movements = Table(
         postgresql_where=text("statement_id IS NULL"),
     ),
     Index("ix_clearing_movements_statement", "tenant_id", "statement_id"),
+    Index(
+        "ix_clearing_movements_partner_open",
+        "tenant_id",
+        "partner_id",
+        postgresql_where=text("statement_id IS NULL"),
+    ),
 )
 """One line per ledger transaction the module posted for a partner. ``amount`` is the
 money in minor units as posted, signed from the partner's side (positive: the operator owes
