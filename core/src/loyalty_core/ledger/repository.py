@@ -24,7 +24,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -122,6 +122,14 @@ _LOTS_FOR_SPENDING = Prepared(
     .with_for_update(key_share=True)
 )
 _NEW_ENTRIES = Prepared(insert(ledger_entries))
+_TRACKED = Prepared(
+    select(ledger_accounts.c.id).where(
+        ledger_accounts.c.tenant_id == _p("tenant_id"),
+        ledger_accounts.c.id == func.any(_p("ids", type_=ARRAY(PG_UUID(as_uuid=True)))),
+        ledger_accounts.c.tracks_balance,
+    )
+)
+"""Which accounts of a ``post`` keep their balance in the row (every module transfer)."""
 _CREDIT = """
 accounts AS (
     SELECT
@@ -353,14 +361,8 @@ async def tracked_accounts(
     conn: AsyncConnection, tenant_id: uuid.UUID, account_ids: Iterable[uuid.UUID]
 ) -> set[uuid.UUID]:
     """Which of the accounts keep their balance in the row (the others derive it)."""
-    rows = await conn.execute(
-        select(ledger_accounts.c.id).where(
-            ledger_accounts.c.tenant_id == tenant_id,
-            ledger_accounts.c.id.in_(list(account_ids)),
-            ledger_accounts.c.tracks_balance,
-        )
-    )
-    return {as_uuid(v) for v in rows.scalars()}
+    rows = await _TRACKED.all(conn, {"tenant_id": tenant_id, "ids": list(account_ids)})
+    return {as_uuid(row.id) for row in rows}
 
 
 async def account_funds(

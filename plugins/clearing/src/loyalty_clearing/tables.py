@@ -179,15 +179,15 @@ movements = Table(
     Index(
         "ix_clearing_movements_open",
         "tenant_id",
+        "partner_id",
         "occurred_at",
         postgresql_where=text("statement_id IS NULL"),
     ),
-    Index("ix_clearing_movements_statement", "tenant_id", "statement_id"),
     Index(
-        "ix_clearing_movements_partner_open",
+        "ix_clearing_movements_statement",
         "tenant_id",
-        "partner_id",
-        postgresql_where=text("statement_id IS NULL"),
+        "statement_id",
+        postgresql_where=text("statement_id IS NOT NULL"),
     ),
 )
 """One line per ledger transaction the module posted for a partner. ``amount`` is the

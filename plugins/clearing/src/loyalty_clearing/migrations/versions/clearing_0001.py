@@ -171,11 +171,10 @@ def upgrade() -> None:
     )
     op.create_index('ix_clearing_rate_cards_in_effect', 'clearing_rate_cards', ['tenant_id', 'partner_id', 'asset_code', 'currency', 'effective_from'], unique=False)
     op.create_index('ix_clearing_point_blocks_draw', 'clearing_point_blocks', ['tenant_id', 'partner_id', 'asset_code', sa.literal_column('expires_at ASC NULLS LAST'), 'id'], unique=False, postgresql_where=sa.text('remaining > 0'))
-    op.create_index('ix_clearing_movements_open', 'clearing_movements', ['tenant_id', 'occurred_at'], unique=False, postgresql_where=sa.text('statement_id IS NULL'))
-    op.create_index('ix_clearing_movements_partner_open', 'clearing_movements', ['tenant_id', 'partner_id'], unique=False, postgresql_where=sa.text('statement_id IS NULL'))
-    op.create_index('ix_clearing_movements_statement', 'clearing_movements', ['tenant_id', 'statement_id'], unique=False)
-    op.create_index('ix_clearing_movements_partner', 'clearing_movements', ['tenant_id', 'partner_id', 'id'], unique=False)
     op.create_index('ix_clearing_movements_event', 'clearing_movements', ['tenant_id', 'event_id'], unique=False)
+    op.create_index('ix_clearing_movements_open', 'clearing_movements', ['tenant_id', 'partner_id', 'occurred_at'], unique=False, postgresql_where=sa.text('statement_id IS NULL'))
+    op.create_index('ix_clearing_movements_partner', 'clearing_movements', ['tenant_id', 'partner_id', 'id'], unique=False)
+    op.create_index('ix_clearing_movements_statement', 'clearing_movements', ['tenant_id', 'statement_id'], unique=False, postgresql_where=sa.text('statement_id IS NOT NULL'))
     for table in TABLES:
         secure_tenant_table(op, table, immutable=table in IMMUTABLE)
 
