@@ -186,3 +186,25 @@ async def test_a_suspended_partners_events_are_refused(
     refused = await town.purchase("Bakery", await town.member(), 1_000, MARCH)
     assert [e["code"] for e in refused["errors"]] == ["PARTNER_NOT_ACTIVE"]
     assert await clearing_balances(db, tenant.id) == {}
+
+
+async def test_a_period_outside_the_calendar_is_invalid_input(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Coalition.open(make_app, db, tenant)
+    bakery = await town.partner("Bakery")
+    for day in ("9999-12-31", "0001-01-01"):
+        closed = await town.close(day)
+        assert [(e["code"], e["field"]) for e in closed["errors"]] == [("INVALID_INPUT", "period")]
+        adjusted = await town.mutate(
+            ADJUST,
+            {
+                "partnerId": bakery,
+                "amount": 1,
+                "reason": "x",
+                "idempotencyKey": f"k-{day}",
+                "period": day,
+            },
+        )
+        assert [e["code"] for e in adjusted["errors"]] == ["INVALID_INPUT"]
+    assert await statement_count(db, tenant.id) == 0

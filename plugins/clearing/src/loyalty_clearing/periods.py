@@ -9,8 +9,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from loyalty_core.sdk import ValidationFailed
+
 from loyalty_clearing.models import Period
 from loyalty_clearing.settings import PeriodLength
+
+FIRST_YEAR, LAST_YEAR = 1970, 9000
+"""Days a period may be asked for by: settlement has nothing before, and the calendar's
+end is no period's."""
 
 
 def period_of(moment: datetime, zone: ZoneInfo, length: PeriodLength) -> Period:
@@ -19,7 +25,10 @@ def period_of(moment: datetime, zone: ZoneInfo, length: PeriodLength) -> Period:
 
 
 def period_containing(day: date, zone: ZoneInfo, length: PeriodLength) -> Period:
-    """The period a local ``day`` falls in."""
+    """The period a local ``day`` falls in; INVALID_INPUT on ``period`` for a day outside
+    the years settlement knows."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationFailed(f"period: a day from {FIRST_YEAR} to {LAST_YEAR}", field="period")
     return period_starting(_start_of(day, length), zone, length)
 
 
