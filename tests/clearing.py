@@ -5,6 +5,7 @@ database to check the statements against."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -162,7 +163,7 @@ class Coalition:
             partner,
             {
                 "type": "purchase",
-                "source": f"till-{partner}",
+                "source": _source(partner),
                 "externalId": external_id or uuid.uuid4().hex,
                 "memberId": member,
                 "occurredAt": at.isoformat(),
@@ -178,7 +179,7 @@ class Coalition:
             partner,
             {
                 "type": "refund",
-                "source": f"till-{partner}",
+                "source": _source(partner),
                 "externalId": uuid.uuid4().hex,
                 "memberId": member,
                 "occurredAt": at.isoformat(),
@@ -217,6 +218,11 @@ class Coalition:
         body = await self.admin(STATEMENTS, {"period": period})
         assert "errors" not in body, body
         return [edge["node"] for edge in body["data"]["settlementStatements"]["edges"]]
+
+
+def _source(partner: str) -> str:
+    """The partner's till as an event's source (letters and digits of its name)."""
+    return "till-" + re.sub(r"[^A-Za-z0-9]", "", partner)
 
 
 async def clearing_balances(db: Database, tenant_id: uuid.UUID) -> dict[str, dict[str, int]]:

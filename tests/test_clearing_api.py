@@ -208,3 +208,37 @@ async def test_a_period_outside_the_calendar_is_invalid_input(
         )
         assert [e["code"] for e in adjusted["errors"]] == ["INVALID_INPUT"]
     assert await statement_count(db, tenant.id) == 0
+
+
+async def test_a_statement_exports_as_csv_json_and_html_and_the_period_sums_up(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Coalition.open(make_app, db, tenant)
+    await town.partner("=Bakery", issue="0.0125")
+    await town.partner("Petrol")
+    member = await town.member()
+    bought = await town.purchase("=Bakery", member, 2_300, MARCH)  # 0.2875 -> 0.29
+    assert bought["errors"] == [], bought
+    await town.purchase("Petrol", member, 5_000, MARCH)
+    statements = (await town.close("2026-03-01"))["statements"]
+    one = await town.admin(STATEMENT_ONE, {"id": statements[0]["id"]})
+    found = one["data"]["settlementStatement"]
+    rows = found["csv"].splitlines()
+    assert rows[0].startswith("date,kind,points")
+    assert [row.split(",")[1] for row in rows[1:]] == ["opening", "issued", "closing"]
+    assert found["json"]["lines"][0]["amount"] in ("-0.29", "-0.50")
+    assert found["json"]["closing"] == found["json"]["lines"][0]["amount"]
+    assert "<table>" in found["html"]
+    assert "owes the operator" in found["html"]
+
+    summary = await town.admin(
+        "query($p: Date!) { settlementSummary(period: $p) { periodStartsOn csv "
+        "statements { closing } } }",
+        {"p": "2026-03-15"},
+    )
+    got = summary["data"]["settlementSummary"]
+    assert got["periodStartsOn"] == "2026-03-01"
+    lines = got["csv"].splitlines()
+    assert len(lines) == 3
+    assert any(line.startswith("'=Bakery,EUR") for line in lines)  # no formula
+    assert sorted(s["closing"] for s in got["statements"]) == [-50, -29]

@@ -96,3 +96,31 @@ async def test_concurrent_awards_never_overdraw_a_prepaid_block(
             select(point_blocks.c.remaining).where(point_blocks.c.tenant_id == tenant.id)
         )
     assert remaining == 5
+
+
+async def test_a_block_purchase_replays_and_a_refund_gives_points_back_to_the_block(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Coalition.open(make_app, db, tenant)
+    shop = await town.partner("Bikes", ("ISSUER",), billing="PREPAID", reorderThreshold=50)
+    block = {"partnerId": shop, "points": 100, "price": 90, "idempotencyKey": "block-1"}
+    first = await town.mutate(BLOCK_PURCHASE, block)
+    again = await town.mutate(BLOCK_PURCHASE, block)
+    assert (first["replayed"], again["replayed"]) == (False, True)
+    assert again["pointBlock"]["id"] == first["pointBlock"]["id"]
+    clash = await town.mutate(BLOCK_PURCHASE, {**block, "points": 200})
+    assert [e["code"] for e in clash["errors"]] == ["IDEMPOTENCY_CONFLICT"]
+
+    member = await town.member()
+    await town.purchase("Bikes", member, 6_000, MARCH, external_id="bike-1")  # 60 points
+    alert = await town.admin(
+        "query($id: ID!) { partner(id: $id) { reorderAlert pointBlocks { remaining } } }",
+        {"id": shop},
+    )
+    assert alert["data"]["partner"] == {"reorderAlert": True, "pointBlocks": [{"remaining": 40}]}
+    refunded = await town.refund("Bikes", member, "bike-1", 3_000, MARCH)  # 30 points back
+    assert refunded["errors"] == [], refunded
+    back = await town.admin(
+        "query($id: ID!) { partner(id: $id) { reorderAlert position } }", {"id": shop}
+    )
+    assert back["data"]["partner"] == {"reorderAlert": False, "position": -90}
