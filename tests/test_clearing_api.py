@@ -242,3 +242,15 @@ async def test_a_statement_exports_as_csv_json_and_html_and_the_period_sums_up(
     assert len(lines) == 3
     assert any(line.startswith("'=Bakery,EUR") for line in lines)  # no formula
     assert sorted(s["closing"] for s in got["statements"]) == [-50, -29]
+
+
+async def test_a_tenant_without_clearing_sees_none_of_it(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    gateway = await make_app()
+    body = await graphql(
+        gateway.client,
+        "{ partners { edges { node { id } } } }",
+        token=admin_token(tenant.id),
+    )
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
