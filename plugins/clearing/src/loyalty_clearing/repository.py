@@ -455,28 +455,50 @@ async def latest_closings(
     }
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """What a close claimed for one partner and kind of line: how many, their points, their
+    posted money and their rounding residue (exact less posted)."""
+
+    partner_id: uuid.UUID
+    kind: str
+    lines: int
+    points: int
+    amount: int
+    residue: Decimal
+
+
+_CLAIM = text(
+    """
+    WITH claimed AS (
+        UPDATE clearing_movements m SET statement_id = s.statement_id
+          FROM unnest(CAST(:partners AS uuid[]), CAST(:statements AS uuid[]))
+               AS s(partner_id, statement_id)
+         WHERE m.tenant_id = :tenant_id AND m.partner_id = s.partner_id
+           AND m.statement_id IS NULL AND m.occurred_at < :before
+        RETURNING m.partner_id, m.kind, m.points, m.amount, m.exact_amount
+    )
+    SELECT partner_id, kind, count(*) AS lines, sum(points)::bigint AS points,
+           sum(amount)::bigint AS amount, sum(exact_amount - amount) AS residue
+      FROM claimed GROUP BY partner_id, kind
+    """
+)
+
+
 async def claim_movements(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
     before: datetime,
     statement_of: dict[uuid.UUID, uuid.UUID],
-) -> list[Movement]:
+) -> list[Claimed]:
     """Give every unclaimed movement that happened before ``before`` to its partner's
-    statement, in one statement. A movement committed after this statement's snapshot stays
-    unclaimed for the next close: so each lands in exactly one statement."""
+    statement, in one statement, and total what was claimed per partner and kind (the
+    lines stay in the database). A movement committed after this statement's snapshot
+    stays unclaimed for the next close: so each lands in exactly one statement."""
     if not statement_of:
         return []
     rows = await conn.execute(
-        text(
-            """
-            UPDATE clearing_movements m SET statement_id = s.statement_id
-              FROM unnest(CAST(:partners AS uuid[]), CAST(:statements AS uuid[]))
-                   AS s(partner_id, statement_id)
-             WHERE m.tenant_id = :tenant_id AND m.partner_id = s.partner_id
-               AND m.statement_id IS NULL AND m.occurred_at < :before
-            RETURNING m.*
-            """
-        ),
+        _CLAIM,
         {
             "tenant_id": tenant_id,
             "before": before,
@@ -484,7 +506,17 @@ async def claim_movements(
             "statements": list(statement_of.values()),
         },
     )
-    return [Movement.of(row) for row in rows]
+    return [
+        Claimed(
+            uuid.UUID(str(row.partner_id)),
+            row.kind,
+            int(row.lines),
+            int(row.points),
+            int(row.amount),
+            Decimal(row.residue),
+        )
+        for row in rows
+    ]
 
 
 async def list_statements(
@@ -521,6 +553,7 @@ async def get_statement(
 
 
 __all__ = [
+    "Claimed",
     "Issuance",
     "all_partners",
     "bind_key",

@@ -21,8 +21,7 @@ concurrent close has just closed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -91,23 +90,25 @@ async def close(
     )
     everyone = await repo.all_partners(conn, tenant_id)
     statement_of = {partner.id: new_id() for partner in everyone}
-    claimed = await repo.claim_movements(conn, tenant_id, period.ends_at, statement_of)
-    with_lines = {m.partner_id for m in claimed}
-    partners = [p for p in everyone if p.created_at < period.ends_at or p.id in with_lines]
+    totals: dict[uuid.UUID, Totals] = {}
+    for claimed in await repo.claim_movements(conn, tenant_id, period.ends_at, statement_of):
+        totals.setdefault(claimed.partner_id, Totals()).add(claimed)
+    partners = [p for p in everyone if p.created_at < period.ends_at or p.id in totals]
     previous = await repo.latest_closings(conn, tenant_id)
     rows = []
     for partner in partners:
-        lines = [m for m in claimed if m.partner_id == partner.id]
-        lines += await _period_lines(conn, tenant_id, partner, period, statement_of, now=now)
+        tally = totals.setdefault(partner.id, Totals())
+        for line in await _period_lines(conn, tenant_id, partner, period, statement_of, now=now):
+            tally.add_line(line)
         opening, carried = previous.get(partner.id, (0, Decimal(0)))
-        rounding, residue = await _rounding(
-            conn, tenant_id, partner, period, statement_of[partner.id], lines, carried, now=now
+        tally.residue += carried
+        rounding = await _rounding(
+            conn, tenant_id, partner, period, statement_of[partner.id], tally.residue, now=now
         )
         if rounding is not None:
-            lines.append(rounding)
-        rows.append(
-            _statement_row(tenant_id, partner, period, statement_of, opening, lines, residue)
-        )
+            tally.add_line(rounding)
+            tally.residue -= rounding.amount  # settled: the fraction left is carried
+        rows.append(_statement_row(tenant_id, partner, period, statement_of, opening, tally))
     await repo.insert_statements(conn, rows)
     return Closed(period, await _statements_of(conn, tenant_id, period), replayed=False)
 
@@ -225,19 +226,18 @@ async def _rounding(
     partner: Partner,
     period: Period,
     statement_id: uuid.UUID,
-    lines: Sequence[Movement],
-    carried: Decimal,
+    residue: Decimal,
     *,
     now: datetime,
-) -> tuple[Movement | None, Decimal]:
+) -> Movement | None:
     """Settle the rounding of a statement's lines: the residue (what the lines are worth
     exactly, less what was posted, plus the fraction carried from the last statement) goes,
-    in whole minor units, between the partner and the rounding account; the fraction left
-    is carried to the next statement. Nothing is lost, and no line is posted twice."""
-    residue = carried + sum((m.exact_amount - m.amount for m in lines), Decimal(0))
+    in whole minor units, between the partner and the rounding account as a line of its own
+    (whose exact value is what it posts, so the fraction left is carried to the next
+    statement). Nothing is lost, and no line is posted twice."""
     whole = whole_units(residue)
     if not whole:
-        return None, residue
+        return None
     asset = (await accounts_of(conn, tenant_id, partner.id, partner.currency)).asset
     line = Line(
         kind=MovementKind.ROUNDING,
@@ -258,7 +258,7 @@ async def _rounding(
         now=now,
         counter=await rounding_account(conn, tenant_id, asset),
     )
-    return await repo.get_movement(conn, tenant_id, movement_id), residue - whole
+    return await repo.get_movement(conn, tenant_id, movement_id)
 
 
 _TOTALS = {
@@ -279,21 +279,48 @@ _POINTS = {
 }
 
 
+@dataclass
+class Totals:
+    """A statement's lines added up: money and points by column, how many, the residue."""
+
+    columns: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys({*_TOTALS.values(), *_POINTS.values()}, 0)
+    )
+    lines: int = 0
+    amount: int = 0
+    residue: Decimal = field(default_factory=Decimal)
+
+    def add(self, claimed: repo.Claimed) -> None:
+        kind = MovementKind(claimed.kind)
+        self.columns[_TOTALS[kind]] += claimed.amount
+        if kind in _POINTS:
+            self.columns[_POINTS[kind]] += claimed.points
+        self.lines += claimed.lines
+        self.amount += claimed.amount
+        self.residue += claimed.residue
+
+    def add_line(self, line: Movement) -> None:
+        self.add(
+            repo.Claimed(
+                line.partner_id,
+                line.kind.value,
+                1,
+                line.points,
+                line.amount,
+                line.exact_amount - line.amount,
+            )
+        )
+
+
 def _statement_row(
     tenant_id: uuid.UUID,
     partner: Partner,
     period: Period,
     statement_of: dict[uuid.UUID, uuid.UUID],
     opening: int,
-    lines: Sequence[Movement],
-    residue: Decimal,
+    tally: Totals,
 ) -> dict[str, object]:
     """A statement's row: the totals by kind, and closing = opening + every line."""
-    totals = dict.fromkeys({*_TOTALS.values(), *_POINTS.values()}, 0)
-    for line in lines:
-        totals[_TOTALS[line.kind]] += line.amount
-        if line.kind in _POINTS:
-            totals[_POINTS[line.kind]] += line.points
     return {
         "tenant_id": tenant_id,
         "id": statement_of[partner.id],
@@ -301,10 +328,10 @@ def _statement_row(
         "period_starts_on": period.starts_on,
         "currency": partner.currency,
         "opening": opening,
-        **totals,
-        "closing": opening + sum(line.amount for line in lines),
-        "residue": residue,
-        "lines": len(lines),
+        **tally.columns,
+        "closing": opening + tally.amount,
+        "residue": tally.residue,
+        "lines": tally.lines,
     }
 
 
