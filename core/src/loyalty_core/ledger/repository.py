@@ -123,13 +123,12 @@ _LOTS_FOR_SPENDING = Prepared(
 )
 _NEW_ENTRIES = Prepared(insert(ledger_entries))
 _TRACKED = Prepared(
-    select(ledger_accounts.c.id).where(
+    select(ledger_accounts.c.id, ledger_accounts.c.tracks_balance).where(
         ledger_accounts.c.tenant_id == _p("tenant_id"),
         ledger_accounts.c.id == func.any(_p("ids", type_=ARRAY(PG_UUID(as_uuid=True)))),
-        ledger_accounts.c.tracks_balance,
     )
 )
-"""Which accounts of a ``post`` keep their balance in the row (every module transfer)."""
+"""Whether accounts of a ``post`` keep their balance in the row (read once per account)."""
 _CREDIT = """
 accounts AS (
     SELECT
@@ -360,9 +359,22 @@ async def account_balance(
 async def tracked_accounts(
     conn: AsyncConnection, tenant_id: uuid.UUID, account_ids: Iterable[uuid.UUID]
 ) -> set[uuid.UUID]:
-    """Which of the accounts keep their balance in the row (the others derive it)."""
-    rows = await _TRACKED.all(conn, {"tenant_id": tenant_id, "ids": list(account_ids)})
-    return {as_uuid(row.id) for row in rows}
+    """Which of the accounts keep their balance in the row (the others derive it). An
+    account's kind never changes, so each process reads it once per account (the ids are
+    UUIDv7, never reused: an account whose creation rolled back leaves an entry nothing
+    asks for again)."""
+    ids = list(account_ids)
+    unknown = [account_id for account_id in ids if account_id not in _tracking]
+    if unknown:
+        if len(_tracking) >= _MAX_TRACKING:
+            _tracking.clear()
+        for row in await _TRACKED.all(conn, {"tenant_id": tenant_id, "ids": unknown}):
+            _tracking[as_uuid(row.id)] = bool(row.tracks_balance)
+    return {account_id for account_id in ids if _tracking.get(account_id)}
+
+
+_tracking: dict[uuid.UUID, bool] = {}
+_MAX_TRACKING = 200_000
 
 
 async def account_funds(

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from loyalty_core.sdk import DomainEvent, ErrorCode, HandlerContext, LoyaltyError, events
+from loyalty_core.sdk import (
+    DomainEvent,
+    ErrorCode,
+    HandlerContext,
+    LoyaltyError,
+    NotFound,
+    events,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_clearing import repository as repo
@@ -29,7 +36,7 @@ from loyalty_clearing.funding import FundingSource, sources
 from loyalty_clearing.models import Billing, MovementKind, Partner, PartnerRole, RateCard
 from loyalty_clearing.positions import Line, post_line, require_within_credit
 from loyalty_clearing.pricing import exact_money, percent_of, rounded
-from loyalty_clearing.service import require_acting
+from loyalty_clearing.service import require_acting, require_active
 
 
 async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None:
@@ -48,17 +55,19 @@ async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None
     if partner_id is None:
         return
     issued = await repo.member_points(conn, context.tenant_id, ingested.transactions)
-    if not any(points > 0 for points in issued.values()):
+    assets = sorted(code for code, points in issued.items() if points > 0)
+    if not assets:
         return
-    partner = await require_acting(conn, context.tenant_id, partner_id, PartnerRole.ISSUER)
-    for asset_code, points in sorted(issued.items()):
-        if points > 0:
-            await issue(
-                conn,
-                context.tenant_id,
-                partner,
-                Issue(asset_code, points, ingested.occurred_at, ingested.event_id, ingested.actor),
-            )
+    partner, card = await _acting(
+        conn, context.tenant_id, partner_id, PartnerRole.ISSUER, assets[0], ingested.occurred_at
+    )
+    for asset_code in assets:
+        what = Issue(
+            asset_code, issued[asset_code], ingested.occurred_at, ingested.event_id, ingested.actor
+        )
+        await issue(
+            conn, context.tenant_id, partner, what, card=card if asset_code == assets[0] else None
+        )
 
 
 async def on_points_redeemed(event: DomainEvent, context: HandlerContext) -> None:
@@ -69,8 +78,9 @@ async def on_points_redeemed(event: DomainEvent, context: HandlerContext) -> Non
     if partner_id is None:
         return
     tenant_id = context.tenant_id
-    partner = await require_acting(conn, tenant_id, partner_id, PartnerRole.ACCEPTOR)
-    card = await _card(conn, tenant_id, partner, redeemed.asset_code, redeemed.occurred_at)
+    partner, card = await _acting(
+        conn, tenant_id, partner_id, PartnerRole.ACCEPTOR, redeemed.asset_code, redeemed.occurred_at
+    )
     exact = exact_money(redeemed.points, card.redeem_reimbursement, partner.currency)
     line = Line(
         kind=MovementKind.REDEEMED,
@@ -109,11 +119,12 @@ async def issue(
     *,
     kind: MovementKind = MovementKind.ISSUED,
     key: str | None = None,
+    card: RateCard | None = None,
 ) -> None:
     """Charge ``partner`` for points issued: a prepaid partner's blocks first (first-expiring
     first, locked so concurrent issuances never overdraw one), the rest at the rate card in
     effect when they were issued, within the credit limit if there is one."""
-    card = await _card(conn, tenant_id, partner, what.asset_code, what.occurred_at)
+    card = card or await _card(conn, tenant_id, partner, what.asset_code, what.occurred_at)
     key = key or f"{kind.value}:{what.event_id}:{what.asset_code}"
     left = what.points
     if partner.billing is Billing.PREPAID:
@@ -251,17 +262,39 @@ async def _charge_funded(
             await issue(conn, tenant_id, partner, what, kind=MovementKind.FUNDED, key=key)
 
 
+async def _acting(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    partner_id: uuid.UUID,
+    role: PartnerRole,
+    asset_code: str,
+    at: datetime,
+) -> tuple[Partner, RateCard]:
+    """The partner, active and in ``role``, and its card in effect at ``at``: one read."""
+    partner, card = await repo.partner_with_card(conn, tenant_id, partner_id, asset_code, at)
+    if partner is None:
+        raise NotFound("partner not found", field="partnerId")
+    require_active(partner, role)
+    if card is None:
+        raise _missing(partner, asset_code, at)
+    return partner, card
+
+
 async def _card(
     conn: AsyncConnection, tenant_id: uuid.UUID, partner: Partner, asset_code: str, at: datetime
 ) -> RateCard:
     card = await repo.rate_card_at(conn, tenant_id, partner.id, asset_code, partner.currency, at)
     if card is None:
-        raise LoyaltyError(
-            f"partner {partner.name!r} has no rate card for {asset_code} in {partner.currency} "
-            f"at {at.isoformat()}",
-            code=ErrorCode.RATE_CARD_MISSING,
-        )
+        raise _missing(partner, asset_code, at)
     return card
+
+
+def _missing(partner: Partner, asset_code: str, at: datetime) -> LoyaltyError:
+    return LoyaltyError(
+        f"partner {partner.name!r} has no rate card for {asset_code} in {partner.currency} "
+        f"at {at.isoformat()}",
+        code=ErrorCode.RATE_CARD_MISSING,
+    )
 
 
 async def _fee(

@@ -176,6 +176,70 @@ async def rate_card_at(
     return None if row is None else RateCard.of(row)
 
 
+_CARD_COLUMNS = (
+    "id",
+    "partner_id",
+    "asset_code",
+    "currency",
+    "effective_from",
+    "version",
+    "issue_price",
+    "redeem_reimbursement",
+    "fee_percent",
+    "fee_fixed",
+    "created_at",
+)
+_PARTNER_WITH_CARD = Prepared(
+    text(
+        """
+        SELECT p.*,
+               c.id AS card_id,
+               c.partner_id AS card_partner_id,
+               c.asset_code AS card_asset_code,
+               c.currency AS card_currency,
+               c.effective_from AS card_effective_from,
+               c.version AS card_version,
+               c.issue_price AS card_issue_price,
+               c.redeem_reimbursement AS card_redeem_reimbursement,
+               c.fee_percent AS card_fee_percent,
+               c.fee_fixed AS card_fee_fixed,
+               c.created_at AS card_created_at
+          FROM clearing_partners p
+          LEFT JOIN LATERAL (
+              SELECT * FROM clearing_rate_cards c
+               WHERE c.tenant_id = p.tenant_id AND c.partner_id = p.id
+                 AND c.asset_code = :asset_code AND c.currency = p.currency
+                 AND c.effective_from <= :at
+               ORDER BY c.effective_from DESC, c.version DESC LIMIT 1
+          ) c ON true
+         WHERE p.tenant_id = :tenant_id AND p.id = :partner_id
+        """
+    )
+)
+"""The partner and its card in effect (``card_`` columns, null without one)."""
+
+
+async def partner_with_card(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    partner_id: uuid.UUID,
+    asset_code: str,
+    at: datetime,
+) -> tuple[Partner | None, RateCard | None]:
+    """The partner and its card in effect at ``at`` for ``asset_code`` in its billing
+    currency, in one round trip: what every partner's event reads."""
+    row = await _PARTNER_WITH_CARD.first(
+        conn,
+        {"tenant_id": tenant_id, "partner_id": partner_id, "asset_code": asset_code, "at": at},
+    )
+    if row is None:
+        return None, None
+    if row["card_id"] is None:
+        return Partner.of(row), None
+    card = RateCard(**{column: row[f"card_{column}"] for column in _CARD_COLUMNS})
+    return Partner.of(row), card
+
+
 async def rate_cards_of(
     conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID
 ) -> list[RateCard]:
@@ -581,6 +645,7 @@ __all__ = [
     "movement_of_transaction",
     "movements_of",
     "partner_of_key",
+    "partner_with_card",
     "position",
     "rate_card_at",
     "rate_cards_of",

@@ -256,6 +256,12 @@ async def require_acting(
     partner = await repo.get_partner(conn, tenant_id, partner_id)
     if partner is None:
         raise NotFound("partner not found", field="partnerId")
+    require_active(partner, role)
+    return partner
+
+
+def require_active(partner: Partner, role: PartnerRole) -> None:
+    """Refuse a movement of a partner that is not active, or has not ``role``."""
     if partner.status is not PartnerStatus.ACTIVE:
         raise LoyaltyError(
             f"partner {partner.name!r} is {partner.status.value}", code=ErrorCode.PARTNER_NOT_ACTIVE
@@ -264,7 +270,6 @@ async def require_acting(
         raise LoyaltyError(
             f"partner {partner.name!r} is not an {role.value}", code=ErrorCode.PARTNER_ROLE_MISSING
         )
-    return partner
 
 
 def _checked(draft: PartnerDraft) -> dict[str, Any]:
@@ -340,6 +345,7 @@ __all__ = [
     "create_partner_key",
     "purchase_block",
     "require_acting",
+    "require_active",
     "set_rate_card",
     "update_partner",
 ]
