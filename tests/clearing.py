@@ -15,10 +15,10 @@ from loyalty_clearing.tables import movements, statements
 from loyalty_core.db.engine import Database
 from loyalty_core.ledger.tables import assets, ledger_accounts, ledger_entries
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, RunningGateway, admin_token, enable_for, graphql
 from sqlalchemy import func, select
 
 from tests.api import credit, enrol
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, enable_for, graphql
 
 PARTNER = "id name roles currency status billing creditLimit position"
 STATEMENT = (

@@ -9,7 +9,7 @@ from typing import Any
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
-from loyalty_testing import create_test_tenant
+from loyalty_testing import MakeApp, admin_token, create_test_tenant, graphql
 
 from tests.clearing import (
     ADJUST,
@@ -21,7 +21,6 @@ from tests.clearing import (
     statement_count,
     unclaimed,
 )
-from tests.fixtures.gateway import MakeApp, admin_token, graphql
 
 MARCH = datetime(2026, 3, 10, 12, tzinfo=UTC)
 APRIL = datetime(2026, 4, 10, 12, tzinfo=UTC)

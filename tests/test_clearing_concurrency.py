@@ -12,10 +12,10 @@ from typing import Any
 from loyalty_clearing.tables import movements, point_blocks
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql
 from sqlalchemy import func, select
 
 from tests.clearing import BLOCK_PURCHASE, CLOSE, Coalition, clearing_balances, unclaimed
-from tests.fixtures.gateway import MakeApp, admin_token, graphql
 
 MARCH = datetime(2026, 3, 20, 9, tzinfo=UTC)
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql
 
 from tests.clearing import clearing_balances
-from tests.fixtures.gateway import MakeApp, admin_token, graphql
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "modules" / "clearing.md"
 STEP = re.compile(

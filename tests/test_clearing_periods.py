@@ -11,9 +11,9 @@ from loyalty_clearing.periods import period_containing, period_of
 from loyalty_clearing.settings import PeriodLength
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp
 
 from tests.clearing import BLOCK_PURCHASE, Coalition
-from tests.fixtures.gateway import MakeApp
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -26,11 +26,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from loyalty_clearing.tables import movements
 from loyalty_core.db.engine import Database
-from loyalty_testing import create_test_tenant
+from loyalty_testing import MakeApp, RunningGateway, create_test_tenant, enable_for
 from sqlalchemy import select
 
 from tests.clearing import ADJUST, Coalition, clearing_balances
-from tests.fixtures.gateway import MakeApp, RunningGateway, enable_for
 
 PARTNERS = ("Bakery", "Petrol", "Cinema")
 PRICES = ("0.01", "0.0125", "0.007", "0.0333")

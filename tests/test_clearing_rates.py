@@ -13,9 +13,9 @@ from typing import Any
 from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, enable_for
 
 from tests.clearing import Coalition, clearing_balances
-from tests.fixtures.gateway import MakeApp, enable_for
 from tests.modules import partner_offers
 
 APRIL_FIRST = datetime(2026, 4, 1, tzinfo=UTC)
