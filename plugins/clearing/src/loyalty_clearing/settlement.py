@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loyalty_clearing import repository as repo
 from loyalty_clearing.accounts import accounts_of, rounding_account
 from loyalty_clearing.models import Movement, MovementKind, Partner, Period, RateCard, Statement
-from loyalty_clearing.periods import period_containing, period_starting
+from loyalty_clearing.periods import period_containing, period_of, period_starting
 from loyalty_clearing.positions import Line, post_line
 from loyalty_clearing.pricing import whole_units
 from loyalty_clearing.settings import NAME, ClearingSettings
@@ -141,7 +141,10 @@ async def adjust(
     if partner is None:
         raise NotFound("partner not found", field="partnerId")
     await _lock(conn, tenant_id, shared=True)
-    period = period_containing(day or now.astimezone(zone).date(), zone, settings.period)
+    if day is None:
+        period = period_of(now, zone, settings.period)
+    else:
+        period = period_containing(day, zone, settings.period)
     if period.starts_at > now:
         raise ValidationFailed("that period has not started", field="period")
     last = await repo.last_closed_period(conn, tenant_id)
