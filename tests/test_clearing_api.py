@@ -9,7 +9,7 @@ from typing import Any
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
-from loyalty_testing import MakeApp, admin_token, create_test_tenant, graphql
+from loyalty_testing import MakeApp, admin_token, create_test_tenant, enable_for, graphql
 
 from tests.clearing import (
     ADJUST,
@@ -169,11 +169,23 @@ async def test_a_partner_key_reads_its_own_statements_only(
         "partners": {"edges": [{"node": {"id": bakery}}]},
     }
 
-    stranger = await create_test_tenant(db)
-    elsewhere = await graphql(
-        town.gateway.client, STATEMENT_ONE, {"id": mine["id"]}, token=admin_token(stranger.id)
-    )
-    assert "settlementStatement" not in str(elsewhere.get("data") or {})
+    # another tenant's partner, and its operator, with clearing on: NOT_FOUND (null) too
+    elsewhere = Coalition(town.gateway, await create_test_tenant(db), db)
+    await enable_for(db, town.gateway.registry, elsewhere.tenant, "clearing", {})
+    outsider = await elsewhere.partner("Outsider")
+    for credential in (
+        {"api_key": elsewhere.keys["Outsider"]},
+        {"token": admin_token(elsewhere.tenant.id)},
+    ):
+        for query, variables in (
+            (STATEMENT_ONE, {"id": mine["id"]}),
+            ("query($id: ID!) { partner(id: $id) { id } }", {"id": bakery}),
+        ):
+            body = await graphql(town.gateway.client, query, variables, **credential)
+            assert "errors" not in body, body
+            assert list(body["data"].values()) == [None]
+    mine_again = await read("query($id: ID!) { partner(id: $id) { id } }", {"id": outsider})
+    assert mine_again["data"] == {"partner": None}
 
 
 async def test_a_suspended_partners_events_are_refused(
@@ -253,3 +265,16 @@ async def test_a_tenant_without_clearing_sees_none_of_it(
         token=admin_token(tenant.id),
     )
     assert [e["extensions"]["code"] for e in body["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_among_cards_from_the_same_moment_the_latest_version_prices(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Coalition.open(make_app, db, tenant)
+    bakery = await town.partner("Bakery", issue="0.01")
+    first = await town.rate(bakery, "0.02", "0", effective_from=MARCH)
+    second = await town.rate(bakery, "0.03", "0", effective_from=MARCH)
+    assert (first["rateCard"]["version"], second["rateCard"]["version"]) == (2, 3)
+    await town.purchase("Bakery", await town.member(), 10_000, MARCH)
+    [march] = (await town.close("2026-03-01"))["statements"]
+    assert march["issuedAmount"] == -300
