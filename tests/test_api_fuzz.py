@@ -52,6 +52,7 @@ MODULE_SETTINGS: dict[str, dict[str, object]] = {
         "hold_minutes": 30,
     },
     "onboarding": {},
+    "clearing": {"period": "monthly"},
 }
 SCOPES = ("EVENTS_WRITE", "MEMBERS_READ", "MEMBERS_WRITE", "POINTS_REDEEM", "ENROLMENT")
 EXAMPLES = 60  # per principal, for queries and for mutations; a third of it for invalid ones
@@ -117,6 +118,15 @@ def dates() -> st.SearchStrategy[graphql.ValueNode]:
     ).map(nodes.String)
 
 
+def decimals() -> st.SearchStrategy[graphql.ValueNode]:
+    """Decimals as strings (how the scalar travels): ordinary, negative, huge, tiny, and the
+    special and malformed values a parser may still take."""
+    return st.one_of(
+        st.decimals(allow_nan=False, allow_infinity=False, places=10).map(str),
+        st.sampled_from(["NaN", "-Infinity", "1e999999", "-0", "1E-30", "", "1,5", "abc"]),
+    ).map(nodes.String)
+
+
 def ids(known: tuple[str, ...]) -> st.SearchStrategy[graphql.ValueNode]:
     """Ids that exist in this tenant or another, well-formed ids of nothing, and garbage."""
     return st.one_of(
@@ -127,7 +137,13 @@ def ids(known: tuple[str, ...]) -> st.SearchStrategy[graphql.ValueNode]:
 
 
 def scalars(target: Target) -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
-    return {"ID": ids(target.ids), "JSON": json_values(), "DateTime": date_times(), "Date": dates()}
+    return {
+        "ID": ids(target.ids),
+        "JSON": json_values(),
+        "DateTime": date_times(),
+        "Date": dates(),
+        "Decimal": decimals(),
+    }
 
 
 def documents(target: Target) -> Iterator[tuple[st.SearchStrategy[str], int]]:

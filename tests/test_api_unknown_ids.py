@@ -140,6 +140,31 @@ CASES = [
     Case("paymentCapture", "PaymentCaptureInput", {"idempotencyKey": "k"}, "input.paymentId", TILL),
     Case("paymentVoid", "PaymentVoidInput", {}, "input.paymentId", TILL),
     Case("paymentRefund", "PaymentRefundInput", {"idempotencyKey": "k"}, "input.paymentId", TILL),
+    Case("partnerUpdate", "PartnerUpdateInput", {"name": "n"}, "input.id"),
+    Case(
+        "partnerApiKeyCreate",
+        "PartnerApiKeyCreateInput",
+        {"name": "k", "scopes": ["EVENTS_WRITE"]},
+        "input.partnerId",
+    ),
+    Case(
+        "partnerRateCardSet",
+        "PartnerRateCardSetInput",
+        {"issuePrice": "0.01", "redeemReimbursement": "0.01"},
+        "input.partnerId",
+    ),
+    Case(
+        "partnerPointBlockPurchase",
+        "PartnerPointBlockPurchaseInput",
+        {"points": 10, "price": 10, "idempotencyKey": "k"},
+        "input.partnerId",
+    ),
+    Case(
+        "settlementAdjust",
+        "SettlementAdjustInput",
+        {"amount": 5, "reason": "r", "idempotencyKey": "k"},
+        "input.partnerId",
+    ),
 ]
 
 
@@ -185,6 +210,7 @@ class World:
 async def open_world(make_app: MakeApp, db: Database, tenant: Tenant) -> World:
     shop = await Shop.open(make_app, db, tenant, points=1_000)
     await enable_for(db, shop.gateway.registry, tenant, "onboarding", {})
+    await enable_for(db, shop.gateway.registry, tenant, "clearing", {})
     card, _ = await shop.card(500)
     other = await Shop.open(make_app, db, await create_test_tenant(db), points=1_000)
     other_card, _ = await other.card(500)

@@ -107,7 +107,7 @@ def test_a_payload_read_back_from_the_outbox_is_the_same_typed_payload() -> None
         purchase_id=None,
         created_at=now,
     )
-    event = ingested(uuid.uuid4(), stored, [])
+    event = ingested(uuid.uuid4(), stored, [], actor="touchpoint:till")
     again = DomainEvent(event.topic, event.tenant_id, orjson.loads(orjson.dumps(event.payload)))
     assert EventIngested.of(again) == EventIngested.of(event)
 

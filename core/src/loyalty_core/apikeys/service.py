@@ -55,6 +55,10 @@ async def create_api_key(
     scopes: Sequence[str],
     actor: str,
 ) -> IssuedApiKey:
+    """A new key of the tenant named ``name`` (1-100 characters) with ``scopes`` (values of
+    ``Scope``), created in the caller's transaction and audited as ``actor``'s. The secret
+    form is in the result only; it is never stored or shown again. INVALID_INPUT on a bad
+    name or scope."""
     if not name.strip() or len(name) > 100:
         raise ValidationFailed("name: 1-100 characters", field="name")
     parsed = _scopes(scopes)

@@ -95,7 +95,11 @@ class _Compiled:
 
 
 class Prepared:
-    """A statement built once and run on asyncpg; see the module's docstring for why."""
+    """A statement built once with SQLAlchemy Core (at import) and run by asyncpg in the
+    caller's transaction: on a hot path (every event) it saves the ~110 µs of CPU each
+    execution through SQLAlchemy costs. Every bind parameter must be given (or carry its
+    value in the statement); an INSERT writes the columns given, the others take their
+    server defaults. Rows read as ``row.column``; errors come out as from ``conn.execute``."""
 
     def __init__(self, statement: ClauseElement) -> None:
         self._statement = statement

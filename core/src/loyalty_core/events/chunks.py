@@ -185,7 +185,10 @@ async def _reward_and_publish(
     await tally.record(conn, tenant.id)  # after the accounts: see rules.health
     by_handlers = await ingestion.domain_events.publish_many(
         conn,
-        [service.ingested(tenant.id, event, by_event.get(event.id, [])) for _, event, _ in stored],
+        [
+            service.ingested(tenant.id, event, by_event.get(event.id, []), actor=ingestion.actor)
+            for _, event, _ in stored
+        ],
     )
     for (_, event, _), posted in zip(stored, by_handlers, strict=True):
         if posted:

@@ -110,7 +110,7 @@ async def ingest(conn: AsyncConnection, ingestion: Ingestion, event: EventInput)
         for step in ingestion.rewards or [base_earn]:
             posted += await step(conn, ingestion, stored)
     posted += await ingestion.domain_events.publish(
-        conn, ingested(tenant.id, stored, posted, purchase)
+        conn, ingested(tenant.id, stored, posted, purchase, actor=ingestion.actor)
     )
     return IngestResult(
         stored, replayed=False, transactions=posted, notices=notices(tenant, stored)
@@ -161,6 +161,8 @@ def ingested(
     event: StoredEvent,
     posted: list[LedgerTransaction],
     purchase: StoredEvent | None = None,
+    *,
+    actor: str,
 ) -> DomainEvent:
     """The ``event.ingested`` domain event of a stored event and what it posted; for a
     refund, ``purchase`` is the purchase it refunds."""
@@ -186,6 +188,7 @@ def ingested(
             purchase_event_id=event.purchase_id,
             refund_share=share,
             payload=payload,
+            actor=actor,
         ),
     )
 

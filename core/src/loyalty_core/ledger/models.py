@@ -33,7 +33,8 @@ class TransactionKind(StrEnum):
 
 class Purpose(StrEnum):
     """What an account holds. Member accounts: available, pending. Accounts a module owns
-    (a gift card): stored value. Tenant counter-accounts: the rest."""
+    (a gift card): stored value; a coalition partner's position: clearing. Tenant
+    counter-accounts: the rest."""
 
     AVAILABLE = "available"
     PENDING = "pending"
@@ -43,6 +44,9 @@ class Purpose(StrEnum):
     ADJUSTMENTS = "adjustments"
     STORED_VALUE = "stored_value"
     LIABILITY = "liability"
+    CLEARING = "clearing"
+    """What a coalition partner and the operator owe each other (the clearing module): a
+    position that may go either way."""
 
 
 TENANT_PURPOSES = frozenset(

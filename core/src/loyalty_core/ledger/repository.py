@@ -24,7 +24,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -122,6 +122,13 @@ _LOTS_FOR_SPENDING = Prepared(
     .with_for_update(key_share=True)
 )
 _NEW_ENTRIES = Prepared(insert(ledger_entries))
+_TRACKED = Prepared(
+    select(ledger_accounts.c.id, ledger_accounts.c.tracks_balance).where(
+        ledger_accounts.c.tenant_id == _p("tenant_id"),
+        ledger_accounts.c.id == func.any(_p("ids", type_=ARRAY(PG_UUID(as_uuid=True)))),
+    )
+)
+"""Whether accounts of a ``post`` keep their balance in the row (read once per account)."""
 _CREDIT = """
 accounts AS (
     SELECT
@@ -302,31 +309,72 @@ async def tenant_account(
 
 
 async def owned_account(
-    conn: AsyncConnection, tenant_id: uuid.UUID, owner_ref: str, asset: Asset, purpose: Purpose
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    owner_ref: str,
+    asset: Asset,
+    purpose: Purpose,
+    *,
+    allow_negative: bool = False,
 ) -> uuid.UUID:
     """An account a module owns on behalf of something that is not a member (a gift card:
-    ``owner_ref`` ``giftcard:<id>``). Its balance is kept in the row and never overdrawn."""
+    ``owner_ref`` ``giftcard:<id>``). Its balance is kept in the row and never overdrawn.
+
+    With ``allow_negative`` it is a position that may go either way (a coalition partner's
+    clearing account): there is no overdraft to check, so like a tenant counter-account it
+    keeps no balance in its row (read it with :func:`account_balance`) and concurrent
+    postings never queue on it. The kind is the account's from its first use on; asking
+    again with another flag does not change it."""
     key = {
         "tenant_id": tenant_id,
         "owner_ref": owner_ref,
         "asset_id": asset.id,
         "purpose": purpose.value,
     }
-    return await _account_id(conn, _OWNED_ACCOUNTS, key, {"id": new_id()})
+    new: dict[str, Any] = {"id": new_id()}
+    if allow_negative:
+        new |= {"allow_negative": True, "tracks_balance": False}
+    return await _account_id(conn, _OWNED_ACCOUNTS, key, new)
+
+
+async def account_balance(
+    conn: AsyncConnection, tenant_id: uuid.UUID, account_id: uuid.UUID
+) -> int:
+    """An account's balance: its row's when it keeps one, else the sum of its entries (an
+    indexed scan of the account's entries: for reads, not for every write)."""
+    row = (
+        await conn.execute(
+            select(ledger_accounts.c.balance, ledger_accounts.c.tracks_balance).where(
+                ledger_accounts.c.tenant_id == tenant_id, ledger_accounts.c.id == account_id
+            )
+        )
+    ).first()
+    if row is None:
+        return 0
+    if row.tracks_balance:
+        return int(row.balance)
+    return await sum_of_entries(conn, tenant_id, account_id)
 
 
 async def tracked_accounts(
     conn: AsyncConnection, tenant_id: uuid.UUID, account_ids: Iterable[uuid.UUID]
 ) -> set[uuid.UUID]:
-    """Which of the accounts keep their balance in the row (the others derive it)."""
-    rows = await conn.execute(
-        select(ledger_accounts.c.id).where(
-            ledger_accounts.c.tenant_id == tenant_id,
-            ledger_accounts.c.id.in_(list(account_ids)),
-            ledger_accounts.c.tracks_balance,
-        )
-    )
-    return {as_uuid(v) for v in rows.scalars()}
+    """Which of the accounts keep their balance in the row (the others derive it). An
+    account's kind never changes, so each process reads it once per account (the ids are
+    UUIDv7, never reused: an account whose creation rolled back leaves an entry nothing
+    asks for again)."""
+    ids = list(account_ids)
+    unknown = [account_id for account_id in ids if account_id not in _tracking]
+    if unknown:
+        if len(_tracking) >= _MAX_TRACKING:
+            _tracking.clear()
+        for row in await _TRACKED.all(conn, {"tenant_id": tenant_id, "ids": unknown}):
+            _tracking[as_uuid(row.id)] = bool(row.tracks_balance)
+    return {account_id for account_id in ids if _tracking.get(account_id)}
+
+
+_tracking: dict[uuid.UUID, bool] = {}
+_MAX_TRACKING = 200_000
 
 
 async def account_funds(
@@ -758,6 +806,7 @@ async def sum_of_entries(conn: AsyncConnection, tenant_id: uuid.UUID, account_id
 
 __all__ = [
     "Header",
+    "account_balance",
     "account_funds",
     "apply_balance_delta",
     "as_uuid",

@@ -104,12 +104,17 @@ class DomainEvent:
 @dataclass(frozen=True)
 class HandlerContext:
     """What a domain event handler may use: the writer's connection (in-transaction phase)
-    or the database (after commit), and the tenant's settings for the module."""
+    or the database (after commit), and the tenant's settings for the module.
+    ``registry`` and ``enabled_modules`` (every module the tenant enabled, with its
+    settings) let a handler reach what the tenant's modules declared through a hook its
+    module defines, as a job does."""
 
     tenant_id: uuid.UUID
     settings: BaseModel
     conn: AsyncConnection | None
     database: Database
+    registry: ModuleRegistry | None = None
+    enabled_modules: Mapping[str, BaseModel] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

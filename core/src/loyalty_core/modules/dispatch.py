@@ -81,7 +81,9 @@ class DomainEvents:
                 if handler.phase is HandlerPhase.AFTER_COMMIT:
                     self._after_commit.append((handler, event, settings))
                     continue
-                context = HandlerContext(event.tenant_id, settings, conn, self.database)
+                context = HandlerContext(
+                    event.tenant_id, settings, conn, self.database, self.registry, self.enabled
+                )
                 await handler.handler(event, context)
 
     def discard(self) -> None:
@@ -91,7 +93,9 @@ class DomainEvents:
     async def run_after_commit(self) -> None:
         queued, self._after_commit = self._after_commit, []
         for handler, event, settings in queued:
-            context = HandlerContext(event.tenant_id, settings, None, self.database)
+            context = HandlerContext(
+                event.tenant_id, settings, None, self.database, self.registry, self.enabled
+            )
             try:
                 await handler.handler(event, context)
             except Exception:

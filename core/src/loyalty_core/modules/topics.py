@@ -111,6 +111,13 @@ class EventIngested:
     payload: Annotated[
         dict[str, Any], Doc("The event's payload as validated against its type's JSON Schema.")
     ] = field(default_factory=dict)
+    actor: Annotated[
+        str,
+        Doc(
+            "Who sent it, from the credential (`touchpoint:<API key id>`, `admin:<subject>`, "
+            "`member:<id>`): what a module attributes the event to, never an argument."
+        ),
+    ] = ""
 
     @property
     def is_purchase(self) -> bool:
@@ -136,6 +143,7 @@ class EventIngested:
             "purchaseEventId": _optional_str(self.purchase_event_id),
             "refundShare": None if self.refund_share is None else str(self.refund_share),
             "payload": self.payload,
+            "actor": self.actor,
         }
 
     @classmethod
@@ -160,6 +168,7 @@ class EventIngested:
             purchase_event_id=_optional_uuid(p.get("purchaseEventId")),
             refund_share=None if share is None else Decimal(share),
             payload=dict(p.get("payload") or {}),
+            actor=str(p.get("actor", "")),
         )
 
 
@@ -222,10 +231,57 @@ class MemberErased:
         return cls(member_id=uuid.UUID(_checked(cls, event)["memberId"]))
 
 
-TOPICS: tuple[type[EventIngested] | type[MemberUpdated] | type[MemberErased], ...] = (
+@dataclass(frozen=True, slots=True)
+class PointsRedeemed:
+    """A member's points were spent at a touchpoint (`pointsRedeem`). Published in the
+    redemption's transaction, once (a replay publishes nothing): a module that settles
+    redemptions (clearing reimburses the acceptor) posts its side atomically with it."""
+
+    TOPIC: ClassVar[str] = "points.redeemed"
+    VERSION: ClassVar[int] = 1
+
+    transaction_id: Annotated[uuid.UUID, Doc("The ledger transaction of the spend.")]
+    member_id: Annotated[uuid.UUID, Doc("The member whose points were spent.")]
+    asset_code: Annotated[str, Doc("The asset spent (`points` unless the till named another).")]
+    points: Annotated[int, Doc("How many were spent (positive).")]
+    occurred_at: Annotated[datetime, Doc("When (UTC).")]
+    actor: Annotated[
+        str, Doc("Who redeemed, from the credential (`touchpoint:<API key id>`, `admin:...`).")
+    ]
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "transactionId": str(self.transaction_id),
+            "memberId": str(self.member_id),
+            "assetCode": self.asset_code,
+            "points": self.points,
+            "occurredAt": self.occurred_at.isoformat(),
+            "actor": self.actor,
+        }
+
+    @classmethod
+    def of(cls, event: DomainEvent) -> Self:
+        """The typed payload of a ``points.redeemed`` domain event."""
+        if isinstance(event.data, cls):
+            return event.data
+        p = _checked(cls, event)
+        return cls(
+            transaction_id=uuid.UUID(p["transactionId"]),
+            member_id=uuid.UUID(p["memberId"]),
+            asset_code=p["assetCode"],
+            points=int(p["points"]),
+            occurred_at=datetime.fromisoformat(p["occurredAt"]),
+            actor=p["actor"],
+        )
+
+
+TOPICS: tuple[
+    type[EventIngested] | type[MemberUpdated] | type[MemberErased] | type[PointsRedeemed], ...
+] = (
     EventIngested,
     MemberUpdated,
     MemberErased,
+    PointsRedeemed,
 )
 """Every topic the core publishes, in the order the reference lists them."""
 
@@ -274,6 +330,7 @@ __all__ = [
     "EventIngested",
     "MemberErased",
     "MemberUpdated",
+    "PointsRedeemed",
     "PurchaseItem",
     "documented_fields",
 ]

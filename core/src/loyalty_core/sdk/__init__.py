@@ -7,6 +7,7 @@ internals, and an import-linter contract keeps it so).
 """
 
 from loyalty_core import SDK_VERSION
+from loyalty_core.apikeys.service import IssuedApiKey, create_api_key
 from loyalty_core.auth import (
     Principal,
     Role,
@@ -21,6 +22,7 @@ from loyalty_core.context import RequestContext
 from loyalty_core.db.engine import Database
 from loyalty_core.db.errors import db_answer, db_answers
 from loyalty_core.db.metadata import created_at_column, id_column, metadata, tenant_id_column
+from loyalty_core.db.prepared import Prepared
 from loyalty_core.db.security import secure_tenant_table
 from loyalty_core.errors import (
     AuthError,
@@ -100,6 +102,7 @@ __all__ = [
     "HandlerPhase",
     "IdentifierInput",
     "InsufficientFunds",
+    "IssuedApiKey",
     "Job",
     "JobContext",
     "LoyaltyError",
@@ -111,6 +114,7 @@ __all__ = [
     "NoSettings",
     "NotFound",
     "PageInfo",
+    "Prepared",
     "Principal",
     "RefusedItem",
     "RequestContext",
@@ -128,6 +132,7 @@ __all__ = [
     "check_json",
     "check_text",
     "connection",
+    "create_api_key",
     "created_at_column",
     "db_answer",
     "db_answers",

@@ -15,7 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loyalty_core.events import repository as _repository
 from loyalty_core.events.builtin import PURCHASE, REFUND
 from loyalty_core.events.models import EventInput, IngestResult, StoredEvent
-from loyalty_core.modules.topics import EventIngested, MemberErased, MemberUpdated, PurchaseItem
+from loyalty_core.modules.topics import (
+    EventIngested,
+    MemberErased,
+    MemberUpdated,
+    PointsRedeemed,
+    PurchaseItem,
+)
 
 
 async def get_event(
@@ -37,6 +43,7 @@ __all__ = [
     "IngestResult",
     "MemberErased",
     "MemberUpdated",
+    "PointsRedeemed",
     "PurchaseItem",
     "StoredEvent",
     "get_event",

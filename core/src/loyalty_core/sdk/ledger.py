@@ -32,6 +32,7 @@ from loyalty_core.ledger.models import (
 )
 from loyalty_core.ledger.recording import recorded
 from loyalty_core.ledger.repository import (
+    account_balance,
     account_funds,
     get_asset,
     get_transaction,
@@ -66,6 +67,7 @@ __all__ = [
     "Posting",
     "Purpose",
     "TransactionKind",
+    "account_balance",
     "account_funds",
     "balances",
     "capture_hold",

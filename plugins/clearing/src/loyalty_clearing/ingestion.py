@@ -1,0 +1,333 @@
+"""Partner-attributed movements of points, priced and posted in the writer's transaction.
+
+Two in-transaction handlers: ``event.ingested`` (a partner's purchase earns points, base
+and campaign awards alike: the issuer pays for them; a refund reverses them at the rate they
+were issued at and gives prepaid points back to their block) and ``points.redeemed`` (points
+spent at an acceptor: the operator reimburses it). A refusal (a suspended partner, no rate
+card, blocks exhausted) raises, and the event or redemption is refused with it: nothing a
+partner does goes unpriced.
+
+Hot path, per partner event: the key's partner from the process cache, one indexed read of
+the points the event moved, one of the partner, one of the rate card in effect, then the
+ledger posting and the movement row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from loyalty_core.sdk import (
+    DomainEvent,
+    ErrorCode,
+    HandlerContext,
+    LoyaltyError,
+    NotFound,
+    events,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_clearing import repository as repo
+from loyalty_clearing.attribution import partner_of_actor
+from loyalty_clearing.funding import FundingSource, sources
+from loyalty_clearing.models import Billing, MovementKind, Partner, PartnerRole, RateCard
+from loyalty_clearing.positions import Line, post_line, require_within_credit
+from loyalty_clearing.pricing import exact_money, percent_of, rounded
+from loyalty_clearing.service import require_acting, require_active
+
+
+async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None:
+    ingested = events.EventIngested.of(event)
+    conn = context.conn
+    assert conn is not None, "an in-transaction handler has the writer's connection"
+    funding = sources(context)
+    if funding:
+        await _charge_funded(conn, context.tenant_id, ingested, funding)
+    if not ingested.transactions:
+        return
+    if ingested.is_refund and ingested.purchase_event_id is not None:
+        await _reverse(conn, context.tenant_id, ingested, ingested.purchase_event_id)
+        return
+    partner_id = await partner_of_actor(conn, context.tenant_id, ingested.actor)
+    if partner_id is None:
+        return
+    issued = await repo.member_points(conn, context.tenant_id, ingested.transactions)
+    assets = sorted(code for code, points in issued.items() if points > 0)
+    if not assets:
+        return
+    partner, card = await _acting(
+        conn, context.tenant_id, partner_id, PartnerRole.ISSUER, assets[0], ingested.occurred_at
+    )
+    for asset_code in assets:
+        what = Issue(
+            asset_code, issued[asset_code], ingested.occurred_at, ingested.event_id, ingested.actor
+        )
+        await issue(
+            conn, context.tenant_id, partner, what, card=card if asset_code == assets[0] else None
+        )
+
+
+async def on_points_redeemed(event: DomainEvent, context: HandlerContext) -> None:
+    redeemed = events.PointsRedeemed.of(event)
+    conn = context.conn
+    assert conn is not None, "an in-transaction handler has the writer's connection"
+    partner_id = await partner_of_actor(conn, context.tenant_id, redeemed.actor)
+    if partner_id is None:
+        return
+    tenant_id = context.tenant_id
+    partner, card = await _acting(
+        conn, tenant_id, partner_id, PartnerRole.ACCEPTOR, redeemed.asset_code, redeemed.occurred_at
+    )
+    exact = exact_money(redeemed.points, card.redeem_reimbursement, partner.currency)
+    line = Line(
+        kind=MovementKind.REDEEMED,
+        amount=rounded(exact),
+        exact=exact,
+        occurred_at=redeemed.occurred_at,
+        reason=f"{redeemed.points} {redeemed.asset_code} redeemed",
+        cause=f"redemption:{redeemed.transaction_id}",
+        actor=redeemed.actor,
+        points=redeemed.points,
+        asset_code=redeemed.asset_code,
+        rate=card.redeem_reimbursement,
+        rate_card_id=card.id,
+    )
+    key = f"redeemed:{redeemed.transaction_id}"
+    await post_line(conn, tenant_id, partner, line, key=key, now=_now())
+    await _fee(conn, tenant_id, partner, card, line, key)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Points issued for a partner: how many of which asset, when, for which event, by whom."""
+
+    asset_code: str
+    points: int
+    occurred_at: datetime
+    event_id: uuid.UUID | None
+    actor: str
+
+
+async def issue(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    partner: Partner,
+    what: Issue,
+    *,
+    kind: MovementKind = MovementKind.ISSUED,
+    key: str | None = None,
+    card: RateCard | None = None,
+) -> None:
+    """Charge ``partner`` for points issued: a prepaid partner's blocks first (first-expiring
+    first, locked so concurrent issuances never overdraw one), the rest at the rate card in
+    effect when they were issued, within the credit limit if there is one."""
+    card = card or await _card(conn, tenant_id, partner, what.asset_code, what.occurred_at)
+    key = key or f"{kind.value}:{what.event_id}:{what.asset_code}"
+    left = what.points
+    if partner.billing is Billing.PREPAID:
+        left = await _draw_blocks(conn, tenant_id, partner, what, kind, key)
+        if left and partner.credit_limit is None:
+            raise LoyaltyError(
+                f"the partner's point blocks lack {left} {what.asset_code}",
+                code=ErrorCode.POINT_BLOCKS_EXHAUSTED,
+            )
+    if not left:
+        return
+    exact = -exact_money(left, card.issue_price, partner.currency)
+    line = Line(
+        kind=kind,
+        amount=rounded(exact),
+        exact=exact,
+        occurred_at=what.occurred_at,
+        reason=f"{left} {what.asset_code} issued",
+        cause=f"event:{what.event_id}" if what.event_id else key,
+        actor=what.actor,
+        points=left,
+        asset_code=what.asset_code,
+        rate=card.issue_price,
+        rate_card_id=card.id,
+        event_id=what.event_id,
+    )
+    await post_line(conn, tenant_id, partner, line, key=key, now=_now())
+    await _fee(conn, tenant_id, partner, card, line, key)
+    code = (
+        ErrorCode.POINT_BLOCKS_EXHAUSTED
+        if partner.billing is Billing.PREPAID
+        else ErrorCode.CREDIT_LIMIT_EXCEEDED
+    )
+    await require_within_credit(conn, tenant_id, partner, code)
+
+
+async def _draw_blocks(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    partner: Partner,
+    what: Issue,
+    kind: MovementKind,
+    key: str,
+) -> int:
+    """Take what the blocks hold, first-expiring first; the points still to charge."""
+    left = what.points
+    for block in await repo.blocks_for_drawing(
+        conn, tenant_id, partner.id, what.asset_code, _now()
+    ):
+        if not left:
+            break
+        take = min(block.remaining, left)
+        await repo.move_block(conn, tenant_id, block.id, -take)
+        line = Line(
+            kind=kind,
+            amount=0,
+            exact=_ZERO,
+            occurred_at=what.occurred_at,
+            reason=f"{take} {what.asset_code} issued from a prepaid block",
+            cause=f"event:{what.event_id}" if what.event_id else key,
+            actor=what.actor,
+            points=take,
+            asset_code=what.asset_code,
+            block_id=block.id,
+            event_id=what.event_id,
+        )
+        await post_line(conn, tenant_id, partner, line, key=f"{key}:{block.id}", now=_now())
+        left -= take
+    return left
+
+
+async def _reverse(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    refund: events.EventIngested,
+    purchase_id: uuid.UUID,
+) -> None:
+    """A refund takes points back: the partner that paid for them is credited at the rate
+    it paid (a prepaid block gets them back instead), whoever sends the refund."""
+    taken = await repo.member_points(conn, tenant_id, refund.transactions)
+    for asset_code, points in sorted(taken.items()):
+        if points >= 0:
+            continue
+        original = await repo.issued_for_event(conn, tenant_id, purchase_id, asset_code)
+        if original is None:
+            continue
+        partner = await repo.get_partner(conn, tenant_id, original.partner_id)
+        assert partner is not None, "a movement's partner exists"
+        back = -points
+        if original.block_id is not None:
+            await repo.move_block(conn, tenant_id, original.block_id, back)
+            exact = _ZERO
+        else:
+            assert original.rate is not None, "an issuance not drawn from a block has its rate"
+            exact = exact_money(back, original.rate, partner.currency)
+        line = Line(
+            kind=MovementKind.REVERSAL,
+            amount=rounded(exact),
+            exact=exact,
+            occurred_at=refund.occurred_at,
+            reason=f"{back} {asset_code} taken back by a refund",
+            cause=f"event:{refund.event_id}",
+            actor=refund.actor,
+            points=-back,
+            asset_code=asset_code,
+            rate=original.rate,
+            rate_card_id=original.rate_card_id,
+            block_id=original.block_id,
+            event_id=refund.event_id,
+        )
+        key = f"reversal:{refund.event_id}:{asset_code}"
+        await post_line(conn, tenant_id, partner, line, key=key, now=_now())
+
+
+async def _charge_funded(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    event: events.EventIngested,
+    funding: Sequence[FundingSource],
+) -> None:
+    """Charge every partner-funded part of ``event`` (``funding``) to its partner."""
+    for source in funding:
+        for funded in await source.funded(conn, tenant_id, event):
+            if funded.points <= 0:
+                raise ValueError(f"{source.name} funds {funded.points} points: not positive")
+            partner = await require_acting(conn, tenant_id, funded.partner_id, PartnerRole.ISSUER)
+            what = Issue(
+                funded.asset_code,
+                funded.points,
+                event.occurred_at,
+                event.event_id,
+                f"module:{source.name}",
+            )
+            key = f"funded:{source.name}:{funded.key}"
+            await issue(conn, tenant_id, partner, what, kind=MovementKind.FUNDED, key=key)
+
+
+async def _acting(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    partner_id: uuid.UUID,
+    role: PartnerRole,
+    asset_code: str,
+    at: datetime,
+) -> tuple[Partner, RateCard]:
+    """The partner, active and in ``role``, and its card in effect at ``at``: one read."""
+    partner, card = await repo.partner_with_card(conn, tenant_id, partner_id, asset_code, at)
+    if partner is None:
+        raise NotFound("partner not found", field="partnerId")
+    require_active(partner, role)
+    if card is None:
+        raise _missing(partner, asset_code, at)
+    return partner, card
+
+
+async def _card(
+    conn: AsyncConnection, tenant_id: uuid.UUID, partner: Partner, asset_code: str, at: datetime
+) -> RateCard:
+    card = await repo.rate_card_at(conn, tenant_id, partner.id, asset_code, partner.currency, at)
+    if card is None:
+        raise _missing(partner, asset_code, at)
+    return card
+
+
+def _missing(partner: Partner, asset_code: str, at: datetime) -> LoyaltyError:
+    return LoyaltyError(
+        f"partner {partner.name!r} has no rate card for {asset_code} in {partner.currency} "
+        f"at {at.isoformat()}",
+        code=ErrorCode.RATE_CARD_MISSING,
+    )
+
+
+async def _fee(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    partner: Partner,
+    card: RateCard,
+    line: Line,
+    key: str,
+) -> None:
+    """The percentage fee on a movement's money, a line of its own the partner pays."""
+    if not card.fee_percent or not line.amount:
+        return
+    exact = -percent_of(line.amount, card.fee_percent)
+    fee = Line(
+        kind=MovementKind.FEE,
+        amount=rounded(exact),
+        exact=exact,
+        occurred_at=line.occurred_at,
+        reason=f"{card.fee_percent}% fee on {abs(line.amount)}",
+        cause=line.cause,
+        actor=line.actor,
+        rate=card.fee_percent,
+        rate_card_id=card.id,
+        event_id=line.event_id,
+    )
+    await post_line(conn, tenant_id, partner, fee, key=f"fee:{key}", now=_now())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+_ZERO = Decimal(0)
+
+__all__ = ["Issue", "issue", "on_event_ingested", "on_points_redeemed"]

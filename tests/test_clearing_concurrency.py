@@ -1,0 +1,126 @@
+"""Clearing under real concurrent transactions on PostgreSQL, through two gateway
+instances: a period closes while partner purchases are ingested (each lands in exactly one
+statement), two closes at once make one set of statements, and concurrent awards never
+overdraw a prepaid partner's block."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from loyalty_clearing.tables import movements, point_blocks
+from loyalty_core.db.engine import Database
+from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql
+from sqlalchemy import func, select
+
+from tests.clearing import BLOCK_PURCHASE, CLOSE, Coalition, clearing_balances, unclaimed
+
+MARCH = datetime(2026, 3, 20, 9, tzinfo=UTC)
+
+
+async def test_a_close_during_ingestion_puts_every_movement_in_exactly_one_statement(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Coalition.open(make_app, db, tenant)
+    second = await make_app()
+    await town.partner("Bakery")
+    await town.partner("Petrol")
+    members = [await town.member() for _ in range(10)]
+    gateways = [town.gateway, second]
+
+    def purchase(n: int) -> Any:
+        partner = ("Bakery", "Petrol")[n % 2]
+        return town.purchase(partner, members[n % 10], 1_000 + n, MARCH, gateway=gateways[n % 2])
+
+    closes = [
+        graphql(gw.client, CLOSE, {"input": {"period": "2026-03-01"}}, token=admin_token(tenant.id))
+        for gw in gateways
+    ]
+    results = await asyncio.gather(*(purchase(n) for n in range(50)), *closes)
+    assert all(r["errors"] == [] for r in results[:50])
+    first, other = (r["data"]["settlementClose"] for r in results[50:])
+    assert sorted([first["replayed"], other["replayed"]]) == [False, True]
+    assert {s["id"] for s in first["statements"]} == {s["id"] for s in other["statements"]}
+
+    # what committed after the March claim is carried into the next close
+    april = await town.close("2026-04-01")
+    assert april["errors"] == [], april
+    assert await unclaimed(db, tenant.id) == 0
+    async with db.tenant_transaction(tenant.id) as conn:
+        claimed = (
+            await conn.execute(
+                select(movements.c.statement_id, func.count(), func.sum(movements.c.amount))
+                .where(movements.c.tenant_id == tenant.id)
+                .group_by(movements.c.statement_id)
+            )
+        ).all()
+    assert sum(count for _, count, _ in claimed) == 50
+    statements = await town.statements()
+    by_id = {s["id"]: s for s in statements}
+    for statement_id, count, amount in claimed:
+        s = by_id[str(statement_id)]
+        assert s["lineCount"] == count
+        assert s["closing"] - s["opening"] == amount
+    assert sum(s["pointsIssued"] for s in statements) == sum(10 + 0 for _ in range(50))
+    balances = (await clearing_balances(db, tenant.id))["clearing_eur"]
+    latest = [s for s in statements if s["periodStartsOn"] == "2026-04-01"]
+    assert sum(s["closing"] for s in latest) == -sum(
+        v for k, v in balances.items() if k == "clearing"
+    )
+
+
+async def test_concurrent_awards_never_overdraw_a_prepaid_block(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Coalition.open(make_app, db, tenant)
+    second = await make_app()
+    shop = await town.partner("Bikes", ("ISSUER",), billing="PREPAID")
+    bought = await town.mutate(
+        BLOCK_PURCHASE,
+        {"partnerId": shop, "points": 105, "price": 95, "idempotencyKey": "block-1"},
+    )
+    assert bought["errors"] == [], bought
+    member = await town.member()
+    gateways = [town.gateway, second]
+    results = await asyncio.gather(
+        *(town.purchase("Bikes", member, 1_000, MARCH, gateway=gateways[n % 2]) for n in range(50))
+    )
+    accepted = [r for r in results if r["errors"] == []]
+    refused = {e["code"] for r in results for e in r["errors"]}
+    assert len(accepted) == 10  # 10 points each from 105
+    assert refused == {"POINT_BLOCKS_EXHAUSTED"}
+    async with db.tenant_transaction(tenant.id) as conn:
+        remaining = await conn.scalar(
+            select(point_blocks.c.remaining).where(point_blocks.c.tenant_id == tenant.id)
+        )
+    assert remaining == 5
+
+
+async def test_a_block_purchase_replays_and_a_refund_gives_points_back_to_the_block(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Coalition.open(make_app, db, tenant)
+    shop = await town.partner("Bikes", ("ISSUER",), billing="PREPAID", reorderThreshold=50)
+    block = {"partnerId": shop, "points": 100, "price": 90, "idempotencyKey": "block-1"}
+    first = await town.mutate(BLOCK_PURCHASE, block)
+    again = await town.mutate(BLOCK_PURCHASE, block)
+    assert (first["replayed"], again["replayed"]) == (False, True)
+    assert again["pointBlock"]["id"] == first["pointBlock"]["id"]
+    clash = await town.mutate(BLOCK_PURCHASE, {**block, "points": 200})
+    assert [e["code"] for e in clash["errors"]] == ["IDEMPOTENCY_CONFLICT"]
+
+    member = await town.member()
+    await town.purchase("Bikes", member, 6_000, MARCH, external_id="bike-1")  # 60 points
+    alert = await town.admin(
+        "query($id: ID!) { partner(id: $id) { reorderAlert pointBlocks { remaining } } }",
+        {"id": shop},
+    )
+    assert alert["data"]["partner"] == {"reorderAlert": True, "pointBlocks": [{"remaining": 40}]}
+    refunded = await town.refund("Bikes", member, "bike-1", 3_000, MARCH)  # 30 points back
+    assert refunded["errors"] == [], refunded
+    back = await town.admin(
+        "query($id: ID!) { partner(id: $id) { reorderAlert position } }", {"id": shop}
+    )
+    assert back["data"]["partner"] == {"reorderAlert": False, "position": -90}
