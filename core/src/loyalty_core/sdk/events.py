@@ -9,13 +9,18 @@ The typed payloads of every topic are listed in the domain events reference.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_core.events import repository as _repository
 from loyalty_core.events.builtin import PURCHASE, REFUND
 from loyalty_core.events.models import EventInput, IngestResult, StoredEvent
+from loyalty_core.ids import new_id
 from loyalty_core.modules.topics import EventIngested, MemberErased, MemberUpdated, PurchaseItem
+from loyalty_core.outbox.tables import outbox
 
 
 async def get_event(
@@ -29,6 +34,26 @@ async def get_event(
     return await _repository.get(conn, tenant_id, event_id)
 
 
+async def announce(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    topic: str,
+    payloads: Sequence[Mapping[str, Any]],
+) -> None:
+    """Write a module's own domain events (``tiers.upgraded``...) to the transactional
+    outbox, one row per payload, in one statement of the caller's transaction: they leave
+    exactly when the change they announce commits, for a broker or messaging attached
+    later. Name the topic after the module; payloads are JSON objects."""
+    if payloads:
+        await conn.execute(
+            insert(outbox),
+            [
+                {"tenant_id": tenant_id, "id": new_id(), "topic": topic, "payload": dict(p)}
+                for p in payloads
+            ],
+        )
+
+
 __all__ = [
     "PURCHASE",
     "REFUND",
@@ -39,5 +64,6 @@ __all__ = [
     "MemberUpdated",
     "PurchaseItem",
     "StoredEvent",
+    "announce",
     "get_event",
 ]
