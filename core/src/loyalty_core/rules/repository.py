@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, func, insert, select, update
+from sqlalchemy import BindParameter, Row, Select, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -319,7 +319,8 @@ def _member_aggregates_query(facts: Sequence[MemberFact] = ()) -> Select[Any]:
             func.count().filter(is_purchase, within).label(f"purchases_{days}"),
             func.count().filter(is_type, within).label(f"events_{days}"),
         ]
-    tenant_id, member_id = bindparam("tenant_id"), bindparam("member_id")
+    tenant_id: BindParameter[Any] = bindparam("tenant_id")
+    member_id: BindParameter[Any] = bindparam("member_id")
     return select(
         func.count().filter(is_purchase).label("purchase_count"),
         func.count().filter(is_type).label("event_count"),
