@@ -54,7 +54,9 @@ async def close_windows(
             rows = await repo.due_windows(conn, tenant_id, today, BATCH)
             applied = await _close_batch(conn, tenant_id, ladder, rows)
         done += applied
-        if len(rows) < BATCH or applied == 0:
+        # A member several windows behind (a job that did not run for a while) is due
+        # again at once: batches go on until nothing is due or nothing could be claimed.
+        if applied == 0:
             return done
 
 
@@ -81,21 +83,20 @@ async def _close_batch(
         # The next window may have reached a level already (events ingested before this run).
         earned_since = ladder.qualifying(following[row.member_id])
         new_level = ladder.higher(decision.level, earned_since)
-        grace_level = decision.grace_level
-        if grace_level is not None and ladder.rank(earned_since) >= ladder.rank(level):
-            grace_level = None
+        in_grace = decision.in_grace and ladder.rank(earned_since) < ladder.rank(level)
+        grace_level = decision.grace_level if in_grace else None
         decided.append(
             {
                 "member_id": row.member_id,
                 "old_level": row.level,
                 "old_end": row.window_end,
                 "level": new_level,
-                "base_level": new_level if grace_level is None else grace_level,
+                "base_level": grace_level if in_grace else new_level,
                 "window_end": add_months(row.window_end, ladder.step()),
                 "grace_level": grace_level,
-                "grace_until": None
-                if grace_level is None
-                else row.window_end + timedelta(days=ladder.grace_days),
+                "grace_until": row.window_end + timedelta(days=ladder.grace_days)
+                if in_grace
+                else None,
                 "changed": new_level != row.level,
                 "metric": ended[row.member_id],
             }
@@ -110,7 +111,7 @@ async def _close_batch(
             changes.append(_history(item, "downgrade" if down else "upgrade", ladder))
             if down:
                 downgrades.append(_announcement(item))
-        elif item["grace_level"] is not None:
+        elif item["grace_until"] is not None:
             changes.append(_history(item, "grace", ladder))
     await repo.add_history(conn, tenant_id, changes)
     await events.announce(conn, tenant_id, service.DOWNGRADED, downgrades)

@@ -185,8 +185,10 @@ class WindowEnd:
     """What a window's end decides for one member."""
 
     level: str | None
+    in_grace: bool = False
+    """Under the grace policy: the level is kept for the grace period..."""
     grace_level: str | None = None
-    """Under the grace policy: the level the member drops to when grace ends unqualified."""
+    """... and then drops to this one (none: no level) unless the member requalified."""
 
 
 def at_window_end(ladder: Ladder, level: str | None, metric: int) -> WindowEnd:
@@ -198,7 +200,7 @@ def at_window_end(ladder: Ladder, level: str | None, metric: int) -> WindowEnd:
     if ladder.downgrade is DowngradePolicy.ONE_LEVEL:
         return WindowEnd(ladder.higher(qualified, ladder.one_below(level)))
     if ladder.downgrade is DowngradePolicy.GRACE:
-        return WindowEnd(level, grace_level=qualified)
+        return WindowEnd(level, in_grace=True, grace_level=qualified)
     return WindowEnd(qualified)
 
 

@@ -40,6 +40,7 @@ class Standing:
     """The level the metric earned, beneath any override."""
     override: Override | None
     grace_until: date | None
+    """The last day of a grace period under way."""
 
 
 @dataclass(frozen=True)

@@ -212,8 +212,8 @@ async def _pages_of_moves(
                 page.append(Move(row.member_id, row.level, qualified, metric, at_once=True))
                 continue
             decided = at_window_end(ladder, level, metric)
-            if decided.level != level or decided.grace_level is not None:
-                target = decided.level if decided.grace_level is None else decided.grace_level
+            if decided.level != level or decided.in_grace:
+                target = decided.grace_level if decided.in_grace else decided.level
                 page.append(Move(row.member_id, row.level, target, metric, at_once=False))
         pages.append(page)
 
@@ -532,7 +532,7 @@ async def standing_of(
         until=last_day,
         earned=row.level,
         override=override,
-        grace_until=row.grace_until,
+        grace_until=None if row.grace_until is None else row.grace_until - timedelta(days=1),
     )
 
 
