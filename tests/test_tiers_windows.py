@@ -100,7 +100,8 @@ async def test_anniversary_years_start_in_the_enrolment_month(
     start = date.fromisoformat(progress["windowStart"])
     end = date.fromisoformat(progress["windowEnd"])
     today = date.today()
-    assert start.day == 1 and start <= today <= end
+    assert start.day == 1
+    assert start <= today <= end
     assert (end.year - start.year) * 12 + end.month - start.month == 11
 
 
