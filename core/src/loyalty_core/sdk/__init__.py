@@ -21,6 +21,7 @@ from loyalty_core.context import RequestContext
 from loyalty_core.db.engine import Database
 from loyalty_core.db.errors import db_answer, db_answers
 from loyalty_core.db.metadata import created_at_column, id_column, metadata, tenant_id_column
+from loyalty_core.db.prepared import Prepared
 from loyalty_core.db.security import secure_tenant_table
 from loyalty_core.errors import (
     AuthError,
@@ -113,6 +114,7 @@ __all__ = [
     "NoSettings",
     "NotFound",
     "PageInfo",
+    "Prepared",
     "Principal",
     "RefusedItem",
     "RequestContext",

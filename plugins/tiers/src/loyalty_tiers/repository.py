@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from loyalty_core.sdk import new_id
+from loyalty_core.sdk import Prepared, new_id
 from sqlalchemy import (
     BigInteger,
     Date,
@@ -64,19 +64,22 @@ async def save_ladder(
 # -- standing ---------------------------------------------------------------------------
 
 
-async def lock_standing(
-    conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID
-) -> Row[Any] | None:
+_LOCK_STANDING = Prepared(
+    select(members)
+    .where(
+        members.c.tenant_id == bindparam("tenant_id"),
+        members.c.member_id == bindparam("member_id"),
+    )
+    .with_for_update()
+)
+"""Every event that moves a metric runs it: built and compiled once."""
+
+
+async def lock_standing(conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID) -> Any:
     """The member's standing row, locked until the transaction ends: every change of the
     member's level waits for it, so two purchases of one member decide one after the other
     and each sees what the other counted."""
-    return (
-        await conn.execute(
-            select(members)
-            .where(members.c.tenant_id == tenant_id, members.c.member_id == member_id)
-            .with_for_update()
-        )
-    ).first()
+    return await _LOCK_STANDING.first(conn, {"tenant_id": tenant_id, "member_id": member_id})
 
 
 async def create_standing(
@@ -219,7 +222,7 @@ def _contribute_statement() -> Any:
     return select(others + case((in_window, mine), else_=literal(0, BigInteger())))
 
 
-_CONTRIBUTE = _contribute_statement()
+_CONTRIBUTE = Prepared(_contribute_statement())
 
 
 async def contribute(
@@ -235,24 +238,22 @@ async def contribute(
     window: tuple[date, date],
 ) -> int:
     """Record the event's contribution; the metric of ``window`` (start, end) after it."""
-    return int(
-        (
-            await conn.execute(
-                _CONTRIBUTE,
-                {
-                    "tenant_id": tenant_id,
-                    "member_id": member_id,
-                    "event_id": event_id,
-                    "event_type": event_type,
-                    "occurred_at": occurred_at,
-                    "month": month,
-                    "amount": amount,
-                    "window_start": window[0],
-                    "window_end": window[1],
-                },
-            )
-        ).scalar_one()
+    row = await _CONTRIBUTE.first(
+        conn,
+        {
+            "tenant_id": tenant_id,
+            "member_id": member_id,
+            "event_id": event_id,
+            "event_type": event_type,
+            "occurred_at": occurred_at,
+            "month": month,
+            "amount": amount,
+            "window_start": window[0],
+            "window_end": window[1],
+        },
     )
+    assert row is not None, "the statement answers one row"
+    return int(row[0])
 
 
 async def window_sums(
