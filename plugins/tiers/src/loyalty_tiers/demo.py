@@ -1,6 +1,8 @@
 """How tiers show in ``loyalty demo``: the coffee-and-books shop's four-level ladder on
 spend in a calendar year, members who reached silver and gold with this year's purchases,
-and a platinum invitation for the shop's book-club host, with its reason and expiry."""
+and a platinum invitation for the shop's book-club host, with its reason and expiry. The
+member whose credentials the demo prints (the first) is left as the demo's history made
+her, so her tierProgress shows what silver would take."""
 
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ LADDER = {
     "window": "calendar_year",
     "downgrade": "one_level",
 }
-SPEND = ((0, 18_000), (1, 45_000))
+SPEND = ((1, 18_000), (2, 45_000))
 """(member index, EUR cents) bought this year on top of the demo's history: silver, gold."""
 
 
@@ -56,12 +58,12 @@ async def seed(demo: DemoContext) -> None:
                     occurred_at=demo.now - timedelta(hours=2 + index),
                 )
             )
-    if len(demo.members) > 2:
+    if len(demo.members) > 3:
         await service.override(
             demo.conn,
             demo.tenant.id,
             settings,
-            demo.members[2].id,
+            demo.members[3].id,
             level="platinum",
             reason="Hosts the Thursday book club",
             expires_at=demo.now + timedelta(days=180),

@@ -19,6 +19,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -119,6 +120,96 @@ history = Table(
 )
 """Every change of a member's level, with its reason: insert-only."""
 
-TABLES = (ladders, members, metrics, contributions, history)
+plans = Table(
+    "tiers_plans",
+    metadata,
+    tenant_id_column(),
+    id_column(),
+    Column("code", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("price", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("period", String(8), nullable=False),
+    Column("trial_days", Integer, nullable=False),
+    Column("level", String(40)),
+    Column("benefits", JSONB, nullable=False),
+    created_at_column(),
+    ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
+    UniqueConstraint("tenant_id", "code", name="uq_tiers_plans_code"),
+)
+"""Paid membership plans: what a member pays the retailer's payment provider for, and the
+level or benefits it grants while it runs."""
 
-__all__ = ["TABLES", "contributions", "history", "ladders", "members", "metrics"]
+memberships = Table(
+    "tiers_memberships",
+    metadata,
+    tenant_id_column(),
+    Column("member_id", UUID(as_uuid=True), primary_key=True),
+    Column("plan_id", UUID(as_uuid=True), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("subscription", String(200), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("period_end", DateTime(timezone=True)),
+    Column("grace_until", DateTime(timezone=True)),
+    Column("last_event_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+    ForeignKeyConstraint(["tenant_id", "plan_id"], ["tiers_plans.tenant_id", "tiers_plans.id"]),
+)
+"""A member's membership as the provider's events, folded in their order, left it."""
+
+membership_events = Table(
+    "tiers_membership_events",
+    metadata,
+    tenant_id_column(),
+    id_column(),
+    Column("provider_event_id", String(200), nullable=False),
+    Column("member_id", UUID(as_uuid=True), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("plan_code", String(40), nullable=False),
+    Column("subscription", String(200), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("period_end", DateTime(timezone=True)),
+    created_at_column(),
+    ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+    UniqueConstraint("tenant_id", "provider_event_id", name="uq_tiers_membership_events_provider"),
+    Index("ix_tiers_membership_events_member", "tenant_id", "member_id", "occurred_at"),
+)
+"""Every subscription event the provider sent, once (a replay finds its id taken)."""
+
+webhooks = Table(
+    "tiers_webhooks",
+    metadata,
+    tenant_id_column(),
+    Column("secret", String(200), nullable=False),
+    Column("grace_days", Integer, nullable=False),
+    ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
+)
+"""The tenant's webhook signing secret and grace, copied from its settings when it enables
+the module: a provider's request carries no credential of ours, so the route finds the
+tenant's secret here."""
+
+TABLES = (
+    ladders,
+    members,
+    metrics,
+    contributions,
+    history,
+    plans,
+    memberships,
+    membership_events,
+    webhooks,
+)
+
+__all__ = [
+    "TABLES",
+    "contributions",
+    "history",
+    "ladders",
+    "membership_events",
+    "memberships",
+    "members",
+    "metrics",
+    "plans",
+    "webhooks",
+]
