@@ -1,11 +1,12 @@
-"""Tiers: status levels earned and kept over qualification windows.
+"""Tiers: status levels earned and kept over qualification windows, and paid memberships.
 
 The hook implementations (this package is the entry point). The work lives in the modules
 named by what they hold: ``ladder`` (levels, windows and policies as pure rules),
 ``service`` (the metric an event adds, upgrades, overrides, what a member sees),
-``repository`` and ``tables`` (SQL), ``jobs`` (window ends, grace, override expiry,
-warnings), ``facts`` (``member.tier`` for CEL), ``schema`` (GraphQL), ``privacy`` and
-``demo``. Only ``loyalty_core.sdk`` is imported from the core.
+``memberships`` and ``subscriptions`` (paid membership plans and the provider's events),
+``routes`` (its signed webhook), ``repository`` and ``tables`` (SQL), ``jobs`` (window
+ends, grace, override expiry, warnings), ``facts`` (``member.tier`` for CEL), ``schema``
+(GraphQL), ``privacy`` and ``demo``. Only ``loyalty_core.sdk`` is imported from the core.
 """
 
 from __future__ import annotations
@@ -33,16 +34,19 @@ from loyalty_core.sdk import (
 )
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.routing import Route
 
-from loyalty_tiers import service
+from loyalty_tiers import service, subscriptions
 from loyalty_tiers.demo import DEMO
 from loyalty_tiers.facts import TIER
 from loyalty_tiers.jobs import WINDOW_JOB
 from loyalty_tiers.privacy import MEMBER_DATA
+from loyalty_tiers.routes import ROUTES
 from loyalty_tiers.schema import (
     NAME,
     TierMutation,
     TierQuery,
+    member_membership,
     member_tier,
     member_tier_history,
     member_tier_progress,
@@ -79,6 +83,7 @@ def loyalty_type_extensions() -> list[TypeExtension]:
         TypeExtension("Member", member_tier),
         TypeExtension("Member", member_tier_progress),
         TypeExtension("Member", member_tier_history),
+        TypeExtension("Member", member_membership),
     ]
 
 
@@ -95,6 +100,11 @@ def loyalty_event_handlers() -> list[EventHandler]:
 @hookimpl
 def loyalty_jobs() -> list[Job]:
     return [WINDOW_JOB]
+
+
+@hookimpl
+def loyalty_routes() -> list[Route]:
+    return list(ROUTES)
 
 
 @hookimpl
@@ -141,6 +151,9 @@ async def provision(conn: AsyncConnection, tenant: Tenant, settings: BaseModel) 
             kind=ledger.AssetKind.POINTS,
             actor=f"module:{NAME}",
         )
+    await subscriptions.save_webhook_config(
+        conn, tenant.id, settings.membership_webhook_secret, settings.membership_grace_days
+    )
     service.forget(tenant.id)
 
 
@@ -152,6 +165,7 @@ __all__ = [
     "loyalty_member_data",
     "loyalty_migrations",
     "loyalty_module",
+    "loyalty_routes",
     "loyalty_rule_conditions",
     "loyalty_schema",
     "loyalty_tenant_enabled",

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.types import Info
 
 from loyalty_tiers import ladder as rules
-from loyalty_tiers import models, service
+from loyalty_tiers import memberships, models, service, subscriptions
 from loyalty_tiers.settings import TierSettings
 
 NAME = "tiers"
@@ -50,6 +50,85 @@ strawberry.enum(
     description="What a window's end does to a member whose metric no longer holds the level.",
 )
 strawberry.enum(TierSource, name="TierSource", description="Where the current level comes from.")
+MembershipPeriod = memberships.Period
+MembershipState = memberships.State
+strawberry.enum(MembershipPeriod, name="MembershipPeriod", description="How often a plan bills.")
+strawberry.enum(
+    MembershipState,
+    name="MembershipState",
+    description="Where a paid membership is: TRIALING, ACTIVE, PAST_DUE (a payment failed; "
+    "it still gives for the grace days), CANCELLED (runs to the period's end), ENDED.",
+)
+
+
+@strawberry.type(description="A paid membership plan; the retailer's payment provider bills it.")
+class MembershipPlan:
+    id: strawberry.ID
+    code: str
+    name: str
+    price: int = strawberry.field(description="Per period, in minor units of currency.")
+    currency: str
+    period: MembershipPeriod
+    trial_days: int
+    level: str | None = strawberry.field(description="The tier level it grants, if any.")
+    benefits: list[str]
+
+    @classmethod
+    def of(cls, plan: memberships.Plan) -> MembershipPlan:
+        return cls(
+            id=strawberry.ID(str(plan.id)),
+            code=plan.code,
+            name=plan.name,
+            price=plan.price,
+            currency=plan.currency,
+            period=plan.period,
+            trial_days=plan.trial_days,
+            level=plan.level,
+            benefits=list(plan.benefits),
+        )
+
+
+@strawberry.type(description="A member's paid membership and what it gives now.")
+class Membership:
+    plan: MembershipPlan
+    state: MembershipState
+    started_at: datetime
+    period_end: datetime | None
+    grace_until: datetime | None = strawberry.field(
+        description="While PAST_DUE: until when it still gives."
+    )
+    level: str | None = strawberry.field(description="The level it gives now (none once ended).")
+    benefits: list[str] = strawberry.field(description="The benefits it gives now.")
+
+    @classmethod
+    def of(cls, found: subscriptions.Membership) -> Membership:
+        return cls(
+            plan=MembershipPlan.of(found.plan),
+            state=found.state,
+            started_at=found.started_at,
+            period_end=found.period_end,
+            grace_until=found.grace_until,
+            level=found.level,
+            benefits=list(found.benefits),
+        )
+
+
+@strawberry.input
+class MembershipPlanCreateInput:
+    code: str
+    name: str
+    price: int
+    currency: str
+    period: MembershipPeriod = memberships.Period.MONTH
+    trial_days: int = 0
+    level: str | None = None
+    benefits: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class MembershipPlanPayload:
+    plan: MembershipPlan | None
+    errors: list[UserError]
 
 
 @strawberry.type(description="A level of the ladder.")
@@ -300,9 +379,49 @@ class TierQuery:
             found = await service.programme(conn, tenant_id, _settings(ctx))
         return None if found is None else TierLadder.of(found)
 
+    @strawberry.field(description="The tenant's paid membership plans, by code.")
+    async def membership_plans(self, info: Info[RequestContext, None]) -> list[MembershipPlan]:
+        ctx = info.context
+        tenant_id = require_tenant(ctx.principal)
+        async with ctx.read() as conn:
+            found = await subscriptions.list_plans(conn, tenant_id)
+        return [MembershipPlan.of(plan) for plan in found]
+
 
 @strawberry.type
 class TierMutation:
+    @strawberry.mutation(
+        description="Create a paid membership plan (tenant admins); the provider's "
+        "subscription events for it arrive at the module's signed webhook."
+    )
+    async def membership_plan_create(
+        self, info: Info[RequestContext, None], input: MembershipPlanCreateInput
+    ) -> MembershipPlanPayload:
+        ctx = info.context
+        tenant_id = require_admin(ctx.principal)
+
+        async def work(conn: AsyncConnection, _: object) -> memberships.Plan:
+            found = await service.programme(conn, tenant_id, _settings(ctx))
+            levels = [] if found is None else [level.name for level in found.ladder.levels]
+            return await subscriptions.create_plan(
+                conn,
+                tenant_id,
+                code=input.code,
+                name=input.name,
+                price=input.price,
+                currency=input.currency,
+                period=input.period,
+                trial_days=input.trial_days,
+                level=input.level,
+                benefits=input.benefits,
+                levels=levels,
+            )
+
+        plan, errors = await run_mutation(info, work)
+        return MembershipPlanPayload(
+            plan=None if plan is None else MembershipPlan.of(plan), errors=errors
+        )
+
     @strawberry.mutation(
         description="Set the tenant's tier ladder (tenant admins). Members whose metric "
         "reaches a higher level rise at once; downgrades wait for each window's end."
@@ -442,6 +561,19 @@ async def member_tier_history(
     return connection(cursors, found, size, lambda change: change.id, TierChange.of)
 
 
+@strawberry.field(
+    name="membership", description="The member's paid membership, its state and what it gives."
+)
+async def member_membership(root: Member, info: Info[RequestContext, None]) -> Membership | None:
+    member_id = uuid.UUID(str(root.id))
+    if not may_read_member(info.context.principal, member_id):
+        return None
+    ctx = info.context
+    async with ctx.read() as conn:
+        found = await subscriptions.membership_of(conn, ctx.tenant_id, member_id, ctx.now())
+    return None if found is None else Membership.of(found)
+
+
 def _ladder_data(value: TierLadderInput) -> dict[str, Any]:
     return {
         "levels": [
@@ -477,6 +609,7 @@ __all__ = [
     "TierLadder",
     "TierMutation",
     "TierQuery",
+    "member_membership",
     "member_tier",
     "member_tier_history",
     "member_tier_progress",

@@ -26,6 +26,20 @@ class TierSettings(BaseModel):
         description="Days before a window's end at which a member whose metric no longer "
         "holds the level is warned (the tiers.downgrade_warning domain event).",
     )
+    membership_webhook_secret: str | None = Field(
+        None,
+        min_length=16,
+        max_length=200,
+        description="The secret the payment provider signs membership webhooks with; "
+        "without one the webhook answers 404.",
+    )
+    membership_grace_days: int = Field(
+        7,
+        ge=0,
+        le=60,
+        description="Days a membership whose payment failed (or that was not renewed) "
+        "still gives its level and benefits.",
+    )
 
 
 __all__ = ["TierSettings"]
