@@ -235,3 +235,35 @@ async def _stored(shop: TierShop) -> int:
             select(func.count()).where(membership_events.c.tenant_id == shop.tenant_id)
         )
         return int(found.scalar_one())
+
+
+async def test_a_running_membership_gives_its_level_to_tier_and_to_cel(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await _shop(make_app, db, tenant)
+    await shop.campaign(
+        "Double points for gold",
+        condition='member.tier == "gold"',
+        effects=[{"kind": "multiplier", "params": {"factor": "2"}}],
+    )
+    member, lapsed = await shop.member(), await shop.member()
+    await shop.event(member, 12_000)  # earned: silver
+    await shop.event(lapsed, 12_000)
+    await _send(shop, _event(member, "started", 1))
+    await _send(shop, _event(lapsed, "started", 60))
+    await _send(shop, _event(lapsed, "payment_failed", 20))
+
+    tier = await shop.tier(member)
+    assert tier is not None
+    assert (tier["level"]["name"], tier["source"], tier["earnedLevel"]) == (
+        "gold",
+        "MEMBERSHIP",
+        "silver",
+    )
+    assert await shop.level(lapsed) == "silver"
+    doubled = await shop.event(member, 1_000)
+    assert [t["reason"] for t in doubled["transactions"] if t["cause"]["ruleId"]] == [
+        "Double points for gold (v1): 2x base on purchase r-17"
+    ]
+    plain = await shop.event(lapsed, 1_000)
+    assert [t for t in plain["transactions"] if t["cause"]["ruleId"]] == []

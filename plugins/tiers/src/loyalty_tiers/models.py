@@ -15,6 +15,7 @@ class Source(StrEnum):
 
     EARNED = "earned"
     OVERRIDE = "override"
+    MEMBERSHIP = "membership"
 
 
 @dataclass(frozen=True)

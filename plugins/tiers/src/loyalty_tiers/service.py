@@ -39,7 +39,7 @@ from loyalty_core.sdk import (
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loyalty_tiers import models
+from loyalty_tiers import models, subscriptions
 from loyalty_tiers import repository as repo
 from loyalty_tiers.ladder import Ladder, Metric, WindowKind, at_window_end
 from loyalty_tiers.settings import TierSettings
@@ -503,36 +503,57 @@ async def standing_of(
     member_id: uuid.UUID,
     now: datetime,
 ) -> models.Standing | None:
-    """The member's current level (None without a ladder, or without any level)."""
+    """The member's current level (None without a ladder, or without any level): an
+    unexpired override, else a running paid membership's level when the ladder ranks it
+    above the earned one, else the earned level (``facts.TIER`` decides the same in SQL)."""
     found = await programme(conn, tenant_id, settings)
     if found is None:
         return None
+    ladder = found.ladder
     row = await repo.get_standing(conn, tenant_id, member_id)
-    if row is None:
-        return None
-    shown = _effective(row, now)
-    if shown is None:
-        return None
-    overridden = row.override_level is not None and row.override_expires_at > now
-    override = (
-        models.Override(
-            row.override_level, row.override_reason, row.override_actor, row.override_expires_at
-        )
-        if overridden
-        else None
+    membership = await subscriptions.membership_of(conn, tenant_id, member_id, now)
+    given = None if membership is None else membership.level
+    earned = None if row is None else row.level
+    overridden = (
+        row is not None and row.override_level is not None and row.override_expires_at > now
     )
-    last_day = (row.grace_until or row.window_end) - timedelta(days=1)
-    if override is not None:
-        last_day = override.expires_at.astimezone(found.zone).date()
+    if overridden:
+        assert row is not None
+        source, shown = models.Source.OVERRIDE, str(row.override_level)
+    elif given is not None and ladder.rank(given) > ladder.rank(earned):
+        source, shown = models.Source.MEMBERSHIP, given
+    elif earned is not None:
+        source, shown = models.Source.EARNED, earned
+    else:
+        return None
+    override = None
+    last_day = found.today(now)
+    if row is not None:
+        last_day = (row.grace_until or row.window_end) - timedelta(days=1)
+        if overridden:
+            override = models.Override(
+                row.override_level,
+                row.override_reason,
+                row.override_actor,
+                row.override_expires_at,
+            )
+            last_day = override.expires_at.astimezone(found.zone).date()
+    if source is models.Source.MEMBERSHIP and membership is not None:
+        end = membership.grace_until or membership.period_end
+        last_day = end.astimezone(found.zone).date() if end is not None else last_day
     return models.Standing(
         member_id=member_id,
-        level=found.ladder.level(shown),
-        source=models.Source.OVERRIDE if overridden else models.Source.EARNED,
-        since=row.since,
+        level=ladder.level(shown),
+        source=source,
+        since=row.since
+        if row is not None and source is not models.Source.MEMBERSHIP
+        else (membership.started_at if membership is not None else now),
         until=last_day,
-        earned=row.level,
+        earned=earned,
         override=override,
-        grace_until=None if row.grace_until is None else row.grace_until - timedelta(days=1),
+        grace_until=None
+        if row is None or row.grace_until is None
+        else row.grace_until - timedelta(days=1),
     )
 
 
