@@ -16,6 +16,7 @@ from loyalty_tiers.settings import TierSettings
 from loyalty_tiers.tables import history
 from sqlalchemy import func, select
 
+from tests.api import pos_key
 from tests.jobs import job_context
 from tests.test_rules_campaigns import Shop
 
@@ -104,7 +105,11 @@ class TierShop(Shop):
     ) -> TierShop:
         gateway = gateway or await make_app()
         await enable_for(db, gateway.registry, tenant, "tiers", dict(settings))
-        shop = await cls.open(gateway.client, tenant)
+        shop = cls(gateway.client, tenant.id, await pos_key(gateway.client, tenant.id))
+        await shop.admin_call(
+            "mutation($r: JSON!) { tenantUpdate(input: {earnRates: $r}) { errors { code } } }",
+            {"r": {"EUR": "1"}},
+        )
         shop.gateway, shop.tenant, shop.db = gateway, tenant, db
         if timezone is not None:
             await shop.admin_call(

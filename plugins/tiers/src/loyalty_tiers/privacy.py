@@ -1,12 +1,15 @@
 """Tiers' part of privacy requests (``loyalty_member_data()``).
 
 Export: the member's standing (levels, window, grace, override), the metric per month,
-the events behind it and every change of level.
+the events behind it, every change of level, and the paid membership with the provider's
+events.
 
 Erasure: levels, amounts and event ids are not personal; what an operator wrote about the
-member is (an override's reason may name a complaint or a circumstance). So the override is
-lifted and every reason an operator wrote is blanked; the module's own reasons (metric
-figures, window dates) stay, so the history still adds up.
+member is (an override's reason may name a complaint or a circumstance), and so is the
+provider's subscription reference (it finds the person at the provider). So the override is
+lifted, every reason an operator wrote is blanked and the subscription references with it;
+the module's own reasons (metric figures, window dates) and the membership's states and
+times stay, so the history still adds up.
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ from loyalty_core.sdk import MemberData, MemberDataContext
 from sqlalchemy import select, update
 
 from loyalty_tiers.service import MODULE_ACTOR
-from loyalty_tiers.tables import contributions, history, members, metrics
+from loyalty_tiers.tables import (
+    contributions,
+    history,
+    members,
+    membership_events,
+    memberships,
+    metrics,
+)
 
 ERASED = "(erased)"
 
@@ -37,6 +47,11 @@ async def export_member(ctx: MemberDataContext) -> Mapping[str, Any]:
             _plain(r) for r in await ctx.conn.execute(mine(contributions).order_by("occurred_at"))
         ],
         "history": [_plain(r) for r in await ctx.conn.execute(mine(history).order_by("id"))],
+        "membership": [_plain(r) for r in await ctx.conn.execute(mine(memberships))],
+        "membershipEvents": [
+            _plain(r)
+            for r in await ctx.conn.execute(mine(membership_events).order_by("occurred_at"))
+        ],
     }
 
 
@@ -65,7 +80,15 @@ async def erase_member(ctx: MemberDataContext) -> int:
         )
         .values(reason=ERASED)
     )
-    return lifted.rowcount + blanked.rowcount
+    forgotten = 0
+    for table in (memberships, membership_events):
+        result = await ctx.conn.execute(
+            update(table)
+            .where(table.c.tenant_id == ctx.tenant_id, table.c.member_id == ctx.member_id)
+            .values(subscription=ERASED)
+        )
+        forgotten += result.rowcount
+    return lifted.rowcount + blanked.rowcount + forgotten
 
 
 MEMBER_DATA = MemberData(export=export_member, erase=erase_member)
