@@ -354,70 +354,131 @@ async def history_of(
 # -- the window-end job ---------------------------------------------------------------
 
 
-async def due_windows(
-    conn: AsyncConnection, tenant_id: uuid.UUID, today: date, limit: int
-) -> list[Row[Any]]:
-    """Members whose window ended (``window_end`` reached in the tenant's calendar), locked;
-    rows another runner holds are skipped (it is deciding them)."""
-    query = (
-        select(members.c.member_id, members.c.level, members.c.window_end, members.c.grace_level)
-        .where(members.c.tenant_id == tenant_id, members.c.window_end <= today)
-        .order_by(members.c.window_end, members.c.member_id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return list(await conn.execute(query))
+_CLOSE_WINDOWS = """
+WITH due AS (
+    SELECT member_id, level, window_end FROM tiers_members
+    WHERE tenant_id = :tenant_id AND window_end <= :today
+    LIMIT CAST(:batch AS integer)
+    FOR UPDATE SKIP LOCKED
+),
+sums AS (
+    SELECT d.member_id, d.level, d.window_end,
+        coalesce(sum(m.value) FILTER (WHERE m.month < d.window_end), 0)::bigint AS ended,
+        coalesce(sum(m.value) FILTER (WHERE m.month >= d.window_end), 0)::bigint AS following
+    FROM due AS d
+    LEFT JOIN tiers_metrics AS m
+      ON m.tenant_id = :tenant_id AND m.member_id = d.member_id
+     AND m.month >= (d.window_end - make_interval(months => CAST(:length AS integer)))::date
+     AND m.month < (d.window_end + make_interval(months => CAST(:length AS integer)))::date
+    GROUP BY d.member_id, d.level, d.window_end
+),
+ranked AS MATERIALIZED (
+    SELECT s.*,
+        coalesce(array_position(CAST(:names AS text[]), s.level), 0) AS old_rank,
+        coalesce((SELECT max(t.i) FROM unnest(CAST(:thresholds AS bigint[]))
+                  WITH ORDINALITY AS t(th, i) WHERE t.th <= s.ended), 0) AS q_rank,
+        coalesce((SELECT max(t.i) FROM unnest(CAST(:thresholds AS bigint[]))
+                  WITH ORDINALITY AS t(th, i) WHERE t.th <= s.following), 0) AS f_rank
+    FROM sums AS s
+),
+decided AS (
+    SELECT r.*,
+        CASE
+            WHEN r.q_rank >= r.old_rank THEN r.q_rank
+            WHEN CAST(:policy AS text) = 'one_level' THEN greatest(r.q_rank, coalesce(
+                (SELECT max(t.i) FROM unnest(CAST(:thresholds AS bigint[]))
+                 WITH ORDINALITY AS t(th, i) WHERE t.th IS NOT NULL AND t.i < r.old_rank), 0))
+            WHEN CAST(:policy AS text) = 'grace' THEN r.old_rank
+            ELSE r.q_rank
+        END AS d_rank,
+        (CAST(:policy AS text) = 'grace'
+            AND r.q_rank < r.old_rank AND r.f_rank < r.old_rank) AS in_grace
+    FROM ranked AS r
+),
+final AS (
+    SELECT d.*, greatest(d.d_rank, d.f_rank) AS n_rank,
+        row_number() OVER (ORDER BY d.member_id) AS k
+    FROM decided AS d
+),
+updated AS (
+    UPDATE tiers_members AS t SET
+        level = (CAST(:names AS text[]))[nullif(f.n_rank, 0)],
+        base_level = (CAST(:names AS text[]))[
+            nullif(CASE WHEN f.in_grace THEN f.q_rank ELSE f.n_rank END, 0)],
+        window_end = (f.window_end + make_interval(months => CAST(:step AS integer)))::date,
+        grace_level = CASE WHEN f.in_grace THEN (CAST(:names AS text[]))[nullif(f.q_rank, 0)] END,
+        grace_until = CASE WHEN f.in_grace THEN f.window_end + CAST(:grace_days AS integer) END,
+        warned_for = NULL,
+        since = CASE WHEN f.n_rank <> f.old_rank THEN now() ELSE t.since END,
+        updated_at = now()
+    FROM final AS f
+    WHERE t.tenant_id = :tenant_id AND t.member_id = f.member_id
+      AND t.window_end = f.window_end AND t.level IS NOT DISTINCT FROM f.level
+    RETURNING t.member_id, f.level AS old_level, t.level AS new_level, f.n_rank, f.old_rank,
+        f.in_grace, f.ended, f.window_end AS old_end, f.k, t.grace_until
+),
+written AS (
+    INSERT INTO tiers_history
+        (tenant_id, id, member_id, kind, from_level, to_level, reason, actor, metric)
+    SELECT :tenant_id, (CAST(:ids AS uuid[]))[u.k], u.member_id,
+        CASE WHEN u.in_grace THEN 'grace' WHEN u.n_rank < u.old_rank THEN 'downgrade'
+             ELSE 'upgrade' END,
+        u.old_level,
+        CASE WHEN u.in_grace THEN u.old_level ELSE u.new_level END,
+        CASE WHEN u.in_grace THEN format(
+                'window ended %s: metric %s no longer holds %s; grace until %s',
+                u.old_end - 1, u.ended, u.old_level, u.grace_until - 1)
+             ELSE format('window ended %s: metric %s (%s)', u.old_end - 1, u.ended,
+                CASE WHEN u.n_rank < u.old_rank THEN CAST(:policy AS text) ELSE 'qualified' END)
+        END,
+        CAST(:actor AS text), u.ended
+    FROM updated AS u
+    WHERE u.in_grace OR u.n_rank <> u.old_rank
+)
+SELECT u.member_id, u.old_level, u.new_level, u.ended,
+    (NOT u.in_grace AND u.n_rank < u.old_rank) AS downgraded
+FROM updated AS u
+"""
 
 
 async def close_windows(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
-    decided: Sequence[Mapping[str, Any]],
-) -> list[uuid.UUID]:
-    """Apply window-end decisions (``member_id``, ``old_level``, ``old_end``, ``level``,
-    ``base_level``, ``window_end``, ``grace_level``, ``grace_until``, ``since_changed``) in
-    one statement; the members it applied to. A row is claimed by its old ``window_end``
-    and level: a second runner, or an upgrade that committed since the read, makes the
-    condition false, so each window ends once and no upgrade is overwritten (the member
-    is due again and decided afresh)."""
-    if not decided:
-        return []
-    columns = [
-        "member_id",
-        "old_level",
-        "old_end",
-        "level",
-        "base_level",
-        "window_end",
-        "grace_level",
-        "grace_until",
-        "changed",
-    ]
-    types = ["uuid", "text", "date", "text", "text", "date", "text", "date", "boolean"]
-    unnested = ", ".join(
-        f"unnest(CAST(:{c} AS {t}[])) AS {c}" for c, t in zip(columns, types, strict=True)
+    *,
+    today: date,
+    batch: int,
+    names: Sequence[str],
+    thresholds: Sequence[int | None],
+    policy: str,
+    grace_days: int,
+    length: int,
+    step: int,
+    actor: str,
+) -> list[Row[Any]]:
+    """End up to ``batch`` windows that ended by ``today``, decided and applied in one
+    statement (the window-end rules of ``ladder.at_window_end`` in SQL): the due members
+    are read ``FOR UPDATE SKIP LOCKED`` (a second runner skips them), their ended and
+    following windows summed from the month rows, the policy applied to the ladder's
+    ``names`` and ``thresholds`` (by rank), each row claimed by its window end and level,
+    and a history row written for every change. Returns the members it ended a window for,
+    with ``downgraded`` for those whose level fell (the caller announces them)."""
+    rows = await conn.execute(
+        text(_CLOSE_WINDOWS),
+        {
+            "tenant_id": tenant_id,
+            "today": today,
+            "batch": batch,
+            "names": list(names),
+            "thresholds": list(thresholds),
+            "policy": policy,
+            "grace_days": grace_days,
+            "length": length,
+            "step": step,
+            "actor": actor,
+            "ids": [new_id() for _ in range(batch)],
+        },
     )
-    sql = f"""
-        UPDATE tiers_members AS m SET
-            level = d.level,
-            base_level = d.base_level,
-            window_end = d.window_end,
-            grace_level = d.grace_level,
-            grace_until = d.grace_until,
-            warned_for = NULL,
-            since = CASE WHEN d.changed THEN now() ELSE m.since END,
-            updated_at = now()
-        FROM (SELECT {unnested}) AS d
-        WHERE m.tenant_id = :tenant_id
-          AND m.member_id = d.member_id
-          AND m.window_end = d.old_end
-          AND m.level IS NOT DISTINCT FROM d.old_level
-        RETURNING m.member_id
-    """  # noqa: S608 - column names are the constants above
-    params: dict[str, Any] = {"tenant_id": tenant_id}
-    for column in columns:
-        params[column] = [row[column] for row in decided]
-    return [row[0] for row in await conn.execute(text(sql), params)]
+    return list(rows)
 
 
 async def due_graces(
@@ -574,7 +635,6 @@ __all__ = [
     "contributions_of",
     "create_standing",
     "due_graces",
-    "due_windows",
     "end_grace",
     "expire_overrides",
     "get_ladder",
