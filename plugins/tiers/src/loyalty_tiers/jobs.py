@@ -1,8 +1,8 @@
 """The window job: ends qualification windows, grace periods and overrides, and warns.
 
 Set-based and idempotent. Window ends, the step that meets a million members at once on
-New Year's Day, run as one statement per batch (``repository.close_windows``): the batch is
-read ``FOR UPDATE SKIP LOCKED`` (a second runner skips what the first holds), summed,
+New Year's Day, run as one statement per batch (``repository.close_windows``) under the
+tenant's window lock (a second runner finds it taken and leaves); the batch is summed,
 decided by the ladder's policy in SQL (the same rules as ``ladder.at_window_end``, which
 the simulation uses; a property test holds the two together), applied by a conditional
 update claimed by each member's window end and level, with its history rows, so a window
@@ -47,18 +47,23 @@ async def run(context: JobContext) -> int:
 async def close_windows(
     database: Database, tenant_id: uuid.UUID, ladder: Ladder, today: date
 ) -> int:
-    """End every window that ended by ``today``, a batch per transaction, until none is
-    due (a member several windows behind, after a pause of the job, is due again at once)."""
-    done = 0
+    """End every window that ended by ``today``, a batch per transaction in member order,
+    pass after pass until a pass finds none due (a member several windows behind, after a
+    pause of the job, is due again after its first window ended)."""
+    done, after, found_in_pass = 0, uuid.UUID(int=0), 0
     while True:
         async with database.tenant_transaction(tenant_id) as conn:
+            if not await repo.lock_windows(conn, tenant_id):
+                return done  # another runner is ending this tenant's windows
             rows = await repo.close_windows(
                 conn,
                 tenant_id,
                 today=today,
+                after=after,
                 batch=BATCH,
                 names=[level.name for level in ladder.levels],
-                thresholds=[level.threshold for level in ladder.levels],
+                thresholds=[lv.threshold for lv in ladder.levels if lv.threshold is not None],
+                ranks=[i + 1 for i, lv in enumerate(ladder.levels) if lv.threshold is not None],
                 policy=ladder.downgrade.value,
                 grace_days=ladder.grace_days,
                 length=ladder.length(),
@@ -82,7 +87,12 @@ async def close_windows(
                 ],
             )
         done += len(rows)
-        if not rows:
+        found_in_pass += len(rows)
+        if rows:
+            after = max(row.member_id for row in rows)
+        elif found_in_pass:
+            after, found_in_pass = uuid.UUID(int=0), 0  # another pass for those still due
+        else:
             return done
 
 

@@ -354,20 +354,34 @@ async def history_of(
 # -- the window-end job ---------------------------------------------------------------
 
 
+async def lock_windows(conn: AsyncConnection, tenant_id: uuid.UUID) -> bool:
+    """Take the tenant's window-end lock for this transaction, if no other runner holds it:
+    one runner ends a tenant's windows at a time, and another finds the lock taken and
+    leaves the work to it. Cheaper than locking a million rows one by one."""
+    key = func.hashtextextended(f"tiers.windows:{tenant_id}", 0)
+    return bool((await conn.execute(select(func.pg_try_advisory_xact_lock(key)))).scalar_one())
+
+
 _CLOSE_WINDOWS = """
-WITH due AS (
+WITH due AS MATERIALIZED (
     SELECT member_id, level, window_end FROM tiers_members
-    WHERE tenant_id = :tenant_id AND window_end <= :today
+    WHERE tenant_id = :tenant_id AND member_id > :after AND window_end <= :today
+    ORDER BY member_id
     LIMIT CAST(:batch AS integer)
-    FOR UPDATE SKIP LOCKED
+),
+span AS (
+    SELECT (SELECT member_id FROM due ORDER BY member_id LIMIT 1) AS first,
+        (SELECT member_id FROM due ORDER BY member_id DESC LIMIT 1) AS last
 ),
 sums AS (
     SELECT d.member_id, d.level, d.window_end,
         coalesce(sum(m.value) FILTER (WHERE m.month < d.window_end), 0)::bigint AS ended,
         coalesce(sum(m.value) FILTER (WHERE m.month >= d.window_end), 0)::bigint AS following
     FROM due AS d
+    CROSS JOIN span
     LEFT JOIN tiers_metrics AS m
       ON m.tenant_id = :tenant_id AND m.member_id = d.member_id
+     AND m.member_id BETWEEN span.first AND span.last
      AND m.month >= (d.window_end - make_interval(months => CAST(:length AS integer)))::date
      AND m.month < (d.window_end + make_interval(months => CAST(:length AS integer)))::date
     GROUP BY d.member_id, d.level, d.window_end
@@ -375,10 +389,10 @@ sums AS (
 ranked AS MATERIALIZED (
     SELECT s.*,
         coalesce(array_position(CAST(:names AS text[]), s.level), 0) AS old_rank,
-        coalesce((SELECT max(t.i) FROM unnest(CAST(:thresholds AS bigint[]))
-                  WITH ORDINALITY AS t(th, i) WHERE t.th <= s.ended), 0) AS q_rank,
-        coalesce((SELECT max(t.i) FROM unnest(CAST(:thresholds AS bigint[]))
-                  WITH ORDINALITY AS t(th, i) WHERE t.th <= s.following), 0) AS f_rank
+        coalesce((CAST(:ranks AS integer[]))[
+            width_bucket(s.ended, CAST(:thresholds AS bigint[]))], 0) AS q_rank,
+        coalesce((CAST(:ranks AS integer[]))[
+            width_bucket(s.following, CAST(:thresholds AS bigint[]))], 0) AS f_rank
     FROM sums AS s
 ),
 decided AS (
@@ -386,8 +400,8 @@ decided AS (
         CASE
             WHEN r.q_rank >= r.old_rank THEN r.q_rank
             WHEN CAST(:policy AS text) = 'one_level' THEN greatest(r.q_rank, coalesce(
-                (SELECT max(t.i) FROM unnest(CAST(:thresholds AS bigint[]))
-                 WITH ORDINALITY AS t(th, i) WHERE t.th IS NOT NULL AND t.i < r.old_rank), 0))
+                (CAST(:ranks AS integer[]))[
+                    width_bucket(r.old_rank - 1, CAST(:ranks AS integer[]))], 0))
             WHEN CAST(:policy AS text) = 'grace' THEN r.old_rank
             ELSE r.q_rank
         END AS d_rank,
@@ -411,8 +425,9 @@ updated AS (
         warned_for = NULL,
         since = CASE WHEN f.n_rank <> f.old_rank THEN now() ELSE t.since END,
         updated_at = now()
-    FROM final AS f
+    FROM final AS f, span
     WHERE t.tenant_id = :tenant_id AND t.member_id = f.member_id
+      AND t.member_id BETWEEN span.first AND span.last
       AND t.window_end = f.window_end AND t.level IS NOT DISTINCT FROM f.level
     RETURNING t.member_id, f.level AS old_level, t.level AS new_level, f.n_rank, f.old_rank,
         f.in_grace, f.ended, f.window_end AS old_end, f.k, t.grace_until
@@ -446,20 +461,25 @@ async def close_windows(
     tenant_id: uuid.UUID,
     *,
     today: date,
+    after: uuid.UUID,
     batch: int,
     names: Sequence[str],
-    thresholds: Sequence[int | None],
+    thresholds: Sequence[int],
+    ranks: Sequence[int],
     policy: str,
     grace_days: int,
     length: int,
     step: int,
     actor: str,
 ) -> list[Row[Any]]:
-    """End up to ``batch`` windows that ended by ``today``, decided and applied in one
-    statement (the window-end rules of ``ladder.at_window_end`` in SQL): the due members
-    are read ``FOR UPDATE SKIP LOCKED`` (a second runner skips them), their ended and
+    """End up to ``batch`` windows that ended by ``today`` of members after ``after`` (in id
+    order: each batch reads a range of the primary keys), decided and applied in one
+    statement (the window-end rules of ``ladder.at_window_end`` in SQL), under the
+    tenant's window lock (:func:`lock_windows`): the due members' ended and
     following windows summed from the month rows, the policy applied to the ladder's
-    ``names`` and ``thresholds`` (by rank), each row claimed by its window end and level,
+    ``names`` (by rank, from 1) through its reachable levels' ``thresholds`` and their
+    ``ranks`` (``width_bucket`` finds the highest reached), each row claimed by its window
+    end and level,
     and a history row written for every change. Returns the members it ended a window for,
     with ``downgraded`` for those whose level fell (the caller announces them)."""
     rows = await conn.execute(
@@ -467,9 +487,11 @@ async def close_windows(
         {
             "tenant_id": tenant_id,
             "today": today,
+            "after": after,
             "batch": batch,
             "names": list(names),
             "thresholds": list(thresholds),
+            "ranks": list(ranks),
             "policy": policy,
             "grace_days": grace_days,
             "length": length,
@@ -641,6 +663,7 @@ __all__ = [
     "get_standing",
     "history_of",
     "lock_standing",
+    "lock_windows",
     "move_windows",
     "save_ladder",
     "set_level",
