@@ -1,6 +1,7 @@
 """How tiers show in ``loyalty demo``: the coffee-and-books shop's four-level ladder on
 spend in a calendar year, members who reached silver and gold with this year's purchases,
-and a platinum invitation for the shop's book-club host, with its reason and expiry. The
+a platinum invitation for the shop's book-club host, with its reason and expiry, and a
+paid membership plan (Bücherwurm Prime: gold, free delivery) for the provider to bill. The
 member whose credentials the demo prints (the first) is left as the demo's history made
 her, so her tierProgress shows what silver would take."""
 
@@ -10,7 +11,8 @@ from datetime import timedelta
 
 from loyalty_core.sdk import DemoContext, DemoSeed, events
 
-from loyalty_tiers import service
+from loyalty_tiers import service, subscriptions
+from loyalty_tiers.memberships import Period
 from loyalty_tiers.settings import TierSettings
 
 LADDER = {
@@ -58,6 +60,19 @@ async def seed(demo: DemoContext) -> None:
                     occurred_at=demo.now - timedelta(hours=2 + index),
                 )
             )
+    await subscriptions.create_plan(
+        demo.conn,
+        demo.tenant.id,
+        code="buecherwurm",
+        name="Bücherwurm Prime",
+        price=499,
+        currency="EUR",
+        period=Period.MONTH,
+        trial_days=14,
+        level="gold",
+        benefits=["Free delivery of books", "Early access to signed editions"],
+        levels=[level.name for level in ladder.levels],
+    )
     if len(demo.members) > 3:
         await service.override(
             demo.conn,
