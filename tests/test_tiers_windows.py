@@ -192,3 +192,22 @@ async def _months(db: Database, tenant: Tenant) -> dict[date, int]:
             select(metrics.c.month, metrics.c.value).where(metrics.c.tenant_id == tenant.id)
         )
         return {row.month: int(row.value) for row in rows}
+
+
+async def test_a_member_at_risk_is_warned_once_before_the_window_ends(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await TierShop.start(make_app, db, tenant, ladder(), warning_days=14)
+    member, safe = await shop.member(), await shop.member()
+    await shop.event(member, 31_000, at="2025-05-01T12:00:00Z")
+    await shop.event(safe, 31_000, at="2025-05-01T12:00:00Z")
+    await shop.run_job(at("2026-01-02T00:00"))  # 2025 held platinum for both
+    await shop.event(member, 6_000, at="2026-03-01T12:00:00Z")
+    await shop.event(safe, 30_000, at="2026-03-01T12:00:00Z")
+
+    assert await shop.run_job(at("2026-12-01T00:00")) == 0  # not yet within 14 days
+    assert await shop.run_job(at("2026-12-20T00:00")) == 1
+    assert await shop.run_job(at("2026-12-21T00:00")) == 0
+    assert await shop.outbox("tiers.downgrade_warning") == 1
+    progress = await shop.progress(member)
+    assert progress["keep"] == 24_000  # "to keep platinum, earn 240.00 EUR more by 31 Dec"
