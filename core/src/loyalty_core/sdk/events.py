@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_core.db.rows import InsertRows
 from loyalty_core.events import repository as _repository
 from loyalty_core.events.builtin import PURCHASE, REFUND
 from loyalty_core.events.models import EventInput, IngestResult, StoredEvent
@@ -34,6 +34,11 @@ async def get_event(
     return await _repository.get(conn, tenant_id, event_id)
 
 
+_ANNOUNCE = InsertRows(outbox, ["tenant_id", "id", "topic", "payload"])
+"""One statement for any number of events, the rows as arrays (a window's end announces
+hundreds of thousands)."""
+
+
 async def announce(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
@@ -44,14 +49,10 @@ async def announce(
     outbox, one row per payload, in one statement of the caller's transaction: they leave
     exactly when the change they announce commits, for a broker or messaging attached
     later. Name the topic after the module; payloads are JSON objects."""
-    if payloads:
-        await conn.execute(
-            insert(outbox),
-            [
-                {"tenant_id": tenant_id, "id": new_id(), "topic": topic, "payload": dict(p)}
-                for p in payloads
-            ],
-        )
+    await _ANNOUNCE.execute(
+        conn,
+        [{"tenant_id": tenant_id, "id": new_id(), "topic": topic, "payload": p} for p in payloads],
+    )
 
 
 __all__ = [
