@@ -31,8 +31,13 @@ async def test_concurrent_purchases_on_two_gateways_upgrade_once_per_level(
     member = await first.member()
 
     shops = [first, second] * 4
+    # Each in a month of its own, so no month row orders them (the base earn's lock on the
+    # member's points account does; the visits test below has no such lock).
     await asyncio.gather(
-        *(shop.event(member, 2_000, external_id=f"r-{i}") for i, shop in enumerate(shops))
+        *(
+            shop.event(member, 2_000, external_id=f"r-{i}", at=f"2026-{i + 1:02d}-10T12:00:00Z")
+            for i, shop in enumerate(shops)
+        )
     )
 
     history = await first.history(member)
@@ -46,6 +51,37 @@ async def test_concurrent_purchases_on_two_gateways_upgrade_once_per_level(
     progress = await first.progress(member)
     assert progress["value"] == 16_000
     assert len(progress["contributions"]) == 8
+
+
+async def test_concurrent_visits_upgrade_once_where_no_ledger_lock_orders_them(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    """Visits earn nothing, so the core takes no lock of the member's for them: only the
+    member's standing row orders the module's decisions."""
+    visits = {**LADDER, "metric": "VISITS"}
+    visits["levels"] = [{"name": "regular", "threshold": 3}, {"name": "local", "threshold": 6}]
+    first = await TierShop.start(make_app, db, tenant, visits)
+    second = await TierShop.start(make_app, db, tenant, gateway=await make_app())
+    saved = await first.admin_call(
+        "mutation($i: EventTypeSaveInput!) { eventTypeSave(input: $i) { errors { code } } }",
+        {"i": {"name": "visit", "jsonSchema": {"type": "object"}}},
+    )
+    assert saved["eventTypeSave"]["errors"] == []
+    member = await first.member()
+
+    await asyncio.gather(
+        *(
+            shop.event(member, type_="visit", payload={}, at=f"2026-{i + 1:02d}-10T12:00:00Z")
+            for i, shop in enumerate([first, second] * 4)
+        )
+    )
+
+    history = await first.history(member)
+    assert [(h["kind"], h["toLevel"], h["metric"]) for h in history] == [
+        ("upgrade", "local", 6),
+        ("upgrade", "regular", 3),
+    ]
+    assert (await first.progress(member))["value"] == 8
 
 
 async def test_two_window_job_runs_at_once_end_each_window_once(
