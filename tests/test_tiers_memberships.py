@@ -267,3 +267,28 @@ async def test_a_running_membership_gives_its_level_to_tier_and_to_cel(
     ]
     plain = await shop.event(lapsed, 1_000)
     assert [t for t in plain["transactions"] if t["cause"]["ruleId"]] == []
+
+
+async def test_subscription_events_may_be_ingested_instead_of_sent_to_the_webhook(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await _shop(make_app, db, tenant)
+    member = await shop.member()
+    await shop.event(
+        member,
+        type_="tiers.subscription",
+        payload={"type": "started", "plan": "prime", "subscription": "sub_9"},
+        at=(datetime.now(UTC) - timedelta(days=5)).isoformat(),
+        external_id="backend-1",
+    )
+    await shop.event(
+        member,
+        type_="tiers.subscription",
+        payload={"type": "payment_failed", "plan": "prime", "subscription": "sub_9"},
+        at=(datetime.now(UTC) - timedelta(days=1)).isoformat(),
+        external_id="backend-2",
+    )
+    found = await _membership(shop, member)
+    assert found is not None
+    assert (found["state"], found["level"]) == ("PAST_DUE", "gold")
+    assert await _stored(shop) == 2

@@ -19,6 +19,7 @@ from loyalty_core.sdk import (
     DemoSeed,
     DomainEvent,
     EventHandler,
+    EventTypeSpec,
     HandlerContext,
     Job,
     MemberData,
@@ -98,6 +99,18 @@ def loyalty_event_handlers() -> list[EventHandler]:
 
 
 @hookimpl
+def loyalty_event_types() -> list[EventTypeSpec]:
+    return [
+        EventTypeSpec(
+            subscriptions.SUBSCRIPTION_EVENT,
+            subscriptions.SUBSCRIPTION_SCHEMA,
+            "A paid membership's lifecycle event (started, renewed, payment_failed, "
+            "cancelled, ended), ingested by the retailer's backend instead of the webhook.",
+        )
+    ]
+
+
+@hookimpl
 def loyalty_jobs() -> list[Job]:
     return [WINDOW_JOB]
 
@@ -128,10 +141,20 @@ async def count_event(event: DomainEvent, context: HandlerContext) -> None:
     when the level changes."""
     assert context.conn is not None
     assert isinstance(context.settings, TierSettings)
+    ingested = events.EventIngested.of(event)
+    if ingested.type == subscriptions.SUBSCRIPTION_EVENT:
+        await subscriptions.receive(
+            context.conn,
+            context.tenant_id,
+            provider_event_id=f"{ingested.source}:{ingested.external_id}",
+            member_id=ingested.member_id,
+            event=subscriptions.ingested_event(ingested.payload, ingested.occurred_at),
+            grace_days=context.settings.membership_grace_days,
+        )
+        return
     found = await service.programme(context.conn, context.tenant_id, context.settings)
     if found is None:
         return
-    ingested = events.EventIngested.of(event)
     amount = await service.contribution(context.conn, context.tenant_id, found, ingested)
     if amount:
         await service.record(context.conn, context.tenant_id, found, ingested, amount)
@@ -161,6 +184,7 @@ __all__ = [
     "count_event",
     "loyalty_demo",
     "loyalty_event_handlers",
+    "loyalty_event_types",
     "loyalty_jobs",
     "loyalty_member_data",
     "loyalty_migrations",

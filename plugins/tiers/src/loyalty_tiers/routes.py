@@ -64,7 +64,7 @@ async def receive_event(request: Request) -> Response:
         return _error(413, "body too large")
     async with context.database.tenant_transaction(tenant_id) as conn:
         config = await subscriptions.webhook_config(conn, tenant_id)
-    if config is None:
+    if config is None or config.secret is None:
         return _error(404, "not found")
     if not _verified(config.secret, request.headers.get(HEADER, ""), body):
         return _error(401, "bad or missing signature")

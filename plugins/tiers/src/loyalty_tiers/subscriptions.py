@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from loyalty_core.sdk import ErrorCode, LoyaltyError, NotFound, members, new_id
+from loyalty_core.sdk import ErrorCode, LoyaltyError, NotFound, aware_datetime, members, new_id
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
@@ -124,16 +124,14 @@ def _plan(row: Any) -> Plan:
 
 
 async def webhook_config(conn: AsyncConnection, tenant_id: uuid.UUID) -> Any:
-    """The tenant's webhook secret and grace days, or None without a secret."""
+    """The tenant's webhook secret (None: no webhook) and grace days; None before the
+    module was enabled."""
     return (await conn.execute(select(webhooks).where(webhooks.c.tenant_id == tenant_id))).first()
 
 
 async def save_webhook_config(
     conn: AsyncConnection, tenant_id: uuid.UUID, secret: str | None, grace_days: int
 ) -> None:
-    if secret is None:
-        await conn.execute(webhooks.delete().where(webhooks.c.tenant_id == tenant_id))
-        return
     statement = pg_insert(webhooks).values(
         tenant_id=tenant_id, secret=secret, grace_days=grace_days
     )
@@ -235,6 +233,34 @@ async def _events_of(
     ]
 
 
+SUBSCRIPTION_EVENT = "tiers.subscription"
+"""The event type a touchpoint (or the retailer's backend) ingests instead of the webhook."""
+SUBSCRIPTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "type": {"enum": [kind.value for kind in Kind]},
+        "plan": {"type": "string", "minLength": 1, "maxLength": 40},
+        "subscription": {"type": "string", "minLength": 1, "maxLength": 200},
+        "periodEnd": {"type": "string", "format": "date-time"},
+    },
+    "required": ["type", "plan", "subscription"],
+    "additionalProperties": False,
+}
+
+
+def ingested_event(payload: dict[str, Any], occurred_at: datetime) -> Event:
+    """A ``tiers.subscription`` event's payload (validated by its schema) as an event of the
+    subscription, at the time the event happened."""
+    period_end = payload.get("periodEnd")
+    return Event(
+        kind=Kind(payload["type"]),
+        occurred_at=occurred_at,
+        plan_code=str(payload["plan"]),
+        subscription=str(payload["subscription"]),
+        period_end=None if period_end is None else aware_datetime(period_end, "periodEnd"),
+    )
+
+
 async def membership_of(
     conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID, now: datetime
 ) -> Membership | None:
@@ -264,9 +290,12 @@ async def membership_of(
 
 
 __all__ = [
+    "SUBSCRIPTION_EVENT",
+    "SUBSCRIPTION_SCHEMA",
     "Membership",
     "Received",
     "create_plan",
+    "ingested_event",
     "list_plans",
     "membership_of",
     "receive",

@@ -181,13 +181,13 @@ webhooks = Table(
     "tiers_webhooks",
     metadata,
     tenant_id_column(),
-    Column("secret", String(200), nullable=False),
+    Column("secret", String(200)),
     Column("grace_days", Integer, nullable=False),
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
 )
-"""The tenant's webhook signing secret and grace, copied from its settings when it enables
-the module: a provider's request carries no credential of ours, so the route finds the
-tenant's secret here."""
+"""The tenant's webhook signing secret (none: no webhook) and membership grace, copied from
+its settings when it enables the module: a provider's request carries no credential of
+ours, so the route finds the tenant's secret here, and the ``member.tier`` fact its grace."""
 
 TABLES = (
     ladders,

@@ -72,7 +72,7 @@ def upgrade() -> None:
     op.create_index('ix_tiers_membership_events_member', 'tiers_membership_events', ['tenant_id', 'member_id', 'occurred_at'], unique=False)
     op.create_table('tiers_webhooks',
     sa.Column('tenant_id', sa.UUID(), nullable=False),
-    sa.Column('secret', sa.String(length=200), nullable=False),
+    sa.Column('secret', sa.String(length=200), nullable=True),
     sa.Column('grace_days', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.tenant_id'], name=op.f('fk_tiers_webhooks_tenant_id_tenants')),
     sa.PrimaryKeyConstraint('tenant_id', name=op.f('pk_tiers_webhooks'))
