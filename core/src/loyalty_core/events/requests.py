@@ -19,9 +19,11 @@ Ingestions = Callable[[DomainEvents], service.Ingestion]
 
 
 def campaigns(ctx: RequestContext) -> engine.Campaigns:
-    """The campaigns step of the request (the effects of the tenant's enabled modules)."""
+    """The campaigns step of the request (the effects and member facts of the tenant's
+    enabled modules)."""
     effects = engine.module_effects(ctx.registry, ctx.enabled_modules)
-    return engine.Campaigns(effects, ctx.enabled_modules)
+    facts = engine.module_facts(ctx.registry, ctx.enabled_modules)
+    return engine.Campaigns(effects, ctx.enabled_modules, facts)
 
 
 def ingestions(ctx: RequestContext, step: engine.Campaigns) -> Ingestions:

@@ -737,6 +737,52 @@ async def credited_to_member(
     return int(total)
 
 
+_MEMBER_MOVEMENT = Prepared(
+    select(func.coalesce(func.sum(ledger_entries.c.amount), 0))
+    .select_from(
+        ledger_entries.join(
+            ledger_accounts,
+            and_(
+                ledger_accounts.c.tenant_id == ledger_entries.c.tenant_id,
+                ledger_accounts.c.id == ledger_entries.c.account_id,
+            ),
+        )
+    )
+    .where(
+        ledger_entries.c.tenant_id == _p("tenant_id"),
+        ledger_entries.c.transaction_id == func.any(_p("transaction_ids", type_=ARRAY(PG_UUID))),
+        ledger_entries.c.asset_id == _p("asset_id"),
+        ledger_accounts.c.member_id == _p("member_id"),
+    )
+)
+
+
+async def member_movement(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    asset_id: uuid.UUID,
+    transaction_ids: Iterable[uuid.UUID],
+) -> int:
+    """What ``transaction_ids`` moved into (positive) or out of (negative) the member's
+    accounts of one asset, over every purpose (pending or available): the status points an
+    event's campaigns awarded, or what its refund took back. One indexed read."""
+    ids = list(transaction_ids)
+    if not ids:
+        return 0
+    row = await _MEMBER_MOVEMENT.first(
+        conn,
+        {
+            "tenant_id": tenant_id,
+            "transaction_ids": ids,
+            "asset_id": asset_id,
+            "member_id": member_id,
+        },
+    )
+    assert row is not None
+    return int(row[0])
+
+
 async def undone_so_far(
     conn: AsyncConnection, tenant_id: uuid.UUID, original_id: uuid.UUID, *, returned: bool
 ) -> int:
@@ -825,6 +871,7 @@ __all__ = [
     "lock_account",
     "lots_for_spending",
     "member_account",
+    "member_movement",
     "move_lot",
     "owned_account",
     "spent_from_lots",

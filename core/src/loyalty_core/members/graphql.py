@@ -28,6 +28,7 @@ from loyalty_core.ledger.queries import member_ledger
 from loyalty_core.members import models, service
 from loyalty_core.members import repository as repo
 from loyalty_core.modules.dispatch import DomainEvents
+from loyalty_core.rules.engine import module_facts
 from loyalty_core.rules.graphql import ActiveCampaign
 from loyalty_core.rules.service import campaigns_for_member
 
@@ -98,7 +99,10 @@ class Member:
         ctx = info.context
         assert ctx.tenant is not None  # a member is always read in its tenant
         async with ctx.read() as conn:
-            found = await campaigns_for_member(conn, ctx.tenant, uuid.UUID(self.id), ctx.now())
+            facts = module_facts(ctx.registry, ctx.enabled_modules)
+            found = await campaigns_for_member(
+                conn, ctx.tenant, uuid.UUID(self.id), ctx.now(), facts
+            )
         return [ActiveCampaign.of(version) for version in found]
 
     @classmethod

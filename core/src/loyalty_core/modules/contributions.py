@@ -173,6 +173,23 @@ class RuleEffect:
 
 
 @dataclass(frozen=True)
+class MemberFact:
+    """A fact about a member that a module contributes to CEL conditions and segments
+    (``loyalty_rule_conditions()``): ``member.<name>``, a tier, a membership state.
+
+    ``column(tenant_id, member_id)`` returns a scalar SQL expression (a correlated scalar
+    subquery, by primary key) over the two bound parameters it is given. The rules engine
+    adds it to the one statement that reads the member's aggregates, so a fact costs no
+    statement of its own and no scan per event; its value is the fact's as the trigger's
+    transaction sees it (now), not as of the event. A member without a value reads ``null``.
+    """
+
+    name: str
+    column: Callable[[Any, Any], Any]
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class JobContext:
     """What one run of a job for one tenant may use.
 
@@ -295,7 +312,7 @@ class ModuleContributions:
     type_extensions: list[TypeExtension] = field(default_factory=list)
     event_types: list[EventTypeSpec] = field(default_factory=list)
     rule_effects: list[RuleEffect] = field(default_factory=list)
-    rule_conditions: list[Any] = field(default_factory=list)
+    rule_conditions: list[MemberFact] = field(default_factory=list)
     event_handlers: list[EventHandler] = field(default_factory=list)
     routes: list[Any] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
@@ -325,6 +342,7 @@ __all__ = [
     "JobContext",
     "MemberData",
     "MemberDataContext",
+    "MemberFact",
     "MigrationLocation",
     "ModuleContributions",
     "ModuleInfo",

@@ -18,6 +18,7 @@ from loyalty_core.modules.contributions import (
     EventTypeSpec,
     Job,
     MemberData,
+    MemberFact,
     ModuleInfo,
     RuleEffect,
     SchemaContribution,
@@ -116,15 +117,23 @@ def loyalty_rule_effects() -> Sequence[RuleEffect]:  # type: ignore[empty-body]
 
 
 @hookspec
-def loyalty_rule_conditions() -> Sequence[Any]:  # type: ignore[empty-body]
-    """Rule condition building blocks the module offers to campaigns (reserved: collected and
-    listed; an empty list is fine).
+def loyalty_rule_conditions() -> Sequence[MemberFact]:  # type: ignore[empty-body]
+    """Facts about a member the module contributes to CEL conditions and segments
+    (``member.tier``): each a scalar SQL expression the engine reads in the same statement
+    as the member's aggregates. Only tenants that enabled the module see them.
 
     Example::
 
         @hookimpl
-        def loyalty_rule_conditions() -> list[object]:
-            return []
+        def loyalty_rule_conditions() -> list[MemberFact]:
+            def stamps(tenant_id, member_id):
+                return (
+                    select(cards.c.stamps)
+                    .where(cards.c.tenant_id == tenant_id, cards.c.member_id == member_id)
+                    .scalar_subquery()
+                )
+
+            return [MemberFact("stamps", stamps, "Stamps on the member's card.")]
     """
 
 

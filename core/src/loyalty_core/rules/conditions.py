@@ -10,7 +10,7 @@ with its position, like a syntax error.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -82,23 +82,32 @@ def compiled(expression: str) -> cel.Program:
     return cel.compile(expression)
 
 
-def check(expression: str, event_schema: Mapping[str, Any], *, field: str = "condition") -> None:
+def check(
+    expression: str,
+    event_schema: Mapping[str, Any],
+    *,
+    field: str = "condition",
+    facts: Iterable[str] = (),
+) -> None:
     """Raise :class:`InvalidCondition` (with line and column) unless ``expression`` compiles
-    and every field it names exists for an event of ``event_schema``."""
+    and every field it names exists for an event of ``event_schema`` (the member's fields
+    include the names of the module ``facts`` the tenant's modules contribute)."""
     if len(expression) > MAX_LENGTH:
         raise InvalidCondition(f"a condition has at most {MAX_LENGTH} characters", field=field)
     if not expression.strip():
         return
     _compile(expression, field)
-    roots = {"event": _event_fields(event_schema), "member": MEMBER_FIELDS, "now": {}}
+    member = {**MEMBER_FIELDS, **dict.fromkeys(facts)}
+    roots = {"event": _event_fields(event_schema), "member": member, "now": {}}
     _check_paths(expression, roots, field)
 
 
-def check_segment(expression: str, *, field: str = "condition") -> None:
+def check_segment(expression: str, *, field: str = "condition", facts: Iterable[str] = ()) -> None:
     """Like :func:`check` for a segment: it sees ``member`` (but not its segments) and ``now``."""
     if not expression.strip():
         raise InvalidCondition("a segment needs a condition", field=field)
     member = {k: v for k, v in MEMBER_FIELDS.items() if k != "segments"}
+    member |= dict.fromkeys(facts)
     _compile(expression, field)
     _check_paths(expression, {"member": member, "now": {}}, field)
 

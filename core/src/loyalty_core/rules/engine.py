@@ -38,7 +38,7 @@ from loyalty_core.ledger import service as ledger
 from loyalty_core.ledger.models import Asset, Cause, LedgerTransaction
 from loyalty_core.members import service as members
 from loyalty_core.members.models import Member
-from loyalty_core.modules.contributions import EffectContext, EffectResult, RuleEffect
+from loyalty_core.modules.contributions import EffectContext, EffectResult, MemberFact, RuleEffect
 from loyalty_core.money import to_major
 from loyalty_core.rules import conditions, segments
 from loyalty_core.rules import repository as repo
@@ -77,6 +77,20 @@ def module_effects(registry: ModuleRegistry, enabled: Iterable[str]) -> ModuleEf
         if (module := registry.get(name)) is not None
         for effect in module.rule_effects
     }
+
+
+ModuleFacts = tuple[MemberFact, ...]
+"""The member facts the tenant's enabled modules contribute (``member.tier``)."""
+
+
+def module_facts(registry: ModuleRegistry, enabled: Iterable[str]) -> ModuleFacts:
+    """The member facts of the ``enabled`` modules this process loaded, in a stable order."""
+    return tuple(
+        fact
+        for name in sorted(enabled)
+        if (module := registry.get(name)) is not None
+        for fact in module.rule_conditions
+    )
 
 
 @dataclass(frozen=True)
@@ -253,11 +267,12 @@ async def trigger_of_event(
     member: Member | None = None,
     *,
     history: bool = True,
+    facts: ModuleFacts = (),
 ) -> Trigger:
     """The trigger an event makes, with the member as rules see it at that event (``member``:
     the event's member if the caller read it already in this transaction). Without
-    ``history`` the member's aggregates and segments are left out (see :func:`needs_history`),
-    and with them two reads."""
+    ``history`` the member's aggregates, module ``facts`` and segments are left out (see
+    :func:`needs_history`), and with them two reads."""
     if member is None:
         member = await members.get_member(conn, tenant.id, event.member_id)
     aggregates = None
@@ -269,6 +284,7 @@ async def trigger_of_event(
             event_type=event.type,
             upto=event.id,
             at=event.occurred_at,
+            facts=facts,
         )
     variables = {
         "event": {
@@ -280,7 +296,9 @@ async def trigger_of_event(
             "occurredAt": event.occurred_at,
             "payload": event.payload,
         },
-        "member": await member_variables(conn, tenant.id, member, aggregates, event.occurred_at),
+        "member": await member_variables(
+            conn, tenant.id, member, aggregates, event.occurred_at, facts
+        ),
         "now": event.occurred_at,
     }
     return Trigger(
@@ -308,9 +326,11 @@ async def member_variables(
     member: Member,
     aggregates: Any | None,
     at: datetime,
+    facts: ModuleFacts = (),
 ) -> dict[str, Any]:
-    """The member as conditions see it at ``at`` (see ``conditions.MEMBER_FIELDS``); with no
-    ``aggregates``, only the fields of the member's row (no campaign reads the others)."""
+    """The member as conditions see it at ``at`` (see ``conditions.MEMBER_FIELDS``), with the
+    module ``facts`` the aggregates were read with; with no ``aggregates``, only the fields of
+    the member's row (no campaign reads the others)."""
     found: dict[str, Any] = {
         "id": str(member.id),
         "status": member.status.value,
@@ -328,6 +348,8 @@ async def member_variables(
         found[f"spendLast{days}Days"] = int(getattr(aggregates, f"spend_{days}"))
         found[f"purchasesLast{days}Days"] = int(getattr(aggregates, f"purchases_{days}"))
         found[f"eventsLast{days}Days"] = int(getattr(aggregates, f"events_{days}"))
+    for fact in facts:
+        found[fact.name] = getattr(aggregates, repo.fact_label(fact))
     found["segments"] = await segments.member_segments(conn, tenant_id, found, at)
     return found
 
@@ -357,9 +379,15 @@ class Campaigns:
     ingestions of one request (one event's, or a batch's), and reads and parses the active
     campaigns of an event type at most once for them."""
 
-    def __init__(self, effects: ModuleEffects, settings: Mapping[str, BaseModel]) -> None:
+    def __init__(
+        self,
+        effects: ModuleEffects,
+        settings: Mapping[str, BaseModel],
+        facts: ModuleFacts = (),
+    ) -> None:
         self.effects = effects
         self.settings = settings
+        self.facts = facts
         self._active: dict[str, list[CampaignVersion]] = {}
         self._plannable: dict[str, bool] = {}
 
@@ -389,7 +417,9 @@ class Campaigns:
             return []
         member = ingestion.members.get(event.member_id)
         history = any(needs_history(v.definition) for v in versions)
-        trigger = await trigger_of_event(conn, ingestion.tenant, event, member, history=history)
+        trigger = await trigger_of_event(
+            conn, ingestion.tenant, event, member, history=history, facts=self.facts
+        )
         sink = LedgerSink(
             conn, ingestion.actor, ingestion.now, self.settings, assets=ingestion.assets
         )
@@ -721,6 +751,7 @@ __all__ = [
     "LedgerSink",
     "MemorySink",
     "ModuleEffects",
+    "ModuleFacts",
     "Planned",
     "Sink",
     "Trigger",
@@ -732,6 +763,7 @@ __all__ = [
     "in_window",
     "member_variables",
     "module_effects",
+    "module_facts",
     "needs_history",
     "periods",
     "plan",

@@ -418,6 +418,7 @@ class CampaignMutation:
                 effects=module_effects(ctx),
                 module_types=module_types(ctx),
                 actor=require_principal(ctx.principal).actor,
+                facts=module_facts(ctx),
             )
 
         return _payload(*await run_mutation(info, work))
@@ -439,6 +440,7 @@ class CampaignMutation:
                 effects=module_effects(ctx),
                 module_types=module_types(ctx),
                 actor=require_principal(ctx.principal).actor,
+                facts=module_facts(ctx),
             )
 
         return _payload(*await run_mutation(info, work))
@@ -501,6 +503,7 @@ class CampaignMutation:
                     definition_data(input.definition),
                     module_effects(ctx),
                     module_types(ctx),
+                    module_facts(ctx),
                 )
                 name = "simulation"
             elif input.id is not None:
@@ -516,6 +519,7 @@ class CampaignMutation:
                 since=input.since,
                 until=input.until,
                 effects=module_effects(ctx),
+                facts=module_facts(ctx),
             )
 
         result, errors = await run_mutation(info, work)
@@ -572,6 +576,11 @@ def module_effects(ctx: RequestContext) -> engine.ModuleEffects:
     return engine.module_effects(ctx.registry, ctx.enabled_modules)
 
 
+def module_facts(ctx: RequestContext) -> engine.ModuleFacts:
+    """The member facts of the modules the tenant enabled (``member.tier``)."""
+    return engine.module_facts(ctx.registry, ctx.enabled_modules)
+
+
 async def _set_status(
     info: Info[RequestContext, None], id: strawberry.ID, status: str
 ) -> CampaignPayload:
@@ -602,6 +611,7 @@ async def _save_segment(
             name=name,
             condition=condition,
             actor=require_principal(ctx.principal).actor,
+            facts=[fact.name for fact in module_facts(ctx)],
         )
 
     found, errors = await run_mutation(info, work)
@@ -612,4 +622,11 @@ def _payload(found: service.Campaign | None, errors: list[UserError]) -> Campaig
     return CampaignPayload(campaign=Campaign.of(found) if found else None, errors=errors)
 
 
-__all__ = ["Campaign", "CampaignMutation", "CampaignQuery", "definition_data", "module_effects"]
+__all__ = [
+    "Campaign",
+    "CampaignMutation",
+    "CampaignQuery",
+    "definition_data",
+    "module_effects",
+    "module_facts",
+]

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, bindparam, func, insert, select, update
+from sqlalchemy import BindParameter, Row, Select, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,6 +16,7 @@ from loyalty_core.db.prepared import Prepared
 from loyalty_core.db.rows import InsertRows
 from loyalty_core.events.builtin import PURCHASE
 from loyalty_core.events.tables import events
+from loyalty_core.modules.contributions import MemberFact
 from loyalty_core.rules.conditions import WINDOWS
 from loyalty_core.rules.tables import (
     rule_awards,
@@ -302,7 +303,7 @@ async def awards_of_event(
     return list(await conn.execute(query))
 
 
-def _member_aggregates_query() -> Select[Any]:
+def _member_aggregates_query(facts: Sequence[MemberFact] = ()) -> Select[Any]:
     """The statement of :func:`member_aggregates`, built once with bound parameters: every
     ingestion with an active campaign runs it, and building (and keying, for SQLAlchemy's
     compiled cache) fifteen aggregates cost more than PostgreSQL takes to run them."""
@@ -318,11 +319,14 @@ def _member_aggregates_query() -> Select[Any]:
             func.count().filter(is_purchase, within).label(f"purchases_{days}"),
             func.count().filter(is_type, within).label(f"events_{days}"),
         ]
+    tenant_id: BindParameter[Any] = bindparam("tenant_id")
+    member_id: BindParameter[Any] = bindparam("member_id")
     return select(
         func.count().filter(is_purchase).label("purchase_count"),
         func.count().filter(is_type).label("event_count"),
         func.coalesce(func.sum(events.c.amount).filter(is_purchase), 0).label("total_spend"),
         *windowed,
+        *(fact.column(tenant_id, member_id).label(fact_label(fact)) for fact in facts),
     ).where(
         events.c.tenant_id == bindparam("tenant_id"),
         events.c.member_id == bindparam("member_id"),
@@ -330,7 +334,23 @@ def _member_aggregates_query() -> Select[Any]:
     )
 
 
-_MEMBER_AGGREGATES = Prepared(_member_aggregates_query())
+_MEMBER_AGGREGATES: dict[tuple[MemberFact, ...], Prepared] = {
+    (): Prepared(_member_aggregates_query())
+}
+"""The statement per set of module facts (a tenant's enabled modules): a handful of sets."""
+
+
+def fact_label(fact: MemberFact) -> str:
+    """The result column of a module fact in the aggregates' row."""
+    return f"fact_{fact.name}"
+
+
+def _aggregates_statement(facts: Sequence[MemberFact]) -> Prepared:
+    key = tuple(facts)
+    found = _MEMBER_AGGREGATES.get(key)
+    if found is None:
+        found = _MEMBER_AGGREGATES[key] = Prepared(_member_aggregates_query(key))
+    return found
 
 
 async def member_aggregates(
@@ -341,12 +361,14 @@ async def member_aggregates(
     event_type: str,
     upto: uuid.UUID,
     at: datetime,
+    facts: Sequence[MemberFact] = (),
 ) -> Any:
     """A member's counts and gross spend over the events stored up to and including ``upto``
     (ids are time-ordered): the same numbers whether asked live or in a backtest. All time
     (``purchase_count``, ``event_count`` of ``event_type``, ``total_spend``) and over the
     ``WINDOWS`` of days before ``at`` (``spend_30``, ``purchases_30``, ``events_30``, ...), in
-    one pass over the member's events."""
+    one pass over the member's events. Module ``facts`` come in the same statement, as
+    ``fact_<name>`` columns (:func:`fact_label`)."""
     parameters: dict[str, Any] = {
         "tenant_id": tenant_id,
         "member_id": member_id,
@@ -355,7 +377,7 @@ async def member_aggregates(
     }
     for days in WINDOWS:
         parameters[f"since_{days}"] = at - timedelta(days=days)
-    row = await _MEMBER_AGGREGATES.first(conn, parameters)
+    row = await _aggregates_statement(facts).first(conn, parameters)
     assert row is not None, "an aggregate query answers one row"
     return row
 
@@ -388,6 +410,7 @@ __all__ = [
     "credit_budget",
     "credit_limit",
     "events_for_backtest",
+    "fact_label",
     "get_campaign",
     "insert_awards",
     "insert_campaign",

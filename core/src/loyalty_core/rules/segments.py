@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -82,14 +82,16 @@ async def save(
     name: str | None,
     condition: str | None,
     actor: str,
+    facts: Iterable[str] = (),
 ) -> Segment:
-    """Create (no id) or change a segment after checking its name and condition."""
+    """Create (no id) or change a segment after checking its name and condition (which may
+    read the member ``facts`` of the tenant's modules)."""
     if name is not None and not NAME.fullmatch(name):
         raise ValidationFailed(
             "name: a lowercase letter, then up to 63 of a-z 0-9 _ -", field="name"
         )
     if condition is not None:
-        conditions.check_segment(condition)
+        conditions.check_segment(condition, facts=facts)
     if segment_id is None:
         if name is None or condition is None:
             raise ValidationFailed("a segment needs a name and a condition", field="name")

@@ -89,10 +89,11 @@ async def create(
     effects: engine.ModuleEffects,
     module_types: Mapping[str, EventTypeSpec],
     actor: str,
+    facts: engine.ModuleFacts = (),
 ) -> Campaign:
     """A new draft campaign, version 1, after every check of its definition."""
     _check_name(name)
-    definition = await validate(conn, tenant_id, data, effects, module_types)
+    definition = await validate(conn, tenant_id, data, effects, module_types, facts)
     campaign_id = new_id()
     await repo.insert_campaign(conn, tenant_id, campaign_id, name)
     await _insert_version(conn, tenant_id, campaign_id, 1, definition, actor)
@@ -112,6 +113,7 @@ async def update(
     effects: engine.ModuleEffects,
     module_types: Mapping[str, EventTypeSpec],
     actor: str,
+    facts: engine.ModuleFacts = (),
 ) -> Campaign:
     """Rename and/or redefine; a used campaign gets a new version (see the module docstring)."""
     row = await repo.get_campaign(conn, tenant_id, campaign_id, lock=True)
@@ -122,7 +124,7 @@ async def update(
         _check_name(name)
         values["name"] = name
     if data is not None:
-        definition = await validate(conn, tenant_id, data, effects, module_types)
+        definition = await validate(conn, tenant_id, data, effects, module_types, facts)
         version = int(row.current_version) + 1
         await _insert_version(conn, tenant_id, campaign_id, version, definition, actor)
         await repo.restart_health(conn, tenant_id, campaign_id)
@@ -186,9 +188,11 @@ async def validate(
     data: Mapping[str, Any],
     effects: engine.ModuleEffects,
     module_types: Mapping[str, EventTypeSpec],
+    facts: engine.ModuleFacts = (),
 ) -> Definition:
     """The definition, or the first thing wrong with it: fields, window, effects (known and
-    with valid parameters, assets that exist), the condition against the trigger's schema."""
+    with valid parameters, assets that exist), the condition against the trigger's schema
+    and the member ``facts`` of the tenant's modules."""
     definition = parse(data)
     for effect in resolve_effects(definition, effects):
         if isinstance(effect.params, AssetAward) and (
@@ -202,7 +206,7 @@ async def validate(
         if name not in known:
             raise NotFound(f"no segment named {name!r}", field=f"segments.{index}")
     schema = await _trigger_schema(conn, tenant_id, definition.trigger, module_types)
-    conditions.check(definition.condition, schema)
+    conditions.check(definition.condition, schema, facts=[fact.name for fact in facts])
     return definition
 
 
@@ -216,6 +220,7 @@ async def simulate(
     until: datetime,
     effects: engine.ModuleEffects,
     top: int = 10,
+    facts: engine.ModuleFacts = (),
 ) -> Simulation:
     """Run one campaign over the stored events of a period, writing nothing: the live
     evaluation path with an in-memory sink, starting from an unspent budget. Events the
@@ -234,7 +239,7 @@ async def simulate(
         conn, tenant.id, definition.trigger, since=since, until=until
     ):
         event = events_repo.event_from_row(row)
-        trigger = await engine.trigger_of_event(conn, tenant, event)
+        trigger = await engine.trigger_of_event(conn, tenant, event, facts=facts)
         await engine.evaluate([version], trigger, sink, effects, tally)
     zone = ZoneInfo(tenant.timezone)
     by_day: dict[date, int] = defaultdict(int)
@@ -303,7 +308,11 @@ def _target(campaign_id: uuid.UUID) -> str:
 
 
 async def campaigns_for_member(
-    conn: AsyncConnection, tenant: Tenant, member_id: uuid.UUID, now: datetime
+    conn: AsyncConnection,
+    tenant: Tenant,
+    member_id: uuid.UUID,
+    now: datetime,
+    facts: engine.ModuleFacts = (),
 ) -> list[engine.CampaignVersion]:
     """The active campaigns running at ``now`` (inside their start and end dates) that
     ``member`` is targeted by, by name: what a member's app lists as current offers. Whether
@@ -318,9 +327,9 @@ async def campaigns_for_member(
         return running
     member = await members.get_member(conn, tenant.id, member_id)
     aggregates = await repo.member_aggregates(
-        conn, tenant.id, member_id, event_type=PURCHASE, upto=new_id(), at=now
+        conn, tenant.id, member_id, event_type=PURCHASE, upto=new_id(), at=now, facts=facts
     )
-    variables = await engine.member_variables(conn, tenant.id, member, aggregates, now)
+    variables = await engine.member_variables(conn, tenant.id, member, aggregates, now, facts)
     belongs = set(variables["segments"])
     return [
         version

@@ -9,12 +9,16 @@ The typed payloads of every topic are listed in the domain events reference.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_core.db.rows import InsertRows
 from loyalty_core.events import repository as _repository
 from loyalty_core.events.builtin import PURCHASE, REFUND
 from loyalty_core.events.models import EventInput, IngestResult, StoredEvent
+from loyalty_core.ids import new_id
 from loyalty_core.modules.topics import (
     EventIngested,
     MemberErased,
@@ -22,6 +26,7 @@ from loyalty_core.modules.topics import (
     PointsRedeemed,
     PurchaseItem,
 )
+from loyalty_core.outbox.tables import outbox
 
 
 async def get_event(
@@ -35,6 +40,27 @@ async def get_event(
     return await _repository.get(conn, tenant_id, event_id)
 
 
+_ANNOUNCE = InsertRows(outbox, ["tenant_id", "id", "topic", "payload"])
+"""One statement for any number of events, the rows as arrays (a window's end announces
+hundreds of thousands)."""
+
+
+async def announce(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    topic: str,
+    payloads: Sequence[Mapping[str, Any]],
+) -> None:
+    """Write a module's own domain events (``tiers.upgraded``...) to the transactional
+    outbox, one row per payload, in one statement of the caller's transaction: they leave
+    exactly when the change they announce commits, for a broker or messaging attached
+    later. Name the topic after the module; payloads are JSON objects."""
+    await _ANNOUNCE.execute(
+        conn,
+        [{"tenant_id": tenant_id, "id": new_id(), "topic": topic, "payload": p} for p in payloads],
+    )
+
+
 __all__ = [
     "PURCHASE",
     "REFUND",
@@ -46,5 +72,6 @@ __all__ = [
     "PointsRedeemed",
     "PurchaseItem",
     "StoredEvent",
+    "announce",
     "get_event",
 ]

@@ -38,6 +38,7 @@ from loyalty_core.ledger.repository import (
     get_transaction,
     lock_account,
     member_account,
+    member_movement,
     owned_account,
     tenant_account,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "give_back",
     "lock_account",
     "member_account",
+    "member_movement",
     "owned_account",
     "place_hold",
     "post",

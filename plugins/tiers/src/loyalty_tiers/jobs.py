@@ -1,0 +1,206 @@
+"""The window job: ends qualification windows, grace periods and overrides, and warns.
+
+Set-based and idempotent. Window ends, the step that meets a million members at once on
+New Year's Day, run as one statement per batch (``repository.close_windows``) under the
+tenant's window lock (a second runner finds it taken and leaves); the batch is summed,
+decided by the ladder's policy in SQL (the same rules as ``ladder.at_window_end``, which
+the simulation uses; a property test holds the two together), applied by a conditional
+update claimed by each member's window end and level, with its history rows, so a window
+ends once however many runners there are and an upgrade that committed in between is never
+overwritten. Downgrades are announced in the same transaction. Grace ends, override expiries
+and warnings are fewer and decided in Python from grouped sums.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from loyalty_core.sdk import Database, Job, JobContext, events
+
+from loyalty_tiers import repository as repo
+from loyalty_tiers import service
+from loyalty_tiers.ladder import DowngradePolicy, Ladder, at_grace_end
+from loyalty_tiers.settings import TierSettings
+
+BATCH = 10_000
+
+
+async def run(context: JobContext) -> int:
+    """Every due step for one tenant; how many members it changed or warned."""
+    settings = context.settings
+    assert isinstance(settings, TierSettings)
+    tenant_id = context.tenant.id
+    async with context.database.tenant_transaction(tenant_id) as conn:
+        found = await service.load(conn, tenant_id, settings)
+    if found is None:
+        return 0
+    today = found.today(context.now)
+    database = context.database
+    done = await close_windows(database, tenant_id, found.ladder, today)
+    done += await _end_graces(database, tenant_id, found.ladder, today)
+    done += await _expire_overrides(database, tenant_id, context)
+    done += await _warn(database, tenant_id, found.ladder, today, settings.warning_days)
+    return done
+
+
+async def close_windows(
+    database: Database, tenant_id: uuid.UUID, ladder: Ladder, today: date
+) -> int:
+    """End every window that ended by ``today``, a batch per transaction in member order,
+    pass after pass until a pass finds none due (a member several windows behind, after a
+    pause of the job, is due again after its first window ended)."""
+    done, after, found_in_pass = 0, uuid.UUID(int=0), 0
+    while True:
+        async with database.tenant_transaction(tenant_id) as conn:
+            if not await repo.lock_windows(conn, tenant_id):
+                return done  # another runner is ending this tenant's windows
+            rows = await repo.close_windows(
+                conn,
+                tenant_id,
+                today=today,
+                after=after,
+                batch=BATCH,
+                names=[level.name for level in ladder.levels],
+                thresholds=[lv.threshold for lv in ladder.levels if lv.threshold is not None],
+                ranks=[i + 1 for i, lv in enumerate(ladder.levels) if lv.threshold is not None],
+                policy=ladder.downgrade.value,
+                grace_days=ladder.grace_days,
+                length=ladder.length(),
+                step=ladder.step(),
+                actor=service.MODULE_ACTOR,
+            )
+            await events.announce(
+                conn,
+                tenant_id,
+                service.DOWNGRADED,
+                [
+                    {
+                        "memberId": str(row.member_id),
+                        "from": row.old_level,
+                        "to": row.new_level,
+                        "reason": "window ended",
+                        "metric": int(row.ended),
+                    }
+                    for row in rows
+                    if row.downgraded
+                ],
+            )
+        done += len(rows)
+        found_in_pass += len(rows)
+        if rows:
+            after = max(row.member_id for row in rows)
+        elif found_in_pass:
+            after, found_in_pass = uuid.UUID(int=0), 0  # another pass for those still due
+        else:
+            return done
+
+
+async def _end_graces(database: Database, tenant_id: uuid.UUID, ladder: Ladder, today: date) -> int:
+    """Members whose grace ran out keep what the new window earned by then, at least the
+    level the ended window left them."""
+    if ladder.downgrade is not DowngradePolicy.GRACE:
+        return 0
+    async with database.tenant_transaction(tenant_id) as conn:
+        rows = await repo.due_graces(conn, tenant_id, today, BATCH)
+        sums = await repo.window_sums(
+            conn,
+            tenant_id,
+            [(r.member_id, ladder.window_start(r.window_end), r.window_end) for r in rows],
+        )
+        changes, downgrades = [], []
+        for row in rows:
+            metric = sums[row.member_id]
+            level = at_grace_end(ladder, row.level, row.grace_level, metric)
+            if not await repo.end_grace(
+                conn,
+                tenant_id,
+                row.member_id,
+                grace_until=row.grace_until,
+                old_level=row.level,
+                level=level,
+            ):
+                continue
+            kept = level == row.level
+            changes.append(
+                {
+                    "member_id": row.member_id,
+                    "kind": "kept" if kept else "downgrade",
+                    "from_level": row.level,
+                    "to_level": level,
+                    "reason": f"grace ended {row.grace_until - timedelta(days=1)}: metric {metric}",
+                    "actor": service.MODULE_ACTOR,
+                    "metric": metric,
+                }
+            )
+            if not kept:
+                downgrades.append(
+                    {
+                        "memberId": str(row.member_id),
+                        "from": row.level,
+                        "to": level,
+                        "reason": "grace ended",
+                        "metric": metric,
+                    }
+                )
+        await repo.add_history(conn, tenant_id, changes)
+        await events.announce(conn, tenant_id, service.DOWNGRADED, downgrades)
+    return len(changes)
+
+
+async def _expire_overrides(database: Database, tenant_id: uuid.UUID, context: JobContext) -> int:
+    async with database.tenant_transaction(tenant_id) as conn:
+        rows = await repo.expire_overrides(conn, tenant_id, context.now, BATCH)
+        await repo.add_history(
+            conn,
+            tenant_id,
+            [
+                {
+                    "member_id": row.member_id,
+                    "kind": "override_expired",
+                    "from_level": row.override_level,
+                    "to_level": row.level,
+                    "reason": "override expired: back to the earned level",
+                    "actor": service.MODULE_ACTOR,
+                }
+                for row in rows
+            ],
+        )
+    return len(rows)
+
+
+async def _warn(
+    database: Database, tenant_id: uuid.UUID, ladder: Ladder, today: date, days: int
+) -> int:
+    """Warn, once per window, members whose metric does not yet hold their level
+    ``days`` before the window ends (``tiers.downgrade_warning``)."""
+    async with database.tenant_transaction(tenant_id) as conn:
+        rows = await repo.claim_warnings(
+            conn, tenant_id, today, today + timedelta(days=days), BATCH
+        )
+        sums = await repo.window_sums(
+            conn,
+            tenant_id,
+            [(r.member_id, ladder.window_start(r.window_end), r.window_end) for r in rows],
+        )
+        warnings = []
+        for row in rows:
+            level = ladder.level(row.level)
+            threshold = 0 if level is None or level.threshold is None else level.threshold
+            missing = threshold - sums[row.member_id]
+            if missing > 0:
+                warnings.append(
+                    {
+                        "memberId": str(row.member_id),
+                        "level": row.level,
+                        "missing": missing,
+                        "by": (row.window_end - timedelta(days=1)).isoformat(),
+                    }
+                )
+        await events.announce(conn, tenant_id, service.WARNING, warnings)
+    return len(warnings)
+
+
+WINDOW_JOB = Job(name="tiers.windows", run=run, interval=timedelta(minutes=15))
+
+__all__ = ["WINDOW_JOB", "close_windows", "run"]
