@@ -1,0 +1,55 @@
+"""The tenant's live badge definitions, cached per process and grouped by event type.
+
+The ingest path must not read definitions per event, let alone scan them: a process keeps
+each tenant's live badges with the catalogue version it read them at, and per event reads
+only that version (one primary-key look-up of ``gamification_catalogues``). Every change of
+a definition raises the version in its own transaction, so every gateway instance reloads
+the definitions at its next event after the change committed, and never before.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_gamification import repository as repo
+from loyalty_gamification.models import Badge
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A tenant's live badges at one catalogue version, by the event type they count."""
+
+    version: int
+    by_type: dict[str, tuple[Badge, ...]] = field(default_factory=dict)
+    by_id: dict[uuid.UUID, Badge] = field(default_factory=dict)
+
+
+_CACHE: dict[uuid.UUID, Catalogue] = {}
+"""Per tenant. A tenant's entry is replaced when its version moves; it holds only the live
+definitions of tenants that ingest events with the module enabled."""
+
+
+async def live(conn: AsyncConnection, tenant_id: uuid.UUID) -> Catalogue:
+    """The tenant's live badges as of this transaction: from the cache when its version is
+    current, else read once and cached."""
+    version = await repo.catalogue_version(conn, tenant_id)
+    cached = _CACHE.get(tenant_id)
+    if cached is not None and cached.version == version:
+        return cached
+    found = [Badge.of(row) for row in await repo.live_badges(conn, tenant_id)]
+    by_type: dict[str, list[Badge]] = {}
+    for badge in sorted(found, key=lambda b: b.id):
+        by_type.setdefault(badge.event_type, []).append(badge)
+    catalogue = Catalogue(
+        version=version,
+        by_type={name: tuple(items) for name, items in by_type.items()},
+        by_id={badge.id: badge for badge in found},
+    )
+    _CACHE[tenant_id] = catalogue
+    return catalogue
+
+
+__all__ = ["Catalogue", "live"]

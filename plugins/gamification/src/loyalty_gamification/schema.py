@@ -1,0 +1,388 @@
+"""GraphQL of badges: the definition type, members' progress with its explanation, the
+queries and the mutations.
+
+Who may do what: tenant admins define badges (``badgeCreate``, ``badgeUpdate``) and see
+every badge with its health; any caller of the tenant lists the badges that are live and
+not secret (``badges``); a member sees its own badges on ``Member.badges`` (a secret one
+only once earned), a tenant admin any member's, with the events each progress counted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from loyalty_core.sdk import (
+    Connection,
+    Cursors,
+    Member,
+    RequestContext,
+    Role,
+    UserError,
+    conditions,
+    connection,
+    may_read_member,
+    page_size,
+    require_admin,
+    require_id,
+    require_tenant,
+    run_mutation,
+    tenants,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from loyalty_gamification import badges as service
+from loyalty_gamification import models
+from loyalty_gamification import repository as repo
+
+BadgeMeasure = strawberry.enum(
+    models.Measure, name="BadgeMeasure", description="What a qualifying event brings."
+)
+BadgePeriod = strawberry.enum(
+    models.Period,
+    name="BadgePeriod",
+    description="The period progress counts in: all time, the tenant's local calendar week "
+    "(from Monday) or month, or a fixed window.",
+)
+BadgeStatus = strawberry.enum(
+    models.Status, name="BadgeStatus", description="Whether a badge counts events."
+)
+
+
+@strawberry.type(description="How a badge fared at run time: events its condition failed for.")
+class BadgeHealth:
+    failures: int = strawberry.field(
+        description="Events the badge was skipped for because its condition (or summed "
+        "field) could not be evaluated; the ingestion went on without it."
+    )
+    last_error: str | None
+    last_failure_at: datetime | None
+
+
+@strawberry.type(description="What completing a badge pays.")
+class BadgeReward:
+    points: int
+    asset: str
+
+
+@strawberry.type(description="An achievement: qualifying events counted or summed to a target.")
+class Badge:
+    id: strawberry.ID
+    name: str
+    description: str
+    event_type: str = strawberry.field(description="The event type whose events count.")
+    condition: str = strawberry.field(
+        description="CEL over event, member and now; empty: every event of the type counts."
+    )
+    measure: BadgeMeasure
+    sum_field: str | None = strawberry.field(
+        description="For a SUM: the event field summed (amount, payload.cups)."
+    )
+    target: int
+    period: BadgePeriod
+    starts_at: datetime | None
+    ends_at: datetime | None
+    repeatable: bool = strawberry.field(
+        description="Earned again each time progress reaches another target in the period."
+    )
+    secret: bool = strawberry.field(description="Shown to a member only once earned.")
+    revoke_on_refund: bool = strawberry.field(
+        description="A refund that takes progress below the target revokes the badge and "
+        "reverses its reward; otherwise an earned badge stays."
+    )
+    daily_cap: int | None = strawberry.field(
+        description="At most this much progress per member per local day."
+    )
+    reward: BadgeReward
+    status: BadgeStatus
+    health: BadgeHealth
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, badge: models.Badge) -> Badge:
+        return cls(
+            id=strawberry.ID(str(badge.id)),
+            name=badge.name,
+            description=badge.description,
+            event_type=badge.event_type,
+            condition=badge.condition,
+            measure=badge.measure,
+            sum_field=badge.sum_field,
+            target=badge.target,
+            period=badge.period,
+            starts_at=badge.starts_at,
+            ends_at=badge.ends_at,
+            repeatable=badge.repeatable,
+            secret=badge.secret,
+            revoke_on_refund=badge.revoke_on_refund,
+            daily_cap=badge.daily_cap,
+            reward=BadgeReward(points=badge.reward_points, asset=badge.reward_asset),
+            status=badge.status,
+            health=BadgeHealth(
+                failures=badge.failures,
+                last_error=badge.last_error,
+                last_failure_at=badge.last_failure_at,
+            ),
+            created_at=badge.created_at,
+            updated_at=badge.updated_at,
+        )
+
+
+@strawberry.type(description="A completion of a badge by a member.")
+class BadgeAward:
+    id: strawberry.ID
+    period_key: str
+    earned_at: datetime
+    event_id: strawberry.ID = strawberry.field(description="The event that completed it.")
+    transaction_id: strawberry.ID | None = strawberry.field(
+        description="The ledger transaction that paid its reward."
+    )
+    revoked_at: datetime | None
+    revoked_by: strawberry.ID | None = strawberry.field(
+        description="The refund that took it back."
+    )
+
+    @classmethod
+    def of(cls, award: models.Award) -> BadgeAward:
+        return cls(
+            id=strawberry.ID(str(award.id)),
+            period_key=award.period_key,
+            earned_at=award.earned_at,
+            event_id=strawberry.ID(str(award.event_id)),
+            transaction_id=_id(award.transaction_id),
+            revoked_at=award.revoked_at,
+            revoked_by=_id(award.revoked_by),
+        )
+
+
+@strawberry.type(description="An event's part in a progress: why the progress is what it is.")
+class BadgeContribution:
+    event_id: strawberry.ID
+    amount: int = strawberry.field(
+        description="What it counted (negative: a refund took this much back)."
+    )
+    offered: int = strawberry.field(
+        description="What the event brought before the daily cap (0 for a refund)."
+    )
+    occurred_at: datetime
+    refund_of: strawberry.ID | None = strawberry.field(
+        description="For a refund: the purchase it took progress back from."
+    )
+
+
+@strawberry.type(description="A badge as a member sees it: progress now and completions.")
+class MemberBadge:
+    badge: Badge
+    period_key: str | None = strawberry.field(
+        description="The period progress counts in now (null: outside the badge's window)."
+    )
+    progress: int
+    target: int
+    earned: int = strawberry.field(description="Completions held in the current period.")
+    awards: list[BadgeAward] = strawberry.field(description="Every completion, oldest first.")
+    member_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(description="The events that counted toward the current period.")
+    async def contributions(self, info: Info[RequestContext, None]) -> list[BadgeContribution]:
+        if self.period_key is None:
+            return []
+        async with info.context.read() as conn:
+            rows = await repo.progress_contributions(
+                conn,
+                info.context.tenant_id,
+                self.member_id,
+                uuid.UUID(str(self.badge.id)),
+                self.period_key,
+            )
+        return [
+            BadgeContribution(
+                event_id=strawberry.ID(str(row.event_id)),
+                amount=row.amount,
+                offered=row.offered,
+                occurred_at=row.occurred_at,
+                refund_of=_id(row.purchase_event_id),
+            )
+            for row in rows
+        ]
+
+
+@strawberry.input(description="A new badge. Nothing is saved unless all of it is valid.")
+class BadgeCreateInput:
+    name: str
+    event_type: str = strawberry.field(
+        description="purchase, refund, a tenant's own type or a module's."
+    )
+    target: int = strawberry.field(description="Progress that completes the badge (> 0).")
+    measure: BadgeMeasure = models.Measure.COUNT
+    sum_field: str | None = None
+    condition: str = ""
+    period: BadgePeriod = models.Period.ALL_TIME
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    repeatable: bool = False
+    secret: bool = False
+    revoke_on_refund: bool = False
+    daily_cap: int | None = None
+    reward_points: int = 0
+    reward_asset: str = "points"
+    description: str = ""
+
+
+@strawberry.input(description="Changes to a badge: the fields given, checked as a whole.")
+class BadgeUpdateInput:
+    id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    event_type: str | None = strawberry.UNSET
+    target: int | None = strawberry.UNSET
+    measure: BadgeMeasure | None = strawberry.UNSET
+    sum_field: str | None = strawberry.UNSET
+    condition: str | None = strawberry.UNSET
+    period: BadgePeriod | None = strawberry.UNSET
+    starts_at: datetime | None = strawberry.UNSET
+    ends_at: datetime | None = strawberry.UNSET
+    repeatable: bool | None = strawberry.UNSET
+    secret: bool | None = strawberry.UNSET
+    revoke_on_refund: bool | None = strawberry.UNSET
+    daily_cap: int | None = strawberry.UNSET
+    reward_points: int | None = strawberry.UNSET
+    reward_asset: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    status: BadgeStatus | None = strawberry.UNSET
+
+
+@strawberry.type
+class BadgePayload:
+    badge: Badge | None
+    errors: list[UserError]
+
+
+NULLABLE = frozenset({"sum_field", "starts_at", "ends_at", "daily_cap"})
+"""Fields of a badge that ``badgeUpdate`` may set to null; the others keep their value."""
+
+
+@strawberry.type
+class GamificationQuery:
+    @strawberry.field(
+        description="The tenant's badges by creation: every one with its health for tenant "
+        "admins, the live ones that are not secret for anyone else of the tenant."
+    )
+    async def badges(
+        self, info: Info[RequestContext, None], first: int | None = None, after: str | None = None
+    ) -> Connection[Badge]:
+        principal = info.context.principal
+        tenant_id = require_tenant(principal)
+        admin = principal is not None and principal.role is Role.ADMIN
+        size = page_size(first)
+        cursors = Cursors(tenant_id, "gamification.badges")
+        async with info.context.read() as conn:
+            rows = await repo.list_badges(
+                conn, tenant_id, after=cursors.decode(after), limit=size + 1, with_secret=admin
+            )
+        found = [models.Badge.of(row) for row in rows]
+        return connection(cursors, found, size, lambda badge: badge.id, Badge.of)
+
+
+@strawberry.type
+class GamificationMutation:
+    @strawberry.mutation(description="Define a badge (tenant admins); it counts from now on.")
+    async def badge_create(
+        self, info: Info[RequestContext, None], input: BadgeCreateInput
+    ) -> BadgePayload:
+        ctx = info.context
+        tenant_id = require_admin(ctx.principal)
+        types = conditions.event_types(ctx)
+        spec = service.BadgeSpec(**_fields(input))
+
+        async def work(conn: AsyncConnection, _: object) -> models.Badge:
+            return await service.create(conn, tenant_id, spec, types, now=ctx.now())
+
+        badge, errors = await run_mutation(info, work)
+        return BadgePayload(badge=None if badge is None else Badge.of(badge), errors=errors)
+
+    @strawberry.mutation(
+        description="Change a badge (tenant admins); progress so far stays, events count by "
+        "the new definition from now on. Archive it with status ARCHIVED."
+    )
+    async def badge_update(
+        self, info: Info[RequestContext, None], input: BadgeUpdateInput
+    ) -> BadgePayload:
+        ctx = info.context
+        tenant_id = require_admin(ctx.principal)
+        types = conditions.event_types(ctx)
+        changes = {
+            name: value
+            for name, value in _fields(input).items()
+            if name != "id" and value is not strawberry.UNSET
+            and (value is not None or name in NULLABLE)
+        }
+
+        async def work(conn: AsyncConnection, _: object) -> models.Badge:
+            badge_id = require_id(input.id)
+            return await service.update(conn, tenant_id, badge_id, changes, types, now=ctx.now())
+
+        badge, errors = await run_mutation(info, work)
+        return BadgePayload(badge=None if badge is None else Badge.of(badge), errors=errors)
+
+
+@strawberry.field(
+    name="badges",
+    description="The member's badges: progress toward each live badge in its current period, "
+    "the completions earned, and the events counted (a secret badge once earned).",
+)
+async def member_badges(root: Member, info: Info[RequestContext, None]) -> list[MemberBadge]:
+    member_id = uuid.UUID(str(root.id))
+    if not may_read_member(info.context.principal, member_id):
+        return []
+    found = await _member_badges(info.context).load(member_id)
+    return [
+        MemberBadge(
+            badge=Badge.of(item.badge),
+            period_key=item.period_key,
+            progress=item.value,
+            target=item.badge.target,
+            earned=item.earned,
+            awards=[BadgeAward.of(award) for award in item.awards],
+            member_id=member_id,
+        )
+        for item in found
+    ]
+
+
+def _member_badges(ctx: RequestContext) -> DataLoader[uuid.UUID, list[service.MemberBadge]]:
+    principal = ctx.principal
+    admin = principal is not None and principal.role is Role.ADMIN
+
+    async def load(conn: AsyncConnection, ids: list[uuid.UUID]) -> list[list[service.MemberBadge]]:
+        tenant = ctx.tenant
+        assert tenant is not None
+        return await service.member_badges(
+            conn,
+            ctx.tenant_id,
+            ids,
+            now=ctx.now(),
+            zone=tenants.zone_of(tenant),
+            with_secret=admin,
+        )
+
+    return ctx.loader("gamification.member_badges", load)
+
+
+def _fields(input: object) -> dict[str, Any]:
+    return {name: getattr(input, name) for name in vars(input) if not name.startswith("_")}
+
+
+def _id(value: uuid.UUID | None) -> strawberry.ID | None:
+    return None if value is None else strawberry.ID(str(value))
+
+
+__all__ = [
+    "Badge",
+    "GamificationMutation",
+    "GamificationQuery",
+    "member_badges",
+]

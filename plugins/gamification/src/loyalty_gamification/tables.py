@@ -1,0 +1,212 @@
+"""The module's tables, all named ``gamification_*``, on the shared metadata of the SDK.
+
+Every table starts with ``tenant_id`` (primary and foreign keys), and the migration secures
+each with row-level security. Points a badge rewards are not here: they live in the core
+ledger, and an award row names the ledger transaction that paid it.
+
+What the ingest path touches per qualifying event: one read of the catalogue's version (the
+definitions themselves are cached per process), one upsert of the member's progress (which
+also claims a completion), one insert of the contribution that explains it, and for capped
+badges one upsert of the member's day.
+"""
+
+from __future__ import annotations
+
+from loyalty_core.sdk import created_at_column, id_column, metadata, tenant_id_column
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID
+
+MEASURES = "('count', 'sum')"
+PERIODS = "('all_time', 'week', 'month', 'window')"
+STATUSES = "('active', 'archived')"
+
+catalogues = Table(
+    "gamification_catalogues",
+    metadata,
+    tenant_id_column(),
+    Column("version", BigInteger, nullable=False),
+    ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
+)
+"""One row per tenant: a number every change of a definition raises, in the transaction of
+the change. Each process caches a tenant's live definitions with the version it read them
+at; the ingest path reads only this row to know whether its copy is current, so a change
+made through any gateway instance counts from the next event on."""
+
+badges = Table(
+    "gamification_badges",
+    metadata,
+    tenant_id_column(),
+    id_column(),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("event_type", String(100), nullable=False),
+    Column("condition", Text, nullable=False, server_default=""),
+    Column("measure", String(8), nullable=False),
+    Column("sum_field", String(200)),
+    Column("target", BigInteger, nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("starts_at", DateTime(timezone=True)),
+    Column("ends_at", DateTime(timezone=True)),
+    Column("repeatable", Boolean, nullable=False),
+    Column("secret", Boolean, nullable=False),
+    Column("revoke_on_refund", Boolean, nullable=False),
+    Column("daily_cap", BigInteger),
+    Column("reward_points", BigInteger, nullable=False),
+    Column("reward_asset", String(32), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("failures", BigInteger, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("last_failure_at", DateTime(timezone=True)),
+    created_at_column(),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint(f"measure IN {MEASURES}", name="measure"),
+    CheckConstraint(f"period IN {PERIODS}", name="period"),
+    CheckConstraint(f"status IN {STATUSES}", name="status"),
+    CheckConstraint("target > 0", name="target_positive"),
+    CheckConstraint("daily_cap IS NULL OR daily_cap > 0", name="daily_cap_positive"),
+    CheckConstraint("reward_points >= 0", name="reward_not_negative"),
+    CheckConstraint("(measure = 'sum') = (sum_field IS NOT NULL)", name="sum_field"),
+    CheckConstraint(
+        "period <> 'window' OR (starts_at IS NOT NULL AND ends_at IS NOT NULL"
+        " AND starts_at < ends_at)",
+        name="window",
+    ),
+    ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
+)
+"""A badge definition: which events count (type and CEL condition), what they count (one
+each, or the sum of a field), to what target, in which period, and what completing it pays.
+``failures`` and ``last_error`` are its health: events its condition failed for."""
+
+progress = Table(
+    "gamification_badge_progress",
+    metadata,
+    tenant_id_column(),
+    Column("badge_id", UUID(as_uuid=True), primary_key=True),
+    Column("member_id", UUID(as_uuid=True), primary_key=True),
+    Column("period_key", String(40), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    Column("earned", Integer, nullable=False),
+    Column("awarded", Integer, nullable=False),
+    Column("change", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(
+        ["tenant_id", "badge_id"],
+        ["gamification_badges.tenant_id", "gamification_badges.id"],
+        name="fk_gamification_badge_progress_badge",
+    ),
+    Index("ix_gamification_badge_progress_member", "tenant_id", "member_id", "badge_id"),
+)
+"""A member's progress toward a badge in one period (``all``, ``week:2026-W49``,
+``month:2026-12``, ``window``): ``value`` counted so far, ``earned`` completions the member
+holds, ``awarded`` completions ever paid (revoked ones included, so a completion earned
+again after a revocation is a new award). ``change`` is what the last statement did to
+``earned``, so that the one upsert that counts an event also says whether it completed the
+badge: of concurrent events, exactly one sees the completion."""
+
+days = Table(
+    "gamification_badge_days",
+    metadata,
+    tenant_id_column(),
+    Column("badge_id", UUID(as_uuid=True), primary_key=True),
+    Column("member_id", UUID(as_uuid=True), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    Column("granted", BigInteger, nullable=False),
+    ForeignKeyConstraint(
+        ["tenant_id", "badge_id"],
+        ["gamification_badges.tenant_id", "gamification_badges.id"],
+        name="fk_gamification_badge_days_badge",
+    ),
+)
+"""Progress a capped badge granted a member on one local day: the cap's counter. ``granted``
+is what the last statement added (the rest of an event's value was over the cap)."""
+
+contributions = Table(
+    "gamification_badge_contributions",
+    metadata,
+    tenant_id_column(),
+    Column("badge_id", UUID(as_uuid=True), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), primary_key=True),
+    Column("member_id", UUID(as_uuid=True), nullable=False),
+    Column("period_key", String(40), nullable=False),
+    Column("purchase_event_id", UUID(as_uuid=True)),
+    Column("amount", BigInteger, nullable=False),
+    Column("offered", BigInteger, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    created_at_column(),
+    ForeignKeyConstraint(
+        ["tenant_id", "badge_id"],
+        ["gamification_badges.tenant_id", "gamification_badges.id"],
+        name="fk_gamification_badge_contributions_badge",
+    ),
+    Index(
+        "ix_gamification_badge_contributions_progress",
+        "tenant_id", "member_id", "badge_id", "period_key", "event_id",
+    ),
+    Index("ix_gamification_badge_contributions_event", "tenant_id", "event_id"),
+    Index(
+        "ix_gamification_badge_contributions_purchase",
+        "tenant_id", "purchase_event_id",
+        postgresql_where=text("purchase_event_id IS NOT NULL"),
+    ),
+)
+"""Why a progress is what it is: one row per event that counted (``amount``; ``offered`` is
+what the event brought before the daily cap), and per refund that took some back (a negative
+``amount``, with the purchase it refunds). Insert-only: the sum of a progress's rows is its
+value."""
+
+awards = Table(
+    "gamification_badge_awards",
+    metadata,
+    tenant_id_column(),
+    id_column(),
+    Column("badge_id", UUID(as_uuid=True), nullable=False),
+    Column("member_id", UUID(as_uuid=True), nullable=False),
+    Column("period_key", String(40), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("event_id", UUID(as_uuid=True), nullable=False),
+    Column("transaction_id", UUID(as_uuid=True)),
+    Column("earned_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_by", UUID(as_uuid=True)),
+    Column("revocation_transaction_id", UUID(as_uuid=True)),
+    ForeignKeyConstraint(
+        ["tenant_id", "badge_id"],
+        ["gamification_badges.tenant_id", "gamification_badges.id"],
+        name="fk_gamification_badge_awards_badge",
+    ),
+    UniqueConstraint(
+        "tenant_id", "badge_id", "member_id", "period_key", "seq",
+        name="uq_gamification_badge_awards_completion",
+    ),
+    Index("ix_gamification_badge_awards_member", "tenant_id", "member_id", "earned_at"),
+)
+"""A completion of a badge by a member: when, by which event, the ledger transaction that
+paid its reward, and its revocation if a refund took it back."""
+
+TABLES = (catalogues, badges, progress, days, contributions, awards)
+
+__all__ = [
+    "TABLES",
+    "awards",
+    "badges",
+    "catalogues",
+    "contributions",
+    "days",
+    "progress",
+]

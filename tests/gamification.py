@@ -1,0 +1,151 @@
+"""Helpers for the gamification tests: a gateway with the module enabled, badges defined and
+events ingested through the public API, progress read back as members see it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from loyalty_core.db.engine import Database
+from loyalty_core.ledger.tables import ledger_transactions
+from loyalty_core.tenants.models import Tenant
+from sqlalchemy import func, select
+
+from tests.api import enrol, pos_key
+from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, enable_for, graphql
+
+BADGE = """
+id name eventType condition measure sumField target period startsAt endsAt repeatable secret
+revokeOnRefund dailyCap reward { points asset } status health { failures lastError }
+"""
+
+BADGE_CREATE = f"""
+mutation($input: BadgeCreateInput!) {{
+  badgeCreate(input: $input) {{ badge {{ {BADGE} }} errors {{ code field message }} }}
+}}
+"""
+
+BADGE_UPDATE = f"""
+mutation($input: BadgeUpdateInput!) {{
+  badgeUpdate(input: $input) {{ badge {{ {BADGE} }} errors {{ code field message }} }}
+}}
+"""
+
+BADGES = f"query {{ badges(first: 50) {{ edges {{ node {{ {BADGE} }} }} }} }}"
+
+MEMBER_BADGES = """
+query($id: ID!) { member(id: $id) { badges {
+  badge { id name } periodKey progress target earned
+  awards { periodKey earnedAt eventId transactionId revokedAt revokedBy }
+  contributions { eventId amount offered refundOf }
+} } }
+"""
+
+INGEST = """
+mutation($input: EventIngestInput!) {
+  eventIngest(input: $input) { event { id } errors { code field message } }
+}
+"""
+
+
+@dataclass
+class Shop:
+    """A tenant with the module enabled, a till's key and an admin's token."""
+
+    gateway: RunningGateway
+    tenant: Tenant
+    key: str
+
+    @classmethod
+    async def open(cls, make_app: MakeApp, db: Database, tenant: Tenant) -> Shop:
+        gateway = await make_app()
+        await enable_for(db, gateway.registry, tenant, "gamification", {})
+        return cls(gateway, tenant, await pos_key(gateway.client, tenant.id))
+
+    @property
+    def admin(self) -> str:
+        return admin_token(self.tenant.id)
+
+    async def member(self) -> str:
+        return await enrol(self.gateway.client, self.tenant.id, f"{uuid.uuid4().hex}@example.com")
+
+    async def badge(self, **fields: Any) -> dict[str, Any]:
+        """A new badge (fields over a 'count purchases to 3' default); fails on errors."""
+        payload = await self.badge_create(**fields)
+        assert payload["errors"] == [], payload
+        badge: dict[str, Any] = payload["badge"]
+        return badge
+
+    async def badge_create(self, **fields: Any) -> dict[str, Any]:
+        spec = {"name": "Regular", "eventType": "purchase", "target": 3, **fields}
+        body = await graphql(self.gateway.client, BADGE_CREATE, {"input": spec}, token=self.admin)
+        assert "errors" not in body, body
+        payload: dict[str, Any] = body["data"]["badgeCreate"]
+        return payload
+
+    async def badge_update(self, **fields: Any) -> dict[str, Any]:
+        body = await graphql(self.gateway.client, BADGE_UPDATE, {"input": fields}, token=self.admin)
+        assert "errors" not in body, body
+        payload: dict[str, Any] = body["data"]["badgeUpdate"]
+        return payload
+
+    async def badges(self) -> list[dict[str, Any]]:
+        body = await graphql(self.gateway.client, BADGES, {}, token=self.admin)
+        return [edge["node"] for edge in body["data"]["badges"]["edges"]]
+
+    async def ingest(
+        self,
+        member: str,
+        external_id: str,
+        *,
+        type: str = "purchase",
+        amount: int | None = 1000,
+        at: datetime | None = None,
+        gateway: RunningGateway | None = None,
+        **payload: Any,
+    ) -> str:
+        """The id of a new event (a purchase of ``amount`` by default)."""
+        if amount is not None:
+            payload = {"amount": amount, "currency": "EUR", **payload}
+        event: dict[str, Any] = {
+            "type": type,
+            "source": "till-1",
+            "externalId": external_id,
+            "memberId": member,
+            "payload": payload,
+        }
+        if at is not None:
+            event["occurredAt"] = at.isoformat()
+        client = (gateway or self.gateway).client
+        body = await graphql(client, INGEST, {"input": event}, api_key=self.key)
+        assert "errors" not in body, body
+        answer = body["data"]["eventIngest"]
+        assert answer["errors"] == [], answer
+        return str(answer["event"]["id"])
+
+    async def refund(self, member: str, purchase: str, external_id: str, amount: int) -> str:
+        return await self.ingest(
+            member, external_id, type="refund", amount=amount, purchaseExternalId=purchase
+        )
+
+    async def member_badges(self, member: str) -> dict[str, dict[str, Any]]:
+        """The member's badges by name, as an admin reads them."""
+        body = await graphql(self.gateway.client, MEMBER_BADGES, {"id": member}, token=self.admin)
+        assert "errors" not in body, body
+        return {item["badge"]["name"]: item for item in body["data"]["member"]["badges"]}
+
+
+async def reward_transactions(db: Database, tenant: Tenant) -> dict[str, int]:
+    """How many ledger transactions the module posted, by kind (earn, reversal)."""
+    async with db.tenant_transaction(tenant.id) as conn:
+        rows = await conn.execute(
+            select(ledger_transactions.c.kind, func.count())
+            .where(
+                ledger_transactions.c.tenant_id == tenant.id,
+                ledger_transactions.c.cause_kind == "gamification",
+            )
+            .group_by(ledger_transactions.c.kind)
+        )
+        return {str(kind): int(count) for kind, count in rows}
