@@ -4,12 +4,13 @@ explanation of every progress, and a tenant that has not enabled the module."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
 
-from tests.fixtures.gateway import MakeApp, graphql, member_token
+from tests.fixtures.gateway import MakeApp, admin_token, graphql, member_token
 from tests.gamification import MEMBER_BADGES, Shop, reward_transactions
 
 
@@ -160,7 +161,7 @@ async def test_a_secret_badge_shows_to_the_member_only_once_earned(
     mia = await shop.member()
 
     async def seen() -> list[str]:
-        token = member_token(tenant.id, __import__("uuid").UUID(mia))
+        token = member_token(tenant.id, uuid.UUID(mia))
         body = await graphql(shop.gateway.client, MEMBER_BADGES, {"id": mia}, token=token)
         return [item["badge"]["name"] for item in body["data"]["member"]["badges"]]
 
@@ -204,7 +205,6 @@ async def test_a_tenant_without_the_module_sees_none_of_it(
     make_app: MakeApp, tenant: Tenant
 ) -> None:
     gateway = await make_app()
-    from tests.fixtures.gateway import admin_token
-
-    body = await graphql(gateway.client, "{ badges { edges { cursor } } }", {}, token=admin_token(tenant.id))
+    query = "{ badges { edges { cursor } } }"
+    body = await graphql(gateway.client, query, {}, token=admin_token(tenant.id))
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"

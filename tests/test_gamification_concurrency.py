@@ -24,10 +24,7 @@ async def test_fifty_concurrent_events_on_two_instances_award_and_reward_once(
     await shop.badge(name="Every ten", target=10, repeatable=True, rewardPoints=10)
 
     await asyncio.gather(
-        *(
-            shop.ingest(mia, f"rush-{n}", gateway=second if n % 2 else None)
-            for n in range(50)
-        )
+        *(shop.ingest(mia, f"rush-{n}", gateway=second if n % 2 else None) for n in range(50))
     )
 
     found = await shop.member_badges(mia)

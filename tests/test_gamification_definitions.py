@@ -4,6 +4,7 @@ ingestion goes on."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -95,12 +96,12 @@ async def test_only_admins_define_badges_and_members_see_live_open_ones(
     await shop.badge(name="Open", target=1)
     await shop.badge(name="Hidden", target=1, secret=True)
     mia = await shop.member()
-    token = member_token(tenant.id, __import__("uuid").UUID(mia))
+    token = member_token(tenant.id, uuid.UUID(mia))
     body = await graphql(shop.gateway.client, BADGES, {}, token=token)
     assert [e["node"]["name"] for e in body["data"]["badges"]["edges"]] == ["Open"]
     body = await graphql(
         shop.gateway.client,
-        "mutation { badgeCreate(input: {name: \"x\", eventType: \"purchase\", target: 1})"
+        'mutation { badgeCreate(input: {name: "x", eventType: "purchase", target: 1})'
         " { errors { code } } }",
         {},
         token=token,

@@ -18,6 +18,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
@@ -29,13 +30,14 @@ from loyalty_gamification.tables import awards, progress
 from loyalty_testing import create_test_tenant
 from sqlalchemy import func, select
 
+from tests.api import pos_key
 from tests.fixtures.gateway import MakeApp, RunningGateway, enable_for
 from tests.gamification import Shop
 
 BASE = datetime(2026, 3, 31, 9, tzinfo=UTC)
 """A week after Europe's spring change: the history straddles it and a month's end."""
 
-BADGES = {
+BADGES: dict[str, dict[str, Any]] = {
     "count": {"target": 3, "revokeOnRefund": True, "rewardPoints": 10},
     "monthly-sum": {
         "measure": "SUM",
@@ -71,7 +73,7 @@ history = st.lists(st.one_of(purchases, purchases, refunds), min_size=1, max_siz
 class Model:
     """The badges' progress recomputed from the stored events."""
 
-    badges: dict[str, dict[str, object]]
+    badges: dict[str, dict[str, Any]]
     zone: ZoneInfo
     value: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
     earned: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
@@ -82,7 +84,7 @@ class Model:
     revoked: int = 0
 
     def completions(self, name: str, value: int) -> int:
-        reached = max(value, 0) // int(self.badges[name]["target"])  # type: ignore[call-overload]
+        reached = max(value, 0) // int(self.badges[name]["target"])
         return reached if self.badges[name].get("repeatable") else min(reached, 1)
 
     def period(self, name: str, at: datetime) -> str:
@@ -103,7 +105,7 @@ class Model:
             granted = offered
             if "dailyCap" in badge:
                 day = (name, member, at.astimezone(self.zone).date())
-                cap = int(badge["dailyCap"])  # type: ignore[call-overload]
+                cap = int(badge["dailyCap"])
                 granted = min(cap, self.days[day] + offered) - self.days[day]
                 self.days[day] += granted
             key = (name, member, self.period(name, at))
@@ -139,7 +141,7 @@ class Model:
 )
 @given(ops=history)
 async def test_progress_equals_a_recomputation_from_the_stored_events(
-    make_app: MakeApp, db: Database, ops: list[tuple[object, ...]]
+    make_app: MakeApp, db: Database, ops: list[tuple[Any, ...]]
 ) -> None:
     gateway = await _gateway(make_app)
     tenant = await create_test_tenant(db)
@@ -153,14 +155,14 @@ async def test_progress_equals_a_recomputation_from_the_stored_events(
     for n, op in enumerate(ops):
         if op[0] == "buy":
             _, who, amount, days, hour = op
-            at = BASE - timedelta(days=int(days)) + timedelta(hours=int(hour))  # type: ignore[call-overload]
-            member = members[int(who)]  # type: ignore[call-overload]
-            await shop.ingest(member, f"p-{n}", amount=int(amount), at=at)  # type: ignore[call-overload]
-            bought.append((member, f"p-{n}", int(amount)))  # type: ignore[call-overload]
-            remaining[f"p-{n}"] = int(amount)  # type: ignore[call-overload]
+            at = BASE - timedelta(days=int(days)) + timedelta(hours=int(hour))
+            member = members[int(who)]
+            await shop.ingest(member, f"p-{n}", amount=int(amount), at=at)
+            bought.append((member, f"p-{n}", int(amount)))
+            remaining[f"p-{n}"] = int(amount)
         elif bought:
             _, index, full = op
-            member, external_id, _amount = bought[int(index) % len(bought)]  # type: ignore[call-overload]
+            member, external_id, _amount = bought[int(index) % len(bought)]
             left = remaining[external_id]
             if left == 0:
                 continue
@@ -200,7 +202,7 @@ async def test_progress_equals_a_recomputation_from_the_stored_events(
                 .group_by(awards.c.badge_id, awards.c.member_id, awards.c.period_key)
             )
         }
-        kinds = dict(
+        kinds: dict[str, int] = dict(
             (
                 await conn.execute(
                     select(ledger_transactions.c.kind, func.count())
@@ -236,6 +238,4 @@ async def _gateway(make_app: MakeApp) -> RunningGateway:
 
 
 async def _key(shop: Shop) -> str:
-    from tests.api import pos_key
-
     return await pos_key(shop.gateway.client, shop.tenant.id)

@@ -116,7 +116,9 @@ async def update(
         raise NotFound("no such badge", field="id")
     spec = replace(BadgeSpec.of(Badge.of(row)), **changes)
     await _check(conn, tenant_id, spec, module_types)
-    updated = await repo.update_badge(conn, tenant_id, badge_id, {**_values(spec), "updated_at": now})
+    updated = await repo.update_badge(
+        conn, tenant_id, badge_id, {**_values(spec), "updated_at": now}
+    )
     await repo.bump_catalogue(conn, tenant_id)
     return Badge.of(updated)
 
@@ -225,8 +227,8 @@ async def member_badges(
             if badge.secret and not with_secret and not held:
                 continue
             key = badge.period_key(now, zone)
-            row = None if key is None else progress.get((member_id, badge.id, key))
-            value, earned = (0, 0) if row is None else (row.value, row.earned)
+            current = None if key is None else progress.get((member_id, badge.id, key))
+            value, earned = (0, 0) if current is None else (current.value, current.earned)
             mine.append(MemberBadge(badge, key, value, earned, held))
         found.append(mine)
     return found

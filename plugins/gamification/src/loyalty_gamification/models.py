@@ -108,7 +108,8 @@ class Badge:
         if self.period is Period.ALL_TIME:
             return ALL_TIME_KEY
         if self.period is Period.WINDOW:
-            assert self.starts_at is not None and self.ends_at is not None
+            assert self.starts_at is not None
+            assert self.ends_at is not None
             return WINDOW_KEY if self.starts_at <= at < self.ends_at else None
         local = at.astimezone(zone)
         if self.period is Period.WEEK:

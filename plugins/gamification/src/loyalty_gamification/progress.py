@@ -265,9 +265,9 @@ class _Counter:
             by=event.event_id,
             at=event.occurred_at,
         )
-        for award_id, transaction_id in revoked:
-            if transaction_id is not None:
-                await self._reverse(badge, member_id, award_id, transaction_id)
+        for award in revoked:
+            if award.transaction_id is not None:
+                await self._reverse(badge, member_id, award.id, award.transaction_id)
 
     async def _reverse(
         self, badge: Badge, member_id: uuid.UUID, award_id: uuid.UUID, transaction_id: uuid.UUID

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -36,7 +36,7 @@ async def bump_catalogue(conn: AsyncConnection, tenant_id: uuid.UUID) -> None:
     )
 
 
-async def live_badges(conn: AsyncConnection, tenant_id: uuid.UUID) -> Sequence[Row[Any]]:
+async def live_badges(conn: AsyncConnection, tenant_id: uuid.UUID) -> Sequence[Any]:
     return (
         await conn.execute(
             select(badges).where(badges.c.tenant_id == tenant_id, badges.c.status == "active")
@@ -46,7 +46,7 @@ async def live_badges(conn: AsyncConnection, tenant_id: uuid.UUID) -> Sequence[R
 
 async def get_badge(
     conn: AsyncConnection, tenant_id: uuid.UUID, badge_id: uuid.UUID, *, lock: bool = False
-) -> Row[Any] | None:
+) -> Any:
     query = select(badges).where(badges.c.tenant_id == tenant_id, badges.c.id == badge_id)
     if lock:
         query = query.with_for_update()
@@ -60,7 +60,7 @@ async def list_badges(
     after: uuid.UUID | None,
     limit: int,
     with_secret: bool,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     query = select(badges).where(badges.c.tenant_id == tenant_id)
     if not with_secret:
         query = query.where(badges.c.secret.is_(False), badges.c.status == "active")
@@ -69,13 +69,13 @@ async def list_badges(
     return (await conn.execute(query.order_by(badges.c.id).limit(limit))).all()
 
 
-async def insert_badge(conn: AsyncConnection, values: Mapping[str, Any]) -> Row[Any]:
+async def insert_badge(conn: AsyncConnection, values: Mapping[str, Any]) -> Any:
     return (await conn.execute(badges.insert().values(**values).returning(badges))).one()
 
 
 async def update_badge(
     conn: AsyncConnection, tenant_id: uuid.UUID, badge_id: uuid.UUID, values: Mapping[str, Any]
-) -> Row[Any]:
+) -> Any:
     return (
         await conn.execute(
             update(badges)
@@ -107,7 +107,7 @@ ON CONFLICT (tenant_id, badge_id, member_id, day) DO UPDATE SET
     value = LEAST({_CAP}, d.value + {_OFFERED}),
     granted = LEAST({_CAP}, d.value + {_OFFERED}) - d.value
 RETURNING granted
-"""
+"""  # noqa: S608 (constants only)
 )
 
 
@@ -160,7 +160,7 @@ ON CONFLICT (tenant_id, badge_id, member_id, period_key) DO UPDATE SET
     change = GREATEST({_NEXT} - p.earned, 0),
     updated_at = :now
 RETURNING value, earned, awarded, change
-"""
+"""  # noqa: S608 (constants only)
 )
 
 
@@ -175,7 +175,7 @@ async def count_progress(
     target: int,
     repeatable: bool,
     now: datetime,
-) -> Row[Any]:
+) -> Any:
     """Add ``delta`` to the member's progress and claim the completions it makes, in one
     upsert. ``SET`` sees the row as it was and concurrent events wait for each other on it,
     so ``change`` (completions this statement made) is 1 for exactly one of 50 concurrent
@@ -206,7 +206,7 @@ UPDATE gamification_badge_progress AS p SET
 WHERE tenant_id = :tenant_id AND badge_id = :badge_id AND member_id = :member_id
   AND period_key = :period_key
 RETURNING value, earned, change
-"""
+"""  # noqa: S608 (constants only)
 )
 
 
@@ -222,7 +222,7 @@ async def take_back_progress(
     repeatable: bool,
     revoke: bool,
     now: datetime,
-) -> Row[Any]:
+) -> Any:
     """Take ``delta`` back from a progress (a refund) and, for a badge that ``revoke``\\s,
     the completions it no longer reaches: ``change`` is minus their number."""
     params = {
@@ -245,7 +245,7 @@ async def insert_contribution(conn: AsyncConnection, values: Mapping[str, Any]) 
 
 async def contributions_of_purchase(
     conn: AsyncConnection, tenant_id: uuid.UUID, purchase_id: uuid.UUID
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     """Per badge, what a purchase brought (``granted``) and what it still brings after the
     refunds counted so far (``net``): the rows of the purchase and of its refunds, by index."""
     c = contributions.c
@@ -281,7 +281,7 @@ async def revoke_awards(
     count: int,
     by: uuid.UUID,
     at: datetime,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     """Mark the member's ``count`` latest held awards of a period revoked by event ``by``."""
     a = awards.c
     latest = (
@@ -319,7 +319,7 @@ async def set_revocation_transaction(
 
 async def member_progress(
     conn: AsyncConnection, tenant_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     """Every progress of the members, by index on (tenant, member)."""
     return (
         await conn.execute(
@@ -332,7 +332,7 @@ async def member_progress(
 
 async def member_awards(
     conn: AsyncConnection, tenant_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     return (
         await conn.execute(
             select(awards)
@@ -348,7 +348,7 @@ async def progress_contributions(
     member_id: uuid.UUID,
     badge_id: uuid.UUID,
     period_key: str,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     c = contributions.c
     return (
         await conn.execute(

@@ -39,18 +39,17 @@ from loyalty_gamification import badges as service
 from loyalty_gamification import models
 from loyalty_gamification import repository as repo
 
-BadgeMeasure = strawberry.enum(
-    models.Measure, name="BadgeMeasure", description="What a qualifying event brings."
-)
-BadgePeriod = strawberry.enum(
-    models.Period,
+BadgeMeasure = models.Measure
+BadgePeriod = models.Period
+BadgeStatus = models.Status
+strawberry.enum(BadgeMeasure, name="BadgeMeasure", description="What a qualifying event brings.")
+strawberry.enum(
+    BadgePeriod,
     name="BadgePeriod",
     description="The period progress counts in: all time, the tenant's local calendar week "
     "(from Monday) or month, or a fixed window.",
 )
-BadgeStatus = strawberry.enum(
-    models.Status, name="BadgeStatus", description="Whether a badge counts events."
-)
+strawberry.enum(BadgeStatus, name="BadgeStatus", description="Whether a badge counts events.")
 
 
 @strawberry.type(description="How a badge fared at run time: events its condition failed for.")
@@ -143,9 +142,7 @@ class BadgeAward:
         description="The ledger transaction that paid its reward."
     )
     revoked_at: datetime | None
-    revoked_by: strawberry.ID | None = strawberry.field(
-        description="The refund that took it back."
-    )
+    revoked_by: strawberry.ID | None = strawberry.field(description="The refund that took it back.")
 
     @classmethod
     def of(cls, award: models.Award) -> BadgeAward:
@@ -317,7 +314,8 @@ class GamificationMutation:
         changes = {
             name: value
             for name, value in _fields(input).items()
-            if name != "id" and value is not strawberry.UNSET
+            if name != "id"
+            and value is not strawberry.UNSET
             and (value is not None or name in NULLABLE)
         }
 

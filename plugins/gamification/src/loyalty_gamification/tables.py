@@ -156,12 +156,17 @@ contributions = Table(
     ),
     Index(
         "ix_gamification_badge_contributions_progress",
-        "tenant_id", "member_id", "badge_id", "period_key", "event_id",
+        "tenant_id",
+        "member_id",
+        "badge_id",
+        "period_key",
+        "event_id",
     ),
     Index("ix_gamification_badge_contributions_event", "tenant_id", "event_id"),
     Index(
         "ix_gamification_badge_contributions_purchase",
-        "tenant_id", "purchase_event_id",
+        "tenant_id",
+        "purchase_event_id",
         postgresql_where=text("purchase_event_id IS NOT NULL"),
     ),
 )
@@ -191,7 +196,11 @@ awards = Table(
         name="fk_gamification_badge_awards_badge",
     ),
     UniqueConstraint(
-        "tenant_id", "badge_id", "member_id", "period_key", "seq",
+        "tenant_id",
+        "badge_id",
+        "member_id",
+        "period_key",
+        "seq",
         name="uq_gamification_badge_awards_completion",
     ),
     Index("ix_gamification_badge_awards_member", "tenant_id", "member_id", "earned_at"),
