@@ -104,12 +104,18 @@ class DomainEvent:
 @dataclass(frozen=True)
 class HandlerContext:
     """What a domain event handler may use: the writer's connection (in-transaction phase)
-    or the database (after commit), and the tenant's settings for the module."""
+    or the database (after commit), and the tenant's settings for the module.
+
+    ``tenant`` is the tenant as the writer read it (its time zone for a local day, its
+    default currency), when the writer had it (requests and the demo do), so that a handler
+    on the ingest path need not read it again per event; None otherwise (read it with
+    ``sdk.tenants.get_tenant``)."""
 
     tenant_id: uuid.UUID
     settings: BaseModel
     conn: AsyncConnection | None
     database: Database
+    tenant: Tenant | None = None
 
 
 @dataclass(frozen=True)

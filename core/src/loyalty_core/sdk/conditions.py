@@ -15,7 +15,7 @@ health does. It never fails the ingestion.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -62,13 +62,16 @@ async def check(
 
 
 async def variables(
-    conn: AsyncConnection, tenant_id: uuid.UUID, event: EventIngested, expression: str
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    event: EventIngested,
+    expressions: Iterable[str],
 ) -> dict[str, Any]:
-    """What ``expression`` sees for ``event``, as campaigns see it: ``event`` (type, source,
+    """What ``expressions`` see for ``event``, as campaigns see it: ``event`` (type, source,
     externalId, amount, currency, occurredAt, payload), ``now`` (the event's time) and
-    ``member``. The member is read only when the condition names it, and its aggregates and
-    segments only when it names one of those, so a condition on the event alone costs no
-    statement."""
+    ``member``. Built once for all the conditions an event meets: the member is read only
+    when one of them names it, and its aggregates and segments only when one names those,
+    so conditions on the event alone cost no statement."""
     found: dict[str, Any] = {
         "event": {
             "type": event.type,
@@ -81,12 +84,18 @@ async def variables(
         },
         "now": event.occurred_at,
     }
-    fields = _conditions.member_fields(expression)
-    if fields is not None and not fields:
+    wanted: set[str] = set()
+    for expression in expressions:
+        fields = _conditions.member_fields(expression)
+        if fields is None:
+            wanted = set(_conditions.MEMBER_FIELDS)
+            break
+        wanted |= fields
+    if not wanted:
         return found
     member = await _members.get_member(conn, tenant_id, event.member_id)
     aggregates = None
-    if fields is None or not fields <= _conditions.MEMBER_ROW_FIELDS:
+    if not wanted <= _conditions.MEMBER_ROW_FIELDS:
         aggregates = await _rules_repo.member_aggregates(
             conn,
             tenant_id,

@@ -1,11 +1,12 @@
 """Progress on the ingest path: every ingested event counts toward the badges of its type,
 in the writer's transaction, and a refund takes back what its purchase counted.
 
-Per event: the catalogue's version (one look-up; definitions are cached per process), then
-for each live badge of the event's type only: its condition (compiled once per text), one
-upsert of the member's progress that also claims any completion, one insert of the
-contribution that explains it, and for a capped badge one upsert of the member's day. A
-completion pays its reward through the ledger with a key naming the badge, member, period
+Per event: the catalogue's version (one look-up; definitions are cached per process, and
+only the live badges of the event's type are looked at), their conditions (compiled once
+per text, evaluated in memory; the member is read only if a condition names it), then one
+statement for all the badges the event meets (``repository.count_event``: the capped
+badges' days, the contributions that explain the progress, the progress itself, which also
+claims completions). A completion pays its reward through the ledger with a key naming the badge, member, period
 and completion, so a replayed write pays nothing twice.
 
 A badge whose condition fails for an event (a division by zero, a string compared with a
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,93 +56,74 @@ async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None
     catalogue = await live(context.conn, context.tenant_id)
     if not catalogue.by_id:
         return
-    counter = _Counter(context.conn, context.tenant_id, ingested)
+    counter = _Counter(context.conn, context.tenant_id, context.tenant, ingested)
     if ingested.is_refund and ingested.purchase_event_id is not None:
         await counter.refund(catalogue, ingested.purchase_event_id)
-    for badge in catalogue.by_type.get(ingested.type, ()):
-        await counter.count(badge)
+    candidates = catalogue.by_type.get(ingested.type, ())
+    if candidates:
+        await counter.count(candidates)
 
 
 class _Counter:
-    """One event's work: the tenant's zone read once, when a badge needs it."""
+    """One event's work; the tenant (for its time zone) is read only when the writer did not
+    hand it over and a badge needs it."""
 
-    def __init__(self, conn: AsyncConnection, tenant_id: uuid.UUID, event: events.EventIngested):
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        tenant_id: uuid.UUID,
+        tenant: tenants.Tenant | None,
+        event: events.EventIngested,
+    ):
         self.conn = conn
         self.tenant_id = tenant_id
+        self.tenant = tenant
         self.event = event
         self.now = datetime.now(UTC)
-        self._zone: ZoneInfo | None = None
 
     async def zone(self) -> ZoneInfo:
-        if self._zone is None:
-            self._zone = tenants.zone_of(await tenants.get_tenant(self.conn, self.tenant_id))
-        return self._zone
+        if self.tenant is None:
+            self.tenant = await tenants.get_tenant(self.conn, self.tenant_id)
+        return tenants.zone_of(self.tenant)
 
-    async def count(self, badge: Badge) -> None:
+    async def count(self, badges: Sequence[Badge]) -> None:
+        """Evaluate each badge's condition, then count the event toward those it meets in
+        one statement, and pay what it completed."""
         event = self.event
-        zone = await self.zone() if badge.zoned else ZoneInfo("UTC")
-        period_key = badge.period_key(event.occurred_at, zone)
-        if period_key is None:
-            return
-        try:
-            offered = await self._offered(badge)
-        except (conditions.ConditionFailed, NotCountable) as exc:
-            await self._failed(badge, exc)
-            return
-        if offered <= 0:
-            return
-        granted = offered
-        if badge.daily_cap is not None:
-            day = event.occurred_at.astimezone(zone).date()
-            granted = await repo.count_day(
-                self.conn,
-                self.tenant_id,
-                badge.id,
-                event.member_id,
-                day,
-                offered=offered,
-                cap=badge.daily_cap,
-            )
-        await repo.insert_contribution(
-            self.conn,
-            {
-                "tenant_id": self.tenant_id,
-                "badge_id": badge.id,
-                "event_id": event.event_id,
-                "member_id": event.member_id,
-                "period_key": period_key,
-                "amount": granted,
-                "offered": offered,
-                "occurred_at": event.occurred_at,
-            },
+        variables = await conditions.variables(
+            self.conn, self.tenant_id, event, [badge.condition for badge in badges]
         )
-        if granted <= 0:
+        utc = ZoneInfo("UTC")
+        counted: list[repo.Counted] = []
+        for badge in badges:
+            zone = await self.zone() if badge.zoned else utc
+            period_key = badge.period_key(event.occurred_at, zone)
+            if period_key is None:
+                continue
+            try:
+                offered = _offered(badge, variables)
+            except (conditions.ConditionFailed, NotCountable) as exc:
+                await self._failed(badge, exc)
+                continue
+            if offered <= 0:
+                continue
+            day = event.occurred_at.astimezone(zone).date() if badge.daily_cap else None
+            counted.append(repo.Counted(badge.id, period_key, offered, badge.daily_cap, day))
+        if not counted:
             return
-        row = await repo.count_progress(
+        completed = await repo.count_event(
             self.conn,
             self.tenant_id,
-            badge.id,
             event.member_id,
-            period_key,
-            delta=granted,
-            target=badge.target,
-            repeatable=badge.repeatable,
+            event.event_id,
+            event.occurred_at,
+            counted,
             now=self.now,
         )
-        for seq in range(row.awarded - row.change + 1, row.awarded + 1):
-            await self._award(badge, period_key, seq)
-
-    async def _offered(self, badge: Badge) -> int:
-        """What the event brings to the badge: 0 when its condition does not hold."""
-        variables = await conditions.variables(
-            self.conn, self.tenant_id, self.event, badge.condition
-        )
-        if not conditions.evaluate(badge.condition, variables):
-            return 0
-        if badge.measure is Measure.COUNT:
-            return 1
-        assert badge.sum_field is not None
-        return _field(variables["event"], badge.sum_field)
+        by_id = {badge.id: badge for badge in badges}
+        for row in completed:
+            for seq in range(row.awarded - row.change + 1, row.awarded + 1):
+                await self._award(by_id[row.badge_id], row.period_key, seq)
 
     async def _failed(self, badge: Badge, error: Exception) -> None:
         message = f"{type(error).__name__}: {error}"
@@ -248,8 +231,6 @@ class _Counter:
             member_id,
             period_key,
             delta=taken,
-            target=badge.target,
-            repeatable=badge.repeatable,
             revoke=badge.revoke_on_refund,
             now=self.now,
         )
@@ -287,6 +268,16 @@ class _Counter:
         await repo.set_revocation_transaction(
             self.conn, self.tenant_id, award_id, posted.transaction.id
         )
+
+
+def _offered(badge: Badge, variables: dict[str, Any]) -> int:
+    """What the event brings to the badge: 0 when its condition does not hold."""
+    if not conditions.evaluate(badge.condition, variables):
+        return 0
+    if badge.measure is Measure.COUNT:
+        return 1
+    assert badge.sum_field is not None
+    return _field(variables["event"], badge.sum_field)
 
 
 def _field(event: dict[str, Any], path: str) -> int:

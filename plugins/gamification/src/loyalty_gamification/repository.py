@@ -1,11 +1,12 @@
 """SQL of the module, every statement filtered by tenant (row-level security is the second
-wall). The statements of the ingest path are single round trips that win their races
-themselves: see :func:`count_progress` and :func:`count_day`."""
+wall). An event costs the ingest path one statement for all its badges, which wins its
+races itself: see :func:`count_event`."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -97,105 +98,112 @@ async def record_failure(
     )
 
 
-_CAP, _OFFERED = "CAST(:cap AS bigint)", "CAST(:offered AS bigint)"
-_COUNT_DAY = text(
-    f"""
-INSERT INTO gamification_badge_days AS d (tenant_id, badge_id, member_id, day, value, granted)
-VALUES (:tenant_id, :badge_id, :member_id, :day,
-        LEAST({_CAP}, {_OFFERED}), LEAST({_CAP}, {_OFFERED}))
-ON CONFLICT (tenant_id, badge_id, member_id, day) DO UPDATE SET
-    value = LEAST({_CAP}, d.value + {_OFFERED}),
-    granted = LEAST({_CAP}, d.value + {_OFFERED}) - d.value
-RETURNING granted
-"""  # noqa: S608 (constants only)
-)
-
-
-async def count_day(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
-    badge_id: uuid.UUID,
-    member_id: uuid.UUID,
-    day: date,
-    *,
-    offered: int,
-    cap: int,
-) -> int:
-    """What of ``offered`` the member's day still takes under ``cap``. One upsert: ``SET``
-    sees the row as it was, so ``granted`` is what this statement added, and concurrent
-    events of the day wait for each other on the row and never grant past the cap."""
-    params = {
-        "tenant_id": tenant_id,
-        "badge_id": badge_id,
-        "member_id": member_id,
-        "day": day,
-        "offered": offered,
-        "cap": cap,
-    }
-    return int((await conn.execute(_COUNT_DAY, params)).scalar_one())
-
-
-_DELTA = "CAST(:delta AS bigint)"
-
-
-def _completions(value: str) -> str:
+def _completions(value: str, target: str, repeatable: str) -> str:
     """SQL for the completions ``value`` makes (see ``Badge.completions``)."""
-    reached = f"GREATEST({value}, 0) / CAST(:target AS bigint)"
-    return f"CASE WHEN CAST(:repeatable AS boolean) THEN {reached} ELSE LEAST({reached}, 1) END"
+    reached = f"GREATEST({value}, 0) / {target}"
+    return f"CASE WHEN {repeatable} THEN {reached} ELSE LEAST({reached}, 1) END"
 
 
-_FIRST, _NEXT = _completions(_DELTA), _completions(f"p.value + {_DELTA}")
-_COUNT_PROGRESS = text(
+_FIRST = _completions("c.granted", "b.target", "b.repeatable")
+_NEXT = _completions("p.value + excluded.value", "excluded.target", "excluded.repeatable")
+_COUNT_EVENT = text(
     f"""
+WITH input AS (
+    SELECT * FROM unnest(
+        CAST(:badge_ids AS uuid[]), CAST(:period_keys AS text[]), CAST(:offered AS bigint[]),
+        CAST(:caps AS bigint[]), CAST(:days AS date[])
+    ) AS i(badge_id, period_key, offered, cap, day)
+), capped AS (
+    INSERT INTO gamification_badge_days AS d
+        (tenant_id, badge_id, member_id, day, value, granted, cap)
+    SELECT :tenant_id, badge_id, :member_id, day, LEAST(cap, offered), LEAST(cap, offered), cap
+    FROM input WHERE cap IS NOT NULL
+    ON CONFLICT (tenant_id, badge_id, member_id, day) DO UPDATE SET
+        value = LEAST(excluded.cap, d.value + excluded.value),
+        granted = LEAST(excluded.cap, d.value + excluded.value) - d.value,
+        cap = excluded.cap
+    RETURNING badge_id, granted
+), counted AS (
+    SELECT i.badge_id, i.period_key, i.offered, COALESCE(c.granted, i.offered) AS granted
+    FROM input i LEFT JOIN capped c ON c.badge_id = i.badge_id
+), explained AS (
+    INSERT INTO gamification_badge_contributions
+        (tenant_id, badge_id, event_id, member_id, period_key, amount, offered, occurred_at)
+    SELECT :tenant_id, badge_id, :event_id, :member_id, period_key, granted, offered, :at
+    FROM counted
+)
 INSERT INTO gamification_badge_progress AS p (
-    tenant_id, badge_id, member_id, period_key, value, earned, awarded, change, updated_at
+    tenant_id, badge_id, member_id, period_key, value, target, repeatable,
+    earned, awarded, change, updated_at
 )
-VALUES (
-    :tenant_id, :badge_id, :member_id, :period_key, {_DELTA}, {_FIRST}, {_FIRST}, {_FIRST}, :now
-)
+SELECT :tenant_id, c.badge_id, :member_id, c.period_key, c.granted, b.target, b.repeatable,
+       {_FIRST}, {_FIRST}, {_FIRST}, :now
+FROM counted c
+JOIN gamification_badges b ON b.tenant_id = :tenant_id AND b.id = c.badge_id
+WHERE c.granted > 0
 ON CONFLICT (tenant_id, badge_id, member_id, period_key) DO UPDATE SET
-    value = p.value + {_DELTA},
+    value = p.value + excluded.value,
+    target = excluded.target,
+    repeatable = excluded.repeatable,
     earned = GREATEST(p.earned, {_NEXT}),
     awarded = p.awarded + GREATEST({_NEXT} - p.earned, 0),
     change = GREATEST({_NEXT} - p.earned, 0),
-    updated_at = :now
-RETURNING value, earned, awarded, change
+    updated_at = excluded.updated_at
+RETURNING badge_id, period_key, awarded, change
 """  # noqa: S608 (constants only)
 )
 
 
-async def count_progress(
+@dataclass(frozen=True)
+class Counted:
+    """What one event offers one badge: in which period, how much, and the local day for
+    a capped badge."""
+
+    badge_id: uuid.UUID
+    period_key: str
+    offered: int
+    cap: int | None
+    day: date | None
+
+
+async def count_event(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
-    badge_id: uuid.UUID,
     member_id: uuid.UUID,
-    period_key: str,
+    event_id: uuid.UUID,
+    at: datetime,
+    counted: Sequence[Counted],
     *,
-    delta: int,
-    target: int,
-    repeatable: bool,
     now: datetime,
-) -> Any:
-    """Add ``delta`` to the member's progress and claim the completions it makes, in one
-    upsert. ``SET`` sees the row as it was and concurrent events wait for each other on it,
-    so ``change`` (completions this statement made) is 1 for exactly one of 50 concurrent
-    events that reach the target: the completion is claimed once, never by check-then-act.
-    A completion a refund did not revoke is not earned twice: the count only pays above what
-    the member holds."""
+) -> Sequence[Any]:
+    """Count one event toward all the badges it meets, in one statement: the capped ones'
+    days (what each still takes under its cap), the contributions that explain it, and
+    the progress, which also claims completions; the rows that completed something are
+    returned (``awarded``, ``change``).
+
+    Every upsert's ``SET`` sees its row as it was, and concurrent events of the member wait
+    for each other on the rows, so of 50 concurrent events that reach a target exactly one
+    sees ``change`` = 1: a completion is claimed once, never by check-then-act. A completion
+    a refund did not revoke is not paid twice: only what passes the completions held pays.
+    """
     params = {
         "tenant_id": tenant_id,
-        "badge_id": badge_id,
         "member_id": member_id,
-        "period_key": period_key,
-        "delta": delta,
-        "target": target,
-        "repeatable": repeatable,
+        "event_id": event_id,
+        "at": at,
         "now": now,
+        "badge_ids": [c.badge_id for c in counted],
+        "period_keys": [c.period_key for c in counted],
+        "offered": [c.offered for c in counted],
+        "caps": [c.cap for c in counted],
+        "days": [c.day for c in counted],
     }
-    return (await conn.execute(_COUNT_PROGRESS, params)).one()
+    rows = (await conn.execute(_COUNT_EVENT, params)).all()
+    return [row for row in rows if row.change > 0]
 
 
-_KEPT = f"LEAST(p.earned, {_completions(f'p.value - {_DELTA}')})"
+_DELTA = "CAST(:delta AS bigint)"
+_KEPT = f"LEAST(p.earned, {_completions(f'p.value - {_DELTA}', 'p.target', 'p.repeatable')})"
 _TAKE_BACK = text(
     f"""
 UPDATE gamification_badge_progress AS p SET
@@ -218,8 +226,6 @@ async def take_back_progress(
     period_key: str,
     *,
     delta: int,
-    target: int,
-    repeatable: bool,
     revoke: bool,
     now: datetime,
 ) -> Any:
@@ -231,8 +237,6 @@ async def take_back_progress(
         "member_id": member_id,
         "period_key": period_key,
         "delta": delta,
-        "target": target,
-        "repeatable": repeatable,
         "revoke": revoke,
         "now": now,
     }
@@ -368,8 +372,8 @@ __all__ = [
     "bump_catalogue",
     "catalogue_version",
     "contributions_of_purchase",
-    "count_day",
-    "count_progress",
+    "Counted",
+    "count_event",
     "get_badge",
     "insert_award",
     "insert_badge",

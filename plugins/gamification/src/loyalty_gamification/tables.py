@@ -100,6 +100,8 @@ progress = Table(
     Column("member_id", UUID(as_uuid=True), primary_key=True),
     Column("period_key", String(40), primary_key=True),
     Column("value", BigInteger, nullable=False),
+    Column("target", BigInteger, nullable=False),
+    Column("repeatable", Boolean, nullable=False),
     Column("earned", Integer, nullable=False),
     Column("awarded", Integer, nullable=False),
     Column("change", Integer, nullable=False),
@@ -112,7 +114,8 @@ progress = Table(
     Index("ix_gamification_badge_progress_member", "tenant_id", "member_id", "badge_id"),
 )
 """A member's progress toward a badge in one period (``all``, ``week:2026-W49``,
-``month:2026-12``, ``window``): ``value`` counted so far, ``earned`` completions the member
+``month:2026-12``, ``window``): ``value`` counted so far toward ``target`` (the badge's, as
+of the last event counted, with ``repeatable``), ``earned`` completions the member
 holds, ``awarded`` completions ever paid (revoked ones included, so a completion earned
 again after a revocation is a new award). ``change`` is what the last statement did to
 ``earned``, so that the one upsert that counts an event also says whether it completed the
@@ -127,6 +130,7 @@ days = Table(
     Column("day", Date, primary_key=True),
     Column("value", BigInteger, nullable=False),
     Column("granted", BigInteger, nullable=False),
+    Column("cap", BigInteger, nullable=False),
     ForeignKeyConstraint(
         ["tenant_id", "badge_id"],
         ["gamification_badges.tenant_id", "gamification_badges.id"],
@@ -134,7 +138,8 @@ days = Table(
     ),
 )
 """Progress a capped badge granted a member on one local day: the cap's counter. ``granted``
-is what the last statement added (the rest of an event's value was over the cap)."""
+is what the last statement added (the rest of an event's value was over the cap), ``cap``
+the badge's cap as of that statement."""
 
 contributions = Table(
     "gamification_badge_contributions",

@@ -81,6 +81,8 @@ def upgrade() -> None:
     sa.Column('member_id', sa.UUID(), nullable=False),
     sa.Column('period_key', sa.String(length=40), nullable=False),
     sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.Column('target', sa.BigInteger(), nullable=False),
+    sa.Column('repeatable', sa.Boolean(), nullable=False),
     sa.Column('earned', sa.Integer(), nullable=False),
     sa.Column('awarded', sa.Integer(), nullable=False),
     sa.Column('change', sa.Integer(), nullable=False),
@@ -96,6 +98,7 @@ def upgrade() -> None:
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('value', sa.BigInteger(), nullable=False),
     sa.Column('granted', sa.BigInteger(), nullable=False),
+    sa.Column('cap', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id', 'badge_id'], ['gamification_badges.tenant_id', 'gamification_badges.id'], name='fk_gamification_badge_days_badge'),
     sa.PrimaryKeyConstraint('tenant_id', 'badge_id', 'member_id', 'day', name=op.f('pk_gamification_badge_days'))
     )
