@@ -3,6 +3,7 @@ events ingested through the public API, progress read back as members see it."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ from typing import Any
 from loyalty_core.db.engine import Database
 from loyalty_core.ledger.tables import ledger_transactions
 from loyalty_core.tenants.models import Tenant
+from loyalty_core.tenants.service import create_tenant
 from sqlalchemy import func, select
 
 from tests.api import enrol, pos_key
@@ -130,6 +132,18 @@ class Shop:
             member, external_id, type="refund", amount=amount, purchaseExternalId=purchase
         )
 
+    async def streak(self, **fields: Any) -> dict[str, Any]:
+        spec = {"name": "Daily", "eventType": "purchase", **fields}
+        body = await graphql(self.gateway.client, STREAK_CREATE, {"input": spec}, token=self.admin)
+        assert "errors" not in body, body
+        payload: dict[str, Any] = body["data"]["streakCreate"]
+        return payload
+
+    async def member_streaks(self, member: str) -> dict[str, dict[str, Any]]:
+        body = await graphql(self.gateway.client, MEMBER_STREAKS, {"id": member}, token=self.admin)
+        assert "errors" not in body, body
+        return {item["streak"]["name"]: item for item in body["data"]["member"]["streaks"]}
+
     async def member_badges(self, member: str) -> dict[str, dict[str, Any]]:
         """The member's badges by name, as an admin reads them."""
         body = await graphql(self.gateway.client, MEMBER_BADGES, {"id": member}, token=self.admin)
@@ -149,3 +163,27 @@ async def reward_transactions(db: Database, tenant: Tenant) -> dict[str, int]:
             .group_by(ledger_transactions.c.kind)
         )
         return {str(kind): int(count) for kind, count in rows}
+
+
+STREAK_CREATE = """
+mutation($input: StreakCreateInput!) {
+  streakCreate(input: $input) {
+    streak { id name unit freezeEvery maxFreezes milestones { length points } }
+    errors { code field message }
+  }
+}
+"""
+
+MEMBER_STREAKS = """
+query($id: ID!) { member(id: $id) { streaks {
+  streak { name } length best freezes freezesSpent lastActiveOn
+} } }
+"""
+
+
+async def zoned_tenant(db: Database, timezone: str) -> Tenant:
+    """A tenant of its own in ``timezone``."""
+    async with db.platform_transaction() as conn:
+        return await create_tenant(
+            conn, slug=f"test-{secrets.token_hex(6)}", name="Zoned tenant", timezone=timezone
+        )

@@ -26,7 +26,12 @@ from loyalty_core.sdk import (
 from loyalty_gamification.demo import seed
 from loyalty_gamification.privacy import MEMBER_DATA
 from loyalty_gamification.progress import NAME, on_event_ingested
-from loyalty_gamification.schema import GamificationMutation, GamificationQuery, member_badges
+from loyalty_gamification.schema import (
+    GamificationMutation,
+    GamificationQuery,
+    member_badges,
+    member_streaks,
+)
 
 __version__ = "0.1.0"
 
@@ -54,7 +59,7 @@ def loyalty_schema() -> SchemaContribution:
 
 @hookimpl
 def loyalty_type_extensions() -> list[TypeExtension]:
-    return [TypeExtension("Member", member_badges)]
+    return [TypeExtension("Member", member_badges), TypeExtension("Member", member_streaks)]
 
 
 @hookimpl

@@ -16,15 +16,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_gamification import repository as repo
 from loyalty_gamification.models import Badge
+from loyalty_gamification.streaks import Streak
 
 
 @dataclass(frozen=True)
 class Catalogue:
-    """A tenant's live badges at one catalogue version, by the event type they count."""
+    """A tenant's live definitions at one catalogue version, by the event type they count."""
 
     version: int
     by_type: dict[str, tuple[Badge, ...]] = field(default_factory=dict)
     by_id: dict[uuid.UUID, Badge] = field(default_factory=dict)
+    streaks_by_type: dict[str, tuple[Streak, ...]] = field(default_factory=dict)
+    streaks: tuple[Streak, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.by_id and not self.streaks
 
 
 _CACHE: dict[uuid.UUID, Catalogue] = {}
@@ -33,8 +40,8 @@ definitions of tenants that ingest events with the module enabled."""
 
 
 async def live(conn: AsyncConnection, tenant_id: uuid.UUID) -> Catalogue:
-    """The tenant's live badges as of this transaction: from the cache when its version is
-    current, else read once and cached."""
+    """The tenant's live badges and streaks as of this transaction: from the cache when its
+    version is current, else read once and cached."""
     version = await repo.catalogue_version(conn, tenant_id)
     cached = _CACHE.get(tenant_id)
     if cached is not None and cached.version == version:
@@ -43,10 +50,16 @@ async def live(conn: AsyncConnection, tenant_id: uuid.UUID) -> Catalogue:
     by_type: dict[str, list[Badge]] = {}
     for badge in sorted(found, key=lambda b: b.id):
         by_type.setdefault(badge.event_type, []).append(badge)
+    live_streaks = tuple(Streak.of(row) for row in await repo.live_streaks(conn, tenant_id))
+    streaks_by_type: dict[str, list[Streak]] = {}
+    for streak in live_streaks:
+        streaks_by_type.setdefault(streak.event_type, []).append(streak)
     catalogue = Catalogue(
         version=version,
         by_type={name: tuple(items) for name, items in by_type.items()},
         by_id={badge.id: badge for badge in found},
+        streaks_by_type={name: tuple(items) for name, items in streaks_by_type.items()},
+        streaks=live_streaks,
     )
     _CACHE[tenant_id] = catalogue
     return catalogue

@@ -6,8 +6,9 @@ only the live badges of the event's type are looked at), their conditions (compi
 per text, evaluated in memory; the member is read only if a condition names it), then one
 statement for all the badges the event meets (``repository.count_event``: the capped
 badges' days, the contributions that explain the progress, the progress itself, which also
-claims completions). A completion pays its reward through the ledger with a key naming the badge, member, period
-and completion, so a replayed write pays nothing twice.
+claims completions). A completion pays its reward through the ledger with a key naming the
+badge, member, period and completion, so a replayed write pays nothing twice. Then one
+upsert per live streak of the event's type (``streaks.count``).
 
 A badge whose condition fails for an event (a division by zero, a string compared with a
 number) or whose summed field is not a whole number is skipped for that event, and the
@@ -35,6 +36,7 @@ from loyalty_core.sdk import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_gamification import repository as repo
+from loyalty_gamification import streaks
 from loyalty_gamification.catalogue import Catalogue, live
 from loyalty_gamification.models import Badge, Measure, kept_after_refund
 
@@ -54,14 +56,29 @@ async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None
     assert context.conn is not None
     ingested = events.EventIngested.of(event)
     catalogue = await live(context.conn, context.tenant_id)
-    if not catalogue.by_id:
+    if catalogue.empty:
         return
     counter = _Counter(context.conn, context.tenant_id, context.tenant, ingested)
-    if ingested.is_refund and ingested.purchase_event_id is not None:
+    if ingested.is_refund and ingested.purchase_event_id is not None and catalogue.by_id:
         await counter.refund(catalogue, ingested.purchase_event_id)
     candidates = catalogue.by_type.get(ingested.type, ())
+    runs = catalogue.streaks_by_type.get(ingested.type, ())
+    if not candidates and not runs:
+        return
+    variables = await conditions.variables(
+        context.conn,
+        context.tenant_id,
+        ingested,
+        [*(badge.condition for badge in candidates), *(streak.condition for streak in runs)],
+    )
     if candidates:
-        await counter.count(candidates)
+        await counter.count(candidates, variables)
+    if runs:
+        failed = await streaks.count(
+            context.conn, context.tenant_id, runs, ingested, variables, await counter.zone()
+        )
+        for streak, error in failed:
+            await counter.failed(streak.id, error, streak=True)
 
 
 class _Counter:
@@ -86,13 +103,10 @@ class _Counter:
             self.tenant = await tenants.get_tenant(self.conn, self.tenant_id)
         return tenants.zone_of(self.tenant)
 
-    async def count(self, badges: Sequence[Badge]) -> None:
+    async def count(self, badges: Sequence[Badge], variables: dict[str, Any]) -> None:
         """Evaluate each badge's condition, then count the event toward those it meets in
         one statement, and pay what it completed."""
         event = self.event
-        variables = await conditions.variables(
-            self.conn, self.tenant_id, event, [badge.condition for badge in badges]
-        )
         utc = ZoneInfo("UTC")
         counted: list[repo.Counted] = []
         for badge in badges:
@@ -103,7 +117,7 @@ class _Counter:
             try:
                 offered = _offered(badge, variables)
             except (conditions.ConditionFailed, NotCountable) as exc:
-                await self._failed(badge, exc)
+                await self.failed(badge.id, exc)
                 continue
             if offered <= 0:
                 continue
@@ -125,14 +139,19 @@ class _Counter:
             for seq in range(row.awarded - row.change + 1, row.awarded + 1):
                 await self._award(by_id[row.badge_id], row.period_key, seq)
 
-    async def _failed(self, badge: Badge, error: Exception) -> None:
+    async def failed(
+        self, definition_id: uuid.UUID, error: Exception, *, streak: bool = False
+    ) -> None:
+        """Count a failure on the definition (its health) and log it; the event goes on."""
         message = f"{type(error).__name__}: {error}"
-        await repo.record_failure(self.conn, self.tenant_id, badge.id, message, self.now)
+        await repo.record_failure(
+            self.conn, self.tenant_id, definition_id, message, self.now, streak=streak
+        )
         _log.warning(
-            "badge skipped for an event it failed for",
+            "definition skipped for an event it failed for",
             extra={
                 "tenant": str(self.tenant_id),
-                "badge": str(badge.id),
+                "definition": str(definition_id),
                 "event": str(self.event.event_id),
                 "error": message,
             },

@@ -14,7 +14,14 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loyalty_gamification.tables import awards, badges, catalogues, contributions, progress
+from loyalty_gamification.tables import (
+    awards,
+    badges,
+    catalogues,
+    contributions,
+    progress,
+    streaks,
+)
 
 
 async def catalogue_version(conn: AsyncConnection, tenant_id: uuid.UUID) -> int:
@@ -41,6 +48,16 @@ async def live_badges(conn: AsyncConnection, tenant_id: uuid.UUID) -> Sequence[A
     return (
         await conn.execute(
             select(badges).where(badges.c.tenant_id == tenant_id, badges.c.status == "active")
+        )
+    ).all()
+
+
+async def live_streaks(conn: AsyncConnection, tenant_id: uuid.UUID) -> Sequence[Any]:
+    return (
+        await conn.execute(
+            select(streaks)
+            .where(streaks.c.tenant_id == tenant_id, streaks.c.status == "active")
+            .order_by(streaks.c.id)
         )
     ).all()
 
@@ -88,13 +105,21 @@ async def update_badge(
 
 
 async def record_failure(
-    conn: AsyncConnection, tenant_id: uuid.UUID, badge_id: uuid.UUID, error: str, at: datetime
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    definition_id: uuid.UUID,
+    error: str,
+    at: datetime,
+    *,
+    streak: bool = False,
 ) -> None:
-    """Count an event the badge's condition failed for, and keep the last error to show."""
+    """Count an event a badge's (or a streak's) condition failed for, and keep the last
+    error to show."""
+    table = streaks if streak else badges
     await conn.execute(
-        update(badges)
-        .where(badges.c.tenant_id == tenant_id, badges.c.id == badge_id)
-        .values(failures=badges.c.failures + 1, last_error=error[:500], last_failure_at=at)
+        update(table)
+        .where(table.c.tenant_id == tenant_id, table.c.id == definition_id)
+        .values(failures=table.c.failures + 1, last_error=error[:500], last_failure_at=at)
     )
 
 
@@ -369,10 +394,10 @@ async def progress_contributions(
 
 
 __all__ = [
+    "Counted",
     "bump_catalogue",
     "catalogue_version",
     "contributions_of_purchase",
-    "Counted",
     "count_event",
     "get_badge",
     "insert_award",
@@ -380,6 +405,7 @@ __all__ = [
     "insert_contribution",
     "list_badges",
     "live_badges",
+    "live_streaks",
     "member_awards",
     "member_progress",
     "progress_contributions",

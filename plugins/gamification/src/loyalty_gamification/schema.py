@@ -10,7 +10,7 @@ only once earned), a tenant admin any member's, with the events each progress co
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import strawberry
@@ -36,8 +36,9 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from loyalty_gamification import badges as service
-from loyalty_gamification import models
+from loyalty_gamification import models, streaks
 from loyalty_gamification import repository as repo
+from loyalty_gamification.catalogue import live
 
 BadgeMeasure = models.Measure
 BadgePeriod = models.Period
@@ -262,6 +263,96 @@ NULLABLE = frozenset({"sum_field", "starts_at", "ends_at", "daily_cap"})
 """Fields of a badge that ``badgeUpdate`` may set to null; the others keep their value."""
 
 
+StreakUnit = streaks.Unit
+strawberry.enum(
+    StreakUnit, name="StreakUnit", description="Local calendar days, or ISO weeks (Monday on)."
+)
+
+
+@strawberry.type(description="A streak milestone: reaching this many units in a row pays.")
+class StreakMilestone:
+    length: int
+    points: int
+
+
+@strawberry.input
+class StreakMilestoneInput:
+    length: int
+    points: int = 0
+
+
+@strawberry.type(description="Consecutive days or weeks with qualifying activity.")
+class Streak:
+    id: strawberry.ID
+    name: str
+    description: str
+    event_type: str
+    condition: str
+    unit: StreakUnit
+    freeze_every: int | None = strawberry.field(
+        description="A member earns a freeze each time the run reaches a multiple of this."
+    )
+    max_freezes: int = strawberry.field(description="Most freezes a member holds.")
+    milestones: list[StreakMilestone]
+    reward_asset: str
+    status: BadgeStatus
+    health: BadgeHealth
+
+    @classmethod
+    def of(cls, streak: streaks.Streak) -> Streak:
+        return cls(
+            id=strawberry.ID(str(streak.id)),
+            name=streak.name,
+            description=streak.description,
+            event_type=streak.event_type,
+            condition=streak.condition,
+            unit=streak.unit,
+            freeze_every=streak.freeze_every,
+            max_freezes=streak.max_freezes,
+            milestones=[
+                StreakMilestone(length=m.length, points=m.points) for m in streak.milestones
+            ],
+            reward_asset=streak.reward_asset,
+            status=streak.status,
+            health=BadgeHealth(
+                failures=streak.failures, last_error=streak.last_error, last_failure_at=None
+            ),
+        )
+
+
+@strawberry.type(description="A member's run of a streak, as of now.")
+class MemberStreak:
+    streak: Streak
+    length: int = strawberry.field(
+        description="Units in a row, the current one included; 0 once the run broke."
+    )
+    best: int
+    freezes: int = strawberry.field(description="Freezes held: each covers one missed unit.")
+    freezes_spent: int
+    last_active_on: date | None = strawberry.field(
+        description="The last local day (or the Monday of the last week) that counted."
+    )
+
+
+@strawberry.input(description="A new streak. Nothing is saved unless all of it is valid.")
+class StreakCreateInput:
+    name: str
+    event_type: str
+    unit: StreakUnit = streaks.Unit.DAY
+    condition: str = ""
+    freeze_every: int | None = None
+    max_freezes: int = 0
+    milestones: list[StreakMilestoneInput] = strawberry.field(default_factory=list)
+    reward_asset: str = "points"
+    description: str = ""
+
+
+@strawberry.type
+class StreakPayload:
+    streak: Streak | None
+    errors: list[UserError]
+
+
 @strawberry.type
 class GamificationQuery:
     @strawberry.field(
@@ -300,6 +391,31 @@ class GamificationMutation:
 
         badge, errors = await run_mutation(info, work)
         return BadgePayload(badge=None if badge is None else Badge.of(badge), errors=errors)
+
+    @strawberry.mutation(description="Define a streak (tenant admins); it counts from now on.")
+    async def streak_create(
+        self, info: Info[RequestContext, None], input: StreakCreateInput
+    ) -> StreakPayload:
+        ctx = info.context
+        tenant_id = require_admin(ctx.principal)
+        types = conditions.event_types(ctx)
+        spec = streaks.StreakSpec(
+            name=input.name,
+            event_type=input.event_type,
+            unit=input.unit,
+            condition=input.condition,
+            freeze_every=input.freeze_every,
+            max_freezes=input.max_freezes,
+            milestones=tuple(streaks.Milestone(m.length, m.points) for m in input.milestones),
+            reward_asset=input.reward_asset,
+            description=input.description,
+        )
+
+        async def work(conn: AsyncConnection, _: object) -> streaks.Streak:
+            return await streaks.create(conn, tenant_id, spec, types, now=ctx.now())
+
+        streak, errors = await run_mutation(info, work)
+        return StreakPayload(streak=None if streak is None else Streak.of(streak), errors=errors)
 
     @strawberry.mutation(
         description="Change a badge (tenant admins); progress so far stays, events count by "
@@ -351,6 +467,52 @@ async def member_badges(root: Member, info: Info[RequestContext, None]) -> list[
     ]
 
 
+@strawberry.field(
+    name="streaks",
+    description="The member's runs of every live streak, as of now (0: no run, or it broke).",
+)
+async def member_streaks(root: Member, info: Info[RequestContext, None]) -> list[MemberStreak]:
+    member_id = uuid.UUID(str(root.id))
+    if not may_read_member(info.context.principal, member_id):
+        return []
+    found = await _member_streaks(info.context).load(member_id)
+    return [
+        MemberStreak(
+            streak=Streak.of(item.streak),
+            length=item.length,
+            best=item.best,
+            freezes=item.freezes,
+            freezes_spent=item.freezes_spent,
+            last_active_on=_unit_date(item.streak, item.last_unit),
+        )
+        for item in found
+    ]
+
+
+def _unit_date(streak: streaks.Streak, unit: int | None) -> date | None:
+    if unit is None:
+        return None
+    # A week's unit is its Monday's ordinal // 7, and Mondays are the ordinals 7k + 1.
+    return date.fromordinal(unit if streak.unit is streaks.Unit.DAY else unit * 7 + 1)
+
+
+def _member_streaks(ctx: RequestContext) -> DataLoader[uuid.UUID, list[streaks.MemberStreak]]:
+    async def load(conn: AsyncConnection, ids: list[uuid.UUID]) -> list[list[streaks.MemberStreak]]:
+        tenant = ctx.tenant
+        assert tenant is not None
+        catalogue = await live(conn, ctx.tenant_id)
+        return await streaks.member_streaks(
+            conn,
+            ctx.tenant_id,
+            ids,
+            catalogue.streaks,
+            now=ctx.now(),
+            zone=tenants.zone_of(tenant),
+        )
+
+    return ctx.loader("gamification.member_streaks", load)
+
+
 def _member_badges(ctx: RequestContext) -> DataLoader[uuid.UUID, list[service.MemberBadge]]:
     principal = ctx.principal
     admin = principal is not None and principal.role is Role.ADMIN
@@ -383,4 +545,5 @@ __all__ = [
     "GamificationMutation",
     "GamificationQuery",
     "member_badges",
+    "member_streaks",
 ]

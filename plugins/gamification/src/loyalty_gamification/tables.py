@@ -29,7 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 MEASURES = "('count', 'sum')"
 PERIODS = "('all_time', 'week', 'month', 'window')"
@@ -213,7 +213,73 @@ awards = Table(
 """A completion of a badge by a member: when, by which event, the ledger transaction that
 paid its reward, and its revocation if a refund took it back."""
 
-TABLES = (catalogues, badges, progress, days, contributions, awards)
+streaks = Table(
+    "gamification_streaks",
+    metadata,
+    tenant_id_column(),
+    id_column(),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("event_type", String(100), nullable=False),
+    Column("condition", Text, nullable=False, server_default=""),
+    Column("unit", String(8), nullable=False),
+    Column("freeze_every", Integer),
+    Column("max_freezes", Integer, nullable=False),
+    Column("milestones", JSONB, nullable=False),
+    Column("reward_asset", String(32), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("failures", BigInteger, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("last_failure_at", DateTime(timezone=True)),
+    created_at_column(),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("unit IN ('day', 'week')", name="unit"),
+    CheckConstraint(f"status IN {STATUSES}", name="status"),
+    CheckConstraint("freeze_every IS NULL OR freeze_every > 0", name="freeze_every_positive"),
+    CheckConstraint("max_freezes >= 0", name="max_freezes_not_negative"),
+    ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
+)
+"""A streak definition: which events keep it (type and condition), in days or weeks of the
+tenant's calendar, how a member earns freezes (one every ``freeze_every`` units of a
+streak, holding at most ``max_freezes``) and the milestones that pay (``[{length,
+points}]``)."""
+
+member_streaks = Table(
+    "gamification_member_streaks",
+    metadata,
+    tenant_id_column(),
+    Column("streak_id", UUID(as_uuid=True), primary_key=True),
+    Column("member_id", UUID(as_uuid=True), primary_key=True),
+    Column("length", Integer, nullable=False),
+    Column("best", Integer, nullable=False),
+    Column("started_unit", Integer, nullable=False),
+    Column("last_unit", Integer, nullable=False),
+    Column("freezes", Integer, nullable=False),
+    Column("freezes_spent", Integer, nullable=False),
+    Column("extended", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(
+        ["tenant_id", "streak_id"],
+        ["gamification_streaks.tenant_id", "gamification_streaks.id"],
+        name="fk_gamification_member_streaks_streak",
+    ),
+)
+"""A member's run of a streak: ``length`` units in a row up to ``last_unit`` (a local day's
+ordinal, or a week's: the ordinal of its Monday divided by 7), begun at ``started_unit``,
+the ``best`` run so far, the freezes held and spent. ``extended`` says whether the last
+statement made the run longer, so the upsert that counts an event says whether a milestone
+may be due."""
+
+TABLES = (
+    catalogues,
+    badges,
+    progress,
+    days,
+    contributions,
+    awards,
+    streaks,
+    member_streaks,
+)
 
 __all__ = [
     "TABLES",
@@ -222,5 +288,7 @@ __all__ = [
     "catalogues",
     "contributions",
     "days",
+    "member_streaks",
     "progress",
+    "streaks",
 ]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from loyalty_core.sdk import secure_tenant_table
 
@@ -29,6 +30,8 @@ TABLES = (
     "gamification_badge_days",
     "gamification_badge_contributions",
     "gamification_badge_awards",
+    "gamification_streaks",
+    "gamification_member_streaks",
 )
 
 
@@ -137,6 +140,46 @@ def upgrade() -> None:
     sa.UniqueConstraint('tenant_id', 'badge_id', 'member_id', 'period_key', 'seq', name='uq_gamification_badge_awards_completion')
     )
     op.create_index('ix_gamification_badge_awards_member', 'gamification_badge_awards', ['tenant_id', 'member_id', 'earned_at'], unique=False)
+    op.create_table('gamification_streaks',
+    sa.Column('tenant_id', sa.UUID(), nullable=False),
+    sa.Column('id', sa.UUID(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), server_default='', nullable=False),
+    sa.Column('event_type', sa.String(length=100), nullable=False),
+    sa.Column('condition', sa.Text(), server_default='', nullable=False),
+    sa.Column('unit', sa.String(length=8), nullable=False),
+    sa.Column('freeze_every', sa.Integer(), nullable=True),
+    sa.Column('max_freezes', sa.Integer(), nullable=False),
+    sa.Column('milestones', postgresql.JSONB(), nullable=False),
+    sa.Column('reward_asset', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('failures', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('last_failure_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('active', 'archived')", name=op.f('ck_gamification_streaks_status')),
+    sa.CheckConstraint("unit IN ('day', 'week')", name=op.f('ck_gamification_streaks_unit')),
+    sa.CheckConstraint('freeze_every IS NULL OR freeze_every > 0', name=op.f('ck_gamification_streaks_freeze_every_positive')),
+    sa.CheckConstraint('max_freezes >= 0', name=op.f('ck_gamification_streaks_max_freezes_not_negative')),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.tenant_id'], name=op.f('fk_gamification_streaks_tenant_id_tenants')),
+    sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_gamification_streaks'))
+    )
+    op.create_table('gamification_member_streaks',
+    sa.Column('tenant_id', sa.UUID(), nullable=False),
+    sa.Column('streak_id', sa.UUID(), nullable=False),
+    sa.Column('member_id', sa.UUID(), nullable=False),
+    sa.Column('length', sa.Integer(), nullable=False),
+    sa.Column('best', sa.Integer(), nullable=False),
+    sa.Column('started_unit', sa.Integer(), nullable=False),
+    sa.Column('last_unit', sa.Integer(), nullable=False),
+    sa.Column('freezes', sa.Integer(), nullable=False),
+    sa.Column('freezes_spent', sa.Integer(), nullable=False),
+    sa.Column('extended', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id', 'streak_id'], ['gamification_streaks.tenant_id', 'gamification_streaks.id'], name='fk_gamification_member_streaks_streak'),
+    sa.PrimaryKeyConstraint('tenant_id', 'streak_id', 'member_id', name=op.f('pk_gamification_member_streaks'))
+    )
     for table in TABLES:
         secure_tenant_table(op, table, immutable=table == "gamification_badge_contributions")
 
