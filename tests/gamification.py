@@ -144,6 +144,22 @@ class Shop:
         assert "errors" not in body, body
         return {item["streak"]["name"]: item for item in body["data"]["member"]["streaks"]}
 
+    async def leaderboard_create(self, **fields: Any) -> dict[str, Any]:
+        spec = {"name": "Top spenders", "metric": "SPEND", **fields}
+        body = await graphql(
+            self.gateway.client, LEADERBOARD_CREATE, {"input": spec}, token=self.admin
+        )
+        assert "errors" not in body, body
+        payload: dict[str, Any] = body["data"]["leaderboardCreate"]
+        return payload
+
+    async def standings(self, board: str, token: str | None = None, **args: Any) -> dict[str, Any]:
+        variables = {"id": board, **args}
+        body = await graphql(self.gateway.client, LEADERBOARD, variables, token=token or self.admin)
+        assert "errors" not in body, body
+        standings: dict[str, Any] = body["data"]["leaderboard"]
+        return standings
+
     async def member_badges(self, member: str) -> dict[str, dict[str, Any]]:
         """The member's badges by name, as an admin reads them."""
         body = await graphql(self.gateway.client, MEMBER_BADGES, {"id": member}, token=self.admin)
@@ -187,3 +203,29 @@ async def zoned_tenant(db: Database, timezone: str) -> Tenant:
         return await create_tenant(
             conn, slug=f"test-{secrets.token_hex(6)}", name="Zoned tenant", timezone=timezone
         )
+
+
+LEADERBOARD_CREATE = """
+mutation($input: LeaderboardCreateInput!) {
+  leaderboardCreate(input: $input) {
+    leaderboard { id name metric period prizes { fromRank toRank points } }
+    errors { code field message }
+  }
+}
+"""
+
+ENTRY = "rank score displayName memberId"
+LEADERBOARD = f"""
+query($id: ID!, $member: ID, $first: Int, $neighbours: Int, $window: String) {{
+  leaderboard(id: $id, memberId: $member, first: $first, neighbours: $neighbours,
+              windowKey: $window) {{
+    windowKey top {{ {ENTRY} }} member {{ {ENTRY} }} above {{ {ENTRY} }} below {{ {ENTRY} }}
+  }}
+}}
+"""
+
+PLAYER_SET = """
+mutation($input: LeaderboardPlayerSetInput!) {
+  leaderboardPlayerSet(input: $input) { displayName hidden errors { code field } }
+}
+"""

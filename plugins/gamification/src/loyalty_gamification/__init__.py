@@ -7,6 +7,7 @@ everything else lives in the modules named after what they hold.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from loyalty_core.sdk import (
     SDK_VERSION,
     DemoSeed,
     EventHandler,
+    Job,
     MemberData,
     ModuleInfo,
     NoSettings,
@@ -24,6 +26,7 @@ from loyalty_core.sdk import (
 )
 
 from loyalty_gamification.demo import seed
+from loyalty_gamification.leaderboards import pay_prizes
 from loyalty_gamification.privacy import MEMBER_DATA
 from loyalty_gamification.progress import NAME, on_event_ingested
 from loyalty_gamification.schema import (
@@ -68,6 +71,11 @@ def loyalty_event_handlers() -> list[EventHandler]:
 
 
 @hookimpl
+def loyalty_jobs() -> list[Job]:
+    return [Job("gamification.leaderboard_prizes", pay_prizes, interval=timedelta(minutes=5))]
+
+
+@hookimpl
 def loyalty_member_data() -> MemberData:
     return MEMBER_DATA
 
@@ -80,6 +88,7 @@ def loyalty_demo() -> DemoSeed:
 __all__ = [
     "loyalty_demo",
     "loyalty_event_handlers",
+    "loyalty_jobs",
     "loyalty_member_data",
     "loyalty_migrations",
     "loyalty_module",

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_gamification import repository as repo
-from loyalty_gamification.models import Badge
+from loyalty_gamification.leaderboards import Board, list_boards
+from loyalty_gamification.models import Badge, Status
 from loyalty_gamification.streaks import Streak
 
 
@@ -28,10 +29,11 @@ class Catalogue:
     by_id: dict[uuid.UUID, Badge] = field(default_factory=dict)
     streaks_by_type: dict[str, tuple[Streak, ...]] = field(default_factory=dict)
     streaks: tuple[Streak, ...] = ()
+    boards: tuple[Board, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not self.by_id and not self.streaks
+        return not self.by_id and not self.streaks and not self.boards
 
 
 _CACHE: dict[uuid.UUID, Catalogue] = {}
@@ -40,8 +42,8 @@ definitions of tenants that ingest events with the module enabled."""
 
 
 async def live(conn: AsyncConnection, tenant_id: uuid.UUID) -> Catalogue:
-    """The tenant's live badges and streaks as of this transaction: from the cache when its
-    version is current, else read once and cached."""
+    """The tenant's live badges, streaks and leaderboards as of this transaction: from the
+    cache when its version is current, else read once and cached."""
     version = await repo.catalogue_version(conn, tenant_id)
     cached = _CACHE.get(tenant_id)
     if cached is not None and cached.version == version:
@@ -54,12 +56,14 @@ async def live(conn: AsyncConnection, tenant_id: uuid.UUID) -> Catalogue:
     streaks_by_type: dict[str, list[Streak]] = {}
     for streak in live_streaks:
         streaks_by_type.setdefault(streak.event_type, []).append(streak)
+    boards = await list_boards(conn, tenant_id)
     catalogue = Catalogue(
         version=version,
         by_type={name: tuple(items) for name, items in by_type.items()},
         by_id={badge.id: badge for badge in found},
         streaks_by_type={name: tuple(items) for name, items in streaks_by_type.items()},
         streaks=live_streaks,
+        boards=tuple(b for b in boards if b.status is Status.ACTIVE),
     )
     _CACHE[tenant_id] = catalogue
     return catalogue

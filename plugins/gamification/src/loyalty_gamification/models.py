@@ -105,22 +105,27 @@ class Badge:
 
     def period_key(self, at: datetime, zone: ZoneInfo) -> str | None:
         """The period ``at`` falls in, or None when it is outside the badge's window."""
-        if self.period is Period.ALL_TIME:
-            return ALL_TIME_KEY
         if self.period is Period.WINDOW:
             assert self.starts_at is not None
             assert self.ends_at is not None
             return WINDOW_KEY if self.starts_at <= at < self.ends_at else None
-        local = at.astimezone(zone)
-        if self.period is Period.WEEK:
-            iso = local.isocalendar()
-            return f"week:{iso.year}-W{iso.week:02d}"
-        return f"month:{local.year}-{local.month:02d}"
+        return calendar_key(self.period, at, zone)
 
     def completions(self, value: int) -> int:
         """How many completions ``value`` makes: one at most unless repeatable."""
         reached = max(value, 0) // self.target
         return reached if self.repeatable else min(reached, 1)
+
+
+def calendar_key(period: Period, at: datetime, zone: ZoneInfo) -> str:
+    """The key of the calendar period (all time, local ISO week, local month) of ``at``."""
+    if period is Period.ALL_TIME:
+        return ALL_TIME_KEY
+    local = at.astimezone(zone)
+    if period is Period.WEEK:
+        iso = local.isocalendar()
+        return f"week:{iso.year}-W{iso.week:02d}"
+    return f"month:{local.year}-{local.month:02d}"
 
 
 def kept_after_refund(granted: int, amount: int, refunded: int) -> int:
@@ -196,5 +201,6 @@ __all__ = [
     "Period",
     "Progress",
     "Status",
+    "calendar_key",
     "kept_after_refund",
 ]

@@ -35,8 +35,8 @@ from loyalty_core.sdk import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_gamification import leaderboards, streaks
 from loyalty_gamification import repository as repo
-from loyalty_gamification import streaks
 from loyalty_gamification.catalogue import Catalogue, live
 from loyalty_gamification.models import Badge, Measure, kept_after_refund
 
@@ -63,8 +63,20 @@ async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None
         await counter.refund(catalogue, ingested.purchase_event_id)
     candidates = catalogue.by_type.get(ingested.type, ())
     runs = catalogue.streaks_by_type.get(ingested.type, ())
-    if not candidates and not runs:
-        return
+    if candidates or runs:
+        await _count(context, ingested, counter, candidates, runs)
+    if catalogue.boards:
+        await counter.score(catalogue)
+
+
+async def _count(
+    context: HandlerContext,
+    ingested: events.EventIngested,
+    counter: _Counter,
+    candidates: Sequence[Badge],
+    runs: Sequence[streaks.Streak],
+) -> None:
+    assert context.conn is not None
     variables = await conditions.variables(
         context.conn,
         context.tenant_id,
@@ -97,6 +109,9 @@ class _Counter:
         self.tenant = tenant
         self.event = event
         self.now = datetime.now(UTC)
+        self.badge_changes: list[tuple[datetime, int]] = []
+        """Completions earned (+) and revoked (-), with when each was earned: what badge
+        leaderboards count."""
 
     async def zone(self) -> ZoneInfo:
         if self.tenant is None:
@@ -138,6 +153,24 @@ class _Counter:
         for row in completed:
             for seq in range(row.awarded - row.change + 1, row.awarded + 1):
                 await self._award(by_id[row.badge_id], row.period_key, seq)
+            self.badge_changes.append((event.occurred_at, row.change))
+
+    async def score(self, catalogue: Catalogue) -> None:
+        """Update every leaderboard the event (or the completions it made or revoked)
+        concerns, in one statement."""
+        zone = await self.zone()
+        deltas = await leaderboards.event_deltas(
+            self.conn, self.tenant_id, catalogue.boards, self.event, zone
+        )
+        for board in catalogue.boards:
+            if board.metric is leaderboards.Metric.BADGES:
+                deltas += [
+                    (board.id, board.window_key(at, zone), change)
+                    for at, change in self.badge_changes
+                ]
+        await leaderboards.add_scores(
+            self.conn, self.tenant_id, self.event.member_id, deltas, self.now
+        )
 
     async def failed(
         self, definition_id: uuid.UUID, error: Exception, *, streak: bool = False
@@ -266,6 +299,7 @@ class _Counter:
             at=event.occurred_at,
         )
         for award in revoked:
+            self.badge_changes.append((award.earned_at, -1))
             if award.transaction_id is not None:
                 await self._reverse(badge, member_id, award.id, award.transaction_id)
 

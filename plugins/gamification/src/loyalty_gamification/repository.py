@@ -331,7 +331,7 @@ async def revoke_awards(
             update(awards)
             .where(a.tenant_id == tenant_id, a.id.in_(latest))
             .values(revoked_at=at, revoked_by=by)
-            .returning(a.id, a.transaction_id)
+            .returning(a.id, a.transaction_id, a.earned_at)
         )
     ).all()
 

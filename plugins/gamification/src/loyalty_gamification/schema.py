@@ -17,13 +17,16 @@ import strawberry
 from loyalty_core.sdk import (
     Connection,
     Cursors,
+    Forbidden,
     Member,
     RequestContext,
     Role,
     UserError,
+    ValidationFailed,
     conditions,
     connection,
     may_read_member,
+    members,
     page_size,
     require_admin,
     require_id,
@@ -36,7 +39,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from loyalty_gamification import badges as service
-from loyalty_gamification import models, streaks
+from loyalty_gamification import leaderboards, models, streaks
 from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import live
 
@@ -353,6 +356,122 @@ class StreakPayload:
     errors: list[UserError]
 
 
+LeaderboardMetric = leaderboards.Metric
+strawberry.enum(
+    LeaderboardMetric,
+    name="LeaderboardMetric",
+    description="SPEND: purchase amounts less refunds; VISITS: purchases; BADGES: badge "
+    "completions held; EVENT_FIELD: the sum of a field of one event type.",
+)
+
+
+@strawberry.type(description="Points paid at a window's end to the members ranked in a range.")
+class LeaderboardPrize:
+    from_rank: int
+    to_rank: int
+    points: int
+
+
+@strawberry.input
+class LeaderboardPrizeInput:
+    from_rank: int
+    to_rank: int
+    points: int
+
+
+@strawberry.type(description="Members ranked by a metric over a window.")
+class Leaderboard:
+    id: strawberry.ID
+    name: str
+    description: str
+    metric: LeaderboardMetric
+    event_type: str | None
+    field: str | None
+    period: BadgePeriod
+    prizes: list[LeaderboardPrize]
+    reward_asset: str
+    status: BadgeStatus
+
+    @classmethod
+    def of(cls, board: leaderboards.Board) -> Leaderboard:
+        return cls(
+            id=strawberry.ID(str(board.id)),
+            name=board.name,
+            description=board.description,
+            metric=board.metric,
+            event_type=board.event_type,
+            field=board.field,
+            period=board.period,
+            prizes=[
+                LeaderboardPrize(from_rank=p.from_rank, to_rank=p.to_rank, points=p.points)
+                for p in board.prizes
+            ],
+            reward_asset=board.reward_asset,
+            status=board.status,
+        )
+
+
+@strawberry.type(description="A member's place on a board. Same score, same rank.")
+class LeaderboardEntry:
+    rank: int
+    score: int
+    display_name: str = strawberry.field(description="The name the member chose, else a pseudonym.")
+    reached_at: datetime = strawberry.field(
+        description="When the member reached this score: the earlier is listed first."
+    )
+    member_id: strawberry.ID | None = strawberry.field(
+        description="Shown to tenant admins, and to the member on its own entries."
+    )
+
+
+@strawberry.type(description="A board in one window: the top, and a member's neighbourhood.")
+class LeaderboardStandings:
+    leaderboard: Leaderboard
+    window_key: str
+    top: list[LeaderboardEntry]
+    member: LeaderboardEntry | None = strawberry.field(
+        description="The member's entry; null while it has no score in the window."
+    )
+    above: list[LeaderboardEntry]
+    below: list[LeaderboardEntry]
+
+
+@strawberry.input(description="A new leaderboard. Nothing is saved unless all of it is valid.")
+class LeaderboardCreateInput:
+    name: str
+    metric: LeaderboardMetric
+    period: BadgePeriod = models.Period.MONTH
+    event_type: str | None = None
+    field: str | None = strawberry.field(
+        default=None, description="For EVENT_FIELD: payload.<name> (a whole number)."
+    )
+    prizes: list[LeaderboardPrizeInput] = strawberry.field(default_factory=list)
+    reward_asset: str = "points"
+    description: str = ""
+
+
+@strawberry.type
+class LeaderboardPayload:
+    leaderboard: Leaderboard | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="How the calling member appears on leaderboards.")
+class LeaderboardPlayerSetInput:
+    display_name: str | None = None
+    hidden: bool = False
+    member_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Tenant admins only: the member to set (a member: itself)."
+    )
+
+
+@strawberry.type
+class LeaderboardPlayerPayload:
+    display_name: str | None
+    hidden: bool
+    errors: list[UserError]
+
+
 @strawberry.type
 class GamificationQuery:
     @strawberry.field(
@@ -374,6 +493,77 @@ class GamificationQuery:
         found = [models.Badge.of(row) for row in rows]
         return connection(cursors, found, size, lambda badge: badge.id, Badge.of)
 
+    @strawberry.field(description="The tenant's leaderboards, oldest first.")
+    async def leaderboards(self, info: Info[RequestContext, None]) -> list[Leaderboard]:
+        tenant_id = require_tenant(info.context.principal)
+        async with info.context.read() as conn:
+            return [Leaderboard.of(b) for b in await leaderboards.list_boards(conn, tenant_id)]
+
+    @strawberry.field(
+        description="A board's standings in a window (the current one unless windowKey "
+        "names another, like month:2026-11): the top `first`, and for `memberId` (a member: "
+        "itself by default) its entry with `neighbours` entries above and below."
+    )
+    async def leaderboard(
+        self,
+        info: Info[RequestContext, None],
+        id: strawberry.ID,
+        window_key: str | None = None,
+        first: int = 10,
+        member_id: strawberry.ID | None = None,
+        neighbours: int = 2,
+    ) -> LeaderboardStandings:
+        ctx = info.context
+        principal = ctx.principal
+        tenant_id = require_tenant(principal)
+        board_id = require_id(id)
+        if not 0 <= first <= 100:
+            raise ValidationFailed("first: 0 to 100", field="first")
+        if not 0 <= neighbours <= 25:
+            raise ValidationFailed("neighbours: 0 to 25", field="neighbours")
+        if window_key is not None and len(window_key) > 40:
+            raise ValidationFailed("windowKey: at most 40 characters", field="windowKey")
+        whose = None if member_id is None else require_id(member_id, field="memberId")
+        assert principal is not None
+        if principal.member_id is not None:
+            if whose not in (None, principal.member_id):
+                raise Forbidden("a member sees its own neighbourhood only")
+            whose = principal.member_id
+        tenant = ctx.tenant
+        assert tenant is not None
+        async with ctx.read() as conn:
+            found = await leaderboards.standings(
+                conn,
+                tenant_id,
+                board_id,
+                window_key=window_key,
+                now=ctx.now(),
+                zone=tenants.zone_of(tenant),
+                first=first,
+                member_id=whose,
+                neighbours=neighbours,
+            )
+        admin = principal.role is Role.ADMIN
+
+        def entry(item: leaderboards.Entry) -> LeaderboardEntry:
+            shown = admin or item.member_id == principal.member_id
+            return LeaderboardEntry(
+                rank=item.rank,
+                score=item.score,
+                display_name=item.display_name,
+                reached_at=item.reached_at,
+                member_id=_id(item.member_id) if shown else None,
+            )
+
+        return LeaderboardStandings(
+            leaderboard=Leaderboard.of(found.board),
+            window_key=found.window_key,
+            top=[entry(e) for e in found.top],
+            member=None if found.member is None else entry(found.member),
+            above=[entry(e) for e in found.above],
+            below=[entry(e) for e in found.below],
+        )
+
 
 @strawberry.type
 class GamificationMutation:
@@ -391,6 +581,70 @@ class GamificationMutation:
 
         badge, errors = await run_mutation(info, work)
         return BadgePayload(badge=None if badge is None else Badge.of(badge), errors=errors)
+
+    @strawberry.mutation(description="Define a leaderboard (tenant admins); live from now on.")
+    async def leaderboard_create(
+        self, info: Info[RequestContext, None], input: LeaderboardCreateInput
+    ) -> LeaderboardPayload:
+        ctx = info.context
+        tenant_id = require_admin(ctx.principal)
+        types = conditions.event_types(ctx)
+        spec = leaderboards.BoardSpec(
+            name=input.name,
+            metric=input.metric,
+            period=input.period,
+            event_type=input.event_type,
+            field=input.field,
+            prizes=tuple(
+                leaderboards.Prize(p.from_rank, p.to_rank, p.points) for p in input.prizes
+            ),
+            reward_asset=input.reward_asset,
+            description=input.description,
+        )
+
+        async def work(conn: AsyncConnection, _: object) -> leaderboards.Board:
+            return await leaderboards.create(conn, tenant_id, spec, types, now=ctx.now())
+
+        board, errors = await run_mutation(info, work)
+        return LeaderboardPayload(
+            leaderboard=None if board is None else Leaderboard.of(board), errors=errors
+        )
+
+    @strawberry.mutation(
+        description="Choose the name the member shows on leaderboards, or opt out (hidden: "
+        "its scores are removed and no longer kept). A member sets its own; an admin any."
+    )
+    async def leaderboard_player_set(
+        self, info: Info[RequestContext, None], input: LeaderboardPlayerSetInput
+    ) -> LeaderboardPlayerPayload:
+        ctx = info.context
+        principal = ctx.principal
+        tenant_id = require_tenant(principal)
+        assert principal is not None
+
+        async def work(conn: AsyncConnection, _: object) -> None:
+            if principal.member_id is not None:
+                member_id = principal.member_id
+            elif principal.role is Role.ADMIN and input.member_id is not None:
+                member_id = require_id(input.member_id, field="memberId")
+                await members.require_active(conn, tenant_id, member_id)
+            else:
+                raise Forbidden("a member sets its own name; an admin names the member")
+            await leaderboards.set_player(
+                conn,
+                tenant_id,
+                member_id,
+                display_name=input.display_name,
+                hidden=input.hidden,
+                now=ctx.now(),
+            )
+
+        _, errors = await run_mutation(info, work)
+        return LeaderboardPlayerPayload(
+            display_name=None if errors else input.display_name,
+            hidden=input.hidden and not errors,
+            errors=errors,
+        )
 
     @strawberry.mutation(description="Define a streak (tenant admins); it counts from now on.")
     async def streak_create(

@@ -270,6 +270,89 @@ the ``best`` run so far, the freezes held and spent. ``extended`` says whether t
 statement made the run longer, so the upsert that counts an event says whether a milestone
 may be due."""
 
+leaderboards = Table(
+    "gamification_leaderboards",
+    metadata,
+    tenant_id_column(),
+    id_column(),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("metric", String(12), nullable=False),
+    Column("event_type", String(100)),
+    Column("field", String(200)),
+    Column("period", String(10), nullable=False),
+    Column("prizes", JSONB, nullable=False),
+    Column("reward_asset", String(32), nullable=False),
+    Column("status", String(10), nullable=False),
+    created_at_column(),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("metric IN ('spend', 'visits', 'badges', 'event_field')", name="metric"),
+    CheckConstraint("period IN ('all_time', 'week', 'month')", name="period"),
+    CheckConstraint(f"status IN {STATUSES}", name="status"),
+    CheckConstraint("(metric = 'event_field') = (field IS NOT NULL)", name="field"),
+    ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
+)
+"""A leaderboard: what it ranks members by (spend, visits, badges earned, or the sum of a
+field of an event type), over which window (``period``), and the prizes paid by rank when a window
+ends (``[{fromRank, toRank, points}]``)."""
+
+scores = Table(
+    "gamification_board_scores",
+    metadata,
+    tenant_id_column(),
+    Column("board_id", UUID(as_uuid=True), primary_key=True),
+    Column("window_key", String(40), primary_key=True),
+    Column("member_id", UUID(as_uuid=True), primary_key=True),
+    Column("score", BigInteger, nullable=False),
+    Column("reached_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(
+        ["tenant_id", "board_id"],
+        ["gamification_leaderboards.tenant_id", "gamification_leaderboards.id"],
+        name="fk_gamification_board_scores_board",
+    ),
+    Index(
+        "ix_gamification_board_scores_rank",
+        "tenant_id",
+        "board_id",
+        "window_key",
+        text("score DESC"),
+        "reached_at",
+        "member_id",
+    ),
+)
+"""A member's score on a board in one window, and when it reached that score (ties are
+ordered by it). The index is the board in rank order: the top N, a member's neighbours and
+the count of better scores are index scans."""
+
+players = Table(
+    "gamification_players",
+    metadata,
+    tenant_id_column(),
+    Column("member_id", UUID(as_uuid=True), primary_key=True),
+    Column("display_name", String(40)),
+    Column("hidden", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""How a member appears on leaderboards: the name it chose (else a pseudonym derived from
+nothing personal), or not at all (``hidden``: its scores are removed and no longer kept)."""
+
+payouts = Table(
+    "gamification_board_payouts",
+    metadata,
+    tenant_id_column(),
+    Column("board_id", UUID(as_uuid=True), primary_key=True),
+    Column("window_key", String(40), primary_key=True),
+    Column("winners", Integer, nullable=False),
+    Column("paid_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(
+        ["tenant_id", "board_id"],
+        ["gamification_leaderboards.tenant_id", "gamification_leaderboards.id"],
+        name="fk_gamification_board_payouts_board",
+    ),
+)
+"""A window whose prizes were paid: the row is the claim (of two job runners, the one whose
+insert wins pays; the other finds it), in the transaction that pays."""
+
 TABLES = (
     catalogues,
     badges,
@@ -279,6 +362,10 @@ TABLES = (
     awards,
     streaks,
     member_streaks,
+    leaderboards,
+    scores,
+    players,
+    payouts,
 )
 
 __all__ = [
@@ -288,7 +375,11 @@ __all__ = [
     "catalogues",
     "contributions",
     "days",
+    "leaderboards",
     "member_streaks",
+    "payouts",
+    "players",
     "progress",
+    "scores",
     "streaks",
 ]

@@ -32,6 +32,10 @@ TABLES = (
     "gamification_badge_awards",
     "gamification_streaks",
     "gamification_member_streaks",
+    "gamification_leaderboards",
+    "gamification_board_scores",
+    "gamification_players",
+    "gamification_board_payouts",
 )
 
 
@@ -179,6 +183,55 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id', 'streak_id'], ['gamification_streaks.tenant_id', 'gamification_streaks.id'], name='fk_gamification_member_streaks_streak'),
     sa.PrimaryKeyConstraint('tenant_id', 'streak_id', 'member_id', name=op.f('pk_gamification_member_streaks'))
+    )
+    op.create_table('gamification_leaderboards',
+    sa.Column('tenant_id', sa.UUID(), nullable=False),
+    sa.Column('id', sa.UUID(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), server_default='', nullable=False),
+    sa.Column('metric', sa.String(length=12), nullable=False),
+    sa.Column('event_type', sa.String(length=100), nullable=True),
+    sa.Column('field', sa.String(length=200), nullable=True),
+    sa.Column('period', sa.String(length=10), nullable=False),
+    sa.Column('prizes', postgresql.JSONB(), nullable=False),
+    sa.Column('reward_asset', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("(metric = 'event_field') = (field IS NOT NULL)", name=op.f('ck_gamification_leaderboards_field')),
+    sa.CheckConstraint("metric IN ('spend', 'visits', 'badges', 'event_field')", name=op.f('ck_gamification_leaderboards_metric')),
+    sa.CheckConstraint("period IN ('all_time', 'week', 'month')", name=op.f('ck_gamification_leaderboards_period')),
+    sa.CheckConstraint("status IN ('active', 'archived')", name=op.f('ck_gamification_leaderboards_status')),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.tenant_id'], name=op.f('fk_gamification_leaderboards_tenant_id_tenants')),
+    sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_gamification_leaderboards'))
+    )
+    op.create_table('gamification_board_scores',
+    sa.Column('tenant_id', sa.UUID(), nullable=False),
+    sa.Column('board_id', sa.UUID(), nullable=False),
+    sa.Column('window_key', sa.String(length=40), nullable=False),
+    sa.Column('member_id', sa.UUID(), nullable=False),
+    sa.Column('score', sa.BigInteger(), nullable=False),
+    sa.Column('reached_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id', 'board_id'], ['gamification_leaderboards.tenant_id', 'gamification_leaderboards.id'], name='fk_gamification_board_scores_board'),
+    sa.PrimaryKeyConstraint('tenant_id', 'board_id', 'window_key', 'member_id', name=op.f('pk_gamification_board_scores'))
+    )
+    op.create_index('ix_gamification_board_scores_rank', 'gamification_board_scores', ['tenant_id', 'board_id', 'window_key', sa.literal_column('score DESC'), 'reached_at', 'member_id'], unique=False)
+    op.create_table('gamification_players',
+    sa.Column('tenant_id', sa.UUID(), nullable=False),
+    sa.Column('member_id', sa.UUID(), nullable=False),
+    sa.Column('display_name', sa.String(length=40), nullable=True),
+    sa.Column('hidden', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('tenant_id', 'member_id', name=op.f('pk_gamification_players'))
+    )
+    op.create_table('gamification_board_payouts',
+    sa.Column('tenant_id', sa.UUID(), nullable=False),
+    sa.Column('board_id', sa.UUID(), nullable=False),
+    sa.Column('window_key', sa.String(length=40), nullable=False),
+    sa.Column('winners', sa.Integer(), nullable=False),
+    sa.Column('paid_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id', 'board_id'], ['gamification_leaderboards.tenant_id', 'gamification_leaderboards.id'], name='fk_gamification_board_payouts_board'),
+    sa.PrimaryKeyConstraint('tenant_id', 'board_id', 'window_key', name=op.f('pk_gamification_board_payouts'))
     )
     for table in TABLES:
         secure_tenant_table(op, table, immutable=table == "gamification_badge_contributions")
