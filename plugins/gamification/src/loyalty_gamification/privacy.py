@@ -1,25 +1,39 @@
-"""The module's part in privacy requests: what it keeps about a member, for export.
+"""The module's part in privacy requests: what it keeps about a member, and erasure.
 
-Badge progress, contributions and awards hold ids, numbers and times, never text about the
-person: erasure keeps them (the awards' ledger transactions are the core's records, and the
-member row they point to is anonymised by the core), so ``erase`` changes nothing.
+Badge progress, contributions, awards and streak runs hold ids, numbers and times, never
+text about the person: erasure keeps them (the awards' ledger transactions are the core's
+records, and the member they point to is anonymised by the core). The one personal text is
+the display name a member chose for leaderboards: erasure removes it, with the member's
+leaderboard scores, so an erased member no longer appears on any board.
 """
 
 from __future__ import annotations
 
 from loyalty_core.sdk import MemberData, MemberDataContext
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from loyalty_gamification.tables import awards, contributions, progress
+from loyalty_gamification.tables import (
+    awards,
+    contributions,
+    member_streaks,
+    players,
+    progress,
+    scores,
+)
+
+EXPORTED = (
+    ("badgeProgress", progress),
+    ("badgeContributions", contributions),
+    ("badgeAwards", awards),
+    ("streaks", member_streaks),
+    ("leaderboardScores", scores),
+    ("leaderboardPlayer", players),
+)
 
 
 async def export(ctx: MemberDataContext) -> dict[str, object]:
     found: dict[str, object] = {}
-    for name, table in (
-        ("badgeProgress", progress),
-        ("badgeContributions", contributions),
-        ("badgeAwards", awards),
-    ):
+    for name, table in EXPORTED:
         rows = await ctx.conn.execute(
             select(table).where(
                 table.c.tenant_id == ctx.tenant_id, table.c.member_id == ctx.member_id
@@ -30,7 +44,15 @@ async def export(ctx: MemberDataContext) -> dict[str, object]:
 
 
 async def erase(ctx: MemberDataContext) -> int:
-    return 0
+    changed = 0
+    for table in (players, scores):
+        result = await ctx.conn.execute(
+            delete(table).where(
+                table.c.tenant_id == ctx.tenant_id, table.c.member_id == ctx.member_id
+            )
+        )
+        changed += result.rowcount
+    return changed
 
 
 MEMBER_DATA = MemberData(export=export, erase=erase)
