@@ -51,8 +51,8 @@ class NotCountable(Exception):
 
 
 async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None:
-    """Count an ingested event toward the badges of its type, or take back what a refund's
-    purchase counted."""
+    """Count an ingested event toward the badges, streaks and leaderboards it concerns, in
+    one statement, or take back what a refund's purchase counted."""
     assert context.conn is not None
     ingested = events.EventIngested.of(event)
     catalogue = await live(context.conn, context.tenant_id)
@@ -61,41 +61,12 @@ async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None
     counter = _Counter(context.conn, context.tenant_id, context.tenant, ingested)
     if ingested.is_refund and ingested.purchase_event_id is not None and catalogue.by_id:
         await counter.refund(catalogue, ingested.purchase_event_id)
-    candidates = catalogue.by_type.get(ingested.type, ())
-    runs = catalogue.streaks_by_type.get(ingested.type, ())
-    if candidates or runs:
-        await _count(context, ingested, counter, candidates, runs)
-    if catalogue.boards:
-        await counter.score(catalogue)
-
-
-async def _count(
-    context: HandlerContext,
-    ingested: events.EventIngested,
-    counter: _Counter,
-    candidates: Sequence[Badge],
-    runs: Sequence[streaks.Streak],
-) -> None:
-    assert context.conn is not None
-    variables = await conditions.variables(
-        context.conn,
-        context.tenant_id,
-        ingested,
-        [*(badge.condition for badge in candidates), *(streak.condition for streak in runs)],
-    )
-    if candidates:
-        await counter.count(candidates, variables)
-    if runs:
-        failed = await streaks.count(
-            context.conn, context.tenant_id, runs, ingested, variables, await counter.zone()
-        )
-        for streak, error in failed:
-            await counter.failed(streak.id, error, streak=True)
+    await counter.count(catalogue)
 
 
 class _Counter:
     """One event's work; the tenant (for its time zone) is read only when the writer did not
-    hand it over and a badge needs it."""
+    hand it over and a definition needs it."""
 
     def __init__(
         self,
@@ -118,9 +89,66 @@ class _Counter:
             self.tenant = await tenants.get_tenant(self.conn, self.tenant_id)
         return tenants.zone_of(self.tenant)
 
-    async def count(self, badges: Sequence[Badge], variables: dict[str, Any]) -> None:
-        """Evaluate each badge's condition, then count the event toward those it meets in
-        one statement, and pay what it completed."""
+    async def count(self, catalogue: Catalogue) -> None:
+        """Evaluate the conditions of the definitions of the event's type, count the event
+        in one statement, then pay what it completed and the milestones it reached."""
+        event = self.event
+        badges = catalogue.by_type.get(event.type, ())
+        runs = catalogue.streaks_by_type.get(event.type, ())
+        counted: list[repo.Counted] = []
+        kept: list[repo.Kept] = []
+        if badges or runs:
+            variables = await conditions.variables(
+                self.conn,
+                self.tenant_id,
+                event,
+                [*(b.condition for b in badges), *(s.condition for s in runs)],
+            )
+            counted = await self._counted(badges, variables)
+            if runs:
+                kept, failed = streaks.kept(runs, variables, event.occurred_at, await self.zone())
+                for streak, error in failed:
+                    await self.failed(streak.id, error, streak=True)
+        scores: list[tuple[uuid.UUID, str, int]] = []
+        if catalogue.boards:
+            scores = await leaderboards.event_deltas(
+                self.conn, self.tenant_id, catalogue.boards, event, await self.zone()
+            )
+        if not counted and not kept and not scores:
+            await self.score_badges(catalogue)
+            return
+        done = await repo.count_event(
+            self.conn,
+            self.tenant_id,
+            event.member_id,
+            event.event_id,
+            event.occurred_at,
+            counted=counted,
+            kept=kept,
+            scores=scores,
+            now=self.now,
+        )
+        by_id = {badge.id: badge for badge in badges}
+        for badge_id, period_key, awarded, change in done.completed:
+            for seq in range(awarded - change + 1, awarded + 1):
+                await self._award(by_id[badge_id], period_key, seq)
+            self.badge_changes.append((event.occurred_at, change))
+        streak_by_id = {streak.id: streak for streak in runs}
+        for streak_id, length, started_unit in done.extended:
+            await streaks.pay_milestones(
+                self.conn,
+                self.tenant_id,
+                streak_by_id[streak_id],
+                length,
+                started_unit,
+                event,
+                self.now,
+            )
+        await self.score_badges(catalogue)
+
+    async def _counted(
+        self, badges: Sequence[Badge], variables: dict[str, Any]
+    ) -> list[repo.Counted]:
         event = self.event
         utc = ZoneInfo("UTC")
         counted: list[repo.Counted] = []
@@ -138,36 +166,20 @@ class _Counter:
                 continue
             day = event.occurred_at.astimezone(zone).date() if badge.daily_cap else None
             counted.append(repo.Counted(badge.id, period_key, offered, badge.daily_cap, day))
-        if not counted:
-            return
-        completed = await repo.count_event(
-            self.conn,
-            self.tenant_id,
-            event.member_id,
-            event.event_id,
-            event.occurred_at,
-            counted,
-            now=self.now,
-        )
-        by_id = {badge.id: badge for badge in badges}
-        for row in completed:
-            for seq in range(row.awarded - row.change + 1, row.awarded + 1):
-                await self._award(by_id[row.badge_id], row.period_key, seq)
-            self.badge_changes.append((event.occurred_at, row.change))
+        return counted
 
-    async def score(self, catalogue: Catalogue) -> None:
-        """Update every leaderboard the event (or the completions it made or revoked)
-        concerns, in one statement."""
+    async def score_badges(self, catalogue: Catalogue) -> None:
+        """Add the completions this event made or revoked to the badge leaderboards (a
+        statement only when there are both)."""
+        if not self.badge_changes:
+            return
         zone = await self.zone()
-        deltas = await leaderboards.event_deltas(
-            self.conn, self.tenant_id, catalogue.boards, self.event, zone
-        )
-        for board in catalogue.boards:
-            if board.metric is leaderboards.Metric.BADGES:
-                deltas += [
-                    (board.id, board.window_key(at, zone), change)
-                    for at, change in self.badge_changes
-                ]
+        deltas = [
+            (board.id, board.window_key(at, zone), change)
+            for board in catalogue.boards
+            if board.metric is leaderboards.Metric.BADGES
+            for at, change in self.badge_changes
+        ]
         await leaderboards.add_scores(
             self.conn, self.tenant_id, self.event.member_id, deltas, self.now
         )

@@ -1,6 +1,6 @@
 """SQL of the module, every statement filtered by tenant (row-level security is the second
-wall). An event costs the ingest path one statement for all its badges, which wins its
-races itself: see :func:`count_event`."""
+wall). An event costs the ingest path one statement for all its badges, streaks and
+leaderboards, which wins its races itself: see :func:`count_event`."""
 
 from __future__ import annotations
 
@@ -131,7 +131,18 @@ def _completions(value: str, target: str, repeatable: str) -> str:
 
 _FIRST = _completions("c.granted", "b.target", "b.repeatable")
 _NEXT = _completions("p.value + excluded.value", "excluded.target", "excluded.repeatable")
-_COUNT_EVENT = text(
+_GAP = "(excluded.last_unit - s.last_unit - 1)"
+_LATE = "excluded.last_unit <= s.last_unit"
+_KEPT = f"{_GAP} <= s.freezes"
+_LENGTH = f"CASE WHEN {_LATE} THEN s.length WHEN {_KEPT} THEN s.length + 1 ELSE 1 END"
+
+
+def _freeze_earned(length: str, every: str) -> str:
+    """SQL: 1 when a run of ``length`` earns a freeze (a multiple of ``every``), else 0."""
+    return f"CASE WHEN {every} > 0 AND ({length}) % {every} = 0 THEN 1 ELSE 0 END"
+
+
+_INGEST = text(
     f"""
 WITH input AS (
     SELECT * FROM unnest(
@@ -156,25 +167,74 @@ WITH input AS (
         (tenant_id, badge_id, event_id, member_id, period_key, amount, offered, occurred_at)
     SELECT :tenant_id, badge_id, :event_id, :member_id, period_key, granted, offered, :at
     FROM counted
+), progressed AS (
+    INSERT INTO gamification_badge_progress AS p (
+        tenant_id, badge_id, member_id, period_key, value, target, repeatable,
+        earned, awarded, change, updated_at
+    )
+    SELECT :tenant_id, c.badge_id, :member_id, c.period_key, c.granted, b.target, b.repeatable,
+           {_FIRST}, {_FIRST}, {_FIRST}, :now
+    FROM counted c
+    JOIN gamification_badges b ON b.tenant_id = :tenant_id AND b.id = c.badge_id
+    WHERE c.granted > 0
+    ON CONFLICT (tenant_id, badge_id, member_id, period_key) DO UPDATE SET
+        value = p.value + excluded.value,
+        target = excluded.target,
+        repeatable = excluded.repeatable,
+        earned = GREATEST(p.earned, {_NEXT}),
+        awarded = p.awarded + GREATEST({_NEXT} - p.earned, 0),
+        change = GREATEST({_NEXT} - p.earned, 0),
+        updated_at = excluded.updated_at
+    RETURNING badge_id, period_key, awarded, change
+), runs AS (
+    INSERT INTO gamification_member_streaks AS s (
+        tenant_id, streak_id, member_id, length, best, started_unit, last_unit, freezes,
+        freezes_spent, freeze_every, max_freezes, extended, updated_at
+    )
+    SELECT :tenant_id, r.streak_id, :member_id, 1, 1, r.unit, r.unit,
+           LEAST(r.max_freezes, {_freeze_earned("1", "r.freeze_every")}), 0,
+           r.freeze_every, r.max_freezes, true, :now
+    FROM unnest(
+        CAST(:streak_ids AS uuid[]), CAST(:units AS integer[]),
+        CAST(:freeze_every AS integer[]), CAST(:max_freezes AS integer[])
+    ) AS r(streak_id, unit, freeze_every, max_freezes)
+    ON CONFLICT (tenant_id, streak_id, member_id) DO UPDATE SET
+        length = {_LENGTH},
+        best = GREATEST(s.best, {_LENGTH}),
+        started_unit = CASE WHEN {_LATE} OR {_KEPT} THEN s.started_unit
+                            ELSE excluded.last_unit END,
+        last_unit = GREATEST(s.last_unit, excluded.last_unit),
+        freezes = CASE
+            WHEN {_LATE} THEN s.freezes
+            WHEN {_KEPT} THEN LEAST(excluded.max_freezes, s.freezes - {_GAP}
+                 + {_freeze_earned("s.length + 1", "excluded.freeze_every")})
+            ELSE LEAST(excluded.max_freezes,
+                       s.freezes + {_freeze_earned("1", "excluded.freeze_every")}) END,
+        freezes_spent = s.freezes_spent
+            + CASE WHEN NOT {_LATE} AND {_KEPT} THEN {_GAP} ELSE 0 END,
+        freeze_every = excluded.freeze_every,
+        max_freezes = excluded.max_freezes,
+        extended = NOT {_LATE},
+        updated_at = excluded.updated_at
+    RETURNING streak_id, length, started_unit, extended
+), scored AS (
+    INSERT INTO gamification_board_scores AS sc
+        (tenant_id, board_id, window_key, member_id, score, reached_at)
+    SELECT :tenant_id, k.board_id, k.window_key, :member_id, k.delta, :now
+    FROM unnest(CAST(:board_ids AS uuid[]), CAST(:window_keys AS text[]),
+                CAST(:deltas AS bigint[])) AS k(board_id, window_key, delta)
+    WHERE NOT EXISTS (
+        SELECT FROM gamification_players pl
+        WHERE pl.tenant_id = :tenant_id AND pl.member_id = :member_id AND pl.hidden
+    )
+    ON CONFLICT (tenant_id, board_id, window_key, member_id) DO UPDATE SET
+        score = sc.score + excluded.score,
+        reached_at = excluded.reached_at
 )
-INSERT INTO gamification_badge_progress AS p (
-    tenant_id, badge_id, member_id, period_key, value, target, repeatable,
-    earned, awarded, change, updated_at
-)
-SELECT :tenant_id, c.badge_id, :member_id, c.period_key, c.granted, b.target, b.repeatable,
-       {_FIRST}, {_FIRST}, {_FIRST}, :now
-FROM counted c
-JOIN gamification_badges b ON b.tenant_id = :tenant_id AND b.id = c.badge_id
-WHERE c.granted > 0
-ON CONFLICT (tenant_id, badge_id, member_id, period_key) DO UPDATE SET
-    value = p.value + excluded.value,
-    target = excluded.target,
-    repeatable = excluded.repeatable,
-    earned = GREATEST(p.earned, {_NEXT}),
-    awarded = p.awarded + GREATEST({_NEXT} - p.earned, 0),
-    change = GREATEST({_NEXT} - p.earned, 0),
-    updated_at = excluded.updated_at
-RETURNING badge_id, period_key, awarded, change
+SELECT true AS badge, badge_id AS id, period_key, awarded AS number, change AS extra
+FROM progressed WHERE change > 0
+UNION ALL
+SELECT false, streak_id, NULL, length, started_unit FROM runs WHERE extended
 """  # noqa: S608 (constants only)
 )
 
@@ -191,20 +251,41 @@ class Counted:
     day: date | None
 
 
+@dataclass(frozen=True)
+class Kept:
+    """An event that keeps a streak: the local unit it fell in, and the streak's rules."""
+
+    streak_id: uuid.UUID
+    unit: int
+    freeze_every: int
+    max_freezes: int
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What counting an event did: per badge that completed something, (badge, period,
+    completions paid so far, completions this event made); per streak whose run grew,
+    (streak, its length, the unit it began)."""
+
+    completed: list[tuple[uuid.UUID, str, int, int]]
+    extended: list[tuple[uuid.UUID, int, int]]
+
+
 async def count_event(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
     member_id: uuid.UUID,
     event_id: uuid.UUID,
     at: datetime,
-    counted: Sequence[Counted],
     *,
+    counted: Sequence[Counted] = (),
+    kept: Sequence[Kept] = (),
+    scores: Sequence[tuple[uuid.UUID, str, int]] = (),
     now: datetime,
-) -> Sequence[Any]:
-    """Count one event toward all the badges it meets, in one statement: the capped ones'
-    days (what each still takes under its cap), the contributions that explain it, and
-    the progress, which also claims completions; the rows that completed something are
-    returned (``awarded``, ``change``).
+) -> Ingested:
+    """Count one event in one statement: toward all the badges it meets (the capped ones'
+    days, the contributions that explain it, the progress, which also claims completions),
+    the runs of the streaks it keeps, and the scores of the leaderboards it concerns.
 
     Every upsert's ``SET`` sees its row as it was, and concurrent events of the member wait
     for each other on the rows, so of 50 concurrent events that reach a target exactly one
@@ -222,9 +303,21 @@ async def count_event(
         "offered": [c.offered for c in counted],
         "caps": [c.cap for c in counted],
         "days": [c.day for c in counted],
+        "streak_ids": [k.streak_id for k in kept],
+        "units": [k.unit for k in kept],
+        "freeze_every": [k.freeze_every for k in kept],
+        "max_freezes": [k.max_freezes for k in kept],
+        "board_ids": [s[0] for s in scores],
+        "window_keys": [s[1] for s in scores],
+        "deltas": [s[2] for s in scores],
     }
-    rows = (await conn.execute(_COUNT_EVENT, params)).all()
-    return [row for row in rows if row.change > 0]
+    found = Ingested([], [])
+    for row in await conn.execute(_INGEST, params):
+        if row.badge:
+            found.completed.append((row.id, row.period_key, row.number, row.extra))
+        else:
+            found.extended.append((row.id, row.number, row.extra))
+    return found
 
 
 _DELTA = "CAST(:delta AS bigint)"

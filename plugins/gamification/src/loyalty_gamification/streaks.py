@@ -21,8 +21,8 @@ never hours:
   held; ``Member.streaks`` shows a run that is not as 0 (the stored run is replaced at the
   member's next qualifying event).
 
-Per event and streak: one upsert that applies these rules to the member's run and says
-whether it grew.
+Per event, the runs of every streak it keeps are upserted in the statement that counts the
+event (``repository.count_event``), which applies these rules and says which runs grew.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,7 +43,7 @@ from loyalty_core.sdk import (
     ledger,
     new_id,
 )
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_gamification import repository as repo
@@ -174,56 +174,13 @@ async def create(
     return Streak.of(row)
 
 
-_GAP = "(CAST(:unit AS integer) - s.last_unit - 1)"
-_EVERY, _MAX = "CAST(:freeze_every AS integer)", "CAST(:max_freezes AS integer)"
-
-
-def _earned(length: str) -> str:
-    return f"CASE WHEN {_EVERY} > 0 AND ({length}) % {_EVERY} = 0 THEN 1 ELSE 0 END"
-
-
-_LATE = "CAST(:unit AS integer) <= s.last_unit"
-_KEPT = f"{_GAP} <= s.freezes"
-_LENGTH = f"CASE WHEN {_LATE} THEN s.length WHEN {_KEPT} THEN s.length + 1 ELSE 1 END"
-_EXTEND = text(
-    f"""
-INSERT INTO gamification_member_streaks AS s (
-    tenant_id, streak_id, member_id, length, best, started_unit, last_unit, freezes,
-    freezes_spent, extended, updated_at
-)
-VALUES (
-    :tenant_id, :streak_id, :member_id, 1, 1, :unit, :unit, LEAST({_MAX}, {_earned("1")}),
-    0, true, :now
-)
-ON CONFLICT (tenant_id, streak_id, member_id) DO UPDATE SET
-    length = {_LENGTH},
-    best = GREATEST(s.best, {_LENGTH}),
-    started_unit = CASE WHEN {_LATE} OR {_KEPT} THEN s.started_unit ELSE :unit END,
-    last_unit = GREATEST(s.last_unit, :unit),
-    freezes = CASE
-        WHEN {_LATE} THEN s.freezes
-        WHEN {_KEPT} THEN LEAST({_MAX}, s.freezes - {_GAP} + {_earned("s.length + 1")})
-        ELSE LEAST({_MAX}, s.freezes + {_earned("1")}) END,
-    freezes_spent = s.freezes_spent + CASE WHEN NOT {_LATE} AND {_KEPT} THEN {_GAP} ELSE 0 END,
-    extended = NOT {_LATE},
-    updated_at = :now
-RETURNING length, started_unit, extended
-"""  # noqa: S608 (constants only)
-)
-
-
-async def count(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
-    items: Sequence[Streak],
-    event: events.EventIngested,
-    variables: dict[str, Any],
-    zone: ZoneInfo,
-) -> list[tuple[Streak, Exception]]:
-    """Extend the member's runs of the streaks whose condition ``event`` meets, and pay the
-    milestones reached; the streaks whose condition failed, for the caller to count."""
+def kept(
+    items: Sequence[Streak], variables: dict[str, Any], at: datetime, zone: ZoneInfo
+) -> tuple[list[repo.Kept], list[tuple[Streak, Exception]]]:
+    """The streaks an event keeps (its condition holds), with the unit it falls in; and the
+    streaks whose condition failed for it, for the caller to count."""
+    found: list[repo.Kept] = []
     failed: list[tuple[Streak, Exception]] = []
-    now = datetime.now(UTC)
     for streak in items:
         try:
             if not conditions.evaluate(streak.condition, variables):
@@ -231,22 +188,24 @@ async def count(
         except conditions.ConditionFailed as exc:
             failed.append((streak, exc))
             continue
-        params = {
-            "tenant_id": tenant_id,
-            "streak_id": streak.id,
-            "member_id": event.member_id,
-            "unit": streak.unit_of(event.occurred_at, zone),
-            "freeze_every": streak.freeze_every or 0,
-            "max_freezes": streak.max_freezes,
-            "now": now,
-        }
-        row = (await conn.execute(_EXTEND, params)).one()
-        if not row.extended:
-            continue
-        for milestone in streak.milestones:
-            if milestone.length == row.length and milestone.points:
-                await _pay(conn, tenant_id, streak, milestone, event, row.started_unit, now)
-    return failed
+        unit = streak.unit_of(at, zone)
+        found.append(repo.Kept(streak.id, unit, streak.freeze_every or 0, streak.max_freezes))
+    return found, failed
+
+
+async def pay_milestones(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    streak: Streak,
+    length: int,
+    started_unit: int,
+    event: events.EventIngested,
+    now: datetime,
+) -> None:
+    """Pay the milestone a run just reached, if any (once per run: see the ledger key)."""
+    for milestone in streak.milestones:
+        if milestone.length == length and milestone.points:
+            await _pay(conn, tenant_id, streak, milestone, event, started_unit, now)
 
 
 async def _pay(
@@ -335,7 +294,8 @@ __all__ = [
     "Streak",
     "StreakSpec",
     "Unit",
-    "count",
     "create",
+    "kept",
     "member_streaks",
+    "pay_milestones",
 ]

@@ -256,6 +256,8 @@ member_streaks = Table(
     Column("last_unit", Integer, nullable=False),
     Column("freezes", Integer, nullable=False),
     Column("freezes_spent", Integer, nullable=False),
+    Column("freeze_every", Integer, nullable=False),
+    Column("max_freezes", Integer, nullable=False),
     Column("extended", Boolean, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     ForeignKeyConstraint(
@@ -266,8 +268,10 @@ member_streaks = Table(
 )
 """A member's run of a streak: ``length`` units in a row up to ``last_unit`` (a local day's
 ordinal, or a week's: the ordinal of its Monday divided by 7), begun at ``started_unit``,
-the ``best`` run so far, the freezes held and spent. ``extended`` says whether the last
-statement made the run longer, so the upsert that counts an event says whether a milestone
+the ``best`` run so far, the freezes held and spent, and the streak's freeze rules as of
+the last event (``freeze_every``, 0 for none, and ``max_freezes``: the upsert that counts
+an event reads them from its own row, so one statement counts every streak). ``extended``
+says whether the last statement made the run longer, so the upsert says whether a milestone
 may be due."""
 
 leaderboards = Table(

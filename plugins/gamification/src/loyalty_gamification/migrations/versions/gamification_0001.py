@@ -179,6 +179,8 @@ def upgrade() -> None:
     sa.Column('last_unit', sa.Integer(), nullable=False),
     sa.Column('freezes', sa.Integer(), nullable=False),
     sa.Column('freezes_spent', sa.Integer(), nullable=False),
+    sa.Column('freeze_every', sa.Integer(), nullable=False),
+    sa.Column('max_freezes', sa.Integer(), nullable=False),
     sa.Column('extended', sa.Boolean(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id', 'streak_id'], ['gamification_streaks.tenant_id', 'gamification_streaks.id'], name='fk_gamification_member_streaks_streak'),
