@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,11 +24,13 @@ from loyalty_gamification.tables import (
 )
 
 
+_VERSION = select(catalogues.c.version).where(catalogues.c.tenant_id == bindparam("tenant_id"))
+"""Built once: it runs for every event."""
+
+
 async def catalogue_version(conn: AsyncConnection, tenant_id: uuid.UUID) -> int:
     """The tenant's catalogue version (0 before its first definition)."""
-    found = await conn.scalar(
-        select(catalogues.c.version).where(catalogues.c.tenant_id == tenant_id)
-    )
+    found = await conn.scalar(_VERSION, {"tenant_id": tenant_id})
     return int(found or 0)
 
 

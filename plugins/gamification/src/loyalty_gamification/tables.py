@@ -96,8 +96,8 @@ progress = Table(
     "gamification_badge_progress",
     metadata,
     tenant_id_column(),
-    Column("badge_id", UUID(as_uuid=True), primary_key=True),
     Column("member_id", UUID(as_uuid=True), primary_key=True),
+    Column("badge_id", UUID(as_uuid=True), primary_key=True),
     Column("period_key", String(40), primary_key=True),
     Column("value", BigInteger, nullable=False),
     Column("target", BigInteger, nullable=False),
@@ -111,13 +111,14 @@ progress = Table(
         ["gamification_badges.tenant_id", "gamification_badges.id"],
         name="fk_gamification_badge_progress_badge",
     ),
-    Index("ix_gamification_badge_progress_member", "tenant_id", "member_id", "badge_id"),
 )
 """A member's progress toward a badge in one period (``all``, ``week:2026-W49``,
 ``month:2026-12``, ``window``): ``value`` counted so far toward ``target`` (the badge's, as
 of the last event counted, with ``repeatable``), ``earned`` completions the member
 holds, ``awarded`` completions ever paid (revoked ones included, so a completion earned
-again after a revocation is a new award). ``change`` is what the last statement did to
+again after a revocation is a new award). The key starts with the member: a member's
+badges are a range of it, and no second index costs every event. ``change`` is what the
+last statement did to
 ``earned``, so that the one upsert that counts an event also says whether it completed the
 badge: of concurrent events, exactly one sees the completion."""
 
@@ -145,8 +146,8 @@ contributions = Table(
     "gamification_badge_contributions",
     metadata,
     tenant_id_column(),
-    Column("badge_id", UUID(as_uuid=True), primary_key=True),
     Column("event_id", UUID(as_uuid=True), primary_key=True),
+    Column("badge_id", UUID(as_uuid=True), primary_key=True),
     Column("member_id", UUID(as_uuid=True), nullable=False),
     Column("period_key", String(40), nullable=False),
     Column("purchase_event_id", UUID(as_uuid=True)),
@@ -167,7 +168,6 @@ contributions = Table(
         "period_key",
         "event_id",
     ),
-    Index("ix_gamification_badge_contributions_event", "tenant_id", "event_id"),
     Index(
         "ix_gamification_badge_contributions_purchase",
         "tenant_id",
@@ -178,7 +178,8 @@ contributions = Table(
 """Why a progress is what it is: one row per event that counted (``amount``; ``offered`` is
 what the event brought before the daily cap), and per refund that took some back (a negative
 ``amount``, with the purchase it refunds). Insert-only: the sum of a progress's rows is its
-value."""
+value. Keyed by event (a refund finds what its purchase brought by the key), and indexed by
+progress (the explanation)."""
 
 awards = Table(
     "gamification_badge_awards",
@@ -248,8 +249,8 @@ member_streaks = Table(
     "gamification_member_streaks",
     metadata,
     tenant_id_column(),
-    Column("streak_id", UUID(as_uuid=True), primary_key=True),
     Column("member_id", UUID(as_uuid=True), primary_key=True),
+    Column("streak_id", UUID(as_uuid=True), primary_key=True),
     Column("length", Integer, nullable=False),
     Column("best", Integer, nullable=False),
     Column("started_unit", Integer, nullable=False),

@@ -84,8 +84,8 @@ def upgrade() -> None:
     )
     op.create_table('gamification_badge_progress',
     sa.Column('tenant_id', sa.UUID(), nullable=False),
-    sa.Column('badge_id', sa.UUID(), nullable=False),
     sa.Column('member_id', sa.UUID(), nullable=False),
+    sa.Column('badge_id', sa.UUID(), nullable=False),
     sa.Column('period_key', sa.String(length=40), nullable=False),
     sa.Column('value', sa.BigInteger(), nullable=False),
     sa.Column('target', sa.BigInteger(), nullable=False),
@@ -95,9 +95,8 @@ def upgrade() -> None:
     sa.Column('change', sa.Integer(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id', 'badge_id'], ['gamification_badges.tenant_id', 'gamification_badges.id'], name='fk_gamification_badge_progress_badge'),
-    sa.PrimaryKeyConstraint('tenant_id', 'badge_id', 'member_id', 'period_key', name=op.f('pk_gamification_badge_progress'))
+    sa.PrimaryKeyConstraint('tenant_id', 'member_id', 'badge_id', 'period_key', name=op.f('pk_gamification_badge_progress'))
     )
-    op.create_index('ix_gamification_badge_progress_member', 'gamification_badge_progress', ['tenant_id', 'member_id', 'badge_id'], unique=False)
     op.create_table('gamification_badge_days',
     sa.Column('tenant_id', sa.UUID(), nullable=False),
     sa.Column('badge_id', sa.UUID(), nullable=False),
@@ -111,8 +110,8 @@ def upgrade() -> None:
     )
     op.create_table('gamification_badge_contributions',
     sa.Column('tenant_id', sa.UUID(), nullable=False),
-    sa.Column('badge_id', sa.UUID(), nullable=False),
     sa.Column('event_id', sa.UUID(), nullable=False),
+    sa.Column('badge_id', sa.UUID(), nullable=False),
     sa.Column('member_id', sa.UUID(), nullable=False),
     sa.Column('period_key', sa.String(length=40), nullable=False),
     sa.Column('purchase_event_id', sa.UUID(), nullable=True),
@@ -121,9 +120,8 @@ def upgrade() -> None:
     sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id', 'badge_id'], ['gamification_badges.tenant_id', 'gamification_badges.id'], name='fk_gamification_badge_contributions_badge'),
-    sa.PrimaryKeyConstraint('tenant_id', 'badge_id', 'event_id', name=op.f('pk_gamification_badge_contributions'))
+    sa.PrimaryKeyConstraint('tenant_id', 'event_id', 'badge_id', name=op.f('pk_gamification_badge_contributions'))
     )
-    op.create_index('ix_gamification_badge_contributions_event', 'gamification_badge_contributions', ['tenant_id', 'event_id'], unique=False)
     op.create_index('ix_gamification_badge_contributions_progress', 'gamification_badge_contributions', ['tenant_id', 'member_id', 'badge_id', 'period_key', 'event_id'], unique=False)
     op.create_index('ix_gamification_badge_contributions_purchase', 'gamification_badge_contributions', ['tenant_id', 'purchase_event_id'], unique=False, postgresql_where=sa.text('purchase_event_id IS NOT NULL'))
     op.create_table('gamification_badge_awards',
@@ -171,8 +169,8 @@ def upgrade() -> None:
     )
     op.create_table('gamification_member_streaks',
     sa.Column('tenant_id', sa.UUID(), nullable=False),
-    sa.Column('streak_id', sa.UUID(), nullable=False),
     sa.Column('member_id', sa.UUID(), nullable=False),
+    sa.Column('streak_id', sa.UUID(), nullable=False),
     sa.Column('length', sa.Integer(), nullable=False),
     sa.Column('best', sa.Integer(), nullable=False),
     sa.Column('started_unit', sa.Integer(), nullable=False),
@@ -184,7 +182,7 @@ def upgrade() -> None:
     sa.Column('extended', sa.Boolean(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id', 'streak_id'], ['gamification_streaks.tenant_id', 'gamification_streaks.id'], name='fk_gamification_member_streaks_streak'),
-    sa.PrimaryKeyConstraint('tenant_id', 'streak_id', 'member_id', name=op.f('pk_gamification_member_streaks'))
+    sa.PrimaryKeyConstraint('tenant_id', 'member_id', 'streak_id', name=op.f('pk_gamification_member_streaks'))
     )
     op.create_table('gamification_leaderboards',
     sa.Column('tenant_id', sa.UUID(), nullable=False),
