@@ -23,7 +23,6 @@ from loyalty_gamification.tables import (
     streaks,
 )
 
-
 _VERSION = select(catalogues.c.version).where(catalogues.c.tenant_id == bindparam("tenant_id"))
 """Built once: it runs for every event."""
 
