@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from loyalty_core.db.engine import Database
@@ -160,6 +160,42 @@ class Shop:
         standings: dict[str, Any] = body["data"]["leaderboard"]
         return standings
 
+    async def challenge(self, **fields: Any) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        spec = {
+            "name": "Coffee and a book",
+            "startsAt": (now - timedelta(days=7)).isoformat(),
+            "endsAt": (now + timedelta(days=7)).isoformat(),
+            "steps": [
+                {
+                    "name": "A coffee",
+                    "eventType": "purchase",
+                    "target": 2,
+                    "condition": 'event.payload.store == "coffee-bar"',
+                },
+                {
+                    "name": "A book",
+                    "eventType": "purchase",
+                    "target": 1,
+                    "condition": 'event.payload.store == "bookshop"',
+                },
+            ],
+            **fields,
+        }
+        body = await graphql(
+            self.gateway.client, CHALLENGE_CREATE, {"input": spec}, token=self.admin
+        )
+        assert "errors" not in body, body
+        payload: dict[str, Any] = body["data"]["challengeCreate"]
+        return payload
+
+    async def member_challenges(self, member: str) -> dict[str, dict[str, Any]]:
+        body = await graphql(
+            self.gateway.client, MEMBER_CHALLENGES, {"id": member}, token=self.admin
+        )
+        assert "errors" not in body, body
+        return {item["challenge"]["name"]: item for item in body["data"]["member"]["challenges"]}
+
     async def member_badges(self, member: str) -> dict[str, dict[str, Any]]:
         """The member's badges by name, as an admin reads them."""
         body = await graphql(self.gateway.client, MEMBER_BADGES, {"id": member}, token=self.admin)
@@ -228,4 +264,22 @@ PLAYER_SET = """
 mutation($input: LeaderboardPlayerSetInput!) {
   leaderboardPlayerSet(input: $input) { displayName hidden errors { code field } }
 }
+"""
+
+
+CHALLENGE = "id name ordered optIn segment steps { name eventType target } status"
+CHALLENGE_CREATE = f"""
+mutation($input: ChallengeCreateInput!) {{
+  challengeCreate(input: $input) {{ challenge {{ {CHALLENGE} }} errors {{ code field message }} }}
+}}
+"""
+CHALLENGE_JOIN = """
+mutation($input: ChallengeJoinInput!) {
+  challengeJoin(input: $input) { challenge { id } errors { code field message } }
+}
+"""
+MEMBER_CHALLENGES = """
+query($id: ID!) { member(id: $id) { challenges {
+  challenge { name } joined steps { name count target done } completedAt transactionId
+} } }
 """

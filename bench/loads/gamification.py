@@ -2,20 +2,21 @@
 badges (fourteen count purchases: all time, per week, per month, three capped at one a day,
 two with a condition on the amount, one repeatable; four sum the amount; two count a custom
 event type the purchases never touch), two streaks (daily visits with freezes and
-milestones, weekly book purchases) and three leaderboards (monthly spend with prizes,
-weekly visits, badges earned all time). One badge rewards a member's first purchase, so
+milestones, weekly book purchases), three leaderboards (monthly spend with prizes, weekly
+visits, badges earned all time) and five challenges (three automatic, one of them ordered,
+and two opt-in). One badge rewards a member's first purchase, so
 the check before measuring sees the module post (a third ledger transaction)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from loyalty_core.db.engine import Database
 from loyalty_core.events.service import save_event_type
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.modules.service import enable_module
 from loyalty_core.tenants.service import get_tenant
-from loyalty_gamification import badges, leaderboards, streaks
+from loyalty_gamification import badges, challenges, leaderboards, streaks
 from loyalty_gamification.models import Measure, Period
 
 from bench.loads import LoadSetup, ModuleLoad
@@ -97,6 +98,27 @@ BOARDS = (
 )
 
 
+def challenge_specs(now: datetime) -> list[challenges.ChallengeSpec]:
+    """Five live challenges: three automatic (one ordered), two opt-in nobody joined."""
+    coffee = challenges.Step("Coffee", "purchase", 3, 'event.payload.store == "coffee-bar"')
+    book = challenges.Step("A book", "purchase", 1, 'event.payload.store == "bookshop"')
+    big = challenges.Step("A big basket", "purchase", 1, "event.amount >= 5000")
+    visits = challenges.Step("Visits", "purchase", 10)
+    steps = ((coffee, book), (book, coffee), (visits,), (big, visits), (coffee, big))
+    return [
+        challenges.ChallengeSpec(
+            name=f"Mission {n}",
+            starts_at=now - timedelta(days=7),
+            ends_at=now + timedelta(days=30),
+            steps=chosen,
+            ordered=n == 1,
+            opt_in=n >= 3,
+            reward_points=100,
+        )
+        for n, chosen in enumerate(steps)
+    ]
+
+
 async def configure(database: Database, tenant: BenchTenant) -> LoadSetup:
     async with database.tenant_transaction(tenant.tenant_id) as conn:
         found = await get_tenant(conn, tenant.tenant_id)
@@ -117,10 +139,12 @@ async def configure(database: Database, tenant: BenchTenant) -> LoadSetup:
             await streaks.create(conn, tenant.tenant_id, streak, {}, now=now)
         for board in BOARDS:
             await leaderboards.create(conn, tenant.tenant_id, board, {}, now=now)
+        for mission in challenge_specs(now):
+            await challenges.create(conn, tenant.tenant_id, mission, {}, now=now)
     return LoadSetup(
         "gamification: 20 live badges (counts, sums, weekly and monthly periods, daily caps, "
-        "conditions), 2 streaks, 3 leaderboards; the first purchase of a member completes a "
-        "badge (challenges are not built yet)",
+        "conditions), 5 challenges, 2 streaks, 3 leaderboards; the first purchase of a "
+        "member completes a badge",
         transactions=3,
     )
 

@@ -29,8 +29,16 @@ from loyalty_core.modules.topics import EventIngested
 from loyalty_core.rules import conditions as _conditions
 from loyalty_core.rules import engine as _engine
 from loyalty_core.rules import repository as _rules_repo
+from loyalty_core.rules import segments as _segments
 from loyalty_core.rules import service as _rules
 from loyalty_core.rules.conditions import ConditionFailed, InvalidCondition, evaluate
+
+
+async def segment_names(conn: AsyncConnection, tenant_id: uuid.UUID) -> frozenset[str]:
+    """The names of the tenant's segments: what a definition targeting a segment is checked
+    against before it is saved. A condition asks whether the member is in one with
+    ``"regulars" in member.segments``."""
+    return frozenset(segment.name for segment in await _segments.list_segments(conn, tenant_id))
 
 
 def event_types(context: RequestContext) -> Mapping[str, EventTypeSpec]:
@@ -116,5 +124,6 @@ __all__ = [
     "check",
     "evaluate",
     "event_types",
+    "segment_names",
     "variables",
 ]

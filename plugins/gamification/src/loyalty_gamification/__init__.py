@@ -1,5 +1,6 @@
 """Gamification: badges (achievements) that count or sum what members do, live, capped,
-explainable and reversed with refunds, with their rewards paid through the ledger.
+explainable and reversed with refunds; challenges, streaks and leaderboards; rewards paid
+through the ledger.
 
 This file holds the hook implementations (the entry point of group ``loyalty.modules``);
 everything else lives in the modules named after what they hold.
@@ -33,6 +34,7 @@ from loyalty_gamification.schema import (
     GamificationMutation,
     GamificationQuery,
     member_badges,
+    member_challenges,
     member_streaks,
 )
 
@@ -62,7 +64,11 @@ def loyalty_schema() -> SchemaContribution:
 
 @hookimpl
 def loyalty_type_extensions() -> list[TypeExtension]:
-    return [TypeExtension("Member", member_badges), TypeExtension("Member", member_streaks)]
+    return [
+        TypeExtension("Member", member_badges),
+        TypeExtension("Member", member_challenges),
+        TypeExtension("Member", member_streaks),
+    ]
 
 
 @hookimpl

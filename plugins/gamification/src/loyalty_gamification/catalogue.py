@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_gamification import repository as repo
+from loyalty_gamification.challenges import Challenge, list_challenges
 from loyalty_gamification.leaderboards import Board, list_boards
 from loyalty_gamification.models import Badge, Status
 from loyalty_gamification.streaks import Streak
@@ -30,10 +31,12 @@ class Catalogue:
     streaks_by_type: dict[str, tuple[Streak, ...]] = field(default_factory=dict)
     streaks: tuple[Streak, ...] = ()
     boards: tuple[Board, ...] = ()
+    challenges_by_type: dict[str, tuple[Challenge, ...]] = field(default_factory=dict)
+    challenges: tuple[Challenge, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not self.by_id and not self.streaks and not self.boards
+        return not (self.by_id or self.streaks or self.boards or self.challenges)
 
 
 _CACHE: dict[uuid.UUID, Catalogue] = {}
@@ -42,8 +45,8 @@ definitions of tenants that ingest events with the module enabled."""
 
 
 async def live(conn: AsyncConnection, tenant_id: uuid.UUID) -> Catalogue:
-    """The tenant's live badges, streaks and leaderboards as of this transaction: from the
-    cache when its version is current, else read once and cached."""
+    """The tenant's live definitions as of this transaction: from the cache when its version
+    is current, else read once and cached."""
     version = await repo.catalogue_version(conn, tenant_id)
     cached = _CACHE.get(tenant_id)
     if cached is not None and cached.version == version:
@@ -57,6 +60,13 @@ async def live(conn: AsyncConnection, tenant_id: uuid.UUID) -> Catalogue:
     for streak in live_streaks:
         streaks_by_type.setdefault(streak.event_type, []).append(streak)
     boards = await list_boards(conn, tenant_id)
+    live_challenges = tuple(
+        c for c in await list_challenges(conn, tenant_id) if c.status is Status.ACTIVE
+    )
+    challenges_by_type: dict[str, list[Challenge]] = {}
+    for challenge in live_challenges:
+        for event_type in dict.fromkeys(step.event_type for step in challenge.steps):
+            challenges_by_type.setdefault(event_type, []).append(challenge)
     catalogue = Catalogue(
         version=version,
         by_type={name: tuple(items) for name, items in by_type.items()},
@@ -64,6 +74,8 @@ async def live(conn: AsyncConnection, tenant_id: uuid.UUID) -> Catalogue:
         streaks_by_type={name: tuple(items) for name, items in streaks_by_type.items()},
         streaks=live_streaks,
         boards=tuple(b for b in boards if b.status is Status.ACTIVE),
+        challenges_by_type={k: tuple(v) for k, v in challenges_by_type.items()},
+        challenges=live_challenges,
     )
     _CACHE[tenant_id] = catalogue
     return catalogue

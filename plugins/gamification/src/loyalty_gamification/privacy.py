@@ -1,6 +1,6 @@
 """The module's part in privacy requests: what it keeps about a member, and erasure.
 
-Badge progress, contributions, awards and streak runs hold ids, numbers and times, never
+Badge progress, contributions, awards, challenge progress and streak runs hold ids, numbers and times, never
 text about the person: erasure keeps them (the awards' ledger transactions are the core's
 records, and the member they point to is anonymised by the core). The one personal text is
 the display name a member chose for leaderboards: erasure removes it, with the member's
@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 
 from loyalty_gamification.tables import (
     awards,
+    challenge_progress,
     contributions,
     member_streaks,
     players,
@@ -25,6 +26,7 @@ EXPORTED = (
     ("badgeProgress", progress),
     ("badgeContributions", contributions),
     ("badgeAwards", awards),
+    ("challenges", challenge_progress),
     ("streaks", member_streaks),
     ("leaderboardScores", scores),
     ("leaderboardPlayer", players),

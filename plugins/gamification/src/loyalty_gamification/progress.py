@@ -35,7 +35,7 @@ from loyalty_core.sdk import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loyalty_gamification import leaderboards, streaks
+from loyalty_gamification import challenges, leaderboards, streaks
 from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import Catalogue, live
 from loyalty_gamification.models import Badge, Measure, kept_after_refund
@@ -95,25 +95,38 @@ class _Counter:
         event = self.event
         badges = catalogue.by_type.get(event.type, ())
         runs = catalogue.streaks_by_type.get(event.type, ())
+        missions = catalogue.challenges_by_type.get(event.type, ())
         counted: list[repo.Counted] = []
         kept: list[repo.Kept] = []
-        if badges or runs:
+        variables: dict[str, Any] = {}
+        if badges or runs or missions:
             variables = await conditions.variables(
                 self.conn,
                 self.tenant_id,
                 event,
-                [*(b.condition for b in badges), *(s.condition for s in runs)],
+                [
+                    *(b.condition for b in badges),
+                    *(s.condition for s in runs),
+                    *(c.segment_condition for c in missions),
+                    *(step.condition for c in missions for step in c.steps),
+                ],
             )
             counted = await self._counted(badges, variables)
             if runs:
                 kept, failed = streaks.kept(runs, variables, event.occurred_at, await self.zone())
                 for streak, error in failed:
-                    await self.failed(streak.id, error, streak=True)
+                    await self.failed(streak.id, error, kind="streak")
         scores: list[tuple[uuid.UUID, str, int]] = []
         if catalogue.boards:
             scores = await leaderboards.event_deltas(
                 self.conn, self.tenant_id, catalogue.boards, event, await self.zone()
             )
+        if missions:
+            refused = await challenges.count(
+                self.conn, self.tenant_id, missions, event, variables, self.now
+            )
+            for challenge, error in refused:
+                await self.failed(challenge.id, error, kind="challenge")
         if not counted and not kept and not scores:
             await self.score_badges(catalogue)
             return
@@ -185,12 +198,12 @@ class _Counter:
         )
 
     async def failed(
-        self, definition_id: uuid.UUID, error: Exception, *, streak: bool = False
+        self, definition_id: uuid.UUID, error: Exception, *, kind: str = "badge"
     ) -> None:
         """Count a failure on the definition (its health) and log it; the event goes on."""
         message = f"{type(error).__name__}: {error}"
         await repo.record_failure(
-            self.conn, self.tenant_id, definition_id, message, self.now, streak=streak
+            self.conn, self.tenant_id, definition_id, message, self.now, kind=kind
         )
         _log.warning(
             "definition skipped for an event it failed for",

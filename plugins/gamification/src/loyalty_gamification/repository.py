@@ -18,6 +18,7 @@ from loyalty_gamification.tables import (
     awards,
     badges,
     catalogues,
+    challenges,
     contributions,
     progress,
     streaks,
@@ -112,11 +113,11 @@ async def record_failure(
     error: str,
     at: datetime,
     *,
-    streak: bool = False,
+    kind: str = "badge",
 ) -> None:
-    """Count an event a badge's (or a streak's) condition failed for, and keep the last
-    error to show."""
-    table = streaks if streak else badges
+    """Count an event a badge's (a streak's, a challenge's) condition failed for, and keep
+    the last error to show."""
+    table = {"badge": badges, "streak": streaks, "challenge": challenges}[kind]
     await conn.execute(
         update(table)
         .where(table.c.tenant_id == tenant_id, table.c.id == definition_id)

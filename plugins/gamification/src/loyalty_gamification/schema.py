@@ -39,7 +39,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from loyalty_gamification import badges as service
-from loyalty_gamification import leaderboards, models, streaks
+from loyalty_gamification import challenges, leaderboards, models, streaks
 from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import live
 
@@ -472,6 +472,124 @@ class LeaderboardPlayerPayload:
     errors: list[UserError]
 
 
+@strawberry.type(description="A step of a challenge: events of a type, to a count.")
+class ChallengeStep:
+    name: str
+    event_type: str
+    condition: str
+    target: int
+
+
+@strawberry.input
+class ChallengeStepInput:
+    name: str
+    event_type: str
+    target: int = 1
+    condition: str = ""
+
+
+@strawberry.type(description="A mission: steps to complete in a time box, for a reward.")
+class Challenge:
+    id: strawberry.ID
+    name: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    ordered: bool = strawberry.field(description="Steps count one after the other.")
+    opt_in: bool = strawberry.field(description="Only members who join (challengeJoin) take part.")
+    segment: str | None = strawberry.field(description="Only members of this segment.")
+    steps: list[ChallengeStep]
+    reward: BadgeReward
+    status: BadgeStatus
+    health: BadgeHealth
+
+    @classmethod
+    def of(cls, challenge: challenges.Challenge) -> Challenge:
+        return cls(
+            id=strawberry.ID(str(challenge.id)),
+            name=challenge.name,
+            description=challenge.description,
+            starts_at=challenge.starts_at,
+            ends_at=challenge.ends_at,
+            ordered=challenge.ordered,
+            opt_in=challenge.opt_in,
+            segment=challenge.segment,
+            steps=[
+                ChallengeStep(
+                    name=s.name, event_type=s.event_type, condition=s.condition, target=s.target
+                )
+                for s in challenge.steps
+            ],
+            reward=BadgeReward(points=challenge.reward_points, asset=challenge.reward_asset),
+            status=challenge.status,
+            health=BadgeHealth(
+                failures=challenge.failures, last_error=challenge.last_error, last_failure_at=None
+            ),
+        )
+
+
+@strawberry.type(description="A member's progress in one step of a challenge.")
+class ChallengeStepProgress:
+    name: str
+    count: int
+    target: int
+    done: bool
+
+
+@strawberry.type(description="A challenge as a member sees it.")
+class MemberChallenge:
+    challenge: Challenge
+    joined: bool = strawberry.field(description="Taking part (always, unless opt-in).")
+    joined_at: datetime | None
+    steps: list[ChallengeStepProgress]
+    completed_at: datetime | None
+    transaction_id: strawberry.ID | None = strawberry.field(
+        description="The ledger transaction that paid the reward."
+    )
+
+
+@strawberry.input(description="A new challenge. Nothing is saved unless all of it is valid.")
+class ChallengeCreateInput:
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    steps: list[ChallengeStepInput]
+    ordered: bool = False
+    opt_in: bool = False
+    segment: str | None = None
+    reward_points: int = 0
+    reward_asset: str = "points"
+    description: str = ""
+
+
+@strawberry.input(description="Changes to a challenge (its steps keep their number).")
+class ChallengeUpdateInput:
+    id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    starts_at: datetime | None = strawberry.UNSET
+    ends_at: datetime | None = strawberry.UNSET
+    steps: list[ChallengeStepInput] | None = strawberry.UNSET
+    ordered: bool | None = strawberry.UNSET
+    opt_in: bool | None = strawberry.UNSET
+    segment: str | None = strawberry.UNSET
+    reward_points: int | None = strawberry.UNSET
+    reward_asset: str | None = strawberry.UNSET
+    status: BadgeStatus | None = strawberry.UNSET
+
+
+@strawberry.input(description="Join an opt-in challenge: a member itself, or an admin for one.")
+class ChallengeJoinInput:
+    challenge_id: strawberry.ID
+    member_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class ChallengePayload:
+    challenge: Challenge | None
+    errors: list[UserError]
+
+
 @strawberry.type
 class GamificationQuery:
     @strawberry.field(
@@ -492,6 +610,18 @@ class GamificationQuery:
             )
         found = [models.Badge.of(row) for row in rows]
         return connection(cursors, found, size, lambda badge: badge.id, Badge.of)
+
+    @strawberry.field(
+        description="The tenant's challenges, oldest first: all of them for tenant admins, "
+        "the live ones for anyone else of the tenant."
+    )
+    async def challenges(self, info: Info[RequestContext, None]) -> list[Challenge]:
+        principal = info.context.principal
+        tenant_id = require_tenant(principal)
+        admin = principal is not None and principal.role is Role.ADMIN
+        async with info.context.read() as conn:
+            found = await challenges.list_challenges(conn, tenant_id)
+        return [Challenge.of(c) for c in found if admin or c.status is models.Status.ACTIVE]
 
     @strawberry.field(description="The tenant's leaderboards, oldest first.")
     async def leaderboards(self, info: Info[RequestContext, None]) -> list[Leaderboard]:
@@ -581,6 +711,98 @@ class GamificationMutation:
 
         badge, errors = await run_mutation(info, work)
         return BadgePayload(badge=None if badge is None else Badge.of(badge), errors=errors)
+
+    @strawberry.mutation(description="Define a challenge (tenant admins).")
+    async def challenge_create(
+        self, info: Info[RequestContext, None], input: ChallengeCreateInput
+    ) -> ChallengePayload:
+        ctx = info.context
+        tenant_id = require_admin(ctx.principal)
+        types = conditions.event_types(ctx)
+        spec = challenges.ChallengeSpec(
+            name=input.name,
+            starts_at=input.starts_at,
+            ends_at=input.ends_at,
+            steps=_steps(input.steps),
+            ordered=input.ordered,
+            opt_in=input.opt_in,
+            segment=input.segment,
+            reward_points=input.reward_points,
+            reward_asset=input.reward_asset,
+            description=input.description,
+        )
+
+        async def work(conn: AsyncConnection, _: object) -> challenges.Challenge:
+            return await challenges.create(conn, tenant_id, spec, types, now=ctx.now())
+
+        found, errors = await run_mutation(info, work)
+        return ChallengePayload(
+            challenge=None if found is None else Challenge.of(found), errors=errors
+        )
+
+    @strawberry.mutation(
+        description="Change a challenge (tenant admins); progress so far stays. Archive it "
+        "with status ARCHIVED."
+    )
+    async def challenge_update(
+        self, info: Info[RequestContext, None], input: ChallengeUpdateInput
+    ) -> ChallengePayload:
+        ctx = info.context
+        tenant_id = require_admin(ctx.principal)
+        types = conditions.event_types(ctx)
+        changes: dict[str, Any] = {
+            name: value
+            for name, value in _fields(input).items()
+            if name not in ("id", "steps")
+            and value is not strawberry.UNSET
+            and (value is not None or name == "segment")
+        }
+        if input.steps is not None and input.steps is not strawberry.UNSET:
+            changes["steps"] = _steps(input.steps)
+
+        async def work(conn: AsyncConnection, _: object) -> challenges.Challenge:
+            challenge_id = require_id(input.id)
+            return await challenges.update_challenge(
+                conn, tenant_id, challenge_id, changes, types, now=ctx.now()
+            )
+
+        found, errors = await run_mutation(info, work)
+        return ChallengePayload(
+            challenge=None if found is None else Challenge.of(found), errors=errors
+        )
+
+    @strawberry.mutation(
+        description="Join an opt-in challenge: events from now on count. A member joins "
+        "itself; a tenant admin or a till names the member."
+    )
+    async def challenge_join(
+        self, info: Info[RequestContext, None], input: ChallengeJoinInput
+    ) -> ChallengePayload:
+        ctx = info.context
+        principal = ctx.principal
+        tenant_id = require_tenant(principal)
+        assert principal is not None
+
+        async def work(conn: AsyncConnection, _: object) -> challenges.Challenge:
+            challenge = await challenges.get(conn, tenant_id, require_id(input.challenge_id))
+            if principal.member_id is not None:
+                if input.member_id is not None and (
+                    require_id(input.member_id, field="memberId") != principal.member_id
+                ):
+                    raise Forbidden("a member joins for itself")
+                member_id = principal.member_id
+            elif input.member_id is not None:
+                member_id = require_id(input.member_id, field="memberId")
+            else:
+                raise ValidationFailed("name the member who joins", field="memberId")
+            await members.require_active(conn, tenant_id, member_id)
+            await challenges.join(conn, tenant_id, challenge, member_id, now=ctx.now())
+            return challenge
+
+        found, errors = await run_mutation(info, work)
+        return ChallengePayload(
+            challenge=None if found is None else Challenge.of(found), errors=errors
+        )
 
     @strawberry.mutation(description="Define a leaderboard (tenant admins); live from now on.")
     async def leaderboard_create(
@@ -743,6 +965,51 @@ async def member_streaks(root: Member, info: Info[RequestContext, None]) -> list
     ]
 
 
+@strawberry.field(
+    name="challenges",
+    description="The member's progress in every live challenge, step by step.",
+)
+async def member_challenges(
+    root: Member, info: Info[RequestContext, None]
+) -> list[MemberChallenge]:
+    member_id = uuid.UUID(str(root.id))
+    if not may_read_member(info.context.principal, member_id):
+        return []
+    found = await _member_challenges(info.context).load(member_id)
+    return [
+        MemberChallenge(
+            challenge=Challenge.of(item.challenge),
+            joined=not item.challenge.opt_in or item.joined_at is not None,
+            joined_at=item.joined_at,
+            steps=[
+                ChallengeStepProgress(
+                    name=step.name, count=count, target=step.target, done=count >= step.target
+                )
+                for step, count in zip(item.challenge.steps, item.counts, strict=True)
+            ],
+            completed_at=item.completed_at,
+            transaction_id=_id(item.transaction_id),
+        )
+        for item in found
+    ]
+
+
+def _member_challenges(
+    ctx: RequestContext,
+) -> DataLoader[uuid.UUID, list[challenges.MemberChallenge]]:
+    async def load(
+        conn: AsyncConnection, ids: list[uuid.UUID]
+    ) -> list[list[challenges.MemberChallenge]]:
+        catalogue = await live(conn, ctx.tenant_id)
+        return await challenges.member_challenges(conn, ctx.tenant_id, ids, catalogue.challenges)
+
+    return ctx.loader("gamification.member_challenges", load)
+
+
+def _steps(steps: list[ChallengeStepInput]) -> tuple[challenges.Step, ...]:
+    return tuple(challenges.Step(s.name, s.event_type, s.target, s.condition) for s in steps)
+
+
 def _unit_date(streak: streaks.Streak, unit: int | None) -> date | None:
     if unit is None:
         return None
@@ -799,5 +1066,6 @@ __all__ = [
     "GamificationMutation",
     "GamificationQuery",
     "member_badges",
+    "member_challenges",
     "member_streaks",
 ]

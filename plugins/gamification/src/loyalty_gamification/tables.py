@@ -358,6 +358,59 @@ payouts = Table(
 """A window whose prizes were paid: the row is the claim (of two job runners, the one whose
 insert wins pays; the other finds it), in the transaction that pays."""
 
+challenges = Table(
+    "gamification_challenges",
+    metadata,
+    tenant_id_column(),
+    id_column(),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("ordered", Boolean, nullable=False),
+    Column("opt_in", Boolean, nullable=False),
+    Column("segment", String(100)),
+    Column("steps", JSONB, nullable=False),
+    Column("reward_points", BigInteger, nullable=False),
+    Column("reward_asset", String(32), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("failures", BigInteger, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("last_failure_at", DateTime(timezone=True)),
+    created_at_column(),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("starts_at < ends_at", name="window"),
+    CheckConstraint(f"status IN {STATUSES}", name="status"),
+    CheckConstraint("reward_points >= 0", name="reward_not_negative"),
+    ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
+)
+"""A challenge (mission): steps (``[{name, eventType, condition, target}]``) to complete
+between ``starts_at`` and ``ends_at``, in order or in any order, for members who join it
+(``opt_in``) or for everyone, optionally only members of a ``segment``; completing every
+step pays ``reward_points``."""
+
+challenge_progress = Table(
+    "gamification_challenge_progress",
+    metadata,
+    tenant_id_column(),
+    Column("member_id", UUID(as_uuid=True), primary_key=True),
+    Column("challenge_id", UUID(as_uuid=True), primary_key=True),
+    Column("counts", JSONB, nullable=False),
+    Column("joined_at", DateTime(timezone=True)),
+    Column("completed_at", DateTime(timezone=True)),
+    Column("completed_by", UUID(as_uuid=True)),
+    Column("transaction_id", UUID(as_uuid=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(
+        ["tenant_id", "challenge_id"],
+        ["gamification_challenges.tenant_id", "gamification_challenges.id"],
+        name="fk_gamification_challenge_progress_challenge",
+    ),
+)
+"""A member's progress in a challenge: a count per step (``counts``, in step order), when
+it joined (opt-in challenges), and when which event completed it, with the ledger
+transaction that paid."""
+
 TABLES = (
     catalogues,
     badges,
@@ -371,6 +424,8 @@ TABLES = (
     scores,
     players,
     payouts,
+    challenges,
+    challenge_progress,
 )
 
 __all__ = [
@@ -378,6 +433,8 @@ __all__ = [
     "awards",
     "badges",
     "catalogues",
+    "challenge_progress",
+    "challenges",
     "contributions",
     "days",
     "leaderboards",

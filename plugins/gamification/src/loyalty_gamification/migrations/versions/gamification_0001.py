@@ -36,6 +36,8 @@ TABLES = (
     "gamification_board_scores",
     "gamification_players",
     "gamification_board_payouts",
+    "gamification_challenges",
+    "gamification_challenge_progress",
 )
 
 
@@ -232,6 +234,44 @@ def upgrade() -> None:
     sa.Column('paid_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id', 'board_id'], ['gamification_leaderboards.tenant_id', 'gamification_leaderboards.id'], name='fk_gamification_board_payouts_board'),
     sa.PrimaryKeyConstraint('tenant_id', 'board_id', 'window_key', name=op.f('pk_gamification_board_payouts'))
+    )
+    op.create_table('gamification_challenges',
+    sa.Column('tenant_id', sa.UUID(), nullable=False),
+    sa.Column('id', sa.UUID(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), server_default='', nullable=False),
+    sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ordered', sa.Boolean(), nullable=False),
+    sa.Column('opt_in', sa.Boolean(), nullable=False),
+    sa.Column('segment', sa.String(length=100), nullable=True),
+    sa.Column('steps', postgresql.JSONB(), nullable=False),
+    sa.Column('reward_points', sa.BigInteger(), nullable=False),
+    sa.Column('reward_asset', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('failures', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('last_failure_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('active', 'archived')", name=op.f('ck_gamification_challenges_status')),
+    sa.CheckConstraint('reward_points >= 0', name=op.f('ck_gamification_challenges_reward_not_negative')),
+    sa.CheckConstraint('starts_at < ends_at', name=op.f('ck_gamification_challenges_window')),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.tenant_id'], name=op.f('fk_gamification_challenges_tenant_id_tenants')),
+    sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_gamification_challenges'))
+    )
+    op.create_table('gamification_challenge_progress',
+    sa.Column('tenant_id', sa.UUID(), nullable=False),
+    sa.Column('member_id', sa.UUID(), nullable=False),
+    sa.Column('challenge_id', sa.UUID(), nullable=False),
+    sa.Column('counts', postgresql.JSONB(), nullable=False),
+    sa.Column('joined_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('completed_by', sa.UUID(), nullable=True),
+    sa.Column('transaction_id', sa.UUID(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id', 'challenge_id'], ['gamification_challenges.tenant_id', 'gamification_challenges.id'], name='fk_gamification_challenge_progress_challenge'),
+    sa.PrimaryKeyConstraint('tenant_id', 'member_id', 'challenge_id', name=op.f('pk_gamification_challenge_progress'))
     )
     for table in TABLES:
         secure_tenant_table(op, table, immutable=table == "gamification_badge_contributions")
