@@ -9,9 +9,10 @@ the reward once: the member's progress row is locked while an event counts, and 
 completion is written with the reward in that transaction, under a ledger key naming the
 challenge and the member. Refunds do not take challenge progress back.
 
-Per event: nothing for a tenant without challenges of the event's type; for each live
-challenge with a step of that type whose condition holds, one insert-or-lock of the
-member's progress and one update.
+Per event: nothing for a tenant without challenges of the event's type; else, for the live
+challenges with a step the event meets, one statement that creates or locks the member's
+rows of the automatic ones and one that locks its rows of the opt-in ones it joined (each
+only when there are such challenges), then one update per challenge the event advances.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from loyalty_core.sdk import (
     ledger,
     new_id,
 )
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -298,6 +299,40 @@ async def list_challenges(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[C
     return [Challenge.of(row) for row in rows]
 
 
+_LOCK_AUTOMATIC = text(
+    """
+INSERT INTO gamification_challenge_progress AS p
+    (tenant_id, member_id, challenge_id, counts, updated_at)
+SELECT :tenant_id, :member_id, c, CAST('[]' AS jsonb), :now
+FROM unnest(CAST(:ids AS uuid[])) AS c
+ON CONFLICT (tenant_id, member_id, challenge_id) DO UPDATE SET updated_at = excluded.updated_at
+WHERE p.completed_at IS NULL
+RETURNING challenge_id, counts, joined_at
+"""
+)
+"""The member's progress in automatic challenges, created or locked, unless complete."""
+
+_LOCK_JOINED = text(
+    """
+SELECT challenge_id, counts, joined_at FROM gamification_challenge_progress
+WHERE tenant_id = :tenant_id AND member_id = :member_id
+  AND challenge_id = ANY(CAST(:ids AS uuid[]))
+  AND joined_at IS NOT NULL AND completed_at IS NULL
+FOR UPDATE
+"""
+)
+"""The member's progress in opt-in challenges it joined and has not completed, locked."""
+
+_ADVANCE = text(
+    """
+UPDATE gamification_challenge_progress SET
+    counts = CAST(:counts AS jsonb), completed_at = :completed_at, completed_by = :completed_by,
+    transaction_id = :transaction_id, updated_at = :now
+WHERE tenant_id = :tenant_id AND member_id = :member_id AND challenge_id = :challenge_id
+"""
+)
+
+
 async def count(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
@@ -307,18 +342,35 @@ async def count(
     now: datetime,
 ) -> list[tuple[Challenge, Exception]]:
     """Count the event toward the steps it meets of each challenge, and pay a completion;
-    the challenges whose conditions failed, for the caller to count."""
+    the challenges whose conditions failed, for the caller to count. The member's rows are
+    created or locked in at most two statements (automatic challenges, joined opt-in ones),
+    then each challenge the event advances is written."""
     failed: list[tuple[Challenge, Exception]] = []
+    met: dict[uuid.UUID, set[int]] = {}
     for challenge in items:
         if not challenge.starts_at <= event.occurred_at < challenge.ends_at:
             continue
         try:
-            met = _met(challenge, event, variables)
+            steps = _met(challenge, event, variables)
         except conditions.ConditionFailed as exc:
             failed.append((challenge, exc))
             continue
-        if met:
-            await _advance(conn, tenant_id, challenge, event, met, now)
+        if steps:
+            met[challenge.id] = steps
+    if not met:
+        return failed
+    by_id = {challenge.id: challenge for challenge in items}
+    params = {"tenant_id": tenant_id, "member_id": event.member_id, "now": now}
+    rows: list[Any] = []
+    for opt_in, statement in ((False, _LOCK_AUTOMATIC), (True, _LOCK_JOINED)):
+        ids = [i for i in met if by_id[i].opt_in is opt_in]
+        if ids:
+            rows += (await conn.execute(statement, {**params, "ids": ids})).all()
+    for row in sorted(rows, key=lambda r: r.challenge_id):
+        if row.joined_at is not None and event.occurred_at < row.joined_at:
+            continue
+        challenge = by_id[row.challenge_id]
+        await _advance(conn, tenant_id, challenge, event, met[challenge.id], row.counts, now)
     return failed
 
 
@@ -340,31 +392,13 @@ async def _advance(
     challenge: Challenge,
     event: events.EventIngested,
     met: set[int],
+    stored: Sequence[int],
     now: datetime,
 ) -> None:
-    """Lock the member's progress (created for an automatic challenge), count the steps the
-    event meets, and complete the challenge once every step is done."""
-    p = challenge_progress.c
-    key = (p.tenant_id == tenant_id, p.member_id == event.member_id, p.challenge_id == challenge.id)
-    if not challenge.opt_in:
-        await conn.execute(
-            insert(challenge_progress)
-            .values(
-                tenant_id=tenant_id,
-                member_id=event.member_id,
-                challenge_id=challenge.id,
-                counts=[0] * len(challenge.steps),
-                updated_at=now,
-            )
-            .on_conflict_do_nothing()
-        )
-    row = (await conn.execute(select(challenge_progress).where(*key).with_for_update())).first()
-    if row is None or row.completed_at is not None:
-        return
-    if challenge.opt_in and (row.joined_at is None or event.occurred_at < row.joined_at):
-        return
-    counts = list(row.counts) + [0] * (len(challenge.steps) - len(row.counts))
+    """Count the steps the event meets on the locked row, and complete the challenge once
+    every step is done."""
     targets = [step.target for step in challenge.steps]
+    counts = [*stored, *[0] * len(targets)][: len(targets)]
     open_steps = [i for i in range(len(targets)) if counts[i] < targets[i]]
     counting = open_steps[:1] if challenge.ordered else open_steps
     advanced = [i for i in counting if i in met]
@@ -372,11 +406,22 @@ async def _advance(
         return
     for index in advanced:
         counts[index] += 1
-    values: dict[str, Any] = {"counts": counts, "updated_at": now}
-    if all(c >= t for c, t in zip(counts, targets, strict=True)):
-        values |= {"completed_at": event.occurred_at, "completed_by": event.event_id}
-        values["transaction_id"] = await _reward(conn, tenant_id, challenge, event, now)
-    await conn.execute(update(challenge_progress).where(*key).values(**values))
+    done = all(c >= t for c, t in zip(counts, targets, strict=True))
+    await conn.execute(
+        _ADVANCE,
+        {
+            "tenant_id": tenant_id,
+            "member_id": event.member_id,
+            "challenge_id": challenge.id,
+            "counts": json.dumps(counts),
+            "completed_at": event.occurred_at if done else None,
+            "completed_by": event.event_id if done else None,
+            "transaction_id": await _reward(conn, tenant_id, challenge, event, now)
+            if done
+            else None,
+            "now": now,
+        },
+    )
 
 
 async def _reward(
