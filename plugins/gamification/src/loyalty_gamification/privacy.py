@@ -1,8 +1,9 @@
 """The module's part in privacy requests: what it keeps about a member, and erasure.
 
 Badge progress, contributions, awards, challenge progress and streak runs hold ids,
-numbers and times, never text about the person: erasure keeps them (the awards' ledger transactions are the core's
-records, and the member they point to is anonymised by the core). The one personal text is
+numbers and times, never text about the person: erasure keeps them (the awards' ledger
+transactions are the core's records, and the member they point to is anonymised by the
+core). The one personal text is
 the display name a member chose for leaderboards: erasure removes it, with the member's
 leaderboard scores, so an erased member no longer appears on any board.
 """
