@@ -13,10 +13,10 @@ from loyalty_core.db.engine import Database
 from loyalty_core.ledger.tables import ledger_transactions
 from loyalty_core.tenants.models import Tenant
 from loyalty_core.tenants.service import create_tenant
+from loyalty_testing import MakeApp, RunningGateway, admin_token, enable_for, graphql
 from sqlalchemy import func, select
 
 from tests.api import enrol, pos_key
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, enable_for, graphql
 
 BADGE = """
 id name eventType condition measure sumField target period startsAt endsAt repeatable secret

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql, member_token
 
-from tests.fixtures.gateway import MakeApp, admin_token, graphql, member_token
 from tests.gamification import MEMBER_BADGES, Shop, reward_transactions
 
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, graphql, member_token
 
-from tests.fixtures.gateway import MakeApp, graphql, member_token
 from tests.gamification import CHALLENGE_JOIN, Shop, reward_transactions
 
 

@@ -8,8 +8,8 @@ import asyncio
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp
 
-from tests.fixtures.gateway import MakeApp
 from tests.gamification import Shop, reward_transactions
 
 

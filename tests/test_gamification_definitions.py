@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
-from loyalty_testing import create_test_tenant
+from loyalty_testing import MakeApp, create_test_tenant, graphql, member_token
 
-from tests.fixtures.gateway import MakeApp, graphql, member_token
 from tests.gamification import BADGES, Shop
 
 NOW = datetime.now(UTC)

@@ -20,8 +20,8 @@ from loyalty_core.db.engine import Database
 from loyalty_core.modules.contributions import NoSettings
 from loyalty_core.tenants.models import Tenant
 from loyalty_gamification.leaderboards import pay_prizes
+from loyalty_testing import MakeApp, graphql, member_token
 
-from tests.fixtures.gateway import MakeApp, graphql, member_token
 from tests.gamification import Shop, reward_transactions
 from tests.jobs import job_context
 
@@ -68,9 +68,7 @@ async def test_the_coffee_shop_example_runs_as_written(
     for (operation, variables), caller in zip(steps, callers, strict=True):
         if len(answers) == 3:
             names["LEADERBOARD_ID"] = answers[2]["leaderboard"]["id"]
-        body = await graphql(
-            shop.gateway.client, operation, substitute(variables, names), **caller
-        )
+        body = await graphql(shop.gateway.client, operation, substitute(variables, names), **caller)
         assert "errors" not in body, (operation, body)
         [answer] = body["data"].values()
         assert answer.get("errors", []) == [], (operation, answer)

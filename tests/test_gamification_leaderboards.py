@@ -11,10 +11,9 @@ from datetime import UTC, datetime, timedelta
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
 from loyalty_gamification.leaderboards import pay_prizes
-from loyalty_testing import member_token
+from loyalty_testing import MakeApp, graphql, member_token
 from pydantic import BaseModel
 
-from tests.fixtures.gateway import MakeApp, graphql
 from tests.gamification import PLAYER_SET, Shop, reward_transactions
 from tests.jobs import job_context
 

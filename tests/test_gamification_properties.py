@@ -27,11 +27,10 @@ from loyalty_core.db.engine import Database
 from loyalty_core.events.tables import events
 from loyalty_core.ledger.tables import ledger_transactions
 from loyalty_gamification.tables import awards, progress
-from loyalty_testing import create_test_tenant
+from loyalty_testing import MakeApp, RunningGateway, create_test_tenant, enable_for
 from sqlalchemy import func, select
 
 from tests.api import pos_key
-from tests.fixtures.gateway import MakeApp, RunningGateway, enable_for
 from tests.gamification import Shop
 
 BASE = datetime(2026, 3, 31, 9, tzinfo=UTC)

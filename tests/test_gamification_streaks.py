@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
 from loyalty_gamification.tables import member_streaks
+from loyalty_testing import MakeApp
 from sqlalchemy import select
 
-from tests.fixtures.gateway import MakeApp
 from tests.gamification import Shop, reward_transactions, zoned_tenant
 
 
