@@ -84,7 +84,9 @@ class DomainEvents:
                 if handler.phase is HandlerPhase.AFTER_COMMIT:
                     self._after_commit.append((handler, event, settings))
                     continue
-                context = HandlerContext(event.tenant_id, settings, conn, self.database, self.tenant)
+                context = HandlerContext(
+                    event.tenant_id, settings, conn, self.database, self.tenant
+                )
                 await handler.handler(event, context)
 
     def discard(self) -> None:
