@@ -20,7 +20,7 @@ from tests.api import enrol, pos_key
 
 BADGE = """
 id name eventType condition measure sumField target period startsAt endsAt repeatable secret
-revokeOnRefund dailyCap reward { points asset } status health { failures lastError }
+revokeOnRefund dailyCap reward { points asset effect params } status health { failures lastError }
 """
 
 BADGE_CREATE = f"""

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
-from loyalty_testing import MakeApp, admin_token, graphql, member_token
+from loyalty_testing import MakeApp, admin_token, enable_for, graphql, member_token
 
 from tests.gamification import MEMBER_BADGES, Shop, reward_transactions
 
@@ -19,7 +19,7 @@ async def test_a_badge_is_earned_at_its_target_and_rewarded_once(
 ) -> None:
     shop = await Shop.open(make_app, db, tenant)
     badge = await shop.badge(name="Regular", target=3, rewardPoints=50)
-    assert badge["reward"] == {"points": 50, "asset": "points"}
+    assert badge["reward"] == {"points": 50, "asset": "points", "effect": None, "params": None}
     mia = await shop.member()
     events = [await shop.ingest(mia, f"r-{n}") for n in range(4)]
 
@@ -208,3 +208,47 @@ async def test_a_tenant_without_the_module_sees_none_of_it(
     query = "{ badges { edges { cursor } } }"
     body = await graphql(gateway.client, query, {}, token=admin_token(tenant.id))
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_a_badge_rewards_with_another_modules_rule_effect_once(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await Shop.open(make_app, db, tenant)
+    settings = {"currencies": ["EUR"], "max_balance": 10_000}
+    await enable_for(db, shop.gateway.registry, tenant, "giftcards", settings)
+    unknown = await shop.badge_create(rewardEffect={"effect": "nowhere.nothing"})
+    assert [(e["code"], e["field"]) for e in unknown["errors"]] == [
+        ("INVALID_INPUT", "rewardEffect.effect")
+    ]
+    bad = await shop.badge_create(
+        rewardEffect={"effect": "giftcards.issue_gift_card", "params": {"amount": 0}}
+    )
+    assert [(e["code"], e["field"]) for e in bad["errors"]] == [
+        ("INVALID_INPUT", "rewardEffect.params.amount")
+    ]
+    badge = await shop.badge(
+        name="Gift",
+        target=2,
+        rewardEffect={"effect": "giftcards.issue_gift_card", "params": {"amount": 1500}},
+    )
+    assert badge["reward"]["params"] == {"amount": 1500, "currency": "EUR"}
+    await shop.badge(
+        name="Too generous",
+        target=1,
+        rewardEffect={"effect": "giftcards.issue_gift_card", "params": {"amount": 99_999}},
+    )
+    mia = await shop.member()
+    for n in range(3):
+        await shop.ingest(mia, f"g-{n}")
+
+    body = await graphql(
+        shop.gateway.client,
+        "query($id: ID!) { member(id: $id) { giftCards { balance } } }",
+        {"id": mia},
+        token=shop.admin,
+    )
+    assert [c["balance"] for c in body["data"]["member"]["giftCards"]] == [1500]
+    health = {b["name"]: b["health"] for b in await shop.badges()}
+    assert health["Gift"]["failures"] == 0
+    assert health["Too generous"]["failures"] == 1
+    assert (await shop.member_badges(mia))["Too generous"]["earned"] == 1

@@ -85,7 +85,13 @@ class DomainEvents:
                     self._after_commit.append((handler, event, settings))
                     continue
                 context = HandlerContext(
-                    event.tenant_id, settings, conn, self.database, self.tenant
+                    event.tenant_id,
+                    settings,
+                    conn,
+                    self.database,
+                    self.tenant,
+                    self.registry,
+                    self.enabled,
                 )
                 await handler.handler(event, context)
 
@@ -96,7 +102,15 @@ class DomainEvents:
     async def run_after_commit(self) -> None:
         queued, self._after_commit = self._after_commit, []
         for handler, event, settings in queued:
-            context = HandlerContext(event.tenant_id, settings, None, self.database, self.tenant)
+            context = HandlerContext(
+                event.tenant_id,
+                settings,
+                None,
+                self.database,
+                self.tenant,
+                self.registry,
+                self.enabled,
+            )
             try:
                 await handler.handler(event, context)
             except Exception:

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import live
 from loyalty_gamification.models import Award, Badge, Measure, Period, Status
+from loyalty_gamification.rewards import Effects, validated_params
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000
@@ -57,6 +58,7 @@ class BadgeSpec:
     daily_cap: int | None = None
     reward_points: int = 0
     reward_asset: str = ledger.DEFAULT_ASSET_CODE
+    reward_effect: Mapping[str, Any] | None = None
     description: str = ""
     status: Status = Status.ACTIVE
 
@@ -78,6 +80,7 @@ class BadgeSpec:
             daily_cap=badge.daily_cap,
             reward_points=badge.reward_points,
             reward_asset=badge.reward_asset,
+            reward_effect=badge.reward_effect,
             description=badge.description,
             status=badge.status,
         )
@@ -90,8 +93,11 @@ async def create(
     module_types: Mapping[str, EventTypeSpec],
     *,
     now: datetime,
+    effects: Effects | None = None,
 ) -> Badge:
-    """Save a new badge, live from the next event on."""
+    """Save a new badge, live from the next event on. ``effects``: the rule effects of the
+    tenant's enabled modules, which a badge may reward with (:func:`rewards.effects_of`)."""
+    spec = _with_effect(spec, effects or {})
     await _check(conn, tenant_id, spec, module_types)
     row = await repo.insert_badge(
         conn, {"tenant_id": tenant_id, "id": new_id(), **_values(spec), "updated_at": now}
@@ -108,6 +114,7 @@ async def update(
     module_types: Mapping[str, EventTypeSpec],
     *,
     now: datetime,
+    effects: Effects | None = None,
 ) -> Badge:
     """Change a badge (the fields in ``changes``, by :class:`BadgeSpec` name), checked as a
     whole as a new one is. Archiving it (``status``) stops it counting."""
@@ -115,6 +122,8 @@ async def update(
     if row is None:
         raise NotFound("no such badge", field="id")
     spec = replace(BadgeSpec.of(Badge.of(row)), **changes)
+    if "reward_effect" in changes:
+        spec = _with_effect(spec, effects or {})
     await _check(conn, tenant_id, spec, module_types)
     updated = await repo.update_badge(
         conn, tenant_id, badge_id, {**_values(spec), "updated_at": now}
@@ -156,6 +165,22 @@ async def _check(
         raise ValidationFailed(f"no asset {spec.reward_asset!r}", field="rewardAsset")
 
 
+def _with_effect(spec: BadgeSpec, effects: Effects) -> BadgeSpec:
+    """The spec with its reward effect's parameters validated and normalised by the effect's
+    own model; an effect no enabled module offers is refused."""
+    if spec.reward_effect is None:
+        return spec
+    name = spec.reward_effect.get("effect")
+    if not isinstance(name, str) or name not in effects:
+        known = ", ".join(sorted(effects)) or "none"
+        raise ValidationFailed(
+            f"no rule effect {name!r} among the enabled modules' ({known})",
+            field="rewardEffect.effect",
+        )
+    params = validated_params(effects[name][1], spec.reward_effect.get("params") or {})
+    return replace(spec, reward_effect={"effect": name, "params": params})
+
+
 def _check_period(spec: BadgeSpec) -> None:
     if spec.period is Period.WINDOW:
         if spec.starts_at is None or spec.ends_at is None:
@@ -184,6 +209,7 @@ def _values(spec: BadgeSpec) -> dict[str, Any]:
         "daily_cap": spec.daily_cap,
         "reward_points": spec.reward_points,
         "reward_asset": spec.reward_asset,
+        "reward_effect": None if spec.reward_effect is None else dict(spec.reward_effect),
         "status": spec.status.value,
     }
 

@@ -63,6 +63,7 @@ class Badge:
     daily_cap: int | None
     reward_points: int
     reward_asset: str
+    reward_effect: dict[str, Any] | None
     status: Status
     failures: int
     last_error: str | None
@@ -90,6 +91,7 @@ class Badge:
             daily_cap=row.daily_cap,
             reward_points=row.reward_points,
             reward_asset=row.reward_asset,
+            reward_effect=row.reward_effect,
             status=Status(row.status),
             failures=row.failures,
             last_error=row.last_error,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,15 +27,17 @@ from zoneinfo import ZoneInfo
 from loyalty_core.sdk import (
     DomainEvent,
     HandlerContext,
+    ModuleRegistry,
     conditions,
     events,
     ledger,
     new_id,
     tenants,
 )
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loyalty_gamification import challenges, leaderboards, streaks
+from loyalty_gamification import challenges, leaderboards, rewards, streaks
 from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import Catalogue, live
 from loyalty_gamification.models import Badge, Measure, kept_after_refund
@@ -59,6 +61,7 @@ async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None
     if catalogue.empty:
         return
     counter = _Counter(context.conn, context.tenant_id, context.tenant, ingested)
+    counter.modules = (context.registry, context.enabled_modules)
     if ingested.is_refund and ingested.purchase_event_id is not None and catalogue.by_id:
         await counter.refund(catalogue, ingested.purchase_event_id)
     await counter.count(catalogue)
@@ -80,6 +83,8 @@ class _Counter:
         self.tenant = tenant
         self.event = event
         self.now = datetime.now(UTC)
+        self.modules: tuple[ModuleRegistry | None, Mapping[str, BaseModel]] = (None, {})
+        """The registry and the tenant's enabled modules: where reward effects come from."""
         self.badge_changes: list[tuple[datetime, int]] = []
         """Completions earned (+) and revoked (-), with when each was earned: what badge
         leaderboards count."""
@@ -233,6 +238,10 @@ class _Counter:
                     amount=badge.reward_points,
                 )
                 transaction_id = posted.transaction.id
+        if badge.reward_effect is not None:
+            await self._effect(
+                badge, f"{NAME}:badge-effect:{badge.id}:{event.member_id}:{period_key}:{seq}"
+            )
         await repo.insert_award(
             self.conn,
             {
@@ -247,6 +256,30 @@ class _Counter:
                 "earned_at": event.occurred_at,
             },
         )
+
+    async def _effect(self, badge: Badge, key: str) -> None:
+        """Apply the badge's reward effect; a failure is undone alone and counted."""
+        assert badge.reward_effect is not None
+        registry, enabled = self.modules
+        if self.tenant is None:
+            self.tenant = await tenants.get_tenant(self.conn, self.tenant_id)
+        event = self.event
+        try:
+            await rewards.apply(
+                self.conn,
+                self.tenant,
+                rewards.effects_of(registry, enabled),
+                enabled,
+                badge.reward_effect,
+                badge_id=badge.id,
+                member_id=event.member_id,
+                key=key,
+                event_id=event.event_id,
+                event={"type": event.type, "amount": event.amount, "payload": event.payload},
+                now=self.now,
+            )
+        except Exception as exc:  # any module's effect: its failure must not fail the event
+            await self.failed(badge.id, exc)
 
     def _posting(self, key: str, reason: str, badge: Badge) -> ledger.Posting:
         return ledger.Posting(

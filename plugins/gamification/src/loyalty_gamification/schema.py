@@ -36,10 +36,11 @@ from loyalty_core.sdk import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from loyalty_gamification import badges as service
-from loyalty_gamification import challenges, leaderboards, models, streaks
+from loyalty_gamification import challenges, leaderboards, models, rewards, streaks
 from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import live
 
@@ -70,6 +71,20 @@ class BadgeHealth:
 class BadgeReward:
     points: int
     asset: str
+    effect: str | None = strawberry.field(
+        default=None, description="Another module's rule effect, as <module>.<effect>."
+    )
+    params: dict[str, Any] | None = strawberry.field(
+        default=None, graphql_type=JSON | None, description="The effect's parameters."
+    )
+
+
+@strawberry.input(description="A rule effect of an enabled module to apply on completion.")
+class BadgeRewardEffectInput:
+    effect: str = strawberry.field(description="<module>.<effect>, e.g. giftcards.issue_gift_card")
+    params: dict[str, Any] | None = strawberry.field(
+        default=None, graphql_type=JSON | None, description="The effect's parameters."
+    )
 
 
 @strawberry.type(description="An achievement: qualifying events counted or summed to a target.")
@@ -124,7 +139,12 @@ class Badge:
             secret=badge.secret,
             revoke_on_refund=badge.revoke_on_refund,
             daily_cap=badge.daily_cap,
-            reward=BadgeReward(points=badge.reward_points, asset=badge.reward_asset),
+            reward=BadgeReward(
+                points=badge.reward_points,
+                asset=badge.reward_asset,
+                effect=None if badge.reward_effect is None else badge.reward_effect["effect"],
+                params=None if badge.reward_effect is None else badge.reward_effect["params"],
+            ),
             status=badge.status,
             health=BadgeHealth(
                 failures=badge.failures,
@@ -231,6 +251,7 @@ class BadgeCreateInput:
     daily_cap: int | None = None
     reward_points: int = 0
     reward_asset: str = "points"
+    reward_effect: BadgeRewardEffectInput | None = None
     description: str = ""
 
 
@@ -252,6 +273,7 @@ class BadgeUpdateInput:
     daily_cap: int | None = strawberry.UNSET
     reward_points: int | None = strawberry.UNSET
     reward_asset: str | None = strawberry.UNSET
+    reward_effect: BadgeRewardEffectInput | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     status: BadgeStatus | None = strawberry.UNSET
 
@@ -262,7 +284,7 @@ class BadgePayload:
     errors: list[UserError]
 
 
-NULLABLE = frozenset({"sum_field", "starts_at", "ends_at", "daily_cap"})
+NULLABLE = frozenset({"sum_field", "starts_at", "ends_at", "daily_cap", "reward_effect"})
 """Fields of a badge that ``badgeUpdate`` may set to null; the others keep their value."""
 
 
@@ -704,10 +726,15 @@ class GamificationMutation:
         ctx = info.context
         tenant_id = require_admin(ctx.principal)
         types = conditions.event_types(ctx)
-        spec = service.BadgeSpec(**_fields(input))
+        spec = service.BadgeSpec(
+            **{**_fields(input), "reward_effect": _effect(input.reward_effect)}
+        )
+        effects = rewards.effects_of(ctx.registry, ctx.enabled_modules)
 
         async def work(conn: AsyncConnection, _: object) -> models.Badge:
-            return await service.create(conn, tenant_id, spec, types, now=ctx.now())
+            return await service.create(
+                conn, tenant_id, spec, types, now=ctx.now(), effects=effects
+            )
 
         badge, errors = await run_mutation(info, work)
         return BadgePayload(badge=None if badge is None else Badge.of(badge), errors=errors)
@@ -910,10 +937,15 @@ class GamificationMutation:
             and value is not strawberry.UNSET
             and (value is not None or name in NULLABLE)
         }
+        if "reward_effect" in changes:
+            changes["reward_effect"] = _effect(changes["reward_effect"])
+        effects = rewards.effects_of(ctx.registry, ctx.enabled_modules)
 
         async def work(conn: AsyncConnection, _: object) -> models.Badge:
             badge_id = require_id(input.id)
-            return await service.update(conn, tenant_id, badge_id, changes, types, now=ctx.now())
+            return await service.update(
+                conn, tenant_id, badge_id, changes, types, now=ctx.now(), effects=effects
+            )
 
         badge, errors = await run_mutation(info, work)
         return BadgePayload(badge=None if badge is None else Badge.of(badge), errors=errors)
@@ -1051,6 +1083,10 @@ def _member_badges(ctx: RequestContext) -> DataLoader[uuid.UUID, list[service.Me
         )
 
     return ctx.loader("gamification.member_badges", load)
+
+
+def _effect(value: BadgeRewardEffectInput | None) -> dict[str, Any] | None:
+    return None if value is None else {"effect": value.effect, "params": value.params or {}}
 
 
 def _fields(input: object) -> dict[str, Any]:

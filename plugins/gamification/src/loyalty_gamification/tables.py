@@ -68,6 +68,7 @@ badges = Table(
     Column("daily_cap", BigInteger),
     Column("reward_points", BigInteger, nullable=False),
     Column("reward_asset", String(32), nullable=False),
+    Column("reward_effect", JSONB),
     Column("status", String(10), nullable=False),
     Column("failures", BigInteger, nullable=False, server_default="0"),
     Column("last_error", Text),
@@ -89,7 +90,8 @@ badges = Table(
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
 )
 """A badge definition: which events count (type and CEL condition), what they count (one
-each, or the sum of a field), to what target, in which period, and what completing it pays.
+each, or the sum of a field), to what target, in which period, and what completing it pays
+(points, and ``reward_effect``: any enabled module's rule effect, ``{effect, params}``).
 ``failures`` and ``last_error`` are its health: events its condition failed for."""
 
 progress = Table(

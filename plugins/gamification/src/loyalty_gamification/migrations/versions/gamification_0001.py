@@ -67,6 +67,7 @@ def upgrade() -> None:
     sa.Column('daily_cap', sa.BigInteger(), nullable=True),
     sa.Column('reward_points', sa.BigInteger(), nullable=False),
     sa.Column('reward_asset', sa.String(length=32), nullable=False),
+    sa.Column('reward_effect', postgresql.JSONB(), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('failures', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
