@@ -9,10 +9,10 @@ the reward once: the member's progress row is locked while an event counts, and 
 completion is written with the reward in that transaction, under a ledger key naming the
 challenge and the member. Refunds do not take challenge progress back.
 
-Per event: nothing for a tenant without challenges of the event's type; else, for the live
-challenges with a step the event meets, one statement that creates or locks the member's
-rows of the automatic ones and one that locks its rows of the opt-in ones it joined (each
-only when there are such challenges), then one update per challenge the event advances.
+Per event: nothing for a tenant without challenges of the event's type; else the statement
+that counts the event (``repository.count_event``) also creates or locks the member's rows
+of the automatic challenges whose steps it meets and locks its rows of the joined opt-in
+ones, then one update per challenge the event advances.
 """
 
 from __future__ import annotations
@@ -299,30 +299,6 @@ async def list_challenges(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[C
     return [Challenge.of(row) for row in rows]
 
 
-_LOCK_AUTOMATIC = text(
-    """
-INSERT INTO gamification_challenge_progress AS p
-    (tenant_id, member_id, challenge_id, counts, updated_at)
-SELECT :tenant_id, :member_id, c, CAST('[]' AS jsonb), :now
-FROM unnest(CAST(:ids AS uuid[])) AS c
-ON CONFLICT (tenant_id, member_id, challenge_id) DO UPDATE SET updated_at = excluded.updated_at
-WHERE p.completed_at IS NULL
-RETURNING challenge_id, counts, joined_at
-"""
-)
-"""The member's progress in automatic challenges, created or locked, unless complete."""
-
-_LOCK_JOINED = text(
-    """
-SELECT challenge_id, counts, joined_at FROM gamification_challenge_progress
-WHERE tenant_id = :tenant_id AND member_id = :member_id
-  AND challenge_id = ANY(CAST(:ids AS uuid[]))
-  AND joined_at IS NOT NULL AND completed_at IS NULL
-FOR UPDATE
-"""
-)
-"""The member's progress in opt-in challenges it joined and has not completed, locked."""
-
 _ADVANCE = text(
     """
 UPDATE gamification_challenge_progress SET
@@ -333,20 +309,13 @@ WHERE tenant_id = :tenant_id AND member_id = :member_id AND challenge_id = :chal
 )
 
 
-async def count(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
-    items: Sequence[Challenge],
-    event: events.EventIngested,
-    variables: dict[str, Any],
-    now: datetime,
-) -> list[tuple[Challenge, Exception]]:
-    """Count the event toward the steps it meets of each challenge, and pay a completion;
-    the challenges whose conditions failed, for the caller to count. The member's rows are
-    created or locked in at most two statements (automatic challenges, joined opt-in ones),
-    then each challenge the event advances is written."""
+def met(
+    items: Sequence[Challenge], event: events.EventIngested, variables: dict[str, Any]
+) -> tuple[dict[uuid.UUID, set[int]], list[tuple[Challenge, Exception]]]:
+    """The steps the event meets, per live challenge whose window holds it; and the
+    challenges whose conditions failed, for the caller to count."""
+    found: dict[uuid.UUID, set[int]] = {}
     failed: list[tuple[Challenge, Exception]] = []
-    met: dict[uuid.UUID, set[int]] = {}
     for challenge in items:
         if not challenge.starts_at <= event.occurred_at < challenge.ends_at:
             continue
@@ -356,22 +325,29 @@ async def count(
             failed.append((challenge, exc))
             continue
         if steps:
-            met[challenge.id] = steps
-    if not met:
-        return failed
+            found[challenge.id] = steps
+    return found, failed
+
+
+async def advance(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    items: Sequence[Challenge],
+    steps: Mapping[uuid.UUID, set[int]],
+    rows: Sequence[Any],
+    event: events.EventIngested,
+    now: datetime,
+) -> None:
+    """Advance the member's locked rows (``repository.count_event`` locked them: ``id`` the
+    challenge, ``counts``, ``joined_at``) by the steps the event meets, and complete what is
+    done."""
     by_id = {challenge.id: challenge for challenge in items}
-    params = {"tenant_id": tenant_id, "member_id": event.member_id, "now": now}
-    rows: list[Any] = []
-    for opt_in, statement in ((False, _LOCK_AUTOMATIC), (True, _LOCK_JOINED)):
-        ids = [i for i in met if by_id[i].opt_in is opt_in]
-        if ids:
-            rows += (await conn.execute(statement, {**params, "ids": ids})).all()
-    for row in sorted(rows, key=lambda r: r.challenge_id):
+    for row in sorted(rows, key=lambda r: r.id):
         if row.joined_at is not None and event.occurred_at < row.joined_at:
             continue
-        challenge = by_id[row.challenge_id]
-        await _advance(conn, tenant_id, challenge, event, met[challenge.id], row.counts, now)
-    return failed
+        challenge = by_id[row.id]
+        counts = row.counts if isinstance(row.counts, list) else json.loads(row.counts)
+        await _advance(conn, tenant_id, challenge, event, steps[challenge.id], counts, now)
 
 
 def _met(challenge: Challenge, event: events.EventIngested, variables: dict[str, Any]) -> set[int]:
@@ -500,11 +476,12 @@ __all__ = [
     "ChallengeSpec",
     "MemberChallenge",
     "Step",
-    "count",
+    "advance",
     "create",
     "get",
     "join",
     "list_challenges",
     "member_challenges",
+    "met",
     "update_challenge",
 ]

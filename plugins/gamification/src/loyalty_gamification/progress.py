@@ -126,15 +126,15 @@ class _Counter:
             scores = await leaderboards.event_deltas(
                 self.conn, self.tenant_id, catalogue.boards, event, await self.zone()
             )
+        steps: dict[uuid.UUID, set[int]] = {}
         if missions:
-            refused = await challenges.count(
-                self.conn, self.tenant_id, missions, event, variables, self.now
-            )
+            steps, refused = challenges.met(missions, event, variables)
             for challenge, error in refused:
                 await self.failed(challenge.id, error, kind="challenge")
-        if not counted and not kept and not scores:
+        if not counted and not kept and not scores and not steps:
             await self.score_badges(catalogue)
             return
+        opt_in = {c.id for c in missions if c.opt_in}
         done = await repo.count_event(
             self.conn,
             self.tenant_id,
@@ -144,8 +144,14 @@ class _Counter:
             counted=counted,
             kept=kept,
             scores=scores,
+            automatic=[i for i in steps if i not in opt_in],
+            joined=[i for i in steps if i in opt_in],
             now=self.now,
         )
+        if done.challenges:
+            await challenges.advance(
+                self.conn, self.tenant_id, missions, steps, done.challenges, event, self.now
+            )
         by_id = {badge.id: badge for badge in badges}
         for badge_id, period_key, awarded, change in done.completed:
             for seq in range(awarded - change + 1, awarded + 1):

@@ -232,11 +232,31 @@ WITH input AS (
     ON CONFLICT (tenant_id, board_id, window_key, member_id) DO UPDATE SET
         score = sc.score + excluded.score,
         reached_at = excluded.reached_at
+), automatic AS (
+    INSERT INTO gamification_challenge_progress AS cp
+        (tenant_id, member_id, challenge_id, counts, updated_at)
+    SELECT :tenant_id, :member_id, c, CAST('[]' AS jsonb), :now
+    FROM unnest(CAST(:automatic_ids AS uuid[])) AS c
+    ON CONFLICT (tenant_id, member_id, challenge_id) DO UPDATE
+        SET updated_at = excluded.updated_at
+        WHERE cp.completed_at IS NULL
+    RETURNING challenge_id, counts, joined_at
+), joined AS (
+    SELECT challenge_id, counts, joined_at FROM gamification_challenge_progress
+    WHERE tenant_id = :tenant_id AND member_id = :member_id
+      AND challenge_id = ANY(CAST(:joined_ids AS uuid[]))
+      AND joined_at IS NOT NULL AND completed_at IS NULL
+    FOR UPDATE
 )
-SELECT true AS badge, badge_id AS id, period_key, awarded AS number, change AS extra
+SELECT 'badge' AS kind, badge_id AS id, period_key, awarded AS number, change AS extra,
+       CAST(NULL AS jsonb) AS counts, CAST(NULL AS timestamptz) AS joined_at
 FROM progressed WHERE change > 0
 UNION ALL
-SELECT false, streak_id, NULL, length, started_unit FROM runs WHERE extended
+SELECT 'streak', streak_id, NULL, length, started_unit, NULL, NULL FROM runs WHERE extended
+UNION ALL
+SELECT 'challenge', challenge_id, NULL, 0, 0, counts, joined_at FROM automatic
+UNION ALL
+SELECT 'challenge', challenge_id, NULL, 0, 0, counts, joined_at FROM joined
 """  # noqa: S608 (constants only)
 )
 
@@ -271,6 +291,10 @@ class Ingested:
 
     completed: list[tuple[uuid.UUID, str, int, int]]
     extended: list[tuple[uuid.UUID, int, int]]
+    challenges: list[Any]
+    """The member's rows of the challenges the event meets, locked: ``id`` (the challenge),
+    ``counts`` and ``joined_at`` (automatic ones created if need be; opt-in ones only if
+    joined; none of a completed challenge)."""
 
 
 async def count_event(
@@ -283,11 +307,15 @@ async def count_event(
     counted: Sequence[Counted] = (),
     kept: Sequence[Kept] = (),
     scores: Sequence[tuple[uuid.UUID, str, int]] = (),
+    automatic: Sequence[uuid.UUID] = (),
+    joined: Sequence[uuid.UUID] = (),
     now: datetime,
 ) -> Ingested:
     """Count one event in one statement: toward all the badges it meets (the capped ones'
     days, the contributions that explain it, the progress, which also claims completions),
-    the runs of the streaks it keeps, and the scores of the leaderboards it concerns.
+    the runs of the streaks it keeps, the scores of the leaderboards it concerns, and the
+    member's rows of the challenges it meets (``automatic`` ones created or locked,
+    ``joined`` opt-in ones locked), which the caller then advances.
 
     Every upsert's ``SET`` sees its row as it was, and concurrent events of the member wait
     for each other on the rows, so of 50 concurrent events that reach a target exactly one
@@ -312,13 +340,17 @@ async def count_event(
         "board_ids": [s[0] for s in scores],
         "window_keys": [s[1] for s in scores],
         "deltas": [s[2] for s in scores],
+        "automatic_ids": list(automatic),
+        "joined_ids": list(joined),
     }
-    found = Ingested([], [])
+    found = Ingested([], [], [])
     for row in await conn.execute(_INGEST, params):
-        if row.badge:
+        if row.kind == "badge":
             found.completed.append((row.id, row.period_key, row.number, row.extra))
-        else:
+        elif row.kind == "streak":
             found.extended.append((row.id, row.number, row.extra))
+        else:
+            found.challenges.append(row)
     return found
 
 
