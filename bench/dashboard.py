@@ -98,7 +98,7 @@ class Refused(Exception):
 async def dashboard_json(conn: Any, raw_key: str, member_id: uuid.UUID) -> bytes:
     """The dashboard response for ``member_id`` read on ``conn`` (an asyncpg connection),
     as the gateway answers it. Raises :class:`Refused` for a bad key."""
-    tenant_id, key_id, secret = _parse_key(raw_key)
+    tenant_id, key_id, secret = parse_key(raw_key)
     async with conn.transaction():
         await conn.execute(SET_TENANT, str(tenant_id))
         key = await conn.fetchrow(API_KEY, tenant_id, key_id)
@@ -211,7 +211,7 @@ def _cursor(entry_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(entry_id.bytes).decode().rstrip("=")
 
 
-def _parse_key(raw_key: str) -> tuple[uuid.UUID, uuid.UUID, str]:
+def parse_key(raw_key: str) -> tuple[uuid.UUID, uuid.UUID, str]:
     """``lk_<tenant>_<key id>_<secret>``: the tenant comes from the credential, as in the
     gateway, so the key lookup itself runs under row-level security."""
     parts = raw_key.split("_", 3)
@@ -230,4 +230,5 @@ __all__ = [
     "dashboard_body",
     "dashboard_json",
     "dashboard_query",
+    "parse_key",
 ]

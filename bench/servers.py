@@ -5,6 +5,8 @@ uvicorn settings as the gateway (uvloop, httptools, one worker, no access log).
   ``{ __typename }``, without reading the request: the cheapest an HTTP JSON endpoint gets.
 - ``dashboard`` (P2, P5): Starlette + an asyncpg pool doing the dashboard's reads by hand
   (:func:`bench.dashboard.dashboard_json`).
+- ``leaderboard`` (P8): Starlette + an asyncpg pool computing a board's standings by hand
+  (:func:`bench.leaderboard.leaderboard_json`).
 - ``naive`` (P6): strawberry's ASGI view over the ORM build of :mod:`bench.naive`.
 
 Each also answers ``GET /healthz``, which the harness polls to know the server is up. The
@@ -77,6 +79,43 @@ def dashboard_app() -> Starlette:
     return _app([Route("/graphql", graphql, methods=["POST"])], lifespan)
 
 
+def leaderboard_app() -> Starlette:
+    import asyncpg
+
+    from bench.dashboard import Refused
+    from bench.leaderboard import leaderboard_json
+
+    state: dict[str, Any] = {}
+
+    async def graphql(request: Request) -> Response:
+        variables = orjson.loads(await request.body())["variables"]
+        try:
+            async with state["pool"].acquire() as conn:
+                answer = await leaderboard_json(
+                    conn,
+                    request.headers["x-api-key"],
+                    uuid.UUID(variables["id"]),
+                    uuid.UUID(variables["member"]),
+                    variables["window"],
+                )
+        except (Refused, KeyError):
+            return Response(b'{"errors":[{"message":"invalid API key"}]}', status_code=401)
+        return Response(answer, media_type=MEDIA_TYPE)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pool = await asyncpg.create_pool(
+            os.environ[DSN_ENV], min_size=POOL_SIZE, max_size=POOL_SIZE
+        )
+        state["pool"] = pool
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    return _app([Route("/graphql", graphql, methods=["POST"])], lifespan)
+
+
 def naive_app() -> Starlette:
     from sqlalchemy.engine import make_url
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -94,6 +133,7 @@ def naive_app() -> Starlette:
 APPS: dict[str, Callable[[], Starlette]] = {
     "hello": hello_app,
     "dashboard": dashboard_app,
+    "leaderboard": leaderboard_app,
     "naive": naive_app,
 }
 
@@ -122,7 +162,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-__all__ = ["APPS", "DSN_ENV", "dashboard_app", "hello_app", "naive_app"]
+__all__ = ["APPS", "DSN_ENV", "dashboard_app", "hello_app", "leaderboard_app", "naive_app"]
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -119,7 +119,7 @@ class RequestContext:
         and then runs the after-commit handlers. What the database refuses because of what
         the caller sent (an unknown id, a value out of range) is raised as the answer it is
         (:mod:`loyalty_core.db.errors`), after the rollback."""
-        events = DomainEvents(self.registry, self.enabled_modules, self.database)
+        events = DomainEvents(self.registry, self.enabled_modules, self.database, self.tenant)
         try:
             async with self.database.tenant_transaction(self.tenant_id) as conn:
                 yield conn, events

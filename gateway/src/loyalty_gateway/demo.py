@@ -302,7 +302,7 @@ async def seed(database: Database, registry: ModuleRegistry) -> DemoCredentials:
         shown = demo_modules(registry)
         enabled = await _enable_modules(conn, tenant, registry, shown)
         member_ids = [await _enrol(conn, tenant, member) for member in MEMBERS]
-        domain_events = DomainEvents(registry, enabled, database)
+        domain_events = DomainEvents(registry, enabled, database, tenant)
         ingestion = Ingestion(tenant=tenant, actor=SEED_ACTOR, now=now, domain_events=domain_events)
         await _history(conn, ingestion, tenant, member_ids, now)
         await _seed_modules(shown, _demo_context(conn, ingestion, member_ids))

@@ -105,14 +105,19 @@ class DomainEvent:
 class HandlerContext:
     """What a domain event handler may use: the writer's connection (in-transaction phase)
     or the database (after commit), and the tenant's settings for the module.
-    ``registry`` and ``enabled_modules`` (every module the tenant enabled, with its
-    settings) let a handler reach what the tenant's modules declared through a hook its
-    module defines, as a job does."""
+
+    ``tenant`` is the tenant as the writer read it (its time zone for a local day, its
+    default currency), when the writer had it (requests and the demo do), so that a handler
+    on the ingest path need not read it again per event; None otherwise (read it with
+    ``sdk.tenants.get_tenant``). ``registry`` and ``enabled_modules`` (the tenant's, with
+    their settings) let a handler reach other modules' declarations, as a job can: a
+    module that rewards with any module's rule effect applies it through them."""
 
     tenant_id: uuid.UUID
     settings: BaseModel
     conn: AsyncConnection | None
     database: Database
+    tenant: Tenant | None = None
     registry: ModuleRegistry | None = None
     enabled_modules: Mapping[str, BaseModel] = field(default_factory=dict)
 

@@ -28,6 +28,7 @@ from loyalty_core.modules.contributions import (
 from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_core.modules.topics import EventIngested
 from loyalty_core.outbox.tables import outbox
+from loyalty_core.tenants.models import Tenant
 
 _log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ class DomainEvents:
     registry: ModuleRegistry
     enabled: dict[str, BaseModel]
     database: Database
+    tenant: Tenant | None = None
+    """The tenant, when the writer has it: handed to handlers (``HandlerContext.tenant``)."""
     _after_commit: list[tuple[EventHandler, DomainEvent, BaseModel]] = field(default_factory=list)
 
     async def publish(self, conn: AsyncConnection, event: DomainEvent) -> list[LedgerTransaction]:
@@ -82,7 +85,13 @@ class DomainEvents:
                     self._after_commit.append((handler, event, settings))
                     continue
                 context = HandlerContext(
-                    event.tenant_id, settings, conn, self.database, self.registry, self.enabled
+                    event.tenant_id,
+                    settings,
+                    conn,
+                    self.database,
+                    self.tenant,
+                    self.registry,
+                    self.enabled,
                 )
                 await handler.handler(event, context)
 
@@ -94,7 +103,13 @@ class DomainEvents:
         queued, self._after_commit = self._after_commit, []
         for handler, event, settings in queued:
             context = HandlerContext(
-                event.tenant_id, settings, None, self.database, self.registry, self.enabled
+                event.tenant_id,
+                settings,
+                None,
+                self.database,
+                self.tenant,
+                self.registry,
+                self.enabled,
             )
             try:
                 await handler.handler(event, context)

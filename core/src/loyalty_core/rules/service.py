@@ -205,7 +205,7 @@ async def validate(
     for index, name in enumerate(definition.segments):
         if name not in known:
             raise NotFound(f"no segment named {name!r}", field=f"segments.{index}")
-    schema = await _trigger_schema(conn, tenant_id, definition.trigger, module_types)
+    schema = await trigger_schema(conn, tenant_id, definition.trigger, module_types)
     conditions.check(definition.condition, schema, facts=[fact.name for fact in facts])
     return definition
 
@@ -258,12 +258,14 @@ async def simulate(
     )
 
 
-async def _trigger_schema(
+async def trigger_schema(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
     trigger: str,
     module_types: Mapping[str, EventTypeSpec],
 ) -> Mapping[str, Any]:
+    """The JSON Schema of the payload a trigger's events carry (built-in, a module's or the
+    tenant's own type; empty for a schedule), or ``UNKNOWN_EVENT_TYPE`` on ``trigger``."""
     if trigger in SCHEDULES:
         return {"type": "object", "properties": {}}
     if trigger in BUILTIN_SCHEMAS:
@@ -353,6 +355,7 @@ __all__ = [
     "get",
     "set_status",
     "simulate",
+    "trigger_schema",
     "update",
     "validate",
 ]

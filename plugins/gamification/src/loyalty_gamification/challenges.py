@@ -1,0 +1,487 @@
+"""Challenges (missions): several steps to complete in a time box, for a reward.
+
+A step counts events of a type for which its condition holds, to its target. Steps are
+done in any order, or in order (``ordered``: only the first step not yet done counts). A
+challenge is for members who join it (``optIn``, with ``challengeJoin``) or for everyone,
+and may target a segment (the member must be in it when the event counts, as campaigns
+see segments). Only events inside the challenge's window count. Completing every step pays
+the reward once: the member's progress row is locked while an event counts, and the
+completion is written with the reward in that transaction, under a ledger key naming the
+challenge and the member. Refunds do not take challenge progress back.
+
+Per event: nothing for a tenant without challenges of the event's type; else the statement
+that counts the event (``repository.count_event``) also creates or locks the member's rows
+of the automatic challenges whose steps it meets and locks its rows of the joined opt-in
+ones, then one update per challenge the event advances.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from loyalty_core.sdk import (
+    EventTypeSpec,
+    NotFound,
+    ValidationFailed,
+    conditions,
+    events,
+    ledger,
+    new_id,
+)
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_gamification import repository as repo
+from loyalty_gamification.models import Status
+from loyalty_gamification.tables import challenge_progress, challenges
+
+MAX_STEPS = 10
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    event_type: str
+    target: int
+    condition: str = ""
+
+
+@dataclass(frozen=True)
+class Challenge:
+    id: uuid.UUID
+    name: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    ordered: bool
+    opt_in: bool
+    segment: str | None
+    steps: tuple[Step, ...]
+    reward_points: int
+    reward_asset: str
+    status: Status
+    failures: int
+    last_error: str | None
+
+    @classmethod
+    def of(cls, row: Any) -> Challenge:
+        return cls(
+            id=row.id,
+            name=row.name,
+            description=row.description,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            ordered=row.ordered,
+            opt_in=row.opt_in,
+            segment=row.segment,
+            steps=tuple(
+                Step(s["name"], s["eventType"], s["target"], s.get("condition", ""))
+                for s in row.steps
+            ),
+            reward_points=row.reward_points,
+            reward_asset=row.reward_asset,
+            status=Status(row.status),
+            failures=row.failures,
+            last_error=row.last_error,
+        )
+
+    @property
+    def segment_condition(self) -> str:
+        """The condition that the member is in the challenge's segment (empty: everyone)."""
+        return "" if self.segment is None else f"{json.dumps(self.segment)} in member.segments"
+
+
+@dataclass(frozen=True)
+class ChallengeSpec:
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    steps: tuple[Step, ...]
+    ordered: bool = False
+    opt_in: bool = False
+    segment: str | None = None
+    reward_points: int = 0
+    reward_asset: str = ledger.DEFAULT_ASSET_CODE
+    description: str = ""
+    status: Status = Status.ACTIVE
+
+    @classmethod
+    def of(cls, challenge: Challenge) -> ChallengeSpec:
+        return cls(
+            name=challenge.name,
+            starts_at=challenge.starts_at,
+            ends_at=challenge.ends_at,
+            steps=challenge.steps,
+            ordered=challenge.ordered,
+            opt_in=challenge.opt_in,
+            segment=challenge.segment,
+            reward_points=challenge.reward_points,
+            reward_asset=challenge.reward_asset,
+            description=challenge.description,
+            status=challenge.status,
+        )
+
+
+async def create(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    spec: ChallengeSpec,
+    module_types: Mapping[str, EventTypeSpec],
+    *,
+    now: datetime,
+) -> Challenge:
+    """Save a new challenge, refused whole when any part is bad."""
+    await _check(conn, tenant_id, spec, module_types)
+    row = (
+        await conn.execute(
+            challenges.insert()
+            .values(tenant_id=tenant_id, id=new_id(), **_values(spec), updated_at=now)
+            .returning(challenges)
+        )
+    ).one()
+    await repo.bump_catalogue(conn, tenant_id)
+    return Challenge.of(row)
+
+
+async def update_challenge(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    challenge_id: uuid.UUID,
+    changes: Mapping[str, Any],
+    module_types: Mapping[str, EventTypeSpec],
+    *,
+    now: datetime,
+) -> Challenge:
+    """Change a challenge (fields of :class:`ChallengeSpec`), checked as a whole; progress
+    so far stays."""
+    row = (
+        await conn.execute(
+            select(challenges)
+            .where(challenges.c.tenant_id == tenant_id, challenges.c.id == challenge_id)
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        raise NotFound("no such challenge", field="id")
+    current = Challenge.of(row)
+    spec = replace(ChallengeSpec.of(current), **changes)
+    if len(spec.steps) != len(current.steps):
+        raise ValidationFailed("a live challenge keeps its number of steps", field="steps")
+    await _check(conn, tenant_id, spec, module_types)
+    updated = (
+        await conn.execute(
+            update(challenges)
+            .where(challenges.c.tenant_id == tenant_id, challenges.c.id == challenge_id)
+            .values(**_values(spec), updated_at=now)
+            .returning(challenges)
+        )
+    ).one()
+    await repo.bump_catalogue(conn, tenant_id)
+    return Challenge.of(updated)
+
+
+async def _check(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    spec: ChallengeSpec,
+    module_types: Mapping[str, EventTypeSpec],
+) -> None:
+    if not 1 <= len(spec.name.strip()) <= 200:
+        raise ValidationFailed("a name has 1 to 200 characters", field="name")
+    if spec.starts_at >= spec.ends_at:
+        raise ValidationFailed("a challenge ends after it starts", field="endsAt")
+    if not 1 <= len(spec.steps) <= MAX_STEPS:
+        raise ValidationFailed(f"a challenge has 1 to {MAX_STEPS} steps", field="steps")
+    if spec.reward_points < 0:
+        raise ValidationFailed("a reward cannot be negative", field="rewardPoints")
+    for index, step in enumerate(spec.steps):
+        where = f"steps.{index}"
+        if not 1 <= len(step.name.strip()) <= 200:
+            raise ValidationFailed("a step's name has 1 to 200 characters", field=f"{where}.name")
+        if step.target <= 0:
+            raise ValidationFailed("a step's target must be positive", field=f"{where}.target")
+        await conditions.check(
+            conn,
+            tenant_id,
+            step.event_type,
+            step.condition,
+            module_types,
+            event_type_field=f"{where}.eventType",
+            field=f"{where}.condition",
+        )
+    if spec.segment is not None and spec.segment not in await conditions.segment_names(
+        conn, tenant_id
+    ):
+        raise NotFound(f"no segment named {spec.segment!r}", field="segment")
+    if spec.reward_points and await ledger.get_asset(conn, tenant_id, spec.reward_asset) is None:
+        raise ValidationFailed(f"no asset {spec.reward_asset!r}", field="rewardAsset")
+
+
+def _values(spec: ChallengeSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name.strip(),
+        "description": spec.description,
+        "starts_at": spec.starts_at,
+        "ends_at": spec.ends_at,
+        "ordered": spec.ordered,
+        "opt_in": spec.opt_in,
+        "segment": spec.segment,
+        "steps": [
+            {
+                "name": s.name,
+                "eventType": s.event_type,
+                "target": s.target,
+                "condition": s.condition,
+            }
+            for s in spec.steps
+        ],
+        "reward_points": spec.reward_points,
+        "reward_asset": spec.reward_asset,
+        "status": spec.status.value,
+    }
+
+
+async def join(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    challenge: Challenge,
+    member_id: uuid.UUID,
+    *,
+    now: datetime,
+) -> None:
+    """Join the member to an opt-in challenge (again: nothing changes). Events before the
+    join do not count."""
+    if challenge.status is not Status.ACTIVE or now >= challenge.ends_at:
+        raise ValidationFailed("the challenge is over", field="challengeId")
+    statement = insert(challenge_progress).values(
+        tenant_id=tenant_id,
+        member_id=member_id,
+        challenge_id=challenge.id,
+        counts=[0] * len(challenge.steps),
+        joined_at=now,
+        updated_at=now,
+    )
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[
+                challenge_progress.c.tenant_id,
+                challenge_progress.c.member_id,
+                challenge_progress.c.challenge_id,
+            ],
+            set_={"joined_at": challenge_progress.c.joined_at},
+        )
+    )
+
+
+async def get(conn: AsyncConnection, tenant_id: uuid.UUID, challenge_id: uuid.UUID) -> Challenge:
+    row = (
+        await conn.execute(
+            select(challenges).where(
+                challenges.c.tenant_id == tenant_id, challenges.c.id == challenge_id
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound("no such challenge", field="challengeId")
+    return Challenge.of(row)
+
+
+async def list_challenges(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Challenge]:
+    rows = await conn.execute(
+        select(challenges).where(challenges.c.tenant_id == tenant_id).order_by(challenges.c.id)
+    )
+    return [Challenge.of(row) for row in rows]
+
+
+_ADVANCE = text(
+    """
+UPDATE gamification_challenge_progress SET
+    counts = CAST(:counts AS jsonb), completed_at = :completed_at, completed_by = :completed_by,
+    transaction_id = :transaction_id, updated_at = :now
+WHERE tenant_id = :tenant_id AND member_id = :member_id AND challenge_id = :challenge_id
+"""
+)
+
+
+def met(
+    items: Sequence[Challenge], event: events.EventIngested, variables: dict[str, Any]
+) -> tuple[dict[uuid.UUID, set[int]], list[tuple[Challenge, Exception]]]:
+    """The steps the event meets, per live challenge whose window holds it; and the
+    challenges whose conditions failed, for the caller to count."""
+    found: dict[uuid.UUID, set[int]] = {}
+    failed: list[tuple[Challenge, Exception]] = []
+    for challenge in items:
+        if not challenge.starts_at <= event.occurred_at < challenge.ends_at:
+            continue
+        try:
+            steps = _met(challenge, event, variables)
+        except conditions.ConditionFailed as exc:
+            failed.append((challenge, exc))
+            continue
+        if steps:
+            found[challenge.id] = steps
+    return found, failed
+
+
+async def advance(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    items: Sequence[Challenge],
+    steps: Mapping[uuid.UUID, set[int]],
+    rows: Sequence[Any],
+    event: events.EventIngested,
+    now: datetime,
+) -> None:
+    """Advance the member's locked rows (``repository.count_event`` locked them: ``id`` the
+    challenge, ``counts``, ``joined_at``) by the steps the event meets, and complete what is
+    done."""
+    by_id = {challenge.id: challenge for challenge in items}
+    for row in sorted(rows, key=lambda r: r.id):
+        if row.joined_at is not None and event.occurred_at < row.joined_at:
+            continue
+        challenge = by_id[row.id]
+        counts = row.counts if isinstance(row.counts, list) else json.loads(row.counts)
+        await _advance(conn, tenant_id, challenge, event, steps[challenge.id], counts, now)
+
+
+def _met(challenge: Challenge, event: events.EventIngested, variables: dict[str, Any]) -> set[int]:
+    steps = {
+        index
+        for index, step in enumerate(challenge.steps)
+        if step.event_type == event.type and conditions.evaluate(step.condition, variables)
+    }
+    in_segment = challenge.segment is None or conditions.evaluate(
+        challenge.segment_condition, variables
+    )
+    return steps if steps and in_segment else set()
+
+
+async def _advance(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    challenge: Challenge,
+    event: events.EventIngested,
+    met: set[int],
+    stored: Sequence[int],
+    now: datetime,
+) -> None:
+    """Count the steps the event meets on the locked row, and complete the challenge once
+    every step is done."""
+    targets = [step.target for step in challenge.steps]
+    counts = [*stored, *[0] * len(targets)][: len(targets)]
+    open_steps = [i for i in range(len(targets)) if counts[i] < targets[i]]
+    counting = open_steps[:1] if challenge.ordered else open_steps
+    advanced = [i for i in counting if i in met]
+    if not advanced:
+        return
+    for index in advanced:
+        counts[index] += 1
+    done = all(c >= t for c, t in zip(counts, targets, strict=True))
+    await conn.execute(
+        _ADVANCE,
+        {
+            "tenant_id": tenant_id,
+            "member_id": event.member_id,
+            "challenge_id": challenge.id,
+            "counts": json.dumps(counts),
+            "completed_at": event.occurred_at if done else None,
+            "completed_by": event.event_id if done else None,
+            "transaction_id": await _reward(conn, tenant_id, challenge, event, now)
+            if done
+            else None,
+            "now": now,
+        },
+    )
+
+
+async def _reward(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    challenge: Challenge,
+    event: events.EventIngested,
+    now: datetime,
+) -> uuid.UUID | None:
+    if not challenge.reward_points:
+        return None
+    asset = await ledger.get_asset(conn, tenant_id, challenge.reward_asset)
+    if asset is None:
+        return None
+    posted = await ledger.earn(
+        conn,
+        ledger.Posting(
+            tenant_id=tenant_id,
+            idempotency_key=f"gamification:challenge:{challenge.id}:{event.member_id}",
+            reason=f"challenge completed: {challenge.name}",
+            cause=ledger.Cause(kind="gamification", id=f"challenge:{challenge.id}"),
+            actor="module:gamification",
+            now=now,
+        ),
+        member_id=event.member_id,
+        asset=asset,
+        amount=challenge.reward_points,
+    )
+    return posted.transaction.id
+
+
+@dataclass(frozen=True)
+class MemberChallenge:
+    challenge: Challenge
+    counts: tuple[int, ...]
+    joined_at: datetime | None
+    completed_at: datetime | None
+    transaction_id: uuid.UUID | None
+
+
+async def member_challenges(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    member_ids: list[uuid.UUID],
+    live: Sequence[Challenge],
+) -> list[list[MemberChallenge]]:
+    """Per member, every live challenge with its progress (zero counts when none yet)."""
+    rows = await conn.execute(
+        select(challenge_progress).where(
+            challenge_progress.c.tenant_id == tenant_id,
+            challenge_progress.c.member_id.in_(member_ids),
+        )
+    )
+    found = {(row.member_id, row.challenge_id): row for row in rows}
+    result: list[list[MemberChallenge]] = []
+    for member_id in member_ids:
+        mine = []
+        for challenge in live:
+            row = found.get((member_id, challenge.id))
+            size = len(challenge.steps)
+            if row is None:
+                mine.append(MemberChallenge(challenge, (0,) * size, None, None, None))
+                continue
+            counts = (tuple(row.counts) + (0,) * size)[:size]
+            mine.append(
+                MemberChallenge(
+                    challenge, counts, row.joined_at, row.completed_at, row.transaction_id
+                )
+            )
+        result.append(mine)
+    return result
+
+
+__all__ = [
+    "Challenge",
+    "ChallengeSpec",
+    "MemberChallenge",
+    "Step",
+    "advance",
+    "create",
+    "get",
+    "join",
+    "list_challenges",
+    "member_challenges",
+    "met",
+    "update_challenge",
+]

@@ -1,0 +1,413 @@
+"""Progress on the ingest path: every ingested event counts toward the badges of its type,
+in the writer's transaction, and a refund takes back what its purchase counted.
+
+Per event: the catalogue's version (one look-up; definitions are cached per process, and
+only the live badges of the event's type are looked at), their conditions (compiled once
+per text, evaluated in memory; the member is read only if a condition names it), then one
+statement for all the badges the event meets (``repository.count_event``: the capped
+badges' days, the contributions that explain the progress, the progress itself, which also
+claims completions). A completion pays its reward through the ledger with a key naming the
+badge, member, period and completion, so a replayed write pays nothing twice. Then one
+upsert per live streak of the event's type (``streaks.count``).
+
+A badge whose condition fails for an event (a division by zero, a string compared with a
+number) or whose summed field is not a whole number is skipped for that event, and the
+failure is counted and shown on the badge (``Badge.health``). It never fails the ingestion.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from loyalty_core.sdk import (
+    DomainEvent,
+    HandlerContext,
+    ModuleRegistry,
+    conditions,
+    events,
+    ledger,
+    new_id,
+    tenants,
+)
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_gamification import challenges, leaderboards, rewards, streaks
+from loyalty_gamification import repository as repo
+from loyalty_gamification.catalogue import Catalogue, live
+from loyalty_gamification.models import Badge, Measure, kept_after_refund
+
+NAME = "gamification"
+ACTOR = f"module:{NAME}"
+
+_log = logging.getLogger(__name__)
+
+
+class NotCountable(Exception):
+    """An event a badge cannot count (its summed field is missing or not a whole number)."""
+
+
+async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None:
+    """Count an ingested event toward the badges, streaks and leaderboards it concerns, in
+    one statement, or take back what a refund's purchase counted."""
+    assert context.conn is not None
+    ingested = events.EventIngested.of(event)
+    catalogue = await live(context.conn, context.tenant_id)
+    if catalogue.empty:
+        return
+    counter = _Counter(context.conn, context.tenant_id, context.tenant, ingested)
+    counter.modules = (context.registry, context.enabled_modules)
+    if ingested.is_refund and ingested.purchase_event_id is not None and catalogue.by_id:
+        await counter.refund(catalogue, ingested.purchase_event_id)
+    await counter.count(catalogue)
+
+
+class _Counter:
+    """One event's work; the tenant (for its time zone) is read only when the writer did not
+    hand it over and a definition needs it."""
+
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        tenant_id: uuid.UUID,
+        tenant: tenants.Tenant | None,
+        event: events.EventIngested,
+    ):
+        self.conn = conn
+        self.tenant_id = tenant_id
+        self.tenant = tenant
+        self.event = event
+        self.now = datetime.now(UTC)
+        self.modules: tuple[ModuleRegistry | None, Mapping[str, BaseModel]] = (None, {})
+        """The registry and the tenant's enabled modules: where reward effects come from."""
+        self.badge_changes: list[tuple[datetime, int]] = []
+        """Completions earned (+) and revoked (-), with when each was earned: what badge
+        leaderboards count."""
+
+    async def zone(self) -> ZoneInfo:
+        if self.tenant is None:
+            self.tenant = await tenants.get_tenant(self.conn, self.tenant_id)
+        return tenants.zone_of(self.tenant)
+
+    async def count(self, catalogue: Catalogue) -> None:
+        """Evaluate the conditions of the definitions of the event's type, count the event
+        in one statement, then pay what it completed and the milestones it reached."""
+        event = self.event
+        badges = catalogue.by_type.get(event.type, ())
+        runs = catalogue.streaks_by_type.get(event.type, ())
+        missions = catalogue.challenges_by_type.get(event.type, ())
+        counted: list[repo.Counted] = []
+        kept: list[repo.Kept] = []
+        variables: dict[str, Any] = {}
+        if badges or runs or missions:
+            variables = await conditions.variables(
+                self.conn,
+                self.tenant_id,
+                event,
+                [
+                    *(b.condition for b in badges),
+                    *(s.condition for s in runs),
+                    *(c.segment_condition for c in missions),
+                    *(step.condition for c in missions for step in c.steps),
+                ],
+            )
+            counted = await self._counted(badges, variables)
+            if runs:
+                kept, failed = streaks.kept(runs, variables, event.occurred_at, await self.zone())
+                for streak, error in failed:
+                    await self.failed(streak.id, error, kind="streak")
+        scores: list[tuple[uuid.UUID, str, int]] = []
+        if catalogue.boards:
+            scores = await leaderboards.event_deltas(
+                self.conn, self.tenant_id, catalogue.boards, event, await self.zone()
+            )
+        steps: dict[uuid.UUID, set[int]] = {}
+        if missions:
+            steps, refused = challenges.met(missions, event, variables)
+            for challenge, error in refused:
+                await self.failed(challenge.id, error, kind="challenge")
+        if not counted and not kept and not scores and not steps:
+            await self.score_badges(catalogue)
+            return
+        opt_in = {c.id for c in missions if c.opt_in}
+        done = await repo.count_event(
+            self.conn,
+            self.tenant_id,
+            event.member_id,
+            event.event_id,
+            event.occurred_at,
+            counted=counted,
+            kept=kept,
+            scores=scores,
+            automatic=[i for i in steps if i not in opt_in],
+            joined=[i for i in steps if i in opt_in],
+            now=self.now,
+        )
+        if done.challenges:
+            await challenges.advance(
+                self.conn, self.tenant_id, missions, steps, done.challenges, event, self.now
+            )
+        by_id = {badge.id: badge for badge in badges}
+        for badge_id, period_key, awarded, change in done.completed:
+            for seq in range(awarded - change + 1, awarded + 1):
+                await self._award(by_id[badge_id], period_key, seq)
+            self.badge_changes.append((event.occurred_at, change))
+        streak_by_id = {streak.id: streak for streak in runs}
+        for streak_id, length, started_unit in done.extended:
+            await streaks.pay_milestones(
+                self.conn,
+                self.tenant_id,
+                streak_by_id[streak_id],
+                length,
+                started_unit,
+                event,
+                self.now,
+            )
+        await self.score_badges(catalogue)
+
+    async def _counted(
+        self, badges: Sequence[Badge], variables: dict[str, Any]
+    ) -> list[repo.Counted]:
+        event = self.event
+        utc = ZoneInfo("UTC")
+        counted: list[repo.Counted] = []
+        for badge in badges:
+            zone = await self.zone() if badge.zoned else utc
+            period_key = badge.period_key(event.occurred_at, zone)
+            if period_key is None:
+                continue
+            try:
+                offered = _offered(badge, variables)
+            except (conditions.ConditionFailed, NotCountable) as exc:
+                await self.failed(badge.id, exc)
+                continue
+            if offered <= 0:
+                continue
+            day = event.occurred_at.astimezone(zone).date() if badge.daily_cap else None
+            counted.append(repo.Counted(badge.id, period_key, offered, badge.daily_cap, day))
+        return counted
+
+    async def score_badges(self, catalogue: Catalogue) -> None:
+        """Add the completions this event made or revoked to the badge leaderboards (a
+        statement only when there are both)."""
+        if not self.badge_changes:
+            return
+        zone = await self.zone()
+        deltas = [
+            (board.id, board.window_key(at, zone), change)
+            for board in catalogue.boards
+            if board.metric is leaderboards.Metric.BADGES
+            for at, change in self.badge_changes
+        ]
+        await leaderboards.add_scores(
+            self.conn, self.tenant_id, self.event.member_id, deltas, self.now
+        )
+
+    async def failed(
+        self, definition_id: uuid.UUID, error: Exception, *, kind: str = "badge"
+    ) -> None:
+        """Count a failure on the definition (its health) and log it; the event goes on."""
+        message = f"{type(error).__name__}: {error}"
+        await repo.record_failure(
+            self.conn, self.tenant_id, definition_id, message, self.now, kind=kind
+        )
+        _log.warning(
+            "definition skipped for an event it failed for",
+            extra={
+                "tenant": str(self.tenant_id),
+                "definition": str(definition_id),
+                "event": str(self.event.event_id),
+                "error": message,
+            },
+        )
+
+    async def _award(self, badge: Badge, period_key: str, seq: int) -> None:
+        event = self.event
+        transaction_id = None
+        if badge.reward_points:
+            asset = await ledger.get_asset(self.conn, self.tenant_id, badge.reward_asset)
+            if asset is not None:
+                posted = await ledger.earn(
+                    self.conn,
+                    self._posting(
+                        f"badge:{badge.id}:{event.member_id}:{period_key}:{seq}",
+                        f"badge earned: {badge.name}",
+                        badge,
+                    ),
+                    member_id=event.member_id,
+                    asset=asset,
+                    amount=badge.reward_points,
+                )
+                transaction_id = posted.transaction.id
+        if badge.reward_effect is not None:
+            await self._effect(
+                badge, f"{NAME}:badge-effect:{badge.id}:{event.member_id}:{period_key}:{seq}"
+            )
+        await repo.insert_award(
+            self.conn,
+            {
+                "tenant_id": self.tenant_id,
+                "id": new_id(),
+                "badge_id": badge.id,
+                "member_id": event.member_id,
+                "period_key": period_key,
+                "seq": seq,
+                "event_id": event.event_id,
+                "transaction_id": transaction_id,
+                "earned_at": event.occurred_at,
+            },
+        )
+
+    async def _effect(self, badge: Badge, key: str) -> None:
+        """Apply the badge's reward effect; a failure is undone alone and counted."""
+        assert badge.reward_effect is not None
+        registry, enabled = self.modules
+        if self.tenant is None:
+            self.tenant = await tenants.get_tenant(self.conn, self.tenant_id)
+        event = self.event
+        try:
+            await rewards.apply(
+                self.conn,
+                self.tenant,
+                rewards.effects_of(registry, enabled),
+                enabled,
+                badge.reward_effect,
+                badge_id=badge.id,
+                member_id=event.member_id,
+                key=key,
+                event_id=event.event_id,
+                event={"type": event.type, "amount": event.amount, "payload": event.payload},
+                now=self.now,
+            )
+        except Exception as exc:  # any module's effect: its failure must not fail the event
+            await self.failed(badge.id, exc)
+
+    def _posting(self, key: str, reason: str, badge: Badge) -> ledger.Posting:
+        return ledger.Posting(
+            tenant_id=self.tenant_id,
+            idempotency_key=f"{NAME}:{key}",
+            reason=reason,
+            cause=ledger.Cause(kind=NAME, id=f"badge:{badge.id}", event_id=self.event.event_id),
+            actor=ACTOR,
+            now=self.now,
+        )
+
+    async def refund(self, catalogue: Catalogue, purchase_id: uuid.UUID) -> None:
+        """Take back, per badge the purchase counted toward, what the refunded share of it
+        brought; a badge that revokes loses the completions its progress no longer reaches,
+        and their rewards are reversed."""
+        rows = await repo.contributions_of_purchase(self.conn, self.tenant_id, purchase_id)
+        if not rows:
+            return
+        purchase = await events.get_event(self.conn, self.tenant_id, purchase_id)
+        if purchase is None or not purchase.amount:
+            return
+        for row in rows:
+            badge = catalogue.by_id.get(row.badge_id)
+            if badge is None or row.granted is None:
+                continue
+            kept = kept_after_refund(int(row.granted), purchase.amount, purchase.refunded_amount)
+            taken = int(row.net) - kept
+            if taken <= 0:
+                continue
+            await self._take_back(badge, row.member_id, row.period_key, purchase_id, taken)
+
+    async def _take_back(
+        self,
+        badge: Badge,
+        member_id: uuid.UUID,
+        period_key: str,
+        purchase_id: uuid.UUID,
+        taken: int,
+    ) -> None:
+        event = self.event
+        await repo.insert_contribution(
+            self.conn,
+            {
+                "tenant_id": self.tenant_id,
+                "badge_id": badge.id,
+                "event_id": event.event_id,
+                "member_id": member_id,
+                "period_key": period_key,
+                "purchase_event_id": purchase_id,
+                "amount": -taken,
+                "offered": 0,
+                "occurred_at": event.occurred_at,
+            },
+        )
+        row = await repo.take_back_progress(
+            self.conn,
+            self.tenant_id,
+            badge.id,
+            member_id,
+            period_key,
+            delta=taken,
+            revoke=badge.revoke_on_refund,
+            now=self.now,
+        )
+        if row.change >= 0:
+            return
+        revoked = await repo.revoke_awards(
+            self.conn,
+            self.tenant_id,
+            badge.id,
+            member_id,
+            period_key,
+            count=-row.change,
+            by=event.event_id,
+            at=event.occurred_at,
+        )
+        for award in revoked:
+            self.badge_changes.append((award.earned_at, -1))
+            if award.transaction_id is not None:
+                await self._reverse(badge, member_id, award.id, award.transaction_id)
+
+    async def _reverse(
+        self, badge: Badge, member_id: uuid.UUID, award_id: uuid.UUID, transaction_id: uuid.UUID
+    ) -> None:
+        original = await ledger.get_transaction(self.conn, self.tenant_id, transaction_id)
+        asset = await ledger.get_asset(self.conn, self.tenant_id, badge.reward_asset)
+        if original is None or asset is None:
+            return
+        posted = await ledger.reverse(
+            self.conn,
+            self._posting(f"revoke:{award_id}", f"badge revoked: {badge.name}", badge),
+            original=original,
+            member_id=member_id,
+            asset=asset,
+            amount=badge.reward_points,
+        )
+        await repo.set_revocation_transaction(
+            self.conn, self.tenant_id, award_id, posted.transaction.id
+        )
+
+
+def _offered(badge: Badge, variables: dict[str, Any]) -> int:
+    """What the event brings to the badge: 0 when its condition does not hold."""
+    if not conditions.evaluate(badge.condition, variables):
+        return 0
+    if badge.measure is Measure.COUNT:
+        return 1
+    assert badge.sum_field is not None
+    return _field(variables["event"], badge.sum_field)
+
+
+def _field(event: dict[str, Any], path: str) -> int:
+    value: Any = event
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return 0
+        value = value[part]
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise NotCountable(f"{path} is {value!r}, not a whole number")
+    return value
+
+
+__all__ = ["NAME", "on_event_ingested"]

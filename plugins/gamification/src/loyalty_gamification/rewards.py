@@ -1,0 +1,97 @@
+"""Rewards through other modules: a badge may pay, besides points, any rule effect an enabled
+module offers campaigns (``loyalty_rule_effects()``: a gift card, a voucher, an
+entitlement), chosen as ``<module>.<effect>`` with parameters its own model validates when
+the badge is saved.
+
+The effect runs in the event's transaction, inside a savepoint, with an idempotency key
+naming the badge, member, period and completion: a replayed write applies nothing twice,
+and an effect that fails (a module disabled since, an amount its settings refuse) is
+undone alone, counted on the badge's health, and the event is ingested as if the badge had
+no effect.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from loyalty_core.sdk import (
+    EffectContext,
+    ModuleRegistry,
+    RuleEffect,
+    Tenant,
+    ValidationFailed,
+)
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+Effects = Mapping[str, tuple[str, RuleEffect]]
+"""``<module>.<effect>`` -> (module name, declaration), as campaigns name them."""
+
+
+def effects_of(registry: ModuleRegistry | None, enabled: Iterable[str]) -> Effects:
+    """The rule effects of the ``enabled`` modules, by ``<module>.<effect>``."""
+    if registry is None:
+        return {}
+    return {
+        f"{name}.{effect.name}": (name, effect)
+        for name in enabled
+        if (module := registry.get(name)) is not None
+        for effect in module.rule_effects
+    }
+
+
+def validated_params(effect: RuleEffect, params: Any) -> dict[str, Any]:
+    """The parameters as the effect's model reads them, or ``INVALID_INPUT`` naming the
+    first wrong one."""
+    try:
+        return effect.params_model.model_validate(params).model_dump(mode="json")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ValidationFailed(
+            f"{where}: {first['msg']}", field=f"rewardEffect.params.{where}".rstrip(".")
+        ) from exc
+
+
+async def apply(
+    conn: AsyncConnection,
+    tenant: Tenant,
+    effects: Effects,
+    settings: Mapping[str, BaseModel],
+    reward: Mapping[str, Any],
+    *,
+    badge_id: uuid.UUID,
+    member_id: uuid.UUID,
+    key: str,
+    event_id: uuid.UUID,
+    event: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    """Apply a badge's reward effect in a savepoint; raises what the effect raised (after
+    undoing it) for the caller to count."""
+    name = str(reward["effect"])
+    if name not in effects:
+        raise LookupError(f"the module of {name!r} is not enabled")
+    module, effect = effects[name]
+    params = effect.params_model.model_validate(reward.get("params") or {})
+    context = EffectContext(
+        conn=conn,
+        tenant=tenant,
+        member_id=member_id,
+        campaign_id=badge_id,
+        campaign_version=0,
+        idempotency_key=key,
+        now=now,
+        actor="module:gamification",
+        event_id=event_id,
+        event=event,
+        module_settings=settings.get(module),
+    )
+    async with conn.begin_nested():
+        await effect.apply(context, params)
+
+
+__all__ = ["Effects", "apply", "effects_of", "validated_params"]
