@@ -73,7 +73,7 @@ from loyalty_core.modules.contributions import (
 from loyalty_core.modules.hookspecs import hookimpl, hookspec
 from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_core.money import is_currency, minor_units
-from loyalty_core.sdk import events, ledger, members, tenants
+from loyalty_core.sdk import codes, events, ledger, members, tenants
 from loyalty_core.sweeps import sweep
 from loyalty_core.tenants.models import Tenant
 
@@ -127,6 +127,7 @@ __all__ = [
     "aware_datetime",
     "check_json",
     "check_text",
+    "codes",
     "connection",
     "created_at_column",
     "db_answer",
