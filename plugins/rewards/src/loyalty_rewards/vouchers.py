@@ -184,10 +184,12 @@ def check(voucher: Voucher, basket: Basket, *, checkout: str | None, now: dateti
     """What ``voucher`` would take off ``basket`` now, or why it may not be used."""
     if voucher.status == "expired" or (voucher.expires_at and voucher.expires_at <= now):
         return _refused(voucher, "EXPIRED", "the voucher has expired")
+    if voucher.status == "redeemed" or (
+        voucher.max_uses is not None and voucher.uses >= voucher.max_uses
+    ):
+        return _refused(voucher, "USED_UP", "the voucher has been used")
     if voucher.status != "active":
         return _refused(voucher, "NOT_ACTIVE", f"the voucher is {voucher.status}")
-    if voucher.max_uses is not None and voucher.uses >= voucher.max_uses:
-        return _refused(voucher, "USED_UP", "the voucher has been used")
     if voucher.reserved_for_other(checkout, now):
         return _refused(voucher, "RESERVED", "another checkout holds the voucher")
     if voucher.currency is not None and voucher.currency != basket.currency:
