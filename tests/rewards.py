@@ -23,9 +23,7 @@ REWARD_CREATE = (
     "mutation($i: RewardCreateInput!) { rewardCreate(input: $i) "
     "{ reward { id kind stock points } errors { code field message } } }"
 )
-REWARD_REDEEM = (
-    "mutation($i: RewardRedeemInput!) { rewardRedeem(input: $i) {" + REDEMPTION + "} }"
-)
+REWARD_REDEEM = "mutation($i: RewardRedeemInput!) { rewardRedeem(input: $i) {" + REDEMPTION + "} }"
 REWARD_CANCEL = (
     "mutation($i: RewardRedemptionCancelInput!) { rewardRedemptionCancel(input: $i) {"
     + REDEMPTION
@@ -76,7 +74,9 @@ class RewardShop:
         return cls(gateway, db, tenant, await pos_key(gateway.client, tenant.id), member)
 
     async def admin(self, query: str, variables: dict[str, Any] | None = None) -> Any:
-        body = await graphql(self.gateway.client, query, variables, token=admin_token(self.tenant.id))
+        body = await graphql(
+            self.gateway.client, query, variables, token=admin_token(self.tenant.id)
+        )
         assert "errors" not in body, body
         return body["data"]
 
@@ -105,7 +105,9 @@ class RewardShop:
         return (await self.till(REWARD_REDEEM, variables))["rewardRedeem"]
 
     async def cancel(self, redemption_id: str) -> Any:
-        return (await self.till(REWARD_CANCEL, {"i": {"id": redemption_id}}))["rewardRedemptionCancel"]
+        return (await self.till(REWARD_CANCEL, {"i": {"id": redemption_id}}))[
+            "rewardRedemptionCancel"
+        ]
 
     async def validate(self, code: str, basket: dict[str, Any] | None = None) -> Any:
         variables = {"c": code, "b": basket or COFFEE_BASKET}

@@ -16,9 +16,13 @@ from tests.fixtures.gateway import MakeApp, admin_token, graphql, member_token
 from tests.rewards import REWARD_CREATE, REWARD_REDEEM, RewardShop
 
 
-async def test_a_tenant_without_the_module_sees_none_of_it(make_app: MakeApp, tenant: Tenant) -> None:
+async def test_a_tenant_without_the_module_sees_none_of_it(
+    make_app: MakeApp, tenant: Tenant
+) -> None:
     gateway = await make_app()
-    body = await graphql(gateway.client, "{ rewards { edges { node { id } } } }", token=admin_token(tenant.id))
+    body = await graphql(
+        gateway.client, "{ rewards { edges { node { id } } } }", token=admin_token(tenant.id)
+    )
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
 
@@ -49,7 +53,9 @@ async def test_a_free_coffee_voucher_bought_with_points_is_used_at_the_till(
 
     replay = await shop.redeem(reward, key="coffee-1")
     assert (replay["replayed"], replay["code"]) == (True, code)
-    other = await shop.redeem(reward, key="coffee-1", deliveryAddress=None, memberId=await _other(shop))
+    other = await shop.redeem(
+        reward, key="coffee-1", deliveryAddress=None, memberId=await _other(shop)
+    )
     assert other["errors"][0]["code"] == "IDEMPOTENCY_CONFLICT"
     await shop.reconciles()
 
@@ -69,11 +75,19 @@ async def test_cancel_returns_points_to_lots_with_their_expiry_and_the_stock(
     soon = datetime.now(UTC) + timedelta(days=3)
     async with db.tenant_transaction(tenant.id) as conn:  # the first lot expires first
         first = (
-            await conn.execute(
-                select(ledger_lots.c.id).where(ledger_lots.c.tenant_id == tenant.id).order_by(ledger_lots.c.id)
+            (
+                await conn.execute(
+                    select(ledger_lots.c.id)
+                    .where(ledger_lots.c.tenant_id == tenant.id)
+                    .order_by(ledger_lots.c.id)
+                )
             )
-        ).scalars().first()
-        await conn.execute(ledger_lots.update().where(ledger_lots.c.id == first).values(expires_at=soon))
+            .scalars()
+            .first()
+        )
+        await conn.execute(
+            ledger_lots.update().where(ledger_lots.c.id == first).values(expires_at=soon)
+        )
     reward = await shop.reward(stock=2, cancelWindowMinutes=30)
     redeemed = await shop.redeem(reward)
     assert redeemed["errors"] == [], redeemed
@@ -126,7 +140,9 @@ async def test_the_window_limits_and_stock_refuse_with_clear_codes(
     assert (await shop.redeem(later))["errors"][0]["code"] == "REWARD_UNAVAILABLE"
     no_cancel = await shop.reward()
     done = await shop.redeem(no_cancel)
-    assert (await shop.cancel(done["redemption"]["id"]))["errors"][0]["code"] == "CANCEL_WINDOW_CLOSED"
+    assert (await shop.cancel(done["redemption"]["id"]))["errors"][0][
+        "code"
+    ] == "CANCEL_WINDOW_CLOSED"
     bad = await shop.admin(
         REWARD_CREATE, {"i": {"name": "Odd", "kind": "VOUCHER", "voucher": {"discount": "AMOUNT"}}}
     )
@@ -142,7 +158,10 @@ async def test_a_member_redeems_an_entitlement_and_touchpoints_see_it_unlocked(
 ) -> None:
     shop = await RewardShop.open(make_app, db, tenant, points=500)
     reward = await shop.reward(
-        name="Free delivery", kind="ENTITLEMENT", points=300, entitlement={"name": "free_delivery", "days": 30}
+        name="Free delivery",
+        kind="ENTITLEMENT",
+        points=300,
+        entitlement={"name": "free_delivery", "days": 30},
     )
     member = uuid.UUID(shop.member)
     body = await graphql(
@@ -154,7 +173,7 @@ async def test_a_member_redeems_an_entitlement_and_touchpoints_see_it_unlocked(
     payload = body["data"]["rewardRedeem"]
     assert payload["errors"] == [] and payload["entitlement"]["name"] == "free_delivery", body
     seen = await shop.till(
-        "query($id: ID!) { member(id: $id) { entitlements(name: \"free_delivery\") { name expiresAt } "
+        'query($id: ID!) { member(id: $id) { entitlements(name: "free_delivery") { name expiresAt } '
         "rewardRedemptions { status } } }",
         {"id": shop.member},
     )

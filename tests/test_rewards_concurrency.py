@@ -33,7 +33,13 @@ async def test_a_hundred_redemptions_of_the_last_three_give_exactly_three(
             graphql(
                 clients[n % 2],
                 REWARD_REDEEM,
-                {"i": {"rewardId": reward, "memberId": members[n % 10], "idempotencyKey": f"r-{n}"}},
+                {
+                    "i": {
+                        "rewardId": reward,
+                        "memberId": members[n % 10],
+                        "idempotencyKey": f"r-{n}",
+                    }
+                },
                 api_key=shop.key,
             )
             for n in range(100)

@@ -29,14 +29,17 @@ from loyalty_rewards import repository as repo
 from loyalty_rewards.keys import tenant_keys
 from loyalty_rewards.settings import RewardSettings
 from loyalty_rewards.tables import budgets
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 class GiveRewardParams(BaseModel):
-    """The catalogue reward a campaign gives."""
+    """The catalogue reward a campaign gives (``{"rewardId": ...}``)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
     reward_id: uuid.UUID
 
@@ -44,6 +47,8 @@ class GiveRewardParams(BaseModel):
 class SurpriseRewardParams(BaseModel):
     """A reward given to a random share (``probability``) of the qualifying triggers, at most
     ``budget`` times over the campaign's life."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
     reward_id: uuid.UUID
     probability: float = Field(gt=0, le=1)
