@@ -9,9 +9,9 @@ from typing import Any
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, RunningGateway, admin_token, enable_for, graphql
 
 from tests.api import credit, enrol, pos_key
-from tests.fixtures.gateway import MakeApp, RunningGateway, admin_token, enable_for, graphql
 from tests.payments import ledger_reconciles
 
 REDEMPTION = """

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from loyalty_core.db.engine import Database
 from loyalty_core.ledger.tables import ledger_lots
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql, member_token
 from sqlalchemy import select
 
 from tests.api import available, credit
-from tests.fixtures.gateway import MakeApp, admin_token, graphql, member_token
 from tests.rewards import REWARD_CREATE, REWARD_REDEEM, RewardShop
 
 
@@ -171,10 +171,11 @@ async def test_a_member_redeems_an_entitlement_and_touchpoints_see_it_unlocked(
         token=member_token(tenant.id, member),
     )
     payload = body["data"]["rewardRedeem"]
-    assert payload["errors"] == [] and payload["entitlement"]["name"] == "free_delivery", body
+    assert payload["errors"] == [], body
+    assert payload["entitlement"]["name"] == "free_delivery"
     seen = await shop.till(
-        'query($id: ID!) { member(id: $id) { entitlements(name: "free_delivery") { name expiresAt } '
-        "rewardRedemptions { status } } }",
+        'query($id: ID!) { member(id: $id) { entitlements(name: "free_delivery") '
+        "{ name expiresAt } rewardRedemptions { status } } }",
         {"id": shop.member},
     )
     assert [e["name"] for e in seen["member"]["entitlements"]] == ["free_delivery"]

@@ -10,10 +10,10 @@ import uuid
 from loyalty_core.db.engine import Database
 from loyalty_core.ledger.tables import ledger_transactions
 from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, graphql
 from sqlalchemy import func, select
 
 from tests.api import available, credit, enrol
-from tests.fixtures.gateway import MakeApp, graphql
 from tests.rewards import COFFEE_BASKET, REWARD_REDEEM, VOUCHER_REDEEM, VOUCHER_RESERVE, RewardShop
 
 
@@ -133,4 +133,5 @@ async def test_the_reserving_checkout_redeems_its_code(
     code = (await shop.redeem(await shop.reward()))["code"]
     await shop.till(VOUCHER_RESERVE, {"i": {"code": code, "checkoutId": "web-1"}})
     used = await shop.use(code, checkoutId="web-1", key=uuid.uuid4().hex)
-    assert used["errors"] == [] and used["discount"] == 350
+    assert used["errors"] == []
+    assert used["discount"] == 350

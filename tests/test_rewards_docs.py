@@ -17,9 +17,9 @@ from loyalty_core.rules.engine import module_effects
 from loyalty_core.rules.schedules import run_scheduled_at
 from loyalty_core.tenants.models import Tenant
 from loyalty_rewards.settings import RewardSettings
+from loyalty_testing import MakeApp, admin_token, enable_for, graphql, member_token
 
 from tests.api import available, credit, pos_key
-from tests.fixtures.gateway import MakeApp, admin_token, enable_for, graphql, member_token
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "modules" / "rewards.md"
 STEP = re.compile(
@@ -108,4 +108,6 @@ async def test_the_worked_example_runs_as_written(
     assert (answers[3]["discount"], answers[3]["voucher"]["status"]) == (350, "REDEEMED")
     assert answers[6]["campaign"]["status"] == "ACTIVE"
     birthday = [v for v in answers[7]["vouchers"] if v["amount"] == 500]
-    assert len(birthday) == 1 and birthday[0]["status"] == "ACTIVE" and birthday[0]["code"]
+    assert len(birthday) == 1
+    assert birthday[0]["status"] == "ACTIVE"
+    assert birthday[0]["code"]

@@ -4,6 +4,8 @@ campaign's effect: the draw on every event, a redemption for the winners."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.modules.service import enable_module
@@ -33,7 +35,7 @@ async def configure(database: Database, tenant: BenchTenant) -> LoadSetup:
             )
             made.append(
                 await catalogue.create(
-                    conn, tenant.tenant_id, draft, module_kinds={}, now=found.created_at
+                    conn, tenant.tenant_id, draft, module_kinds={}, now=datetime.now(UTC)
                 )
             )
         definition = {

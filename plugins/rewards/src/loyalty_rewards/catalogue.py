@@ -16,15 +16,16 @@ from datetime import datetime
 from typing import Any
 
 from loyalty_core.sdk import NotFound, ValidationFailed, is_currency, ledger, new_id
-from loyalty_rewards import kinds
-from loyalty_rewards import repository as repo
-from loyalty_rewards.models import Reward, RewardText
-from loyalty_rewards.tables import pools, rewards
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
 from sqlalchemy import insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_rewards import kinds
+from loyalty_rewards import repository as repo
+from loyalty_rewards.models import Reward, RewardText
+from loyalty_rewards.tables import pools, rewards
 
 MAX_TEXTS = 20
 

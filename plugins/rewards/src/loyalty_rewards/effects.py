@@ -24,16 +24,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from loyalty_core.sdk import EffectContext, EffectResult, LoyaltyError, RuleEffect
-from loyalty_rewards import redemptions
-from loyalty_rewards import repository as repo
-from loyalty_rewards.keys import tenant_keys
-from loyalty_rewards.settings import RewardSettings
-from loyalty_rewards.tables import budgets
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_rewards import redemptions
+from loyalty_rewards import repository as repo
+from loyalty_rewards.keys import tenant_keys
+from loyalty_rewards.settings import RewardSettings
+from loyalty_rewards.tables import budgets
 
 
 class GiveRewardParams(BaseModel):

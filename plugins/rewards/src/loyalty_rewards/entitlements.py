@@ -11,12 +11,13 @@ import uuid
 from datetime import datetime, timedelta
 
 from loyalty_core.sdk import new_id
+from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from loyalty_rewards import repository as repo
 from loyalty_rewards.kinds import EntitlementTemplate
 from loyalty_rewards.models import Entitlement
 from loyalty_rewards.tables import entitlements
-from sqlalchemy import insert, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 async def grant(

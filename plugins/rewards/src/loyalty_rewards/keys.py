@@ -15,10 +15,11 @@ import uuid
 from dataclasses import dataclass
 
 from loyalty_core.sdk import codes
-from loyalty_rewards.tables import keys
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_rewards.tables import keys
 
 _HASHING = b"loyalty-rewards/code-hmac/v1"
 _SEALING = b"loyalty-rewards/code-aes-gcm/v1"

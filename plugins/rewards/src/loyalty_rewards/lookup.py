@@ -14,12 +14,13 @@ import uuid
 from datetime import datetime
 
 from loyalty_core.sdk import Database, ErrorCode, LoyaltyError, NotFound, codes
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from loyalty_rewards.keys import tenant_keys
 from loyalty_rewards.settings import RewardSettings
 from loyalty_rewards.tables import lockouts, vouchers
 from loyalty_rewards.vouchers import normalised
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 NO_MATCH = "no voucher matches this code"
 

@@ -39,16 +39,17 @@ from loyalty_core.sdk import (
     members,
     new_id,
 )
+from pydantic import BaseModel
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from loyalty_rewards import entitlements, kinds, vouchers
 from loyalty_rewards import repository as repo
 from loyalty_rewards.keys import tenant_keys
 from loyalty_rewards.models import Entitlement, Redeemed, Redemption, Reward, Voucher
 from loyalty_rewards.settings import RewardSettings
 from loyalty_rewards.tables import redemptions, rewards
-from pydantic import BaseModel
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 FULFILMENT_STEPS = {
     "shipped": ("pending",),

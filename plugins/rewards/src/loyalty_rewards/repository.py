@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from loyalty_rewards.models import Entitlement, Redemption, Reward, RewardText, Voucher
-from loyalty_rewards.tables import entitlements, redemptions, rewards, vouchers
 from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_rewards.models import Entitlement, Redemption, Reward, RewardText, Voucher
+from loyalty_rewards.tables import entitlements, redemptions, rewards, vouchers
 
 
 def reward_from_row(row: Row[Any]) -> Reward:

@@ -28,6 +28,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from loyalty_core.sdk import Conflict, ErrorCode, LoyaltyError, codes, fingerprint, new_id
+from sqlalchemy import and_, case, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from loyalty_rewards import repository as repo
 from loyalty_rewards.keys import TenantKeys, tenant_keys
 from loyalty_rewards.kinds import DiscountKind, VoucherTemplate
@@ -42,9 +46,6 @@ from loyalty_rewards.models import (
 )
 from loyalty_rewards.settings import RewardSettings
 from loyalty_rewards.tables import pools, voucher_uses, vouchers
-from sqlalchemy import and_, case, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 REFUSALS = (
     "NOT_FOUND",
