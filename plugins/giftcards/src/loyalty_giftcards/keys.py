@@ -31,8 +31,7 @@ import uuid
 from dataclasses import dataclass
 from functools import cache
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from loyalty_core.sdk import codes
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import select
@@ -111,7 +110,7 @@ def derive(secret: bytes, bound_to: str | None, pepper: bytes | None) -> TenantK
 
 
 def _hkdf(secret: bytes, salt: bytes | None, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(secret)
+    return codes.derive_key(secret, info, salt)
 
 
 def _pepper() -> bytes | None:

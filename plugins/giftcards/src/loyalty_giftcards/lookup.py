@@ -63,27 +63,28 @@ async def _attempt(
 ) -> uuid.UUID | LoyaltyError:
     """Count, look, settle; the error is returned, not raised, so the counts commit."""
     credential = lockout.credential_subject(actor)
-    if not await lockout.reserve(conn, tenant_id, credential, settings, now):
+    counter = lockout.counter(settings)
+    if not await counter.reserve(conn, tenant_id, credential, now):
         return CardLocked("too many failed gift card look-ups; try again later", field="code")
     key = (await tenant_keys(conn, tenant_id)).hashing
     row = await repo.find_by_hash(conn, tenant_id, codes.digest(key, code))
     card_id = None if row is None else repo.card_from_row(row).id
-    if card_id is not None and not await lockout.reserve(
-        conn, tenant_id, lockout.card_subject(card_id), settings, now
+    if card_id is not None and not await counter.reserve(
+        conn, tenant_id, lockout.card_subject(card_id), now
     ):
-        await lockout.succeeded(conn, tenant_id, credential)
+        await counter.succeeded(conn, tenant_id, credential)
         return CardLocked("this gift card is locked after failed look-ups", field="code")
     # The PIN is hashed even when no card matched, so both failures take the same time.
     offered = codes.digest(key, f"{card_id}:{pin or ''}")
     stored = None if row is None else row.pin_hash
     pin_ok = stored is None or (pin is not None and hmac.compare_digest(stored, offered))
     if card_id is not None and pin_ok:
-        await lockout.succeeded(conn, tenant_id, credential)
-        await lockout.succeeded(conn, tenant_id, lockout.card_subject(card_id))
+        await counter.succeeded(conn, tenant_id, credential)
+        await counter.succeeded(conn, tenant_id, lockout.card_subject(card_id))
         return card_id
-    await lockout.failed(conn, tenant_id, credential, settings, now)
+    await counter.failed(conn, tenant_id, credential, now)
     if card_id is not None:
-        await lockout.failed(conn, tenant_id, lockout.card_subject(card_id), settings, now)
+        await counter.failed(conn, tenant_id, lockout.card_subject(card_id), now)
     return NotFound(NO_MATCH, field="code")
 
 

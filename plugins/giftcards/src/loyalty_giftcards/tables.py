@@ -7,7 +7,7 @@ account owned by ``giftcard:<id>``; the card row is what a movement locks first.
 
 from __future__ import annotations
 
-from loyalty_core.sdk import created_at_column, id_column, metadata, tenant_id_column
+from loyalty_core.sdk import codes, created_at_column, id_column, metadata, tenant_id_column
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -121,16 +121,7 @@ events = Table(
 """What happened to a card, who did it and why; insert-only. Value-moving events carry the
 ledger transaction and the request's idempotency key, so a replay finds its first answer."""
 
-lockouts = Table(
-    "giftcards_lockouts",
-    metadata,
-    tenant_id_column(),
-    Column("subject", String(250), primary_key=True, nullable=False),
-    Column("failures", Integer, nullable=False, server_default="0"),
-    Column("last_failure_at", DateTime(timezone=True)),
-    Column("locked_until", DateTime(timezone=True)),
-    ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
-)
+lockouts = codes.lockout_table("giftcards_lockouts")
 """Failed look-ups per card (``card:<id>``) and per credential (``credential:<actor>``)."""
 
 ALL = (keys, batches, cards, events, lockouts)

@@ -1,0 +1,79 @@
+"""Finding a voucher by its code without helping anyone guess, as gift cards do.
+
+The look-up runs in a transaction of its own that always commits, so failed attempts count
+even when the request that made them fails. Every wrong code gives the same answer
+(NOT_FOUND, same message and field) and counts against the caller's credential; a right code
+counts against nothing. Once the credential (or a voucher) holds ``max_failed_attempts`` it is
+locked for ``lockout_minutes``: VOUCHER_LOCKED. The counter is the SDK's
+(``codes.Lockout``) over ``rewards_lockouts``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from loyalty_core.sdk import Database, ErrorCode, LoyaltyError, NotFound, codes
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_rewards.keys import tenant_keys
+from loyalty_rewards.settings import RewardSettings
+from loyalty_rewards.tables import lockouts, vouchers
+from loyalty_rewards.vouchers import normalised
+
+NO_MATCH = "no voucher matches this code"
+
+
+class VoucherLocked(LoyaltyError):
+    """Too many failed look-ups by this credential, or of this voucher, for now."""
+
+    code = ErrorCode.VOUCHER_LOCKED
+
+
+async def find(
+    database: Database,
+    tenant_id: uuid.UUID,
+    *,
+    actor: str,
+    code: str,
+    settings: RewardSettings,
+    now: datetime,
+) -> uuid.UUID:
+    """The id of the voucher ``code`` names, or raise NotFound / VoucherLocked."""
+    async with database.tenant_transaction(tenant_id) as conn:
+        outcome = await _attempt(conn, tenant_id, actor, code, settings, now)
+    if isinstance(outcome, LoyaltyError):
+        raise outcome
+    return outcome
+
+
+async def _attempt(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    actor: str,
+    code: str,
+    settings: RewardSettings,
+    now: datetime,
+) -> uuid.UUID | LoyaltyError:
+    """Count, look, settle; the error is returned, not raised, so the counts commit."""
+    counter = codes.Lockout(lockouts, settings.max_failed_attempts, settings.lockout)
+    credential = codes.credential_subject(actor)
+    if not await counter.reserve(conn, tenant_id, credential, now):
+        return VoucherLocked("too many failed voucher look-ups; try again later", field="code")
+    key = (await tenant_keys(conn, tenant_id)).hashing
+    voucher_id = await conn.scalar(
+        select(vouchers.c.id).where(
+            vouchers.c.tenant_id == tenant_id,
+            vouchers.c.code_hash == codes.digest(key, normalised(code)),
+            vouchers.c.status != "available",  # a pool code not handed out is no voucher yet
+        )
+    )
+    if voucher_id is None:
+        await counter.failed(conn, tenant_id, credential, now)
+        return NotFound(NO_MATCH, field="code")
+    await counter.succeeded(conn, tenant_id, credential)
+    return uuid.UUID(str(voucher_id))
+
+
+__all__ = ["NO_MATCH", "VoucherLocked", "find"]
