@@ -40,6 +40,14 @@ PURCHASE = {
 }
 
 
+UNKNOWN = "01940000-0000-7000-8000-000000000000"
+"""An id of nothing, for the ids beside the one under test that a mutation requires."""
+VOUCHER = {"discount": "AMOUNT", "amount": 100, "currency": "EUR"}
+LADDER = """
+mutation($input: TierLadderInput!) { tierLadderSet(input: $input) { errors { code } } }
+"""
+
+
 @dataclass(frozen=True)
 class Case:
     """One mutation with a valid input, and where in it the id under test goes."""
@@ -165,6 +173,43 @@ CASES = [
         {"amount": 5, "reason": "r", "idempotencyKey": "k"},
         "input.partnerId",
     ),
+    Case("badgeUpdate", "BadgeUpdateInput", {"name": "n"}, "input.id"),
+    Case("challengeUpdate", "ChallengeUpdateInput", {"name": "n"}, "input.id"),
+    Case("challengeJoin", "ChallengeJoinInput", {"memberId": "{member}"}, "input.challengeId"),
+    Case("challengeJoin", "ChallengeJoinInput", {"challengeId": UNKNOWN}, "input.memberId"),
+    Case("leaderboardPlayerSet", "LeaderboardPlayerSetInput", {}, "input.memberId"),
+    Case("tierOverride", "TierOverrideInput", {"level": "gold", "reason": "r"}, "input.memberId"),
+    Case("rewardUpdate", "RewardUpdateInput", {"name": "n"}, "input.id"),
+    Case(
+        "rewardCreate",
+        "RewardCreateInput",
+        {"name": "n", "kind": "VOUCHER", "voucher": VOUCHER},
+        "input.voucher.poolId",
+    ),
+    Case(
+        "rewardUpdate",
+        "RewardUpdateInput",
+        {"id": UNKNOWN, "voucher": VOUCHER},
+        "input.voucher.poolId",
+    ),
+    Case(
+        "rewardRedeem",
+        "RewardRedeemInput",
+        {"idempotencyKey": "k", "memberId": "{member}"},
+        "input.rewardId",
+        TILL,
+    ),
+    Case(
+        "rewardRedeem",
+        "RewardRedeemInput",
+        {"idempotencyKey": "k", "rewardId": UNKNOWN},
+        "input.memberId",
+        TILL,
+    ),
+    Case("rewardRedemptionCancel", "RewardRedemptionCancelInput", {}, "input.id"),
+    Case(
+        "rewardFulfilmentUpdate", "RewardFulfilmentUpdateInput", {"status": "SHIPPED"}, "input.id"
+    ),
 ]
 
 
@@ -185,7 +230,7 @@ class World:
         elif case.input_type is None:
             arguments = {"id": value}
         else:
-            arguments = {"input": {**filled, case.path.removeprefix("input."): value}}
+            arguments = {"input": _with_value(filled, case.path.removeprefix("input."), value)}
         body = await graphql(
             self.shop.gateway.client, _document(case), arguments, **self._auth(case)
         )
@@ -210,7 +255,19 @@ class World:
 async def open_world(make_app: MakeApp, db: Database, tenant: Tenant) -> World:
     shop = await Shop.open(make_app, db, tenant, points=1_000)
     await enable_for(db, shop.gateway.registry, tenant, "onboarding", {})
-    await enable_for(db, shop.gateway.registry, tenant, "clearing", {})
+    for module in ("clearing", "gamification", "tiers", "rewards"):
+        await enable_for(db, shop.gateway.registry, tenant, module, {})
+    levels = [{"name": "bronze", "threshold": 0}, {"name": "gold", "threshold": 40000}]
+    ladder = {
+        "levels": levels,
+        "metric": "SPEND",
+        "window": "CALENDAR_YEAR",
+        "downgrade": "ONE_LEVEL",
+    }
+    laddered = await graphql(
+        shop.gateway.client, LADDER, {"input": ladder}, token=admin_token(tenant.id)
+    )
+    assert laddered["data"]["tierLadderSet"]["errors"] == [], laddered
     card, _ = await shop.card(500)
     other = await Shop.open(make_app, db, await create_test_tenant(db), points=1_000)
     other_card, _ = await other.card(500)
@@ -286,6 +343,14 @@ def _document(case: Case) -> str:
         f"mutation($input: {case.input_type}!) "
         f"{{ {case.mutation}(input: $input) {{ errors {{ code field }} }} }}"
     )
+
+
+def _with_value(fields: dict[str, Any], path: str, value: str) -> dict[str, Any]:
+    """``fields`` with ``value`` at the dotted ``path`` (``voucher.poolId``)."""
+    head, _, rest = path.partition(".")
+    if not rest:
+        return {**fields, head: value}
+    return {**fields, head: _with_value(fields.get(head, {}), rest, value)}
 
 
 def _codes(body: dict[str, Any], mutation: str) -> list[str]:
