@@ -88,13 +88,22 @@ def compose_all(registry: ModuleRegistry) -> strawberry.Schema:
 
     Called at start-up: clashes are pairwise, so the full set shows every clash between
     modules; each module alone (with the modules it requires) shows an extension of a type
-    that only appears when some other module happens to be enabled too.
+    that only appears when some other module happens to be enabled too. The answer depends
+    on the registry alone, so each registry is checked once per process (a process that
+    starts several gateways, as the tests' does, pays once).
     """
-    installed = frozenset(module.info.name for module in registry.optional)
-    full = compose_schema(registry, installed)
-    for name in sorted(installed):
-        compose_schema(registry, _with_requirements(registry, name))
+    full = _CHECKED.get(registry)
+    if full is None:
+        installed = frozenset(module.info.name for module in registry.optional)
+        full = compose_schema(registry, installed)
+        for name in sorted(installed):
+            compose_schema(registry, _with_requirements(registry, name))
+        _CHECKED[registry] = full
     return full
+
+
+_CHECKED: weakref.WeakKeyDictionary[ModuleRegistry, strawberry.Schema] = weakref.WeakKeyDictionary()
+"""The full schema of each registry :func:`compose_all` has checked."""
 
 
 def export_sdl(registry: ModuleRegistry) -> str:

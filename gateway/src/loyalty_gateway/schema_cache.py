@@ -8,8 +8,8 @@ to another set on its next request: no restart, nothing to invalidate.
 
 from __future__ import annotations
 
-import logging
-from collections import Counter, OrderedDict
+import weakref
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -17,8 +17,7 @@ import strawberry
 from graphql import GraphQLSchema
 from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import CORE_MODULE, ModuleRegistry
-from loyalty_core.modules.service import enabled_modules
-from loyalty_core.tenants.service import list_tenants
+from loyalty_core.modules.service import module_sets_in_use
 
 from loyalty_gateway.composition import compose_schema, graphql_schema
 from loyalty_gateway.direct_resolvers import mark_direct_resolvers
@@ -29,11 +28,6 @@ from loyalty_gateway.plain_fields import mark_plain_fields
 
 CORE_ONLY: frozenset[str] = frozenset()
 """The module set of anonymous callers and platform admins: the core alone."""
-
-PREBUILD_MAX_TENANTS = 5000
-"""Tenants read at start-up to find the module sets in use; later ones build on first use."""
-
-_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,35 +88,50 @@ class SchemaCache:
             self._metrics.schema_cache_size.set(len(self._schemas))
         return compiled
 
-    async def prebuild(
-        self, database: Database, *, max_tenants: int = PREBUILD_MAX_TENANTS
-    ) -> list[frozenset[str]]:
+    async def prebuild(self, database: Database) -> list[frozenset[str]]:
         """Build the core-only schema and the module sets most tenants use (as many as the
-        cache holds). Reads each tenant's set in its own transaction: ``tenant_modules`` is
-        tenant-scoped under row-level security, so the platform scope cannot list them."""
+        cache holds), read in one statement of the platform scope."""
         async with database.platform_transaction() as conn:
-            tenants = await list_tenants(conn)
-        in_use: Counter[frozenset[str]] = Counter({CORE_ONLY: 1})
-        for tenant in tenants[:max_tenants]:
-            try:
-                async with database.tenant_transaction(tenant.id) as conn:
-                    enabled = await enabled_modules(conn, tenant.id, self._registry)
-            except Exception:
-                _log.exception("cannot read the modules of tenant %s", tenant.id)
-                continue
-            in_use[frozenset(enabled)] += 1
+            in_use = await module_sets_in_use(conn, self._registry)
+        in_use[CORE_ONLY] += 1
         built = [modules for modules, _ in in_use.most_common(self._size)]
         for modules in reversed(built):  # the most used last: least likely to be evicted
             self.get(modules)
         return built
 
     def _compile(self, modules: frozenset[str]) -> CompiledSchema:
-        schema = compose_schema(self._registry, modules)
-        core_schema = graphql_schema(schema)
-        mark_plain_fields(core_schema)
-        mark_direct_resolvers(schema, core_schema)
+        schema, core_schema = composed(self._registry, modules)
         documents = DocumentCache(core_schema, self._limits, preparer=self._preparer)
         return CompiledSchema(modules, schema, core_schema, documents)
 
 
-__all__ = ["CORE_ONLY", "PREBUILD_MAX_TENANTS", "CompiledSchema", "SchemaCache"]
+def composed(
+    registry: ModuleRegistry, modules: frozenset[str]
+) -> tuple[strawberry.Schema, GraphQLSchema]:
+    """The schema of ``modules`` with its fields marked for the executor, composed once per
+    registry and module set: a composed schema is never changed after marking, so the
+    gateways of one process share it (each keeps its own documents). The last
+    :data:`COMPOSED_KEPT` sets of each registry are kept."""
+    by_modules = _COMPOSED.setdefault(registry, OrderedDict())
+    found = by_modules.get(modules)
+    if found is None:
+        schema = compose_schema(registry, modules)
+        core_schema = graphql_schema(schema)
+        mark_plain_fields(core_schema)
+        mark_direct_resolvers(schema, core_schema)
+        found = by_modules[modules] = (schema, core_schema)
+        if len(by_modules) > COMPOSED_KEPT:
+            by_modules.popitem(last=False)
+    by_modules.move_to_end(modules)
+    return found
+
+
+COMPOSED_KEPT = 64
+"""Composed module sets kept per registry beyond the gateways' own caches."""
+
+_COMPOSED: weakref.WeakKeyDictionary[
+    ModuleRegistry, OrderedDict[frozenset[str], tuple[strawberry.Schema, GraphQLSchema]]
+] = weakref.WeakKeyDictionary()
+
+
+__all__ = ["CORE_ONLY", "CompiledSchema", "SchemaCache"]

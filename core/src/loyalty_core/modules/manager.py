@@ -56,9 +56,13 @@ class ModuleFailure:
     reason: str
 
 
-@dataclass
+@dataclass(eq=False)
 class ModuleRegistry:
-    """The modules this process runs: the core first, then every module that loaded."""
+    """The modules this process runs: the core first, then every module that loaded.
+
+    Compared and hashed by identity: what is composed from a registry (schemas) is kept by
+    the registry it came from, and a registry is complete once built.
+    """
 
     modules: dict[str, ModuleContributions] = field(default_factory=dict)
     failures: list[ModuleFailure] = field(default_factory=list)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
@@ -18,6 +19,7 @@ from loyalty_core.errors import ErrorCode, LoyaltyError
 from loyalty_core.modules.manager import CORE_MODULE, ModuleRegistry
 from loyalty_core.modules.tables import tenant_modules
 from loyalty_core.tenants.models import Tenant
+from loyalty_core.tenants.tables import tenants as tenants_table
 
 _log = logging.getLogger(__name__)
 
@@ -49,6 +51,28 @@ async def enabled_modules(
             # leave the module out for this tenant (and say so) rather than fail every request.
             _log.warning("tenant %s: stored settings of %s no longer validate", tenant_id, name)
     return enabled
+
+
+async def module_sets_in_use(
+    conn: AsyncConnection, registry: ModuleRegistry
+) -> Counter[frozenset[str]]:
+    """How many tenants enabled each set of modules this process has loaded, in the platform
+    scope (which reads every tenant's modules, and nothing else of theirs). Tenants with no
+    module count under the empty set. Settings are not validated here: a set whose stored
+    settings no longer validate is counted as enabled."""
+    sets = (
+        select(func.array_agg(tenant_modules.c.module).label("modules"))
+        .where(tenant_modules.c.enabled)
+        .group_by(tenant_modules.c.tenant_id)
+        .subquery()
+    )
+    tenants = await conn.scalar(select(func.count()).select_from(tenants_table))
+    in_use: Counter[frozenset[str]] = Counter()
+    rows = await conn.execute(select(sets.c.modules, func.count()).group_by(sets.c.modules))
+    for modules, count in rows:
+        in_use[frozenset(name for name in modules if name in registry.modules)] += count
+    in_use[frozenset()] += (tenants or 0) - in_use.total()
+    return in_use
 
 
 async def enable_module(
