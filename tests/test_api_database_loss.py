@@ -162,11 +162,11 @@ async def test_the_jobs_run_after_the_database_ended_every_session(
 ) -> None:
     till = await _till(make_app, tenant)
     state = till.gateway.state
-    await run_jobs_once(state.database, state.registry, metrics=state.metrics)
+    await run_jobs_once(state.database, state.registry, metrics=state.metrics, tenants=[tenant])
 
     await _terminate(owner_db, await _app_backends(owner_db))
 
-    await run_jobs_once(state.database, state.registry, metrics=state.metrics)
+    await run_jobs_once(state.database, state.registry, metrics=state.metrics, tenants=[tenant])
     metrics = (await till.gateway.client.get("/metrics")).text
     assert 'outcome="failed"' not in metrics
 

@@ -28,6 +28,7 @@ from loyalty_core.db.engine import Database
 from loyalty_core.members.service import create_member
 from loyalty_core.modules.manager import build_registry
 from loyalty_core.settings import Settings
+from loyalty_core.tenants.models import Tenant
 from loyalty_gateway import bootstrap
 from loyalty_gateway.bootstrap import tenant_by_slug
 from loyalty_gateway.cli import build_parser, main
@@ -281,11 +282,16 @@ async def test_migrate_is_safe_to_run_again() -> None:
 
 
 @pytest.mark.usefixtures("database_environment")
-async def test_jobs_run_prints_a_count_per_job(capsys: pytest.CaptureFixture[str]) -> None:
-    assert await _main(["jobs", "run"]) == 0
+async def test_jobs_run_prints_a_count_per_job(
+    capsys: pytest.CaptureFixture[str], tenant: Tenant
+) -> None:
+    assert await _main(["jobs", "run", "--tenant", tenant.slug]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines
     assert all(line.rsplit(": ", 1)[1].isdigit() for line in lines)
+
+    assert await _main(["jobs", "run", "--tenant", "no-such-shop"]) == 1
+    assert "no tenant with slug 'no-such-shop'" in capsys.readouterr().err
 
 
 def _is_within(module: str, root: str) -> bool:

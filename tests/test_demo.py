@@ -119,8 +119,8 @@ def test_demo_prints_credentials_that_serve_accepts(tmp_path: Path) -> None:
         assert {"available": 68, "asset": {"code": "points"}} in member["viewer"]["member"][
             "balances"
         ]
-        # Gift cards and payments are enabled: the till can list payments (none yet), and
-        # the admin gift cards.
+        # Gift cards and payments are enabled: the till can list payments (none yet), the
+        # admin the cards sold, and Mia her birthday card, part of it spent at the café.
         payments = query(
             printed["GraphQL URL"],
             {"X-Api-Key": printed["POS API key"]},
@@ -132,7 +132,15 @@ def test_demo_prints_credentials_that_serve_accepts(tmp_path: Path) -> None:
             {"Authorization": f"Bearer {printed['Admin token']}"},
             "{ giftCards { edges { node { id } } } }",
         )
-        assert cards == {"giftCards": {"edges": []}}
+        assert len(cards["giftCards"]["edges"]) == 3
+        mine = query(
+            printed["GraphQL URL"],
+            {"Authorization": f"Bearer {printed['Member token']}"},
+            "{ viewer { member { giftCards { balance currency codeHeld } } } }",
+        )
+        assert mine["viewer"]["member"]["giftCards"] == [
+            {"balance": 3720, "currency": "EUR", "codeHeld": True}
+        ]
 
         # An admin command finds the demo's data when given its folder, and says so.
         scopes = ["--scope", "events:write"]

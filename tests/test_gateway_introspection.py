@@ -38,12 +38,20 @@ FULL_INTROSPECTION = get_introspection_query(
 
 
 def module_sets(registry: ModuleRegistry) -> list[frozenset[str]]:
-    """Every combination of the installed modules, the core alone included."""
+    """The core alone, every installed module alone, every pair of them and all together.
+
+    What composing a set can get wrong is between two modules (a name both define, a type one
+    extends and another defines), so pairs cover it; every combination would double with each
+    module installed.
+    """
     installed = sorted(module.info.name for module in registry.optional)
     return [
-        frozenset(combination)
-        for size in range(len(installed) + 1)
-        for combination in itertools.combinations(installed, size)
+        *(
+            frozenset(combination)
+            for size in (0, 1, 2)
+            for combination in itertools.combinations(installed, size)
+        ),
+        frozenset(installed),
     ]
 
 
@@ -55,9 +63,9 @@ def sorted_sdl(schema: GraphQLSchema) -> str:
 async def test_every_module_set_answers_the_full_introspection_query_and_rebuilds(
     make_app: MakeApp, db: Database
 ) -> None:
-    gateway = await make_app(build_registry())
+    gateway = await make_app()
     sets = module_sets(gateway.registry)
-    assert len(sets) >= 8, "the first-party modules are installed"
+    assert len(sets) >= 30, "the first-party modules are installed"
 
     for modules in sets:
         tenant = await create_test_tenant(db)

@@ -30,7 +30,7 @@ TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def production(make_app: MakeApp) -> RunningGateway:
-    return await make_app(build_registry(), environment="production")
+    return await make_app(environment="production")
 
 
 def codes(body: dict[str, Any]) -> list[str]:
@@ -209,7 +209,7 @@ class MeteredMergeRule(BudgetedMergeRule):
         MeteredMergeRule.spent = MERGE_BUDGET - self.rule_context.remaining_complexity_budget
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(source=documents())
 def test_documents_within_the_limits_stay_within_the_merge_budget(
     core_schema: GraphQLSchema, source: str

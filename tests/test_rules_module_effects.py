@@ -60,8 +60,8 @@ async def test_a_scheduled_campaign_applies_a_module_effect_through_the_job(
     )
     member = await shop.member()
 
-    first = await run_jobs_once(db, registry, now)
-    again = await run_jobs_once(db, registry, now + timedelta(minutes=5))
+    first = await run_jobs_once(db, registry, now, tenants=[tenant])
+    again = await run_jobs_once(db, registry, now + timedelta(minutes=5), tenants=[tenant])
 
     assert (first["core:rules.scheduled"], again["core:rules.scheduled"]) == (1, 0)
     assert await shop.balance(member) == 15

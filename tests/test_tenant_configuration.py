@@ -15,6 +15,7 @@ from loyalty_core.db.engine import Database
 from loyalty_core.db.tables import audit_log, tenants
 from loyalty_core.money import CURRENCIES
 from loyalty_core.tenants.models import Tenant
+from loyalty_core.tenants.service import get_tenant
 from loyalty_gateway.jobs import run_jobs_once
 from loyalty_testing import MakeApp, admin_token, create_test_tenant, graphql, platform_token
 from sqlalchemy import func, select, update
@@ -87,7 +88,9 @@ async def test_a_tenant_with_a_broken_time_zone_fails_alone_and_is_counted(
     metrics = gateway.state.metrics
     scheduled = "core:rules.scheduled"
 
-    counts = await run_jobs_once(db, gateway.registry, metrics=metrics)
+    async with db.platform_transaction() as conn:
+        both = [await get_tenant(conn, tenant.id), healthy]
+    counts = await run_jobs_once(db, gateway.registry, metrics=metrics, tenants=both)
 
     assert scheduled in counts
     failed_for = [

@@ -246,6 +246,7 @@ def _add_jobs(commands: Commands, database: argparse.ArgumentParser) -> None:
     run = actions.add_parser(
         "run", parents=[database], help="run every job once for every tenant, print counts"
     )
+    run.add_argument("--tenant", metavar="SLUG", help="run them for this tenant only")
     run.set_defaults(handler=_jobs_run)
 
 
@@ -413,7 +414,8 @@ def _jobs_run(args: argparse.Namespace) -> int:
         from loyalty_gateway.jobs import run_jobs_once
 
         async with open_database(settings) as database:
-            return await run_jobs_once(database, registry, datetime.now(UTC))
+            only = None if args.tenant is None else [await _require_tenant(database, args.tenant)]
+            return await run_jobs_once(database, registry, datetime.now(UTC), tenants=only)
 
     counts = asyncio.run(run())
     for name, count in sorted(counts.items()):

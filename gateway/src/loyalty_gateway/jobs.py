@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from loyalty_core.db.engine import Database
@@ -41,10 +41,12 @@ async def run_jobs_once(
     *,
     last_runs: Mapping[str, datetime] | None = None,
     metrics: GatewayMetrics | None = None,
+    tenants: Sequence[Tenant] | None = None,
 ) -> dict[str, int]:
     """Run the jobs that are due at ``now`` (all of them without ``last_runs``) for every
-    tenant; what each job reported it did (lots released, ...), summed over tenants, by
-    :func:`job_key`. Jobs that were not due are absent from the result."""
+    tenant, or for ``tenants`` only (an operator catching one tenant up); what each job
+    reported it did (lots released, ...), summed over tenants, by :func:`job_key`. Jobs that
+    were not due are absent from the result."""
     now = now or datetime.now(UTC)
     due = [
         (name, job)
@@ -55,8 +57,9 @@ async def run_jobs_once(
     counts = {job_key(name, job): 0 for name, job in due}
     if not due:
         return counts
-    async with database.platform_transaction() as conn:
-        tenants = await list_tenants(conn)
+    if tenants is None:
+        async with database.platform_transaction() as conn:
+            tenants = await list_tenants(conn)
     for tenant in tenants:
         enabled = await _enabled_modules(database, registry, tenant)
         for name, job in due:

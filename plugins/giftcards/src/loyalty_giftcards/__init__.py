@@ -34,6 +34,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.routing import Route
 
+from loyalty_giftcards import demo
 from loyalty_giftcards.effects import ISSUE_GIFT_CARD
 from loyalty_giftcards.jobs import EXPIRY_JOB
 from loyalty_giftcards.keys import ensure_key
@@ -112,8 +113,8 @@ def loyalty_tenant_enabled() -> TenantProvisioning:
 
 @hookimpl
 def loyalty_demo() -> DemoSeed:
-    """The demo sells cards in euros."""
-    return DemoSeed(settings={"currencies": ["EUR"]})
+    """The demo sells cards in euros (:mod:`loyalty_giftcards.demo`)."""
+    return DemoSeed(settings={"currencies": [demo.CURRENCY]}, seed=demo.seed)
 
 
 async def provision(conn: AsyncConnection, tenant: Tenant, settings: BaseModel) -> None:
