@@ -5,16 +5,23 @@ from __future__ import annotations
 import gc
 
 from asgi_lifespan import LifespanManager
+from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_gateway.app import YOUNG_COLLECTION_THRESHOLD, create_app
 from loyalty_testing import DatabaseUrls, gateway_settings
 
 
-async def test_the_collector_is_tuned_while_any_gateway_runs(database_urls: DatabaseUrls) -> None:
+async def test_the_collector_is_tuned_while_any_gateway_runs(
+    database_urls: DatabaseUrls, loyalty_registry: ModuleRegistry
+) -> None:
     before = gc.get_threshold()
     assert before[0] != YOUNG_COLLECTION_THRESHOLD
     tuned = (YOUNG_COLLECTION_THRESHOLD, *before[1:])
-    first = LifespanManager(create_app(gateway_settings(database_urls)), startup_timeout=60)
-    second = LifespanManager(create_app(gateway_settings(database_urls)), startup_timeout=60)
+    first = LifespanManager(
+        create_app(gateway_settings(database_urls), registry=loyalty_registry), startup_timeout=60
+    )
+    second = LifespanManager(
+        create_app(gateway_settings(database_urls), registry=loyalty_registry), startup_timeout=60
+    )
 
     await first.__aenter__()
     assert gc.get_threshold() == tuned
