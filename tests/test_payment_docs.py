@@ -10,49 +10,25 @@ then checks the promises the guide's prose makes (what is due, what each tender 
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
 from typing import Any
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
 from loyalty_testing import MakeApp, graphql
 
+from tests.guides import Step, placeholders, steps, substitute
 from tests.payments import Shop, reconciles
 
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "modules" / "payment.md"
-STEP = re.compile(
-    r"^```graphql\n(?P<operation>.*?)^```\s*^```json\n(?P<variables>.*?)^```",
-    re.MULTILINE | re.DOTALL,
-)
-PLACEHOLDER = re.compile(r"^\$[A-Z_]+$")
 
-
-def walk_through() -> list[tuple[str, dict[str, Any]]]:
-    """The (operation, variables) pairs of the guide's "POS walk-through" section, in order."""
-    text = GUIDE.read_text(encoding="utf-8")
-    section = text.split("\n## POS walk-through\n", 1)[1].split("\n## ", 1)[0]
-    return [(m["operation"], json.loads(m["variables"])) for m in STEP.finditer(section)]
-
-
-def substitute(value: Any, names: dict[str, str]) -> Any:
-    """``value`` with every placeholder string replaced; an unknown placeholder fails."""
-    if isinstance(value, dict):
-        return {key: substitute(item, names) for key, item in value.items()}
-    if isinstance(value, list):
-        return [substitute(item, names) for item in value]
-    if isinstance(value, str) and PLACEHOLDER.match(value):
-        assert value[1:] in names, f"{value} is not set by an earlier step"
-        return names[value[1:]]
-    return value
+def walk_through() -> list[Step]:
+    """The steps of the guide's "POS walk-through" section, in order."""
+    return steps("payment.md", "POS walk-through")
 
 
 def test_the_walk_through_has_five_steps_with_known_placeholders() -> None:
-    steps = walk_through()
-    assert len(steps) == 5
-    used = set(re.findall(r'"\$([A-Z_]+)"', json.dumps([v for _, v in steps])))
-    assert used == {"MEMBER_ID", "GIFT_CARD_CODE", "PAYMENT_ID"}
+    found = walk_through()
+    assert len(found) == 5
+    assert placeholders(found) == {"MEMBER_ID", "GIFT_CARD_CODE", "PAYMENT_ID"}
 
 
 async def test_the_pos_walk_through_runs_as_written(
@@ -63,14 +39,14 @@ async def test_the_pos_walk_through_runs_as_written(
     names = {"MEMBER_ID": shop.member, "GIFT_CARD_CODE": code}
     answers: list[dict[str, Any]] = []
 
-    for operation, variables in walk_through():
+    for step in walk_through():
         body = await graphql(
-            shop.gateway.client, operation, substitute(variables, names), api_key=shop.key
+            shop.gateway.client, step.operation, substitute(step.variables, names), api_key=shop.key
         )
-        assert "errors" not in body, (operation, body)
+        assert "errors" not in body, (step.operation, body)
         [answer] = body["data"].values()
-        assert answer is not None, operation
-        assert answer.get("errors", []) == [], (operation, answer)
+        assert answer is not None, step.operation
+        assert answer.get("errors", []) == [], (step.operation, answer)
         answers.append(answer)
         names.setdefault("PAYMENT_ID", answers[0]["payment"]["id"])
 
