@@ -110,9 +110,10 @@ async def test_fees_and_a_refund_at_the_rate_the_points_were_issued_at(
     [march] = closed["statements"]
     assert (march["pointsIssued"], march["issuedAmount"]) == (200, -200)
     assert (march["pointsReversed"], march["reversalsAmount"]) == (-100, 100)  # at 0.01, not 0.05
-    # 10% of 200 on the issue; the card in effect at the period's end has no fixed fee
-    assert march["feesAmount"] == -20
-    assert march["closing"] == -120
+    # 10% of 200 on the issue, half of it reversed with half the points; the card in effect
+    # at the period's end has no fixed fee
+    assert march["feesAmount"] == -10
+    assert march["closing"] == -110
 
 
 async def test_roles_and_missing_rate_cards_refuse_the_movement(

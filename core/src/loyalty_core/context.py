@@ -30,6 +30,7 @@ from loyalty_core.db.engine import Database, raise_if_lost
 from loyalty_core.db.errors import db_answer
 from loyalty_core.modules.dispatch import DomainEvents
 from loyalty_core.modules.manager import ModuleRegistry
+from loyalty_core.modules.redemptions import publishing
 from loyalty_core.settings import Settings
 from loyalty_core.tenants.models import Tenant
 
@@ -121,8 +122,9 @@ class RequestContext:
         (:mod:`loyalty_core.db.errors`), after the rollback."""
         events = DomainEvents(self.registry, self.enabled_modules, self.database, self.tenant)
         try:
-            async with self.database.tenant_transaction(self.tenant_id) as conn:
-                yield conn, events
+            with publishing(events):
+                async with self.database.tenant_transaction(self.tenant_id) as conn:
+                    yield conn, events
         except DBAPIError as error:  # inline, not db_answers(): free unless raised
             events.discard()
             answer = db_answer(error)

@@ -40,6 +40,7 @@ from loyalty_core.modules.contributions import DemoContext, ModuleContributions
 from loyalty_core.modules.contributions import DemoMember as SeedMember
 from loyalty_core.modules.dispatch import DomainEvents
 from loyalty_core.modules.manager import CORE_MODULE, ModuleRegistry, build_registry
+from loyalty_core.modules.redemptions import publishing
 from loyalty_core.modules.service import enable_module
 from loyalty_core.settings import Settings
 from loyalty_core.tenants.models import Tenant
@@ -304,8 +305,9 @@ async def seed(database: Database, registry: ModuleRegistry) -> DemoCredentials:
         member_ids = [await _enrol(conn, tenant, member) for member in MEMBERS]
         domain_events = DomainEvents(registry, enabled, database, tenant)
         ingestion = Ingestion(tenant=tenant, actor=SEED_ACTOR, now=now, domain_events=domain_events)
-        await _history(conn, ingestion, tenant, member_ids, now)
-        await _seed_modules(shown, _demo_context(conn, ingestion, member_ids))
+        with publishing(domain_events):  # a module's seeded redemption is announced
+            await _history(conn, ingestion, tenant, member_ids, now)
+            await _seed_modules(shown, _demo_context(conn, ingestion, member_ids))
         issued = await create_api_key(
             conn, tenant.id, name="Demo POS", scopes=list(POS_SCOPES), actor=SEED_ACTOR
         )

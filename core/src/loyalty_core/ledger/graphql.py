@@ -32,9 +32,8 @@ from loyalty_core.ledger.graphql_types import ExpiryPolicy, LedgerTransaction
 from loyalty_core.ledger.models import Asset, AssetKind, Cause, Posted
 from loyalty_core.members import service as members
 from loyalty_core.members.graphql import Member, load_member
-from loyalty_core.modules.contributions import DomainEvent
+from loyalty_core.modules import redemptions
 from loyalty_core.modules.dispatch import DomainEvents
-from loyalty_core.modules.topics import PointsRedeemed
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
 
 MAX_KEY = 150
@@ -126,7 +125,7 @@ class PointsMutation:
         require_scope(ctx.principal, Scope.POINTS_REDEEM)
         principal = require_principal(ctx.principal)
 
-        async def work(conn: AsyncConnection, events: DomainEvents) -> Posted:
+        async def work(conn: AsyncConnection, _: DomainEvents) -> Posted:
             member_id = _member(input.member_id, "memberId")
             _check(input.amount, input.idempotency_key)
             await members.require_active(conn, ctx.tenant_id, member_id)
@@ -134,20 +133,10 @@ class PointsMutation:
                 ctx, principal, f"redeem:{input.idempotency_key}", input.reason[:500], "redemption"
             )
             asset = await _asset(conn, ctx.tenant_id, input.asset_code)
-            spent = await service.spend(
+            # Announces points.redeemed in this transaction (modules.redemptions).
+            return await redemptions.spend(
                 conn, posting, member_id=member_id, asset=asset, amount=input.amount
             )
-            if not spent.replayed:
-                redeemed = PointsRedeemed(
-                    transaction_id=spent.transaction.id,
-                    member_id=member_id,
-                    asset_code=asset.code,
-                    points=input.amount,
-                    occurred_at=posting.now,
-                    actor=principal.actor,
-                )
-                await events.publish(conn, DomainEvent.of(ctx.tenant_id, redeemed))
-            return spent
 
         return await _points_payload(info, work, input.member_id)
 

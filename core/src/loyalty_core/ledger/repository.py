@@ -813,6 +813,21 @@ async def undone_so_far(
     return int(total)
 
 
+async def credited_by(
+    conn: AsyncConnection, tenant_id: uuid.UUID, transaction_id: uuid.UUID
+) -> int:
+    """The sum of a transaction's credits (its positive entries): what a give-back
+    returned, whichever account received it."""
+    total = await conn.scalar(
+        select(func.coalesce(func.sum(ledger_entries.c.amount), 0)).where(
+            ledger_entries.c.tenant_id == tenant_id,
+            ledger_entries.c.transaction_id == transaction_id,
+            ledger_entries.c.amount > 0,
+        )
+    )
+    return int(total or 0)
+
+
 async def spent_from_lots(
     conn: AsyncConnection, tenant_id: uuid.UUID, transaction_id: uuid.UUID, member_id: uuid.UUID
 ) -> list[tuple[datetime | None, int]]:
@@ -858,6 +873,7 @@ __all__ = [
     "as_uuid",
     "asset_from_row",
     "claim_idempotency_key",
+    "credited_by",
     "credited_to_member",
     "due_lots",
     "get_asset",

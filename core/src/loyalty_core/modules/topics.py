@@ -233,8 +233,9 @@ class MemberErased:
 
 @dataclass(frozen=True, slots=True)
 class PointsRedeemed:
-    """A member's points were spent at a touchpoint (`pointsRedeem`). Published in the
-    redemption's transaction, once (a replay publishes nothing): a module that settles
+    """A member's points were spent: at a till (`pointsRedeem`), as a payment's points
+    tender, for a reward; whoever spends them through the SDK's `ledger.spend`. Published in
+    the redemption's transaction, once (a replay publishes nothing): a module that settles
     redemptions (clearing reimburses the acceptor) posts its side atomically with it."""
 
     TOPIC: ClassVar[str] = "points.redeemed"
@@ -275,13 +276,66 @@ class PointsRedeemed:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class PointsRefunded:
+    """Points a redemption spent were given back to the member (a refunded purchase paid
+    with points, a cancelled reward): the SDK's `ledger.give_back`. Published in the
+    give-back's transaction, once; a module that settled the redemption undoes its share."""
+
+    TOPIC: ClassVar[str] = "points.refunded"
+    VERSION: ClassVar[int] = 1
+
+    transaction_id: Annotated[uuid.UUID, Doc("The ledger transaction of the give-back.")]
+    redemption_id: Annotated[
+        uuid.UUID, Doc("The spend given back from (`PointsRedeemed.transactionId`).")
+    ]
+    member_id: Annotated[uuid.UUID, Doc("The member the points were given back to.")]
+    asset_code: Annotated[str, Doc("The asset given back.")]
+    points: Annotated[int, Doc("How many were given back (positive).")]
+    occurred_at: Annotated[datetime, Doc("When (UTC).")]
+    actor: Annotated[str, Doc("Who gave them back, from the credential.")]
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "transactionId": str(self.transaction_id),
+            "redemptionId": str(self.redemption_id),
+            "memberId": str(self.member_id),
+            "assetCode": self.asset_code,
+            "points": self.points,
+            "occurredAt": self.occurred_at.isoformat(),
+            "actor": self.actor,
+        }
+
+    @classmethod
+    def of(cls, event: DomainEvent) -> Self:
+        """The typed payload of a ``points.refunded`` domain event."""
+        if isinstance(event.data, cls):
+            return event.data
+        p = _checked(cls, event)
+        return cls(
+            transaction_id=uuid.UUID(p["transactionId"]),
+            redemption_id=uuid.UUID(p["redemptionId"]),
+            member_id=uuid.UUID(p["memberId"]),
+            asset_code=p["assetCode"],
+            points=int(p["points"]),
+            occurred_at=datetime.fromisoformat(p["occurredAt"]),
+            actor=p["actor"],
+        )
+
+
 TOPICS: tuple[
-    type[EventIngested] | type[MemberUpdated] | type[MemberErased] | type[PointsRedeemed], ...
+    type[EventIngested]
+    | type[MemberUpdated]
+    | type[MemberErased]
+    | type[PointsRedeemed]
+    | type[PointsRefunded],
+    ...,
 ] = (
     EventIngested,
     MemberUpdated,
     MemberErased,
     PointsRedeemed,
+    PointsRefunded,
 )
 """Every topic the core publishes, in the order the reference lists them."""
 
@@ -331,6 +385,7 @@ __all__ = [
     "MemberErased",
     "MemberUpdated",
     "PointsRedeemed",
+    "PointsRefunded",
     "PurchaseItem",
     "documented_fields",
 ]

@@ -24,6 +24,7 @@ from loyalty_core.modules.topics import (
     MemberErased,
     MemberUpdated,
     PointsRedeemed,
+    PointsRefunded,
     PurchaseItem,
 )
 from loyalty_core.outbox.tables import outbox
@@ -70,6 +71,7 @@ __all__ = [
     "MemberErased",
     "MemberUpdated",
     "PointsRedeemed",
+    "PointsRefunded",
     "PurchaseItem",
     "StoredEvent",
     "announce",

@@ -43,14 +43,17 @@ from loyalty_core.ledger.repository import (
     tenant_account,
 )
 from loyalty_core.ledger.service import Posting, balances
+from loyalty_core.modules import redemptions as _redemptions
 from loyalty_core.tenants.service import DEFAULT_ASSET_CODE
 
 # What a module posts while handling a domain event shows in the answer of the write that
 # published it (``eventIngest`` lists a stamp card's reward): see ``ledger.recording``.
+# A spend announces ``points.redeemed`` and a give-back ``points.refunded``, whichever
+# module makes them: see ``modules.redemptions``.
 earn = recorded(_service.earn)
-spend = recorded(_service.spend)
+spend = recorded(_redemptions.spend)
 reverse = recorded(_service.reverse)
-give_back = recorded(_service.give_back)
+give_back = recorded(_redemptions.give_back)
 post = recorded(_service.post)
 
 __all__ = [

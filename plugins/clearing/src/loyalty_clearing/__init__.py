@@ -28,7 +28,7 @@ from loyalty_core.sdk import (
 
 from loyalty_clearing import hookspecs
 from loyalty_clearing.demo import DEMO
-from loyalty_clearing.ingestion import on_event_ingested, on_points_redeemed
+from loyalty_clearing.ingestion import on_event_ingested, on_points_redeemed, on_points_refunded
 from loyalty_clearing.schema import ClearingMutation, ClearingQuery
 from loyalty_clearing.settings import NAME, ClearingSettings
 
@@ -61,6 +61,7 @@ def loyalty_event_handlers() -> list[EventHandler]:
     return [
         EventHandler("event.ingested", on_event_ingested),
         EventHandler("points.redeemed", on_points_redeemed),
+        EventHandler("points.refunded", on_points_refunded),
     ]
 
 

@@ -1,11 +1,20 @@
 """Partner-attributed movements of points, priced and posted in the writer's transaction.
 
-Two in-transaction handlers: ``event.ingested`` (a partner's purchase earns points, base
+Three in-transaction handlers: ``event.ingested`` (a partner's purchase earns points, base
 and campaign awards alike: the issuer pays for them; a refund reverses them at the rate they
-were issued at and gives prepaid points back to their block) and ``points.redeemed`` (points
-spent at an acceptor: the operator reimburses it). A refusal (a suspended partner, no rate
-card, blocks exhausted) raises, and the event or redemption is refused with it: nothing a
-partner does goes unpriced.
+were issued at and gives prepaid points back to the blocks they were drawn from),
+``points.redeemed`` (points spent at an acceptor, whichever module spent them: a till's
+``pointsRedeem``, a payment's points tender, a reward; the operator reimburses it) and
+``points.refunded`` (spent points given back: the reimbursement is reversed). A reversal
+also reverses, pro rata, the percentage fee charged on what it reverses. A refusal (a
+suspended partner, no rate card, blocks exhausted) raises, and the event or redemption is
+refused with it: nothing a partner does goes unpriced.
+
+When an issuance takes the points left in a prepaid partner's blocks below its reorder
+threshold, the module announces ``clearing.reorder_alert`` (``events.announce``: the
+outbox, for subscriptions) and stamps the partner (``Partner.reorderAlertedAt``). The
+partner's blocks are locked while drawn, so draws follow one another and exactly one sees
+the crossing: once per crossing, however many awards run at once.
 
 Hot path, per partner event: the key's partner from the process cache, one indexed read of
 the points the event moved, one of the partner, one of the rate card in effect, then the
@@ -33,7 +42,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loyalty_clearing import repository as repo
 from loyalty_clearing.attribution import partner_of_actor
 from loyalty_clearing.funding import FundingSource, sources
-from loyalty_clearing.models import Billing, MovementKind, Partner, PartnerRole, RateCard
+from loyalty_clearing.models import (
+    Billing,
+    Movement,
+    MovementKind,
+    Partner,
+    PartnerRole,
+    RateCard,
+)
 from loyalty_clearing.positions import Line, post_line, require_within_credit
 from loyalty_clearing.pricing import exact_money, percent_of, rounded
 from loyalty_clearing.service import require_acting, require_active
@@ -96,8 +112,32 @@ async def on_points_redeemed(event: DomainEvent, context: HandlerContext) -> Non
         rate_card_id=card.id,
     )
     key = f"redeemed:{redeemed.transaction_id}"
-    await post_line(conn, tenant_id, partner, line, key=key, now=_now())
-    await _fee(conn, tenant_id, partner, card, line, key)
+    movement_id = await post_line(conn, tenant_id, partner, line, key=key, now=_now())
+    await _fee(conn, tenant_id, partner, card, line, movement_id, key)
+
+
+async def on_points_refunded(event: DomainEvent, context: HandlerContext) -> None:
+    """Spent points given back (a refunded purchase paid with points): the acceptor gives
+    back the reimbursement of what was refunded, at the rate it was reimbursed at, and the
+    fee on it pro rata, whoever sends the refund."""
+    refunded = events.PointsRefunded.of(event)
+    conn = context.conn
+    assert conn is not None, "an in-transaction handler has the writer's connection"
+    tenant_id = context.tenant_id
+    original = await repo.redeemed_line(conn, tenant_id, f"redemption:{refunded.redemption_id}")
+    if original is None:
+        return
+    partner = await repo.get_partner(conn, tenant_id, original.partner_id)
+    assert partner is not None, "a movement's partner exists"
+    what = Undo(
+        f"refund:{refunded.transaction_id}",
+        None,
+        refunded.occurred_at,
+        refunded.actor,
+        f"redemption-refund:{refunded.transaction_id}",
+        "redeemed points given back by a refund",
+    )
+    await _undo(conn, tenant_id, partner, original, refunded.points, what)
 
 
 @dataclass(frozen=True)
@@ -151,8 +191,8 @@ async def issue(
         rate_card_id=card.id,
         event_id=what.event_id,
     )
-    await post_line(conn, tenant_id, partner, line, key=key, now=_now())
-    await _fee(conn, tenant_id, partner, card, line, key)
+    movement_id = await post_line(conn, tenant_id, partner, line, key=key, now=_now())
+    await _fee(conn, tenant_id, partner, card, line, movement_id, key)
     code = (
         ErrorCode.POINT_BLOCKS_EXHAUSTED
         if partner.billing is Billing.PREPAID
@@ -169,11 +209,13 @@ async def _draw_blocks(
     kind: MovementKind,
     key: str,
 ) -> int:
-    """Take what the blocks hold, first-expiring first; the points still to charge."""
+    """Take what the blocks hold, first-expiring first; the points still to charge. Every
+    block with points left is locked, so ``left_before`` is exact: the draw that takes it
+    below the reorder threshold is the one that alerts."""
+    blocks = await repo.blocks_for_drawing(conn, tenant_id, partner.id, what.asset_code, _now())
+    left_before = sum(block.remaining for block in blocks)
     left = what.points
-    for block in await repo.blocks_for_drawing(
-        conn, tenant_id, partner.id, what.asset_code, _now()
-    ):
+    for block in blocks:
         if not left:
             break
         take = min(block.remaining, left)
@@ -193,7 +235,29 @@ async def _draw_blocks(
         )
         await post_line(conn, tenant_id, partner, line, key=f"{key}:{block.id}", now=_now())
         left -= take
+    threshold = partner.reorder_threshold
+    left_after = left_before - (what.points - left)
+    if threshold is not None and left_before >= threshold > left_after:
+        await _reorder_alert(conn, tenant_id, partner, what, left_after)
     return left
+
+
+async def _reorder_alert(
+    conn: AsyncConnection, tenant_id: uuid.UUID, partner: Partner, what: Issue, left: int
+) -> None:
+    """Announce that the partner's blocks fell below its reorder threshold, and stamp it."""
+    now = _now()
+    await repo.mark_reorder_alert(conn, tenant_id, partner.id, now)
+    payload = {
+        "partnerId": str(partner.id),
+        "partnerName": partner.name,
+        "assetCode": what.asset_code,
+        "pointsLeft": left,
+        "reorderThreshold": partner.reorder_threshold,
+        "eventId": None if what.event_id is None else str(what.event_id),
+        "occurredAt": now.isoformat(),
+    }
+    await events.announce(conn, tenant_id, REORDER_ALERT, [payload])
 
 
 async def _reverse(
@@ -203,40 +267,116 @@ async def _reverse(
     purchase_id: uuid.UUID,
 ) -> None:
     """A refund takes points back: the partner that paid for them is credited at the rate
-    it paid (a prepaid block gets them back instead), whoever sends the refund."""
+    it paid, and each block they were drawn from gets back what was drawn from it, whoever
+    sends the refund. What was charged at the rate is undone first, then the blocks, the
+    last drawn first (as the ledger gives points back, latest-expiring first)."""
     taken = await repo.member_points(conn, tenant_id, refund.transactions)
     for asset_code, points in sorted(taken.items()):
         if points >= 0:
             continue
-        original = await repo.issued_for_event(conn, tenant_id, purchase_id, asset_code)
-        if original is None:
+        lines = await repo.issued_for_event(conn, tenant_id, purchase_id, asset_code)
+        if not lines:
             continue
-        partner = await repo.get_partner(conn, tenant_id, original.partner_id)
+        partner = await repo.get_partner(conn, tenant_id, lines[0].partner_id)
         assert partner is not None, "a movement's partner exists"
-        back = -points
-        if original.block_id is not None:
-            await repo.move_block(conn, tenant_id, original.block_id, back)
-            exact = _ZERO
-        else:
-            assert original.rate is not None, "an issuance not drawn from a block has its rate"
-            exact = exact_money(back, original.rate, partner.currency)
-        line = Line(
-            kind=MovementKind.REVERSAL,
-            amount=rounded(exact),
-            exact=exact,
-            occurred_at=refund.occurred_at,
-            reason=f"{back} {asset_code} taken back by a refund",
-            cause=f"event:{refund.event_id}",
-            actor=refund.actor,
-            points=-back,
-            asset_code=asset_code,
-            rate=original.rate,
-            rate_card_id=original.rate_card_id,
-            block_id=original.block_id,
-            event_id=refund.event_id,
+        left = -points
+        for original in sorted(lines, key=lambda m: (m.block_id is None, m.id), reverse=True):
+            if not left:
+                break
+            what = Undo(
+                f"event:{refund.event_id}",
+                refund.event_id,
+                refund.occurred_at,
+                refund.actor,
+                f"reversal:{refund.event_id}:{asset_code}",
+                "taken back by a refund",
+            )
+            left -= await _undo(conn, tenant_id, partner, original, left, what)
+
+
+@dataclass(frozen=True)
+class Undo:
+    """What reverses lines: its cause, event, time and actor, the key its lines derive
+    theirs from, and the words of their reason."""
+
+    cause: str
+    event_id: uuid.UUID | None
+    occurred_at: datetime
+    actor: str
+    key: str
+    reason: str
+
+
+async def _undo(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    partner: Partner,
+    original: Movement,
+    points: int,
+    what: Undo,
+) -> int:
+    """Reverse up to ``points`` of ``original`` (an issuance or a redemption), what earlier
+    reversals left of it; the points reversed. A block drawn from gets them back. Money is
+    rounded cumulatively (what all reversals of the line posted is the rounded share of its
+    amount), so a line reversed in parts is reversed to the unit; the fee charged on it is
+    reversed in the same share."""
+    earlier = await repo.lines_from(conn, tenant_id, [original.id])
+    done = -sum(m.points for m in earlier if m.kind is MovementKind.REVERSAL)
+    back = min(points, original.points - done)
+    if back <= 0:
+        return 0
+    if original.block_id is not None:
+        await repo.move_block(conn, tenant_id, original.block_id, back)
+    share = Share(done, done + back, original.points)
+    line = Line(
+        kind=MovementKind.REVERSAL,
+        amount=share.of_amount(original.exact_amount),
+        exact=-original.exact_amount * back / original.points,
+        occurred_at=what.occurred_at,
+        reason=f"{back} {original.asset_code} {what.reason}",
+        cause=what.cause,
+        actor=what.actor,
+        points=-back,
+        asset_code=original.asset_code,
+        rate=original.rate,
+        rate_card_id=original.rate_card_id,
+        block_id=original.block_id,
+        event_id=what.event_id,
+        origin_id=original.id,
+    )
+    key = f"{what.key}:{original.id}"
+    await post_line(conn, tenant_id, partner, line, key=key, now=_now())
+    for fee in (m for m in earlier if m.kind is MovementKind.FEE):
+        fee_line = Line(
+            kind=MovementKind.FEE,
+            amount=share.of_amount(fee.exact_amount),
+            exact=-fee.exact_amount * back / original.points,
+            occurred_at=what.occurred_at,
+            reason=f"{fee.reason} reversed for {back} of {original.points} points",
+            cause=what.cause,
+            actor=what.actor,
+            rate=fee.rate,
+            rate_card_id=fee.rate_card_id,
+            event_id=what.event_id,
+            origin_id=fee.id,
         )
-        key = f"reversal:{refund.event_id}:{asset_code}"
-        await post_line(conn, tenant_id, partner, line, key=key, now=_now())
+        await post_line(conn, tenant_id, partner, fee_line, key=f"fee:{key}", now=_now())
+    return back
+
+
+@dataclass(frozen=True)
+class Share:
+    """The part ``[done, upto)`` of ``total`` points a reversal undoes."""
+
+    done: int
+    upto: int
+    total: int
+
+    def of_amount(self, exact: Decimal) -> int:
+        """The money this reversal posts against a line of ``exact`` value: the rounded
+        cumulative share less what earlier reversals posted (both half to even), so all
+        the parts together undo the line's posted amount exactly."""
+        return rounded(-exact * self.upto / self.total) - rounded(-exact * self.done / self.total)
 
 
 async def _charge_funded(
@@ -303,9 +443,11 @@ async def _fee(
     partner: Partner,
     card: RateCard,
     line: Line,
+    movement_id: uuid.UUID,
     key: str,
 ) -> None:
-    """The percentage fee on a movement's money, a line of its own the partner pays."""
+    """The percentage fee on a movement's money, a line of its own the partner pays, that
+    names the movement (``origin_id``) so a reversal reverses it pro rata."""
     if not card.fee_percent or not line.amount:
         return
     exact = -percent_of(line.amount, card.fee_percent)
@@ -320,6 +462,7 @@ async def _fee(
         rate=card.fee_percent,
         rate_card_id=card.id,
         event_id=line.event_id,
+        origin_id=movement_id,
     )
     await post_line(conn, tenant_id, partner, fee, key=f"fee:{key}", now=_now())
 
@@ -329,5 +472,16 @@ def _now() -> datetime:
 
 
 _ZERO = Decimal(0)
+REORDER_ALERT = "clearing.reorder_alert"
+"""The topic announced when a partner's blocks fall below its reorder threshold."""
 
-__all__ = ["Issue", "issue", "on_event_ingested", "on_points_redeemed"]
+__all__ = [
+    "REORDER_ALERT",
+    "Issue",
+    "Share",
+    "Undo",
+    "issue",
+    "on_event_ingested",
+    "on_points_redeemed",
+    "on_points_refunded",
+]

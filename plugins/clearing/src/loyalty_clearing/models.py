@@ -71,6 +71,7 @@ class Partner:
     reorder_threshold: int | None
     contacts: tuple[Contact, ...]
     created_at: datetime
+    reorder_alerted_at: datetime | None = None
 
     @classmethod
     def of(cls, row: Any) -> Partner:
@@ -85,6 +86,7 @@ class Partner:
             reorder_threshold=row.reorder_threshold,
             contacts=tuple(Contact(**c) for c in row.contacts),
             created_at=row.created_at,
+            reorder_alerted_at=row.reorder_alerted_at,
         )
 
 
@@ -169,6 +171,7 @@ class Movement:
     actor: str
     statement_id: uuid.UUID | None
     created_at: datetime
+    origin_id: uuid.UUID | None = None
 
     @classmethod
     def of(cls, row: Any) -> Movement:
@@ -192,6 +195,7 @@ class Movement:
             actor=row.actor,
             statement_id=row.statement_id,
             created_at=row.created_at,
+            origin_id=row.origin_id,
         )
 
 

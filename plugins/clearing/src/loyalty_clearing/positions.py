@@ -43,6 +43,8 @@ class Line:
     block_id: uuid.UUID | None = None
     event_id: uuid.UUID | None = None
     statement_id: uuid.UUID | None = None
+    origin_id: uuid.UUID | None = None
+    """The line this one reverses, or the line a fee was charged on."""
 
 
 async def post_line(
@@ -101,6 +103,7 @@ async def post_line(
             "reason": line.reason[:500],
             "actor": line.actor[:200],
             "statement_id": line.statement_id,
+            "origin_id": line.origin_id,
         },
     )
 

@@ -313,40 +313,60 @@ async def statement_lines(
     return [Movement.of(row) for row in rows]
 
 
-@dataclass(frozen=True)
-class Issuance:
-    """How a purchase's points were charged: to whom, at which rate, from which block."""
-
-    partner_id: uuid.UUID
-    rate: Decimal | None
-    rate_card_id: uuid.UUID | None
-    block_id: uuid.UUID | None
-
-
 async def issued_for_event(
     conn: AsyncConnection, tenant_id: uuid.UUID, event_id: uuid.UUID, asset_code: str
-) -> Issuance | None:
-    """The issuance a purchase caused, to price its refund alike."""
+) -> list[Movement]:
+    """The issuance lines a purchase caused for an asset, in the order they were posted
+    (the blocks drawn, first-expiring first, then the points charged at the rate)."""
+    rows = await conn.execute(
+        select(movements)
+        .where(
+            movements.c.tenant_id == tenant_id,
+            movements.c.event_id == event_id,
+            movements.c.kind == "issued",
+            movements.c.asset_code == asset_code,
+        )
+        .order_by(movements.c.id)
+    )
+    return [Movement.of(row) for row in rows]
+
+
+async def redeemed_line(conn: AsyncConnection, tenant_id: uuid.UUID, cause: str) -> Movement | None:
+    """The redeemed line of a redemption (its ``cause``), if an acceptor was reimbursed."""
     row = (
         await conn.execute(
-            select(
-                movements.c.partner_id,
-                movements.c.rate,
-                movements.c.rate_card_id,
-                movements.c.block_id,
-            )
-            .where(
+            select(movements).where(
                 movements.c.tenant_id == tenant_id,
-                movements.c.event_id == event_id,
-                movements.c.kind == "issued",
-                movements.c.asset_code == asset_code,
+                movements.c.kind == "redeemed",
+                movements.c.cause == cause,
             )
-            .limit(1)
         )
     ).first()
-    if row is None:
-        return None
-    return Issuance(row.partner_id, row.rate, row.rate_card_id, row.block_id)
+    return None if row is None else Movement.of(row)
+
+
+async def lines_from(
+    conn: AsyncConnection, tenant_id: uuid.UUID, origin_ids: Sequence[uuid.UUID]
+) -> list[Movement]:
+    """The lines that undo or were charged on ``origin_ids`` (reversals, fees)."""
+    if not origin_ids:
+        return []
+    rows = await conn.execute(
+        select(movements)
+        .where(movements.c.tenant_id == tenant_id, movements.c.origin_id.in_(origin_ids))
+        .order_by(movements.c.id)
+    )
+    return [Movement.of(row) for row in rows]
+
+
+async def mark_reorder_alert(
+    conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID, at: datetime
+) -> None:
+    await conn.execute(
+        update(partners)
+        .where(partners.c.tenant_id == tenant_id, partners.c.id == partner_id)
+        .values(reorder_alerted_at=at)
+    )
 
 
 _MEMBER_POINTS = Prepared(
@@ -618,7 +638,6 @@ async def get_statement(
 
 __all__ = [
     "Claimed",
-    "Issuance",
     "all_partners",
     "bind_key",
     "block_by_key",
@@ -638,8 +657,10 @@ __all__ = [
     "issued_for_event",
     "last_closed_period",
     "latest_closings",
+    "lines_from",
     "list_partners",
     "list_statements",
+    "mark_reorder_alert",
     "member_points",
     "move_block",
     "movement_of_transaction",
@@ -649,6 +670,7 @@ __all__ = [
     "position",
     "rate_card_at",
     "rate_cards_of",
+    "redeemed_line",
     "statement_lines",
     "update_partner",
 ]

@@ -191,6 +191,10 @@ class Partner:
     )
     contacts: list[Contact]
     created_at: datetime
+    reorder_alerted_at: datetime | None = strawberry.field(
+        description="Prepaid: when the points left in blocks last fell below the threshold "
+        "(each crossing announces `clearing.reorder_alert` once)."
+    )
 
     @strawberry.field(description="The partner's position in the ledger now, minor units.")
     async def position(self, info: Info[RequestContext, None]) -> int:
@@ -245,6 +249,7 @@ class Partner:
                 Contact(name=c.name, email=c.email, phone=c.phone, role=c.role) for c in p.contacts
             ],
             created_at=p.created_at,
+            reorder_alerted_at=p.reorder_alerted_at,
         )
 
 

@@ -38,6 +38,7 @@ partners = Table(
     Column("billing", String(16), nullable=False, server_default="postpaid"),
     Column("credit_limit", BigInteger),
     Column("reorder_threshold", BigInteger),
+    Column("reorder_alerted_at", DateTime(timezone=True)),
     Column("contacts", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("created_by", String(200), nullable=False),
     created_at_column(),
@@ -51,7 +52,8 @@ partners = Table(
     UniqueConstraint("tenant_id", "name", name="uq_clearing_partners_name"),
 )
 """A coalition partner: its roles (issuer, acceptor), billing currency and type, contacts
-(the partner's accounting people, not members) and status."""
+(the partner's accounting people, not members) and status. ``reorder_alerted_at``: when the
+points left in its blocks last crossed below ``reorder_threshold``."""
 
 partner_keys = Table(
     "clearing_partner_keys",
@@ -165,6 +167,7 @@ movements = Table(
     Column("reason", String(500), nullable=False),
     Column("actor", String(200), nullable=False),
     Column("statement_id", UUID(as_uuid=True)),
+    Column("origin_id", UUID(as_uuid=True)),
     created_at_column(),
     CheckConstraint(
         "kind IN ('issued', 'redeemed', 'reversal', 'fee', 'adjustment', 'block', 'rounding',"
@@ -176,6 +179,18 @@ movements = Table(
     ),
     Index("ix_clearing_movements_partner", "tenant_id", "partner_id", "id"),
     Index("ix_clearing_movements_event", "tenant_id", "event_id"),
+    Index(
+        "ix_clearing_movements_origin",
+        "tenant_id",
+        "origin_id",
+        postgresql_where=text("origin_id IS NOT NULL"),
+    ),
+    Index(
+        "ix_clearing_movements_redemption",
+        "tenant_id",
+        "cause",
+        postgresql_where=text("kind = 'redeemed'"),
+    ),
     Index(
         "ix_clearing_movements_open",
         "tenant_id",
@@ -193,7 +208,8 @@ movements = Table(
 """One line per ledger transaction the module posted for a partner. ``amount`` is the
 money in minor units as posted, signed from the partner's side (positive: the operator owes
 the partner); ``exact_amount`` is points x rate before rounding. ``statement_id`` is set
-once, by the close that claims the line."""
+once, by the close that claims the line. ``origin_id`` is the line a reversal gives back
+(an issuance from one block, a redemption) or a fee was charged on."""
 
 periods = Table(
     "clearing_periods",
