@@ -1,7 +1,7 @@
 """Clearing under real concurrent transactions on PostgreSQL, through two gateway
 instances: a period closes while partner purchases are ingested (each lands in exactly one
-statement), two closes at once make one set of statements, and concurrent awards never
-overdraw a prepaid partner's block."""
+statement), two closes at once make one set of statements, concurrent awards never
+overdraw a prepaid partner's block, and crossing its reorder threshold announces once."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from loyalty_clearing.tables import movements, point_blocks
 from loyalty_core.db.engine import Database
+from loyalty_core.outbox.tables import outbox
 from loyalty_core.tenants.models import Tenant
 from loyalty_testing import MakeApp, admin_token, graphql
 from sqlalchemy import func, select
@@ -124,3 +125,44 @@ async def test_a_block_purchase_replays_and_a_refund_gives_points_back_to_the_bl
         "query($id: ID!) { partner(id: $id) { reorderAlert position } }", {"id": shop}
     )
     assert back["data"]["partner"] == {"reorderAlert": False, "position": -90}
+
+
+async def test_crossing_the_reorder_threshold_announces_once_under_concurrent_awards(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Coalition.open(make_app, db, tenant)
+    second = await make_app()
+    shop = await town.partner("Bikes", ("ISSUER",), billing="PREPAID", reorderThreshold=50)
+    block = {"partnerId": shop, "points": 105, "price": 95, "idempotencyKey": "block-1"}
+    assert (await town.mutate(BLOCK_PURCHASE, block))["errors"] == []
+    member = await town.member()
+    gateways = [town.gateway, second]
+    results = await asyncio.gather(
+        *(town.purchase("Bikes", member, 1_000, MARCH, gateway=gateways[n % 2]) for n in range(20))
+    )
+    assert sum(1 for r in results if r["errors"] == []) == 10  # 105 -> 5, past 50 once
+    [alert] = await _reorder_alerts(db, tenant)
+    assert (alert["partnerId"], alert["reorderThreshold"]) == (shop, 50)
+    assert alert["pointsLeft"] == 45  # the one draw that went below: 55 -> 45
+    shown = await town.admin(
+        "query($id: ID!) { partner(id: $id) { reorderAlert reorderAlertedAt } }", {"id": shop}
+    )
+    assert shown["data"]["partner"]["reorderAlert"] is True
+    assert shown["data"]["partner"]["reorderAlertedAt"] is not None
+
+    # a new block lifts it above the threshold; the next crossing announces again
+    block = {**block, "points": 100, "idempotencyKey": "block-2"}
+    assert (await town.mutate(BLOCK_PURCHASE, block))["errors"] == []
+    for _ in range(7):  # 105 -> 35
+        assert (await town.purchase("Bikes", member, 1_000, MARCH))["errors"] == []
+    assert len(await _reorder_alerts(db, tenant)) == 2
+
+
+async def _reorder_alerts(db: Database, tenant: Tenant) -> list[dict[str, Any]]:
+    async with db.tenant_transaction(tenant.id) as conn:
+        rows = await conn.scalars(
+            select(outbox.c.payload).where(
+                outbox.c.tenant_id == tenant.id, outbox.c.topic == "clearing.reorder_alert"
+            )
+        )
+        return list(rows)
