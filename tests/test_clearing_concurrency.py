@@ -1,7 +1,8 @@
 """Clearing under real concurrent transactions on PostgreSQL, through two gateway
 instances: a period closes while partner purchases are ingested (each lands in exactly one
 statement), two closes at once make one set of statements, concurrent awards never
-overdraw a prepaid partner's block, and crossing its reorder threshold announces once."""
+overdraw a prepaid partner's block, crossing its reorder threshold announces once, and
+partners made at once in a new currency share its one clearing asset."""
 
 from __future__ import annotations
 
@@ -11,12 +12,20 @@ from typing import Any
 
 from loyalty_clearing.tables import movements, point_blocks
 from loyalty_core.db.engine import Database
+from loyalty_core.ledger.tables import assets
 from loyalty_core.outbox.tables import outbox
 from loyalty_core.tenants.models import Tenant
 from loyalty_testing import MakeApp, admin_token, graphql
 from sqlalchemy import func, select
 
-from tests.clearing import BLOCK_PURCHASE, CLOSE, Coalition, clearing_balances, unclaimed
+from tests.clearing import (
+    BLOCK_PURCHASE,
+    CLOSE,
+    PARTNER_CREATE,
+    Coalition,
+    clearing_balances,
+    unclaimed,
+)
 
 MARCH = datetime(2026, 3, 20, 9, tzinfo=UTC)
 
@@ -166,3 +175,32 @@ async def _reorder_alerts(db: Database, tenant: Tenant) -> list[dict[str, Any]]:
             )
         )
         return list(rows)
+
+
+async def test_partners_made_at_once_in_a_new_currency_share_its_clearing_asset(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Coalition.open(make_app, db, tenant)
+    second = await make_app()
+    gateways = [town.gateway, second]
+
+    async def create(n: int) -> dict[str, Any]:
+        body = await graphql(
+            gateways[n % 2].client,
+            PARTNER_CREATE,
+            {"input": {"name": f"Kiosk {n}", "roles": ["ISSUER"], "currency": "CHF"}},
+            token=admin_token(tenant.id),
+        )
+        assert "errors" not in body, body
+        created: dict[str, Any] = body["data"]["partnerCreate"]
+        return created
+
+    results = await asyncio.gather(*(create(n) for n in range(8)))
+    assert [r["errors"] for r in results] == [[]] * 8
+    async with db.tenant_transaction(tenant.id) as conn:
+        count = await conn.scalar(
+            select(func.count())
+            .select_from(assets)
+            .where(assets.c.tenant_id == tenant.id, assets.c.code == "clearing_chf")
+        )
+    assert count == 1

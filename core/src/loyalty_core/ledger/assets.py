@@ -71,6 +71,48 @@ async def create_asset(
     return asset
 
 
+async def ensure_asset(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    code: str,
+    name: str,
+    kind: AssetKind,
+    scale: int = 0,
+    actor: str,
+) -> Asset:
+    """The tenant's asset ``code``, created (never expiring) when it has none: what a module
+    makes on first use. Safe when several transactions make it at once: the insert does
+    nothing when another made it first (waiting for it to commit), and the asset is read
+    back, so each gets the one asset instead of ALREADY_EXISTS. The asset stored may have
+    been made with other arguments; the caller checks what it needs of it."""
+    found = await repo.get_asset(conn, tenant_id, code)
+    if found is not None:
+        return found
+    if not CODE.fullmatch(code):
+        raise ValidationFailed("code: a lowercase letter, then up to 31 of a-z 0-9 _", field="code")
+    asset = Asset(
+        id=new_id(),
+        code=code,
+        name=name.strip(),
+        kind=kind,
+        scale=scale,
+        allow_negative=False,
+        expiry_days=None,
+        pending_days=0,
+        expiry_policy=ExpiryPolicy.NEVER,
+        expiry_periods=0,
+        expiry_date=None,
+    )
+    await _check(conn, tenant_id, asset, name=name)
+    if await repo.insert_asset(conn, tenant_id, asset, if_absent=True):
+        await record(conn, tenant_id, actor=actor, action="asset.create", target=f"asset:{code}")
+        return asset
+    found = await repo.get_asset(conn, tenant_id, code)
+    assert found is not None, "the insert found the code taken by a committed asset"
+    return found
+
+
 async def update_asset(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
@@ -196,4 +238,4 @@ async def _check(
         raise ValidationFailed("expiryDate: only with FIXED_DATE", field="expiryDate")
 
 
-__all__ = ["create_asset", "update_asset"]
+__all__ = ["create_asset", "ensure_asset", "update_asset"]

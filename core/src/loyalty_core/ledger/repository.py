@@ -249,23 +249,32 @@ def asset_from_row(row: Any) -> Asset:
     )
 
 
-async def insert_asset(conn: AsyncConnection, tenant_id: uuid.UUID, asset: Asset) -> None:
-    await conn.execute(
-        insert(assets).values(
-            tenant_id=tenant_id,
-            id=asset.id,
-            code=asset.code,
-            name=asset.name,
-            kind=asset.kind.value,
-            scale=asset.scale,
-            allow_negative=asset.allow_negative,
-            expiry_days=asset.expiry_days,
-            pending_days=asset.pending_days,
-            expiry_policy=asset.expiry_policy.value,
-            expiry_periods=asset.expiry_periods,
-            expiry_date=asset.expiry_date,
-        )
+async def insert_asset(
+    conn: AsyncConnection, tenant_id: uuid.UUID, asset: Asset, *, if_absent: bool = False
+) -> bool:
+    """Insert ``asset``; with ``if_absent``, nothing when the tenant has one of its code (a
+    concurrent insert is waited for, not refused). Whether it was inserted."""
+    row = {
+        "tenant_id": tenant_id,
+        "id": asset.id,
+        "code": asset.code,
+        "name": asset.name,
+        "kind": asset.kind.value,
+        "scale": asset.scale,
+        "allow_negative": asset.allow_negative,
+        "expiry_days": asset.expiry_days,
+        "pending_days": asset.pending_days,
+        "expiry_policy": asset.expiry_policy.value,
+        "expiry_periods": asset.expiry_periods,
+        "expiry_date": asset.expiry_date,
+    }
+    if not if_absent:
+        await conn.execute(insert(assets).values(**row))
+        return True
+    absent = (
+        pg_insert(assets).values(**row).on_conflict_do_nothing(index_elements=["tenant_id", "code"])
     )
+    return bool((await conn.execute(absent.returning(assets.c.id))).first())
 
 
 async def tenant_timezone(conn: AsyncConnection, tenant_id: uuid.UUID) -> str:

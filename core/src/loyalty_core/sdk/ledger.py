@@ -9,7 +9,7 @@ hold with ``capture_hold`` (which posts the real debit) or ``release_hold`` (voi
 """
 
 from loyalty_core.ledger import service as _service
-from loyalty_core.ledger.assets import create_asset
+from loyalty_core.ledger.assets import create_asset, ensure_asset
 from loyalty_core.ledger.holds import (
     capture_hold,
     get_hold,
@@ -77,6 +77,7 @@ __all__ = [
     "capture_hold",
     "create_asset",
     "earn",
+    "ensure_asset",
     "get_asset",
     "get_hold",
     "get_transaction",

@@ -46,20 +46,17 @@ class Accounts:
 
 
 async def money_asset(conn: AsyncConnection, tenant_id: uuid.UUID, currency: str) -> ledger.Asset:
-    """The tenant's clearing asset in ``currency``, made on first use."""
-    code = asset_code(currency)
-    found = await ledger.get_asset(conn, tenant_id, code)
-    if found is None:
-        found = await ledger.create_asset(
-            conn,
-            tenant_id,
-            code=code,
-            name=f"Clearing ({currency})",
-            kind=ledger.AssetKind.MONEY,
-            scale=minor_units(currency),
-            actor=f"module:{NAME}",
-        )
-    return found
+    """The tenant's clearing asset in ``currency``, made on first use; two partners made at
+    once in a new currency both get it (``ensure_asset``: insert if absent, then read)."""
+    return await ledger.ensure_asset(
+        conn,
+        tenant_id,
+        code=asset_code(currency),
+        name=f"Clearing ({currency})",
+        kind=ledger.AssetKind.MONEY,
+        scale=minor_units(currency),
+        actor=f"module:{NAME}",
+    )
 
 
 _known: dict[tuple[uuid.UUID, uuid.UUID, str], Accounts] = {}
