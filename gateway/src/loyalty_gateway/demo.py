@@ -21,7 +21,7 @@ import os
 import shlex
 import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -30,7 +30,7 @@ from typing import Any, TextIO
 from loyalty_core.apikeys.service import create_api_key
 from loyalty_core.auth import Role, Scope
 from loyalty_core.db.engine import Database
-from loyalty_core.events.models import EventInput
+from loyalty_core.events.models import EventInput, IngestResult
 from loyalty_core.events.service import Ingestion, ingest
 from loyalty_core.ledger import repository as ledger_repo
 from loyalty_core.ledger import service as ledger
@@ -408,7 +408,15 @@ def _demo_context(
         actor=SEED_ACTOR,
         now=ingestion.now,
         ingest=partial(ingest, conn, ingestion),
+        ingest_as=partial(_ingest_as, conn, ingestion),
     )
+
+
+async def _ingest_as(
+    conn: AsyncConnection, ingestion: Ingestion, event: EventInput, actor: str
+) -> IngestResult:
+    """``event`` ingested as ``actor`` sends it (a partner's till in a module's demo)."""
+    return await ingest(conn, replace(ingestion, actor=actor), event)
 
 
 async def _seed_modules(modules: list[ModuleContributions], context: DemoContext) -> None:

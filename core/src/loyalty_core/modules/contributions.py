@@ -286,7 +286,10 @@ class DemoContext:
     writes commits with the rest of the demo, or nothing does), its members in the order they
     were enrolled (the first is the one whose credentials the demo prints), the actor to
     record, the seed's time, and ``ingest``: an event ingested as a touchpoint's would be, so
-    rules, campaigns and every enabled module's handlers run on it."""
+    rules, campaigns and every enabled module's handlers run on it. ``ingest_as`` ingests it
+    as sent by another actor (``touchpoint:<API key id>`` of a key the seed made: a
+    partner's till). Points a seed spends or gives back with ``ledger.spend`` and
+    ``ledger.give_back`` are announced to the modules' handlers as a request's are."""
 
     conn: AsyncConnection
     tenant: Tenant
@@ -294,6 +297,7 @@ class DemoContext:
     actor: str
     now: datetime
     ingest: Callable[[EventInput], Awaitable[IngestResult]]
+    ingest_as: Callable[[EventInput, str], Awaitable[IngestResult]]
 
 
 @dataclass(frozen=True)
