@@ -16,9 +16,11 @@ outbox, for subscriptions) and stamps the partner (``Partner.reorderAlertedAt``)
 partner's blocks are locked while drawn, so draws follow one another and exactly one sees
 the crossing: once per crossing, however many awards run at once.
 
-Hot path, per partner event: the key's partner from the process cache, one indexed read of
-the points the event moved, one of the partner, one of the rate card in effect, then the
-ledger posting and the movement row.
+Hot path, per partner event: the key's partner from the process cache, then one statement
+that reads the points the event moved onto members' accounts (an indexed read of its
+entries), the partner and the rate card in effect (an index range scan, one row), then the
+ledger posting (its idempotency claim and its entries) and the movement row: four
+statements, none of which scans more than the event's own rows.
 """
 
 from __future__ import annotations
@@ -70,12 +72,15 @@ async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None
     partner_id = await partner_of_actor(conn, context.tenant_id, ingested.actor)
     if partner_id is None:
         return
-    issued = await repo.member_points(conn, context.tenant_id, ingested.transactions)
-    assets = sorted(code for code, points in issued.items() if points > 0)
-    if not assets:
+    found = await repo.partner_issue(
+        conn, context.tenant_id, partner_id, ingested.transactions, ingested.occurred_at
+    )
+    issued = found.points
+    if not issued:
         return
-    partner, card = await _acting(
-        conn, context.tenant_id, partner_id, PartnerRole.ISSUER, assets[0], ingested.occurred_at
+    assets = list(issued)
+    partner, card = _acting_with(
+        found.partner, found.card, PartnerRole.ISSUER, assets[0], ingested.occurred_at
     )
     for asset_code in assets:
         what = Issue(
@@ -412,6 +417,17 @@ async def _acting(
 ) -> tuple[Partner, RateCard]:
     """The partner, active and in ``role``, and its card in effect at ``at``: one read."""
     partner, card = await repo.partner_with_card(conn, tenant_id, partner_id, asset_code, at)
+    return _acting_with(partner, card, role, asset_code, at)
+
+
+def _acting_with(
+    partner: Partner | None,
+    card: RateCard | None,
+    role: PartnerRole,
+    asset_code: str,
+    at: datetime,
+) -> tuple[Partner, RateCard]:
+    """``partner`` as read, active and in ``role``, with ``card``, the one in effect."""
     if partner is None:
         raise NotFound("partner not found", field="partnerId")
     require_active(partner, role)

@@ -234,10 +234,90 @@ async def partner_with_card(
     )
     if row is None:
         return None, None
+    return Partner.of(row), _card_of(row)
+
+
+_ISSUED_BY_PARTNER = Prepared(
+    text(
+        """
+        WITH moved AS (
+            SELECT a.code AS asset_code, sum(e.amount)::bigint AS points
+              FROM ledger_entries e
+              JOIN ledger_accounts acc ON acc.tenant_id = e.tenant_id AND acc.id = e.account_id
+              JOIN assets a ON a.tenant_id = e.tenant_id AND a.id = e.asset_id
+             WHERE e.tenant_id = :tenant_id
+               AND e.transaction_id = ANY(CAST(:transactions AS uuid[]))
+               AND acc.member_id IS NOT NULL AND a.kind = 'points'
+             GROUP BY a.code HAVING sum(e.amount) > 0
+        )
+        SELECT p.*,
+               ARRAY(SELECT asset_code FROM moved ORDER BY asset_code) AS issued_codes,
+               ARRAY(SELECT points FROM moved ORDER BY asset_code) AS issued_points,
+               c.id AS card_id,
+               c.partner_id AS card_partner_id,
+               c.asset_code AS card_asset_code,
+               c.currency AS card_currency,
+               c.effective_from AS card_effective_from,
+               c.version AS card_version,
+               c.issue_price AS card_issue_price,
+               c.redeem_reimbursement AS card_redeem_reimbursement,
+               c.fee_percent AS card_fee_percent,
+               c.fee_fixed AS card_fee_fixed,
+               c.created_at AS card_created_at
+          FROM clearing_partners p
+          LEFT JOIN LATERAL (
+              SELECT * FROM clearing_rate_cards c
+               WHERE c.tenant_id = p.tenant_id AND c.partner_id = p.id
+                 AND c.asset_code = (SELECT min(asset_code) FROM moved)
+                 AND c.currency = p.currency AND c.effective_from <= :at
+               ORDER BY c.effective_from DESC, c.version DESC LIMIT 1
+          ) c ON true
+         WHERE p.tenant_id = :tenant_id AND p.id = :partner_id
+        """
+    )
+)
+"""What a partner's event issued and the partner with its card for the first asset."""
+
+
+@dataclass(frozen=True)
+class PartnerIssue:
+    """Points a partner's event moved onto members' accounts (positive, by asset, in code
+    order), the partner, and its card in effect for the first of those assets."""
+
+    points: dict[str, int]
+    partner: Partner | None
+    card: RateCard | None
+
+
+async def partner_issue(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    partner_id: uuid.UUID,
+    transactions: Sequence[uuid.UUID],
+    at: datetime,
+) -> PartnerIssue:
+    """What every partner's purchase reads, in one round trip: the points its transactions
+    moved onto members' accounts (one indexed read of their entries), the partner, and the
+    card in effect at ``at`` for the first asset (an index range scan, one row)."""
+    row = await _ISSUED_BY_PARTNER.first(
+        conn,
+        {
+            "tenant_id": tenant_id,
+            "partner_id": partner_id,
+            "transactions": list(transactions),
+            "at": at,
+        },
+    )
+    if row is None:
+        return PartnerIssue({}, None, None)
+    points = dict(zip(row["issued_codes"], map(int, row["issued_points"]), strict=True))
+    return PartnerIssue(points, Partner.of(row), _card_of(row))
+
+
+def _card_of(row: Any) -> RateCard | None:
     if row["card_id"] is None:
-        return Partner.of(row), None
-    card = RateCard(**{column: row[f"card_{column}"] for column in _CARD_COLUMNS})
-    return Partner.of(row), card
+        return None
+    return RateCard(**{column: row[f"card_{column}"] for column in _CARD_COLUMNS})
 
 
 async def rate_cards_of(
@@ -638,6 +718,7 @@ async def get_statement(
 
 __all__ = [
     "Claimed",
+    "PartnerIssue",
     "all_partners",
     "bind_key",
     "block_by_key",
@@ -665,6 +746,7 @@ __all__ = [
     "move_block",
     "movement_of_transaction",
     "movements_of",
+    "partner_issue",
     "partner_of_key",
     "partner_with_card",
     "position",
