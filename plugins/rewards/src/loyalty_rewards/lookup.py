@@ -2,10 +2,14 @@
 
 The look-up runs in a transaction of its own that always commits, so failed attempts count
 even when the request that made them fails. Every wrong code gives the same answer
-(NOT_FOUND, same message and field) and counts against the caller's credential; a right code
-counts against nothing. Once the credential (or a voucher) holds ``max_failed_attempts`` it is
-locked for ``lockout_minutes``: VOUCHER_LOCKED. The counter is the SDK's
-(``codes.Lockout``) over ``rewards_lockouts``.
+(NOT_FOUND, same message and field), whether it is malformed, well formed, or a pool code not
+handed out yet, and counts against the caller's credential; a right code counts against
+nothing. Once the credential holds ``max_failed_attempts`` it is locked for
+``lockout_minutes``: VOUCHER_LOCKED. Unlike a gift card (code and PIN), a voucher has no
+second secret, so a wrong guess names no voucher to lock: the credential is what a guesser
+wears down. The counter is the SDK's (``codes.Lockout``) over ``rewards_lockouts``, in
+PostgreSQL, so it holds across every gateway instance, and it reserves an attempt before
+looking, so concurrent guesses cannot run past it.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ NO_MATCH = "no voucher matches this code"
 
 
 class VoucherLocked(LoyaltyError):
-    """Too many failed look-ups by this credential, or of this voucher, for now."""
+    """Too many failed look-ups by this credential, for now."""
 
     code = ErrorCode.VOUCHER_LOCKED
 

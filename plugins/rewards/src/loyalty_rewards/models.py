@@ -186,7 +186,8 @@ class LineError:
 @dataclass(frozen=True)
 class PoolImport:
     """The result of a pool import: counts, and per line what was wrong. Nothing is imported
-    unless every line was right (``pool_id`` is then set)."""
+    unless every line was right (``pool_id`` is then set); ``replayed`` when the import's
+    idempotency key had already imported this file."""
 
     pool_id: uuid.UUID | None
     name: str
@@ -195,6 +196,7 @@ class PoolImport:
     duplicates: int
     rejected: int
     errors: tuple[LineError, ...]
+    replayed: bool = False
 
 
 __all__ = [

@@ -336,7 +336,9 @@ async def with_issued(
         sealed = await vouchers.sealed_code(conn, tenant_id, voucher.id)
         if sealed is not None:
             keys = await tenant_keys(conn, tenant_id)
-            code = vouchers.reveal(keys, tenant_id, voucher.id, sealed)
+            code = vouchers.reveal(
+                keys, tenant_id, voucher.id, sealed, pooled=voucher.pool_id is not None
+            )
     entitlement = await repo.entitlement_of_redemption(conn, tenant_id, redemption.id)
     return Redeemed(
         redemption=redemption,

@@ -159,6 +159,11 @@ class RewardFulfilmentUpdateInput:
 class VoucherPoolImportInput:
     name: str
     csv: str
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="A retried import with this key (and the same file) answers the first "
+        "pool and imports nothing again.",
+    )
 
 
 @strawberry.input
@@ -218,6 +223,7 @@ class VoucherPoolImportPayload:
     duplicates: int
     rejected: int
     line_errors: list[PoolLineError]
+    replayed: bool
     errors: list[UserError]
 
 
@@ -510,8 +516,16 @@ class RewardMutation:
         async def work(conn: AsyncConnection, _: object) -> models.PoolImport:
             if not input.name.strip() or len(input.name) > 200:
                 raise ValidationFailed("name: 1-200 characters", field="name")
+            if input.idempotency_key is not None:
+                _check_key(input.idempotency_key)
             result = await vouchers.import_pool(
-                conn, tenant_id, name=input.name, text=input.csv, actor=actor, now=ctx.now()
+                conn,
+                tenant_id,
+                name=input.name,
+                text=input.csv,
+                actor=actor,
+                now=ctx.now(),
+                idempotency_key=input.idempotency_key,
             )
             checked.append(result)
             if result.errors:  # raised inside the transaction, so nothing of it is written
@@ -530,6 +544,7 @@ class RewardMutation:
                 duplicates=0,
                 rejected=0,
                 line_errors=[],
+                replayed=False,
                 errors=errors,
             )
         result = checked[0]
@@ -540,6 +555,7 @@ class RewardMutation:
             duplicates=result.duplicates,
             rejected=result.rejected,
             line_errors=[PoolLineError(line=e.line, message=e.message) for e in result.errors],
+            replayed=result.replayed,
             errors=errors,
         )
 

@@ -21,7 +21,7 @@ class RewardSettings(BaseModel):
         15, ge=1, le=1_440, description="How long voucherReserve holds a code for a checkout."
     )
     max_failed_attempts: int = Field(
-        10, ge=1, le=100, description="Failed voucher look-ups before a code or caller locks."
+        10, ge=1, le=100, description="Failed voucher look-ups before the caller is locked out."
     )
     lockout_minutes: int = Field(15, ge=1, le=10_080, description="How long a lock-out lasts.")
 

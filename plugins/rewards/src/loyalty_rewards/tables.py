@@ -118,10 +118,14 @@ pools = Table(
     Column("name", String(200), nullable=False),
     Column("size", Integer, nullable=False),
     Column("actor", String(200), nullable=False),
+    Column("idempotency_key", String(200)),
+    Column("request_hash", String(64)),
     created_at_column(),
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
+    UniqueConstraint("tenant_id", "idempotency_key", name="uq_rewards_pools_idempotency_key"),
 )
-"""An imported batch of codes (a partner's or a printer's), handed out by a VOUCHER reward."""
+"""An imported batch of codes (a partner's or a printer's), handed out by a VOUCHER reward.
+``idempotency_key`` (when the import gave one) makes a retried import answer this pool."""
 
 vouchers = Table(
     "rewards_vouchers",
@@ -238,7 +242,8 @@ budgets = Table(
 the draw takes one with a conditional UPDATE, so the budget is never exceeded."""
 
 lockouts = codes.lockout_table("rewards_lockouts")
-"""Failed voucher look-ups per voucher (``voucher:<id>``) and credential."""
+"""Failed voucher look-ups per credential (``credential:<actor>``): a wrong voucher code
+names no voucher, so the caller is what a guesser wears down."""
 
 ALL = (keys, rewards, redemptions, pools, vouchers, voucher_uses, entitlements, budgets, lockouts)
 

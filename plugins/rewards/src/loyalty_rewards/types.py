@@ -174,7 +174,11 @@ class Voucher:
             if sealed is None:
                 return None
             return vouchers.reveal(
-                await tenant_keys(conn, tenant_id), tenant_id, voucher_id, sealed
+                await tenant_keys(conn, tenant_id),
+                tenant_id,
+                voucher_id,
+                sealed,
+                pooled=self.pool_id is not None,
             )
 
     @classmethod

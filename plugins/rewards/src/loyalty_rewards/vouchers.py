@@ -11,9 +11,11 @@ Every state change is one conditional UPDATE that says which race it wins:
   lapsed one is simply overwritten. Lapse is checked where the code is used (the clock at
   use time decides), and the sweep job clears what lapsed so listings read clean.
 
-A code is found by the keyed hash of its normalised form: generated codes by the SDK's
-typo-tolerant normalisation, imported codes (any retailer format) upper-cased without
-spaces and dashes.
+A code is found by the keyed hash of its normalised form (:func:`normalised`), the same
+function at import and at look-up: generated codes by the SDK's typo-tolerant
+normalisation, imported codes (any retailer format) upper-cased without spaces and dashes.
+An imported code that happens to read as a generated one (the right symbols and check
+symbol) is hashed in that form both times, so it is always found.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from loyalty_core.sdk import Conflict, ErrorCode, LoyaltyError, codes, fingerprint, new_id
-from sqlalchemy import and_, case, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -87,8 +89,13 @@ def binding(tenant_id: uuid.UUID, voucher_id: uuid.UUID) -> bytes:
     return f"voucher:{tenant_id}:{voucher_id}".encode()
 
 
-def reveal(keys: TenantKeys, tenant_id: uuid.UUID, voucher_id: uuid.UUID, sealed: bytes) -> str:
-    return codes.display(codes.unseal(keys.sealing, binding(tenant_id, voucher_id), sealed))
+def reveal(
+    keys: TenantKeys, tenant_id: uuid.UUID, voucher_id: uuid.UUID, sealed: bytes, *, pooled: bool
+) -> str:
+    """The code for its owner: a generated one in groups of four, an imported one (``pooled``)
+    as the retailer wrote it, since that is what its partner prints."""
+    plain = codes.unseal(keys.sealing, binding(tenant_id, voucher_id), sealed)
+    return plain if pooled else codes.display(plain)
 
 
 async def issue(
@@ -166,7 +173,7 @@ async def _from_pool(
     if row is None:
         return None
     voucher = repo.voucher_from_row(row)
-    return voucher, reveal(keys, tenant_id, voucher.id, row.code_sealed)
+    return voucher, reveal(keys, tenant_id, voucher.id, row.code_sealed, pooled=True)
 
 
 def _discount(template: VoucherTemplate) -> dict[str, Any]:
@@ -463,7 +470,10 @@ async def expire_due(conn: AsyncConnection, tenant_id: uuid.UUID, now: datetime)
 @dataclass(frozen=True)
 class _Line:
     number: int
+    written: str
+    """As the retailer wrote it: what the member who gets the code is shown."""
     code: str
+    """Normalised (:func:`normalised`): what is hashed, at import as at look-up."""
 
 
 async def import_pool(
@@ -474,10 +484,42 @@ async def import_pool(
     text: str,
     actor: str,
     now: datetime,
+    idempotency_key: str | None = None,
 ) -> PoolImport:
     """Import a CSV of codes (one per line, in the first column; a header ``code`` is
     skipped) as a pool, all or nothing: every line is checked (format, repeated in the file,
-    already known to the tenant) and the pool is written only when none was wrong."""
+    already known to the tenant) and the pool is written only when none was wrong.
+
+    With ``idempotency_key``, a retried import (the same name and file) answers the first
+    pool (``replayed``) and writes nothing; the key with another file is
+    IDEMPOTENCY_CONFLICT. The key is the lock (there is no row yet), so a concurrent retry
+    waits for the first and then replays it. Codes are inserted ``ON CONFLICT DO NOTHING``
+    on their hash: a code another import wrote meanwhile is reported like any known code,
+    never a half-imported pool.
+    """
+    request_hash = fingerprint({"name": name, "csv": text})
+    if idempotency_key is not None:
+        await conn.execute(
+            select(
+                func.pg_advisory_xact_lock(
+                    func.hashtextextended(f"{tenant_id}:rewards:pool:{idempotency_key}", 0)
+                )
+            )
+        )
+        found = (
+            await conn.execute(
+                select(pools).where(
+                    pools.c.tenant_id == tenant_id, pools.c.idempotency_key == idempotency_key
+                )
+            )
+        ).first()
+        if found is not None:
+            if found.request_hash != request_hash:
+                raise Conflict(
+                    "this idempotency key was used to import another file",
+                    field="idempotencyKey",
+                )
+            return PoolImport(found.id, found.name, found.size, found.size, 0, 0, (), True)
     lines, errors = _parse(text)
     keys = await tenant_keys(conn, tenant_id)
     hashes = {line.number: codes.digest(keys.hashing, line.code) for line in lines}
@@ -493,17 +535,22 @@ async def import_pool(
         if hashes[line.number] in known and seen[hashes[line.number]] == line.number:
             duplicates += 1
             errors.append(LineError(line.number, "the code is already known (another voucher)"))
-    errors.sort(key=lambda error: error.line)
-    rejected = len({error.line for error in errors})
     total = len(lines) + sum(1 for e in errors if e.line not in hashes)
     if errors or not lines:
         if not lines and not errors:
             errors.append(LineError(0, "the file holds no codes"))
-        return PoolImport(None, name, total, 0, duplicates, rejected, tuple(errors))
+        return _refused_import(name, total, duplicates, errors)
     pool_id = new_id()
     await conn.execute(
         insert(pools).values(
-            tenant_id=tenant_id, id=pool_id, name=name, size=len(lines), actor=actor, created_at=now
+            tenant_id=tenant_id,
+            id=pool_id,
+            name=name,
+            size=len(lines),
+            actor=actor,
+            created_at=now,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
         )
     )
     rows = []
@@ -515,16 +562,43 @@ async def import_pool(
                 "id": voucher_id,
                 "code_hash": hashes[line.number],
                 "last_four": codes.last_four(line.code),
-                "code_sealed": codes.seal(keys.sealing, binding(tenant_id, voucher_id), line.code),
+                "code_sealed": codes.seal(
+                    keys.sealing, binding(tenant_id, voucher_id), line.written
+                ),
                 "pool_id": pool_id,
                 "discount_kind": DiscountKind.AMOUNT.value,
                 "status": "available",
                 "created_at": now,
             }
         )
-    for start in range(0, len(rows), 5_000):
-        await conn.execute(insert(vouchers), rows[start : start + 5_000])
+    written: set[str] = set()
+    for start in range(0, len(rows), _CHUNK):
+        written.update(
+            await conn.scalars(
+                pg_insert(vouchers)
+                .values(rows[start : start + _CHUNK])
+                .on_conflict_do_nothing(index_elements=["tenant_id", "code_hash"])
+                .returning(vouchers.c.code_hash)
+            )
+        )
+    raced = [
+        LineError(line.number, "the code is already known (imported meanwhile)")
+        for line in lines
+        if hashes[line.number] not in written
+    ]
+    if raced:  # the caller rolls back: nothing of this pool stays
+        return _refused_import(name, total, len(raced), raced)
     return PoolImport(pool_id, name, len(lines), len(lines), 0, 0, ())
+
+
+_CHUNK = 2_000
+"""Codes per INSERT: ten parameters a row stays far below PostgreSQL's 32767."""
+
+
+def _refused_import(name: str, total: int, duplicates: int, errors: list[LineError]) -> PoolImport:
+    errors.sort(key=lambda error: error.line)
+    rejected = len({error.line for error in errors})
+    return PoolImport(None, name, total, 0, duplicates, rejected, tuple(errors))
 
 
 def _parse(text: str) -> tuple[list[_Line], list[LineError]]:
@@ -537,13 +611,12 @@ def _parse(text: str) -> tuple[list[_Line], list[LineError]]:
         if number > MAX_POOL_LINES:
             errors.append(LineError(number, f"a pool holds at most {MAX_POOL_LINES} codes"))
             break
-        code = raw.upper().replace("-", "").replace(" ", "")
-        if not _IMPORTED.match(code):
+        if not _IMPORTED.match(raw.upper().replace("-", "").replace(" ", "")):
             errors.append(
                 LineError(number, "a code is 6-64 letters and digits (dashes and spaces ignored)")
             )
             continue
-        lines.append(_Line(number, code))
+        lines.append(_Line(number, raw, normalised(raw)))
     return lines, errors
 
 
