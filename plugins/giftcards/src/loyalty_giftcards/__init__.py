@@ -6,8 +6,9 @@ codes), ``keys`` (the tenant's HMAC key), ``lockout`` and ``lookup`` (enumeratio
 protection), ``service`` (every movement of value), ``repository`` and ``tables`` (SQL),
 ``schema`` (GraphQL), ``effects`` (the rule effect), ``jobs`` (expiry), ``routes`` (the
 batch export), ``privacy`` (export and erasure of a member's data), ``tender`` (paying with
-a card through the payment module). Only ``loyalty_core.sdk`` is imported from the core,
-and nothing from the payment module.
+a card through the payment module), ``reward`` (a card as a reward of the rewards module).
+Only ``loyalty_core.sdk`` is imported from the core, and nothing from the payment or rewards
+modules.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from loyalty_giftcards.effects import ISSUE_GIFT_CARD
 from loyalty_giftcards.jobs import EXPIRY_JOB
 from loyalty_giftcards.keys import ensure_key
 from loyalty_giftcards.privacy import MEMBER_DATA
+from loyalty_giftcards.reward import GiftCardReward
 from loyalty_giftcards.routes import ROUTES
 from loyalty_giftcards.schema import (
     NAME,
@@ -106,6 +108,13 @@ def loyalty_payment_tenders() -> list[object]:
     return [GiftCardTender()]
 
 
+@hookimpl(optionalhook=True)
+def loyalty_rewards_kinds() -> list[object]:
+    """The rewards module's hook (``loyalty_rewards.hookspecs``): a reward of kind
+    ``GIFT_CARD`` issues a card. Optional: without the rewards module the hook has no spec."""
+    return [GiftCardReward()]
+
+
 @hookimpl
 def loyalty_tenant_enabled() -> TenantProvisioning:
     return TenantProvisioning(run=provision)
@@ -143,6 +152,7 @@ __all__ = [
     "loyalty_migrations",
     "loyalty_module",
     "loyalty_payment_tenders",
+    "loyalty_rewards_kinds",
     "loyalty_routes",
     "loyalty_rule_effects",
     "loyalty_schema",
