@@ -112,6 +112,22 @@ def check_segment(expression: str, *, field: str = "condition", facts: Iterable[
     _check_paths(expression, {"member": member, "now": {}}, field)
 
 
+MEMBER_ALONE_FIELDS = frozenset({"eventCount", *(f"eventsLast{days}Days" for days in WINDOWS)})
+"""Member fields that count events of the trigger's type: meaningless without a trigger."""
+
+
+def check_member(expression: str, *, field: str = "condition", facts: Iterable[str] = ()) -> None:
+    """Like :func:`check` for a condition over the member alone, with no event (who may see
+    a reward): it sees ``member`` (segments included, not the counts of the trigger's event
+    type) and ``now``. An empty condition holds for everyone."""
+    if not expression.strip():
+        return
+    member = {k: v for k, v in MEMBER_FIELDS.items() if k not in MEMBER_ALONE_FIELDS}
+    member |= dict.fromkeys(facts)
+    _compile(expression, field)
+    _check_paths(expression, {"member": member, "now": {}}, field)
+
+
 def evaluate(expression: str, variables: Mapping[str, Any]) -> bool:
     """True when the condition holds. A field absent from this event (an optional payload
     property, a member attribute not set) makes the condition false: the schema allows it,
@@ -206,12 +222,14 @@ def _unknown(expression: str, offset: int, name: str, field: str) -> None:
 
 
 __all__ = [
+    "MEMBER_ALONE_FIELDS",
     "MEMBER_FIELDS",
     "MEMBER_ROW_FIELDS",
     "WINDOWS",
     "ConditionFailed",
     "InvalidCondition",
     "check",
+    "check_member",
     "check_segment",
     "compiled",
     "evaluate",

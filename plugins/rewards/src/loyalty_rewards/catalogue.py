@@ -3,19 +3,28 @@ reward it cannot issue.
 
 A reward is checked whole after every change (a create, or an update merged into the row):
 its kind is built in or registered by a module the tenant enabled, its kind's parameters
-validate, its asset exists, money comes with a currency, its window is not empty and each
-locale has one text.
+validate, its asset exists, money comes with a currency, its window is not empty, each
+locale has one text, and its segment (who sees it) is a condition over the member that
+compiles and names only fields a member has (an empty one: everyone).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from loyalty_core.sdk import NotFound, ValidationFailed, is_currency, ledger, new_id
+from loyalty_core.sdk import (
+    MemberFact,
+    NotFound,
+    ValidationFailed,
+    conditions,
+    is_currency,
+    ledger,
+    new_id,
+)
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
 from sqlalchemy import insert, select
@@ -65,8 +74,9 @@ async def create(
     *,
     module_kinds: Mapping[str, kinds.RewardKind],
     now: datetime,
+    facts: Sequence[MemberFact] = (),
 ) -> Reward:
-    checked = await _check(conn, tenant_id, draft, module_kinds)
+    checked = await _check(conn, tenant_id, draft, module_kinds, facts)
     created = await conn.execute(
         insert(rewards)
         .values(tenant_id=tenant_id, id=new_id(), created_at=now, updated_at=now, **_row(checked))
@@ -83,6 +93,7 @@ async def update(
     *,
     module_kinds: Mapping[str, kinds.RewardKind],
     now: datetime,
+    facts: Sequence[MemberFact] = (),
 ) -> Reward:
     """Apply ``changes`` (field names of :class:`Draft`) to the reward, checked whole. The
     row is locked, so an update and a redemption's stock decrement do not interleave."""
@@ -96,7 +107,7 @@ async def update(
     if locked is None:
         raise NotFound("reward not found", field="id")
     draft = replace(Draft.of(repo.reward_from_row(locked)), **changes)
-    checked = await _check(conn, tenant_id, draft, module_kinds)
+    checked = await _check(conn, tenant_id, draft, module_kinds, facts)
     await conn.execute(
         sql_update(rewards)
         .where(rewards.c.tenant_id == tenant_id, rewards.c.id == reward_id)
@@ -112,6 +123,7 @@ async def _check(
     tenant_id: uuid.UUID,
     draft: Draft,
     module_kinds: Mapping[str, kinds.RewardKind],
+    facts: Sequence[MemberFact],
 ) -> Draft:
     """The draft with its parameters normalised, or ValidationFailed naming the field."""
     if not draft.name.strip() or len(draft.name) > 200:
@@ -141,13 +153,10 @@ async def _check(
     locales = [text.locale for text in draft.texts]
     if len(set(locales)) != len(locales) or len(locales) > MAX_TEXTS:
         raise ValidationFailed(f"one text per locale, at most {MAX_TEXTS}", field="texts")
-    if draft.segment is not None:
-        raise ValidationFailed(
-            "segment visibility needs member conditions, which rewards do not read yet",
-            field="segment",
-        )
+    segment = draft.segment.strip() if draft.segment is not None else ""
+    conditions.check_member(segment, facts=facts, field="segment")
     params = await _params(conn, tenant_id, draft, module_kinds)
-    return replace(draft, params=params)
+    return replace(draft, params=params, segment=segment or None)
 
 
 async def _params(

@@ -40,6 +40,9 @@ class Reward:
     params: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    segment_failures: int = 0
+    segment_error: str | None = None
+    segment_failed_at: datetime | None = None
 
     def available_at(self, now: datetime) -> bool:
         """Whether the reward may be given now: active and inside its validity window."""

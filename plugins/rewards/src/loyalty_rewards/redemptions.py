@@ -50,6 +50,7 @@ from loyalty_rewards.keys import tenant_keys
 from loyalty_rewards.models import Entitlement, Redeemed, Redemption, Reward, Voucher
 from loyalty_rewards.settings import RewardSettings
 from loyalty_rewards.tables import redemptions, rewards
+from loyalty_rewards.visibility import Audience
 
 FULFILMENT_STEPS = {
     "shipped": ("pending",),
@@ -102,9 +103,11 @@ async def redeem(
     now: datetime,
     charge: bool = True,
     delivery_address: str | None = None,
+    audience: Audience | None = None,
 ) -> Redeemed:
     """Redeem ``reward_id`` for the member (``charge``: for its points; else given by a
-    campaign), or replay the redemption the key already made."""
+    campaign), or replay the redemption the key already made. With ``audience`` (the member
+    asking), a reward whose segment does not hold the member is REWARD_UNAVAILABLE."""
     request_hash = fingerprint(
         {"reward": str(reward_id), "member": str(member_id), "charge": charge}
     )
@@ -145,6 +148,8 @@ async def redeem(
     )
     await ledger.lock_account(conn, tenant_id, account)
     reward = await _take_stock(conn, tenant_id, reward_id, charge=charge, now=now)
+    if audience is not None and reward.segment and not await audience.visible([reward]):
+        raise Unavailable("the reward is not offered to this member", field="rewardId")
     await _within_limit(conn, tenant_id, reward, member_id, redemption_id, now)
     spend = None
     if charge and reward.points > 0:

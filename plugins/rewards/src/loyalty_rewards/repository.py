@@ -45,6 +45,9 @@ def reward_from_row(row: Row[Any]) -> Reward:
         params=dict(m["params"]),
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        segment_failures=m["segment_failures"],
+        segment_error=m["segment_error"],
+        segment_failed_at=m["segment_failed_at"],
     )
 
 

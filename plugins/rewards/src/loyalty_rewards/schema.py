@@ -24,6 +24,7 @@ from loyalty_core.sdk import (
     Scope,
     UserError,
     ValidationFailed,
+    conditions,
     connection,
     may_read_member,
     page_size,
@@ -38,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from loyalty_rewards import catalogue, kinds, models, redemptions, vouchers
+from loyalty_rewards import catalogue, kinds, models, redemptions, visibility, vouchers
 from loyalty_rewards import repository as repo
 from loyalty_rewards.lookup import VoucherLocked, find
 from loyalty_rewards.settings import RewardSettings
@@ -98,7 +99,11 @@ class RewardCreateInput:
     stock: int | None = None
     member_limit: int | None = None
     member_limit_days: int | None = None
-    segment: str | None = None
+    segment: str | None = strawberry.field(
+        default=None,
+        description="Who sees the reward: a condition over the member in CEL "
+        "('\"regulars\" in member.segments', 'member.totalSpend >= 50000'); null: everyone.",
+    )
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     cancel_window_minutes: int = 0
@@ -125,6 +130,10 @@ class RewardUpdateInput:
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     cancel_window_minutes: int | None = None
+    segment: str | None = strawberry.field(
+        default=None,
+        description="Who sees the reward: a condition over the member; an empty string: everyone.",
+    )
     texts: list[RewardTextInput] | None = None
     voucher: VoucherTemplateInput | None = None
     entitlement: EntitlementTemplateInput | None = None
@@ -245,8 +254,9 @@ class VoucherRedeemPayload:
 @strawberry.type
 class RewardQuery:
     @strawberry.field(
-        description="The catalogue, newest first: everything for admins, what is on offer now "
-        "for members and touchpoints."
+        description="The catalogue, newest first: everything for admins; for members, what is "
+        "on offer to them now (a reward for a segment only to its members); for touchpoints, "
+        "what is on offer now to ``memberId`` (without it, to everyone)."
     )
     async def rewards(
         self,
@@ -254,36 +264,78 @@ class RewardQuery:
         first: int | None = None,
         after: str | None = None,
         kind: str | None = None,
+        member_id: strawberry.ID | None = None,
     ) -> Connection[Reward]:
         ctx = info.context
         principal = require_principal(ctx.principal)
         tenant_id = require_tenant(principal)
         size = page_size(first)
         cursors = Cursors(tenant_id, "rewards.rewards")
+        admin = principal.role is Role.ADMIN
         async with ctx.read() as conn:
-            found = await repo.list_rewards(
-                conn,
-                tenant_id,
-                limit=size + 1,
-                after=cursors.decode(after),
-                kind=kind,
-                available_at=None if principal.role is Role.ADMIN else ctx.now(),
-            )
-        return connection(cursors, found, size, lambda reward: reward.id, Reward.of)
+            viewer = None if admin else _viewer(ctx, member_id)
+            audience = None if viewer is None else _audience(ctx, conn, viewer)
+            found: list[models.Reward] = []
+            cursor = cursors.decode(after)
+            while len(found) <= size:  # a page of what the caller may see; hidden ones skipped
+                batch = await repo.list_rewards(
+                    conn,
+                    tenant_id,
+                    limit=size + 1,
+                    after=cursor,
+                    kind=kind,
+                    available_at=None if admin else ctx.now(),
+                )
+                if admin:
+                    found += batch
+                elif audience is None:
+                    found += visibility.untargeted(batch)
+                else:
+                    found += await audience.visible(batch)
+                if len(batch) <= size:
+                    break
+                cursor = batch[-1].id
+        if audience is not None:
+            await visibility.record_failures(ctx.database, tenant_id, audience.failed, ctx.now())
+        return connection(
+            cursors,
+            found[: size + 1],
+            size,
+            lambda reward: reward.id,
+            lambda reward: Reward.of(reward, admin=admin),
+        )
 
-    @strawberry.field(description="One reward (null when there is none, or not on offer).")
-    async def reward(self, info: Info[RequestContext, None], id: strawberry.ID) -> Reward | None:
+    @strawberry.field(
+        description="One reward (null when there is none, or it is not on offer to the caller: "
+        "for a touchpoint, to ``memberId``)."
+    )
+    async def reward(
+        self,
+        info: Info[RequestContext, None],
+        id: strawberry.ID,
+        member_id: strawberry.ID | None = None,
+    ) -> Reward | None:
         ctx = info.context
         principal = require_principal(ctx.principal)
         tenant_id = require_tenant(principal)
+        if principal.role is Role.ADMIN:
+            async with ctx.read() as conn:
+                found = await repo.get_reward(conn, tenant_id, require_id(id))
+            return None if found is None else Reward.of(found)
         async with ctx.read() as conn:
             found = await repo.get_reward(conn, tenant_id, require_id(id))
-        if found is None or (
-            principal.role is not Role.ADMIN
-            and not (found.redeemable and found.available_at(ctx.now()))
-        ):
-            return None
-        return Reward.of(found)
+            if found is None or not (found.redeemable and found.available_at(ctx.now())):
+                return None
+            viewer = _viewer(ctx, member_id)
+            audience = None if viewer is None else _audience(ctx, conn, viewer)
+            shown = (
+                visibility.untargeted([found])
+                if audience is None
+                else await audience.visible([found])
+            )
+        if audience is not None:
+            await visibility.record_failures(ctx.database, tenant_id, audience.failed, ctx.now())
+        return Reward.of(shown[0], admin=False) if shown else None
 
     @strawberry.field(description="The tenant's vouchers, newest first (tenant admins).")
     async def vouchers(
@@ -375,7 +427,12 @@ class RewardMutation:
                 params=_params(input.voucher, input.entitlement, input.params),
             )
             return await catalogue.create(
-                conn, tenant_id, draft, module_kinds=_module_kinds(ctx), now=ctx.now()
+                conn,
+                tenant_id,
+                draft,
+                module_kinds=_module_kinds(ctx),
+                now=ctx.now(),
+                facts=conditions.member_facts(ctx),
             )
 
         reward, errors = await run_mutation(info, work)
@@ -402,6 +459,7 @@ class RewardMutation:
                     "valid_from",
                     "valid_until",
                     "cancel_window_minutes",
+                    "segment",
                 )
                 if (value := getattr(input, name)) is not None
             }
@@ -416,6 +474,7 @@ class RewardMutation:
                 changes,
                 module_kinds=_module_kinds(ctx),
                 now=ctx.now(),
+                facts=conditions.member_facts(ctx),
             )
 
         reward, errors = await run_mutation(info, work)
@@ -432,6 +491,8 @@ class RewardMutation:
         principal = require_principal(ctx.principal)
         tenant_id = require_tenant(principal)
 
+        audiences: list[visibility.Audience] = []
+
         async def work(conn: AsyncConnection, _: object) -> models.Redeemed:
             _check_key(input.idempotency_key)
             member_id = _acting_for(ctx, input.member_id)
@@ -439,6 +500,8 @@ class RewardMutation:
                 raise ValidationFailed(
                     "deliveryAddress: at most 1000 characters", field="deliveryAddress"
                 )
+            audience = _audience(ctx, conn, member_id)
+            audiences.append(audience)
             return await redemptions.redeem(
                 conn,
                 tenant_id,
@@ -450,9 +513,13 @@ class RewardMutation:
                 cause="member" if principal.role is Role.MEMBER else principal.actor,
                 now=ctx.now(),
                 delivery_address=input.delivery_address,
+                audience=audience,
             )
 
-        return _redemption_payload(*await run_mutation(info, work))
+        outcome = await run_mutation(info, work)
+        for audience in audiences:
+            await visibility.record_failures(ctx.database, tenant_id, audience.failed, ctx.now())
+        return _redemption_payload(*outcome)
 
     @strawberry.mutation(
         description="Cancel a redemption within its reward's window: the points go back to lots "
@@ -733,6 +800,23 @@ async def _look_up(info: Info[RequestContext, None], code: str) -> uuid.UUID:
         code=code,
         settings=_settings(ctx),
         now=ctx.now(),
+    )
+
+
+def _viewer(ctx: RequestContext, member_id: strawberry.ID | None) -> uuid.UUID | None:
+    """Whom a non-admin caller looks at the catalogue for: a member, itself; a touchpoint,
+    the member it names (none: the catalogue as everyone sees it)."""
+    principal = require_principal(ctx.principal)
+    if principal.role is Role.MEMBER:
+        return principal.member_id
+    return None if member_id is None else require_id(member_id, field="memberId")
+
+
+def _audience(
+    ctx: RequestContext, conn: AsyncConnection, member_id: uuid.UUID
+) -> visibility.Audience:
+    return visibility.Audience(
+        conn, ctx.tenant_id, member_id, ctx.now(), conditions.member_facts(ctx)
     )
 
 

@@ -54,6 +54,9 @@ rewards = Table(
     Column("member_limit", Integer),
     Column("member_limit_days", Integer),
     Column("segment", Text),
+    Column("segment_failures", BigInteger, nullable=False, server_default="0"),
+    Column("segment_error", Text),
+    Column("segment_failed_at", DateTime(timezone=True)),
     Column("valid_from", DateTime(timezone=True)),
     Column("valid_until", DateTime(timezone=True)),
     Column("cancel_window_minutes", Integer, nullable=False, server_default="0"),
@@ -67,6 +70,8 @@ rewards = Table(
 )
 """The catalogue. ``kind`` is VOUCHER, ENTITLEMENT, PHYSICAL or one a module registers;
 ``params`` what the kind issues (the voucher's discount, the entitlement's name and days).
+``segment`` a condition over the member saying who sees it; ``segment_failures`` how often it
+failed at run time (hiding the reward), with the last error.
 ``stock`` NULL is unlimited; ``redeemable`` false keeps a reward for campaigns only."""
 
 redemptions = Table(

@@ -96,6 +96,16 @@ class Reward:
     valid_from: datetime | None
     valid_until: datetime | None
     cancel_window_minutes: int
+    segment: str | None = strawberry.field(
+        description="Who sees the reward: a condition over the member (tenant admins only)."
+    )
+    segment_failures: int | None = strawberry.field(
+        description="How often the segment's condition failed for a member, hiding the "
+        "reward (tenant admins only)."
+    )
+    segment_error: str | None = strawberry.field(
+        description="The condition's last failure (tenant admins only)."
+    )
     texts: list[RewardText]
     params: dict[str, Any] = strawberry.field(
         graphql_type=JSON,
@@ -115,7 +125,8 @@ class Reward:
         return self.texts[0] if self.texts else None
 
     @classmethod
-    def of(cls, reward: models.Reward) -> Reward:
+    def of(cls, reward: models.Reward, *, admin: bool = True) -> Reward:
+        """The reward for a tenant admin (``admin``), or without its audience for others."""
         return cls(
             id=strawberry.ID(str(reward.id)),
             name=reward.name,
@@ -132,6 +143,9 @@ class Reward:
             valid_from=reward.valid_from,
             valid_until=reward.valid_until,
             cancel_window_minutes=reward.cancel_window_minutes,
+            segment=reward.segment if admin else None,
+            segment_failures=reward.segment_failures if admin else None,
+            segment_error=reward.segment_error if admin else None,
             texts=[RewardText.of(text) for text in reward.texts],
             params=reward.params,
             created_at=reward.created_at,
