@@ -23,6 +23,7 @@ ISSUED = {"name": "A 10 EUR gift card", "kind": "GIFT_CARD", "points": 500}
 async def _shop(make_app: MakeApp, db: Database, tenant: Tenant) -> RewardShop:
     shop = await RewardShop.open(make_app, db, tenant, points=1_200)
     await enable_for(db, shop.gateway.registry, tenant, "giftcards", SETTINGS)
+    await shop.gateway.state.notifier.sync()
     return shop
 
 
@@ -104,6 +105,7 @@ async def test_the_kind_is_checked_on_save_and_offered_only_with_gift_cards(
     assert unknown["rewardCreate"]["errors"][0]["field"] == "kind"
 
     await enable_for(db, shop.gateway.registry, tenant, "giftcards", SETTINGS)
+    await shop.gateway.state.notifier.sync()
     for params in ({"amount": 0}, {"amount": 1_000, "currency": "EURO"}, {}):
         bad = await shop.admin(REWARD_CREATE, {"i": ISSUED | {"params": params}})
         assert bad["rewardCreate"]["errors"][0]["field"] == "params", (params, bad)

@@ -31,7 +31,7 @@ from sqlalchemy import insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loyalty_rewards import kinds
+from loyalty_rewards import kinds, redemptions
 from loyalty_rewards import repository as repo
 from loyalty_rewards.models import Reward, RewardText
 from loyalty_rewards.tables import pools, rewards
@@ -75,7 +75,14 @@ async def create(
     module_kinds: Mapping[str, kinds.RewardKind],
     now: datetime,
     facts: Sequence[MemberFact] = (),
+    money: bool = False,
 ) -> Reward:
+    """Add ``draft`` to the catalogue, checked whole. A price in money needs ``money`` (the
+    tenant enabled the payment module, whose tills collect it): MODULE_NOT_ENABLED else."""
+    if draft.money_amount is not None and not money:
+        raise redemptions.ModuleNotEnabled(
+            "a price in money needs the payment module, which collects it", field="moneyAmount"
+        )
     checked = await _check(conn, tenant_id, draft, module_kinds, facts)
     created = await conn.execute(
         insert(rewards)

@@ -64,6 +64,7 @@ class Redemption:
     asset_code: str
     money_amount: int | None
     money_currency: str | None
+    payment_reference: str | None
     spend_transaction_id: uuid.UUID | None
     give_back_transaction_id: uuid.UUID | None
     issued_reference: str | None

@@ -12,6 +12,10 @@ The order of a redemption, and the race each step wins:
 3. **Take one from stock** with ``UPDATE ... SET stock = stock - 1 WHERE stock > 0``: the
    row lock orders concurrent redemptions, and the ones that find it at zero get
    OUT_OF_STOCK. Never read-then-write.
+   A points-plus-money reward needs the payment module enabled (MODULE_NOT_ENABLED) and
+   the reference of the till's payment that collected the money (the payment module
+   offers other modules no way to charge, so the till collects it, with ``paymentAuthorize``
+   and ``paymentCapture``, and attests it; the reference is kept on the redemption).
 4. **Spend the points** with ``ledger.spend`` (first-expiring lots first) under the key
    ``rewards:redeem:<redemption>``: not enough points rolls everything back, stock too.
 5. **Issue** what the reward's kind gives, in the same transaction.
@@ -34,6 +38,7 @@ from loyalty_core.sdk import (
     ErrorCode,
     LoyaltyError,
     NotFound,
+    ValidationFailed,
     fingerprint,
     ledger,
     members,
@@ -104,16 +109,24 @@ async def redeem(
     charge: bool = True,
     delivery_address: str | None = None,
     audience: Audience | None = None,
+    payment_reference: str | None = None,
 ) -> Redeemed:
     """Redeem ``reward_id`` for the member (``charge``: for its points; else given by a
     campaign), or replay the redemption the key already made. With ``audience`` (the member
     asking), a reward whose segment does not hold the member is REWARD_UNAVAILABLE."""
     request_hash = fingerprint(
-        {"reward": str(reward_id), "member": str(member_id), "charge": charge}
+        {
+            "reward": str(reward_id),
+            "member": str(member_id),
+            "charge": charge,
+            "payment": payment_reference,
+        }
     )
     reward = await repo.get_reward(conn, tenant_id, reward_id)
     if reward is None:
         raise NotFound("reward not found", field="rewardId")
+    if charge and reward.money_amount is not None:
+        _money_collected(reward, issuing, payment_reference)
     redemption_id = new_id()
     claimed = await conn.scalar(
         pg_insert(redemptions)
@@ -128,6 +141,7 @@ async def redeem(
             asset_code=reward.asset_code,
             money_amount=reward.money_amount if charge else None,
             money_currency=reward.money_currency if charge else None,
+            payment_reference=payment_reference if charge else None,
             delivery_address=delivery_address,
             idempotency_key=idempotency_key,
             request_hash=request_hash,
@@ -181,6 +195,32 @@ async def redeem(
         code=issued.code,
         entitlement=issued.entitlement,
     )
+
+
+PAYMENT = "payment"
+"""The module that collects money at the till."""
+
+
+class ModuleNotEnabled(LoyaltyError):
+    code = ErrorCode.MODULE_NOT_ENABLED
+
+
+def _money_collected(reward: Reward, issuing: Issuing, payment_reference: str | None) -> None:
+    """A points-plus-money reward is redeemed by a till that collected the money through the
+    payment module, naming the payment; refused (writing nothing) otherwise."""
+    if PAYMENT not in issuing.module_settings:
+        raise ModuleNotEnabled(
+            "this reward costs money besides points, which the payment module collects; "
+            "it is not enabled",
+            field="rewardId",
+        )
+    if payment_reference is None:
+        raise ValidationFailed(
+            f"this reward costs {reward.money_amount} {reward.money_currency} (minor units) "
+            "besides the points: a till collects it (paymentAuthorize, paymentCapture) and "
+            "redeems with the payment's reference",
+            field="paymentReference",
+        )
 
 
 async def _take_stock(
@@ -528,6 +568,7 @@ __all__ = [
     "FulfilmentRefused",
     "Issuing",
     "LimitReached",
+    "ModuleNotEnabled",
     "OutOfStock",
     "Unavailable",
     "WindowClosed",

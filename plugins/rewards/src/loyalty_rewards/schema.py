@@ -150,6 +150,11 @@ class RewardRedeemInput:
     delivery_address: str | None = strawberry.field(
         default=None, description="Where a PHYSICAL reward goes."
     )
+    payment_reference: str | None = strawberry.field(
+        default=None,
+        description="For a reward priced in points plus money: the payment (the payment "
+        "module's id) in which the till collected the money. Tills and admins only.",
+    )
 
 
 @strawberry.input
@@ -433,6 +438,7 @@ class RewardMutation:
                 module_kinds=_module_kinds(ctx),
                 now=ctx.now(),
                 facts=conditions.member_facts(ctx),
+                money=redemptions.PAYMENT in ctx.enabled_modules,
             )
 
         reward, errors = await run_mutation(info, work)
@@ -500,6 +506,13 @@ class RewardMutation:
                 raise ValidationFailed(
                     "deliveryAddress: at most 1000 characters", field="deliveryAddress"
                 )
+            if input.payment_reference is not None:
+                if principal.role is Role.MEMBER:
+                    raise Forbidden("a till attests the payment of a reward's money")
+                if not input.payment_reference.strip() or len(input.payment_reference) > 200:
+                    raise ValidationFailed(
+                        "paymentReference: 1-200 characters", field="paymentReference"
+                    )
             audience = _audience(ctx, conn, member_id)
             audiences.append(audience)
             return await redemptions.redeem(
@@ -514,6 +527,7 @@ class RewardMutation:
                 now=ctx.now(),
                 delivery_address=input.delivery_address,
                 audience=audience,
+                payment_reference=input.payment_reference,
             )
 
         outcome = await run_mutation(info, work)

@@ -87,6 +87,7 @@ redemptions = Table(
     Column("asset_code", String(64), nullable=False),
     Column("money_amount", BigInteger),
     Column("money_currency", String(3)),
+    Column("payment_reference", String(200)),
     Column("spend_transaction_id", UUID(as_uuid=True)),
     Column("give_back_transaction_id", UUID(as_uuid=True)),
     Column("issued_reference", String(200)),
@@ -111,9 +112,10 @@ redemptions = Table(
     UniqueConstraint("tenant_id", "idempotency_key", name="uq_rewards_redemptions_key"),
     Index("ix_rewards_redemptions_member", "tenant_id", "member_id", "reward_id", "id"),
 )
-"""One redemption (by points, or given by a campaign): what it cost, the spend that paid for
-it, what it issued, and for PHYSICAL rewards the fulfilment state. ``idempotency_key`` makes a
-retried request (or a replayed campaign trigger) find its first answer."""
+"""One redemption (by points, or given by a campaign): what it cost (with the till's payment
+that collected the money of a points-plus-money reward), the spend that paid for it, what it
+issued, and for PHYSICAL rewards the fulfilment state. ``idempotency_key`` makes a retried
+request (or a replayed campaign trigger) find its first answer."""
 
 pools = Table(
     "rewards_pools",

@@ -249,6 +249,9 @@ class RewardRedemption:
     asset: str
     money_amount: int | None
     money_currency: str | None
+    payment_reference: str | None = strawberry.field(
+        description="The till's payment that collected the money of a points-plus-money reward."
+    )
     spend_transaction_id: strawberry.ID | None
     give_back_transaction_id: strawberry.ID | None
     issued: str | None = strawberry.field(description="What was issued (voucher:<id>...).")
@@ -271,6 +274,7 @@ class RewardRedemption:
             asset=redemption.asset_code,
             money_amount=redemption.money_amount,
             money_currency=redemption.money_currency,
+            payment_reference=redemption.payment_reference,
             spend_transaction_id=_id(redemption.spend_transaction_id),
             give_back_transaction_id=_id(redemption.give_back_transaction_id),
             issued=redemption.issued_reference,

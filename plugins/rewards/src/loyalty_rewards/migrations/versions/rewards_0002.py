@@ -1,4 +1,5 @@
-"""rewards: idempotent pool imports; failures of a reward's segment condition, counted.
+"""rewards: idempotent pool imports; failures of a reward's segment condition, counted; the
+payment that collected a redemption's money.
 
 Revision ID: rewards_0002
 Revises: rewards_0001
@@ -31,11 +32,15 @@ def upgrade() -> None:
     )
     op.add_column("rewards_rewards", sa.Column("segment_error", sa.Text()))
     op.add_column(
+        "rewards_redemptions", sa.Column("payment_reference", sa.String(length=200))
+    )
+    op.add_column(
         "rewards_rewards", sa.Column("segment_failed_at", sa.DateTime(timezone=True))
     )
 
 
 def downgrade() -> None:
+    op.drop_column("rewards_redemptions", "payment_reference")
     op.drop_column("rewards_rewards", "segment_failed_at")
     op.drop_column("rewards_rewards", "segment_error")
     op.drop_column("rewards_rewards", "segment_failures")
