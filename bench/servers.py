@@ -7,6 +7,8 @@ uvicorn settings as the gateway (uvloop, httptools, one worker, no access log).
   (:func:`bench.dashboard.dashboard_json`).
 - ``leaderboard`` (P8): Starlette + an asyncpg pool computing a board's standings by hand
   (:func:`bench.leaderboard.leaderboard_json`).
+- ``vouchers`` (P10): Starlette + an asyncpg pool checking a voucher at the till by hand
+  (:func:`bench.vouchers.validate_json`).
 - ``naive`` (P6): strawberry's ASGI view over the ORM build of :mod:`bench.naive`.
 
 Each also answers ``GET /healthz``, which the harness polls to know the server is up. The
@@ -116,6 +118,39 @@ def leaderboard_app() -> Starlette:
     return _app([Route("/graphql", graphql, methods=["POST"])], lifespan)
 
 
+def vouchers_app() -> Starlette:
+    import asyncpg
+
+    from bench.dashboard import Refused
+    from bench.vouchers import validate_json
+
+    state: dict[str, Any] = {}
+
+    async def graphql(request: Request) -> Response:
+        variables = orjson.loads(await request.body())["variables"]
+        try:
+            async with state["pool"].acquire() as conn:
+                answer = await validate_json(
+                    conn, request.headers["x-api-key"], variables["code"], variables["basket"]
+                )
+        except (Refused, KeyError):
+            return Response(b'{"errors":[{"message":"invalid API key"}]}', status_code=401)
+        return Response(answer, media_type=MEDIA_TYPE)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pool = await asyncpg.create_pool(
+            os.environ[DSN_ENV], min_size=POOL_SIZE, max_size=POOL_SIZE
+        )
+        state["pool"] = pool
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    return _app([Route("/graphql", graphql, methods=["POST"])], lifespan)
+
+
 def naive_app() -> Starlette:
     from sqlalchemy.engine import make_url
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -135,6 +170,7 @@ APPS: dict[str, Callable[[], Starlette]] = {
     "dashboard": dashboard_app,
     "leaderboard": leaderboard_app,
     "naive": naive_app,
+    "vouchers": vouchers_app,
 }
 
 
@@ -162,7 +198,15 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-__all__ = ["APPS", "DSN_ENV", "dashboard_app", "hello_app", "leaderboard_app", "naive_app"]
+__all__ = [
+    "APPS",
+    "DSN_ENV",
+    "dashboard_app",
+    "hello_app",
+    "leaderboard_app",
+    "naive_app",
+    "vouchers_app",
+]
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

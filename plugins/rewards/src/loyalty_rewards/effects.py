@@ -64,11 +64,13 @@ async def give(context: EffectContext, params: BaseModel) -> EffectResult:
 async def surprise(context: EffectContext, params: BaseModel) -> EffectResult:
     assert isinstance(params, SurpriseRewardParams)
     conn, tenant_id = context.conn, context.tenant.id
-    if await repo.redemption_by_key(conn, tenant_id, context.idempotency_key) is not None:
-        return await _give(context, params.reward_id)  # a replay: what it gave the first time
-    keys = await tenant_keys(conn, tenant_id)
+    keys = await tenant_keys(conn, tenant_id)  # cached: no statement
+    # The draw first: it is the same on a replay, so a trigger that lost, lost the first
+    # time too, and most triggers (the losers) cost the ingestion no statement at all.
     if draw(keys.drawing, context.idempotency_key) >= params.probability:
         return EffectResult(description="no surprise this time")
+    if await repo.redemption_by_key(conn, tenant_id, context.idempotency_key) is not None:
+        return await _give(context, params.reward_id)  # a replay: what it gave the first time
     budget = (f"surprise:{context.campaign_id}:{params.reward_id}", params.budget)
     return await _give(context, params.reward_id, budget)
 

@@ -22,6 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_rewards.keys import tenant_keys
+from loyalty_rewards.models import Voucher
+from loyalty_rewards.repository import voucher_from_row
 from loyalty_rewards.settings import RewardSettings
 from loyalty_rewards.tables import lockouts, vouchers
 from loyalty_rewards.vouchers import normalised
@@ -43,8 +45,9 @@ async def find(
     code: str,
     settings: RewardSettings,
     now: datetime,
-) -> uuid.UUID:
-    """The id of the voucher ``code`` names, or raise NotFound / VoucherLocked."""
+) -> Voucher:
+    """The voucher ``code`` names, as the look-up read it (a till checking it needs nothing
+    more, so no second read), or raise NotFound / VoucherLocked."""
     async with database.tenant_transaction(tenant_id) as conn:
         outcome = await _attempt(conn, tenant_id, actor, code, settings, now)
     if isinstance(outcome, LoyaltyError):
@@ -59,25 +62,27 @@ async def _attempt(
     code: str,
     settings: RewardSettings,
     now: datetime,
-) -> uuid.UUID | LoyaltyError:
+) -> Voucher | LoyaltyError:
     """Count, look, settle; the error is returned, not raised, so the counts commit."""
     counter = codes.Lockout(lockouts, settings.max_failed_attempts, settings.lockout)
     credential = codes.credential_subject(actor)
     if not await counter.reserve(conn, tenant_id, credential, now):
         return VoucherLocked("too many failed voucher look-ups; try again later", field="code")
     key = (await tenant_keys(conn, tenant_id)).hashing
-    voucher_id = await conn.scalar(
-        select(vouchers.c.id).where(
-            vouchers.c.tenant_id == tenant_id,
-            vouchers.c.code_hash == codes.digest(key, normalised(code)),
-            vouchers.c.status != "available",  # a pool code not handed out is no voucher yet
+    row = (
+        await conn.execute(
+            select(vouchers).where(
+                vouchers.c.tenant_id == tenant_id,
+                vouchers.c.code_hash == codes.digest(key, normalised(code)),
+                vouchers.c.status != "available",  # a pool code not handed out is no voucher
+            )
         )
-    )
-    if voucher_id is None:
+    ).first()
+    if row is None:
         await counter.failed(conn, tenant_id, credential, now)
         return NotFound(NO_MATCH, field="code")
     await counter.succeeded(conn, tenant_id, credential)
-    return uuid.UUID(str(voucher_id))
+    return voucher_from_row(row)
 
 
 __all__ = ["NO_MATCH", "VoucherLocked", "find"]

@@ -381,17 +381,14 @@ class RewardQuery:
         checkout_id: str | None = None,
     ) -> VoucherValidation:
         ctx = info.context
-        tenant_id = require_scope(ctx.principal, Scope.POINTS_REDEEM)
+        require_scope(ctx.principal, Scope.POINTS_REDEEM)
         parsed = _basket(basket)
         try:
-            voucher_id = await _look_up(info, code)
+            voucher = await _look_up(info, code)
         except VoucherLocked as error:
             return _refusal(VoucherRefusal.LOCKED, error.message)
         except LoyaltyError as error:
             return _refusal(VoucherRefusal.NOT_FOUND, error.message)
-        async with ctx.read() as conn:
-            voucher = await repo.get_voucher(conn, tenant_id, voucher_id)
-        assert voucher is not None
         verdict = vouchers.check(voucher, parsed, checkout=checkout_id, now=ctx.now())
         return VoucherValidation(
             valid=verdict.valid,
@@ -652,7 +649,7 @@ class RewardMutation:
         try:
             _check_checkout(input.checkout_id)
             ttl = _ttl(input.ttl_seconds, _settings(ctx))
-            voucher_id = await _look_up(info, input.code)
+            voucher_id = (await _look_up(info, input.code)).id
         except LoyaltyError as error:
             return VoucherReservePayload(
                 voucher=None, reserved_until=None, errors=[UserError.of(error)]
@@ -685,7 +682,7 @@ class RewardMutation:
             if input.checkout_id is not None:
                 _check_checkout(input.checkout_id)
             basket = _basket(input.basket)
-            voucher_id = await _look_up(info, input.code)
+            voucher_id = (await _look_up(info, input.code)).id
         except LoyaltyError as error:
             return VoucherRedeemPayload(
                 voucher=None, discount=0, replayed=False, errors=[UserError.of(error)]
@@ -796,7 +793,7 @@ def _refusal(refusal: VoucherRefusal, reason: str) -> VoucherValidation:
     return VoucherValidation(valid=False, discount=0, refusal=refusal, reason=reason, voucher=None)
 
 
-async def _look_up(info: Info[RequestContext, None], code: str) -> uuid.UUID:
+async def _look_up(info: Info[RequestContext, None], code: str) -> models.Voucher:
     """One voucher look-up per request: a second (an alias) is refused before it counts or
     looks, so a document of a hundred aliases is one guess, not a hundred."""
     ctx = info.context
