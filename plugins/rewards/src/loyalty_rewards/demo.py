@@ -1,4 +1,5 @@
-"""The demo: a Berlin coffee-and-books shop's catalogue, and a member who redeemed from it."""
+"""The demo: a Berlin coffee-and-books shop's catalogue (one reward for regulars only), and a
+member who redeemed from it."""
 
 from __future__ import annotations
 
@@ -33,6 +34,17 @@ CATALOGUE = (
         kind="ENTITLEMENT",
         points=300,
         params={"name": "free_delivery", "days": 30},
+    ),
+    catalogue.Draft(
+        name="Regulars: a free cinnamon bun",
+        kind="VOUCHER",
+        points=150,
+        segment="member.purchaseCount >= 3",
+        texts=(
+            RewardText("de-DE", "Für Stammgäste: eine Zimtschnecke", "Ab dem dritten Einkauf."),
+            RewardText("en", "For regulars: a cinnamon bun", "From your third purchase on."),
+        ),
+        params={"discount": "item", "item_sku": "CINNAMON-BUN", "max_uses": 1, "valid_days": 14},
     ),
     catalogue.Draft(
         name="Kreuzberg tote bag",
