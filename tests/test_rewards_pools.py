@@ -15,7 +15,8 @@ from loyalty_rewards.tables import pools, vouchers
 from loyalty_testing import MakeApp, admin_token, graphql
 from sqlalchemy import func, select
 
-from tests.rewards import RewardShop
+from tests.api import credit, enrol
+from tests.rewards import REWARD_REDEEM, RewardShop
 
 IMPORT = """
 mutation($i: VoucherPoolImportInput!) {
@@ -164,4 +165,38 @@ async def test_pool_codes_are_handed_out_once_and_found_as_written(
     assert empty["errors"][0]["code"] == "OUT_OF_STOCK"
     listed = await shop.admin(POOL, {"p": pool["poolId"]})
     assert [edge["node"]["status"] for edge in listed["vouchers"]["edges"]] == ["ACTIVE"] * 2
+    await shop.reconciles()
+
+
+async def test_racing_redemptions_over_two_gateways_never_share_a_pool_code(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await RewardShop.open(make_app, db, tenant, points=0)
+    other_gateway = await make_app()
+    pool = await _import(shop, "\n".join(f"ZOO-{n:04d}" for n in range(4)), key="zoo")
+    reward = await shop.reward(
+        name="Zoo ticket",
+        points=100,
+        voucher={"discount": "AMOUNT", "amount": 900, "currency": "EUR", "poolId": pool["poolId"]},
+    )
+    members = [await enrol(shop.gateway.client, tenant.id, f"z{n}@example.com") for n in range(10)]
+    for member in members:
+        await credit(shop.gateway.client, tenant.id, member, 100)
+    answers = await asyncio.gather(
+        *(
+            graphql(
+                client,
+                REWARD_REDEEM,
+                {"i": {"rewardId": reward, "memberId": member, "idempotencyKey": f"zoo-{n}"}},
+                api_key=shop.key,
+            )
+            for n, (member, client) in enumerate(
+                zip(members, [shop.gateway.client, other_gateway.client] * 5, strict=True)
+            )
+        )
+    )
+    payloads = [a["data"]["rewardRedeem"] for a in answers]
+    given = sorted(p["code"] for p in payloads if p["errors"] == [])
+    assert given == [f"ZOO-{n:04d}" for n in range(4)]  # each code once
+    assert {p["errors"][0]["code"] for p in payloads if p["errors"]} == {"OUT_OF_STOCK"}
     await shop.reconciles()
