@@ -30,6 +30,7 @@ from loyalty_core.sdk import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_gamification import health
 from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import live
 from loyalty_gamification.models import Award, Badge, Measure, Period, Status
@@ -98,6 +99,7 @@ async def create(
     """Save a new badge, live from the next event on. ``effects``: the rule effects of the
     tenant's enabled modules, which a badge may reward with (:func:`rewards.effects_of`)."""
     spec = _with_effect(spec, effects or {})
+    health.status_change(Status.ACTIVE, spec.status)
     await _check(conn, tenant_id, spec, module_types)
     row = await repo.insert_badge(
         conn, {"tenant_id": tenant_id, "id": new_id(), **_values(spec), "updated_at": now}
@@ -117,16 +119,19 @@ async def update(
     effects: Effects | None = None,
 ) -> Badge:
     """Change a badge (the fields in ``changes``, by :class:`BadgeSpec` name), checked as a
-    whole as a new one is. Archiving it (``status``) stops it counting."""
+    whole as a new one is. Archiving it (``status``) stops it counting; ``ACTIVE`` resumes
+    a badge that paused itself (see ``health``)."""
     row = await repo.get_badge(conn, tenant_id, badge_id, lock=True)
     if row is None:
         raise NotFound("no such badge", field="id")
-    spec = replace(BadgeSpec.of(Badge.of(row)), **changes)
+    current = Badge.of(row)
+    spec = replace(BadgeSpec.of(current), **changes)
     if "reward_effect" in changes:
         spec = _with_effect(spec, effects or {})
+    resumed = health.status_change(current.status, spec.status)
     await _check(conn, tenant_id, spec, module_types)
     updated = await repo.update_badge(
-        conn, tenant_id, badge_id, {**_values(spec), "updated_at": now}
+        conn, tenant_id, badge_id, {**_values(spec), **resumed, "updated_at": now}
     )
     await repo.bump_catalogue(conn, tenant_id)
     return Badge.of(updated)

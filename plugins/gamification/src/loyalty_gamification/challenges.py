@@ -7,7 +7,12 @@ and may target a segment (the member must be in it when the event counts, as cam
 see segments). Only events inside the challenge's window count. Completing every step pays
 the reward once: the member's progress row is locked while an event counts, and the
 completion is written with the reward in that transaction, under a ledger key naming the
-challenge and the member. Refunds do not take challenge progress back.
+challenge and the member.
+
+A purchase refunded in full takes back the steps it counted (``refund``), once however many
+refunds it takes and whatever their concurrency: the refund's explanation row, unique per
+challenge and purchase, is the claim. A challenge already completed stays completed and paid
+(a completion is a promise kept); a partial refund leaves a step counted, as a visit counts.
 
 Per event: nothing for a tenant without challenges of the event's type; else the statement
 that counts the event (``repository.count_event``) also creates or locks the member's rows
@@ -37,9 +42,14 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_gamification import health, rewards
 from loyalty_gamification import repository as repo
 from loyalty_gamification.models import Status
-from loyalty_gamification.tables import challenge_progress, challenges
+from loyalty_gamification.tables import (
+    challenge_contributions,
+    challenge_progress,
+    challenges,
+)
 
 MAX_STEPS = 10
 
@@ -67,7 +77,10 @@ class Challenge:
     reward_asset: str
     status: Status
     failures: int
+    consecutive_failures: int
     last_error: str | None
+    last_failure_at: datetime | None
+    status_reason: str | None
 
     @classmethod
     def of(cls, row: Any) -> Challenge:
@@ -88,7 +101,10 @@ class Challenge:
             reward_asset=row.reward_asset,
             status=Status(row.status),
             failures=row.failures,
+            consecutive_failures=row.consecutive_failures,
             last_error=row.last_error,
+            last_failure_at=row.last_failure_at,
+            status_reason=row.status_reason,
         )
 
     @property
@@ -137,6 +153,7 @@ async def create(
     now: datetime,
 ) -> Challenge:
     """Save a new challenge, refused whole when any part is bad."""
+    health.status_change(Status.ACTIVE, spec.status)
     await _check(conn, tenant_id, spec, module_types)
     row = (
         await conn.execute(
@@ -173,12 +190,13 @@ async def update_challenge(
     spec = replace(ChallengeSpec.of(current), **changes)
     if len(spec.steps) != len(current.steps):
         raise ValidationFailed("a live challenge keeps its number of steps", field="steps")
+    resumed = health.status_change(current.status, spec.status)
     await _check(conn, tenant_id, spec, module_types)
     updated = (
         await conn.execute(
             update(challenges)
             .where(challenges.c.tenant_id == tenant_id, challenges.c.id == challenge_id)
-            .values(**_values(spec), updated_at=now)
+            .values(**_values(spec), **resumed, updated_at=now)
             .returning(challenges)
         )
     ).one()
@@ -301,32 +319,42 @@ async def list_challenges(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[C
 
 _ADVANCE = text(
     """
+WITH explained AS (
+    INSERT INTO gamification_challenge_contributions
+        (tenant_id, event_id, challenge_id, member_id, steps, occurred_at)
+    VALUES (:tenant_id, :event_id, :challenge_id, :member_id, CAST(:steps AS integer[]), :at)
+)
 UPDATE gamification_challenge_progress SET
     counts = CAST(:counts AS jsonb), completed_at = :completed_at, completed_by = :completed_by,
     transaction_id = :transaction_id, updated_at = :now
 WHERE tenant_id = :tenant_id AND member_id = :member_id AND challenge_id = :challenge_id
 """
 )
+"""Count the steps an event advanced on the member's locked row, and say which (the
+explanation a refund reverses), in one statement."""
 
 
 def met(
-    items: Sequence[Challenge], event: events.EventIngested, variables: dict[str, Any]
-) -> tuple[dict[uuid.UUID, set[int]], list[tuple[Challenge, Exception]]]:
-    """The steps the event meets, per live challenge whose window holds it; and the
-    challenges whose conditions failed, for the caller to count."""
+    items: Sequence[Challenge],
+    event: events.EventIngested,
+    variables: dict[str, Any],
+    tally: health.Tally,
+) -> dict[uuid.UUID, set[int]]:
+    """The steps the event meets, per live challenge whose window holds it; the challenges
+    whose conditions failed are told to the tally."""
     found: dict[uuid.UUID, set[int]] = {}
-    failed: list[tuple[Challenge, Exception]] = []
     for challenge in items:
         if not challenge.starts_at <= event.occurred_at < challenge.ends_at:
             continue
         try:
             steps = _met(challenge, event, variables)
         except conditions.ConditionFailed as exc:
-            failed.append((challenge, exc))
+            tally.failed("challenge", challenge, exc)
             continue
+        tally.succeeded("challenge", challenge)
         if steps:
             found[challenge.id] = steps
-    return found, failed
+    return found
 
 
 async def advance(
@@ -337,6 +365,7 @@ async def advance(
     rows: Sequence[Any],
     event: events.EventIngested,
     now: datetime,
+    tally: health.Tally,
 ) -> None:
     """Advance the member's locked rows (``repository.count_event`` locked them: ``id`` the
     challenge, ``counts``, ``joined_at``) by the steps the event meets, and complete what is
@@ -347,7 +376,7 @@ async def advance(
             continue
         challenge = by_id[row.id]
         counts = row.counts if isinstance(row.counts, list) else json.loads(row.counts)
-        await _advance(conn, tenant_id, challenge, event, steps[challenge.id], counts, now)
+        await _advance(conn, tenant_id, challenge, event, steps[challenge.id], counts, now, tally)
 
 
 def _met(challenge: Challenge, event: events.EventIngested, variables: dict[str, Any]) -> set[int]:
@@ -370,6 +399,7 @@ async def _advance(
     met: set[int],
     stored: Sequence[int],
     now: datetime,
+    tally: health.Tally,
 ) -> None:
     """Count the steps the event meets on the locked row, and complete the challenge once
     every step is done."""
@@ -390,9 +420,12 @@ async def _advance(
             "member_id": event.member_id,
             "challenge_id": challenge.id,
             "counts": json.dumps(counts),
+            "event_id": event.event_id,
+            "steps": advanced,
+            "at": event.occurred_at,
             "completed_at": event.occurred_at if done else None,
             "completed_by": event.event_id if done else None,
-            "transaction_id": await _reward(conn, tenant_id, challenge, event, now)
+            "transaction_id": await _reward(conn, tenant_id, challenge, event, now, tally)
             if done
             else None,
             "now": now,
@@ -406,13 +439,27 @@ async def _reward(
     challenge: Challenge,
     event: events.EventIngested,
     now: datetime,
+    tally: health.Tally,
 ) -> uuid.UUID | None:
+    """Pay the completion; one that cannot be posted is told to the tally (the challenge
+    stays completed, unpaid)."""
     if not challenge.reward_points:
         return None
-    asset = await ledger.get_asset(conn, tenant_id, challenge.reward_asset)
-    if asset is None:
+    try:
+        return await _earn(conn, tenant_id, challenge, event, now)
+    except Exception as exc:  # the ledger's refusal must not fail the event
+        tally.failed("challenge", challenge, exc)
         return None
-    posted = await ledger.earn(
+
+
+async def _earn(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    challenge: Challenge,
+    event: events.EventIngested,
+    now: datetime,
+) -> uuid.UUID:
+    return await rewards.earn(
         conn,
         ledger.Posting(
             tenant_id=tenant_id,
@@ -423,10 +470,76 @@ async def _reward(
             now=now,
         ),
         member_id=event.member_id,
-        asset=asset,
+        asset_code=challenge.reward_asset,
         amount=challenge.reward_points,
     )
-    return posted.transaction.id
+
+
+async def refund(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    purchase_id: uuid.UUID,
+    refund_id: uuid.UUID,
+    *,
+    at: datetime,
+    now: datetime,
+) -> None:
+    """Take back the steps a purchase refunded in full counted, challenge by challenge (in
+    id order, each member row locked before its claim, the order the ingest path takes)."""
+    c = challenge_contributions.c
+    counted = (
+        await conn.execute(
+            select(c.challenge_id, c.steps)
+            .where(c.tenant_id == tenant_id, c.event_id == purchase_id)
+            .order_by(c.challenge_id)
+        )
+    ).all()
+    p = challenge_progress.c
+    for row in counted:
+        mine = (
+            await conn.execute(
+                select(p.counts, p.completed_at)
+                .where(
+                    p.tenant_id == tenant_id,
+                    p.member_id == member_id,
+                    p.challenge_id == row.challenge_id,
+                )
+                .with_for_update()
+            )
+        ).first()
+        if mine is None:
+            continue
+        taken = [] if mine.completed_at is not None else list(row.steps)
+        claimed = await conn.execute(
+            insert(challenge_contributions)
+            .values(
+                tenant_id=tenant_id,
+                event_id=refund_id,
+                challenge_id=row.challenge_id,
+                member_id=member_id,
+                steps=taken,
+                refund_of=purchase_id,
+                occurred_at=at,
+            )
+            .on_conflict_do_nothing()
+            .returning(c.challenge_id)
+        )
+        if claimed.first() is None or not taken:
+            continue
+        counts = list(mine.counts if isinstance(mine.counts, list) else json.loads(mine.counts))
+        for index in taken:
+            if index < len(counts):
+                counts[index] = max(counts[index] - 1, 0)
+        await conn.execute(
+            update(challenge_progress)
+            .where(
+                p.tenant_id == tenant_id,
+                p.member_id == member_id,
+                p.challenge_id == row.challenge_id,
+            )
+            .values(counts=counts, updated_at=now)
+        )
 
 
 @dataclass(frozen=True)
@@ -483,5 +596,6 @@ __all__ = [
     "list_challenges",
     "member_challenges",
     "met",
+    "refund",
     "update_challenge",
 ]

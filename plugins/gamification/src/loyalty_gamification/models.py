@@ -36,6 +36,8 @@ class Period(StrEnum):
 class Status(StrEnum):
     ACTIVE = "active"
     ARCHIVED = "archived"
+    PAUSED = "paused"
+    """Stopped by its own failures (``health``); a definition never takes it from a caller."""
 
 
 ALL_TIME_KEY = "all"
@@ -66,8 +68,10 @@ class Badge:
     reward_effect: dict[str, Any] | None
     status: Status
     failures: int
+    consecutive_failures: int
     last_error: str | None
     last_failure_at: datetime | None
+    status_reason: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -94,8 +98,10 @@ class Badge:
             reward_effect=row.reward_effect,
             status=Status(row.status),
             failures=row.failures,
+            consecutive_failures=row.consecutive_failures,
             last_error=row.last_error,
             last_failure_at=row.last_failure_at,
+            status_reason=row.status_reason,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )

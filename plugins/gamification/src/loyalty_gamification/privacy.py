@@ -1,6 +1,7 @@
 """The module's part in privacy requests: what it keeps about a member, and erasure.
 
-Badge progress, contributions, awards, challenge progress and streak runs hold ids,
+Badge progress, contributions, awards, challenge progress and contributions, streak runs
+and their units hold ids,
 numbers and times, never text about the person: erasure keeps them (the awards' ledger
 transactions are the core's records, and the member they point to is anonymised by the
 core). The one personal text is
@@ -15,12 +16,14 @@ from sqlalchemy import delete, select
 
 from loyalty_gamification.tables import (
     awards,
+    challenge_contributions,
     challenge_progress,
     contributions,
     member_streaks,
     players,
     progress,
     scores,
+    streak_units,
 )
 
 EXPORTED = (
@@ -28,7 +31,9 @@ EXPORTED = (
     ("badgeContributions", contributions),
     ("badgeAwards", awards),
     ("challenges", challenge_progress),
+    ("challengeContributions", challenge_contributions),
     ("streaks", member_streaks),
+    ("streakUnits", streak_units),
     ("leaderboardScores", scores),
     ("leaderboardPlayer", players),
 )

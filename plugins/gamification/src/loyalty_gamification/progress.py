@@ -10,14 +10,15 @@ claims completions). A completion pays its reward through the ledger with a key 
 badge, member, period and completion, so a replayed write pays nothing twice. Then one
 upsert per live streak of the event's type (``streaks.count``).
 
-A badge whose condition fails for an event (a division by zero, a string compared with a
-number) or whose summed field is not a whole number is skipped for that event, and the
-failure is counted and shown on the badge (``Badge.health``). It never fails the ingestion.
+A badge, streak or challenge whose condition fails for an event (a division by zero, a
+string compared with a number), whose summed field is not a whole number or whose reward
+cannot be posted is skipped for that event; the failure is counted and shown on the
+definition (``health``), and repeated consecutive failures pause it (see ``health``). It
+never fails the ingestion.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -37,15 +38,13 @@ from loyalty_core.sdk import (
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loyalty_gamification import challenges, leaderboards, rewards, streaks
+from loyalty_gamification import challenges, health, leaderboards, rewards, streaks
 from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import Catalogue, live
 from loyalty_gamification.models import Badge, Measure, kept_after_refund
 
 NAME = "gamification"
 ACTOR = f"module:{NAME}"
-
-_log = logging.getLogger(__name__)
 
 
 class NotCountable(Exception):
@@ -62,9 +61,10 @@ async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None
         return
     counter = _Counter(context.conn, context.tenant_id, context.tenant, ingested)
     counter.modules = (context.registry, context.enabled_modules)
-    if ingested.is_refund and ingested.purchase_event_id is not None and catalogue.by_id:
+    if ingested.is_refund and ingested.purchase_event_id is not None:
         await counter.refund(catalogue, ingested.purchase_event_id)
     await counter.count(catalogue)
+    await counter.tally.record(context.conn, context.tenant_id, ingested.event_id)
 
 
 class _Counter:
@@ -86,6 +86,8 @@ class _Counter:
         self.modules: tuple[ModuleRegistry | None, Mapping[str, BaseModel]] = (None, {})
         """The registry and the tenant's enabled modules: where reward effects come from."""
         self.badge_changes: list[tuple[datetime, int]] = []
+        self.tally = health.Tally(self.now)
+        """How the definitions fared for the event, written last."""
         """Completions earned (+) and revoked (-), with when each was earned: what badge
         leaderboards count."""
 
@@ -118,9 +120,9 @@ class _Counter:
             )
             counted = await self._counted(badges, variables)
             if runs:
-                kept, failed = streaks.kept(runs, variables, event.occurred_at, await self.zone())
-                for streak, error in failed:
-                    await self.failed(streak.id, error, kind="streak")
+                kept = streaks.kept(
+                    runs, variables, event.occurred_at, await self.zone(), self.tally
+                )
         scores: list[tuple[uuid.UUID, str, int]] = []
         if catalogue.boards:
             scores = await leaderboards.event_deltas(
@@ -128,9 +130,7 @@ class _Counter:
             )
         steps: dict[uuid.UUID, set[int]] = {}
         if missions:
-            steps, refused = challenges.met(missions, event, variables)
-            for challenge, error in refused:
-                await self.failed(challenge.id, error, kind="challenge")
+            steps = challenges.met(missions, event, variables, self.tally)
         if not counted and not kept and not scores and not steps:
             await self.score_badges(catalogue)
             return
@@ -146,11 +146,19 @@ class _Counter:
             scores=scores,
             automatic=[i for i in steps if i not in opt_in],
             joined=[i for i in steps if i in opt_in],
+            purchase=event.is_purchase,
             now=self.now,
         )
         if done.challenges:
             await challenges.advance(
-                self.conn, self.tenant_id, missions, steps, done.challenges, event, self.now
+                self.conn,
+                self.tenant_id,
+                missions,
+                steps,
+                done.challenges,
+                event,
+                self.now,
+                self.tally,
             )
         by_id = {badge.id: badge for badge in badges}
         for badge_id, period_key, awarded, change in done.completed:
@@ -167,6 +175,7 @@ class _Counter:
                 started_unit,
                 event,
                 self.now,
+                self.tally,
             )
         await self.score_badges(catalogue)
 
@@ -184,8 +193,9 @@ class _Counter:
             try:
                 offered = _offered(badge, variables)
             except (conditions.ConditionFailed, NotCountable) as exc:
-                await self.failed(badge.id, exc)
+                self.tally.failed("badge", badge, exc)
                 continue
+            self.tally.succeeded("badge", badge)
             if offered <= 0:
                 continue
             day = event.occurred_at.astimezone(zone).date() if badge.daily_cap else None
@@ -208,31 +218,12 @@ class _Counter:
             self.conn, self.tenant_id, self.event.member_id, deltas, self.now
         )
 
-    async def failed(
-        self, definition_id: uuid.UUID, error: Exception, *, kind: str = "badge"
-    ) -> None:
-        """Count a failure on the definition (its health) and log it; the event goes on."""
-        message = f"{type(error).__name__}: {error}"
-        await repo.record_failure(
-            self.conn, self.tenant_id, definition_id, message, self.now, kind=kind
-        )
-        _log.warning(
-            "definition skipped for an event it failed for",
-            extra={
-                "tenant": str(self.tenant_id),
-                "definition": str(definition_id),
-                "event": str(self.event.event_id),
-                "error": message,
-            },
-        )
-
     async def _award(self, badge: Badge, period_key: str, seq: int) -> None:
         event = self.event
         transaction_id = None
         if badge.reward_points:
-            asset = await ledger.get_asset(self.conn, self.tenant_id, badge.reward_asset)
-            if asset is not None:
-                posted = await ledger.earn(
+            try:
+                transaction_id = await rewards.earn(
                     self.conn,
                     self._posting(
                         f"badge:{badge.id}:{event.member_id}:{period_key}:{seq}",
@@ -240,10 +231,11 @@ class _Counter:
                         badge,
                     ),
                     member_id=event.member_id,
-                    asset=asset,
+                    asset_code=badge.reward_asset,
                     amount=badge.reward_points,
                 )
-                transaction_id = posted.transaction.id
+            except Exception as exc:  # the ledger's refusal must not fail the event
+                self.tally.failed("badge", badge, exc)
         if badge.reward_effect is not None:
             await self._effect(
                 badge, f"{NAME}:badge-effect:{badge.id}:{event.member_id}:{period_key}:{seq}"
@@ -285,7 +277,7 @@ class _Counter:
                 now=self.now,
             )
         except Exception as exc:  # any module's effect: its failure must not fail the event
-            await self.failed(badge.id, exc)
+            self.tally.failed("badge", badge, exc)
 
     def _posting(self, key: str, reason: str, badge: Badge) -> ledger.Posting:
         return ledger.Posting(
@@ -300,13 +292,28 @@ class _Counter:
     async def refund(self, catalogue: Catalogue, purchase_id: uuid.UUID) -> None:
         """Take back, per badge the purchase counted toward, what the refunded share of it
         brought; a badge that revokes loses the completions its progress no longer reaches,
-        and their rewards are reversed."""
-        rows = await repo.contributions_of_purchase(self.conn, self.tenant_id, purchase_id)
-        if not rows:
-            return
+        and their rewards are reversed. A purchase refunded in full also takes back the
+        challenge steps and the streak units it counted."""
         purchase = await events.get_event(self.conn, self.tenant_id, purchase_id)
         if purchase is None or not purchase.amount:
             return
+        event = self.event
+        if purchase.refunded_amount >= purchase.amount:
+            await challenges.refund(
+                self.conn,
+                self.tenant_id,
+                purchase.member_id,
+                purchase_id,
+                event.event_id,
+                at=event.occurred_at,
+                now=self.now,
+            )
+            await streaks.refund(
+                self.conn, self.tenant_id, purchase.member_id, purchase_id, now=self.now
+            )
+        if not catalogue.by_id:
+            return
+        rows = await repo.contributions_of_purchase(self.conn, self.tenant_id, purchase_id)
         for row in rows:
             badge = catalogue.by_id.get(row.badge_id)
             if badge is None or row.granted is None:

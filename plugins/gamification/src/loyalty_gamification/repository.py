@@ -18,7 +18,6 @@ from loyalty_gamification.tables import (
     awards,
     badges,
     catalogues,
-    challenges,
     contributions,
     progress,
     streaks,
@@ -104,25 +103,6 @@ async def update_badge(
             .returning(badges)
         )
     ).one()
-
-
-async def record_failure(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
-    definition_id: uuid.UUID,
-    error: str,
-    at: datetime,
-    *,
-    kind: str = "badge",
-) -> None:
-    """Count an event a badge's (a streak's, a challenge's) condition failed for, and keep
-    the last error to show."""
-    table = {"badge": badges, "streak": streaks, "challenge": challenges}[kind]
-    await conn.execute(
-        update(table)
-        .where(table.c.tenant_id == tenant_id, table.c.id == definition_id)
-        .values(failures=table.c.failures + 1, last_error=error[:500], last_failure_at=at)
-    )
 
 
 def _completions(value: str, target: str, repeatable: str) -> str:
@@ -219,6 +199,18 @@ WITH input AS (
         extended = NOT {_LATE},
         updated_at = excluded.updated_at
     RETURNING streak_id, length, started_unit, extended
+), units AS (
+    INSERT INTO gamification_streak_units AS u
+        (tenant_id, member_id, streak_id, unit, purchases, others)
+    SELECT :tenant_id, :member_id, k.streak_id, k.unit,
+           CASE WHEN CAST(:purchase AS boolean) THEN ARRAY[CAST(:event_id AS uuid)]
+                ELSE CAST('{{}}' AS uuid[]) END,
+           CASE WHEN CAST(:purchase AS boolean) THEN 0 ELSE 1 END
+    FROM runs JOIN unnest(CAST(:streak_ids AS uuid[]), CAST(:units AS integer[]))
+        AS k(streak_id, unit) ON k.streak_id = runs.streak_id
+    ON CONFLICT (tenant_id, member_id, streak_id, unit) DO UPDATE SET
+        purchases = u.purchases || excluded.purchases,
+        others = u.others + excluded.others
 ), scored AS (
     INSERT INTO gamification_board_scores AS sc
         (tenant_id, board_id, window_key, member_id, score, reached_at)
@@ -309,13 +301,16 @@ async def count_event(
     scores: Sequence[tuple[uuid.UUID, str, int]] = (),
     automatic: Sequence[uuid.UUID] = (),
     joined: Sequence[uuid.UUID] = (),
+    purchase: bool = False,
     now: datetime,
 ) -> Ingested:
     """Count one event in one statement: toward all the badges it meets (the capped ones'
     days, the contributions that explain it, the progress, which also claims completions),
     the runs of the streaks it keeps, the scores of the leaderboards it concerns, and the
     member's rows of the challenges it meets (``automatic`` ones created or locked,
-    ``joined`` opt-in ones locked), which the caller then advances.
+    ``joined`` opt-in ones locked), which the caller then advances. The units the streaks
+    counted are kept (the event's id when it is a ``purchase``, which a refund may take
+    back), written from the runs' rows so that the run is locked before its unit.
 
     Every upsert's ``SET`` sees its row as it was, and concurrent events of the member wait
     for each other on the rows, so of 50 concurrent events that reach a target exactly one
@@ -342,6 +337,7 @@ async def count_event(
         "deltas": [s[2] for s in scores],
         "automatic_ids": list(automatic),
         "joined_ids": list(joined),
+        "purchase": purchase,
     }
     found = Ingested([], [], [])
     for row in await conn.execute(_INGEST, params):
@@ -536,7 +532,6 @@ __all__ = [
     "member_awards",
     "member_progress",
     "progress_contributions",
-    "record_failure",
     "revoke_awards",
     "set_revocation_transaction",
     "take_back_progress",

@@ -1,4 +1,6 @@
-"""Rewards through other modules: a badge may pay, besides points, any rule effect an enabled
+"""Rewards: points posted through the ledger in a savepoint (:func:`earn`), so a reward that
+cannot be posted fails its definition alone, never the event; and rewards through other
+modules: a badge may pay, besides points, any rule effect an enabled
 module offers campaigns (``loyalty_rule_effects()``: a gift card, a voucher, an
 entitlement), chosen as ``<module>.<effect>`` with parameters its own model validates when
 the badge is saved.
@@ -23,6 +25,7 @@ from loyalty_core.sdk import (
     RuleEffect,
     Tenant,
     ValidationFailed,
+    ledger,
 )
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -94,4 +97,23 @@ async def apply(
         await effect.apply(context, params)
 
 
-__all__ = ["Effects", "apply", "effects_of", "validated_params"]
+async def earn(
+    conn: AsyncConnection,
+    posting: ledger.Posting,
+    *,
+    member_id: uuid.UUID,
+    asset_code: str,
+    amount: int,
+) -> uuid.UUID:
+    """Post a reward of points in a savepoint and return its ledger transaction; raises (after
+    undoing it) when it cannot be posted, for the caller to count on the definition's health:
+    ``LookupError`` for an asset that is gone, or what the ledger refused."""
+    asset = await ledger.get_asset(conn, posting.tenant_id, asset_code)
+    if asset is None:
+        raise LookupError(f"no asset {asset_code!r} to pay the reward in")
+    async with conn.begin_nested():
+        posted = await ledger.earn(conn, posting, member_id=member_id, asset=asset, amount=amount)
+    return posted.transaction.id
+
+
+__all__ = ["Effects", "apply", "earn", "effects_of", "validated_params"]

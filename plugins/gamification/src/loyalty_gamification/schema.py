@@ -40,7 +40,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from loyalty_gamification import badges as service
-from loyalty_gamification import challenges, leaderboards, models, rewards, streaks
+from loyalty_gamification import challenges, health, leaderboards, models, rewards, streaks
 from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import live
 
@@ -54,17 +54,43 @@ strawberry.enum(
     description="The period progress counts in: all time, the tenant's local calendar week "
     "(from Monday) or month, or a fixed window.",
 )
-strawberry.enum(BadgeStatus, name="BadgeStatus", description="Whether a badge counts events.")
+strawberry.enum(
+    BadgeStatus,
+    name="BadgeStatus",
+    description="Whether a definition (badge, streak, challenge, leaderboard) counts events: "
+    "ACTIVE, ARCHIVED, or PAUSED by its own repeated failures (see `health.pausedReason`; "
+    "set ACTIVE again once fixed).",
+)
 
 
-@strawberry.type(description="How a badge fared at run time: events its condition failed for.")
+@strawberry.type(
+    description="How a badge, streak or challenge fared at run time: events it failed for."
+)
 class BadgeHealth:
     failures: int = strawberry.field(
-        description="Events the badge was skipped for because its condition (or summed "
-        "field) could not be evaluated; the ingestion went on without it."
+        description="Events the definition was skipped for because its condition (or summed "
+        "field) could not be evaluated, or whose reward could not be posted; the ingestion "
+        "went on without it."
+    )
+    consecutive_failures: int = strawberry.field(
+        description="Failures since the definition last worked for an event; at "
+        f"{health.PAUSE_AFTER} it pauses itself."
     )
     last_error: str | None
     last_failure_at: datetime | None
+    paused_reason: str | None = strawberry.field(
+        description="Why the definition paused itself, while it is PAUSED."
+    )
+
+    @classmethod
+    def of(cls, found: models.Badge | streaks.Streak | challenges.Challenge) -> BadgeHealth:
+        return cls(
+            failures=found.failures,
+            consecutive_failures=found.consecutive_failures,
+            last_error=found.last_error,
+            last_failure_at=found.last_failure_at,
+            paused_reason=found.status_reason if found.status is models.Status.PAUSED else None,
+        )
 
 
 @strawberry.type(description="What completing a badge pays.")
@@ -146,11 +172,7 @@ class Badge:
                 params=None if badge.reward_effect is None else badge.reward_effect["params"],
             ),
             status=badge.status,
-            health=BadgeHealth(
-                failures=badge.failures,
-                last_error=badge.last_error,
-                last_failure_at=badge.last_failure_at,
-            ),
+            health=BadgeHealth.of(badge),
             created_at=badge.created_at,
             updated_at=badge.updated_at,
         )
@@ -339,9 +361,7 @@ class Streak:
             ],
             reward_asset=streak.reward_asset,
             status=streak.status,
-            health=BadgeHealth(
-                failures=streak.failures, last_error=streak.last_error, last_failure_at=None
-            ),
+            health=BadgeHealth.of(streak),
         )
 
 
@@ -370,6 +390,20 @@ class StreakCreateInput:
     milestones: list[StreakMilestoneInput] = strawberry.field(default_factory=list)
     reward_asset: str = "points"
     description: str = ""
+
+
+@strawberry.input(description="Changes to a streak (its unit stays): the fields given.")
+class StreakUpdateInput:
+    id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    event_type: str | None = strawberry.UNSET
+    condition: str | None = strawberry.UNSET
+    freeze_every: int | None = strawberry.UNSET
+    max_freezes: int | None = strawberry.UNSET
+    milestones: list[StreakMilestoneInput] | None = strawberry.UNSET
+    reward_asset: str | None = strawberry.UNSET
+    status: BadgeStatus | None = strawberry.UNSET
 
 
 @strawberry.type
@@ -544,9 +578,7 @@ class Challenge:
             ],
             reward=BadgeReward(points=challenge.reward_points, asset=challenge.reward_asset),
             status=challenge.status,
-            health=BadgeHealth(
-                failures=challenge.failures, last_error=challenge.last_error, last_failure_at=None
-            ),
+            health=BadgeHealth.of(challenge),
         )
 
 
@@ -644,6 +676,18 @@ class GamificationQuery:
         async with info.context.read() as conn:
             found = await challenges.list_challenges(conn, tenant_id)
         return [Challenge.of(c) for c in found if admin or c.status is models.Status.ACTIVE]
+
+    @strawberry.field(
+        description="The tenant's streaks: all of them with their health for tenant admins, "
+        "the live ones for anyone else of the tenant."
+    )
+    async def streaks(self, info: Info[RequestContext, None]) -> list[Streak]:
+        principal = info.context.principal
+        tenant_id = require_tenant(principal)
+        admin = principal is not None and principal.role is Role.ADMIN
+        async with info.context.read() as conn:
+            found = await streaks.list_streaks(conn, tenant_id)
+        return [Streak.of(s) for s in found if admin or s.status is models.Status.ACTIVE]
 
     @strawberry.field(description="The tenant's leaderboards, oldest first.")
     async def leaderboards(self, info: Info[RequestContext, None]) -> list[Leaderboard]:
@@ -916,6 +960,37 @@ class GamificationMutation:
 
         async def work(conn: AsyncConnection, _: object) -> streaks.Streak:
             return await streaks.create(conn, tenant_id, spec, types, now=ctx.now())
+
+        streak, errors = await run_mutation(info, work)
+        return StreakPayload(streak=None if streak is None else Streak.of(streak), errors=errors)
+
+    @strawberry.mutation(
+        description="Change a streak (tenant admins); members' runs stay. Archive it with "
+        "status ARCHIVED, resume it with ACTIVE after it paused itself."
+    )
+    async def streak_update(
+        self, info: Info[RequestContext, None], input: StreakUpdateInput
+    ) -> StreakPayload:
+        ctx = info.context
+        tenant_id = require_admin(ctx.principal)
+        types = conditions.event_types(ctx)
+        changes: dict[str, Any] = {
+            name: value
+            for name, value in _fields(input).items()
+            if name not in ("id", "milestones")
+            and value is not strawberry.UNSET
+            and (value is not None or name == "freeze_every")
+        }
+        if input.milestones is not None and input.milestones is not strawberry.UNSET:
+            changes["milestones"] = tuple(
+                streaks.Milestone(m.length, m.points) for m in input.milestones
+            )
+
+        async def work(conn: AsyncConnection, _: object) -> streaks.Streak:
+            streak_id = require_id(input.id)
+            return await streaks.update_streak(
+                conn, tenant_id, streak_id, changes, types, now=ctx.now()
+            )
 
         streak, errors = await run_mutation(info, work)
         return StreakPayload(streak=None if streak is None else Streak.of(streak), errors=errors)

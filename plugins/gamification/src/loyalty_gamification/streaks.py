@@ -17,6 +17,9 @@ never hours:
   holding at most ``maxFreezes``.
 * A milestone pays once per run when the run reaches its length (the ledger key names the
   streak, the member, the unit the run began and the length).
+* A purchase refunded in full no longer keeps its unit: a unit left with no activity no
+  longer counts, and the run is recomputed from the units left, in order, by these rules
+  (milestones already paid stay paid).
 * A run is alive while the units missed since its last one could be covered by the freezes
   held; ``Member.streaks`` shows a run that is not as 0 (the stored run is replaced at the
   member's next qualifying event).
@@ -29,7 +32,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -37,19 +40,21 @@ from zoneinfo import ZoneInfo
 
 from loyalty_core.sdk import (
     EventTypeSpec,
+    NotFound,
     ValidationFailed,
     conditions,
     events,
     ledger,
     new_id,
 )
-from sqlalchemy import select
+from sqlalchemy import and_, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_gamification import health, rewards
 from loyalty_gamification import repository as repo
 from loyalty_gamification.models import Status
 from loyalty_gamification.tables import member_streaks as runs_table
-from loyalty_gamification.tables import streaks
+from loyalty_gamification.tables import streak_units, streaks
 
 MAX_MILESTONES = 20
 
@@ -79,7 +84,10 @@ class Streak:
     reward_asset: str
     status: Status
     failures: int
+    consecutive_failures: int
     last_error: str | None
+    last_failure_at: datetime | None
+    status_reason: str | None
 
     @classmethod
     def of(cls, row: Any) -> Streak:
@@ -96,7 +104,10 @@ class Streak:
             reward_asset=row.reward_asset,
             status=Status(row.status),
             failures=row.failures,
+            consecutive_failures=row.consecutive_failures,
             last_error=row.last_error,
+            last_failure_at=row.last_failure_at,
+            status_reason=row.status_reason,
         )
 
     def unit_of(self, at: datetime, zone: ZoneInfo) -> int:
@@ -118,6 +129,22 @@ class StreakSpec:
     milestones: tuple[Milestone, ...] = ()
     reward_asset: str = ledger.DEFAULT_ASSET_CODE
     description: str = ""
+    status: Status = Status.ACTIVE
+
+    @classmethod
+    def of(cls, streak: Streak) -> StreakSpec:
+        return cls(
+            name=streak.name,
+            event_type=streak.event_type,
+            unit=streak.unit,
+            condition=streak.condition,
+            freeze_every=streak.freeze_every,
+            max_freezes=streak.max_freezes,
+            milestones=streak.milestones,
+            reward_asset=streak.reward_asset,
+            description=streak.description,
+            status=streak.status,
+        )
 
 
 async def create(
@@ -129,6 +156,61 @@ async def create(
     now: datetime,
 ) -> Streak:
     """Save a new streak, live from the next event on; refused whole when any part is bad."""
+    health.status_change(Status.ACTIVE, spec.status)
+    await _check(conn, tenant_id, spec, module_types)
+    row = (
+        await conn.execute(
+            streaks.insert()
+            .values(tenant_id=tenant_id, id=new_id(), **_values(spec), updated_at=now)
+            .returning(streaks)
+        )
+    ).one()
+    await repo.bump_catalogue(conn, tenant_id)
+    return Streak.of(row)
+
+
+async def update_streak(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    streak_id: uuid.UUID,
+    changes: Mapping[str, Any],
+    module_types: Mapping[str, EventTypeSpec],
+    *,
+    now: datetime,
+) -> Streak:
+    """Change a streak (fields of :class:`StreakSpec`), checked as a whole; members' runs
+    stay. ``ACTIVE`` resumes a streak that paused itself (see ``health``)."""
+    row = (
+        await conn.execute(
+            select(streaks)
+            .where(streaks.c.tenant_id == tenant_id, streaks.c.id == streak_id)
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        raise NotFound("no such streak", field="id")
+    current = Streak.of(row)
+    spec = replace(StreakSpec.of(current), **changes)
+    resumed = health.status_change(current.status, spec.status)
+    await _check(conn, tenant_id, spec, module_types)
+    updated = (
+        await conn.execute(
+            update(streaks)
+            .where(streaks.c.tenant_id == tenant_id, streaks.c.id == streak_id)
+            .values(**_values(spec), **resumed, updated_at=now)
+            .returning(streaks)
+        )
+    ).one()
+    await repo.bump_catalogue(conn, tenant_id)
+    return Streak.of(updated)
+
+
+async def _check(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    spec: StreakSpec,
+    module_types: Mapping[str, EventTypeSpec],
+) -> None:
     if not 1 <= len(spec.name.strip()) <= 200:
         raise ValidationFailed("a name has 1 to 200 characters", field="name")
     if spec.freeze_every is not None and spec.freeze_every <= 0:
@@ -149,48 +231,52 @@ async def create(
         await ledger.get_asset(conn, tenant_id, spec.reward_asset) is None
     ):
         raise ValidationFailed(f"no asset {spec.reward_asset!r}", field="rewardAsset")
-    row = (
-        await conn.execute(
-            streaks.insert()
-            .values(
-                tenant_id=tenant_id,
-                id=new_id(),
-                name=spec.name.strip(),
-                description=spec.description,
-                event_type=spec.event_type,
-                condition=spec.condition,
-                unit=spec.unit.value,
-                freeze_every=spec.freeze_every,
-                max_freezes=spec.max_freezes,
-                milestones=[{"length": m.length, "points": m.points} for m in spec.milestones],
-                reward_asset=spec.reward_asset,
-                status=Status.ACTIVE.value,
-                updated_at=now,
-            )
-            .returning(streaks)
-        )
-    ).one()
-    await repo.bump_catalogue(conn, tenant_id)
-    return Streak.of(row)
+
+
+def _values(spec: StreakSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name.strip(),
+        "description": spec.description,
+        "event_type": spec.event_type,
+        "condition": spec.condition,
+        "unit": spec.unit.value,
+        "freeze_every": spec.freeze_every,
+        "max_freezes": spec.max_freezes,
+        "milestones": [{"length": m.length, "points": m.points} for m in spec.milestones],
+        "reward_asset": spec.reward_asset,
+        "status": spec.status.value,
+    }
+
+
+async def list_streaks(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Streak]:
+    rows = await conn.execute(
+        select(streaks).where(streaks.c.tenant_id == tenant_id).order_by(streaks.c.id)
+    )
+    return [Streak.of(row) for row in rows]
 
 
 def kept(
-    items: Sequence[Streak], variables: dict[str, Any], at: datetime, zone: ZoneInfo
-) -> tuple[list[repo.Kept], list[tuple[Streak, Exception]]]:
-    """The streaks an event keeps (its condition holds), with the unit it falls in; and the
-    streaks whose condition failed for it, for the caller to count."""
+    items: Sequence[Streak],
+    variables: dict[str, Any],
+    at: datetime,
+    zone: ZoneInfo,
+    tally: health.Tally,
+) -> list[repo.Kept]:
+    """The streaks an event keeps (its condition holds), with the unit it falls in; the
+    streaks whose condition failed for it are told to the tally."""
     found: list[repo.Kept] = []
-    failed: list[tuple[Streak, Exception]] = []
     for streak in items:
         try:
-            if not conditions.evaluate(streak.condition, variables):
-                continue
+            holds = conditions.evaluate(streak.condition, variables)
         except conditions.ConditionFailed as exc:
-            failed.append((streak, exc))
+            tally.failed("streak", streak, exc)
+            continue
+        tally.succeeded("streak", streak)
+        if not holds:
             continue
         unit = streak.unit_of(at, zone)
         found.append(repo.Kept(streak.id, unit, streak.freeze_every or 0, streak.max_freezes))
-    return found, failed
+    return found
 
 
 async def pay_milestones(
@@ -201,11 +287,16 @@ async def pay_milestones(
     started_unit: int,
     event: events.EventIngested,
     now: datetime,
+    tally: health.Tally,
 ) -> None:
-    """Pay the milestone a run just reached, if any (once per run: see the ledger key)."""
+    """Pay the milestone a run just reached, if any (once per run: see the ledger key); one
+    that cannot be posted is told to the tally."""
     for milestone in streak.milestones:
         if milestone.length == length and milestone.points:
-            await _pay(conn, tenant_id, streak, milestone, event, started_unit, now)
+            try:
+                await _pay(conn, tenant_id, streak, milestone, event, started_unit, now)
+            except Exception as exc:  # the ledger's refusal must not fail the event
+                tally.failed("streak", streak, exc)
 
 
 async def _pay(
@@ -217,11 +308,8 @@ async def _pay(
     started_unit: int,
     now: datetime,
 ) -> None:
-    asset = await ledger.get_asset(conn, tenant_id, streak.reward_asset)
-    if asset is None:
-        return
     key = f"streak:{streak.id}:{event.member_id}:{started_unit}:{milestone.length}"
-    await ledger.earn(
+    await rewards.earn(
         conn,
         ledger.Posting(
             tenant_id=tenant_id,
@@ -232,9 +320,115 @@ async def _pay(
             now=now,
         ),
         member_id=event.member_id,
-        asset=asset,
+        asset_code=streak.reward_asset,
         amount=milestone.points,
     )
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run as the rules make it from a member's units, in order."""
+
+    length: int
+    best: int
+    started_unit: int
+    last_unit: int
+    freezes: int
+    freezes_spent: int
+
+
+def replay(units: Sequence[int], freeze_every: int, max_freezes: int) -> Run | None:
+    """The run the ingest statement builds from these units (ascending), or None for none;
+    the same rules, unit by unit (see ``repository.count_event``)."""
+
+    def earned(length: int) -> int:
+        return 1 if freeze_every > 0 and length % freeze_every == 0 else 0
+
+    run: Run | None = None
+    for unit in units:
+        if run is None:
+            run = Run(1, 1, unit, unit, min(max_freezes, earned(1)), 0)
+            continue
+        gap = unit - run.last_unit - 1
+        if gap <= run.freezes:
+            length = run.length + 1
+            freezes = min(max_freezes, run.freezes - gap + earned(length))
+            run = Run(
+                length,
+                max(run.best, length),
+                run.started_unit,
+                unit,
+                freezes,
+                run.freezes_spent + gap,
+            )
+        else:
+            freezes = min(max_freezes, run.freezes + earned(1))
+            run = Run(1, run.best, unit, unit, freezes, run.freezes_spent)
+    return run
+
+
+_UNITS_LEFT = "cardinality(purchases) + others"
+
+
+async def refund(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    purchase_id: uuid.UUID,
+    *,
+    now: datetime,
+) -> None:
+    """Take a purchase refunded in full out of the units it kept; recompute each run left
+    with a unit fewer. The member's runs are locked first, the order of the ingest statement
+    (run, then unit), and the purchase leaves an array once: a second refund finds nothing."""
+    r, u = runs_table.c, streak_units.c
+    mine = and_(r.tenant_id == tenant_id, r.member_id == member_id)
+    await conn.execute(select(r.streak_id).where(mine).order_by(r.streak_id).with_for_update())
+    rows = (
+        await conn.execute(
+            update(streak_units)
+            .where(
+                u.tenant_id == tenant_id,
+                u.member_id == member_id,
+                u.purchases.any_() == purchase_id,
+            )
+            .values(purchases=func.array_remove(u.purchases, purchase_id))
+            .returning(u.streak_id, text(f"{_UNITS_LEFT} AS left_over"))
+        )
+    ).all()
+    for streak_id in sorted({row.streak_id for row in rows if row.left_over == 0}):
+        run = (await conn.execute(select(runs_table).where(mine, r.streak_id == streak_id))).first()
+        if run is None:
+            continue
+        units = await conn.scalars(
+            select(u.unit)
+            .where(
+                u.tenant_id == tenant_id,
+                u.member_id == member_id,
+                u.streak_id == streak_id,
+                text(f"{_UNITS_LEFT} > 0"),
+            )
+            .order_by(u.unit)
+        )
+        replayed = replay(list(units), run.freeze_every, run.max_freezes)
+        where = and_(mine, r.streak_id == streak_id)
+        if replayed is None:
+            await conn.execute(delete(runs_table).where(where))
+            continue
+        await conn.execute(
+            update(runs_table)
+            .where(where)
+            .values(
+                length=replayed.length,
+                best=replayed.best,
+                started_unit=replayed.started_unit,
+                last_unit=replayed.last_unit,
+                freezes=replayed.freezes,
+                freezes_spent=replayed.freezes_spent,
+                extended=False,
+                updated_at=now,
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -291,11 +485,16 @@ async def member_streaks(
 __all__ = [
     "MemberStreak",
     "Milestone",
+    "Run",
     "Streak",
     "StreakSpec",
     "Unit",
     "create",
     "kept",
+    "list_streaks",
     "member_streaks",
     "pay_milestones",
+    "refund",
+    "replay",
+    "update_streak",
 ]

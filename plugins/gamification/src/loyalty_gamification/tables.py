@@ -29,11 +29,13 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 MEASURES = "('count', 'sum')"
 PERIODS = "('all_time', 'week', 'month', 'window')"
 STATUSES = "('active', 'archived')"
+DEFINITION_STATUSES = "('active', 'archived', 'paused')"
+"""A retailer's definition (badge, streak, challenge) also pauses itself: see ``health``."""
 
 catalogues = Table(
     "gamification_catalogues",
@@ -71,13 +73,15 @@ badges = Table(
     Column("reward_effect", JSONB),
     Column("status", String(10), nullable=False),
     Column("failures", BigInteger, nullable=False, server_default="0"),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
     Column("last_failure_at", DateTime(timezone=True)),
+    Column("status_reason", String(500)),
     created_at_column(),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint(f"measure IN {MEASURES}", name="measure"),
     CheckConstraint(f"period IN {PERIODS}", name="period"),
-    CheckConstraint(f"status IN {STATUSES}", name="status"),
+    CheckConstraint(f"status IN {DEFINITION_STATUSES}", name="status"),
     CheckConstraint("target > 0", name="target_positive"),
     CheckConstraint("daily_cap IS NULL OR daily_cap > 0", name="daily_cap_positive"),
     CheckConstraint("reward_points >= 0", name="reward_not_negative"),
@@ -92,7 +96,9 @@ badges = Table(
 """A badge definition: which events count (type and CEL condition), what they count (one
 each, or the sum of a field), to what target, in which period, and what completing it pays
 (points, and ``reward_effect``: any enabled module's rule effect, ``{effect, params}``).
-``failures`` and ``last_error`` are its health: events its condition failed for."""
+``failures`` and ``last_error`` are its health: events its condition failed for (or whose
+reward could not be posted); ``consecutive_failures`` those since it last worked, which pause
+it (``status`` ``paused``, ``status_reason`` saying why) at ``health.PAUSE_AFTER``."""
 
 progress = Table(
     "gamification_badge_progress",
@@ -232,12 +238,14 @@ streaks = Table(
     Column("reward_asset", String(32), nullable=False),
     Column("status", String(10), nullable=False),
     Column("failures", BigInteger, nullable=False, server_default="0"),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
     Column("last_failure_at", DateTime(timezone=True)),
+    Column("status_reason", String(500)),
     created_at_column(),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("unit IN ('day', 'week')", name="unit"),
-    CheckConstraint(f"status IN {STATUSES}", name="status"),
+    CheckConstraint(f"status IN {DEFINITION_STATUSES}", name="status"),
     CheckConstraint("freeze_every IS NULL OR freeze_every > 0", name="freeze_every_positive"),
     CheckConstraint("max_freezes >= 0", name="max_freezes_not_negative"),
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
@@ -377,12 +385,14 @@ challenges = Table(
     Column("reward_asset", String(32), nullable=False),
     Column("status", String(10), nullable=False),
     Column("failures", BigInteger, nullable=False, server_default="0"),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
     Column("last_failure_at", DateTime(timezone=True)),
+    Column("status_reason", String(500)),
     created_at_column(),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("starts_at < ends_at", name="window"),
-    CheckConstraint(f"status IN {STATUSES}", name="status"),
+    CheckConstraint(f"status IN {DEFINITION_STATUSES}", name="status"),
     CheckConstraint("reward_points >= 0", name="reward_not_negative"),
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
 )
@@ -413,6 +423,56 @@ challenge_progress = Table(
 it joined (opt-in challenges), and when which event completed it, with the ledger
 transaction that paid."""
 
+challenge_contributions = Table(
+    "gamification_challenge_contributions",
+    metadata,
+    tenant_id_column(),
+    Column("event_id", UUID(as_uuid=True), primary_key=True),
+    Column("challenge_id", UUID(as_uuid=True), primary_key=True),
+    Column("member_id", UUID(as_uuid=True), nullable=False),
+    Column("steps", ARRAY(Integer), nullable=False),
+    Column("refund_of", UUID(as_uuid=True)),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    created_at_column(),
+    ForeignKeyConstraint(
+        ["tenant_id", "challenge_id"],
+        ["gamification_challenges.tenant_id", "gamification_challenges.id"],
+        name="fk_gamification_challenge_contributions_challenge",
+    ),
+    UniqueConstraint(
+        "tenant_id",
+        "challenge_id",
+        "refund_of",
+        name="uq_gamification_challenge_contributions_refund",
+    ),
+)
+"""Why a challenge's counts are what they are: per event that advanced it, the steps it
+counted (indexes, in step order); per refund that took a purchase's steps back, a row of the
+refund's own with ``refund_of`` the purchase and the steps taken back (none when the
+challenge was already completed: a completion stays). Insert-only; the unique key on
+``refund_of`` is the claim that reverses a purchase once, whatever the number of refunds or
+their concurrency. Keyed by event: a refund finds its purchase's rows by the key."""
+
+streak_units = Table(
+    "gamification_streak_units",
+    metadata,
+    tenant_id_column(),
+    Column("member_id", UUID(as_uuid=True), primary_key=True),
+    Column("streak_id", UUID(as_uuid=True), primary_key=True),
+    Column("unit", Integer, primary_key=True),
+    Column("purchases", ARRAY(UUID(as_uuid=True)), nullable=False),
+    Column("others", Integer, nullable=False),
+    ForeignKeyConstraint(
+        ["tenant_id", "streak_id"],
+        ["gamification_streaks.tenant_id", "gamification_streaks.id"],
+        name="fk_gamification_streak_units_streak",
+    ),
+)
+"""The local units (days or weeks) a member's run of a streak counted: the purchases that
+kept each (a refund in full removes its purchase) and how many other events did. A unit
+with neither no longer counts, and the run is recomputed from the units left. Written by the
+statement that counts the event, after the run's row (the lock order refunds follow)."""
+
 TABLES = (
     catalogues,
     badges,
@@ -428,6 +488,8 @@ TABLES = (
     payouts,
     challenges,
     challenge_progress,
+    challenge_contributions,
+    streak_units,
 )
 
 __all__ = [
@@ -435,6 +497,7 @@ __all__ = [
     "awards",
     "badges",
     "catalogues",
+    "challenge_contributions",
     "challenge_progress",
     "challenges",
     "contributions",
@@ -445,5 +508,6 @@ __all__ = [
     "players",
     "progress",
     "scores",
+    "streak_units",
     "streaks",
 ]

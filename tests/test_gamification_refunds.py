@@ -1,0 +1,114 @@
+"""Refunds reverse what their purchase counted toward challenges and streaks: a purchase
+refunded in full takes its steps back and no longer keeps its day, once however many refunds
+and concurrent ones it takes; a partial refund leaves them; a completed challenge stays
+completed and paid (badges: see test_gamification_badges)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from loyalty_core.db.engine import Database
+from loyalty_core.tenants.models import Tenant
+from loyalty_gamification.streaks import Run, replay
+from loyalty_gamification.tables import challenge_contributions, member_streaks
+from loyalty_testing import MakeApp
+from sqlalchemy import select
+
+from tests.gamification import Shop, reward_transactions
+
+
+def counts(mission: dict[str, Any]) -> list[int]:
+    return [step["count"] for step in mission["steps"]]
+
+
+async def test_a_purchase_refunded_in_full_takes_its_challenge_steps_back_once(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await Shop.open(make_app, db, tenant)
+    await shop.challenge(rewardPoints=75)
+    mia = await shop.member()
+    await shop.ingest(mia, "coffee-1", store="coffee-bar")
+    await shop.ingest(mia, "coffee-2", store="coffee-bar", amount=1000)
+    assert counts((await shop.member_challenges(mia))["Coffee and a book"]) == [2, 0]
+
+    await shop.refund(mia, "coffee-2", "r-half", 500)
+    assert counts((await shop.member_challenges(mia))["Coffee and a book"]) == [2, 0]
+    # The rest in two concurrent refunds: whichever completes the refund takes the step
+    # back, once.
+    await asyncio.gather(
+        shop.refund(mia, "coffee-2", "r-rest-1", 250), shop.refund(mia, "coffee-2", "r-rest-2", 250)
+    )
+    assert counts((await shop.member_challenges(mia))["Coffee and a book"]) == [1, 0]
+    async with db.tenant_transaction(tenant.id) as conn:
+        rows = (
+            await conn.execute(
+                select(challenge_contributions.c.steps, challenge_contributions.c.refund_of)
+                .where(challenge_contributions.c.tenant_id == tenant.id)
+                .order_by(challenge_contributions.c.occurred_at)
+            )
+        ).all()
+    assert sorted((list(r.steps), r.refund_of is not None) for r in rows) == [
+        ([0], False),
+        ([0], False),
+        ([0], True),
+    ]
+
+    await shop.ingest(mia, "coffee-3", store="coffee-bar")
+    await shop.ingest(mia, "book", store="bookshop")
+    mission = (await shop.member_challenges(mia))["Coffee and a book"]
+    assert mission["completedAt"] is not None
+    await shop.refund(mia, "book", "r-book", 1000)
+    mission = (await shop.member_challenges(mia))["Coffee and a book"]
+    assert (counts(mission), mission["completedAt"] is not None) == ([2, 1], True)
+    assert await reward_transactions(db, tenant) == {"earn": 1}
+
+
+async def _run(db: Database, tenant: Tenant, member: str) -> tuple[int, int, int] | None:
+    """The member's stored run: (length, best, freezes spent)."""
+    async with db.tenant_transaction(tenant.id) as conn:
+        row = (
+            await conn.execute(
+                select(member_streaks).where(
+                    member_streaks.c.tenant_id == tenant.id,
+                    member_streaks.c.member_id == uuid.UUID(member),
+                )
+            )
+        ).first()
+    return None if row is None else (row.length, row.best, row.freezes_spent)
+
+
+async def test_a_purchase_refunded_in_full_no_longer_keeps_its_streak_day(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await Shop.open(make_app, db, tenant)
+    await shop.streak(name="Daily")
+    mia, noah = await shop.member(), await shop.member()
+    today = datetime.now(UTC)
+    for days in (3, 2, 1, 0):
+        await shop.ingest(mia, f"day-{days}", at=today - timedelta(days=days))
+    await shop.ingest(mia, "day-0-again", at=today)
+    assert await _run(db, tenant, mia) == (4, 4, 0)
+
+    await shop.refund(mia, "day-0-again", "r-1", 1000)
+    assert await _run(db, tenant, mia) == (4, 4, 0)
+    await shop.refund(mia, "day-1", "r-2", 400)
+    assert await _run(db, tenant, mia) == (4, 4, 0)
+    await shop.refund(mia, "day-1", "r-3", 600)
+    assert await _run(db, tenant, mia) == (1, 2, 0)
+    assert (await shop.member_streaks(mia))["Daily"]["length"] == 1
+
+    await shop.ingest(noah, "only", at=today)
+    await shop.refund(noah, "only", "r-only", 1000)
+    assert await _run(db, tenant, noah) is None
+    assert (await shop.member_streaks(noah))["Daily"]["length"] == 0
+
+
+def test_a_replayed_run_follows_the_live_rules_with_freezes() -> None:
+    assert replay([], 2, 1) is None
+    # Day 10 and 11 (a freeze earned at length 2), 13 (the freeze spent on 12), 17 (a gap
+    # of three: a new run, the best kept).
+    assert replay([10, 11, 13, 17], 2, 1) == Run(1, 3, 17, 17, 0, 1)
+    assert replay([10, 11, 13], 2, 1) == Run(3, 3, 10, 13, 0, 1)
