@@ -32,6 +32,7 @@ from typing import Any
 from loyalty_core.sdk import (
     EventTypeSpec,
     NotFound,
+    Prepared,
     ValidationFailed,
     conditions,
     events,
@@ -50,6 +51,7 @@ from loyalty_gamification.tables import (
     challenge_progress,
     challenges,
 )
+from loyalty_gamification.verdicts import Verdicts
 
 MAX_STEPS = 10
 
@@ -317,8 +319,9 @@ async def list_challenges(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[C
     return [Challenge.of(row) for row in rows]
 
 
-_ADVANCE = text(
-    """
+_ADVANCE = Prepared(
+    text(
+        """
 WITH explained AS (
     INSERT INTO gamification_challenge_contributions
         (tenant_id, event_id, challenge_id, member_id, steps, occurred_at)
@@ -329,15 +332,16 @@ UPDATE gamification_challenge_progress SET
     transaction_id = :transaction_id, updated_at = :now
 WHERE tenant_id = :tenant_id AND member_id = :member_id AND challenge_id = :challenge_id
 """
+    )
 )
 """Count the steps an event advanced on the member's locked row, and say which (the
-explanation a refund reverses), in one statement."""
+explanation a refund reverses), in one statement; prepared, as it runs for most events."""
 
 
 def met(
     items: Sequence[Challenge],
     event: events.EventIngested,
-    variables: dict[str, Any],
+    verdicts: Verdicts,
     tally: health.Tally,
 ) -> dict[uuid.UUID, set[int]]:
     """The steps the event meets, per live challenge whose window holds it; the challenges
@@ -347,7 +351,7 @@ def met(
         if not challenge.starts_at <= event.occurred_at < challenge.ends_at:
             continue
         try:
-            steps = _met(challenge, event, variables)
+            steps = _met(challenge, event, verdicts)
         except conditions.ConditionFailed as exc:
             tally.failed("challenge", challenge, exc)
             continue
@@ -379,15 +383,13 @@ async def advance(
         await _advance(conn, tenant_id, challenge, event, steps[challenge.id], counts, now, tally)
 
 
-def _met(challenge: Challenge, event: events.EventIngested, variables: dict[str, Any]) -> set[int]:
+def _met(challenge: Challenge, event: events.EventIngested, verdicts: Verdicts) -> set[int]:
     steps = {
         index
         for index, step in enumerate(challenge.steps)
-        if step.event_type == event.type and conditions.evaluate(step.condition, variables)
+        if step.event_type == event.type and verdicts.holds(step.condition)
     }
-    in_segment = challenge.segment is None or conditions.evaluate(
-        challenge.segment_condition, variables
-    )
+    in_segment = challenge.segment is None or verdicts.holds(challenge.segment_condition)
     return steps if steps and in_segment else set()
 
 
@@ -413,8 +415,8 @@ async def _advance(
     for index in advanced:
         counts[index] += 1
     done = all(c >= t for c, t in zip(counts, targets, strict=True))
-    await conn.execute(
-        _ADVANCE,
+    await _ADVANCE.execute(
+        conn,
         {
             "tenant_id": tenant_id,
             "member_id": event.member_id,
@@ -447,7 +449,7 @@ async def _reward(
         return None
     try:
         return await _earn(conn, tenant_id, challenge, event, now)
-    except Exception as exc:  # the ledger's refusal must not fail the event
+    except rewards.REFUSED as exc:
         tally.failed("challenge", challenge, exc)
         return None
 

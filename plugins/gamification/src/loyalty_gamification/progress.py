@@ -42,6 +42,7 @@ from loyalty_gamification import challenges, health, leaderboards, rewards, stre
 from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import Catalogue, live
 from loyalty_gamification.models import Badge, Measure, kept_after_refund
+from loyalty_gamification.verdicts import Verdicts
 
 NAME = "gamification"
 ACTOR = f"module:{NAME}"
@@ -105,7 +106,7 @@ class _Counter:
         missions = catalogue.challenges_by_type.get(event.type, ())
         counted: list[repo.Counted] = []
         kept: list[repo.Kept] = []
-        variables: dict[str, Any] = {}
+        verdicts = Verdicts({})
         if badges or runs or missions:
             variables = await conditions.variables(
                 self.conn,
@@ -118,10 +119,11 @@ class _Counter:
                     *(step.condition for c in missions for step in c.steps),
                 ],
             )
-            counted = await self._counted(badges, variables)
+            verdicts = Verdicts(variables)
+            counted = await self._counted(badges, verdicts)
             if runs:
                 kept = streaks.kept(
-                    runs, variables, event.occurred_at, await self.zone(), self.tally
+                    runs, verdicts, event.occurred_at, await self.zone(), self.tally
                 )
         scores: list[tuple[uuid.UUID, str, int]] = []
         if catalogue.boards:
@@ -130,7 +132,7 @@ class _Counter:
             )
         steps: dict[uuid.UUID, set[int]] = {}
         if missions:
-            steps = challenges.met(missions, event, variables, self.tally)
+            steps = challenges.met(missions, event, verdicts, self.tally)
         if not counted and not kept and not scores and not steps:
             await self.score_badges(catalogue)
             return
@@ -179,9 +181,7 @@ class _Counter:
             )
         await self.score_badges(catalogue)
 
-    async def _counted(
-        self, badges: Sequence[Badge], variables: dict[str, Any]
-    ) -> list[repo.Counted]:
+    async def _counted(self, badges: Sequence[Badge], verdicts: Verdicts) -> list[repo.Counted]:
         event = self.event
         utc = ZoneInfo("UTC")
         counted: list[repo.Counted] = []
@@ -191,7 +191,7 @@ class _Counter:
             if period_key is None:
                 continue
             try:
-                offered = _offered(badge, variables)
+                offered = _offered(badge, verdicts)
             except (conditions.ConditionFailed, NotCountable) as exc:
                 self.tally.failed("badge", badge, exc)
                 continue
@@ -199,7 +199,17 @@ class _Counter:
             if offered <= 0:
                 continue
             day = event.occurred_at.astimezone(zone).date() if badge.daily_cap else None
-            counted.append(repo.Counted(badge.id, period_key, offered, badge.daily_cap, day))
+            counted.append(
+                repo.Counted(
+                    badge.id,
+                    period_key,
+                    offered,
+                    badge.daily_cap,
+                    day,
+                    badge.target,
+                    badge.repeatable,
+                )
+            )
         return counted
 
     async def score_badges(self, catalogue: Catalogue) -> None:
@@ -234,7 +244,7 @@ class _Counter:
                     asset_code=badge.reward_asset,
                     amount=badge.reward_points,
                 )
-            except Exception as exc:  # the ledger's refusal must not fail the event
+            except rewards.REFUSED as exc:
                 self.tally.failed("badge", badge, exc)
         if badge.reward_effect is not None:
             await self._effect(
@@ -394,14 +404,14 @@ class _Counter:
         )
 
 
-def _offered(badge: Badge, variables: dict[str, Any]) -> int:
+def _offered(badge: Badge, verdicts: Verdicts) -> int:
     """What the event brings to the badge: 0 when its condition does not hold."""
-    if not conditions.evaluate(badge.condition, variables):
+    if not verdicts.holds(badge.condition):
         return 0
     if badge.measure is Measure.COUNT:
         return 1
     assert badge.sum_field is not None
-    return _field(variables["event"], badge.sum_field)
+    return _field(verdicts.variables["event"], badge.sum_field)
 
 
 def _field(event: dict[str, Any], path: str) -> int:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from loyalty_core.sdk import Prepared
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -23,14 +24,16 @@ from loyalty_gamification.tables import (
     streaks,
 )
 
-_VERSION = select(catalogues.c.version).where(catalogues.c.tenant_id == bindparam("tenant_id"))
-"""Built once: it runs for every event."""
+_VERSION = Prepared(
+    select(catalogues.c.version).where(catalogues.c.tenant_id == bindparam("tenant_id"))
+)
+"""Prepared: it runs for every event."""
 
 
 async def catalogue_version(conn: AsyncConnection, tenant_id: uuid.UUID) -> int:
     """The tenant's catalogue version (0 before its first definition)."""
-    found = await conn.scalar(_VERSION, {"tenant_id": tenant_id})
-    return int(found or 0)
+    found = await _VERSION.first(conn, {"tenant_id": tenant_id})
+    return 0 if found is None else int(found.version)
 
 
 async def bump_catalogue(conn: AsyncConnection, tenant_id: uuid.UUID) -> None:
@@ -111,7 +114,7 @@ def _completions(value: str, target: str, repeatable: str) -> str:
     return f"CASE WHEN {repeatable} THEN {reached} ELSE LEAST({reached}, 1) END"
 
 
-_FIRST = _completions("c.granted", "b.target", "b.repeatable")
+_FIRST = _completions("c.granted", "c.target", "c.repeatable")
 _NEXT = _completions("p.value + excluded.value", "excluded.target", "excluded.repeatable")
 _GAP = "(excluded.last_unit - s.last_unit - 1)"
 _LATE = "excluded.last_unit <= s.last_unit"
@@ -124,13 +127,15 @@ def _freeze_earned(length: str, every: str) -> str:
     return f"CASE WHEN {every} > 0 AND ({length}) % {every} = 0 THEN 1 ELSE 0 END"
 
 
-_INGEST = text(
-    f"""
+_INGEST = Prepared(
+    text(
+        f"""
 WITH input AS (
     SELECT * FROM unnest(
         CAST(:badge_ids AS uuid[]), CAST(:period_keys AS text[]), CAST(:offered AS bigint[]),
-        CAST(:caps AS bigint[]), CAST(:days AS date[])
-    ) AS i(badge_id, period_key, offered, cap, day)
+        CAST(:caps AS bigint[]), CAST(:days AS date[]), CAST(:targets AS bigint[]),
+        CAST(:repeatable AS boolean[])
+    ) AS i(badge_id, period_key, offered, cap, day, target, repeatable)
 ), capped AS (
     INSERT INTO gamification_badge_days AS d
         (tenant_id, badge_id, member_id, day, value, granted, cap)
@@ -142,7 +147,8 @@ WITH input AS (
         cap = excluded.cap
     RETURNING badge_id, granted
 ), counted AS (
-    SELECT i.badge_id, i.period_key, i.offered, COALESCE(c.granted, i.offered) AS granted
+    SELECT i.badge_id, i.period_key, i.offered, COALESCE(c.granted, i.offered) AS granted,
+           i.target, i.repeatable
     FROM input i LEFT JOIN capped c ON c.badge_id = i.badge_id
 ), explained AS (
     INSERT INTO gamification_badge_contributions
@@ -154,10 +160,9 @@ WITH input AS (
         tenant_id, badge_id, member_id, period_key, value, target, repeatable,
         earned, awarded, change, updated_at
     )
-    SELECT :tenant_id, c.badge_id, :member_id, c.period_key, c.granted, b.target, b.repeatable,
+    SELECT :tenant_id, c.badge_id, :member_id, c.period_key, c.granted, c.target, c.repeatable,
            {_FIRST}, {_FIRST}, {_FIRST}, :now
     FROM counted c
-    JOIN gamification_badges b ON b.tenant_id = :tenant_id AND b.id = c.badge_id
     WHERE c.granted > 0
     ON CONFLICT (tenant_id, badge_id, member_id, period_key) DO UPDATE SET
         value = p.value + excluded.value,
@@ -250,19 +255,24 @@ SELECT 'challenge', challenge_id, NULL, 0, 0, counts, joined_at FROM automatic
 UNION ALL
 SELECT 'challenge', challenge_id, NULL, 0, 0, counts, joined_at FROM joined
 """  # noqa: S608 (constants only)
+    )
 )
+"""Prepared: it runs for every event, and asyncpg keeps it parsed and planned."""
 
 
 @dataclass(frozen=True)
 class Counted:
-    """What one event offers one badge: in which period, how much, and the local day for
-    a capped badge."""
+    """What one event offers one badge: in which period, how much, the local day for a
+    capped badge, and the badge's target and repeatability (from the cached definition:
+    the statement reads no definition)."""
 
     badge_id: uuid.UUID
     period_key: str
     offered: int
     cap: int | None
     day: date | None
+    target: int
+    repeatable: bool
 
 
 @dataclass(frozen=True)
@@ -328,6 +338,8 @@ async def count_event(
         "offered": [c.offered for c in counted],
         "caps": [c.cap for c in counted],
         "days": [c.day for c in counted],
+        "targets": [c.target for c in counted],
+        "repeatable": [c.repeatable for c in counted],
         "streak_ids": [k.streak_id for k in kept],
         "units": [k.unit for k in kept],
         "freeze_every": [k.freeze_every for k in kept],
@@ -340,7 +352,7 @@ async def count_event(
         "purchase": purchase,
     }
     found = Ingested([], [], [])
-    for row in await conn.execute(_INGEST, params):
+    for row in await _INGEST.all(conn, params):
         if row.kind == "badge":
             found.completed.append((row.id, row.period_key, row.number, row.extra))
         elif row.kind == "streak":
@@ -419,8 +431,11 @@ async def contributions_of_purchase(
     ).all()
 
 
+_AWARD = Prepared(insert(awards))
+
+
 async def insert_award(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
-    await conn.execute(awards.insert().values(**values))
+    await _AWARD.execute(conn, values)
 
 
 async def revoke_awards(

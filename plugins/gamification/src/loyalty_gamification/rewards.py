@@ -1,9 +1,8 @@
-"""Rewards: points posted through the ledger in a savepoint (:func:`earn`), so a reward that
-cannot be posted fails its definition alone, never the event; and rewards through other
-modules: a badge may pay, besides points, any rule effect an enabled
-module offers campaigns (``loyalty_rule_effects()``: a gift card, a voucher, an
-entitlement), chosen as ``<module>.<effect>`` with parameters its own model validates when
-the badge is saved.
+"""Rewards: points posted through the ledger (:func:`earn`), where a reward that cannot be
+posted fails its definition alone, never the event; and rewards through other modules: a
+badge may pay, besides points, any rule effect an enabled module offers campaigns
+(``loyalty_rule_effects()``: a gift card, a voucher, an entitlement), chosen as
+``<module>.<effect>`` with parameters its own model validates when the badge is saved.
 
 The effect runs in the event's transaction, inside a savepoint, with an idempotency key
 naming the badge, member, period and completion: a replayed write applies nothing twice,
@@ -21,6 +20,7 @@ from typing import Any
 
 from loyalty_core.sdk import (
     EffectContext,
+    LoyaltyError,
     ModuleRegistry,
     RuleEffect,
     Tenant,
@@ -105,15 +105,20 @@ async def earn(
     asset_code: str,
     amount: int,
 ) -> uuid.UUID:
-    """Post a reward of points in a savepoint and return its ledger transaction; raises (after
-    undoing it) when it cannot be posted, for the caller to count on the definition's health:
-    ``LookupError`` for an asset that is gone, or what the ledger refused."""
+    """Post a reward of points and return its ledger transaction. Raises, for the caller to
+    count on the definition's health, ``LookupError`` for an asset that is gone and the
+    ledger's refusals (``LoyaltyError``: a key taken by another request), both before
+    anything is written, so the event's transaction goes on without a savepoint (two round
+    trips per reward saved). A database error fails the event, as any would."""
     asset = await ledger.get_asset(conn, posting.tenant_id, asset_code)
     if asset is None:
         raise LookupError(f"no asset {asset_code!r} to pay the reward in")
-    async with conn.begin_nested():
-        posted = await ledger.earn(conn, posting, member_id=member_id, asset=asset, amount=amount)
+    posted = await ledger.earn(conn, posting, member_id=member_id, asset=asset, amount=amount)
     return posted.transaction.id
 
 
-__all__ = ["Effects", "apply", "earn", "effects_of", "validated_params"]
+REFUSED = (LookupError, LoyaltyError)
+"""What :func:`earn` raises for a reward that cannot be posted."""
+
+
+__all__ = ["REFUSED", "Effects", "apply", "earn", "effects_of", "validated_params"]

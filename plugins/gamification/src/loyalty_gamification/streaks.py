@@ -55,6 +55,7 @@ from loyalty_gamification import repository as repo
 from loyalty_gamification.models import Status
 from loyalty_gamification.tables import member_streaks as runs_table
 from loyalty_gamification.tables import streak_units, streaks
+from loyalty_gamification.verdicts import Verdicts
 
 MAX_MILESTONES = 20
 
@@ -257,7 +258,7 @@ async def list_streaks(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Stre
 
 def kept(
     items: Sequence[Streak],
-    variables: dict[str, Any],
+    verdicts: Verdicts,
     at: datetime,
     zone: ZoneInfo,
     tally: health.Tally,
@@ -267,7 +268,7 @@ def kept(
     found: list[repo.Kept] = []
     for streak in items:
         try:
-            holds = conditions.evaluate(streak.condition, variables)
+            holds = verdicts.holds(streak.condition)
         except conditions.ConditionFailed as exc:
             tally.failed("streak", streak, exc)
             continue
@@ -295,7 +296,7 @@ async def pay_milestones(
         if milestone.length == length and milestone.points:
             try:
                 await _pay(conn, tenant_id, streak, milestone, event, started_unit, now)
-            except Exception as exc:  # the ledger's refusal must not fail the event
+            except rewards.REFUSED as exc:
                 tally.failed("streak", streak, exc)
 
 

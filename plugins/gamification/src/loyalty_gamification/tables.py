@@ -163,11 +163,6 @@ contributions = Table(
     Column("offered", BigInteger, nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     created_at_column(),
-    ForeignKeyConstraint(
-        ["tenant_id", "badge_id"],
-        ["gamification_badges.tenant_id", "gamification_badges.id"],
-        name="fk_gamification_badge_contributions_badge",
-    ),
     Index(
         "ix_gamification_badge_contributions_progress",
         "tenant_id",
@@ -187,7 +182,9 @@ contributions = Table(
 what the event brought before the daily cap), and per refund that took some back (a negative
 ``amount``, with the purchase it refunds). Insert-only: the sum of a progress's rows is its
 value. Keyed by event (a refund finds what its purchase brought by the key), and indexed by
-progress (the explanation)."""
+progress (the explanation). No foreign key to the badge: every event writes a row per badge
+it counts toward, and a key's check would lock each badge's row (a write to its tuple, shared
+by every concurrent ingestion of the tenant); badges are never deleted, only archived."""
 
 awards = Table(
     "gamification_badge_awards",
@@ -434,11 +431,6 @@ challenge_contributions = Table(
     Column("refund_of", UUID(as_uuid=True)),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     created_at_column(),
-    ForeignKeyConstraint(
-        ["tenant_id", "challenge_id"],
-        ["gamification_challenges.tenant_id", "gamification_challenges.id"],
-        name="fk_gamification_challenge_contributions_challenge",
-    ),
     UniqueConstraint(
         "tenant_id",
         "challenge_id",
@@ -451,7 +443,8 @@ counted (indexes, in step order); per refund that took a purchase's steps back, 
 refund's own with ``refund_of`` the purchase and the steps taken back (none when the
 challenge was already completed: a completion stays). Insert-only; the unique key on
 ``refund_of`` is the claim that reverses a purchase once, whatever the number of refunds or
-their concurrency. Keyed by event: a refund finds its purchase's rows by the key."""
+their concurrency. Keyed by event: a refund finds its purchase's rows by the key. No foreign
+key to the challenge, for the reason the badges' contributions have none."""
 
 streak_units = Table(
     "gamification_streak_units",

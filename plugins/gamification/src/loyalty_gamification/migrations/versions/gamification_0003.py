@@ -8,6 +8,11 @@ Create Date: 2026-12-04 14:40:00
 purchase it refunds, what a refund took back: insert-only, like the badges' contributions);
 ``gamification_streak_units`` the units a member's run counted, with the purchases that kept
 each, so a refund that leaves a unit without activity recomputes the run without it.
+
+The contributions have no foreign key to their challenge: a row is written for every event
+that advances one, and a foreign key's check would lock the challenge's row (a write to it)
+each time, which every concurrent ingestion of the tenant shares. Challenges are never
+deleted (they are archived), so the key would guard nothing the code does.
 """
 
 from collections.abc import Sequence
@@ -36,11 +41,6 @@ def upgrade() -> None:
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
             "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "challenge_id"],
-            ["gamification_challenges.tenant_id", "gamification_challenges.id"],
-            name="fk_gamification_challenge_contributions_challenge",
         ),
         sa.PrimaryKeyConstraint(
             "tenant_id", "event_id", "challenge_id",
