@@ -7,8 +7,9 @@ one who reached the score first is listed first; a member who chose no name show
 pseudonym). The baseline is what a careful hand-written endpoint does: the API key checked,
 one transaction as the app role under row-level security, and the reads that an index in
 rank order answers best: the top N, the member's row, the count of better scores and of
-tied ones listed before it, the neighbours above and below (each a bounded index scan),
-then the names of the members shown.
+tied ones listed before it, the neighbours above and below (each a bounded index scan), the
+first neighbour's rank from the count of better scores less those up to its score (a few
+entries), then the names of the members shown.
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ UNION ALL
 (SELECT {COLUMNS} FROM gamification_board_scores WHERE {BOARD} AND score < $4
    ORDER BY score DESC, reached_at, member_id LIMIT $7)
 """
-BETTER = f"SELECT count(*) FROM gamification_board_scores WHERE {BOARD} AND score > $4"
+BETWEEN = (
+    f"SELECT count(*) FROM gamification_board_scores WHERE {BOARD} AND score > $4 AND score <= $5"
+)
 NAMES = (
     "SELECT member_id, display_name FROM gamification_players "
     "WHERE tenant_id = $1 AND member_id = ANY($2::uuid[])"
@@ -98,7 +101,8 @@ async def leaderboard_json(
             under = (await conn.fetch(BELOW, *board, *me, NEIGHBOURS))[:NEIGHBOURS]
             first_rank = position["better"] + 1
             if over and over[0]["score"] != mine["score"]:
-                first_rank = 1 + await conn.fetchval(BETTER, *board, over[0]["score"])
+                between = await conn.fetchval(BETWEEN, *board, mine["score"], over[0]["score"])
+                first_rank = position["better"] + 1 - between
             start = position["better"] + position["tied"] + 1 - len(over)
             window = _ranked([*over, mine, *under], start, first_rank)
             above, member, below = window[: len(over)], window[len(over)], window[len(over) + 1 :]

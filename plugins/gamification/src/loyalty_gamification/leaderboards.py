@@ -15,7 +15,9 @@ Live: an event updates every board it concerns in one statement (an upsert per b
 unnest), skipped for hidden members in the same statement. Reading is index scans of
 ``ix_gamification_board_scores_rank`` (board, window, score descending, reached at,
 member): the top N reads N entries; a member's rank is one more than the count of better
-scores, which reads as many entries as the member has ahead of it.
+scores (its position also counts the tied ones listed before it), both counted in one
+statement that reads as many entries as the member has ahead of it, once: its first
+neighbour's rank is derived from that count.
 
 Prizes: a job pays, once a window has ended, each prize's points to the members whose rank
 lies in its range (tied members share the rank, so all of them are paid). The payout row
@@ -332,26 +334,34 @@ async def standings(
     if mine is None:
         names = await _names(conn, tenant_id, [r.member_id for r in top_rows])
         return Standings(board, key, _named(top, names), None, (), ())
-    better = await conn.scalar(select(func.count()).where(where, s.score > mine.score)) or 0
-    before_tied = (
-        await conn.scalar(
-            select(func.count()).where(
-                where,
-                s.score == mine.score,
-                tuple_(s.reached_at, s.member_id) < tuple_(mine.reached_at, mine.member_id),
+    counts = (
+        await conn.execute(
+            select(
+                select(func.count()).where(where, s.score > mine.score).scalar_subquery(),
+                select(func.count())
+                .where(
+                    where,
+                    s.score == mine.score,
+                    tuple_(s.reached_at, s.member_id) < tuple_(mine.reached_at, mine.member_id),
+                )
+                .scalar_subquery(),
             )
         )
-        or 0
-    )
+    ).one()
+    better, before_tied = int(counts[0]), int(counts[1])
     position = better + before_tied + 1
     if neighbours:
         above = await _above(conn, where, mine, neighbours)
         below = await _below(conn, where, mine, neighbours)
     top_above_rank = None
     if above and above[0].score != mine.score:
-        top_above_rank = 1 + (
-            await conn.scalar(select(func.count()).where(where, s.score > above[0].score)) or 0
+        # The first neighbour's rank from the count already made: the better scores less
+        # those between the member's and the neighbour's (a few index entries), not a
+        # second count of everything above.
+        between = await conn.scalar(
+            select(func.count()).where(where, s.score > mine.score, s.score <= above[0].score)
         )
+        top_above_rank = 1 + better - int(between or 0)
     window = [*above, mine, *below]
     ranked = _ranked(
         window,
