@@ -170,3 +170,30 @@ async def test_bad_leaderboards_are_refused(
         payload = await shop.leaderboard_create(**fields)
         assert payload["leaderboard"] is None
         assert [(e["code"], e["field"]) for e in payload["errors"]] == [(code, field)]
+
+
+async def test_a_board_for_a_segment_ranks_its_members_only(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await Shop.open(make_app, db, tenant)
+    body = await graphql(
+        shop.gateway.client,
+        "mutation($i: SegmentCreateInput!) { segmentCreate(input: $i) { errors { code } } }",
+        {"i": {"name": "big-spenders", "condition": "member.totalSpend >= 5000"}},
+        token=shop.admin,
+    )
+    assert body["data"]["segmentCreate"]["errors"] == [], body
+    unknown = await shop.leaderboard_create(name="Nobody's", segment="nobody")
+    assert [(e["code"], e["field"]) for e in unknown["errors"]] == [("NOT_FOUND", "segment")]
+    payload = await shop.leaderboard_create(name="Big spenders", segment="big-spenders")
+    assert payload["errors"] == [], payload
+    board = payload["leaderboard"]["id"]
+    everyone = (await shop.leaderboard_create(name="Everyone"))["leaderboard"]["id"]
+    mia, noah = await shop.member(), await shop.member()
+    await shop.ingest(mia, "mia-big", amount=6000)
+    await shop.ingest(mia, "mia-more", amount=1000)
+    await shop.ingest(noah, "noah-small", amount=1000)
+
+    assert ranks((await shop.standings(everyone, first=10))["top"]) == [(1, 7000), (2, 1000)]
+    top = (await shop.standings(board, first=10))["top"]
+    assert [(e["memberId"], e["score"]) for e in top] == [(mia, 7000)]

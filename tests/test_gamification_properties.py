@@ -8,7 +8,9 @@ that revokes on refund, a monthly sum with a condition that is repeatable and ke
 earned, and a weekly count capped at one a day. Then it reads the stored events back and
 recomputes every progress from them with the rules the module documents (a refund keeps a
 purchase's share of what it brought, rounded up), and compares: value, completions held and
-ever paid, awards held, and reward and reversal transactions in the ledger.
+ever paid, awards held, and reward and reversal transactions in the ledger. A challenge's
+step counts and a daily streak's units are recomputed too: a purchase counts until it is
+refunded in full.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from hypothesis import strategies as st
 from loyalty_core.db.engine import Database
 from loyalty_core.events.tables import events
 from loyalty_core.ledger.tables import ledger_transactions
-from loyalty_gamification.tables import awards, progress
+from loyalty_gamification.tables import awards, challenge_progress, progress, streak_units
 from loyalty_testing import MakeApp, RunningGateway, create_test_tenant, enable_for
 from sqlalchemy import func, select
 
@@ -148,6 +150,13 @@ async def test_progress_equals_a_recomputation_from_the_stored_events(
     shop = Shop(gateway, tenant, "")
     shop.key = await _key(shop)
     ids = {name: (await shop.badge(name=name, **fields))["id"] for name, fields in BADGES.items()}
+    await shop.streak(name="Daily")
+    steps = [
+        {"name": "Big", "eventType": "purchase", "target": 99, "condition": "event.amount >= 1000"},
+        {"name": "Any", "eventType": "purchase", "target": 99},
+    ]
+    window = {"startsAt": (BASE - timedelta(days=60)).isoformat(), "endsAt": _LATER}
+    assert (await shop.challenge(name="Collector", steps=steps, **window))["errors"] == []
     members = [await shop.member() for _ in range(2)]
     bought: list[tuple[str, str, int]] = []
     remaining: dict[str, int] = {}
@@ -178,9 +187,15 @@ async def test_progress_equals_a_recomputation_from_the_stored_events(
         ).all()
         refunded: dict[uuid.UUID, int] = defaultdict(int)
         amounts = {row.id: row.amount for row in stored}
+        counted_steps: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        units: dict[tuple[str, int], set[uuid.UUID]] = defaultdict(set)
+        zone = ZoneInfo(tenant.timezone)
         for row in stored:
             if row.type == "purchase":
                 model.purchase(row.id, str(row.member_id), row.amount, row.occurred_at)
+                units[(str(row.member_id), row.occurred_at.astimezone(zone).toordinal())].add(
+                    row.id
+                )
             else:
                 refunded[row.purchase_id] += row.amount
                 model.refund(
@@ -189,6 +204,29 @@ async def test_progress_equals_a_recomputation_from_the_stored_events(
                     amounts[row.purchase_id],
                     refunded[row.purchase_id],
                 )
+        for row in stored:
+            if row.type != "purchase":
+                continue
+            member_steps = counted_steps[str(row.member_id)]
+            if refunded[row.id] < row.amount:
+                member_steps[0] += int(row.amount >= 1000)
+                member_steps[1] += 1
+            else:
+                units[(str(row.member_id), row.occurred_at.astimezone(zone).toordinal())].discard(
+                    row.id
+                )
+        live_steps = {
+            str(r.member_id): list(r.counts)
+            for r in await conn.execute(
+                select(challenge_progress).where(challenge_progress.c.tenant_id == tenant.id)
+            )
+        }
+        live_units = {
+            (str(r.member_id), r.unit): set(r.purchases)
+            for r in await conn.execute(
+                select(streak_units).where(streak_units.c.tenant_id == tenant.id)
+            )
+        }
         live = {
             (str(r.badge_id), str(r.member_id), r.period_key): (r.value, r.earned, r.awarded)
             for r in await conn.execute(select(progress).where(progress.c.tenant_id == tenant.id))
@@ -223,7 +261,11 @@ async def test_progress_equals_a_recomputation_from_the_stored_events(
     assert held == {key: earned for key, earned in model.earned.items() if earned}
     assert kinds.get("earn", 0) == sum(model.awarded.values())
     assert kinds.get("reversal", 0) == model.revoked
+    assert live_steps == dict(counted_steps)
+    assert {k: v for k, v in live_units.items() if v} == {k: v for k, v in units.items() if v}
 
+
+_LATER = (BASE + timedelta(days=2)).isoformat()
 
 _GATEWAYS: dict[int, RunningGateway] = {}
 

@@ -28,6 +28,7 @@ and every posting's key names the board, window and member.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loyalty_gamification import repository as repo
 from loyalty_gamification.models import Period, Status, calendar_key
 from loyalty_gamification.tables import leaderboards, payouts, players, scores
+from loyalty_gamification.verdicts import Verdicts
 
 MAX_PRIZES = 20
 
@@ -84,6 +86,7 @@ class Board:
     prizes: tuple[Prize, ...]
     reward_asset: str
     status: Status
+    segment: str | None = None
 
     @classmethod
     def of(cls, row: Any) -> Board:
@@ -98,7 +101,21 @@ class Board:
             prizes=tuple(Prize(p["fromRank"], p["toRank"], p["points"]) for p in row.prizes),
             reward_asset=row.reward_asset,
             status=Status(row.status),
+            segment=row.segment,
         )
+
+    @property
+    def segment_condition(self) -> str:
+        """The condition that the member is in the board's segment (empty: everyone)."""
+        return "" if self.segment is None else f"{json.dumps(self.segment)} in member.segments"
+
+    def ranks(self, verdicts: Verdicts) -> bool:
+        """Whether the board scores the event's member: everyone, or a member of its segment
+        when the event counts (a condition that cannot be evaluated scores nobody)."""
+        try:
+            return verdicts.holds(self.segment_condition)
+        except conditions.ConditionFailed:
+            return False
 
     def window_key(self, at: datetime, zone: ZoneInfo) -> str:
         return calendar_key(self.period, at, zone)
@@ -114,6 +131,7 @@ class BoardSpec:
     prizes: tuple[Prize, ...] = ()
     reward_asset: str = ledger.DEFAULT_ASSET_CODE
     description: str = ""
+    segment: str | None = None
 
 
 async def create(
@@ -144,6 +162,10 @@ async def create(
     elif spec.event_type is not None or spec.field is not None:
         raise ValidationFailed("only an event field board names a type and field", field="field")
     _check_prizes(spec)
+    if spec.segment is not None and spec.segment not in await conditions.segment_names(
+        conn, tenant_id
+    ):
+        raise NotFound(f"no segment named {spec.segment!r}", field="segment")
     if spec.prizes and await ledger.get_asset(conn, tenant_id, spec.reward_asset) is None:
         raise ValidationFailed(f"no asset {spec.reward_asset!r}", field="rewardAsset")
     row = (
@@ -158,6 +180,7 @@ async def create(
                 event_type=spec.event_type,
                 field=spec.field,
                 period=spec.period.value,
+                segment=spec.segment,
                 prizes=[
                     {"fromRank": p.from_rank, "toRank": p.to_rank, "points": p.points}
                     for p in spec.prizes
@@ -235,11 +258,15 @@ async def event_deltas(
     boards: Sequence[Board],
     event: events.EventIngested,
     zone: ZoneInfo,
+    verdicts: Verdicts,
 ) -> list[tuple[uuid.UUID, str, int]]:
-    """What an event adds to each board it concerns (badges are scored by their awards)."""
+    """What an event adds to each board it concerns and ranks the member on (badges are
+    scored by their awards)."""
     found: list[tuple[uuid.UUID, str, int]] = []
     refunded_at: datetime | None = None
     for board in boards:
+        if board.segment is not None and not board.ranks(verdicts):
+            continue
         delta, at = 0, event.occurred_at
         if board.metric is Metric.SPEND and event.is_purchase:
             delta = event.amount or 0

@@ -89,6 +89,8 @@ class _Counter:
         self.badge_changes: list[tuple[datetime, int]] = []
         self.tally = health.Tally(self.now)
         """How the definitions fared for the event, written last."""
+        self.verdicts = Verdicts({})
+        """The event's conditions, once evaluated (none before :meth:`count`)."""
         """Completions earned (+) and revoked (-), with when each was earned: what badge
         leaderboards count."""
 
@@ -106,8 +108,8 @@ class _Counter:
         missions = catalogue.challenges_by_type.get(event.type, ())
         counted: list[repo.Counted] = []
         kept: list[repo.Kept] = []
-        verdicts = Verdicts({})
-        if badges or runs or missions:
+        scoped = [b.segment_condition for b in catalogue.boards if b.segment is not None]
+        if badges or runs or missions or scoped:
             variables = await conditions.variables(
                 self.conn,
                 self.tenant_id,
@@ -117,9 +119,12 @@ class _Counter:
                     *(s.condition for s in runs),
                     *(c.segment_condition for c in missions),
                     *(step.condition for c in missions for step in c.steps),
+                    *scoped,
                 ],
             )
-            verdicts = Verdicts(variables)
+            self.verdicts = Verdicts(variables)
+        verdicts = self.verdicts
+        if badges or runs or missions:
             counted = await self._counted(badges, verdicts)
             if runs:
                 kept = streaks.kept(
@@ -128,7 +133,7 @@ class _Counter:
         scores: list[tuple[uuid.UUID, str, int]] = []
         if catalogue.boards:
             scores = await leaderboards.event_deltas(
-                self.conn, self.tenant_id, catalogue.boards, event, await self.zone()
+                self.conn, self.tenant_id, catalogue.boards, event, await self.zone(), verdicts
             )
         steps: dict[uuid.UUID, set[int]] = {}
         if missions:
@@ -222,6 +227,7 @@ class _Counter:
             (board.id, board.window_key(at, zone), change)
             for board in catalogue.boards
             if board.metric is leaderboards.Metric.BADGES
+            and (board.segment is None or board.ranks(self.verdicts))
             for at, change in self.badge_changes
         ]
         await leaderboards.add_scores(

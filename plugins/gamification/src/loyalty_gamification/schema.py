@@ -447,6 +447,9 @@ class Leaderboard:
     prizes: list[LeaderboardPrize]
     reward_asset: str
     status: BadgeStatus
+    segment: str | None = strawberry.field(
+        description="Only members of this segment are ranked (when an event counts)."
+    )
 
     @classmethod
     def of(cls, board: leaderboards.Board) -> Leaderboard:
@@ -464,6 +467,7 @@ class Leaderboard:
             ],
             reward_asset=board.reward_asset,
             status=board.status,
+            segment=board.segment,
         )
 
 
@@ -504,6 +508,11 @@ class LeaderboardCreateInput:
     prizes: list[LeaderboardPrizeInput] = strawberry.field(default_factory=list)
     reward_asset: str = "points"
     description: str = ""
+    segment: str | None = strawberry.field(
+        default=None,
+        description="Rank only the members of this segment (as campaigns see segments) when "
+        "an event counts; none: everyone.",
+    )
 
 
 @strawberry.type
@@ -893,6 +902,7 @@ class GamificationMutation:
             ),
             reward_asset=input.reward_asset,
             description=input.description,
+            segment=input.segment,
         )
 
         async def work(conn: AsyncConnection, _: object) -> leaderboards.Board:

@@ -293,6 +293,7 @@ leaderboards = Table(
     Column("event_type", String(100)),
     Column("field", String(200)),
     Column("period", String(10), nullable=False),
+    Column("segment", String(100)),
     Column("prizes", JSONB, nullable=False),
     Column("reward_asset", String(32), nullable=False),
     Column("status", String(10), nullable=False),
@@ -305,8 +306,9 @@ leaderboards = Table(
     ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
 )
 """A leaderboard: what it ranks members by (spend, visits, badges earned, or the sum of a
-field of an event type), over which window (``period``), and the prizes paid by rank when a window
-ends (``[{fromRank, toRank, points}]``)."""
+field of an event type), over which window (``period``), whom (everyone, or the members of
+``segment`` when an event counts), and the prizes paid by rank when a window ends
+(``[{fromRank, toRank, points}]``)."""
 
 scores = Table(
     "gamification_board_scores",
