@@ -175,6 +175,7 @@ CASES = [
     ),
     Case("badgeUpdate", "BadgeUpdateInput", {"name": "n"}, "input.id"),
     Case("challengeUpdate", "ChallengeUpdateInput", {"name": "n"}, "input.id"),
+    Case("streakUpdate", "StreakUpdateInput", {"name": "n"}, "input.id"),
     Case("challengeJoin", "ChallengeJoinInput", {"memberId": "{member}"}, "input.challengeId"),
     Case("challengeJoin", "ChallengeJoinInput", {"challengeId": UNKNOWN}, "input.memberId"),
     Case("leaderboardPlayerSet", "LeaderboardPlayerSetInput", {}, "input.memberId"),

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
-from loyalty_testing import MakeApp, graphql, member_token
+from loyalty_testing import MakeApp, enable_for, graphql, member_token
 
 from tests.gamification import CHALLENGE_JOIN, Shop, reward_transactions
 
@@ -176,3 +176,29 @@ async def test_a_challenge_update_is_checked_whole_and_archiving_hides_it(
     assert list(await shop.member_challenges(mia)) == ["Coffee, then a book"]
     await change(status="ARCHIVED")
     assert await shop.member_challenges(mia) == {}
+
+
+async def test_a_challenge_rewards_with_another_modules_rule_effect_once(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await Shop.open(make_app, db, tenant)
+    settings = {"currencies": ["EUR"], "max_balance": 10_000}
+    await enable_for(db, shop.gateway.registry, tenant, "giftcards", settings)
+    unknown = await shop.challenge(rewardEffect={"effect": "nowhere.nothing"})
+    assert [(e["code"], e["field"]) for e in unknown["errors"]] == [
+        ("INVALID_INPUT", "rewardEffect.effect")
+    ]
+    effect = {"effect": "giftcards.issue_gift_card", "params": {"amount": 1500}}
+    assert (await shop.challenge(rewardEffect=effect))["errors"] == []
+    mia = await shop.member()
+    for n, store in enumerate(["coffee-bar", "bookshop", "coffee-bar", "coffee-bar"]):
+        await shop.ingest(mia, f"e-{n}", store=store)
+
+    assert (await shop.member_challenges(mia))["Coffee and a book"]["completedAt"] is not None
+    body = await graphql(
+        shop.gateway.client,
+        "query($id: ID!) { member(id: $id) { giftCards { balance } } }",
+        {"id": mia},
+        token=shop.admin,
+    )
+    assert [c["balance"] for c in body["data"]["member"]["giftCards"]] == [1500]

@@ -34,7 +34,7 @@ from loyalty_gamification import health
 from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import live
 from loyalty_gamification.models import Award, Badge, Measure, Period, Status
-from loyalty_gamification.rewards import Effects, validated_params
+from loyalty_gamification.rewards import Effects, normalised
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000
@@ -171,19 +171,8 @@ async def _check(
 
 
 def _with_effect(spec: BadgeSpec, effects: Effects) -> BadgeSpec:
-    """The spec with its reward effect's parameters validated and normalised by the effect's
-    own model; an effect no enabled module offers is refused."""
-    if spec.reward_effect is None:
-        return spec
-    name = spec.reward_effect.get("effect")
-    if not isinstance(name, str) or name not in effects:
-        known = ", ".join(sorted(effects)) or "none"
-        raise ValidationFailed(
-            f"no rule effect {name!r} among the enabled modules' ({known})",
-            field="rewardEffect.effect",
-        )
-    params = validated_params(effects[name][1], spec.reward_effect.get("params") or {})
-    return replace(spec, reward_effect={"effect": name, "params": params})
+    """The spec with its reward effect validated (:func:`rewards.normalised`)."""
+    return replace(spec, reward_effect=normalised(spec.reward_effect, effects))
 
 
 def _check_period(spec: BadgeSpec) -> None:

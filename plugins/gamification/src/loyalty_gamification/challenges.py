@@ -7,7 +7,8 @@ and may target a segment (the member must be in it when the event counts, as cam
 see segments). Only events inside the challenge's window count. Completing every step pays
 the reward once: the member's progress row is locked while an event counts, and the
 completion is written with the reward in that transaction, under a ledger key naming the
-challenge and the member.
+challenge and the member. Besides points, a challenge may pay any enabled module's rule
+effect, as a badge may (``rewards``), applied by the caller in a savepoint.
 
 A purchase refunded in full takes back the steps it counted (``refund``), once however many
 refunds it takes and whatever their concurrency: the refund's explanation row, unique per
@@ -77,6 +78,7 @@ class Challenge:
     steps: tuple[Step, ...]
     reward_points: int
     reward_asset: str
+    reward_effect: dict[str, Any] | None
     status: Status
     failures: int
     consecutive_failures: int
@@ -101,6 +103,7 @@ class Challenge:
             ),
             reward_points=row.reward_points,
             reward_asset=row.reward_asset,
+            reward_effect=row.reward_effect,
             status=Status(row.status),
             failures=row.failures,
             consecutive_failures=row.consecutive_failures,
@@ -126,6 +129,7 @@ class ChallengeSpec:
     segment: str | None = None
     reward_points: int = 0
     reward_asset: str = ledger.DEFAULT_ASSET_CODE
+    reward_effect: Mapping[str, Any] | None = None
     description: str = ""
     status: Status = Status.ACTIVE
 
@@ -141,6 +145,7 @@ class ChallengeSpec:
             segment=challenge.segment,
             reward_points=challenge.reward_points,
             reward_asset=challenge.reward_asset,
+            reward_effect=challenge.reward_effect,
             description=challenge.description,
             status=challenge.status,
         )
@@ -153,9 +158,12 @@ async def create(
     module_types: Mapping[str, EventTypeSpec],
     *,
     now: datetime,
+    effects: rewards.Effects | None = None,
 ) -> Challenge:
-    """Save a new challenge, refused whole when any part is bad."""
+    """Save a new challenge, refused whole when any part is bad. ``effects``: the rule effects
+    of the tenant's enabled modules, which a challenge may reward with, as a badge may."""
     health.status_change(Status.ACTIVE, spec.status)
+    spec = replace(spec, reward_effect=rewards.normalised(spec.reward_effect, effects or {}))
     await _check(conn, tenant_id, spec, module_types)
     row = (
         await conn.execute(
@@ -176,6 +184,7 @@ async def update_challenge(
     module_types: Mapping[str, EventTypeSpec],
     *,
     now: datetime,
+    effects: rewards.Effects | None = None,
 ) -> Challenge:
     """Change a challenge (fields of :class:`ChallengeSpec`), checked as a whole; progress
     so far stays."""
@@ -190,6 +199,8 @@ async def update_challenge(
         raise NotFound("no such challenge", field="id")
     current = Challenge.of(row)
     spec = replace(ChallengeSpec.of(current), **changes)
+    if "reward_effect" in changes:
+        spec = replace(spec, reward_effect=rewards.normalised(spec.reward_effect, effects or {}))
     if len(spec.steps) != len(current.steps):
         raise ValidationFailed("a live challenge keeps its number of steps", field="steps")
     resumed = health.status_change(current.status, spec.status)
@@ -263,6 +274,7 @@ def _values(spec: ChallengeSpec) -> dict[str, Any]:
         ],
         "reward_points": spec.reward_points,
         "reward_asset": spec.reward_asset,
+        "reward_effect": None if spec.reward_effect is None else dict(spec.reward_effect),
         "status": spec.status.value,
     }
 
@@ -370,17 +382,22 @@ async def advance(
     event: events.EventIngested,
     now: datetime,
     tally: health.Tally,
-) -> None:
+) -> list[Challenge]:
     """Advance the member's locked rows (``repository.count_event`` locked them: ``id`` the
     challenge, ``counts``, ``joined_at``) by the steps the event meets, and complete what is
-    done."""
+    done, paying the points; the challenges completed, whose rule effect the caller applies."""
     by_id = {challenge.id: challenge for challenge in items}
+    completed = []
     for row in sorted(rows, key=lambda r: r.id):
         if row.joined_at is not None and event.occurred_at < row.joined_at:
             continue
         challenge = by_id[row.id]
         counts = row.counts if isinstance(row.counts, list) else json.loads(row.counts)
-        await _advance(conn, tenant_id, challenge, event, steps[challenge.id], counts, now, tally)
+        if await _advance(
+            conn, tenant_id, challenge, event, steps[challenge.id], counts, now, tally
+        ):
+            completed.append(challenge)
+    return completed
 
 
 def _met(challenge: Challenge, event: events.EventIngested, verdicts: Verdicts) -> set[int]:
@@ -402,16 +419,16 @@ async def _advance(
     stored: Sequence[int],
     now: datetime,
     tally: health.Tally,
-) -> None:
+) -> bool:
     """Count the steps the event meets on the locked row, and complete the challenge once
-    every step is done."""
+    every step is done (True: this event completed it)."""
     targets = [step.target for step in challenge.steps]
     counts = [*stored, *[0] * len(targets)][: len(targets)]
     open_steps = [i for i in range(len(targets)) if counts[i] < targets[i]]
     counting = open_steps[:1] if challenge.ordered else open_steps
     advanced = [i for i in counting if i in met]
     if not advanced:
-        return
+        return False
     for index in advanced:
         counts[index] += 1
     done = all(c >= t for c, t in zip(counts, targets, strict=True))
@@ -433,6 +450,7 @@ async def _advance(
             "now": now,
         },
     )
+    return done
 
 
 async def _reward(

@@ -157,7 +157,7 @@ class _Counter:
             now=self.now,
         )
         if done.challenges:
-            await challenges.advance(
+            completed = await challenges.advance(
                 self.conn,
                 self.tenant_id,
                 missions,
@@ -167,6 +167,14 @@ class _Counter:
                 self.now,
                 self.tally,
             )
+            for challenge in completed:
+                if challenge.reward_effect is not None:
+                    await self._effect(
+                        "challenge",
+                        challenge,
+                        challenge.reward_effect,
+                        f"{NAME}:challenge-effect:{challenge.id}:{event.member_id}",
+                    )
         by_id = {badge.id: badge for badge in badges}
         for badge_id, period_key, awarded, change in done.completed:
             for seq in range(awarded - change + 1, awarded + 1):
@@ -254,7 +262,10 @@ class _Counter:
                 self.tally.failed("badge", badge, exc)
         if badge.reward_effect is not None:
             await self._effect(
-                badge, f"{NAME}:badge-effect:{badge.id}:{event.member_id}:{period_key}:{seq}"
+                "badge",
+                badge,
+                badge.reward_effect,
+                f"{NAME}:badge-effect:{badge.id}:{event.member_id}:{period_key}:{seq}",
             )
         await repo.insert_award(
             self.conn,
@@ -271,9 +282,15 @@ class _Counter:
             },
         )
 
-    async def _effect(self, badge: Badge, key: str) -> None:
-        """Apply the badge's reward effect; a failure is undone alone and counted."""
-        assert badge.reward_effect is not None
+    async def _effect(
+        self,
+        kind: str,
+        definition: Badge | challenges.Challenge,
+        reward: Mapping[str, Any],
+        key: str,
+    ) -> None:
+        """Apply a badge's or challenge's reward effect; a failure is undone alone and
+        counted on the definition."""
         registry, enabled = self.modules
         if self.tenant is None:
             self.tenant = await tenants.get_tenant(self.conn, self.tenant_id)
@@ -284,8 +301,8 @@ class _Counter:
                 self.tenant,
                 rewards.effects_of(registry, enabled),
                 enabled,
-                badge.reward_effect,
-                badge_id=badge.id,
+                reward,
+                definition_id=definition.id,
                 member_id=event.member_id,
                 key=key,
                 event_id=event.event_id,
@@ -293,7 +310,7 @@ class _Counter:
                 now=self.now,
             )
         except Exception as exc:  # any module's effect: its failure must not fail the event
-            self.tally.failed("badge", badge, exc)
+            self.tally.failed(kind, definition, exc)
 
     def _posting(self, key: str, reason: str, badge: Badge) -> ledger.Posting:
         return ledger.Posting(

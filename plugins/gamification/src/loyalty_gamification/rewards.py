@@ -1,6 +1,6 @@
 """Rewards: points posted through the ledger (:func:`earn`), where a reward that cannot be
 posted fails its definition alone, never the event; and rewards through other modules: a
-badge may pay, besides points, any rule effect an enabled module offers campaigns
+badge or a challenge may pay, besides points, any rule effect an enabled module offers campaigns
 (``loyalty_rule_effects()``: a gift card, a voucher, an entitlement), chosen as
 ``<module>.<effect>`` with parameters its own model validates when the badge is saved.
 
@@ -46,6 +46,22 @@ def effects_of(registry: ModuleRegistry | None, enabled: Iterable[str]) -> Effec
     }
 
 
+def normalised(reward: Mapping[str, Any] | None, effects: Effects) -> dict[str, Any] | None:
+    """A definition's reward effect (``{effect, params}``) with its parameters validated and
+    normalised by the effect's own model; an effect no enabled module offers is refused."""
+    if reward is None:
+        return None
+    name = reward.get("effect")
+    if not isinstance(name, str) or name not in effects:
+        known = ", ".join(sorted(effects)) or "none"
+        raise ValidationFailed(
+            f"no rule effect {name!r} among the enabled modules' ({known})",
+            field="rewardEffect.effect",
+        )
+    params = validated_params(effects[name][1], reward.get("params") or {})
+    return {"effect": name, "params": params}
+
+
 def validated_params(effect: RuleEffect, params: Any) -> dict[str, Any]:
     """The parameters as the effect's model reads them, or ``INVALID_INPUT`` naming the
     first wrong one."""
@@ -66,15 +82,15 @@ async def apply(
     settings: Mapping[str, BaseModel],
     reward: Mapping[str, Any],
     *,
-    badge_id: uuid.UUID,
+    definition_id: uuid.UUID,
     member_id: uuid.UUID,
     key: str,
     event_id: uuid.UUID,
     event: Mapping[str, Any],
     now: datetime,
 ) -> None:
-    """Apply a badge's reward effect in a savepoint; raises what the effect raised (after
-    undoing it) for the caller to count."""
+    """Apply a badge's (a challenge's) reward effect in a savepoint; raises what the effect
+    raised (after undoing it) for the caller to count."""
     name = str(reward["effect"])
     if name not in effects:
         raise LookupError(f"the module of {name!r} is not enabled")
@@ -84,7 +100,7 @@ async def apply(
         conn=conn,
         tenant=tenant,
         member_id=member_id,
-        campaign_id=badge_id,
+        campaign_id=definition_id,
         campaign_version=0,
         idempotency_key=key,
         now=now,
@@ -121,4 +137,12 @@ REFUSED = (LookupError, LoyaltyError)
 """What :func:`earn` raises for a reward that cannot be posted."""
 
 
-__all__ = ["REFUSED", "Effects", "apply", "earn", "effects_of", "validated_params"]
+__all__ = [
+    "REFUSED",
+    "Effects",
+    "apply",
+    "earn",
+    "effects_of",
+    "normalised",
+    "validated_params",
+]

@@ -10,6 +10,7 @@ only once earned), a tenant admin any member's, with the events each progress co
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -104,6 +105,12 @@ class BadgeReward:
         default=None, graphql_type=JSON | None, description="The effect's parameters."
     )
 
+    @classmethod
+    def of(cls, points: int, asset: str, effect: Mapping[str, Any] | None) -> BadgeReward:
+        if effect is None:
+            return cls(points=points, asset=asset)
+        return cls(points=points, asset=asset, effect=effect["effect"], params=effect["params"])
+
 
 @strawberry.input(description="A rule effect of an enabled module to apply on completion.")
 class BadgeRewardEffectInput:
@@ -165,12 +172,7 @@ class Badge:
             secret=badge.secret,
             revoke_on_refund=badge.revoke_on_refund,
             daily_cap=badge.daily_cap,
-            reward=BadgeReward(
-                points=badge.reward_points,
-                asset=badge.reward_asset,
-                effect=None if badge.reward_effect is None else badge.reward_effect["effect"],
-                params=None if badge.reward_effect is None else badge.reward_effect["params"],
-            ),
+            reward=BadgeReward.of(badge.reward_points, badge.reward_asset, badge.reward_effect),
             status=badge.status,
             health=BadgeHealth.of(badge),
             created_at=badge.created_at,
@@ -585,7 +587,9 @@ class Challenge:
                 )
                 for s in challenge.steps
             ],
-            reward=BadgeReward(points=challenge.reward_points, asset=challenge.reward_asset),
+            reward=BadgeReward.of(
+                challenge.reward_points, challenge.reward_asset, challenge.reward_effect
+            ),
             status=challenge.status,
             health=BadgeHealth.of(challenge),
         )
@@ -622,6 +626,7 @@ class ChallengeCreateInput:
     segment: str | None = None
     reward_points: int = 0
     reward_asset: str = "points"
+    reward_effect: BadgeRewardEffectInput | None = None
     description: str = ""
 
 
@@ -638,6 +643,7 @@ class ChallengeUpdateInput:
     segment: str | None = strawberry.UNSET
     reward_points: int | None = strawberry.UNSET
     reward_asset: str | None = strawberry.UNSET
+    reward_effect: BadgeRewardEffectInput | None = strawberry.UNSET
     status: BadgeStatus | None = strawberry.UNSET
 
 
@@ -809,11 +815,15 @@ class GamificationMutation:
             segment=input.segment,
             reward_points=input.reward_points,
             reward_asset=input.reward_asset,
+            reward_effect=_effect(input.reward_effect),
             description=input.description,
         )
+        effects = rewards.effects_of(ctx.registry, ctx.enabled_modules)
 
         async def work(conn: AsyncConnection, _: object) -> challenges.Challenge:
-            return await challenges.create(conn, tenant_id, spec, types, now=ctx.now())
+            return await challenges.create(
+                conn, tenant_id, spec, types, now=ctx.now(), effects=effects
+            )
 
         found, errors = await run_mutation(info, work)
         return ChallengePayload(
@@ -835,15 +845,18 @@ class GamificationMutation:
             for name, value in _fields(input).items()
             if name not in ("id", "steps")
             and value is not strawberry.UNSET
-            and (value is not None or name == "segment")
+            and (value is not None or name in ("segment", "reward_effect"))
         }
         if input.steps is not None and input.steps is not strawberry.UNSET:
             changes["steps"] = _steps(input.steps)
+        if "reward_effect" in changes:
+            changes["reward_effect"] = _effect(changes["reward_effect"])
+        effects = rewards.effects_of(ctx.registry, ctx.enabled_modules)
 
         async def work(conn: AsyncConnection, _: object) -> challenges.Challenge:
             challenge_id = require_id(input.id)
             return await challenges.update_challenge(
-                conn, tenant_id, challenge_id, changes, types, now=ctx.now()
+                conn, tenant_id, challenge_id, changes, types, now=ctx.now(), effects=effects
             )
 
         found, errors = await run_mutation(info, work)

@@ -382,6 +382,7 @@ challenges = Table(
     Column("steps", JSONB, nullable=False),
     Column("reward_points", BigInteger, nullable=False),
     Column("reward_asset", String(32), nullable=False),
+    Column("reward_effect", JSONB),
     Column("status", String(10), nullable=False),
     Column("failures", BigInteger, nullable=False, server_default="0"),
     Column("consecutive_failures", Integer, nullable=False, server_default="0"),
@@ -398,7 +399,8 @@ challenges = Table(
 """A challenge (mission): steps (``[{name, eventType, condition, target}]``) to complete
 between ``starts_at`` and ``ends_at``, in order or in any order, for members who join it
 (``opt_in``) or for everyone, optionally only members of a ``segment``; completing every
-step pays ``reward_points``."""
+step pays ``reward_points`` and ``reward_effect`` (any enabled module's rule effect, as a
+badge's)."""
 
 challenge_progress = Table(
     "gamification_challenge_progress",
