@@ -562,6 +562,23 @@ async def refund(
         )
 
 
+async def contributions(
+    conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID, challenge_id: uuid.UUID
+) -> Sequence[Any]:
+    """The member's explanation rows of a challenge, oldest first (a read for one member, not
+    on the ingest path)."""
+    c = challenge_contributions.c
+    return (
+        await conn.execute(
+            select(challenge_contributions)
+            .where(
+                c.tenant_id == tenant_id, c.member_id == member_id, c.challenge_id == challenge_id
+            )
+            .order_by(c.occurred_at, c.created_at)
+        )
+    ).all()
+
+
 @dataclass(frozen=True)
 class MemberChallenge:
     challenge: Challenge
@@ -610,6 +627,7 @@ __all__ = [
     "MemberChallenge",
     "Step",
     "advance",
+    "contributions",
     "create",
     "get",
     "join",

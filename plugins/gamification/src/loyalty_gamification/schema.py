@@ -613,6 +613,40 @@ class MemberChallenge:
     transaction_id: strawberry.ID | None = strawberry.field(
         description="The ledger transaction that paid the reward."
     )
+    member_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(
+        description="The events that counted toward the steps, and the refunds that took "
+        "some back, oldest first."
+    )
+    async def contributions(self, info: Info[RequestContext, None]) -> list[ChallengeContribution]:
+        async with info.context.read() as conn:
+            rows = await challenges.contributions(
+                conn, info.context.tenant_id, self.member_id, uuid.UUID(str(self.challenge.id))
+            )
+        names = [step.name for step in self.challenge.steps]
+        return [
+            ChallengeContribution(
+                event_id=strawberry.ID(str(row.event_id)),
+                steps=[names[i] for i in row.steps if i < len(names)],
+                occurred_at=row.occurred_at,
+                refund_of=_id(row.refund_of),
+            )
+            for row in rows
+        ]
+
+
+@strawberry.type(description="An event's part in a member's challenge.")
+class ChallengeContribution:
+    event_id: strawberry.ID
+    steps: list[str] = strawberry.field(
+        description="The steps it counted one toward (for a refund: took one back from; none "
+        "when the challenge was already completed, which stays)."
+    )
+    occurred_at: datetime
+    refund_of: strawberry.ID | None = strawberry.field(
+        description="For a refund: the purchase whose steps it took back."
+    )
 
 
 @strawberry.input(description="A new challenge. Nothing is saved unless all of it is valid.")
@@ -1119,6 +1153,7 @@ async def member_challenges(
             ],
             completed_at=item.completed_at,
             transaction_id=_id(item.transaction_id),
+            member_id=member_id,
         )
         for item in found
     ]

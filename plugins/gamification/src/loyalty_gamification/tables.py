@@ -441,6 +441,13 @@ challenge_contributions = Table(
         "refund_of",
         name="uq_gamification_challenge_contributions_refund",
     ),
+    Index(
+        "ix_gamification_challenge_contributions_member",
+        "tenant_id",
+        "member_id",
+        "challenge_id",
+        "occurred_at",
+    ),
 )
 """Why a challenge's counts are what they are: per event that advanced it, the steps it
 counted (indexes, in step order); per refund that took a purchase's steps back, a row of the
@@ -448,7 +455,8 @@ refund's own with ``refund_of`` the purchase and the steps taken back (none when
 challenge was already completed: a completion stays). Insert-only; the unique key on
 ``refund_of`` is the claim that reverses a purchase once, whatever the number of refunds or
 their concurrency. Keyed by event: a refund finds its purchase's rows by the key. No foreign
-key to the challenge, for the reason the badges' contributions have none."""
+key to the challenge, for the reason the badges' contributions have none; indexed by member
+and challenge (``MemberChallenge.contributions``)."""
 
 streak_units = Table(
     "gamification_streak_units",

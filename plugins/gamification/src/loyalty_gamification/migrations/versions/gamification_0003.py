@@ -51,6 +51,11 @@ def upgrade() -> None:
             name="uq_gamification_challenge_contributions_refund",
         ),
     )
+    op.create_index(
+        "ix_gamification_challenge_contributions_member",
+        "gamification_challenge_contributions",
+        ["tenant_id", "member_id", "challenge_id", "occurred_at"],
+    )
     op.create_table(
         "gamification_streak_units",
         sa.Column("tenant_id", sa.UUID(), nullable=False),
