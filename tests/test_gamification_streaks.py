@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
 from loyalty_gamification.tables import member_streaks
-from loyalty_testing import MakeApp
+from loyalty_testing import MakeApp, enable_for, graphql
 from sqlalchemy import select
 
 from tests.gamification import Shop, reward_transactions, zoned_tenant
@@ -126,3 +126,32 @@ async def test_a_bad_streak_is_refused_and_nothing_is_saved(
         assert [(e["code"], e["field"]) for e in payload["errors"]] == [(code, field)]
     mia = await shop.member()
     assert await shop.member_streaks(mia) == {}
+
+
+async def test_a_milestone_pays_another_modules_rule_effect_once_per_run(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await Shop.open(make_app, db, tenant)
+    settings = {"currencies": ["EUR"], "max_balance": 10_000}
+    await enable_for(db, shop.gateway.registry, tenant, "giftcards", settings)
+    bad = await shop.streak(milestones=[{"length": 2, "effect": {"effect": "nowhere.nothing"}}])
+    assert [(e["code"], e["field"]) for e in bad["errors"]] == [
+        ("INVALID_INPUT", "milestones.0.effect.effect")
+    ]
+    effect = {"effect": "giftcards.issue_gift_card", "params": {"amount": 1500}}
+    made = await shop.streak(milestones=[{"length": 2, "points": 20, "effect": effect}])
+    assert made["errors"] == [], made
+    mia = await shop.member()
+    today = datetime.now(UTC)
+    await shop.ingest(mia, "yesterday", at=today - timedelta(days=1))
+    await shop.ingest(mia, "today", at=today)
+    await shop.ingest(mia, "today-again", at=today)
+
+    body = await graphql(
+        shop.gateway.client,
+        "query($id: ID!) { member(id: $id) { giftCards { balance } } }",
+        {"id": mia},
+        token=shop.admin,
+    )
+    assert [c["balance"] for c in body["data"]["member"]["giftCards"]] == [1500]
+    assert await reward_transactions(db, tenant) == {"earn": 1}

@@ -182,16 +182,24 @@ class _Counter:
             self.badge_changes.append((event.occurred_at, change))
         streak_by_id = {streak.id: streak for streak in runs}
         for streak_id, length, started_unit in done.extended:
-            await streaks.pay_milestones(
+            streak = streak_by_id[streak_id]
+            reached = await streaks.pay_milestones(
                 self.conn,
                 self.tenant_id,
-                streak_by_id[streak_id],
+                streak,
                 length,
                 started_unit,
                 event,
                 self.now,
                 self.tally,
             )
+            if reached is not None and reached.effect is not None:
+                await self._effect(
+                    "streak",
+                    streak,
+                    reached.effect,
+                    f"{NAME}:streak-effect:{streak.id}:{event.member_id}:{started_unit}:{length}",
+                )
         await self.score_badges(catalogue)
 
     async def _counted(self, badges: Sequence[Badge], verdicts: Verdicts) -> list[repo.Counted]:
@@ -285,12 +293,12 @@ class _Counter:
     async def _effect(
         self,
         kind: str,
-        definition: Badge | challenges.Challenge,
+        definition: Badge | challenges.Challenge | streaks.Streak,
         reward: Mapping[str, Any],
         key: str,
     ) -> None:
-        """Apply a badge's or challenge's reward effect; a failure is undone alone and
-        counted on the definition."""
+        """Apply a badge's, challenge's or streak milestone's rule effect; a failure is undone
+        alone and counted on the definition."""
         registry, enabled = self.modules
         if self.tenant is None:
             self.tenant = await tenants.get_tenant(self.conn, self.tenant_id)

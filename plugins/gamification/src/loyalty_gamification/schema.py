@@ -322,12 +322,18 @@ strawberry.enum(
 class StreakMilestone:
     length: int
     points: int
+    reward: BadgeReward = strawberry.field(
+        description="What reaching it pays: its points, and any module's rule effect."
+    )
 
 
 @strawberry.input
 class StreakMilestoneInput:
     length: int
     points: int = 0
+    effect: BadgeRewardEffectInput | None = strawberry.field(
+        default=None, description="A rule effect of an enabled module paid with the points."
+    )
 
 
 @strawberry.type(description="Consecutive days or weeks with qualifying activity.")
@@ -359,7 +365,12 @@ class Streak:
             freeze_every=streak.freeze_every,
             max_freezes=streak.max_freezes,
             milestones=[
-                StreakMilestone(length=m.length, points=m.points) for m in streak.milestones
+                StreakMilestone(
+                    length=m.length,
+                    points=m.points,
+                    reward=BadgeReward.of(m.points, streak.reward_asset, m.effect),
+                )
+                for m in streak.milestones
             ],
             reward_asset=streak.reward_asset,
             status=streak.status,
@@ -1010,13 +1021,17 @@ class GamificationMutation:
             condition=input.condition,
             freeze_every=input.freeze_every,
             max_freezes=input.max_freezes,
-            milestones=tuple(streaks.Milestone(m.length, m.points) for m in input.milestones),
+            milestones=_milestones(input.milestones),
             reward_asset=input.reward_asset,
             description=input.description,
         )
 
+        effects = rewards.effects_of(ctx.registry, ctx.enabled_modules)
+
         async def work(conn: AsyncConnection, _: object) -> streaks.Streak:
-            return await streaks.create(conn, tenant_id, spec, types, now=ctx.now())
+            return await streaks.create(
+                conn, tenant_id, spec, types, now=ctx.now(), effects=effects
+            )
 
         streak, errors = await run_mutation(info, work)
         return StreakPayload(streak=None if streak is None else Streak.of(streak), errors=errors)
@@ -1039,14 +1054,14 @@ class GamificationMutation:
             and (value is not None or name == "freeze_every")
         }
         if input.milestones is not None and input.milestones is not strawberry.UNSET:
-            changes["milestones"] = tuple(
-                streaks.Milestone(m.length, m.points) for m in input.milestones
-            )
+            changes["milestones"] = _milestones(input.milestones)
+
+        effects = rewards.effects_of(ctx.registry, ctx.enabled_modules)
 
         async def work(conn: AsyncConnection, _: object) -> streaks.Streak:
             streak_id = require_id(input.id)
             return await streaks.update_streak(
-                conn, tenant_id, streak_id, changes, types, now=ctx.now()
+                conn, tenant_id, streak_id, changes, types, now=ctx.now(), effects=effects
             )
 
         streak, errors = await run_mutation(info, work)
@@ -1224,6 +1239,10 @@ def _effect(value: BadgeRewardEffectInput | None) -> dict[str, Any] | None:
 
 def _fields(input: object) -> dict[str, Any]:
     return {name: getattr(input, name) for name in vars(input) if not name.startswith("_")}
+
+
+def _milestones(given: list[StreakMilestoneInput]) -> tuple[streaks.Milestone, ...]:
+    return tuple(streaks.Milestone(m.length, m.points, _effect(m.effect)) for m in given)
 
 
 def _id(value: uuid.UUID | None) -> strawberry.ID | None:

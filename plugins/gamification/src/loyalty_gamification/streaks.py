@@ -15,7 +15,8 @@ never hours:
   otherwise the run starts again at 1 and the freezes held are kept.
 * A member earns a freeze each time the run reaches a multiple of ``freezeEvery`` units,
   holding at most ``maxFreezes``.
-* A milestone pays once per run when the run reaches its length (the ledger key names the
+* A milestone pays once per run when the run reaches its length, its points and any rule
+  effect of an enabled module it names (the ledger key and the effect's key name the
   streak, the member, the unit the run began and the length).
 * A purchase refunded in full no longer keeps its unit: a unit left with no activity no
   longer counts, and the run is recomputed from the units left, in order, by these rules
@@ -69,6 +70,8 @@ class Unit(StrEnum):
 class Milestone:
     length: int
     points: int
+    effect: dict[str, Any] | None = None
+    """Any enabled module's rule effect paid with it (``{effect, params}``), as badges pay."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,9 @@ class Streak:
             unit=Unit(row.unit),
             freeze_every=row.freeze_every,
             max_freezes=row.max_freezes,
-            milestones=tuple(Milestone(m["length"], m["points"]) for m in row.milestones),
+            milestones=tuple(
+                Milestone(m["length"], m["points"], m.get("effect")) for m in row.milestones
+            ),
             reward_asset=row.reward_asset,
             status=Status(row.status),
             failures=row.failures,
@@ -155,9 +160,11 @@ async def create(
     module_types: Mapping[str, EventTypeSpec],
     *,
     now: datetime,
+    effects: rewards.Effects | None = None,
 ) -> Streak:
     """Save a new streak, live from the next event on; refused whole when any part is bad."""
     health.status_change(Status.ACTIVE, spec.status)
+    spec = _with_effects(spec, effects or {})
     await _check(conn, tenant_id, spec, module_types)
     row = (
         await conn.execute(
@@ -178,6 +185,7 @@ async def update_streak(
     module_types: Mapping[str, EventTypeSpec],
     *,
     now: datetime,
+    effects: rewards.Effects | None = None,
 ) -> Streak:
     """Change a streak (fields of :class:`StreakSpec`), checked as a whole; members' runs
     stay. ``ACTIVE`` resumes a streak that paused itself (see ``health``)."""
@@ -193,6 +201,8 @@ async def update_streak(
     current = Streak.of(row)
     spec = replace(StreakSpec.of(current), **changes)
     resumed = health.status_change(current.status, spec.status)
+    if "milestones" in changes:
+        spec = _with_effects(spec, effects or {})
     await _check(conn, tenant_id, spec, module_types)
     updated = (
         await conn.execute(
@@ -234,6 +244,20 @@ async def _check(
         raise ValidationFailed(f"no asset {spec.reward_asset!r}", field="rewardAsset")
 
 
+def _with_effects(spec: StreakSpec, effects: rewards.Effects) -> StreakSpec:
+    """The spec with each milestone's rule effect validated (:func:`rewards.normalised`),
+    the failing milestone named."""
+    found = []
+    for index, milestone in enumerate(spec.milestones):
+        try:
+            effect = rewards.normalised(milestone.effect, effects)
+        except ValidationFailed as exc:
+            where = (exc.field or "").removeprefix("rewardEffect")
+            raise ValidationFailed(exc.message, field=f"milestones.{index}.effect{where}") from exc
+        found.append(replace(milestone, effect=effect))
+    return replace(spec, milestones=tuple(found))
+
+
 def _values(spec: StreakSpec) -> dict[str, Any]:
     return {
         "name": spec.name.strip(),
@@ -243,7 +267,9 @@ def _values(spec: StreakSpec) -> dict[str, Any]:
         "unit": spec.unit.value,
         "freeze_every": spec.freeze_every,
         "max_freezes": spec.max_freezes,
-        "milestones": [{"length": m.length, "points": m.points} for m in spec.milestones],
+        "milestones": [
+            {"length": m.length, "points": m.points, "effect": m.effect} for m in spec.milestones
+        ],
         "reward_asset": spec.reward_asset,
         "status": spec.status.value,
     }
@@ -289,15 +315,20 @@ async def pay_milestones(
     event: events.EventIngested,
     now: datetime,
     tally: health.Tally,
-) -> None:
-    """Pay the milestone a run just reached, if any (once per run: see the ledger key); one
-    that cannot be posted is told to the tally."""
+) -> Milestone | None:
+    """Pay the points of the milestone a run just reached, if any (once per run: see the
+    ledger key; one that cannot be posted is told to the tally), and return it, for the
+    caller to apply its rule effect."""
     for milestone in streak.milestones:
-        if milestone.length == length and milestone.points:
+        if milestone.length != length:
+            continue
+        if milestone.points:
             try:
                 await _pay(conn, tenant_id, streak, milestone, event, started_unit, now)
             except rewards.REFUSED as exc:
                 tally.failed("streak", streak, exc)
+        return milestone
+    return None
 
 
 async def _pay(
