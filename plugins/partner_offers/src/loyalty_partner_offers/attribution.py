@@ -169,7 +169,7 @@ async def attribute(
     for candidate in candidates:
         if candidate.partner_id is not None and not partner_funded:
             continue  # clearing was switched off: nobody would pay for it
-        if not _meets(candidate.terms, event):
+        if not _meets(candidate.terms, event, zone):
             continue
         if candidate.segment.strip():
             if variables is None:
@@ -242,8 +242,10 @@ def qualifying_spend(terms: Terms, event: events.EventIngested) -> int:
     )
 
 
-def _meets(terms: Terms, event: events.EventIngested) -> bool:
+def _meets(terms: Terms, event: events.EventIngested, zone: ZoneInfo) -> bool:
     req = terms.requirements
+    if req.weekdays and event.occurred_at.astimezone(zone).isoweekday() not in req.weekdays:
+        return False
     if req.stores and event.store not in req.stores:
         return False
     if req.channels and event.payload.get("channel") not in req.channels:

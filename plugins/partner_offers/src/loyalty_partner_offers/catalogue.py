@@ -96,6 +96,8 @@ async def check(
             _text(value, name, 200)
             if not value.strip():
                 raise ValidationFailed(f"{name} are not blank", field=name)
+    if len(req.weekdays) > 7 or any(not 1 <= day <= 7 for day in req.weekdays):
+        raise ValidationFailed("weekdays are 1 (Monday) to 7 (Sunday)", field="weekdays")
     for name, limit in (("budget", draft.budget), ("dailyCap", draft.daily_cap)):
         if limit is not None and not 1 <= limit <= 2**31 - 1:
             raise ValidationFailed(f"{name} is a positive number of rewards", field=name)

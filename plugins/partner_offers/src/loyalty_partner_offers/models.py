@@ -51,6 +51,8 @@ class Requirements:
     skus: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     first_purchase: bool = False
+    weekdays: tuple[int, ...] = ()
+    """ISO days of the week (1 Monday .. 7 Sunday) in the tenant's time zone; empty: any."""
 
     @property
     def by_items(self) -> bool:
@@ -79,6 +81,7 @@ class Terms:
             "skus": list(r.skus),
             "categories": list(r.categories),
             "first_purchase": r.first_purchase,
+            "weekdays": list(r.weekdays),
             "per_member_limit": self.per_member_limit,
         }
 
@@ -94,6 +97,7 @@ class Terms:
                 skus=tuple(data.get("skus", ())),
                 categories=tuple(data.get("categories", ())),
                 first_purchase=bool(data.get("first_purchase", False)),
+                weekdays=tuple(int(d) for d in data.get("weekdays", ())),
             ),
             per_member_limit=int(data.get("per_member_limit", 1)),
         )

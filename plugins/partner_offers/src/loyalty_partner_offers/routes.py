@@ -122,6 +122,7 @@ def draft_of(data: dict[str, Any]) -> catalogue.Draft:
                 skus=_strings(req, "skus"),
                 categories=_strings(req, "categories"),
                 first_purchase=req.get("firstPurchase") is True,
+                weekdays=_ints(req, "weekdays"),
             ),
             per_member_limit=_int(data, "perMemberLimit", 1) or 1,
         ),
@@ -165,6 +166,15 @@ def _strings(data: dict[str, Any], field: str) -> tuple[str, ...]:
     value = data.get(field, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValidationFailed("a list of strings", field=field)
+    return tuple(value)
+
+
+def _ints(data: dict[str, Any], field: str) -> tuple[int, ...]:
+    value = data.get(field, [])
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        raise ValidationFailed("a list of whole numbers", field=field)
     return tuple(value)
 
 

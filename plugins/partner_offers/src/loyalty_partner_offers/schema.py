@@ -83,6 +83,9 @@ class OfferRequirements:
     first_purchase: bool = strawberry.field(
         description="Only the member's first purchase sent with the funder's credential."
     )
+    weekdays: list[int] = strawberry.field(
+        description="ISO days of the week (1 Monday .. 7 Sunday), the tenant's; empty: any."
+    )
 
     @classmethod
     def of(cls, req: models.Requirements) -> OfferRequirements:
@@ -93,6 +96,7 @@ class OfferRequirements:
             skus=list(req.skus),
             categories=list(req.categories),
             first_purchase=req.first_purchase,
+            weekdays=list(req.weekdays),
         )
 
 
@@ -194,6 +198,7 @@ class OfferRequirementsInput:
     skus: list[str] = strawberry.field(default_factory=list)
     categories: list[str] = strawberry.field(default_factory=list)
     first_purchase: bool = False
+    weekdays: list[int] = strawberry.field(default_factory=list)
 
 
 @strawberry.input(description="An offer as its funder describes it.")
@@ -355,6 +360,7 @@ def _draft(value: OfferInput) -> catalogue.Draft:
                 skus=tuple(req.skus),
                 categories=tuple(req.categories),
                 first_purchase=req.first_purchase,
+                weekdays=tuple(req.weekdays),
             ),
             per_member_limit=value.per_member_limit,
         ),
