@@ -153,10 +153,16 @@ async def attribute(
     found: list[Directory],
     zone: ZoneInfo,
 ) -> list[Redeemed]:
-    """Redeem every offer the purchase earns (once per event): the rewards given."""
-    done = await repo.redemptions_of_event(conn, tenant_id, event.event_id)
-    if done:
-        return [Redeemed(r.id, r.offer_id, r.partner_id, r.points, r.transaction_id) for r in done]
+    """Redeem every offer the purchase earns (once per event): the rewards given.
+
+    Only a tenant with partners (``found``: clearing is on) has a second caller, clearing's
+    funding question, so only there are the event's rewards looked for first."""
+    if found:
+        done = await repo.redemptions_of_event(conn, tenant_id, event.event_id)
+        if done:
+            return [
+                Redeemed(r.id, r.offer_id, r.partner_id, r.points, r.transaction_id) for r in done
+            ]
     at = event.occurred_at
     revision, opened = await repo.revision_and_activations(conn, tenant_id, event.member_id, at)
     index = await index_of(conn, tenant_id, revision, at)

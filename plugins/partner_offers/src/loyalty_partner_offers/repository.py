@@ -436,9 +436,26 @@ async def first_with_partner(
 # --- redemptions and reversals -------------------------------------------------------------
 
 
+_INSERT_REDEMPTION = Prepared(
+    redemptions.insert().values(
+        tenant_id=bindparam("tenant_id"),
+        id=bindparam("id"),
+        offer_id=bindparam("offer_id"),
+        member_id=bindparam("member_id"),
+        event_id=bindparam("event_id"),
+        partner_id=bindparam("partner_id"),
+        points=bindparam("points"),
+        transaction_id=bindparam("transaction_id"),
+        day=bindparam("day"),
+        occurred_at=bindparam("occurred_at"),
+    )
+)
+
+
 async def insert_redemption(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
+    """A reward's row (one prepared statement on the ingest path)."""
     redemption_id = new_id()
-    await conn.execute(redemptions.insert().values(id=redemption_id, **values))
+    await _INSERT_REDEMPTION.execute(conn, {"id": redemption_id, **values})
     return redemption_id
 
 
