@@ -220,7 +220,7 @@ def _candidates(
                 activation.terms,
                 activation,
                 offer,
-                "",
+                "" if offer is None else offer.segment,
             )
         )
     for offer in index.auto_candidates(event):

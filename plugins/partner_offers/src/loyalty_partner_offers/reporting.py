@@ -39,13 +39,21 @@ async def performance(
     offer_ids: Sequence[uuid.UUID] | None,
     since: date,
     until: date,
+    zone: str,
 ) -> list[PerformanceRow]:
+    """Rows of the days ``since`` to ``until`` (the tenant's days: ``zone``)."""
     if until < since:
         raise ValidationFailed("until is not before since", field="until")
     if (until - since).days >= MAX_DAYS:
         raise ValidationFailed(f"at most {MAX_DAYS} days", field="until")
     rows = await repo.performance(
-        conn, tenant_id, partner_id=partner_id, offer_ids=offer_ids, since=since, until=until
+        conn,
+        tenant_id,
+        partner_id=partner_id,
+        offer_ids=offer_ids,
+        since=since,
+        until=until,
+        zone=zone,
     )
     return [
         PerformanceRow(

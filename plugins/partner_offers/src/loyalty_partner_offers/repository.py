@@ -571,8 +571,10 @@ async def performance(
     offer_ids: Sequence[uuid.UUID] | None,
     since: date,
     until: date,
+    zone: str,
 ) -> list[Any]:
-    """Per offer and day: activations, redemptions, points awarded and taken back."""
+    """Per offer and day: activations, redemptions, points awarded and taken back (rewards
+    and reversals carry the tenant's day; an activation's is taken in ``zone``)."""
     rows = await conn.execute(
         text(
             """
@@ -582,7 +584,7 @@ async def performance(
                  AND (CAST(:partner_id AS uuid) IS NULL OR o.partner_id = :partner_id)
                  AND (CAST(:offer_ids AS uuid[]) IS NULL OR o.id = ANY(CAST(:offer_ids AS uuid[])))
             ), facts AS (
-              SELECT a.offer_id, (a.activated_at AT TIME ZONE 'UTC')::date AS day,
+              SELECT a.offer_id, (a.activated_at AT TIME ZONE :zone)::date AS day,
                      1 AS activations, 0 AS redemptions, 0::bigint AS awarded,
                      0::bigint AS taken_back
                 FROM partner_offers_activations a JOIN scoped s ON s.id = a.offer_id
@@ -615,6 +617,7 @@ async def performance(
             "offer_ids": None if offer_ids is None else list(offer_ids),
             "since": since,
             "until": until,
+            "zone": zone,
         },
     )
     return list(rows)

@@ -470,17 +470,15 @@ class OfferQuery:
         async with ctx.read() as conn:
             caller = await caller_of(ctx, conn)
             ids = None if offer_ids is None else [require_id(str(i)) for i in offer_ids[:100]]
-            try:
-                rows = await reporting.performance(
-                    conn,
-                    caller.tenant_id,
-                    partner_id=caller.partner_id,
-                    offer_ids=ids,
-                    since=since,
-                    until=until,
-                )
-            except ValidationFailed:
-                rows = []
+            rows = await reporting.performance(
+                conn,
+                caller.tenant_id,
+                partner_id=caller.partner_id,
+                offer_ids=ids,
+                since=since,
+                until=until,
+                zone=ctx.tenant.timezone if ctx.tenant is not None else "UTC",
+            )
         return OfferPerformance(
             rows=[
                 OfferPerformanceRow(
