@@ -12,7 +12,7 @@ from loyalty_core.tenants.models import Tenant
 from loyalty_testing import MakeApp
 
 from tests.api import pos_key
-from tests.clearing import clearing_balances
+from tests.clearing import PARTNER_UPDATE, clearing_balances
 from tests.partner_offers import (
     ACTIVATE,
     SYNC,
@@ -139,3 +139,20 @@ async def test_a_partial_refund_reverses_its_share_also_in_clearing(
     assert await rewards(db, tenant.id, offer["id"]) == [(90, 90)]
     final = await clearing_balances(db, tenant.id)
     assert final["clearing_eur"][f"clearing:partner:{cinema}"] == 0
+
+
+async def test_an_offer_its_partner_cannot_pay_for_is_skipped_and_the_purchase_goes_through(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Programme.start(make_app, db, tenant)
+    cinema = await town.partner("Cinema")
+    offer = await town.create(offer_input(value="40"), partnerId=cinema)
+    suspended = await town.mutate(PARTNER_UPDATE, {"id": cinema, "status": "SUSPENDED"})
+    assert suspended["errors"] == [], suspended
+    member = await town.member()
+    till = await pos_key(town.gateway.client, tenant.id)
+
+    bought = await town.till(till, member, 2_000, [])
+
+    assert len(bought["transactions"]) == 1  # the base earn only
+    assert await rewards(db, tenant.id, offer["id"]) == []

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from loyalty_core.sdk import HandlerContext, events
@@ -37,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loyalty_clearing import repository as repo
 from loyalty_clearing.attribution import partner_of_actor
 from loyalty_clearing.hookspecs import HOOK
+from loyalty_clearing.models import PartnerRole, PartnerStatus
 
 
 class Funded(Protocol):
@@ -96,6 +98,25 @@ class PartnerDirectory:
         self, conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID
     ) -> bool:
         return await repo.get_partner(conn, tenant_id, partner_id) is not None
+
+    async def may_fund(
+        self,
+        conn: AsyncConnection,
+        tenant_id: uuid.UUID,
+        partner_id: uuid.UUID,
+        asset_code: str,
+        at: datetime,
+    ) -> bool:
+        """Whether clearing would charge the partner for points funded at ``at``: active,
+        an issuer, with a rate card in effect (one read). A module asks before it awards,
+        so a partner that cannot pay never makes a purchase fail."""
+        partner, card = await repo.partner_with_card(conn, tenant_id, partner_id, asset_code, at)
+        return (
+            partner is not None
+            and card is not None
+            and partner.status is PartnerStatus.ACTIVE
+            and PartnerRole.ISSUER in partner.roles
+        )
 
 
 __all__ = ["Funded", "FundingSource", "PartnerDirectory", "sources"]

@@ -47,7 +47,7 @@ from loyalty_partner_offers.models import (
     RewardKind,
     Terms,
 )
-from loyalty_partner_offers.partners import Directory, directories, partner_of
+from loyalty_partner_offers.partners import Directory, directories, may_fund, partner_of
 
 NAME = "partner_offers"
 
@@ -193,6 +193,10 @@ async def attribute(
         points = await _points(conn, tenant_id, candidate.terms, event)
         if points <= 0:
             continue
+        if candidate.partner_id is not None and not await may_fund(
+            conn, tenant_id, found, candidate.partner_id, event.occurred_at
+        ):
+            continue  # suspended, not an issuer, or unpriced: skipped, never fatal
         redeemed = await _redeem(conn, tenant_id, candidate, event, points, zone)
         if redeemed is not None:
             given.append(redeemed)

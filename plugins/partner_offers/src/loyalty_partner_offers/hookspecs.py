@@ -8,7 +8,10 @@ module never imports: it implements this hook, returning objects with ``name`` a
 - ``async def partner_of_actor(conn, tenant_id, actor) -> uuid.UUID | None``: the partner an
   actor (``touchpoint:<API key id>``, from the credential) is bound to, or None;
 - ``async def partner_exists(conn, tenant_id, partner_id) -> bool``: whether the tenant has
-  that partner.
+  that partner;
+- ``async def may_fund(conn, tenant_id, partner_id, asset_code, at) -> bool``: whether the
+  partner can pay for points awarded at ``at`` (so a reward it cannot pay for is skipped,
+  and the purchase never fails for it).
 
 Only the core's and the tenant's enabled modules' directories are asked, so a tenant without
 clearing has no partners: a partner-funded offer there is ``MODULE_NOT_ENABLED``.

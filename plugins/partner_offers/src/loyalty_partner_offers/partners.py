@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Protocol
 
-from loyalty_core.sdk import ErrorCode, LoyaltyError, ModuleRegistry, NotFound
+from loyalty_core.sdk import ErrorCode, LoyaltyError, ModuleRegistry, NotFound, ledger
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_partner_offers.hookspecs import HOOK
@@ -30,6 +31,15 @@ class Directory(Protocol):
 
     async def partner_exists(
         self, conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID
+    ) -> bool: ...
+
+    async def may_fund(
+        self,
+        conn: AsyncConnection,
+        tenant_id: uuid.UUID,
+        partner_id: uuid.UUID,
+        asset_code: str,
+        at: datetime,
     ) -> bool: ...
 
 
@@ -54,6 +64,21 @@ async def partner_of(
     return None
 
 
+async def may_fund(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    found: list[Directory],
+    partner_id: uuid.UUID,
+    at: datetime,
+) -> bool:
+    """Whether the partner can pay for points awarded at ``at`` (active, an issuer, priced):
+    a reward it cannot pay for is not given, and the purchase goes through."""
+    for directory in found:
+        if await directory.may_fund(conn, tenant_id, partner_id, ledger.DEFAULT_ASSET_CODE, at):
+            return True
+    return False
+
+
 async def require_partner(
     conn: AsyncConnection, tenant_id: uuid.UUID, found: list[Directory], partner_id: uuid.UUID
 ) -> None:
@@ -71,4 +96,4 @@ async def require_partner(
     raise NotFound("partner not found", field="partnerId")
 
 
-__all__ = ["Directory", "directories", "partner_of", "require_partner"]
+__all__ = ["Directory", "directories", "may_fund", "partner_of", "require_partner"]
