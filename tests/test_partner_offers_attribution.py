@@ -156,3 +156,26 @@ async def test_an_offer_its_partner_cannot_pay_for_is_skipped_and_the_purchase_g
 
     assert len(bought["transactions"]) == 1  # the base earn only
     assert await rewards(db, tenant.id, offer["id"]) == []
+
+
+async def test_a_daily_cap_and_a_members_limit_hold_under_concurrency_on_two_gateways(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Programme.start(make_app, db, tenant, with_clearing=False)
+    second = await make_app()
+    capped = await town.create(offer_input("Capped", value="3", dailyCap=5, perMemberLimit=100))
+    limited = await town.create(offer_input("Twice each", value="4", perMemberLimit=2))
+    members = [await town.member() for _ in range(3)]
+    till = await pos_key(town.gateway.client, tenant.id)
+    gateways = [town.gateway, second]
+
+    answers = await asyncio.gather(
+        *(
+            Programme(gateways[n % 2], tenant, db).till(till, members[n % 3], 1_000, [])
+            for n in range(30)
+        )
+    )
+
+    assert all(answer["errors"] == [] for answer in answers)
+    assert len(await rewards(db, tenant.id, capped["id"])) == 5
+    assert len(await rewards(db, tenant.id, limited["id"])) == 3 * 2
