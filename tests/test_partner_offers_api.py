@@ -246,3 +246,24 @@ async def test_the_catalogue_in_bulk_as_ndjson(
 
 async def _till(town: Programme) -> str:
     return await pos_key(town.gateway.client, town.tenant.id)
+
+
+async def test_an_offer_for_a_segment_is_seen_and_activated_only_by_the_members_it_holds_for(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Programme.start(make_app, db, tenant, with_clearing=False)
+    regulars = await town.create(
+        offer_input("Regulars", activation="CLIP", segment="member.purchaseCount >= 1")
+    )
+    member = await town.member()
+
+    before = await town.as_member(member, MEMBER_OFFERS, {"id": member})
+    refused = await town.as_member(member, ACTIVATE, {"input": {"offerId": regulars["id"]}})
+    await town.till(await _till(town), member, 1_000, [])
+    after = await town.as_member(member, MEMBER_OFFERS, {"id": member})
+    activated = await town.as_member(member, ACTIVATE, {"input": {"offerId": regulars["id"]}})
+
+    assert before["data"]["member"]["offers"] == []
+    assert [e["code"] for e in refused["data"]["offerActivate"]["errors"]] == ["NOT_FOUND"]
+    assert [o["offer"]["title"] for o in after["data"]["member"]["offers"]] == ["Regulars"]
+    assert activated["data"]["offerActivate"]["errors"] == []

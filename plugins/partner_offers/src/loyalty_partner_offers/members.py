@@ -10,9 +10,10 @@ out of the member's list and stops it earning for the member.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
-from loyalty_core.sdk import ErrorCode, LoyaltyError, NotFound, members
+from loyalty_core.sdk import ErrorCode, LoyaltyError, MemberFact, NotFound, conditions, members
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_partner_offers import repository as repo
@@ -43,11 +44,15 @@ async def activate(
     offer_id: uuid.UUID,
     member_id: uuid.UUID,
     at: datetime,
+    facts: Sequence[MemberFact] = (),
 ) -> MemberActivation:
     """Activate a live CLIP offer for the member, freezing its terms; activating again
-    answers the first activation."""
+    answers the first activation. An offer whose segment does not hold for the member is
+    not for it (``NOT_FOUND``, as it does not see it)."""
     await members.require_active(conn, tenant_id, member_id)
     offer = await live_offer(conn, tenant_id, offer_id, at)
+    if not await _targeted(conn, tenant_id, member_id, [offer], at, facts):
+        raise NotFound("offer not found", field="offerId")
     if offer.activation is Activation.AUTO:
         raise LoyaltyError("an automatic offer needs no activation", field="offerId")
     activation, _ = await repo.activate(conn, tenant_id, offer, member_id, at, "activated")
@@ -71,10 +76,15 @@ async def hide(
 
 
 async def offers_of(
-    conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID, at: datetime
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    at: datetime,
+    facts: Sequence[MemberFact] = (),
 ) -> list[MemberOffer]:
     """The member's offers: what it activated or used (with the terms it holds), then the
-    live offers it may still activate or earns automatically, hidden ones left out."""
+    live offers it may still activate or earns automatically, hidden ones and those whose
+    segment does not hold for it left out."""
     revision, _ = await repo.revision_and_activations(conn, tenant_id, member_id, at)
     index = await index_of(conn, tenant_id, revision, at)
     found: list[MemberOffer] = []
@@ -88,12 +98,42 @@ async def offers_of(
         )
         assert offer is not None, "an activation's offer exists"
         found.append(MemberOffer(offer, state_of(activation, at), activation))
-    found.extend(
-        MemberOffer(offer, OfferState.AVAILABLE, None)
+    open_offers = [
+        offer
         for offer in sorted(index.by_id.values(), key=lambda o: o.id)
         if offer.id not in seen and offer.live_at(at)
-    )
+    ]
+    shown = await _targeted(conn, tenant_id, member_id, open_offers, at, facts)
+    found.extend(MemberOffer(offer, OfferState.AVAILABLE, None) for offer in shown)
     return found
+
+
+async def _targeted(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    offers: list[Offer],
+    at: datetime,
+    facts: Sequence[MemberFact],
+) -> list[Offer]:
+    """The offers whose segment holds for the member now (the member read once for all of
+    them; none read when no offer has a segment). A segment that names the purchase holds
+    for no member here (there is none yet: it is checked at the purchase); one that fails
+    hides its offer, never the list."""
+    segments = {offer.segment for offer in offers if offer.segment.strip()}
+    if not segments:
+        return offers
+    variables = await conditions.member_variables(
+        conn, tenant_id, member_id, segments, now=at, facts=facts
+    )
+    shown = []
+    for offer in offers:
+        try:
+            if conditions.evaluate(offer.segment, variables):
+                shown.append(offer)
+        except conditions.ConditionFailed:
+            continue
+    return shown
 
 
 def state_of(activation: MemberActivation, at: datetime) -> OfferState:

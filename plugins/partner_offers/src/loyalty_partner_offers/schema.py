@@ -615,7 +615,10 @@ class OfferMutation:
             member_id = _member_of(ctx, input.member_id)
             offer_id = require_id(str(input.offer_id), field="offerId")
             now = ctx.now()
-            activation = await members.activate(conn, ctx.tenant_id, offer_id, member_id, now)
+            facts = conditions.member_facts(ctx)
+            activation = await members.activate(
+                conn, ctx.tenant_id, offer_id, member_id, now, facts
+            )
             offer = await repo.get_offer(conn, ctx.tenant_id, offer_id)
             assert offer is not None
             return models.MemberOffer(offer, members.state_of(activation, now), activation)
@@ -690,7 +693,9 @@ async def member_offers(root: Member, info: Info[RequestContext, None]) -> list[
     if not may_read_member(ctx.principal, member_id):
         return []
     async with ctx.read() as conn:
-        found = await members.offers_of(conn, ctx.tenant_id, member_id, ctx.now())
+        found = await members.offers_of(
+            conn, ctx.tenant_id, member_id, ctx.now(), conditions.member_facts(ctx)
+        )
     return [MemberOffer.of(item) for item in found]
 
 
