@@ -43,6 +43,13 @@ PURCHASE = {
 UNKNOWN = "01940000-0000-7000-8000-000000000000"
 """An id of nothing, for the ids beside the one under test that a mutation requires."""
 VOUCHER = {"discount": "AMOUNT", "amount": 100, "currency": "EUR"}
+OFFER = {
+    "title": "t",
+    "startsAt": "2026-01-01T00:00:00Z",
+    "endsAt": "2027-01-01T00:00:00Z",
+    "reward": "FIXED",
+    "value": "5",
+}
 LADDER = """
 mutation($input: TierLadderInput!) { tierLadderSet(input: $input) { errors { code } } }
 """
@@ -211,6 +218,14 @@ CASES = [
     Case(
         "rewardFulfilmentUpdate", "RewardFulfilmentUpdateInput", {"status": "SHIPPED"}, "input.id"
     ),
+    Case("offerCreate", "OfferCreateInput", {"offer": OFFER}, "input.partnerId"),
+    Case("offerUpdate", "OfferUpdateInput", {"offer": OFFER}, "input.id"),
+    Case("offerRetire", "OfferRetireInput", {}, "input.id"),
+    Case("offerCatalogSync", "OfferCatalogSyncInput", {"offers": []}, "input.partnerId"),
+    Case("offerActivate", "OfferMemberInput", {"memberId": "{member}"}, "input.offerId"),
+    Case("offerActivate", "OfferMemberInput", {"offerId": UNKNOWN}, "input.memberId"),
+    Case("offerHide", "OfferMemberInput", {"memberId": "{member}"}, "input.offerId"),
+    Case("offerHide", "OfferMemberInput", {"offerId": UNKNOWN}, "input.memberId"),
 ]
 
 
@@ -256,7 +271,7 @@ class World:
 async def open_world(make_app: MakeApp, db: Database, tenant: Tenant) -> World:
     shop = await Shop.open(make_app, db, tenant, points=1_000)
     await enable_for(db, shop.gateway.registry, tenant, "onboarding", {})
-    for module in ("clearing", "gamification", "tiers", "rewards"):
+    for module in ("clearing", "gamification", "tiers", "rewards", "partner_offers"):
         await enable_for(db, shop.gateway.registry, tenant, module, {})
     levels = [{"name": "bronze", "threshold": 0}, {"name": "gold", "threshold": 40000}]
     ladder = {

@@ -16,7 +16,7 @@ from loyalty_core.tenants.models import Tenant
 from loyalty_testing import MakeApp, enable_for
 
 from tests.clearing import Coalition, clearing_balances
-from tests.modules import partner_offers
+from tests.modules import funded_bonus
 
 APRIL_FIRST = datetime(2026, 4, 1, tzinfo=UTC)
 
@@ -132,18 +132,18 @@ async def test_roles_and_missing_rate_cards_refuse_the_movement(
     assert await clearing_balances(db, tenant.id) != {}
 
 
-async def test_another_module_has_a_partner_fund_its_awards_through_the_hook(
+async def test_another_module_has_a_partner_fund_its_awards_and_their_refunds_through_the_hook(
     make_app: MakeApp, db: Database, tenant: Tenant
 ) -> None:
-    gateway = await make_app(build_registry(plugins=[partner_offers]))
+    gateway = await make_app(build_registry(plugins=[funded_bonus]))
     town = Coalition(gateway, tenant, db)
     await enable_for(db, gateway.registry, tenant, "clearing", {"period": "monthly"})
     fuel = await town.partner("Petrol", issue="0.02")
-    partner_offers.SETTINGS[tenant.id] = partner_offers.OfferSettings(
+    funded_bonus.SETTINGS[tenant.id] = funded_bonus.OfferSettings(
         partner_id=uuid.UUID(fuel), points=50
     )
     await enable_for(
-        db, gateway.registry, tenant, partner_offers.NAME, {"partner_id": fuel, "points": 50}
+        db, gateway.registry, tenant, funded_bonus.NAME, {"partner_id": fuel, "points": 50}
     )
     member = await town.member()
     # through the partner's key: its base points are issued, the offer's funded
@@ -159,12 +159,29 @@ async def test_another_module_has_a_partner_fund_its_awards_through_the_hook(
         },
     )
     assert bought["errors"] == [], bought
+    # half of it refunded: the core takes back 10 base and 25 offer points; the partner is
+    # credited each at the rate it paid, the offer's through the source, never twice
+    refunded = await town.event(
+        "Petrol",
+        {
+            "type": "refund",
+            "source": "operator-till",
+            "externalId": "o-1-refund",
+            "memberId": member,
+            "occurredAt": datetime(2026, 3, 4, tzinfo=UTC).isoformat(),
+            "payload": {"amount": 1_000, "currency": "EUR", "purchaseExternalId": "o-1"},
+        },
+    )
+    assert refunded["errors"] == [], refunded
     closed = await town.close("2026-03-01")
     [march] = closed["statements"]
     # 20 base points and 50 offer points, all through the partner's key: 70 x 0.02
     assert (march["pointsIssued"], march["issuedAmount"]) == (70, -140)
-    kinds = sorted(line["kind"] for line in _lines_of(await town.statements(), fuel))
-    assert kinds == ["FUNDED", "ISSUED"]
+    assert (march["pointsReversed"], march["reversalsAmount"]) == (-35, 70)
+    lines = sorted(
+        (line["kind"], line["points"]) for line in _lines_of(await town.statements(), fuel)
+    )
+    assert lines == [("FUNDED", 50), ("ISSUED", 20), ("REVERSAL", -25), ("REVERSAL", -10)]
 
 
 def _lines_of(statements: list[dict[str, Any]], partner: str) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from loyalty_core.sdk import (
 
 from loyalty_clearing import hookspecs
 from loyalty_clearing.demo import DEMO
+from loyalty_clearing.funding import PartnerDirectory
 from loyalty_clearing.ingestion import on_event_ingested, on_points_redeemed, on_points_refunded
 from loyalty_clearing.schema import ClearingMutation, ClearingQuery
 from loyalty_clearing.settings import NAME, ClearingSettings
@@ -75,11 +76,18 @@ def loyalty_demo() -> DemoSeed:
     return DEMO
 
 
+@hookimpl(optionalhook=True)
+def loyalty_partner_offers_partners() -> list[object]:
+    """The tenant's partners for the partner offers module (its hook; see ``funding``)."""
+    return [PartnerDirectory()]
+
+
 __all__ = [
     "loyalty_demo",
     "loyalty_event_handlers",
     "loyalty_hookspecs",
     "loyalty_migrations",
     "loyalty_module",
+    "loyalty_partner_offers_partners",
     "loyalty_schema",
 ]

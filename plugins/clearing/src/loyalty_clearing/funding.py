@@ -5,24 +5,40 @@ returned by a module's implementation of ``loyalty_clearing_funding_sources`` (s
 ``loyalty_clearing.hookspecs``). The contract is structural, so the module never imports
 clearing, and funding happens only for tenants that enable both.
 
-For every ingested event clearing awaits ``funded(conn, tenant_id, event)`` of each source in
-the event's transaction. A source answers from what the event is and from its own tables
-(the offer the member activated, its partner and points), not from what it has posted for
-the event: the order in which modules handle an event is not a contract. Clearing charges
-each :class:`Funded` to its partner at the partner's issue price in effect when the event
-happened, as a ``funded`` line of the partner's account, idempotent by the source's key.
+For every ingested event clearing awaits ``funded(context, event)`` of each source in the
+event's transaction (``context`` is clearing's handler context: the writer's connection,
+the tenant, the registry and the tenant's enabled modules). A source answers from what the
+event is and from its own tables (the offer the member activated, its partner and points),
+not from what its own handler has posted for the event: the order in which modules handle an
+event is not a contract, so a source that decides something for the event (a budget claimed)
+does it once, whichever is asked first. Clearing charges each :class:`Funded` to its partner
+at the partner's issue price in effect when the event happened, as a ``funded`` line of the
+partner's account, idempotent by the source's key.
+
+A refund reverses what partners funded pro rata: the source answers, for the refund event,
+the points its share takes back, each with ``reverses`` set to the purchase whose funded
+movement it reverses. Clearing credits them back to the partner at the rate of that
+movement (a prepaid partner's block gets them back), as a ``reversal`` line.
+
+Partners are also who sends with their keys: clearing implements the partner offers
+module's ``loyalty_partner_offers_partners`` hook with :class:`PartnerDirectory`, so that
+module knows a partner's credential without importing clearing.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from loyalty_core.sdk import HandlerContext, events
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_clearing import repository as repo
+from loyalty_clearing.attribution import partner_of_actor
 from loyalty_clearing.hookspecs import HOOK
+from loyalty_clearing.models import PartnerRole, PartnerStatus
 
 
 class Funded(Protocol):
@@ -40,6 +56,10 @@ class Funded(Protocol):
     def key(self) -> str: ...
     @property
     def reason(self) -> str: ...
+    @property
+    def reverses(self) -> uuid.UUID | None:
+        """None for points funded; for points a refund takes back, the purchase event whose
+        funded movement they reverse (``points`` is then what is taken back, positive)."""
 
 
 class FundingSource(Protocol):
@@ -49,7 +69,7 @@ class FundingSource(Protocol):
     def name(self) -> str: ...
 
     async def funded(
-        self, conn: AsyncConnection, tenant_id: uuid.UUID, event: events.EventIngested
+        self, context: HandlerContext, event: events.EventIngested
     ) -> Sequence[Funded]: ...
 
 
@@ -63,4 +83,40 @@ def sources(context: HandlerContext) -> list[FundingSource]:
     return found
 
 
-__all__ = ["Funded", "FundingSource", "sources"]
+class PartnerDirectory:
+    """The tenant's partners as other modules may know them (the partner offers module's
+    ``Directory``): the partner a credential is bound to, and whether a partner exists."""
+
+    name = "clearing"
+
+    async def partner_of_actor(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, actor: str
+    ) -> uuid.UUID | None:
+        return await partner_of_actor(conn, tenant_id, actor)
+
+    async def partner_exists(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID
+    ) -> bool:
+        return await repo.get_partner(conn, tenant_id, partner_id) is not None
+
+    async def may_fund(
+        self,
+        conn: AsyncConnection,
+        tenant_id: uuid.UUID,
+        partner_id: uuid.UUID,
+        asset_code: str,
+        at: datetime,
+    ) -> bool:
+        """Whether clearing would charge the partner for points funded at ``at``: active,
+        an issuer, with a rate card in effect (one read). A module asks before it awards,
+        so a partner that cannot pay never makes a purchase fail."""
+        partner, card = await repo.partner_with_card(conn, tenant_id, partner_id, asset_code, at)
+        return (
+            partner is not None
+            and card is not None
+            and partner.status is PartnerStatus.ACTIVE
+            and PartnerRole.ISSUER in partner.roles
+        )
+
+
+__all__ = ["Funded", "FundingSource", "PartnerDirectory", "sources"]

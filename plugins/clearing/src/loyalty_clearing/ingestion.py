@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_clearing import repository as repo
 from loyalty_clearing.attribution import partner_of_actor
-from loyalty_clearing.funding import FundingSource, sources
+from loyalty_clearing.funding import Funded, FundingSource, sources
 from loyalty_clearing.models import (
     Billing,
     Movement,
@@ -63,11 +63,12 @@ async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None
     assert conn is not None, "an in-transaction handler has the writer's connection"
     funding = sources(context)
     if funding:
-        await _charge_funded(conn, context.tenant_id, ingested, funding)
+        await _charge_funded(conn, context, ingested, funding)
     if not ingested.transactions:
         return
     if ingested.is_refund and ingested.purchase_event_id is not None:
-        await _reverse(conn, context.tenant_id, ingested, ingested.purchase_event_id)
+        funders = [source.name for source in funding]
+        await _reverse(conn, context.tenant_id, ingested, ingested.purchase_event_id, funders)
         return
     partner_id = await partner_of_actor(conn, context.tenant_id, ingested.actor)
     if partner_id is None:
@@ -270,12 +271,15 @@ async def _reverse(
     tenant_id: uuid.UUID,
     refund: events.EventIngested,
     purchase_id: uuid.UUID,
+    funders: Sequence[str],
 ) -> None:
     """A refund takes points back: the partner that paid for them is credited at the rate
     it paid, and each block they were drawn from gets back what was drawn from it, whoever
     sends the refund. What was charged at the rate is undone first, then the blocks, the
-    last drawn first (as the ledger gives points back, latest-expiring first)."""
-    taken = await repo.member_points(conn, tenant_id, refund.transactions)
+    last drawn first (as the ledger gives points back, latest-expiring first). The core's
+    refund also reverses what funding sources (``funders``) awarded for the purchase:
+    those points go back through the source (``_reverse_funded``), not here."""
+    taken = await repo.member_points(conn, tenant_id, refund.transactions, funders)
     for asset_code, points in sorted(taken.items()):
         if points >= 0:
             continue
@@ -386,15 +390,21 @@ class Share:
 
 async def _charge_funded(
     conn: AsyncConnection,
-    tenant_id: uuid.UUID,
+    context: HandlerContext,
     event: events.EventIngested,
     funding: Sequence[FundingSource],
 ) -> None:
-    """Charge every partner-funded part of ``event`` (``funding``) to its partner."""
+    """Charge every partner-funded part of ``event`` (``funding``) to its partner, and credit
+    back what a refund takes of it."""
+    tenant_id = context.tenant_id
     for source in funding:
-        for funded in await source.funded(conn, tenant_id, event):
+        for funded in await source.funded(context, event):
             if funded.points <= 0:
                 raise ValueError(f"{source.name} funds {funded.points} points: not positive")
+            key = f"funded:{source.name}:{funded.key}"
+            if funded.reverses is not None:
+                await _reverse_funded(conn, tenant_id, event, funded, key)
+                continue
             partner = await require_acting(conn, tenant_id, funded.partner_id, PartnerRole.ISSUER)
             what = Issue(
                 funded.asset_code,
@@ -403,8 +413,45 @@ async def _charge_funded(
                 event.event_id,
                 f"module:{source.name}",
             )
-            key = f"funded:{source.name}:{funded.key}"
             await issue(conn, tenant_id, partner, what, kind=MovementKind.FUNDED, key=key)
+
+
+async def _reverse_funded(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    refund: events.EventIngested,
+    funded: Funded,
+    key: str,
+) -> None:
+    """Credit the partner for funded points a refund takes back, at the rate it paid for
+    them on the purchase ``funded.reverses`` (blocks get back what was drawn from them),
+    as issued points are undone."""
+    assert funded.reverses is not None
+    lines = await repo.issued_for_event(
+        conn,
+        tenant_id,
+        funded.reverses,
+        funded.asset_code,
+        kind=MovementKind.FUNDED,
+        partner_id=funded.partner_id,
+    )
+    if not lines:
+        return  # nothing was charged for the purchase: nothing to credit back
+    partner = await repo.get_partner(conn, tenant_id, funded.partner_id)
+    assert partner is not None, "a movement's partner exists"
+    left = funded.points
+    for original in sorted(lines, key=lambda m: (m.block_id is None, m.id), reverse=True):
+        if not left:
+            break
+        what = Undo(
+            f"event:{refund.event_id}",
+            refund.event_id,
+            refund.occurred_at,
+            refund.actor,
+            key,
+            "funded, taken back by a refund",
+        )
+        left -= await _undo(conn, tenant_id, partner, original, left, what)
 
 
 async def _acting(

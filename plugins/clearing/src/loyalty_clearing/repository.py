@@ -17,7 +17,14 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loyalty_clearing.models import Movement, Partner, PointBlock, RateCard, Statement
+from loyalty_clearing.models import (
+    Movement,
+    MovementKind,
+    Partner,
+    PointBlock,
+    RateCard,
+    Statement,
+)
 from loyalty_clearing.tables import (
     movements,
     partner_keys,
@@ -394,17 +401,26 @@ async def statement_lines(
 
 
 async def issued_for_event(
-    conn: AsyncConnection, tenant_id: uuid.UUID, event_id: uuid.UUID, asset_code: str
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    event_id: uuid.UUID,
+    asset_code: str,
+    *,
+    kind: MovementKind = MovementKind.ISSUED,
+    partner_id: uuid.UUID | None = None,
 ) -> list[Movement]:
-    """The issuance lines a purchase caused for an asset, in the order they were posted
-    (the blocks drawn, first-expiring first, then the points charged at the rate)."""
+    """The issuance lines (or ``FUNDED`` lines, of ``partner_id``) a purchase caused for an
+    asset, in the order they were posted (the blocks drawn, first-expiring first, then the
+    points charged at the rate)."""
+    scope = [] if partner_id is None else [movements.c.partner_id == partner_id]
     rows = await conn.execute(
         select(movements)
         .where(
             movements.c.tenant_id == tenant_id,
             movements.c.event_id == event_id,
-            movements.c.kind == "issued",
+            movements.c.kind == kind.value,
             movements.c.asset_code == asset_code,
+            *scope,
         )
         .order_by(movements.c.id)
     )
@@ -456,8 +472,11 @@ _MEMBER_POINTS = Prepared(
           FROM ledger_entries e
           JOIN ledger_accounts acc ON acc.tenant_id = e.tenant_id AND acc.id = e.account_id
           JOIN assets a ON a.tenant_id = e.tenant_id AND a.id = e.asset_id
+          JOIN ledger_transactions t ON t.tenant_id = e.tenant_id AND t.id = e.transaction_id
+          LEFT JOIN ledger_transactions o ON o.tenant_id = t.tenant_id AND o.id = t.reverses_id
          WHERE e.tenant_id = :tenant_id AND e.transaction_id = ANY(CAST(:transactions AS uuid[]))
            AND acc.member_id IS NOT NULL AND a.kind = 'points'
+           AND (o.id IS NULL OR o.cause_kind <> ALL(CAST(:funders AS text[])))
          GROUP BY a.code
         """
     )
@@ -465,12 +484,19 @@ _MEMBER_POINTS = Prepared(
 
 
 async def member_points(
-    conn: AsyncConnection, tenant_id: uuid.UUID, transactions: Sequence[uuid.UUID]
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    transactions: Sequence[uuid.UUID],
+    funders: Sequence[str],
 ) -> dict[str, int]:
     """Net points the transactions moved on members' accounts, by asset (an earn is
-    positive, a refund's reversal negative): one indexed read of the entries."""
+    positive, a refund's reversal negative): one indexed read of the entries. Reversals of
+    what a funding source awarded (its module's name is their cause) are left out: a
+    refund's share of partner-funded points is credited through the source, never as
+    issued points."""
     rows = await _MEMBER_POINTS.all(
-        conn, {"tenant_id": tenant_id, "transactions": list(transactions)}
+        conn,
+        {"tenant_id": tenant_id, "transactions": list(transactions), "funders": list(funders)},
     )
     return {row.asset_code: int(row.points) for row in rows if row.points}
 

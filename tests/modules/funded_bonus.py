@@ -1,12 +1,14 @@
-"""A module that funds awards through clearing, as partner offers will: every purchase of at
-least its minimum amount earns the member ``points`` more, paid for by the partner its
-settings name. It implements the clearing module's hook without importing clearing."""
+"""A module that funds awards through clearing: every purchase of at least its minimum amount
+earns the member ``points`` more, paid for by the partner its settings name, and a refund
+takes its share back. It implements the clearing module's hook without importing clearing
+(the partner offers module, ``plugins/partner_offers``, is the real one)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from loyalty_core.sdk import (
     DomainEvent,
@@ -18,9 +20,8 @@ from loyalty_core.sdk import (
     ledger,
 )
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-NAME = "partner_offers"
+NAME = "funded_bonus"
 
 
 class OfferSettings(BaseModel):
@@ -67,6 +68,7 @@ class Funded:
     points: int
     key: str
     reason: str
+    reverses: uuid.UUID | None = None
 
 
 class OfferFunding:
@@ -75,10 +77,24 @@ class OfferFunding:
     name = NAME
 
     async def funded(
-        self, conn: AsyncConnection, tenant_id: uuid.UUID, event: events.EventIngested
+        self, context: HandlerContext, event: events.EventIngested
     ) -> Sequence[Funded]:
-        settings = SETTINGS.get(tenant_id)
-        if settings is None or not _offered(event, settings):
+        settings = SETTINGS.get(context.tenant_id)
+        if settings is None:
+            return []
+        if event.is_refund and event.purchase_event_id is not None:
+            share = event.refund_share or Decimal(1)
+            return [
+                Funded(
+                    partner_id=settings.partner_id,
+                    asset_code=ledger.DEFAULT_ASSET_CODE,
+                    points=int(settings.points * share),
+                    key=f"refund:{event.event_id}",
+                    reason="partner offer taken back",
+                    reverses=event.purchase_event_id,
+                )
+            ]
+        if not _offered(event, settings):
             return []
         return [
             Funded(

@@ -1,0 +1,123 @@
+"""The worked example of docs/modules/partner_offers.md, run as written: each step's
+``graphql`` block is sent by the operator, with the partner's key its first line names
+(``# CINEMA``, ``# DRUGSTORE``) or by the member (``# MEMBER``), with the ``json`` block
+under it as its variables, in order, against a real gateway. Placeholders (stated in the
+guide too): ``"$CINEMA_ID"``, ``"$DRUGSTORE_ID"``, ``"$MEMBER_ID"`` and ``"$WELCOME_ID"`` are
+the ids the steps that create them answer. The test then checks what the guide's prose
+states: the rewards, the refund's share, the cinema's report and its clearing lines."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from loyalty_core.db.engine import Database
+from loyalty_core.tenants.models import Tenant
+from loyalty_testing import MakeApp, admin_token, graphql, member_token
+
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "modules" / "partner_offers.md"
+STEP = re.compile(
+    r"^```graphql\n# (?P<caller>\w+)\n(?P<operation>.*?)^```\s*^```json\n(?P<variables>.*?)^```",
+    re.MULTILINE | re.DOTALL,
+)
+PLACEHOLDER = re.compile(r"^\$[A-Z_]+$")
+SETS = {  # operation name -> (placeholder, path into its answer)
+    "Cinema": ("CINEMA_ID", ("partner", "id")),
+    "Drugstore": ("DRUGSTORE_ID", ("partner", "id")),
+    "CinemaKey": ("CINEMA", ("secret",)),
+    "DrugstoreKey": ("DRUGSTORE", ("secret",)),
+    "DrugstoreCatalog": ("WELCOME_ID", ("results", 0, "offer", "id")),
+    "Mia": ("MEMBER_ID", ("member", "id")),
+}
+
+
+def walk_through() -> list[tuple[str, str, dict[str, Any]]]:
+    text = GUIDE.read_text(encoding="utf-8")
+    section = text.split("\n## Worked example: a cinema, a drugstore and a bookshop\n", 1)[1]
+    return [
+        (m["caller"], m["operation"], json.loads(m["variables"])) for m in STEP.finditer(section)
+    ]
+
+
+def substitute(value: Any, names: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {key: substitute(item, names) for key, item in value.items()}
+    if isinstance(value, list):
+        return [substitute(item, names) for item in value]
+    if isinstance(value, str) and PLACEHOLDER.match(value):
+        assert value[1:] in names, f"{value} is not set by an earlier step"
+        return names[value[1:]]
+    return value
+
+
+def _at(answer: Any, path: tuple[Any, ...]) -> str:
+    for part in path:
+        answer = answer[part]
+    return str(answer)
+
+
+async def test_the_worked_example_runs_as_written(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    gateway = await make_app()
+    names: dict[str, str] = {}
+    answers: dict[str, Any] = {}
+    steps = walk_through()
+    assert len(steps) == 16
+    for caller, operation, variables in steps:
+        if caller == "operator":
+            credential = {"token": admin_token(tenant.id)}
+        elif caller == "MEMBER":
+            credential = {"token": member_token(tenant.id, uuid.UUID(names["MEMBER_ID"]))}
+        else:
+            credential = {"api_key": names[caller]}
+        body = await graphql(gateway.client, operation, substitute(variables, names), **credential)
+        assert "errors" not in body, (operation, body)
+        name = operation.split("(", 1)[0].split()[1].split("{")[0]
+        for answer in body["data"].values():
+            assert answer is not None, operation
+            assert answer.get("errors", []) == [], (operation, answer)
+        answers[name] = next(iter(body["data"].values()))
+        if name in SETS:
+            placeholder, path = SETS[name]
+            names[placeholder] = _at(answers[name], path)
+
+    assert answers["Clip"]["memberOffer"]["state"] == "ACTIVATED"
+    assert answers["Books"]["offer"]["partnerId"] is None
+    report = answers["CinemaReport"]
+    assert [
+        (r["day"], r["redemptions"], r["pointsAwarded"], r["pointsReversed"])
+        for r in report["rows"]
+    ] == [("2026-12-01", 1, 24, 0), ("2026-12-02", 0, 0, 12)]
+    assert len(report["csv"].splitlines()) == 3
+
+    balance = await graphql(
+        gateway.client,
+        "query($id: ID!) { member(id: $id) { balances { available pending asset { code } } } }",
+        {"id": names["MEMBER_ID"]},
+        token=admin_token(tenant.id),
+    )
+    [points] = [b for b in balance["data"]["member"]["balances"] if b["asset"]["code"] == "points"]
+    # 24 + 24 at the cinema, less 12 + 12; 12 + 50 at the drugstore
+    assert points["available"] + points["pending"] == 24 + 62
+
+    movements = await graphql(
+        gateway.client,
+        "query($id: ID!) { partner(id: $id) { movements(first: 20) { edges { node {"
+        " kind points amount } } } } }",
+        {"id": names["CINEMA_ID"]},
+        token=admin_token(tenant.id),
+    )
+    lines = sorted(
+        (n["node"]["kind"], n["node"]["points"], n["node"]["amount"])
+        for n in movements["data"]["partner"]["movements"]["edges"]
+    )
+    assert lines == [
+        ("FUNDED", 24, -24),
+        ("ISSUED", 24, -24),
+        ("REVERSAL", -12, 12),
+        ("REVERSAL", -12, 12),
+    ]
