@@ -10,9 +10,6 @@ The test then checks the figures the guide's prose states.
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
 from typing import Any
 
 from loyalty_core.db.engine import Database
@@ -20,13 +17,9 @@ from loyalty_core.tenants.models import Tenant
 from loyalty_testing import MakeApp, admin_token, graphql
 
 from tests.clearing import clearing_balances
+from tests.guides import Step, step_pattern, steps, substitute
 
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "modules" / "clearing.md"
-STEP = re.compile(
-    r"^```graphql\n# (?P<caller>\w+)\n(?P<operation>.*?)^```\s*^```json\n(?P<variables>.*?)^```",
-    re.MULTILINE | re.DOTALL,
-)
-PLACEHOLDER = re.compile(r"^\$[A-Z_]+$")
+STEP = step_pattern(first_line=r"# (?P<caller>\w+)\n")
 SETS = {  # operation name -> (placeholder, path into its answer)
     "Bakery": ("BAKERY_ID", ("partner", "id")),
     "Petrol": ("PETROL_ID", ("partner", "id")),
@@ -36,24 +29,9 @@ SETS = {  # operation name -> (placeholder, path into its answer)
 }
 
 
-def walk_through() -> list[tuple[str, str, dict[str, Any]]]:
-    """(caller, operation, variables) of the guide's worked example, in order."""
-    text = GUIDE.read_text(encoding="utf-8")
-    section = text.split("\n## Worked example: a town card\n", 1)[1].split("\n## ", 1)[0]
-    return [
-        (m["caller"], m["operation"], json.loads(m["variables"])) for m in STEP.finditer(section)
-    ]
-
-
-def substitute(value: Any, names: dict[str, str]) -> Any:
-    if isinstance(value, dict):
-        return {key: substitute(item, names) for key, item in value.items()}
-    if isinstance(value, list):
-        return [substitute(item, names) for item in value]
-    if isinstance(value, str) and PLACEHOLDER.match(value):
-        assert value[1:] in names, f"{value} is not set by an earlier step"
-        return names[value[1:]]
-    return value
+def walk_through() -> list[Step]:
+    """The guide's worked example, in order."""
+    return steps("clearing.md", "Worked example: a town card", STEP)
 
 
 async def test_the_town_card_runs_as_written(
@@ -64,13 +42,16 @@ async def test_the_town_card_runs_as_written(
     answers: dict[str, dict[str, Any]] = {}
     steps = walk_through()
     assert len(steps) == 17
-    for caller, operation, variables in steps:
+    for step in steps:
+        operation = step.operation
         credential: dict[str, str] = (
             {"token": admin_token(tenant.id)}
-            if caller == "operator"
-            else {"api_key": names[caller]}
+            if step.caller == "operator"
+            else {"api_key": names[str(step.caller)]}
         )
-        body = await graphql(gateway.client, operation, substitute(variables, names), **credential)
+        body = await graphql(
+            gateway.client, operation, substitute(step.variables, names), **credential
+        )
         assert "errors" not in body, (operation, body)
         name = operation.split("(", 1)[0].split()[1].split("{")[0]
         for answer in body["data"].values():

@@ -9,11 +9,8 @@ on November's board, and her prize paid once by two job runs at once."""
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from loyalty_core.db.engine import Database
@@ -23,29 +20,12 @@ from loyalty_gamification.leaderboards import pay_prizes
 from loyalty_testing import MakeApp, graphql, member_token
 
 from tests.gamification import Shop, reward_transactions
+from tests.guides import Step, steps, substitute
 from tests.jobs import job_context
 
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "modules" / "gamification.md"
-STEP = re.compile(
-    r"^```graphql\n(?P<operation>.*?)^```\s*^```json\n(?P<variables>.*?)^```",
-    re.MULTILINE | re.DOTALL,
-)
 
-
-def worked_example() -> list[tuple[str, dict[str, Any]]]:
-    text = GUIDE.read_text(encoding="utf-8")
-    section = text.split("\n## Worked example: a coffee shop\n", 1)[1].split("\n## ", 1)[0]
-    return [(m["operation"], json.loads(m["variables"])) for m in STEP.finditer(section)]
-
-
-def substitute(value: Any, names: dict[str, str]) -> Any:
-    if isinstance(value, dict):
-        return {key: substitute(item, names) for key, item in value.items()}
-    if isinstance(value, list):
-        return [substitute(item, names) for item in value]
-    if isinstance(value, str) and value.startswith("$"):
-        return names[value[1:]]
-    return value
+def worked_example() -> list[Step]:
+    return steps("gamification.md", "Worked example: a coffee shop")
 
 
 async def test_the_coffee_shop_example_runs_as_written(
@@ -65,10 +45,13 @@ async def test_the_coffee_shop_example_runs_as_written(
         {"token": member_token(tenant.id, uuid.UUID(mia))},
     ]
     answers: list[dict[str, Any]] = []
-    for (operation, variables), caller in zip(steps, callers, strict=True):
+    for step, caller in zip(steps, callers, strict=True):
+        operation = step.operation
         if len(answers) == 3:
             names["LEADERBOARD_ID"] = answers[2]["leaderboard"]["id"]
-        body = await graphql(shop.gateway.client, operation, substitute(variables, names), **caller)
+        body = await graphql(
+            shop.gateway.client, operation, substitute(step.variables, names), **caller
+        )
         assert "errors" not in body, (operation, body)
         [answer] = body["data"].values()
         assert answer.get("errors", []) == [], (operation, answer)

@@ -8,22 +8,16 @@ states: the rewards, the refund's share, the cinema's report and its clearing li
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
-from pathlib import Path
 from typing import Any
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
 from loyalty_testing import MakeApp, admin_token, graphql, member_token
 
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "modules" / "partner_offers.md"
-STEP = re.compile(
-    r"^```graphql\n# (?P<caller>\w+)\n(?P<operation>.*?)^```\s*^```json\n(?P<variables>.*?)^```",
-    re.MULTILINE | re.DOTALL,
-)
-PLACEHOLDER = re.compile(r"^\$[A-Z_]+$")
+from tests.guides import Step, step_pattern, steps, substitute
+
+STEP = step_pattern(first_line=r"# (?P<caller>\w+)\n")
 SETS = {  # operation name -> (placeholder, path into its answer)
     "Cinema": ("CINEMA_ID", ("partner", "id")),
     "Drugstore": ("DRUGSTORE_ID", ("partner", "id")),
@@ -34,23 +28,8 @@ SETS = {  # operation name -> (placeholder, path into its answer)
 }
 
 
-def walk_through() -> list[tuple[str, str, dict[str, Any]]]:
-    text = GUIDE.read_text(encoding="utf-8")
-    section = text.split("\n## Worked example: a cinema, a drugstore and a bookshop\n", 1)[1]
-    return [
-        (m["caller"], m["operation"], json.loads(m["variables"])) for m in STEP.finditer(section)
-    ]
-
-
-def substitute(value: Any, names: dict[str, str]) -> Any:
-    if isinstance(value, dict):
-        return {key: substitute(item, names) for key, item in value.items()}
-    if isinstance(value, list):
-        return [substitute(item, names) for item in value]
-    if isinstance(value, str) and PLACEHOLDER.match(value):
-        assert value[1:] in names, f"{value} is not set by an earlier step"
-        return names[value[1:]]
-    return value
+def walk_through() -> list[Step]:
+    return steps("partner_offers.md", "Worked example: a cinema, a drugstore and a bookshop", STEP)
 
 
 def _at(answer: Any, path: tuple[Any, ...]) -> str:
@@ -67,14 +46,17 @@ async def test_the_worked_example_runs_as_written(
     answers: dict[str, Any] = {}
     steps = walk_through()
     assert len(steps) == 16
-    for caller, operation, variables in steps:
+    for step in steps:
+        caller, operation = str(step.caller), step.operation
         if caller == "operator":
             credential = {"token": admin_token(tenant.id)}
         elif caller == "MEMBER":
             credential = {"token": member_token(tenant.id, uuid.UUID(names["MEMBER_ID"]))}
         else:
             credential = {"api_key": names[caller]}
-        body = await graphql(gateway.client, operation, substitute(variables, names), **credential)
+        body = await graphql(
+            gateway.client, operation, substitute(step.variables, names), **credential
+        )
         assert "errors" not in body, (operation, body)
         name = operation.split("(", 1)[0].split()[1].split("{")[0]
         for answer in body["data"].values():

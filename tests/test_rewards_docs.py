@@ -5,11 +5,8 @@ scheduler runs on Mia's birthday before the last step."""
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from loyalty_core.db.engine import Database
@@ -20,31 +17,14 @@ from loyalty_rewards.settings import RewardSettings
 from loyalty_testing import MakeApp, admin_token, enable_for, graphql, member_token
 
 from tests.api import available, credit, pos_key
+from tests.guides import Step, step_pattern, steps, substitute
 
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "modules" / "rewards.md"
-STEP = re.compile(
-    r"^```graphql\n# as: (?P<who>\w+)\n(?P<operation>.*?)^```\s*^```json\n(?P<variables>.*?)^```",
-    re.MULTILINE | re.DOTALL,
-)
-PLACEHOLDER = re.compile(r"^\$[A-Z_]+$")
+STEP = step_pattern(first_line=r"# as: (?P<caller>\w+)\n")
 BIRTHDAY = datetime(2027, 3, 14, 9, 0, tzinfo=UTC)
 
 
-def walk_through() -> list[tuple[str, str, dict[str, Any]]]:
-    text = GUIDE.read_text(encoding="utf-8")
-    section = text.split("\n## Worked example\n", 1)[1].split("\n## ", 1)[0]
-    return [(m["who"], m["operation"], json.loads(m["variables"])) for m in STEP.finditer(section)]
-
-
-def substitute(value: Any, names: dict[str, str]) -> Any:
-    if isinstance(value, dict):
-        return {key: substitute(item, names) for key, item in value.items()}
-    if isinstance(value, list):
-        return [substitute(item, names) for item in value]
-    if isinstance(value, str) and PLACEHOLDER.match(value):
-        assert value[1:] in names, f"{value} is not set by an earlier step"
-        return names[value[1:]]
-    return value
+def walk_through() -> list[Step]:
+    return steps("rewards.md", "Worked example", STEP)
 
 
 async def test_the_worked_example_runs_as_written(
@@ -74,7 +54,7 @@ async def test_the_worked_example_runs_as_written(
     steps = walk_through()
     assert len(steps) == 8
     answers: list[dict[str, Any]] = []
-    for number, (who, operation, variables) in enumerate(steps, start=1):
+    for number, step in enumerate(steps, start=1):
         if number == 8:
             # the scheduler's job on Mia's birthday, with the tenant's module effects
             await run_scheduled_at(
@@ -85,7 +65,10 @@ async def test_the_worked_example_runs_as_written(
                 settings={"rewards": RewardSettings()},
             )
         body = await graphql(
-            gateway.client, operation, substitute(variables, names), **credentials[who]
+            gateway.client,
+            step.operation,
+            substitute(step.variables, names),
+            **credentials[str(step.caller)],
         )
         assert "errors" not in body, (number, body)
         [answer] = body["data"].values()
