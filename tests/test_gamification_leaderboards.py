@@ -14,6 +14,7 @@ from loyalty_gamification.leaderboards import pay_prizes
 from loyalty_testing import MakeApp, graphql, member_token
 from pydantic import BaseModel
 
+from tests.api import available
 from tests.gamification import PLAYER_SET, Shop, reward_transactions
 from tests.jobs import job_context
 
@@ -197,3 +198,29 @@ async def test_a_board_for_a_segment_ranks_its_members_only(
     assert ranks((await shop.standings(everyone, first=10))["top"]) == [(1, 7000), (2, 1000)]
     top = (await shop.standings(board, first=10))["top"]
     assert [(e["memberId"], e["score"]) for e in top] == [(mia, 7000)]
+
+
+async def test_a_points_board_ranks_what_the_ledger_paid_and_a_refund_takes_back(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await Shop.open(make_app, db, tenant)
+    board = (await shop.leaderboard_create(name="Top earners", metric="POINTS"))["leaderboard"]
+    first, second = await shop.member(), await shop.member()
+    await shop.ingest(first, "p-1", amount=3000)
+    await shop.ingest(second, "p-2", amount=2000)
+    client = shop.gateway.client
+    earned = [await available(client, tenant.id, m) for m in (first, second)]
+    assert earned[0] > earned[1] > 0
+
+    found = await shop.standings(board["id"], first=10)
+    assert [(e["memberId"], e["score"]) for e in found["top"]] == [
+        (first, earned[0]),
+        (second, earned[1]),
+    ]
+    await shop.refund(first, "p-1", "r-1", 3000)  # all of it: its points go back too
+    found = await shop.standings(board["id"], first=10)
+    assert [(e["memberId"], e["score"]) for e in found["top"]] == [
+        (second, earned[1]),
+        (first, await available(client, tenant.id, first)),
+    ]
+    assert found["top"][1]["score"] == 0

@@ -2,8 +2,11 @@
 
 Metrics: ``spend`` (purchase amounts, less what refunds give back, in the purchase's
 window), ``visits`` (purchases; a refund does not undo a visit), ``badges`` (completions
-earned, less those revoked, in the window they were earned) and ``event_field`` (the sum of
-a whole-number field of one event type's payload). Windows: the tenant's local ISO week or
+earned, less those revoked, in the window they were earned), ``event_field`` (the sum of
+a whole-number field of one event type's payload) and ``points`` (what the ledger
+transactions the core posted for an event moved into the member's accounts of the tenant's
+default points asset: base earn and campaign awards, less what a refund took back, counted in
+the purchase's window; one indexed read per event, only where such a board is live). Windows: the tenant's local ISO week or
 month, or all time; a new window starts from nothing, which is the board's reset.
 
 The tie rule: members with the same score share a rank (1, 2, 2, 4); among them the one who
@@ -65,6 +68,7 @@ class Metric(StrEnum):
     VISITS = "visits"
     BADGES = "badges"
     EVENT_FIELD = "event_field"
+    POINTS = "points"
 
 
 @dataclass(frozen=True)
@@ -264,6 +268,7 @@ async def event_deltas(
     scored by their awards)."""
     found: list[tuple[uuid.UUID, str, int]] = []
     refunded_at: datetime | None = None
+    points: int | None = None
     for board in boards:
         if board.segment is not None and not board.ranks(verdicts):
             continue
@@ -271,19 +276,41 @@ async def event_deltas(
         if board.metric is Metric.SPEND and event.is_purchase:
             delta = event.amount or 0
         elif board.metric is Metric.SPEND and event.is_refund and event.purchase_event_id:
-            if refunded_at is None:
-                purchase = await events.get_event(conn, tenant_id, event.purchase_event_id)
-                refunded_at = event.occurred_at if purchase is None else purchase.occurred_at
-            delta, at = -(event.amount or 0), refunded_at
+            delta = -(event.amount or 0)
+        elif board.metric is Metric.POINTS and event.transactions:
+            if points is None:
+                points = await _points_earned(conn, tenant_id, event)
+            delta = points
         elif board.metric is Metric.VISITS and event.is_purchase:
             delta = 1
         elif board.metric is Metric.EVENT_FIELD and board.event_type == event.type:
             assert board.field is not None
             value = _field({"payload": event.payload, "amount": event.amount}, board.field)
             delta = value
+        if delta and board.metric in _IN_PURCHASE_WINDOW and event.purchase_event_id:
+            if refunded_at is None:  # what a refund undoes counts in its purchase's window
+                purchase = await events.get_event(conn, tenant_id, event.purchase_event_id)
+                refunded_at = event.occurred_at if purchase is None else purchase.occurred_at
+            at = refunded_at
         if delta:
             found.append((board.id, board.window_key(at, zone), delta))
     return found
+
+
+_IN_PURCHASE_WINDOW = frozenset({Metric.SPEND, Metric.POINTS})
+
+
+async def _points_earned(
+    conn: AsyncConnection, tenant_id: uuid.UUID, event: events.EventIngested
+) -> int:
+    """What the event's ledger transactions moved into (or, for a refund, out of) the
+    member's accounts of the tenant's default points asset."""
+    asset = await ledger.get_asset(conn, tenant_id, ledger.DEFAULT_ASSET_CODE)
+    if asset is None:
+        return 0
+    return await ledger.member_movement(
+        conn, tenant_id, event.member_id, asset.id, event.transactions
+    )
 
 
 def _field(event: Mapping[str, Any], path: str) -> int:

@@ -430,7 +430,8 @@ strawberry.enum(
     LeaderboardMetric,
     name="LeaderboardMetric",
     description="SPEND: purchase amounts less refunds; VISITS: purchases; BADGES: badge "
-    "completions held; EVENT_FIELD: the sum of a field of one event type.",
+    "completions held; EVENT_FIELD: the sum of a field of one event type; POINTS: points "
+    "(the tenant's default asset) an event earned the member, less what refunds took back.",
 )
 
 

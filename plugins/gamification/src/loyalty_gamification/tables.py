@@ -299,7 +299,9 @@ leaderboards = Table(
     Column("status", String(10), nullable=False),
     created_at_column(),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    CheckConstraint("metric IN ('spend', 'visits', 'badges', 'event_field')", name="metric"),
+    CheckConstraint(
+        "metric IN ('spend', 'visits', 'badges', 'event_field', 'points')", name="metric"
+    ),
     CheckConstraint("period IN ('all_time', 'week', 'month')", name="period"),
     CheckConstraint(f"status IN {STATUSES}", name="status"),
     CheckConstraint("(metric = 'event_field') = (field IS NOT NULL)", name="field"),
