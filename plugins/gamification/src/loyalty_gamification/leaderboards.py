@@ -6,8 +6,9 @@ earned, less those revoked, in the window they were earned), ``event_field`` (th
 a whole-number field of one event type's payload) and ``points`` (what the ledger
 transactions the core posted for an event moved into the member's accounts of the tenant's
 default points asset: base earn and campaign awards, less what a refund took back, counted in
-the purchase's window; one indexed read per event, only where such a board is live). Windows: the tenant's local ISO week or
-month, or all time; a new window starts from nothing, which is the board's reset.
+the purchase's window; one indexed read per event, only where such a board is live).
+Windows: the tenant's local ISO week or month, or all time; a new window starts from nothing,
+which is the board's reset.
 
 The tie rule: members with the same score share a rank (1, 2, 2, 4); among them the one who
 reached the score first is listed first (then by member id, so the order is total). A
