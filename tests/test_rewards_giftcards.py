@@ -14,10 +14,14 @@ from loyalty_testing import MakeApp, enable_for, graphql, member_token
 
 from tests.rewards import REWARD_CREATE, RewardShop
 from tests.test_giftcards_api import MOVES, SETTINGS
+from tests.test_rewards_surprise import ACTIVATE, CAMPAIGN
 
 CARDS = "query($id: ID!) { member(id: $id) { giftCards { id status balance currency } } }"
 REVEAL = "mutation($id: ID!) { giftCardReveal(input: {id: $id}) { code errors { code message } } }"
 ISSUED = {"name": "A 10 EUR gift card", "kind": "GIFT_CARD", "points": 500}
+INGEST = """
+mutation($input: EventIngestInput!) { eventIngest(input: $input) { errors { code message } } }
+"""
 
 
 async def _shop(make_app: MakeApp, db: Database, tenant: Tenant) -> RewardShop:
@@ -114,3 +118,32 @@ async def test_the_kind_is_checked_on_save_and_offered_only_with_gift_cards(
     assert refused["errors"][0]["code"] == "INVALID_INPUT"
     assert await _cards(shop) == []
     assert await _points(shop) == 1_000
+
+
+async def test_a_campaign_gives_a_gift_card_reward_on_the_spot(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await _shop(make_app, db, tenant)
+    reward = await shop.reward(**{**ISSUED, "points": 0}, params={"amount": 500, "currency": "EUR"})
+    definition = {
+        "trigger": "purchase",
+        "effects": [{"kind": "rewards.give_reward", "params": {"rewardId": reward}}],
+    }
+    made = await shop.admin(
+        CAMPAIGN, {"input": {"name": "Card on the spot", "definition": definition}}
+    )
+    campaign = made["campaignCreate"]["campaign"]["id"]
+    assert (await shop.admin(ACTIVATE, {"id": campaign}))["campaignActivate"]["errors"] == []
+    purchase = {
+        "type": "purchase",
+        "source": "till-1",
+        "externalId": "card-on-the-spot",
+        "memberId": shop.member,
+        "payload": {"amount": 2_000, "currency": "EUR"},
+    }
+    for _ in range(2):  # the replay gives nothing more
+        ingested = await shop.till(INGEST, {"input": purchase})
+        assert ingested["eventIngest"]["errors"] == []
+
+    cards = await _cards(shop)
+    assert [(c["status"], c["balance"], c["currency"]) for c in cards] == [("ACTIVE", 500, "EUR")]

@@ -23,7 +23,7 @@ def campaigns(ctx: RequestContext) -> engine.Campaigns:
     enabled modules)."""
     effects = engine.module_effects(ctx.registry, ctx.enabled_modules)
     facts = engine.module_facts(ctx.registry, ctx.enabled_modules)
-    return engine.Campaigns(effects, ctx.enabled_modules, facts)
+    return engine.Campaigns(effects, ctx.enabled_modules, facts, ctx.registry)
 
 
 def ingestions(ctx: RequestContext, step: engine.Campaigns) -> Ingestions:

@@ -139,6 +139,9 @@ class EffectContext:
 
     ``idempotency_key`` is unique per campaign version, trigger occurrence and effect: use it
     (or derive from it) for every ledger posting, so a replayed trigger writes nothing twice.
+    ``registry`` and ``enabled_modules`` (the tenant's, with their settings) let an effect
+    reach what other modules declare through its module's hooks, as a request can (a reward
+    of a kind another module registers).
     """
 
     conn: AsyncConnection
@@ -153,6 +156,8 @@ class EffectContext:
     event: Mapping[str, Any] = field(default_factory=dict)
     """The triggering event as rules see it (type, payload, amount, currency...)."""
     module_settings: BaseModel | None = None
+    registry: ModuleRegistry | None = None
+    enabled_modules: Mapping[str, BaseModel] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

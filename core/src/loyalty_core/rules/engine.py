@@ -384,10 +384,12 @@ class Campaigns:
         effects: ModuleEffects,
         settings: Mapping[str, BaseModel],
         facts: ModuleFacts = (),
+        registry: ModuleRegistry | None = None,
     ) -> None:
         self.effects = effects
         self.settings = settings
         self.facts = facts
+        self.registry = registry
         self._active: dict[str, list[CampaignVersion]] = {}
         self._plannable: dict[str, bool] = {}
 
@@ -421,7 +423,12 @@ class Campaigns:
             conn, ingestion.tenant, event, member, history=history, facts=self.facts
         )
         sink = LedgerSink(
-            conn, ingestion.actor, ingestion.now, self.settings, assets=ingestion.assets
+            conn,
+            ingestion.actor,
+            ingestion.now,
+            self.settings,
+            assets=ingestion.assets,
+            registry=self.registry,
         )
         tally = Tally(ingestion.now)
         await evaluate(versions, trigger, sink, self.effects, tally)
@@ -485,6 +492,8 @@ class LedgerSink:
     posted: list[LedgerTransaction] = field(default_factory=list)
     assets: dict[str, Asset] = field(default_factory=dict)
     """Assets by code, read once (shared with the ingestion that runs this sink)."""
+    registry: ModuleRegistry | None = None
+    """The modules of the process, for effects that reach other modules' hooks."""
 
     async def award(
         self, version: CampaignVersion, trigger: Trigger, planned: Sequence[Planned]
@@ -617,6 +626,8 @@ class LedgerSink:
             event_id=trigger.event.id if trigger.event else None,
             event=trigger.variables.get("event", {}),
             module_settings=self.settings.get(item.effect.module_name or ""),
+            registry=self.registry,
+            enabled_modules=self.settings,
         )
         return await item.effect.module.apply(context, item.effect.params)
 

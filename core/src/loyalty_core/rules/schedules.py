@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -40,6 +40,9 @@ from loyalty_core.rules.health import Tally
 from loyalty_core.rules.tables import rule_occurrences
 from loyalty_core.tenants.models import Tenant
 
+if TYPE_CHECKING:
+    from loyalty_core.modules.manager import ModuleRegistry
+
 LAST_ID = uuid.UUID(int=(1 << 128) - 1)
 """Every event id is at most this: aggregates over a member's whole history."""
 
@@ -53,6 +56,7 @@ async def run_scheduled(context: JobContext) -> int:
         context.now,
         effects=engine.module_effects(context.registry, context.enabled_modules),
         settings=context.enabled_modules,
+        registry=context.registry,
     )
 
 
@@ -63,6 +67,7 @@ async def run_scheduled_at(
     *,
     effects: engine.ModuleEffects | None = None,
     settings: Mapping[str, BaseModel] | None = None,
+    registry: ModuleRegistry | None = None,
 ) -> int:
     """Fire every active scheduled campaign's triggers due at ``now``. Without ``effects``
     only built-in effects apply (a module effect is skipped, as for a disabled module)."""
@@ -81,7 +86,15 @@ async def run_scheduled_at(
             try:
                 async with database.tenant_transaction(tenant.id) as conn:
                     rewarded += await _fire(
-                        conn, tenant, version, member_id, occurrence, now, effects, settings
+                        conn,
+                        tenant,
+                        version,
+                        member_id,
+                        occurrence,
+                        now,
+                        effects,
+                        settings,
+                        registry=registry,
                     )
             except _Failed as failed:
                 async with database.tenant_transaction(tenant.id) as conn:
@@ -98,6 +111,8 @@ async def _fire(
     now: datetime,
     effects: engine.ModuleEffects,
     settings: Mapping[str, BaseModel],
+    *,
+    registry: ModuleRegistry | None,
 ) -> int:
     claimed = await conn.execute(
         pg_insert(rule_occurrences)
@@ -113,7 +128,7 @@ async def _fire(
     if claimed.first() is None:
         return 0
     trigger = await _trigger(conn, tenant, version.definition.trigger, member_id, occurrence, now)
-    sink = engine.LedgerSink(conn, "job:rules.scheduled", now, settings)
+    sink = engine.LedgerSink(conn, "job:rules.scheduled", now, settings, registry=registry)
     tally = Tally(now)
     rewarded = await engine.evaluate([version], trigger, sink, effects, tally)
     if tally.failures:

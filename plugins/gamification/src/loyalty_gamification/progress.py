@@ -307,7 +307,7 @@ class _Counter:
             await rewards.apply(
                 self.conn,
                 self.tenant,
-                rewards.effects_of(registry, enabled),
+                registry,
                 enabled,
                 reward,
                 definition_id=definition.id,

@@ -78,7 +78,7 @@ def validated_params(effect: RuleEffect, params: Any) -> dict[str, Any]:
 async def apply(
     conn: AsyncConnection,
     tenant: Tenant,
-    effects: Effects,
+    registry: ModuleRegistry | None,
     settings: Mapping[str, BaseModel],
     reward: Mapping[str, Any],
     *,
@@ -91,6 +91,7 @@ async def apply(
 ) -> None:
     """Apply a badge's (a challenge's) reward effect in a savepoint; raises what the effect
     raised (after undoing it) for the caller to count."""
+    effects = effects_of(registry, settings)
     name = str(reward["effect"])
     if name not in effects:
         raise LookupError(f"the module of {name!r} is not enabled")
@@ -108,6 +109,8 @@ async def apply(
         event_id=event_id,
         event=event,
         module_settings=settings.get(module),
+        registry=registry,
+        enabled_modules=settings,
     )
     async with conn.begin_nested():
         await effect.apply(context, params)

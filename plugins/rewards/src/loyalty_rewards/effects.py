@@ -30,7 +30,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loyalty_rewards import redemptions
+from loyalty_rewards import kinds, redemptions
 from loyalty_rewards import repository as repo
 from loyalty_rewards.keys import tenant_keys
 from loyalty_rewards.settings import RewardSettings
@@ -115,7 +115,15 @@ async def _give(
     settings = context.module_settings
     if not isinstance(settings, RewardSettings):  # the engine offers it only when enabled
         raise RuntimeError("instant rewards need the rewards module enabled")
-    issuing = redemptions.Issuing(settings=settings, module_kinds={}, module_settings={})
+    issuing = redemptions.Issuing(
+        settings=settings,
+        module_kinds=kinds.module_kinds(
+            ()
+            if context.registry is None
+            else context.registry.extensions(kinds.HOOK, context.enabled_modules)
+        ),
+        module_settings=dict(context.enabled_modules),
+    )
     try:
         async with context.conn.begin_nested():
             if budget is not None and not await take_from_budget(
