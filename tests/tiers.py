@@ -58,7 +58,7 @@ mutation($input: TierLadderInput!) {
 SIMULATE = """
 mutation($input: TierLadderInput!) {
   tierLadderSimulate(input: $input) {
-    simulation { up down moves { memberId fromLevel toLevel metric atOnce } }
+    simulation { up down skipped moves { memberId fromLevel toLevel metric atOnce } }
     errors { code field message }
   }
 }

@@ -155,9 +155,11 @@ async def count_event(event: DomainEvent, context: HandlerContext) -> None:
     found = await service.programme(context.conn, context.tenant_id, context.settings)
     if found is None:
         return
-    amount = await service.contribution(context.conn, context.tenant_id, found, ingested)
-    if amount:
-        await service.record(context.conn, context.tenant_id, found, ingested, amount)
+    amount, aggregates = await service.contribution(
+        context.conn, context.tenant_id, found, ingested
+    )
+    if amount or aggregates:
+        await service.record(context.conn, context.tenant_id, found, ingested, amount, aggregates)
 
 
 async def provision(conn: AsyncConnection, tenant: Tenant, settings: BaseModel) -> None:

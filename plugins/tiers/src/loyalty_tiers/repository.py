@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -35,7 +36,26 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loyalty_tiers.tables import contributions, history, ladders, members, metrics
+from loyalty_tiers.expression import Aggregates
+from loyalty_tiers.tables import contributions, health, history, ladders, members, metrics
+
+PARTS = ("spend", "purchases", "visits", "status_points")
+"""The window aggregates kept beside the metric (an EXPRESSION ladder's variables)."""
+
+
+@dataclass(frozen=True)
+class Sums:
+    """A window's metric and aggregates, summed from month rows."""
+
+    value: int
+    aggregates: Aggregates
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> Sums:
+        return cls(int(row[0]), Aggregates(*(int(v) for v in row[1:5])))
+
+
+ZERO = Sums(0, Aggregates())
 
 
 async def get_ladder(conn: AsyncConnection, tenant_id: uuid.UUID) -> Row[Any] | None:
@@ -180,6 +200,7 @@ def _contribute_statement() -> Any:
     month = bindparam("month", type_=Date())
     window_start = bindparam("window_start", type_=Date())
     window_end = bindparam("window_end", type_=Date())
+    columns = ("value", *PARTS)
     added = (
         insert(contributions)
         .values(
@@ -187,27 +208,28 @@ def _contribute_statement() -> Any:
             member_id=member_id,
             event_id=bindparam("event_id", type_=PG_UUID(as_uuid=True)),
             month=month,
-            amount=bindparam("amount", type_=BigInteger()),
+            amount=bindparam("value", type_=BigInteger()),
             event_type=bindparam("event_type", type_=String()),
             occurred_at=bindparam("occurred_at", type_=DateTime(timezone=True)),
+            **{part: bindparam(part, type_=BigInteger()) for part in PARTS},
         )
-        .returning(contributions.c.amount)
+        .returning(contributions.c.amount.label("value"), *(contributions.c[p] for p in PARTS))
         .cte("added")
     )
     bump = pg_insert(metrics).from_select(
-        ["tenant_id", "member_id", "month", "value"],
-        select(tenant_id, member_id, month, added.c.amount),
+        ["tenant_id", "member_id", "month", *columns],
+        select(tenant_id, member_id, month, *(added.c[c] for c in columns)),
     )
     bumped = (
         bump.on_conflict_do_update(
             index_elements=[metrics.c.tenant_id, metrics.c.member_id, metrics.c.month],
-            set_={"value": metrics.c.value + bump.excluded.value},
+            set_={c: metrics.c[c] + bump.excluded[c] for c in columns},
         )
-        .returning(metrics.c.value)
+        .returning(*(metrics.c[c] for c in columns))
         .cte("bumped")
     )
     others = (
-        select(func.coalesce(func.sum(metrics.c.value), 0))
+        select(*(func.coalesce(func.sum(metrics.c[c]), 0).label(c) for c in columns))
         .where(
             metrics.c.tenant_id == tenant_id,
             metrics.c.member_id == member_id,
@@ -215,11 +237,18 @@ def _contribute_statement() -> Any:
             metrics.c.month < window_end,
             metrics.c.month != month,
         )
-        .scalar_subquery()
+        .subquery("others")
     )
     in_window = and_(month >= window_start, month < window_end)
-    mine = select(bumped.c.value).scalar_subquery()
-    return select(others + case((in_window, mine), else_=literal(0, BigInteger())))
+    return select(
+        *(
+            others.c[c]
+            + case(
+                (in_window, select(bumped.c[c]).scalar_subquery()), else_=literal(0, BigInteger())
+            )
+            for c in columns
+        )
+    ).select_from(others)
 
 
 _CONTRIBUTE = Prepared(_contribute_statement())
@@ -235,9 +264,11 @@ async def contribute(
     occurred_at: datetime,
     month: date,
     amount: int,
+    aggregates: Aggregates,
     window: tuple[date, date],
-) -> int:
-    """Record the event's contribution; the metric of ``window`` (start, end) after it."""
+) -> Sums:
+    """Record the event's contribution (to the metric, ``amount``, and to the window's
+    aggregates); the metric and aggregates of ``window`` (start, end) after it."""
     row = await _CONTRIBUTE.first(
         conn,
         {
@@ -247,21 +278,26 @@ async def contribute(
             "event_type": event_type,
             "occurred_at": occurred_at,
             "month": month,
-            "amount": amount,
+            "value": amount,
+            "spend": aggregates.spend,
+            "purchases": aggregates.purchases,
+            "visits": aggregates.visits,
+            "status_points": aggregates.status_points,
             "window_start": window[0],
             "window_end": window[1],
         },
     )
     assert row is not None, "the statement answers one row"
-    return int(row[0])
+    return Sums.of(row)
 
 
 async def window_sums(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
     windows: Sequence[tuple[uuid.UUID, date, date]],
-) -> dict[uuid.UUID, int]:
-    """The metric of each (member, start, end) window, in one grouped statement."""
+) -> dict[uuid.UUID, Sums]:
+    """The metric and aggregates of each (member, start, end) window, in one grouped
+    statement."""
     if not windows:
         return {}
     bounds = (
@@ -278,7 +314,10 @@ async def window_sums(
         )
     ).subquery()
     query = (
-        select(bounds.c.member_id, func.coalesce(func.sum(metrics.c.value), 0))
+        select(
+            bounds.c.member_id,
+            *(func.coalesce(func.sum(metrics.c[c]), 0) for c in ("value", *PARTS)),
+        )
         .select_from(
             bounds.outerjoin(
                 metrics,
@@ -292,7 +331,7 @@ async def window_sums(
         )
         .group_by(bounds.c.member_id)
     )
-    return {row[0]: int(row[1]) for row in await conn.execute(query)}
+    return {row[0]: Sums.of(row[1:]) for row in await conn.execute(query)}
 
 
 async def contributions_of(
@@ -315,6 +354,33 @@ async def contributions_of(
         .limit(limit)
     )
     return list(await conn.execute(query))
+
+
+# -- the ladder's health ---------------------------------------------------------------
+
+
+async def count_failures(
+    conn: AsyncConnection, tenant_id: uuid.UUID, failures: int, error: str
+) -> None:
+    """Add ``failures`` members the ladder's expression could not be evaluated for, with
+    the last error: one upsert of the tenant's health row, written last in a transaction."""
+    values = pg_insert(health).values(
+        tenant_id=tenant_id, failures=failures, last_error=error[:500], last_failed_at=func.now()
+    )
+    await conn.execute(
+        values.on_conflict_do_update(
+            index_elements=[health.c.tenant_id],
+            set_={
+                "failures": health.c.failures + values.excluded.failures,
+                "last_error": values.excluded.last_error,
+                "last_failed_at": values.excluded.last_failed_at,
+            },
+        )
+    )
+
+
+async def get_health(conn: AsyncConnection, tenant_id: uuid.UUID) -> Row[Any] | None:
+    return (await conn.execute(select(health).where(health.c.tenant_id == tenant_id))).first()
 
 
 # -- history ---------------------------------------------------------------------------
@@ -362,8 +428,8 @@ async def lock_windows(conn: AsyncConnection, tenant_id: uuid.UUID) -> bool:
     return bool((await conn.execute(select(func.pg_try_advisory_xact_lock(key)))).scalar_one())
 
 
-_CLOSE_WINDOWS = """
-WITH due AS MATERIALIZED (
+_DUE = """
+due AS MATERIALIZED (
     SELECT member_id, level, window_end FROM tiers_members
     WHERE tenant_id = :tenant_id AND member_id > :after AND window_end <= :today
     ORDER BY member_id
@@ -372,11 +438,10 @@ WITH due AS MATERIALIZED (
 span AS (
     SELECT (SELECT member_id FROM due ORDER BY member_id LIMIT 1) AS first,
         (SELECT member_id FROM due ORDER BY member_id DESC LIMIT 1) AS last
-),
-sums AS (
-    SELECT d.member_id, d.level, d.window_end,
-        coalesce(sum(m.value) FILTER (WHERE m.month < d.window_end), 0)::bigint AS ended,
-        coalesce(sum(m.value) FILTER (WHERE m.month >= d.window_end), 0)::bigint AS following
+)"""
+"""The next batch of members whose window ended, in key order, and the key range it spans."""
+
+_WINDOWS_JOIN = """
     FROM due AS d
     CROSS JOIN span
     LEFT JOIN tiers_metrics AS m
@@ -384,8 +449,46 @@ sums AS (
      AND m.member_id BETWEEN span.first AND span.last
      AND m.month >= (d.window_end - make_interval(months => CAST(:length AS integer)))::date
      AND m.month < (d.window_end + make_interval(months => CAST(:length AS integer)))::date
-    GROUP BY d.member_id, d.level, d.window_end
+    GROUP BY d.member_id, d.level, d.window_end"""
+"""The due members' month rows of the ended window and the one after it."""
+
+_SUMMED = f"""
+WITH {_DUE},
+sums AS (
+    SELECT d.member_id, d.level, d.window_end,
+        coalesce(sum(m.value) FILTER (WHERE m.month < d.window_end), 0)::bigint AS ended,
+        coalesce(sum(m.value) FILTER (WHERE m.month >= d.window_end), 0)::bigint AS following
+    {_WINDOWS_JOIN}
+),"""
+"""The metric of each due member's ended and following window, summed in SQL."""
+
+_GIVEN = """
+WITH sums AS (
+    SELECT * FROM unnest(CAST(:given_ids AS uuid[]), CAST(:given_levels AS text[]),
+        CAST(:given_ends AS date[]), CAST(:given_ended AS bigint[]),
+        CAST(:given_following AS bigint[]))
+        AS g(member_id, level, window_end, ended, following)
 ),
+span AS (
+    SELECT (SELECT member_id FROM sums ORDER BY member_id LIMIT 1) AS first,
+        (SELECT member_id FROM sums ORDER BY member_id DESC LIMIT 1) AS last
+),"""
+"""The metrics of a batch computed by the caller (an EXPRESSION ladder's, in Python)."""
+
+_PART_SUMS = ", ".join(
+    f"coalesce(sum(m.{part}) FILTER (WHERE m.month {op} d.window_end), 0)::bigint"
+    for op in ("<", ">=")
+    for part in PARTS
+)
+_AGGREGATES = f"""
+WITH {_DUE}
+SELECT d.member_id, d.level, d.window_end, {_PART_SUMS}
+{_WINDOWS_JOIN}
+ORDER BY d.member_id
+"""
+"""The aggregates of each due member's ended and following window (EXPRESSION ladders)."""
+
+_DECIDE = """
 ranked AS MATERIALIZED (
     SELECT s.*,
         coalesce(array_position(CAST(:names AS text[]), s.level), 0) AS old_rank,
@@ -454,6 +557,47 @@ SELECT u.member_id, u.old_level, u.new_level, u.ended,
     (NOT u.in_grace AND u.n_rank < u.old_rank) AS downgraded
 FROM updated AS u
 """
+"""The policy applied to the batch's sums by rank, each member claimed by its window end and
+level, and a history row for every change."""
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A due member's ended and following window's metric, computed by the caller."""
+
+    member_id: uuid.UUID
+    level: str | None
+    window_end: date
+    ended: int
+    following: int
+
+
+async def due_aggregates(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    today: date,
+    after: uuid.UUID,
+    batch: int,
+    length: int,
+) -> list[tuple[uuid.UUID, str | None, date, Aggregates, Aggregates]]:
+    """The next ``batch`` members after ``after`` whose window ended by ``today``, with the
+    aggregates of their ended and following windows (an EXPRESSION ladder decides them in
+    Python, then :func:`close_windows` applies its metrics): one grouped statement."""
+    rows = await conn.execute(
+        text(_AGGREGATES),
+        {"tenant_id": tenant_id, "today": today, "after": after, "batch": batch, "length": length},
+    )
+    return [
+        (
+            row[0],
+            row[1],
+            row[2],
+            Aggregates(*(int(v) for v in row[3:7])),
+            Aggregates(*(int(v) for v in row[7:11])),
+        )
+        for row in rows
+    ]
 
 
 async def close_windows(
@@ -471,36 +615,46 @@ async def close_windows(
     length: int,
     step: int,
     actor: str,
+    given: Sequence[Decided] | None = None,
 ) -> list[Row[Any]]:
     """End up to ``batch`` windows that ended by ``today`` of members after ``after`` (in id
     order: each batch reads a range of the primary keys), decided and applied in one
     statement (the window-end rules of ``ladder.at_window_end`` in SQL), under the
     tenant's window lock (:func:`lock_windows`): the due members' ended and
-    following windows summed from the month rows, the policy applied to the ladder's
-    ``names`` (by rank, from 1) through its reachable levels' ``thresholds`` and their
-    ``ranks`` (``width_bucket`` finds the highest reached), each row claimed by its window
-    end and level,
-    and a history row written for every change. Returns the members it ended a window for,
-    with ``downgraded`` for those whose level fell (the caller announces them)."""
-    rows = await conn.execute(
-        text(_CLOSE_WINDOWS),
-        {
-            "tenant_id": tenant_id,
-            "today": today,
-            "after": after,
-            "batch": batch,
-            "names": list(names),
-            "thresholds": list(thresholds),
-            "ranks": list(ranks),
-            "policy": policy,
-            "grace_days": grace_days,
-            "length": length,
-            "step": step,
-            "actor": actor,
-            "ids": [new_id() for _ in range(batch)],
-        },
-    )
-    return list(rows)
+    following windows summed from the month rows (or, ``given``, the metrics the caller
+    computed for them), the policy applied to the ladder's ``names`` (by rank, from 1)
+    through its reachable levels' ``thresholds`` and their ``ranks`` (``width_bucket``
+    finds the highest reached), each row claimed by its window end and level, and a history
+    row written for every change. Returns the members it ended a window for, with
+    ``downgraded`` for those whose level fell (the caller announces them)."""
+    parameters: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "names": list(names),
+        "thresholds": list(thresholds),
+        "ranks": list(ranks),
+        "policy": policy,
+        "grace_days": grace_days,
+        "step": step,
+        "actor": actor,
+    }
+    if given is None:
+        statement = _SUMMED + _DECIDE
+        parameters |= {"today": today, "after": after, "batch": batch, "length": length}
+        size = batch
+    else:
+        if not given:
+            return []
+        statement = _GIVEN + _DECIDE
+        parameters |= {
+            "given_ids": [g.member_id for g in given],
+            "given_levels": [g.level for g in given],
+            "given_ends": [g.window_end for g in given],
+            "given_ended": [g.ended for g in given],
+            "given_following": [g.following for g in given],
+        }
+        size = len(given)
+    parameters["ids"] = [new_id() for _ in range(size)]
+    return list(await conn.execute(text(statement), parameters))
 
 
 async def due_graces(
@@ -649,16 +803,23 @@ async def standings(
 
 
 __all__ = [
+    "PARTS",
+    "ZERO",
+    "Decided",
+    "Sums",
     "add_history",
     "claim_warnings",
     "clear_grace",
     "close_windows",
     "contribute",
     "contributions_of",
+    "count_failures",
     "create_standing",
+    "due_aggregates",
     "due_graces",
     "end_grace",
     "expire_overrides",
+    "get_health",
     "get_ladder",
     "get_standing",
     "history_of",
