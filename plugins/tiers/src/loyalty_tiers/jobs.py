@@ -14,6 +14,7 @@ and warnings are fewer and decided in Python from grouped sums.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -62,12 +63,11 @@ async def close_windows(
             if not await repo.lock_windows(conn, tenant_id):
                 return done  # another runner is ending this tenant's windows
             if ladder.metric is Metric.EXPRESSION:
-                rows, last = await _close_expressed(conn, tenant_id, ladder, today, after, skipped)
+                closed = await _close_expressed(conn, tenant_id, ladder, today, after, skipped)
             else:
-                rows = await repo.close_windows(
+                closed = await repo.close_windows(
                     conn, tenant_id, today=today, after=after, batch=BATCH, **_rules(ladder)
                 )
-                last = max((row.member_id for row in rows), default=None)
             await events.announce(
                 conn,
                 tenant_id,
@@ -80,14 +80,13 @@ async def close_windows(
                         "reason": "window ended",
                         "metric": int(row.ended),
                     }
-                    for row in rows
-                    if row.downgraded
+                    for row in closed.downgraded
                 ],
             )
-        done += len(rows)
-        found_in_pass += len(rows)
-        if last is not None:
-            after = last
+        done += closed.count
+        found_in_pass += closed.count
+        if closed.last is not None:
+            after = closed.last
         elif found_in_pass:
             after, found_in_pass = uuid.UUID(int=0), 0  # another pass for those still due
         else:
@@ -115,11 +114,10 @@ async def _close_expressed(
     today: date,
     after: uuid.UUID,
     skipped: set[uuid.UUID],
-) -> tuple[list[Any], uuid.UUID | None]:
+) -> repo.Closed:
     """A batch under an EXPRESSION ladder: its aggregates read in one statement, the
     expression evaluated per member in Python (CEL has no SQL), the metrics applied by the
-    same statement as every ladder's. Members it fails for join ``skipped``. The rows, and
-    the last member read."""
+    same statement as every ladder's. Members it fails for join ``skipped``."""
     assert ladder.expression is not None
     due = await repo.due_aggregates(
         conn, tenant_id, today=today, after=after, batch=BATCH, length=ladder.length()
@@ -139,7 +137,7 @@ async def _close_expressed(
         except conditions.ConditionFailed:
             floor = -expression.MAX_METRIC  # the new window reaches nothing yet
         decided.append(repo.Decided(member_id, level, window_end, metric, floor))
-    rows = await repo.close_windows(
+    closed = await repo.close_windows(
         conn,
         tenant_id,
         today=today,
@@ -149,7 +147,7 @@ async def _close_expressed(
         **_rules(ladder),
     )
     await service.count_failures(conn, tenant_id, failed)
-    return rows, (due[-1][0] if due else None)
+    return replace(closed, last=due[-1][0] if due else None)
 
 
 async def _end_graces(database: Database, tenant_id: uuid.UUID, ladder: Ladder, today: date) -> int:

@@ -443,10 +443,12 @@ span AS (
 
 _WINDOWS_JOIN = """
     FROM due AS d
-    CROSS JOIN span
-    LEFT JOIN tiers_metrics AS m
-      ON m.tenant_id = :tenant_id AND m.member_id = d.member_id
-     AND m.member_id BETWEEN span.first AND span.last
+    LEFT JOIN (
+        SELECT * FROM tiers_metrics
+        WHERE tenant_id = :tenant_id
+          AND member_id >= (SELECT first FROM span) AND member_id <= (SELECT last FROM span)
+    ) AS m
+      ON m.member_id = d.member_id
      AND m.month >= (d.window_end - make_interval(months => CAST(:length AS integer)))::date
      AND m.month < (d.window_end + make_interval(months => CAST(:length AS integer)))::date
     GROUP BY d.member_id, d.level, d.window_end"""
@@ -488,6 +490,13 @@ ORDER BY d.member_id
 """
 """The aggregates of each due member's ended and following window (EXPRESSION ladders)."""
 
+HISTORY_ID = """encode(overlay(uuid_send(CAST(:id_base AS uuid))
+    PLACING substring(uuid_send(u.member_id) FROM 9) FROM 9), 'hex')::uuid"""
+"""A batch's history ids: the first half of one ``new_id()`` (its time, so they sort where
+ids made now do) and the random second half of each member's id (distinct within the
+batch). Ten thousand ``new_id()`` in Python, or ``gen_random_uuid()`` in SQL, cost more
+than the rest of the history row."""
+
 _DECIDE = """
 ranked AS MATERIALIZED (
     SELECT s.*,
@@ -513,9 +522,7 @@ decided AS (
     FROM ranked AS r
 ),
 final AS (
-    SELECT d.*, greatest(d.d_rank, d.f_rank) AS n_rank,
-        row_number() OVER (ORDER BY d.member_id) AS k
-    FROM decided AS d
+    SELECT d.*, greatest(d.d_rank, d.f_rank) AS n_rank FROM decided AS d
 ),
 updated AS (
     UPDATE tiers_members AS t SET
@@ -528,17 +535,17 @@ updated AS (
         warned_for = NULL,
         since = CASE WHEN f.n_rank <> f.old_rank THEN now() ELSE t.since END,
         updated_at = now()
-    FROM final AS f, span
+    FROM final AS f
     WHERE t.tenant_id = :tenant_id AND t.member_id = f.member_id
-      AND t.member_id BETWEEN span.first AND span.last
+      AND t.member_id >= (SELECT first FROM span) AND t.member_id <= (SELECT last FROM span)
       AND t.window_end = f.window_end AND t.level IS NOT DISTINCT FROM f.level
     RETURNING t.member_id, f.level AS old_level, t.level AS new_level, f.n_rank, f.old_rank,
-        f.in_grace, f.ended, f.window_end AS old_end, f.k, t.grace_until
+        f.in_grace, f.ended, f.window_end AS old_end, t.grace_until
 ),
 written AS (
     INSERT INTO tiers_history
         (tenant_id, id, member_id, kind, from_level, to_level, reason, actor, metric)
-    SELECT :tenant_id, (CAST(:ids AS uuid[]))[u.k], u.member_id,
+    SELECT :tenant_id, {HISTORY_ID}, u.member_id,
         CASE WHEN u.in_grace THEN 'grace' WHEN u.n_rank < u.old_rank THEN 'downgrade'
              ELSE 'upgrade' END,
         u.old_level,
@@ -553,12 +560,25 @@ written AS (
     FROM updated AS u
     WHERE u.in_grace OR u.n_rank <> u.old_rank
 )
-SELECT u.member_id, u.old_level, u.new_level, u.ended,
-    (NOT u.in_grace AND u.n_rank < u.old_rank) AS downgraded
-FROM updated AS u
-"""
+SELECT (SELECT count(*) FROM updated) AS closed, (SELECT last FROM span) AS last,
+    d.member_id, d.old_level, d.new_level, d.ended
+FROM (SELECT 1) AS one
+LEFT JOIN updated AS d ON NOT d.in_grace AND d.n_rank < d.old_rank
+""".replace("{HISTORY_ID}", HISTORY_ID)
 """The policy applied to the batch's sums by rank, each member claimed by its window end and
-level, and a history row for every change."""
+level, and a history row for every change. One row answers: how many windows it closed, the
+last member of the batch it read, and each member it downgraded (none: null)."""
+
+
+@dataclass(frozen=True)
+class Closed:
+    """What a batch of window ends did."""
+
+    count: int
+    last: uuid.UUID | None
+    """The last member of the batch read (None: none was due)."""
+    downgraded: list[Row[Any]]
+    """``member_id``, ``old_level``, ``new_level`` and the ended window's metric ``ended``."""
 
 
 @dataclass(frozen=True)
@@ -616,7 +636,7 @@ async def close_windows(
     step: int,
     actor: str,
     given: Sequence[Decided] | None = None,
-) -> list[Row[Any]]:
+) -> Closed:
     """End up to ``batch`` windows that ended by ``today`` of members after ``after`` (in id
     order: each batch reads a range of the primary keys), decided and applied in one
     statement (the window-end rules of ``ladder.at_window_end`` in SQL), under the
@@ -625,8 +645,8 @@ async def close_windows(
     computed for them), the policy applied to the ladder's ``names`` (by rank, from 1)
     through its reachable levels' ``thresholds`` and their ``ranks`` (``width_bucket``
     finds the highest reached), each row claimed by its window end and level, and a history
-    row written for every change. Returns the members it ended a window for, with
-    ``downgraded`` for those whose level fell (the caller announces them)."""
+    row written for every change. Returns how many windows it ended, the last member it
+    read, and the members whose level fell (the caller announces them)."""
     parameters: dict[str, Any] = {
         "tenant_id": tenant_id,
         "names": list(names),
@@ -636,14 +656,14 @@ async def close_windows(
         "grace_days": grace_days,
         "step": step,
         "actor": actor,
+        "id_base": new_id(),
     }
     if given is None:
         statement = _SUMMED + _DECIDE
         parameters |= {"today": today, "after": after, "batch": batch, "length": length}
-        size = batch
     else:
         if not given:
-            return []
+            return Closed(0, None, [])
         statement = _GIVEN + _DECIDE
         parameters |= {
             "given_ids": [g.member_id for g in given],
@@ -652,9 +672,10 @@ async def close_windows(
             "given_ended": [g.ended for g in given],
             "given_following": [g.following for g in given],
         }
-        size = len(given)
-    parameters["ids"] = [new_id() for _ in range(size)]
-    return list(await conn.execute(text(statement), parameters))
+    rows = list(await conn.execute(text(statement), parameters))
+    return Closed(
+        int(rows[0].closed), rows[0].last, [row for row in rows if row.member_id is not None]
+    )
 
 
 async def due_graces(
@@ -805,6 +826,7 @@ async def standings(
 __all__ = [
     "PARTS",
     "ZERO",
+    "Closed",
     "Decided",
     "Sums",
     "add_history",
