@@ -122,14 +122,14 @@ async def _close_expressed(
     due = await repo.due_aggregates(
         conn, tenant_id, today=today, after=after, batch=BATCH, length=ladder.length()
     )
-    decided, failed = [], []
+    decided, failed = [], service.Failures()
     for member_id, level, window_end, ended, following in due:
         if member_id in skipped:
             continue
         try:
             metric = expression.value(ladder.expression, ended)
         except conditions.ConditionFailed as exc:
-            failed.append(exc)
+            failed.add(exc)
             skipped.add(member_id)
             continue
         try:
@@ -162,12 +162,12 @@ async def _end_graces(database: Database, tenant_id: uuid.UUID, ladder: Ladder, 
             tenant_id,
             [(r.member_id, ladder.window_start(r.window_end), r.window_end) for r in rows],
         )
-        changes, downgrades, failed = [], [], []
+        changes, downgrades, failed = [], [], service.Failures()
         for row in rows:
             try:
                 metric = service.metric_of(ladder, sums[row.member_id])
             except conditions.ConditionFailed as exc:
-                failed.append(exc)  # the grace goes on; tried again on the next run
+                failed.add(exc)  # the grace goes on; tried again on the next run
                 continue
             level = at_grace_end(ladder, row.level, row.grace_level, metric)
             if not await repo.end_grace(
@@ -242,14 +242,14 @@ async def _warn(
             tenant_id,
             [(r.member_id, ladder.window_start(r.window_end), r.window_end) for r in rows],
         )
-        warnings, failed = [], []
+        warnings, failed = [], service.Failures()
         for row in rows:
             level = ladder.level(row.level)
             threshold = 0 if level is None or level.threshold is None else level.threshold
             try:
                 missing = threshold - service.metric_of(ladder, sums[row.member_id])
             except conditions.ConditionFailed as exc:
-                failed.append(exc)
+                failed.add(exc)
                 continue
             if missing > 0:
                 warnings.append(

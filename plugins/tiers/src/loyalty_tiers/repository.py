@@ -801,26 +801,114 @@ async def move_windows(
     conn: AsyncConnection, tenant_id: uuid.UUID, ends: Mapping[int, date]
 ) -> None:
     """Give every member the window end of a changed ladder: ``ends`` by anchor month."""
+    end = case(*((members.c.anchor_month == month, end) for month, end in ends.items()))
     await conn.execute(
         update(members)
-        .where(members.c.tenant_id == tenant_id)
-        .values(
-            window_end=case(
-                *((members.c.anchor_month == month, end) for month, end in ends.items())
-            ),
-            warned_for=None,
-        )
+        .where(members.c.tenant_id == tenant_id, members.c.window_end.is_distinct_from(end))
+        .values(window_end=end, warned_for=None)
     )
 
 
-async def standings(
-    conn: AsyncConnection, tenant_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
-) -> list[Row[Any]]:
-    """Every member's standing in member order, a page at a time (the simulation)."""
-    query = select(members).where(members.c.tenant_id == tenant_id)
-    if after is not None:
-        query = query.where(members.c.member_id > after)
-    return list(await conn.execute(query.order_by(members.c.member_id).limit(limit)))
+_CURRENT = f"""
+WITH page AS MATERIALIZED (
+    SELECT member_id, level, (CAST(:ends AS date[]))[anchor_month] AS window_end
+    FROM tiers_members
+    WHERE tenant_id = :tenant_id AND member_id > :after
+    ORDER BY member_id
+    LIMIT CAST(:batch AS integer)
+),
+span AS (
+    SELECT (SELECT member_id FROM page ORDER BY member_id LIMIT 1) AS first,
+        (SELECT member_id FROM page ORDER BY member_id DESC LIMIT 1) AS last
+)
+SELECT p.member_id, p.level, {", ".join(f"coalesce(sum(m.{c}), 0)" for c in ("value", *PARTS))}
+FROM page AS p
+LEFT JOIN (
+    SELECT * FROM tiers_metrics
+    WHERE tenant_id = :tenant_id
+      AND member_id >= (SELECT first FROM span) AND member_id <= (SELECT last FROM span)
+) AS m
+  ON m.member_id = p.member_id
+ AND m.month >= (p.window_end - make_interval(months => CAST(:length AS integer)))::date
+ AND m.month < p.window_end
+GROUP BY p.member_id, p.level
+ORDER BY p.member_id
+"""  # noqa: S608 - only constant column names are formatted in
+
+
+async def current_windows(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    after: uuid.UUID,
+    batch: int,
+    ends: Sequence[date],
+    length: int,
+) -> list[tuple[uuid.UUID, str | None, Sums]]:
+    """The next ``batch`` members after ``after`` (key order) with their level and the sums
+    of their current window (``ends[anchor_month - 1]`` its end, ``length`` months long):
+    one statement reading a range of the primary keys (a ladder change, its simulation)."""
+    rows = await conn.execute(
+        text(_CURRENT),
+        {
+            "tenant_id": tenant_id,
+            "after": after,
+            "batch": batch,
+            "ends": list(ends),
+            "length": length,
+        },
+    )
+    return [(row[0], row[1], Sums.of(row[2:])) for row in rows]
+
+
+_APPLY_MOVES = """
+WITH moves AS (
+    SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:froms AS text[]), CAST(:tos AS text[]),
+        CAST(:metrics AS bigint[])) AS v(member_id, from_level, to_level, metric)
+),
+updated AS (
+    UPDATE tiers_members AS t SET level = v.to_level, since = :now, updated_at = now()
+    FROM moves AS v
+    WHERE t.tenant_id = :tenant_id AND t.member_id = v.member_id
+      AND t.level IS NOT DISTINCT FROM v.from_level
+    RETURNING t.member_id, v.from_level, v.to_level, v.metric
+)
+INSERT INTO tiers_history
+    (tenant_id, id, member_id, kind, from_level, to_level, reason, actor, metric)
+SELECT :tenant_id, {HISTORY_ID}, u.member_id, 'ladder', u.from_level, u.to_level,
+    format('ladder changed: %s now reaches %s', u.metric, coalesce(u.to_level, 'no level')),
+    CAST(:actor AS text), u.metric
+FROM updated AS u
+""".replace("{HISTORY_ID}", HISTORY_ID)
+
+
+async def apply_ladder_moves(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    moves: Sequence[tuple[uuid.UUID, str | None, str | None, int]],
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Move members (id, from, to, metric) to the level a changed ladder gives them, each
+    claimed by its level (an upgrade that committed in between is not overwritten: the
+    update waits for it, then finds the level changed), with a ``ladder`` history row each:
+    one statement."""
+    if not moves:
+        return
+    await conn.execute(
+        text(_APPLY_MOVES),
+        {
+            "tenant_id": tenant_id,
+            "ids": [m[0] for m in moves],
+            "froms": [m[1] for m in moves],
+            "tos": [m[2] for m in moves],
+            "metrics": [m[3] for m in moves],
+            "now": now,
+            "actor": actor,
+            "id_base": new_id(),
+        },
+    )
 
 
 __all__ = [
@@ -830,6 +918,7 @@ __all__ = [
     "Decided",
     "Sums",
     "add_history",
+    "apply_ladder_moves",
     "claim_warnings",
     "clear_grace",
     "close_windows",
@@ -837,6 +926,7 @@ __all__ = [
     "contributions_of",
     "count_failures",
     "create_standing",
+    "current_windows",
     "due_aggregates",
     "due_graces",
     "end_grace",
@@ -851,6 +941,5 @@ __all__ = [
     "save_ladder",
     "set_level",
     "set_override",
-    "standings",
     "window_sums",
 ]

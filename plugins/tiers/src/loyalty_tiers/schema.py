@@ -533,17 +533,18 @@ class TierMutation:
 
         async def work(conn: AsyncConnection, _: object) -> service.Simulation:
             ladder = service.parse_ladder(_ladder_data(input))
-            return await service.simulate(conn, tenant_id, _settings(ctx), ladder, ctx.now())
+            return await service.simulate(
+                conn, tenant_id, _settings(ctx), ladder, ctx.now(), limit=MAX_MOVES
+            )
 
-        simulated, errors = await run_mutation(info, work)
-        if simulated is None:
+        found, errors = await run_mutation(info, work)
+        if found is None:
             return TierSimulationPayload(simulation=None, errors=errors)
-        found = simulated.moves
         return TierSimulationPayload(
             simulation=TierSimulation(
-                up=sum(1 for m in found if m.at_once),
-                down=sum(1 for m in found if not m.at_once),
-                skipped=simulated.skipped,
+                up=found.up,
+                down=found.down,
+                skipped=found.skipped,
                 moves=[
                     TierMove(
                         member_id=strawberry.ID(str(m.member_id)),
@@ -552,7 +553,7 @@ class TierMutation:
                         metric=m.metric,
                         at_once=m.at_once,
                     )
-                    for m in found[:MAX_MOVES]
+                    for m in found.moves
                 ],
             ),
             errors=[],

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -49,7 +49,7 @@ from loyalty_tiers.settings import TierSettings
 
 CACHE_SECONDS = 30.0
 MODULE_ACTOR = "module:tiers"
-PAGE = 1000
+BATCH = 10_000
 MAX_OVERRIDE_DAYS = 3 * 366
 UPGRADED = "tiers.upgraded"
 DOWNGRADED = "tiers.downgraded"
@@ -84,15 +84,26 @@ def metric_of(ladder: Ladder, sums: repo.Sums) -> int:
     return sums.value
 
 
-async def count_failures(
-    conn: AsyncConnection, tenant_id: uuid.UUID, failed: list[conditions.ConditionFailed]
-) -> None:
+@dataclass
+class Failures:
+    """Members the ladder's expression failed for: how many, and the last error (a million
+    members may fail; their errors are not kept)."""
+
+    count: int = 0
+    last: conditions.ConditionFailed | None = None
+
+    def add(self, error: conditions.ConditionFailed) -> None:
+        self.count += 1
+        self.last = error
+
+
+async def count_failures(conn: AsyncConnection, tenant_id: uuid.UUID, failed: Failures) -> None:
     """Count members the ladder's expression failed for (they were skipped), on the ladder's
     health, and log the last error; nothing when none failed."""
-    if failed:
-        error = f"{failed[-1].error_class}: {failed[-1]}"
-        _log.warning("tier expression failed for %d members: %s", len(failed), error)
-        await repo.count_failures(conn, tenant_id, len(failed), error)
+    if failed.last is not None:
+        error = f"{failed.last.error_class}: {failed.last}"
+        _log.warning("tier expression failed for %d members: %s", failed.count, error)
+        await repo.count_failures(conn, tenant_id, failed.count, error)
 
 
 _programmes: dict[uuid.UUID, tuple[float, Programme | None]] = {}
@@ -160,8 +171,11 @@ async def set_ladder(
     now: datetime,
 ) -> Programme:
     """Save the tenant's ladder and apply it: a changed window moves every member's window
-    end, and members whose current window's metric now reaches a higher level rise at once
-    (downgrades wait for the window's end, as always)."""
+    end (one statement), and members whose current window's metric now reaches a higher
+    level rise at once (downgrades wait for the window's end, as always), a batch of
+    members at a time: one statement reads the batch's standings and window sums, the
+    ladder decides in Python (the simulation's very rules), one statement moves the batch
+    and writes its history. Memory holds one batch, whatever the number of members."""
     before = await programme(conn, tenant_id, settings)
     await repo.save_ladder(conn, tenant_id, ladder.model_dump(mode="json"), actor)
     forget(tenant_id)
@@ -174,9 +188,15 @@ async def set_ladder(
         today = found.today(now)
         ends = {month: ladder.window_end(today, month) for month in range(1, 13)}
         await repo.move_windows(conn, tenant_id, ends)
-    pages, failed = await _pages_of_moves(conn, tenant_id, found, now)
-    for page in pages:
-        await _apply_moves(conn, tenant_id, page, actor=actor, now=now)
+    failed = Failures()
+    async for batch in _batches_of_moves(conn, tenant_id, found, now, failed):
+        await repo.apply_ladder_moves(
+            conn,
+            tenant_id,
+            [(m.member_id, m.from_level, m.to_level, m.metric) for m in batch if m.at_once],
+            actor=actor,
+            now=now,
+        )
     await count_failures(conn, tenant_id, failed)
     return found
 
@@ -194,20 +214,38 @@ class Move:
 
 @dataclass(frozen=True)
 class Simulation:
-    moves: list[Move]
+    up: int
+    """Members who would rise when the ladder is set."""
+    down: int
+    """Members who would drop at their window's end if they earned nothing more."""
     skipped: int
     """Members the ladder's expression could not be evaluated for (they would not move)."""
+    moves: list[Move]
+    """The first ``limit`` moves, in member order."""
 
 
 async def moves(
-    conn: AsyncConnection, tenant_id: uuid.UUID, found: Programme, now: datetime
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    found: Programme,
+    now: datetime,
+    *,
+    limit: int,
 ) -> Simulation:
     """Every member ``found``'s ladder would move, with the metric of the member's current
     window: up at once when it reaches a higher level, down at the window's end when it no
     longer holds the member's level (by the ladder's policy, if the member earns nothing
-    more). The simulation shows these; applying the ladder makes the ``at_once`` ones."""
-    pages, failed = await _pages_of_moves(conn, tenant_id, found, now)
-    return Simulation([move for page in pages for move in page], len(failed))
+    more), counted, and the first ``limit`` of them. The simulation shows these; applying
+    the ladder makes the ``at_once`` ones. A batch of members at a time, in bounded memory."""
+    up = down = 0
+    first: list[Move] = []
+    failed = Failures()
+    async for batch in _batches_of_moves(conn, tenant_id, found, now, failed):
+        for move in batch:
+            up, down = (up + 1, down) if move.at_once else (up, down + 1)
+            if len(first) < limit:
+                first.append(move)
+    return Simulation(up, down, failed.count, first)
 
 
 async def simulate(
@@ -216,6 +254,8 @@ async def simulate(
     settings: TierSettings,
     ladder: Ladder,
     now: datetime,
+    *,
+    limit: int,
 ) -> Simulation:
     """What setting ``ladder`` would do (:func:`moves` under it), writing nothing."""
     tenant = await tenants.get_tenant(conn, tenant_id)
@@ -227,73 +267,46 @@ async def simulate(
         currency=tenant.default_currency,
         status_asset_id=None if asset is None else asset.id,
     )
-    return await moves(conn, tenant_id, proposed, now)
+    return await moves(conn, tenant_id, proposed, now, limit=limit)
 
 
-async def _pages_of_moves(
-    conn: AsyncConnection, tenant_id: uuid.UUID, found: Programme, now: datetime
-) -> tuple[list[list[Move]], list[conditions.ConditionFailed]]:
+async def _batches_of_moves(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    found: Programme,
+    now: datetime,
+    failed: Failures,
+) -> AsyncIterator[list[Move]]:
+    """The moves of every member, a batch of :data:`BATCH` members at a time (the members'
+    current window, by their anchor month, summed in the statement that reads them);
+    members the ladder's expression fails for join ``failed``."""
     ladder, today = found.ladder, found.today(now)
-    pages: list[list[Move]] = []
-    failed: list[conditions.ConditionFailed] = []
-    after: uuid.UUID | None = None
+    ends = [ladder.window_end(today, month) for month in range(1, 13)]
+    after = uuid.UUID(int=0)
     while True:
-        rows = await repo.standings(conn, tenant_id, after=after, limit=PAGE)
+        rows = await repo.current_windows(
+            conn, tenant_id, after=after, batch=BATCH, ends=ends, length=ladder.length()
+        )
         if not rows:
-            return pages, failed
-        after = rows[-1].member_id
-        windows = []
-        for row in rows:
-            end = ladder.window_end(today, row.anchor_month)
-            windows.append((row.member_id, ladder.window_start(end), end))
-        sums = await repo.window_sums(conn, tenant_id, windows)
-        page: list[Move] = []
-        for row in rows:
+            return
+        after = rows[-1][0]
+        batch: list[Move] = []
+        for member_id, current, sums in rows:
             try:
-                metric = found.metric(sums[row.member_id])
+                metric = found.metric(sums)
             except conditions.ConditionFailed as exc:
-                failed.append(exc)
+                failed.add(exc)
                 continue
             qualified = ladder.qualifying(metric)
-            level = row.level if ladder.rank(row.level) >= 0 else None
-            if ladder.rank(qualified) > ladder.rank(level) or level != row.level:
-                page.append(Move(row.member_id, row.level, qualified, metric, at_once=True))
+            level = current if ladder.rank(current) >= 0 else None
+            if ladder.rank(qualified) > ladder.rank(level) or level != current:
+                batch.append(Move(member_id, current, qualified, metric, at_once=True))
                 continue
             decided = at_window_end(ladder, level, metric)
             if decided.level != level or decided.in_grace:
                 target = decided.grace_level if decided.in_grace else decided.level
-                page.append(Move(row.member_id, row.level, target, metric, at_once=False))
-        pages.append(page)
-
-
-async def _apply_moves(
-    conn: AsyncConnection, tenant_id: uuid.UUID, page: list[Move], *, actor: str, now: datetime
-) -> None:
-    changes = []
-    for move in page:
-        if not move.at_once:
-            continue
-        await repo.lock_standing(conn, tenant_id, move.member_id)
-        await repo.set_level(
-            conn,
-            tenant_id,
-            move.member_id,
-            level=move.to_level,
-            since=now,
-            clear_grace=False,
-        )
-        changes.append(
-            {
-                "member_id": move.member_id,
-                "kind": "ladder",
-                "from_level": move.from_level,
-                "to_level": move.to_level,
-                "reason": f"ladder changed: {move.metric} now reaches {move.to_level}",
-                "actor": actor,
-                "metric": move.metric,
-            }
-        )
-    await repo.add_history(conn, tenant_id, changes)
+                batch.append(Move(member_id, current, target, metric, at_once=False))
+        yield batch
 
 
 # -- the metric, on every event ---------------------------------------------------------
@@ -399,7 +412,7 @@ async def record(
     try:
         metric = found.metric(sums)
     except conditions.ConditionFailed as exc:
-        await count_failures(conn, tenant_id, [exc])
+        await count_failures(conn, tenant_id, Failures(1, exc))
         return
     qualified, level = ladder.qualifying(metric), standing.level
     if ladder.metric is Metric.EXPRESSION:
@@ -740,6 +753,7 @@ __all__ = [
     "DOWNGRADED",
     "UPGRADED",
     "WARNING",
+    "Failures",
     "Move",
     "Programme",
     "Simulation",
