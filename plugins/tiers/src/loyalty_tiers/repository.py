@@ -191,16 +191,17 @@ async def set_override(
 # -- the metric ------------------------------------------------------------------------
 
 
-def _contribute_statement() -> Any:
+def _contribute_statement(parts: tuple[str, ...]) -> Any:
     """Add one event's contribution and its month, then the window's sum: one statement.
     The month row is upserted in a CTE whose ``value`` (after the upsert) is added to the
-    other months of the window, which the statement's snapshot reads as committed."""
+    other months of the window, which the statement's snapshot reads as committed. With
+    ``parts`` (an EXPRESSION ladder) the window's aggregates are added and summed too."""
     tenant_id = bindparam("tenant_id", type_=PG_UUID(as_uuid=True))
     member_id = bindparam("member_id", type_=PG_UUID(as_uuid=True))
     month = bindparam("month", type_=Date())
     window_start = bindparam("window_start", type_=Date())
     window_end = bindparam("window_end", type_=Date())
-    columns = ("value", *PARTS)
+    columns = ("value", *parts)
     added = (
         insert(contributions)
         .values(
@@ -211,9 +212,9 @@ def _contribute_statement() -> Any:
             amount=bindparam("value", type_=BigInteger()),
             event_type=bindparam("event_type", type_=String()),
             occurred_at=bindparam("occurred_at", type_=DateTime(timezone=True)),
-            **{part: bindparam(part, type_=BigInteger()) for part in PARTS},
+            **{part: bindparam(part, type_=BigInteger()) for part in parts},
         )
-        .returning(contributions.c.amount.label("value"), *(contributions.c[p] for p in PARTS))
+        .returning(contributions.c.amount.label("value"), *(contributions.c[p] for p in parts))
         .cte("added")
     )
     bump = pg_insert(metrics).from_select(
@@ -251,7 +252,8 @@ def _contribute_statement() -> Any:
     ).select_from(others)
 
 
-_CONTRIBUTE = Prepared(_contribute_statement())
+_CONTRIBUTE = Prepared(_contribute_statement(()))
+_CONTRIBUTE_PARTS = Prepared(_contribute_statement(PARTS))
 
 
 async def contribute(
@@ -264,29 +266,34 @@ async def contribute(
     occurred_at: datetime,
     month: date,
     amount: int,
-    aggregates: Aggregates,
+    aggregates: Aggregates | None,
     window: tuple[date, date],
 ) -> Sums:
-    """Record the event's contribution (to the metric, ``amount``, and to the window's
-    aggregates); the metric and aggregates of ``window`` (start, end) after it."""
-    row = await _CONTRIBUTE.first(
-        conn,
-        {
-            "tenant_id": tenant_id,
-            "member_id": member_id,
-            "event_id": event_id,
-            "event_type": event_type,
-            "occurred_at": occurred_at,
-            "month": month,
-            "value": amount,
-            "spend": aggregates.spend,
-            "purchases": aggregates.purchases,
-            "visits": aggregates.visits,
-            "status_points": aggregates.status_points,
-            "window_start": window[0],
-            "window_end": window[1],
-        },
-    )
+    """Record the event's contribution (to the metric, ``amount``, and under an EXPRESSION
+    ladder to the window's ``aggregates``); the metric (and aggregates) of ``window``
+    (start, end) after it. Other ladders write and sum the metric alone."""
+    parameters: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "member_id": member_id,
+        "event_id": event_id,
+        "event_type": event_type,
+        "occurred_at": occurred_at,
+        "month": month,
+        "value": amount,
+        "window_start": window[0],
+        "window_end": window[1],
+    }
+    if aggregates is None:
+        row = await _CONTRIBUTE.first(conn, parameters)
+        assert row is not None, "the statement answers one row"
+        return Sums(int(row[0]), Aggregates())
+    parameters |= {
+        "spend": aggregates.spend,
+        "purchases": aggregates.purchases,
+        "visits": aggregates.visits,
+        "status_points": aggregates.status_points,
+    }
+    row = await _CONTRIBUTE_PARTS.first(conn, parameters)
     assert row is not None, "the statement answers one row"
     return Sums.of(row)
 

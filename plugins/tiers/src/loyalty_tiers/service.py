@@ -406,7 +406,7 @@ async def record(
         occurred_at=event.occurred_at,
         month=local.replace(day=1),
         amount=amount,
-        aggregates=aggregates,
+        aggregates=aggregates if ladder.metric is Metric.EXPRESSION else None,
         window=window,
     )
     try:
