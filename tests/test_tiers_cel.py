@@ -1,17 +1,20 @@
 """The member's tier as a CEL fact: "double points for gold" is an ordinary campaign, a
-segment by tier targets campaigns, status points that campaigns award qualify for levels,
-and a tenant without tiers cannot name the fact."""
+segment by tier targets campaigns, a scheduled campaign (run by the real job scheduler)
+sees the tier as event-triggered ones do, status points that campaigns award qualify for
+levels, and a tenant without tiers cannot name the fact."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from loyalty_core.db.engine import Database
 from loyalty_core.ids import new_id
 from loyalty_core.rules import repository as rules_repo
 from loyalty_core.tenants.models import Tenant
+from loyalty_gateway.jobs import run_jobs_once
 from loyalty_testing import MakeApp
 
 from tests.test_rules_campaigns import Shop, campaign_points
@@ -82,6 +85,36 @@ async def test_the_fact_is_read_with_the_members_aggregates_in_one_statement(
             facts=facts,
         )
     assert (row.total_spend, row.fact_tier) == (12_000, "silver")
+
+
+async def test_a_scheduled_campaign_sees_the_tier_as_event_campaigns_do(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await TierShop.start(make_app, db, tenant, SPEND_LADDER)
+    today = datetime.now(UTC).astimezone(ZoneInfo(tenant.timezone)).date().isoformat()
+    await shop.campaign(
+        "Gold members' day",
+        trigger="schedule.date",
+        onDate=today,
+        condition='member.tier == "gold"',
+    )
+    await shop.campaign(
+        "Segment of the gold",
+        trigger="schedule.date",
+        onDate=today,
+        points=5,
+        condition='member.tier in ["gold", "platinum"] && member.totalSpend > 0',
+    )
+    gold, silver = await shop.member(), await shop.member()
+    await shop.event(gold, 35_000)
+    await shop.event(silver, 12_000)
+    before = (await shop.balance(gold), await shop.balance(silver))
+
+    ran = await run_jobs_once(db, shop.gateway.registry)
+
+    assert ran["core:rules.scheduled"] == 2
+    assert await shop.balance(gold) == before[0] + 30 + 5
+    assert await shop.balance(silver) == before[1]
 
 
 async def test_status_points_awarded_by_a_campaign_qualify_for_a_level(

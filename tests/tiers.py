@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 from loyalty_core.db.engine import Database
 from loyalty_core.outbox.tables import outbox
@@ -58,7 +58,7 @@ mutation($input: TierLadderInput!) {
 SIMULATE = """
 mutation($input: TierLadderInput!) {
   tierLadderSimulate(input: $input) {
-    simulation { up down moves { memberId fromLevel toLevel metric atOnce } }
+    simulation { up down skipped moves { memberId fromLevel toLevel metric atOnce } }
     errors { code field message }
   }
 }
@@ -102,7 +102,7 @@ class TierShop(Shop):
         timezone: str | None = None,
         gateway: RunningGateway | None = None,
         **settings: object,
-    ) -> TierShop:
+    ) -> Self:
         gateway = gateway or await make_app()
         await enable_for(db, gateway.registry, tenant, "tiers", dict(settings))
         shop = cls(gateway.client, tenant.id, await pos_key(gateway.client, tenant.id))

@@ -39,10 +39,12 @@ async def create_asset(
     expiry_policy: ExpiryPolicy | None = None,
     expiry_periods: int = 0,
     expiry_date: date | None = None,
+    spendable: bool = True,
     actor: str,
 ) -> Asset:
     """A new asset. Without ``expiry_policy`` it expires ``expiry_days`` after earn when those
-    are given, else never."""
+    are given, else never. A points asset that is not ``spendable`` only counts (status
+    points): nothing can spend, hold or transfer it."""
     if not CODE.fullmatch(code):
         raise ValidationFailed("code: a lowercase letter, then up to 31 of a-z 0-9 _", field="code")
     _never_with_days(expiry_policy, expiry_days)
@@ -58,6 +60,7 @@ async def create_asset(
         expiry_policy=expiry_policy or ExpiryPolicy.NEVER,
         expiry_periods=expiry_periods,
         expiry_date=expiry_date,
+        spendable=spendable,
     )
     await _check(conn, tenant_id, asset, name=name)
     try:
@@ -125,9 +128,11 @@ async def update_asset(
     expiry_policy: ExpiryPolicy | None = None,
     expiry_periods: int | None = None,
     expiry_date: date | None = None,
+    spendable: bool | None = None,
     actor: str,
 ) -> Asset:
-    """Rename an asset or change its policy for future earns (expiry, pending period).
+    """Rename an asset or change its policy for future earns (expiry, pending period), or
+    whether it can be spent (from now on: what is already held for a payment stays held).
 
     ``expiry_policy`` replaces the whole expiry policy with the parameters given alongside;
     ``expiry_days`` alone means days after earn, ``clear_expiry`` never; ``expiry_periods`` or
@@ -141,6 +146,7 @@ async def update_asset(
         current,
         name=current.name if name is None else name.strip(),
         pending_days=current.pending_days if pending_days is None else pending_days,
+        spendable=current.spendable if spendable is None else spendable,
     )
     if expiry_policy is not None or clear_expiry or expiry_days is not None:
         wanted = replace(
@@ -165,6 +171,7 @@ async def update_asset(
         "expiry_days",
         "expiry_periods",
         "expiry_date",
+        "spendable",
     )
     changes = {
         column: getattr(wanted, column)
@@ -209,6 +216,10 @@ async def _check(
         raise ValidationFailed("name: 1-100 characters", field="name")
     if not 0 <= asset.scale <= 4:
         raise ValidationFailed("scale: 0 to 4 digits of minor unit", field="scale")
+    if not asset.spendable and asset.kind is not AssetKind.POINTS:
+        raise ValidationFailed(
+            "spendable: only points can be made not spendable", field="spendable"
+        )
     if not 0 <= asset.pending_days <= MAX_DAYS:
         raise ValidationFailed(f"pendingDays: 0 to {MAX_DAYS}", field="pendingDays")
     policy = asset.expiry_policy

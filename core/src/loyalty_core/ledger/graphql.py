@@ -261,6 +261,11 @@ class AssetCreateInput:
     pending_days: int = strawberry.field(
         default=0, description="Days earned points stay pending (e.g. the return period)."
     )
+    spendable: bool = strawberry.field(
+        default=True,
+        description="False: points that only count (status points toward a tier); nothing "
+        "can redeem, hold or transfer them (ASSET_NOT_SPENDABLE).",
+    )
 
 
 @strawberry.input
@@ -279,6 +284,9 @@ class AssetUpdateInput:
     expiry_periods: int | None = None
     expiry_date: date | None = None
     pending_days: int | None = None
+    spendable: bool | None = strawberry.field(
+        default=None, description="Whether the asset can be spent, from now on."
+    )
 
 
 @strawberry.type
@@ -310,6 +318,7 @@ class AssetMutation:
                 expiry_policy=input.expiry_policy,
                 expiry_periods=input.expiry_periods,
                 expiry_date=input.expiry_date,
+                spendable=input.spendable,
                 actor=actor,
             )
 
@@ -339,6 +348,7 @@ class AssetMutation:
                 expiry_policy=input.expiry_policy,
                 expiry_periods=input.expiry_periods,
                 expiry_date=input.expiry_date,
+                spendable=input.spendable,
                 actor=actor,
             )
 

@@ -40,6 +40,10 @@ class Asset:
         description="With FIXED_DATE: the last day points are valid."
     )
     pending_days: int
+    spendable: bool = strawberry.field(
+        description="False: points that only count (status points): they cannot be redeemed, "
+        "held for a payment or transferred."
+    )
 
     @classmethod
     def of(cls, asset: models.Asset) -> Asset:
@@ -53,6 +57,7 @@ class Asset:
             expiry_periods=asset.expiry_periods,
             expiry_date=asset.expiry_date,
             pending_days=asset.pending_days,
+            spendable=asset.spendable,
         )
 
 

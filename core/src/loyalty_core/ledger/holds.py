@@ -29,7 +29,7 @@ from loyalty_core.hashing import fingerprint
 from loyalty_core.ids import new_id
 from loyalty_core.ledger.models import Asset, Hold, HoldStatus, Posted
 from loyalty_core.ledger.repository import as_uuid
-from loyalty_core.ledger.service import Posting, require_positive
+from loyalty_core.ledger.service import Posting, require_positive, require_spendable
 from loyalty_core.ledger.tables import ledger_accounts, ledger_holds
 
 
@@ -46,9 +46,11 @@ async def place_hold(
 
     Works on any account that keeps its balance in the row: a member's available points, a
     gift card's stored value. ``expires_at`` is informational (what a member's app shows);
-    whoever placed the hold releases it when it lapses.
+    whoever placed the hold releases it when it lapses. An asset that is not spendable is
+    never held (``ASSET_NOT_SPENDABLE``): a hold is the first half of a spend.
     """
     require_positive(amount)
+    require_spendable(asset)
     request = {"op": "hold", "account": account_id, "asset": asset.code, "amount": amount}
     request_hash = fingerprint({**request, "expires_at": expires_at})
     row = (

@@ -71,7 +71,11 @@ class ExpiryPolicy(StrEnum):
 class Asset:
     """A point currency or money asset. ``expiry_days`` belongs to ``DAYS_AFTER_EARN``,
     ``expiry_periods`` to the month and year ends, ``expiry_date`` (the last day points are
-    valid) to ``FIXED_DATE``. An asset given only ``expiry_days`` expires by days after earn."""
+    valid) to ``FIXED_DATE``. An asset given only ``expiry_days`` expires by days after earn.
+
+    A points asset that is not ``spendable`` only counts (status points that qualify a member
+    for a tier): nothing spends it, holds it or transfers it (``ASSET_NOT_SPENDABLE``); its
+    balance falls only by expiry, a reversal or refund, an operator's adjustment or erasure."""
 
     id: uuid.UUID
     code: str
@@ -84,6 +88,7 @@ class Asset:
     expiry_policy: ExpiryPolicy = ExpiryPolicy.NEVER
     expiry_periods: int = 0
     expiry_date: date | None = None
+    spendable: bool = True
 
     def __post_init__(self) -> None:
         if self.expiry_policy is ExpiryPolicy.NEVER and self.expiry_days is not None:

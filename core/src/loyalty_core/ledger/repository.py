@@ -4,7 +4,7 @@ second wall, not the only one)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    exists,
     func,
     insert,
     select,
@@ -246,6 +247,7 @@ def asset_from_row(row: Any) -> Asset:
         expiry_policy=ExpiryPolicy(row.expiry_policy),
         expiry_periods=row.expiry_periods,
         expiry_date=row.expiry_date,
+        spendable=row.spendable,
     )
 
 
@@ -267,6 +269,7 @@ async def insert_asset(
         "expiry_policy": asset.expiry_policy.value,
         "expiry_periods": asset.expiry_periods,
         "expiry_date": asset.expiry_date,
+        "spendable": asset.spendable,
     }
     if not if_absent:
         await conn.execute(insert(assets).values(**row))
@@ -383,6 +386,25 @@ async def tracked_accounts(
 
 
 _tracking: dict[uuid.UUID, bool] = {}
+
+
+async def member_owned(
+    conn: AsyncConnection, tenant_id: uuid.UUID, account_ids: Sequence[uuid.UUID]
+) -> bool:
+    """Whether any of the accounts is a member's (a ``post`` debiting one of an asset that
+    is not spendable is refused)."""
+    if not account_ids:
+        return False
+    query = select(
+        exists().where(
+            ledger_accounts.c.tenant_id == tenant_id,
+            ledger_accounts.c.id.in_(list(account_ids)),
+            ledger_accounts.c.member_id.is_not(None),
+        )
+    )
+    return bool((await conn.execute(query)).scalar_one())
+
+
 _MAX_TRACKING = 200_000
 
 
@@ -897,6 +919,7 @@ __all__ = [
     "lots_for_spending",
     "member_account",
     "member_movement",
+    "member_owned",
     "move_lot",
     "owned_account",
     "spent_from_lots",

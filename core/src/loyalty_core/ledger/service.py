@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loyalty_core.errors import Conflict, ErrorCode, InsufficientFunds, ValidationFailed
+from loyalty_core.errors import (
+    Conflict,
+    ErrorCode,
+    InsufficientFunds,
+    LoyaltyError,
+    ValidationFailed,
+)
 from loyalty_core.hashing import fingerprint
 from loyalty_core.ledger import expiry
 from loyalty_core.ledger import repository as repo
@@ -151,8 +157,12 @@ async def spend(
     counter: Purpose = Purpose.REDEEMED,
     details: dict[str, object] | None = None,
 ) -> Posted:
-    """Debit ``amount`` of a member's available points, first-expiring lots first."""
+    """Debit ``amount`` of a member's available points, first-expiring lots first.
+
+    Only an operator's adjustment may debit an asset that is not spendable."""
     require_positive(amount)
+    if kind is not TransactionKind.ADJUSTMENT:
+        require_spendable(asset)
     request = {
         "op": kind.value,
         "member": member_id,
@@ -232,6 +242,7 @@ async def transfer(
     transfer never extends the life of points.
     """
     require_positive(amount)
+    require_spendable(asset)
     if sender_id == recipient_id:
         raise ValidationFailed("cannot transfer points to the same member", field="recipientId")
     request = {
@@ -420,6 +431,10 @@ async def post(
         raise ValidationFailed("a posting needs non-zero legs", field="amount")
     if sum(amount for _, amount in legs) != 0:
         raise ValidationFailed("the legs of a posting must sum to zero", field="amount")
+    if not asset.spendable:
+        debited = [account for account, amount in legs if amount < 0]
+        if await repo.member_owned(conn, posting.tenant_id, debited):
+            require_spendable(asset)
     claimed = await _claim(conn, posting, kind, {"op": kind.value, **request}, details=details)
     if isinstance(claimed, Posted):
         return claimed
@@ -751,6 +766,17 @@ async def _erased(conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.U
     return status == MemberStatus.ERASED.value
 
 
+def require_spendable(asset: Asset, field: str = "assetCode") -> None:
+    """Refuse to spend, hold or transfer an asset that only counts (status points):
+    ``ASSET_NOT_SPENDABLE``, nothing written."""
+    if not asset.spendable:
+        raise LoyaltyError(
+            f"{asset.code} only counts toward a status and cannot be spent",
+            field=field,
+            code=ErrorCode.ASSET_NOT_SPENDABLE,
+        )
+
+
 def require_positive(amount: int) -> None:
     """Amounts that move value are positive whole numbers (the direction is the operation)."""
     if amount <= 0:
@@ -773,6 +799,7 @@ __all__ = [
     "post",
     "release_lot",
     "require_positive",
+    "require_spendable",
     "reverse",
     "spend",
     "transfer",

@@ -128,6 +128,27 @@ def check_member(expression: str, *, field: str = "condition", facts: Iterable[s
     _check_paths(expression, {"member": member, "now": {}}, field)
 
 
+def check_variables(expression: str, roots: Mapping[str, Any], *, field: str) -> None:
+    """Raise :class:`InvalidCondition` (with line and column) unless ``expression`` is a
+    non-empty expression that compiles and names only the fields of ``roots`` (a root's
+    value is a dict of its fields, None for a leaf, :data:`ANY` for an open object): a
+    module's own expression over variables of its own, checked like a condition."""
+    if not expression.strip():
+        raise InvalidCondition("an expression is required", field=field)
+    _compile(expression, field)
+    _check_paths(expression, roots, field)
+
+
+def evaluate_value(expression: str, variables: Mapping[str, Any]) -> Any:
+    """What ``expression`` gives for ``variables`` (a number, a string...), from the compiled
+    program; :class:`ConditionFailed` when it cannot be evaluated (a missing field
+    included: a module's own variables are always all there)."""
+    try:
+        return compiled(expression).execute(dict(variables))
+    except Exception as exc:
+        raise ConditionFailed(str(exc), type(exc).__name__) from exc
+
+
 def evaluate(expression: str, variables: Mapping[str, Any]) -> bool:
     """True when the condition holds. A field absent from this event (an optional payload
     property, a member attribute not set) makes the condition false: the schema allows it,
@@ -231,7 +252,9 @@ __all__ = [
     "check",
     "check_member",
     "check_segment",
+    "check_variables",
     "compiled",
     "evaluate",
+    "evaluate_value",
     "member_fields",
 ]

@@ -49,13 +49,15 @@ LAST_ID = uuid.UUID(int=(1 << 128) - 1)
 
 async def run_scheduled(context: JobContext) -> int:
     """The job: reward the scheduled triggers due now; how many members were rewarded. The
-    effects of the modules the tenant enabled apply, with the tenant's settings of each."""
+    effects of the modules the tenant enabled apply, with the tenant's settings of each, and
+    conditions see their member facts (``member.tier``) as event-triggered campaigns do."""
     return await run_scheduled_at(
         context.database,
         context.tenant,
         context.now,
         effects=engine.module_effects(context.registry, context.enabled_modules),
         settings=context.enabled_modules,
+        facts=engine.module_facts(context.registry, context.enabled_modules),
         registry=context.registry,
     )
 
@@ -67,10 +69,12 @@ async def run_scheduled_at(
     *,
     effects: engine.ModuleEffects | None = None,
     settings: Mapping[str, BaseModel] | None = None,
+    facts: engine.ModuleFacts = (),
     registry: ModuleRegistry | None = None,
 ) -> int:
     """Fire every active scheduled campaign's triggers due at ``now``. Without ``effects``
-    only built-in effects apply (a module effect is skipped, as for a disabled module)."""
+    only built-in effects apply (a module effect is skipped, as for a disabled module);
+    ``facts`` are the enabled modules' member facts conditions may read."""
     today = now.astimezone(ZoneInfo(tenant.timezone)).date()
     async with database.tenant_transaction(tenant.id) as conn:
         versions = [
@@ -94,6 +98,7 @@ async def run_scheduled_at(
                         now,
                         effects,
                         settings,
+                        facts=facts,
                         registry=registry,
                     )
             except _Failed as failed:
@@ -112,6 +117,7 @@ async def _fire(
     effects: engine.ModuleEffects,
     settings: Mapping[str, BaseModel],
     *,
+    facts: engine.ModuleFacts,
     registry: ModuleRegistry | None,
 ) -> int:
     claimed = await conn.execute(
@@ -127,7 +133,9 @@ async def _fire(
     )
     if claimed.first() is None:
         return 0
-    trigger = await _trigger(conn, tenant, version.definition.trigger, member_id, occurrence, now)
+    trigger = await _trigger(
+        conn, tenant, version.definition.trigger, member_id, occurrence, now, facts
+    )
     sink = engine.LedgerSink(conn, "job:rules.scheduled", now, settings, registry=registry)
     tally = Tally(now)
     rewarded = await engine.evaluate([version], trigger, sink, effects, tally)
@@ -154,14 +162,15 @@ async def _trigger(
     member_id: uuid.UUID,
     occurrence: str,
     now: datetime,
+    facts: engine.ModuleFacts,
 ) -> engine.Trigger:
     member = await members_service.get_member(conn, tenant.id, member_id)
     aggregates = await repo.member_aggregates(
-        conn, tenant.id, member_id, event_type=kind, upto=LAST_ID, at=now
+        conn, tenant.id, member_id, event_type=kind, upto=LAST_ID, at=now, facts=facts
     )
     variables = {
         "event": {"type": kind, "occurredAt": now, "payload": {}},
-        "member": await engine.member_variables(conn, tenant.id, member, aggregates, now),
+        "member": await engine.member_variables(conn, tenant.id, member, aggregates, now, facts),
         "now": now,
     }
     return engine.Trigger(

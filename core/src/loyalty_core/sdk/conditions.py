@@ -15,6 +15,11 @@ At run time a condition can still fail for one event (a division by zero, a numb
 with a string): :func:`evaluate` raises :class:`ConditionFailed`, and the module skips its
 definition for that event, counts the failure and shows it on the definition, as campaign
 health does. It never fails the ingestion.
+
+A module whose retailer writes an expression over the module's own variables (a tier
+ladder's qualifying metric over the member's window aggregates) checks it on save with
+:func:`check_variables` and computes it with :func:`evaluate_value`: the same language, the
+same compiled-program cache, the same ``ConditionFailed`` at run time.
 """
 
 from __future__ import annotations
@@ -38,7 +43,13 @@ from loyalty_core.rules import repository as _rules_repo
 from loyalty_core.rules import schedules as _schedules
 from loyalty_core.rules import segments as _segments
 from loyalty_core.rules import service as _rules
-from loyalty_core.rules.conditions import ConditionFailed, InvalidCondition, evaluate
+from loyalty_core.rules.conditions import (
+    ConditionFailed,
+    InvalidCondition,
+    check_variables,
+    evaluate,
+    evaluate_value,
+)
 
 
 async def segment_names(conn: AsyncConnection, tenant_id: uuid.UUID) -> frozenset[str]:
@@ -180,7 +191,9 @@ __all__ = [
     "InvalidCondition",
     "check",
     "check_member",
+    "check_variables",
     "evaluate",
+    "evaluate_value",
     "event_types",
     "member_facts",
     "member_variables",

@@ -9,7 +9,7 @@ hold with ``capture_hold`` (which posts the real debit) or ``release_hold`` (voi
 """
 
 from loyalty_core.ledger import service as _service
-from loyalty_core.ledger.assets import create_asset, ensure_asset
+from loyalty_core.ledger.assets import create_asset, ensure_asset, update_asset
 from loyalty_core.ledger.holds import (
     capture_hold,
     get_hold,
@@ -92,4 +92,5 @@ __all__ = [
     "reverse",
     "spend",
     "tenant_account",
+    "update_asset",
 ]

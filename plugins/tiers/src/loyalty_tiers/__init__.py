@@ -155,24 +155,33 @@ async def count_event(event: DomainEvent, context: HandlerContext) -> None:
     found = await service.programme(context.conn, context.tenant_id, context.settings)
     if found is None:
         return
-    amount = await service.contribution(context.conn, context.tenant_id, found, ingested)
-    if amount:
-        await service.record(context.conn, context.tenant_id, found, ingested, amount)
+    amount, aggregates = await service.contribution(
+        context.conn, context.tenant_id, found, ingested
+    )
+    if amount or aggregates:
+        await service.record(context.conn, context.tenant_id, found, ingested, amount, aggregates)
 
 
 async def provision(conn: AsyncConnection, tenant: Tenant, settings: BaseModel) -> None:
     """The tenant's status points asset: points that count toward a level and cannot be
-    spent (they never pass through a redemption; campaigns award them with the
-    ``asset_award`` effect, beside or instead of spendable points)."""
+    spent (the core's ledger refuses to redeem, hold or transfer an asset that is not
+    spendable; campaigns award them with the ``asset_award`` effect, beside or instead of
+    spendable points). An existing asset named by ``status_asset`` is made not spendable."""
     assert isinstance(settings, TierSettings)
-    if await ledger.get_asset(conn, tenant.id, settings.status_asset) is None:
+    found = await ledger.get_asset(conn, tenant.id, settings.status_asset)
+    if found is None:
         await ledger.create_asset(
             conn,
             tenant.id,
             code=settings.status_asset,
             name="Status points",
             kind=ledger.AssetKind.POINTS,
+            spendable=False,
             actor=f"module:{NAME}",
+        )
+    elif found.spendable:
+        await ledger.update_asset(
+            conn, tenant.id, found.code, spendable=False, actor=f"module:{NAME}"
         )
     await subscriptions.save_webhook_config(
         conn, tenant.id, settings.membership_webhook_secret, settings.membership_grace_days

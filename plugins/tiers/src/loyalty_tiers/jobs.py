@@ -14,13 +14,16 @@ and warnings are fewer and decided in Python from grouped sums.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
-from loyalty_core.sdk import Database, Job, JobContext, events
+from loyalty_core.sdk import Database, Job, JobContext, conditions, events
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_tiers import expression, service
 from loyalty_tiers import repository as repo
-from loyalty_tiers import service
-from loyalty_tiers.ladder import DowngradePolicy, Ladder, at_grace_end
+from loyalty_tiers.ladder import DowngradePolicy, Ladder, Metric, at_grace_end
 from loyalty_tiers.settings import TierSettings
 
 BATCH = 10_000
@@ -49,27 +52,22 @@ async def close_windows(
 ) -> int:
     """End every window that ended by ``today``, a batch per transaction in member order,
     pass after pass until a pass finds none due (a member several windows behind, after a
-    pause of the job, is due again after its first window ended)."""
+    pause of the job, is due again after its first window ended). Under an EXPRESSION
+    ladder a member its expression fails for is skipped (its window stays open, its level
+    stays, the failure is counted) and tried again on the next run; a new window it fails
+    for reaches no level yet."""
     done, after, found_in_pass = 0, uuid.UUID(int=0), 0
+    skipped: set[uuid.UUID] = set()  # counted once per run, however many passes meet them
     while True:
         async with database.tenant_transaction(tenant_id) as conn:
             if not await repo.lock_windows(conn, tenant_id):
                 return done  # another runner is ending this tenant's windows
-            rows = await repo.close_windows(
-                conn,
-                tenant_id,
-                today=today,
-                after=after,
-                batch=BATCH,
-                names=[level.name for level in ladder.levels],
-                thresholds=[lv.threshold for lv in ladder.levels if lv.threshold is not None],
-                ranks=[i + 1 for i, lv in enumerate(ladder.levels) if lv.threshold is not None],
-                policy=ladder.downgrade.value,
-                grace_days=ladder.grace_days,
-                length=ladder.length(),
-                step=ladder.step(),
-                actor=service.MODULE_ACTOR,
-            )
+            if ladder.metric is Metric.EXPRESSION:
+                closed = await _close_expressed(conn, tenant_id, ladder, today, after, skipped)
+            else:
+                closed = await repo.close_windows(
+                    conn, tenant_id, today=today, after=after, batch=BATCH, **_rules(ladder)
+                )
             await events.announce(
                 conn,
                 tenant_id,
@@ -82,18 +80,74 @@ async def close_windows(
                         "reason": "window ended",
                         "metric": int(row.ended),
                     }
-                    for row in rows
-                    if row.downgraded
+                    for row in closed.downgraded
                 ],
             )
-        done += len(rows)
-        found_in_pass += len(rows)
-        if rows:
-            after = max(row.member_id for row in rows)
+        done += closed.count
+        found_in_pass += closed.count
+        if closed.last is not None:
+            after = closed.last
         elif found_in_pass:
             after, found_in_pass = uuid.UUID(int=0), 0  # another pass for those still due
         else:
             return done
+
+
+def _rules(ladder: Ladder) -> dict[str, Any]:
+    """The ladder as :func:`repo.close_windows` applies it."""
+    return {
+        "names": [level.name for level in ladder.levels],
+        "thresholds": [lv.threshold for lv in ladder.levels if lv.threshold is not None],
+        "ranks": [i + 1 for i, lv in enumerate(ladder.levels) if lv.threshold is not None],
+        "policy": ladder.downgrade.value,
+        "grace_days": ladder.grace_days,
+        "length": ladder.length(),
+        "step": ladder.step(),
+        "actor": service.MODULE_ACTOR,
+    }
+
+
+async def _close_expressed(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    ladder: Ladder,
+    today: date,
+    after: uuid.UUID,
+    skipped: set[uuid.UUID],
+) -> repo.Closed:
+    """A batch under an EXPRESSION ladder: its aggregates read in one statement, the
+    expression evaluated per member in Python (CEL has no SQL), the metrics applied by the
+    same statement as every ladder's. Members it fails for join ``skipped``."""
+    assert ladder.expression is not None
+    due = await repo.due_aggregates(
+        conn, tenant_id, today=today, after=after, batch=BATCH, length=ladder.length()
+    )
+    decided, failed = [], service.Failures()
+    for member_id, level, window_end, ended, following in due:
+        if member_id in skipped:
+            continue
+        try:
+            metric = expression.value(ladder.expression, ended)
+        except conditions.ConditionFailed as exc:
+            failed.add(exc)
+            skipped.add(member_id)
+            continue
+        try:
+            floor = expression.value(ladder.expression, following)
+        except conditions.ConditionFailed:
+            floor = -expression.MAX_METRIC  # the new window reaches nothing yet
+        decided.append(repo.Decided(member_id, level, window_end, metric, floor))
+    closed = await repo.close_windows(
+        conn,
+        tenant_id,
+        today=today,
+        after=after,
+        batch=BATCH,
+        given=decided,
+        **_rules(ladder),
+    )
+    await service.count_failures(conn, tenant_id, failed)
+    return replace(closed, last=due[-1][0] if due else None)
 
 
 async def _end_graces(database: Database, tenant_id: uuid.UUID, ladder: Ladder, today: date) -> int:
@@ -108,9 +162,13 @@ async def _end_graces(database: Database, tenant_id: uuid.UUID, ladder: Ladder, 
             tenant_id,
             [(r.member_id, ladder.window_start(r.window_end), r.window_end) for r in rows],
         )
-        changes, downgrades = [], []
+        changes, downgrades, failed = [], [], service.Failures()
         for row in rows:
-            metric = sums[row.member_id]
+            try:
+                metric = service.metric_of(ladder, sums[row.member_id])
+            except conditions.ConditionFailed as exc:
+                failed.add(exc)  # the grace goes on; tried again on the next run
+                continue
             level = at_grace_end(ladder, row.level, row.grace_level, metric)
             if not await repo.end_grace(
                 conn,
@@ -145,6 +203,7 @@ async def _end_graces(database: Database, tenant_id: uuid.UUID, ladder: Ladder, 
                 )
         await repo.add_history(conn, tenant_id, changes)
         await events.announce(conn, tenant_id, service.DOWNGRADED, downgrades)
+        await service.count_failures(conn, tenant_id, failed)
     return len(changes)
 
 
@@ -183,11 +242,15 @@ async def _warn(
             tenant_id,
             [(r.member_id, ladder.window_start(r.window_end), r.window_end) for r in rows],
         )
-        warnings = []
+        warnings, failed = [], service.Failures()
         for row in rows:
             level = ladder.level(row.level)
             threshold = 0 if level is None or level.threshold is None else level.threshold
-            missing = threshold - sums[row.member_id]
+            try:
+                missing = threshold - service.metric_of(ladder, sums[row.member_id])
+            except conditions.ConditionFailed as exc:
+                failed.add(exc)
+                continue
             if missing > 0:
                 warnings.append(
                     {
@@ -198,6 +261,7 @@ async def _warn(
                     }
                 )
         await events.announce(conn, tenant_id, service.WARNING, warnings)
+        await service.count_failures(conn, tenant_id, failed)
     return len(warnings)
 
 

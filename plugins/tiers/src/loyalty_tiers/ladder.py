@@ -39,6 +39,9 @@ class Metric(StrEnum):
     """Purchases counted; a purchase refunded in full no longer counts."""
     VISITS = "visits"
     """Events of the ladder's ``visit_types`` (check-ins, store visits) counted."""
+    EXPRESSION = "expression"
+    """A CEL expression over the member's aggregates in the window (``window.spend``,
+    ``window.purchases``, ``window.visits``, ``window.statusPoints``): see ``expression``."""
 
 
 class WindowKind(StrEnum):
@@ -93,6 +96,12 @@ class Ladder(BaseModel):
     metric: Metric = Metric.STATUS_POINTS
     visit_types: tuple[str, ...] = ("visit",)
     window: WindowKind = WindowKind.CALENDAR_YEAR
+    expression: str | None = Field(
+        None,
+        max_length=2000,
+        description="With the EXPRESSION metric: CEL over the window's aggregates giving the "
+        "metric, e.g. window.spend / 100 + window.visits * 50.",
+    )
     months: int = Field(12, ge=1, le=36, description="Length of a rolling window.")
     downgrade: DowngradePolicy = DowngradePolicy.QUALIFYING
     grace_days: int = Field(0, ge=0, le=366)
@@ -113,6 +122,8 @@ class Ladder(BaseModel):
             raise ValueError("at least one level is reached by the metric")
         if any(b <= a for a, b in pairwise(thresholds)):
             raise ValueError("thresholds rise from level to level")
+        if (self.metric is Metric.EXPRESSION) != bool(self.expression and self.expression.strip()):
+            raise ValueError("an expression goes with the EXPRESSION metric, and only with it")
         if self.downgrade is DowngradePolicy.GRACE and self.grace_days == 0:
             raise ValueError("a grace policy needs grace_days")
         return self

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from loyalty_tiers.expression import Aggregates
 from loyalty_tiers.ladder import Level
 
 
@@ -50,6 +51,8 @@ class Contribution:
     event_type: str
     amount: int
     occurred_at: datetime
+    aggregates: Aggregates | None = None
+    """Under an EXPRESSION ladder: what the event added to the window's aggregates."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,10 @@ class Progress:
     keep: int
     """What the member must still earn by ``window_end`` to keep the earned level."""
     contributions: tuple[Contribution, ...]
+    aggregates: Aggregates | None = None
+    """Under an EXPRESSION ladder: the window's aggregates the expression read."""
+    error: str | None = None
+    """Under an EXPRESSION ladder: why the expression gave no metric for the member."""
 
 
 @dataclass(frozen=True)

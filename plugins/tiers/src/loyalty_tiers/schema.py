@@ -33,6 +33,8 @@ from strawberry.types import Info
 
 from loyalty_tiers import ladder as rules
 from loyalty_tiers import memberships, models, service, subscriptions
+from loyalty_tiers import repository as repo
+from loyalty_tiers.expression import Aggregates
 from loyalty_tiers.settings import TierSettings
 
 NAME = "tiers"
@@ -150,17 +152,68 @@ class TierLevel:
         )
 
 
+@strawberry.type(
+    description="Members a ladder's EXPRESSION metric could not be evaluated for (a division "
+    "by zero...): each was skipped, its level unchanged."
+)
+class TierLadderHealth:
+    failures: int
+    last_error: str | None
+    last_failed_at: datetime | None
+
+
+@strawberry.type(
+    description="What a member did in a qualification window (or what one event added to it): "
+    "what an EXPRESSION metric reads as window.spend, window.purchases, window.visits and "
+    "window.statusPoints."
+)
+class TierAggregates:
+    spend: int = strawberry.field(description="Purchase amounts in minor units, less refunds.")
+    purchases: int
+    visits: int
+    status_points: int
+
+    @classmethod
+    def of(cls, found: Aggregates | None) -> TierAggregates | None:
+        if found is None:
+            return None
+        return cls(
+            spend=found.spend,
+            purchases=found.purchases,
+            visits=found.visits,
+            status_points=found.status_points,
+        )
+
+
 @strawberry.type(description="The tenant's tier ladder: levels from lowest to highest.")
 class TierLadder:
     version: int
     levels: list[TierLevel]
     metric: TierMetric
+    expression: str | None = strawberry.field(
+        description="With the EXPRESSION metric: the CEL expression over the window's "
+        "aggregates that gives the metric."
+    )
     visit_types: list[str]
     window: TierWindow
     months: int = strawberry.field(description="Length of the window in months.")
     downgrade: TierDowngradePolicy
     grace_days: int
     refunds_downgrade: bool
+
+    @strawberry.field(description="Failures of the ladder's expression (tenant admins).")
+    async def health(self, info: Info[RequestContext, None]) -> TierLadderHealth | None:
+        ctx = info.context
+        tenant_id = require_admin(ctx.principal)
+        async with ctx.read() as conn:
+            row = await repo.get_health(conn, tenant_id)
+        if row is None:
+            return TierLadderHealth(failures=0, last_error=None, last_failed_at=None)
+        return TierLadderHealth(
+            failures=int(row.failures),
+            last_error=row.last_error,
+            last_failed_at=row.last_failed_at,
+        )
 
     @classmethod
     def of(cls, found: service.Programme) -> TierLadder:
@@ -169,6 +222,7 @@ class TierLadder:
             version=found.version,
             levels=[TierLevel.of(level) for level in ladder.levels],
             metric=ladder.metric,
+            expression=ladder.expression,
             visit_types=list(ladder.visit_types),
             window=ladder.window,
             months=ladder.length(),
@@ -227,8 +281,11 @@ class MemberTier:
 class TierContribution:
     event_id: strawberry.ID
     event_type: str
-    amount: int
+    amount: int = strawberry.field(description="What it added to the metric (0 under EXPRESSION).")
     occurred_at: datetime
+    aggregates: TierAggregates | None = strawberry.field(
+        description="Under an EXPRESSION metric: what it added to the window's aggregates."
+    )
 
 
 @strawberry.type(description="The member's metric in the current window and what it lacks.")
@@ -244,6 +301,13 @@ class TierProgress:
     )
     contributions: list[TierContribution] = strawberry.field(
         description="The events behind value, newest first (the latest 50)."
+    )
+    aggregates: TierAggregates | None = strawberry.field(
+        description="Under an EXPRESSION metric: the window's aggregates it was evaluated over."
+    )
+    error: str | None = strawberry.field(
+        description="Under an EXPRESSION metric: why it gives no value for the member (value "
+        "is then 0 and the level stays)."
     )
 
     @classmethod
@@ -262,9 +326,12 @@ class TierProgress:
                     event_type=c.event_type,
                     amount=c.amount,
                     occurred_at=c.occurred_at,
+                    aggregates=TierAggregates.of(c.aggregates),
                 )
                 for c in progress.contributions
             ],
+            aggregates=TierAggregates.of(progress.aggregates),
+            error=progress.error,
         )
 
 
@@ -310,6 +377,12 @@ class TierLevelInput:
 class TierLadderInput:
     levels: list[TierLevelInput]
     metric: TierMetric = rules.Metric.STATUS_POINTS
+    expression: str | None = strawberry.field(
+        default=None,
+        description="With the EXPRESSION metric (and only with it): CEL over window.spend, "
+        "window.purchases, window.visits and window.statusPoints giving a number, e.g. "
+        "window.spend / 100 + window.visits * 50.",
+    )
     visit_types: list[str] = strawberry.field(default_factory=lambda: ["visit"])
     window: TierWindow = rules.WindowKind.CALENDAR_YEAR
     months: int = 12
@@ -361,6 +434,10 @@ class TierSimulation:
         description="Members who would drop at their window's end if they earned nothing more."
     )
     moves: list[TierMove] = strawberry.field(description=f"The first {MAX_MOVES} moves.")
+    skipped: int = strawberry.field(
+        description="Members the ladder's expression could not be evaluated for: they would "
+        "not move."
+    )
 
 
 @strawberry.type
@@ -454,17 +531,20 @@ class TierMutation:
         ctx = info.context
         tenant_id = require_admin(ctx.principal)
 
-        async def work(conn: AsyncConnection, _: object) -> list[service.Move]:
+        async def work(conn: AsyncConnection, _: object) -> service.Simulation:
             ladder = service.parse_ladder(_ladder_data(input))
-            return await service.simulate(conn, tenant_id, _settings(ctx), ladder, ctx.now())
+            return await service.simulate(
+                conn, tenant_id, _settings(ctx), ladder, ctx.now(), limit=MAX_MOVES
+            )
 
         found, errors = await run_mutation(info, work)
         if found is None:
             return TierSimulationPayload(simulation=None, errors=errors)
         return TierSimulationPayload(
             simulation=TierSimulation(
-                up=sum(1 for m in found if m.at_once),
-                down=sum(1 for m in found if not m.at_once),
+                up=found.up,
+                down=found.down,
+                skipped=found.skipped,
                 moves=[
                     TierMove(
                         member_id=strawberry.ID(str(m.member_id)),
@@ -473,7 +553,7 @@ class TierMutation:
                         metric=m.metric,
                         at_once=m.at_once,
                     )
-                    for m in found[:MAX_MOVES]
+                    for m in found.moves
                 ],
             ),
             errors=[],
@@ -586,6 +666,7 @@ def _ladder_data(value: TierLadderInput) -> dict[str, Any]:
             for level in value.levels
         ],
         "metric": value.metric.value,
+        "expression": value.expression,
         "visit_types": value.visit_types,
         "window": value.window.value,
         "months": value.months,

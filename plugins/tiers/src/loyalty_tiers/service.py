@@ -18,9 +18,10 @@ its cache at once; another gateway sees it when its entry expires.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from loyalty_core.sdk import (
     LoyaltyError,
     NotFound,
     ValidationFailed,
+    conditions,
     events,
     ledger,
     members,
@@ -39,18 +41,21 @@ from loyalty_core.sdk import (
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from loyalty_tiers import models, subscriptions
+from loyalty_tiers import expression, models, subscriptions
 from loyalty_tiers import repository as repo
+from loyalty_tiers.expression import Aggregates
 from loyalty_tiers.ladder import Ladder, Metric, WindowKind, at_window_end
 from loyalty_tiers.settings import TierSettings
 
 CACHE_SECONDS = 30.0
 MODULE_ACTOR = "module:tiers"
-PAGE = 1000
+BATCH = 10_000
 MAX_OVERRIDE_DAYS = 3 * 366
 UPGRADED = "tiers.upgraded"
 DOWNGRADED = "tiers.downgraded"
 WARNING = "tiers.downgrade_warning"
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,40 @@ class Programme:
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self.zone).date()
+
+    def metric(self, sums: repo.Sums) -> int:
+        return metric_of(self.ladder, sums)
+
+
+def metric_of(ladder: Ladder, sums: repo.Sums) -> int:
+    """The ladder's metric of a window: its sum, or its expression over the window's
+    aggregates (``ConditionFailed`` when that cannot be evaluated for this member)."""
+    if ladder.metric is Metric.EXPRESSION:
+        assert ladder.expression is not None
+        return expression.value(ladder.expression, sums.aggregates)
+    return sums.value
+
+
+@dataclass
+class Failures:
+    """Members the ladder's expression failed for: how many, and the last error (a million
+    members may fail; their errors are not kept)."""
+
+    count: int = 0
+    last: conditions.ConditionFailed | None = None
+
+    def add(self, error: conditions.ConditionFailed) -> None:
+        self.count += 1
+        self.last = error
+
+
+async def count_failures(conn: AsyncConnection, tenant_id: uuid.UUID, failed: Failures) -> None:
+    """Count members the ladder's expression failed for (they were skipped), on the ladder's
+    health, and log the last error; nothing when none failed."""
+    if failed.last is not None:
+        error = f"{failed.last.error_class}: {failed.last}"
+        _log.warning("tier expression failed for %d members: %s", failed.count, error)
+        await repo.count_failures(conn, tenant_id, failed.count, error)
 
 
 _programmes: dict[uuid.UUID, tuple[float, Programme | None]] = {}
@@ -108,13 +147,18 @@ async def load(
 
 
 def parse_ladder(data: Mapping[str, Any]) -> Ladder:
-    """The ladder, or :class:`ValidationFailed` naming the first field that is wrong."""
+    """The ladder, or :class:`ValidationFailed` naming the first field that is wrong (an
+    expression that does not compile, names an unknown field or gives no number:
+    ``INVALID_CONDITION`` on ``expression``)."""
     try:
-        return Ladder.model_validate(data)
+        ladder = Ladder.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "ladder"
         raise ValidationFailed(first["msg"], field=field) from error
+    if ladder.expression is not None:
+        expression.check(ladder.expression)
+    return ladder
 
 
 async def set_ladder(
@@ -127,8 +171,11 @@ async def set_ladder(
     now: datetime,
 ) -> Programme:
     """Save the tenant's ladder and apply it: a changed window moves every member's window
-    end, and members whose current window's metric now reaches a higher level rise at once
-    (downgrades wait for the window's end, as always)."""
+    end (one statement), and members whose current window's metric now reaches a higher
+    level rise at once (downgrades wait for the window's end, as always), a batch of
+    members at a time: one statement reads the batch's standings and window sums, the
+    ladder decides in Python (the simulation's very rules), one statement moves the batch
+    and writes its history. Memory holds one batch, whatever the number of members."""
     before = await programme(conn, tenant_id, settings)
     await repo.save_ladder(conn, tenant_id, ladder.model_dump(mode="json"), actor)
     forget(tenant_id)
@@ -141,8 +188,16 @@ async def set_ladder(
         today = found.today(now)
         ends = {month: ladder.window_end(today, month) for month in range(1, 13)}
         await repo.move_windows(conn, tenant_id, ends)
-    for page in await _pages_of_moves(conn, tenant_id, found, now):
-        await _apply_moves(conn, tenant_id, page, actor=actor, now=now)
+    failed = Failures()
+    async for batch in _batches_of_moves(conn, tenant_id, found, now, failed):
+        await repo.apply_ladder_moves(
+            conn,
+            tenant_id,
+            [(m.member_id, m.from_level, m.to_level, m.metric) for m in batch if m.at_once],
+            actor=actor,
+            now=now,
+        )
+    await count_failures(conn, tenant_id, failed)
     return found
 
 
@@ -157,14 +212,40 @@ class Move:
     at_once: bool
 
 
+@dataclass(frozen=True)
+class Simulation:
+    up: int
+    """Members who would rise when the ladder is set."""
+    down: int
+    """Members who would drop at their window's end if they earned nothing more."""
+    skipped: int
+    """Members the ladder's expression could not be evaluated for (they would not move)."""
+    moves: list[Move]
+    """The first ``limit`` moves, in member order."""
+
+
 async def moves(
-    conn: AsyncConnection, tenant_id: uuid.UUID, found: Programme, now: datetime
-) -> list[Move]:
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    found: Programme,
+    now: datetime,
+    *,
+    limit: int,
+) -> Simulation:
     """Every member ``found``'s ladder would move, with the metric of the member's current
     window: up at once when it reaches a higher level, down at the window's end when it no
     longer holds the member's level (by the ladder's policy, if the member earns nothing
-    more). The simulation shows these; applying the ladder makes the ``at_once`` ones."""
-    return [move for page in await _pages_of_moves(conn, tenant_id, found, now) for move in page]
+    more), counted, and the first ``limit`` of them. The simulation shows these; applying
+    the ladder makes the ``at_once`` ones. A batch of members at a time, in bounded memory."""
+    up = down = 0
+    first: list[Move] = []
+    failed = Failures()
+    async for batch in _batches_of_moves(conn, tenant_id, found, now, failed):
+        for move in batch:
+            up, down = (up + 1, down) if move.at_once else (up, down + 1)
+            if len(first) < limit:
+                first.append(move)
+    return Simulation(up, down, failed.count, first)
 
 
 async def simulate(
@@ -173,7 +254,9 @@ async def simulate(
     settings: TierSettings,
     ladder: Ladder,
     now: datetime,
-) -> list[Move]:
+    *,
+    limit: int,
+) -> Simulation:
     """What setting ``ladder`` would do (:func:`moves` under it), writing nothing."""
     tenant = await tenants.get_tenant(conn, tenant_id)
     asset = await ledger.get_asset(conn, tenant_id, settings.status_asset)
@@ -184,68 +267,46 @@ async def simulate(
         currency=tenant.default_currency,
         status_asset_id=None if asset is None else asset.id,
     )
-    return await moves(conn, tenant_id, proposed, now)
+    return await moves(conn, tenant_id, proposed, now, limit=limit)
 
 
-async def _pages_of_moves(
-    conn: AsyncConnection, tenant_id: uuid.UUID, found: Programme, now: datetime
-) -> list[list[Move]]:
+async def _batches_of_moves(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    found: Programme,
+    now: datetime,
+    failed: Failures,
+) -> AsyncIterator[list[Move]]:
+    """The moves of every member, a batch of :data:`BATCH` members at a time (the members'
+    current window, by their anchor month, summed in the statement that reads them);
+    members the ladder's expression fails for join ``failed``."""
     ladder, today = found.ladder, found.today(now)
-    pages: list[list[Move]] = []
-    after: uuid.UUID | None = None
+    ends = [ladder.window_end(today, month) for month in range(1, 13)]
+    after = uuid.UUID(int=0)
     while True:
-        rows = await repo.standings(conn, tenant_id, after=after, limit=PAGE)
+        rows = await repo.current_windows(
+            conn, tenant_id, after=after, batch=BATCH, ends=ends, length=ladder.length()
+        )
         if not rows:
-            return pages
-        after = rows[-1].member_id
-        windows = []
-        for row in rows:
-            end = ladder.window_end(today, row.anchor_month)
-            windows.append((row.member_id, ladder.window_start(end), end))
-        sums = await repo.window_sums(conn, tenant_id, windows)
-        page: list[Move] = []
-        for row in rows:
-            metric = sums[row.member_id]
+            return
+        after = rows[-1][0]
+        batch: list[Move] = []
+        for member_id, current, sums in rows:
+            try:
+                metric = found.metric(sums)
+            except conditions.ConditionFailed as exc:
+                failed.add(exc)
+                continue
             qualified = ladder.qualifying(metric)
-            level = row.level if ladder.rank(row.level) >= 0 else None
-            if ladder.rank(qualified) > ladder.rank(level) or level != row.level:
-                page.append(Move(row.member_id, row.level, qualified, metric, at_once=True))
+            level = current if ladder.rank(current) >= 0 else None
+            if ladder.rank(qualified) > ladder.rank(level) or level != current:
+                batch.append(Move(member_id, current, qualified, metric, at_once=True))
                 continue
             decided = at_window_end(ladder, level, metric)
             if decided.level != level or decided.in_grace:
                 target = decided.grace_level if decided.in_grace else decided.level
-                page.append(Move(row.member_id, row.level, target, metric, at_once=False))
-        pages.append(page)
-
-
-async def _apply_moves(
-    conn: AsyncConnection, tenant_id: uuid.UUID, page: list[Move], *, actor: str, now: datetime
-) -> None:
-    changes = []
-    for move in page:
-        if not move.at_once:
-            continue
-        await repo.lock_standing(conn, tenant_id, move.member_id)
-        await repo.set_level(
-            conn,
-            tenant_id,
-            move.member_id,
-            level=move.to_level,
-            since=now,
-            clear_grace=False,
-        )
-        changes.append(
-            {
-                "member_id": move.member_id,
-                "kind": "ladder",
-                "from_level": move.from_level,
-                "to_level": move.to_level,
-                "reason": f"ladder changed: {move.metric} now reaches {move.to_level}",
-                "actor": actor,
-                "metric": move.metric,
-            }
-        )
-    await repo.add_history(conn, tenant_id, changes)
+                batch.append(Move(member_id, current, target, metric, at_once=False))
+        yield batch
 
 
 # -- the metric, on every event ---------------------------------------------------------
@@ -253,8 +314,35 @@ async def _apply_moves(
 
 async def contribution(
     conn: AsyncConnection, tenant_id: uuid.UUID, found: Programme, event: events.EventIngested
+) -> tuple[int, Aggregates]:
+    """What ``event`` adds to (or takes from) the member's metric under the ladder, or
+    under an EXPRESSION ladder to the window's aggregates."""
+    if found.ladder.metric is Metric.EXPRESSION:
+        return 0, await _aggregates(conn, tenant_id, found, event)
+    return await _amount(conn, tenant_id, found, event), Aggregates()
+
+
+async def _aggregates(
+    conn: AsyncConnection, tenant_id: uuid.UUID, found: Programme, event: events.EventIngested
+) -> Aggregates:
+    ladder = found.ladder
+    assert ladder.expression is not None
+    spend = purchases = 0
+    if event.is_purchase or event.is_refund:
+        sign = 1 if event.is_purchase else -1
+        if event.currency == found.currency and event.amount is not None:
+            spend = sign * event.amount
+        full = event.refund_share is not None and event.refund_share >= 1
+        purchases = 1 if event.is_purchase else (-1 if full else 0)
+    status = 0
+    if expression.needs_status_points(ladder.expression):
+        status = await _status_points(conn, tenant_id, found, event)
+    return Aggregates(spend, purchases, int(event.type in ladder.visit_types), status)
+
+
+async def _amount(
+    conn: AsyncConnection, tenant_id: uuid.UUID, found: Programme, event: events.EventIngested
 ) -> int:
-    """What ``event`` adds to (or takes from) the member's metric under the ladder."""
     ladder = found.ladder
     if ladder.metric is Metric.VISITS:
         return 1 if event.type in ladder.visit_types else 0
@@ -290,10 +378,13 @@ async def record(
     found: Programme,
     event: events.EventIngested,
     amount: int,
+    aggregates: Aggregates,
 ) -> None:
-    """Count ``amount`` for the event's member in the month it belongs to (a refund's: its
-    purchase's month), then raise the level if the window's metric now reaches a higher one,
-    or, for a refund under a ladder that says so, lower it."""
+    """Count ``amount`` (and ``aggregates``) for the event's member in the month it belongs
+    to (a refund's: its purchase's month), then raise the level if the window's metric now
+    reaches a higher one, or, for a refund under a ladder that says so, lower it. When the
+    ladder's expression fails for the member, the event is counted, the level stays and the
+    failure goes to the ladder's health."""
     ladder = found.ladder
     occurred_at = event.occurred_at
     if event.is_refund and event.purchase_event_id is not None:
@@ -306,7 +397,7 @@ async def record(
     )
     end = ladder.window_end(local, standing.anchor_month)
     window = (ladder.window_start(end), end)
-    metric = await repo.contribute(
+    sums = await repo.contribute(
         conn,
         tenant_id,
         event.member_id,
@@ -315,13 +406,23 @@ async def record(
         occurred_at=event.occurred_at,
         month=local.replace(day=1),
         amount=amount,
+        aggregates=aggregates if ladder.metric is Metric.EXPRESSION else None,
         window=window,
     )
+    try:
+        metric = found.metric(sums)
+    except conditions.ConditionFailed as exc:
+        await count_failures(conn, tenant_id, Failures(1, exc))
+        return
     qualified, level = ladder.qualifying(metric), standing.level
-    if amount > 0 and ladder.rank(qualified) > ladder.rank(level):
+    if ladder.metric is Metric.EXPRESSION:
+        gained, lost = not event.is_refund, event.is_refund
+    else:
+        gained, lost = amount > 0, amount < 0
+    if gained and ladder.rank(qualified) > ladder.rank(level):
         await _change(conn, tenant_id, event, level, qualified, metric, kind="upgrade")
     elif (
-        amount > 0
+        gained
         and standing.grace_until is not None
         and (ladder.rank(qualified) >= ladder.rank(level))
     ):
@@ -331,7 +432,7 @@ async def record(
             tenant_id,
             [_row(event, "kept", level, level, metric, f"requalified during grace: {metric}")],
         )
-    elif amount < 0 and ladder.refunds_downgrade and end == standing.window_end:
+    elif lost and ladder.refunds_downgrade and end == standing.window_end:
         target = ladder.higher(qualified, standing.base_level)
         if ladder.rank(target) < ladder.rank(level):
             await _change(conn, tenant_id, event, level, target, metric, kind="downgrade")
@@ -579,11 +680,17 @@ async def progress_of(
     earned = None if row is None else row.level
     end = ladder.window_end(found.today(now), anchor)
     window = (ladder.window_start(end), end)
-    value = (await repo.window_sums(conn, tenant_id, [(member_id, *window)]))[member_id]
+    sums = (await repo.window_sums(conn, tenant_id, [(member_id, *window)]))[member_id]
+    error = None
+    try:
+        value = found.metric(sums)
+    except conditions.ConditionFailed as exc:
+        value, error = 0, f"{exc.error_class}: {exc}"
     following = ladder.next_level(earned)
     current = ladder.level(earned)
     keep_threshold = current.threshold if current and current.threshold is not None else 0
     found_rows = await repo.contributions_of(conn, tenant_id, member_id, window, limit)
+    expressed = ladder.metric is Metric.EXPRESSION
     return models.Progress(
         metric=ladder.metric.value,
         value=value,
@@ -593,9 +700,17 @@ async def progress_of(
         missing=max(0, (following.threshold or 0) - value) if following else 0,
         keep=max(0, keep_threshold - value),
         contributions=tuple(
-            models.Contribution(r.event_id, r.event_type, int(r.amount), r.occurred_at)
+            models.Contribution(
+                r.event_id,
+                r.event_type,
+                int(r.amount),
+                r.occurred_at,
+                Aggregates(r.spend, r.purchases, r.visits, r.status_points) if expressed else None,
+            )
             for r in found_rows
         ),
+        aggregates=sums.aggregates if expressed else None,
+        error=error,
     )
 
 
@@ -638,12 +753,16 @@ __all__ = [
     "DOWNGRADED",
     "UPGRADED",
     "WARNING",
+    "Failures",
     "Move",
     "Programme",
+    "Simulation",
     "contribution",
+    "count_failures",
     "forget",
     "history_of",
     "load",
+    "metric_of",
     "moves",
     "override",
     "parse_ladder",

@@ -7,7 +7,8 @@ provisions, and how long before a window's end a member hears that the level is 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from loyalty_core.sdk import ledger
+from pydantic import BaseModel, Field, field_validator
 
 
 class TierSettings(BaseModel):
@@ -17,7 +18,8 @@ class TierSettings(BaseModel):
         "status",
         pattern=r"^[a-z][a-z0-9_]{0,31}$",
         description="Code of the status points asset (non-spendable points that campaigns "
-        "award and the status_points metric counts); created when the module is enabled.",
+        "award and the status_points metric counts); created when the module is enabled, or "
+        "made not spendable if the tenant has it already. Never the spendable points asset.",
     )
     warning_days: int = Field(
         14,
@@ -40,6 +42,13 @@ class TierSettings(BaseModel):
         description="Days a membership whose payment failed (or that was not renewed) "
         "still gives its level and benefits.",
     )
+
+    @field_validator("status_asset")
+    @classmethod
+    def _not_the_points(cls, value: str) -> str:
+        if value == ledger.DEFAULT_ASSET_CODE:
+            raise ValueError("status points are an asset of their own, not the spendable points")
+        return value
 
 
 __all__ = ["TierSettings"]

@@ -81,9 +81,15 @@ metrics = Table(
     Column("member_id", UUID(as_uuid=True), primary_key=True),
     Column("month", Date, primary_key=True),
     Column("value", BigInteger, nullable=False),
+    *(
+        Column(name, BigInteger, nullable=False, server_default="0")
+        for name in ("spend", "purchases", "visits", "status_points")
+    ),
     ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
 )
-"""The qualifying metric per member and local month (first day): windows sum these."""
+"""The qualifying metric per member and local month (first day): windows sum these. Under
+an EXPRESSION ladder the month's aggregates (``spend``, ``purchases``, ``visits``,
+``status_points``) are kept instead, and the expression is evaluated over their sums."""
 
 contributions = Table(
     "tiers_contributions",
@@ -93,13 +99,31 @@ contributions = Table(
     Column("event_id", UUID(as_uuid=True), primary_key=True),
     Column("month", Date, nullable=False),
     Column("amount", BigInteger, nullable=False),
+    *(
+        Column(name, BigInteger, nullable=False, server_default="0")
+        for name in ("spend", "purchases", "visits", "status_points")
+    ),
     Column("event_type", String(100), nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
     Index("ix_tiers_contributions_month", "tenant_id", "member_id", "month"),
 )
-"""What each event added to (or, a refund, took from) the metric: every figure a member
-sees is the sum of these, so it can be explained event by event."""
+"""What each event added to (or, a refund, took from) the metric, or under an EXPRESSION
+ladder to the window's aggregates: every figure a member sees is the sum of these (or the
+expression over their sums), so it can be explained event by event."""
+
+health = Table(
+    "tiers_ladder_health",
+    metadata,
+    tenant_id_column(),
+    Column("failures", BigInteger, nullable=False, server_default="0"),
+    Column("last_error", String(500)),
+    Column("last_failed_at", DateTime(timezone=True)),
+    ForeignKeyConstraint(["tenant_id"], ["tenants.tenant_id"]),
+)
+"""How often the ladder's EXPRESSION metric could not be evaluated for a member (the member
+was skipped), and the last error: a row of its own, written only on failure, so events
+never wait on the ladder row."""
 
 history = Table(
     "tiers_history",
@@ -115,10 +139,12 @@ history = Table(
     Column("event_id", UUID(as_uuid=True)),
     Column("metric", BigInteger),
     created_at_column(),
-    ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
     Index("ix_tiers_history_member", "tenant_id", "member_id", "id"),
 )
-"""Every change of a member's level, with its reason: insert-only."""
+"""Every change of a member's level, with its reason: insert-only. No foreign key: each row
+is written for a member with a standing row, whose own key checks the member, and a
+window's end writes a row for most members at once (the per-row check cost as much as the
+row)."""
 
 plans = Table(
     "tiers_plans",
@@ -195,6 +221,7 @@ TABLES = (
     metrics,
     contributions,
     history,
+    health,
     plans,
     memberships,
     membership_events,
@@ -204,6 +231,7 @@ TABLES = (
 __all__ = [
     "TABLES",
     "contributions",
+    "health",
     "history",
     "ladders",
     "members",
