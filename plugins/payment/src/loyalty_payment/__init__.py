@@ -28,6 +28,7 @@ from loyalty_core.sdk import (
 )
 
 from loyalty_payment import hookspecs
+from loyalty_payment.collector import PaymentCollector
 from loyalty_payment.jobs import EXPIRY_JOB
 from loyalty_payment.points import PointsTender
 from loyalty_payment.privacy import MEMBER_DATA
@@ -70,6 +71,13 @@ def loyalty_payment_tenders() -> list[object]:
     return [PointsTender()]
 
 
+@hookimpl(optionalhook=True)
+def loyalty_rewards_collectors() -> list[object]:
+    """The rewards module's hook (``loyalty_rewards.hookspecs``): payments attest the money
+    of points-plus-money rewards. Optional: without rewards the hook has no spec."""
+    return [PaymentCollector()]
+
+
 @hookimpl
 def loyalty_migrations() -> Path:
     return Path(str(resources.files("loyalty_payment") / "migrations" / "versions"))
@@ -103,6 +111,7 @@ __all__ = [
     "loyalty_migrations",
     "loyalty_module",
     "loyalty_payment_tenders",
+    "loyalty_rewards_collectors",
     "loyalty_schema",
     "loyalty_type_extensions",
 ]

@@ -12,10 +12,11 @@ The order of a redemption, and the race each step wins:
 3. **Take one from stock** with ``UPDATE ... SET stock = stock - 1 WHERE stock > 0``: the
    row lock orders concurrent redemptions, and the ones that find it at zero get
    OUT_OF_STOCK. Never read-then-write.
-   A points-plus-money reward needs the payment module enabled (MODULE_NOT_ENABLED) and
-   the reference of the till's payment that collected the money (the payment module
-   offers other modules no way to charge, so the till collects it, with ``paymentAuthorize``
-   and ``paymentCapture``, and attests it; the reference is kept on the redemption).
+   A points-plus-money reward needs a module that collects money (the payment module,
+   through ``loyalty_rewards_collectors``; MODULE_NOT_ENABLED otherwise) and the reference of
+   the till's payment that collected it: the collector checks, holding the payment locked,
+   that it is the member's, captured, in the reward's currency and for at least its
+   amount, and no other redemption names it (:mod:`loyalty_rewards.collectors`).
 4. **Spend the points** with ``ledger.spend`` (first-expiring lots first) under the key
    ``rewards:redeem:<redemption>``: not enough points rolls everything back, stock too.
 5. **Issue** what the reward's kind gives, in the same transaction.
@@ -29,7 +30,7 @@ expiry) and puts one back in stock.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,6 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_rewards import entitlements, kinds, vouchers
 from loyalty_rewards import repository as repo
+from loyalty_rewards.collectors import MoneyCollector
 from loyalty_rewards.keys import tenant_keys
 from loyalty_rewards.models import Entitlement, Redeemed, Redemption, Reward, Voucher
 from loyalty_rewards.settings import RewardSettings
@@ -88,11 +90,13 @@ class FulfilmentRefused(LoyaltyError):
 @dataclass(frozen=True)
 class Issuing:
     """What issuing needs beyond the reward: the tenant's settings, the kinds modules offer
-    it and every enabled module's settings (handed to a module's kind)."""
+    it, every enabled module's settings (handed to a module's kind) and the money
+    collectors of the enabled modules."""
 
     settings: RewardSettings
     module_kinds: Mapping[str, kinds.RewardKind]
     module_settings: Mapping[str, BaseModel]
+    collectors: Sequence[MoneyCollector] = ()
 
 
 async def redeem(
@@ -125,8 +129,9 @@ async def redeem(
     reward = await repo.get_reward(conn, tenant_id, reward_id)
     if reward is None:
         raise NotFound("reward not found", field="rewardId")
-    if charge and reward.money_amount is not None:
-        _money_collected(reward, issuing, payment_reference)
+    money = charge and reward.money_amount is not None
+    if money:
+        _money_asked(reward, issuing, payment_reference)
     redemption_id = new_id()
     claimed = await conn.scalar(
         pg_insert(redemptions)
@@ -155,6 +160,11 @@ async def redeem(
     if claimed is None:
         return await _replay(conn, tenant_id, idempotency_key, request_hash)
     await members.require_active(conn, tenant_id, member_id)
+    if money:
+        assert payment_reference is not None
+        await _money_collected(
+            conn, tenant_id, reward, issuing, member_id, redemption_id, payment_reference
+        )
     asset = await ledger.get_asset(conn, tenant_id, reward.asset_code)
     assert asset is not None  # the catalogue checked it, and assets are never removed
     account = await ledger.member_account(
@@ -197,18 +207,14 @@ async def redeem(
     )
 
 
-PAYMENT = "payment"
-"""The module that collects money at the till."""
-
-
 class ModuleNotEnabled(LoyaltyError):
     code = ErrorCode.MODULE_NOT_ENABLED
 
 
-def _money_collected(reward: Reward, issuing: Issuing, payment_reference: str | None) -> None:
-    """A points-plus-money reward is redeemed by a till that collected the money through the
-    payment module, naming the payment; refused (writing nothing) otherwise."""
-    if PAYMENT not in issuing.module_settings:
+def _money_asked(reward: Reward, issuing: Issuing, payment_reference: str | None) -> None:
+    """A points-plus-money reward is redeemed by a till that collected the money through a
+    module that collects it, naming the payment; refused (writing nothing) otherwise."""
+    if not issuing.collectors:
         raise ModuleNotEnabled(
             "this reward costs money besides points, which the payment module collects; "
             "it is not enabled",
@@ -219,6 +225,45 @@ def _money_collected(reward: Reward, issuing: Issuing, payment_reference: str | 
             f"this reward costs {reward.money_amount} {reward.money_currency} (minor units) "
             "besides the points: a till collects it (paymentAuthorize, paymentCapture) and "
             "redeems with the payment's reference",
+            field="paymentReference",
+        )
+
+
+async def _money_collected(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    reward: Reward,
+    issuing: Issuing,
+    member_id: uuid.UUID,
+    redemption_id: uuid.UUID,
+    payment_reference: str,
+) -> None:
+    """The collector attests the payment (and holds it locked), then no other redemption
+    may name it: checked after the lock, so of two redemptions naming one payment the
+    second sees the first once it committed."""
+    assert reward.money_amount is not None
+    assert reward.money_currency is not None
+    await issuing.collectors[0].collected(
+        conn,
+        tenant_id,
+        payment_reference,
+        amount=reward.money_amount,
+        currency=reward.money_currency,
+        member_id=member_id,
+    )
+    used = await conn.scalar(
+        select(redemptions.c.id)
+        .where(
+            redemptions.c.tenant_id == tenant_id,
+            redemptions.c.payment_reference == payment_reference,
+            redemptions.c.id != redemption_id,
+        )
+        .limit(1)
+    )
+    if used is not None:
+        raise LoyaltyError(
+            "this payment paid for another redemption already",
+            code=ErrorCode.PAYMENT_ALREADY_USED,
             field="paymentReference",
         )
 

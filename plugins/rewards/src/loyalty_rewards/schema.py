@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from loyalty_rewards import catalogue, kinds, models, redemptions, visibility, vouchers
+from loyalty_rewards import catalogue, collectors, kinds, models, redemptions, visibility, vouchers
 from loyalty_rewards import repository as repo
 from loyalty_rewards.lookup import VoucherLocked, find
 from loyalty_rewards.settings import RewardSettings
@@ -435,7 +435,7 @@ class RewardMutation:
                 module_kinds=_module_kinds(ctx),
                 now=ctx.now(),
                 facts=conditions.member_facts(ctx),
-                money=redemptions.PAYMENT in ctx.enabled_modules,
+                money=bool(_collectors(ctx)),
             )
 
         reward, errors = await run_mutation(info, work)
@@ -935,11 +935,18 @@ def _module_kinds(ctx: RequestContext) -> dict[str, kinds.RewardKind]:
     return kinds.module_kinds(ctx.registry.extensions(kinds.HOOK, ctx.enabled_modules))
 
 
+def _collectors(ctx: RequestContext) -> list[collectors.MoneyCollector]:
+    return collectors.module_collectors(
+        ctx.registry.extensions(collectors.HOOK, ctx.enabled_modules)
+    )
+
+
 def _issuing(ctx: RequestContext) -> redemptions.Issuing:
     return redemptions.Issuing(
         settings=_settings(ctx),
         module_kinds=_module_kinds(ctx),
         module_settings=dict(ctx.enabled_modules),
+        collectors=_collectors(ctx),
     )
 
 
