@@ -12,7 +12,7 @@ from loyalty_core.tenants.models import Tenant
 from loyalty_testing import MakeApp
 
 from tests.api import pos_key
-from tests.clearing import PARTNER_UPDATE, clearing_balances
+from tests.clearing import BLOCK_PURCHASE, PARTNER_UPDATE, clearing_balances
 from tests.partner_offers import (
     ACTIVATE,
     SYNC,
@@ -22,6 +22,8 @@ from tests.partner_offers import (
     rewards,
     used,
 )
+
+BLOCKS = "pointBlocks { remaining }"
 
 
 async def test_a_budget_of_33_gives_exactly_33_rewards_to_100_concurrent_purchases_on_two_gateways(
@@ -156,6 +158,35 @@ async def test_an_offer_its_partner_cannot_pay_for_is_skipped_and_the_purchase_g
 
     assert len(bought["transactions"]) == 1  # the base earn only
     assert await rewards(db, tenant.id, offer["id"]) == []
+
+
+async def test_rewards_beyond_a_prepaid_partners_blocks_are_skipped_and_purchases_go_through(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Programme.start(make_app, db, tenant)
+    second = await make_app()
+    cinema = await town.partner("Cinema", ("ISSUER",), billing="PREPAID")
+    block = {"partnerId": cinema, "points": 100, "price": 100, "idempotencyKey": "block-1"}
+    assert (await town.mutate(BLOCK_PURCHASE, block))["errors"] == []
+    offer = await town.create(offer_input(value="40"), partnerId=cinema)
+    members = [await town.member() for _ in range(4)]
+    till = await pos_key(town.gateway.client, tenant.id)
+    gateways = [town.gateway, second]
+
+    answers = await asyncio.gather(
+        *(
+            Programme(gateways[n % 2], tenant, db).till(till, members[n % 4], 1_000, [])
+            for n in range(8)
+        )
+    )
+
+    assert all(answer["errors"] == [] for answer in answers)  # every purchase went through
+    assert len(await rewards(db, tenant.id, offer["id"])) == 2  # 2 x 40 of the block's 100
+    blocks = await town.admin(
+        f"query($id: ID!) {{ partner(id: $id) {{ {BLOCKS} }} }}", {"id": cinema}
+    )
+    assert [b["remaining"] for b in blocks["data"]["partner"]["pointBlocks"]] == [20]
+    assert sum((await clearing_balances(db, tenant.id))["clearing_eur"].values()) == 0
 
 
 async def test_a_daily_cap_and_a_members_limit_hold_under_concurrency_on_two_gateways(

@@ -39,6 +39,7 @@ from loyalty_clearing import repository as repo
 from loyalty_clearing.attribution import partner_of_actor
 from loyalty_clearing.hookspecs import HOOK
 from loyalty_clearing.models import PartnerRole, PartnerStatus
+from loyalty_clearing.positions import can_issue
 
 
 class Funded(Protocol):
@@ -106,9 +107,12 @@ class PartnerDirectory:
         partner_id: uuid.UUID,
         asset_code: str,
         at: datetime,
+        points: int,
     ) -> bool:
-        """Whether clearing would charge the partner for points funded at ``at``: active,
-        an issuer, with a rate card in effect (one read). A module asks before it awards,
+        """Whether clearing would charge the partner for ``points`` funded at ``at``:
+        active, an issuer, with a rate card in effect, and within its prepaid blocks and
+        credit limit (:func:`~loyalty_clearing.positions.can_issue`, under the locks the
+        charge takes, kept to the end of the transaction). A module asks before it awards,
         so a partner that cannot pay never makes a purchase fail."""
         partner, card = await repo.partner_with_card(conn, tenant_id, partner_id, asset_code, at)
         return (
@@ -116,6 +120,7 @@ class PartnerDirectory:
             and card is not None
             and partner.status is PartnerStatus.ACTIVE
             and PartnerRole.ISSUER in partner.roles
+            and await can_issue(conn, tenant_id, partner, card, points)
         )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from loyalty_core.sdk import ErrorCode, LoyaltyError, ledger
@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_clearing import repository as repo
 from loyalty_clearing.accounts import accounts_of
-from loyalty_clearing.models import MovementKind, Partner
+from loyalty_clearing.models import Billing, MovementKind, Partner, RateCard
+from loyalty_clearing.pricing import exact_money, percent_of, rounded
 from loyalty_clearing.settings import NAME
 
 
@@ -127,6 +128,30 @@ async def require_within_credit(
         )
 
 
+async def can_issue(
+    conn: AsyncConnection, tenant_id: uuid.UUID, partner: Partner, card: RateCard, points: int
+) -> bool:
+    """Whether issuing ``points`` for ``partner`` would be accepted now (``ingestion.issue``):
+    what its prepaid blocks lack, with its fee, within its credit limit. It takes the locks
+    the issuance takes (the blocks, then the partner's row), held until the transaction
+    ends, so an issuance asked about and then made in one transaction is never refused."""
+    left = points
+    if partner.billing is Billing.PREPAID:
+        blocks = await repo.blocks_for_drawing(
+            conn, tenant_id, partner.id, card.asset_code, datetime.now(UTC)
+        )
+        left = max(0, points - sum(block.remaining for block in blocks))
+        if left and partner.credit_limit is None:
+            return False
+    if not left or partner.credit_limit is None:
+        return True
+    await repo.get_partner(conn, tenant_id, partner.id, lock=True)
+    cost = rounded(-exact_money(left, card.issue_price, partner.currency))
+    fee = rounded(-percent_of(cost, card.fee_percent)) if card.fee_percent and cost else 0
+    balance = await repo.position(conn, tenant_id, partner.id)
+    return balance + cost + fee >= -partner.credit_limit
+
+
 def _transaction_kind(kind: MovementKind) -> ledger.TransactionKind:
     if kind in (MovementKind.ADJUSTMENT, MovementKind.ROUNDING):
         return ledger.TransactionKind.ADJUSTMENT
@@ -135,4 +160,4 @@ def _transaction_kind(kind: MovementKind) -> ledger.TransactionKind:
     return ledger.TransactionKind.TRANSFER
 
 
-__all__ = ["Line", "post_line", "require_within_credit"]
+__all__ = ["Line", "can_issue", "post_line", "require_within_credit"]

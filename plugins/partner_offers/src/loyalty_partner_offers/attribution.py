@@ -171,6 +171,7 @@ async def attribute(
         return []
     partner_funded = bool(found)
     given: list[Redeemed] = []
+    funded: dict[uuid.UUID, int] = {}  # points each partner funds for this purchase so far
     variables: dict[str, object] | None = None
     for candidate in candidates:
         if candidate.partner_id is not None and not partner_funded:
@@ -193,13 +194,17 @@ async def attribute(
         points = await _points(conn, tenant_id, candidate.terms, event)
         if points <= 0:
             continue
-        if candidate.partner_id is not None and not await may_fund(
-            conn, tenant_id, found, candidate.partner_id, event.occurred_at
+        partner = candidate.partner_id
+        funding = funded.get(partner, 0) + points if partner is not None else 0
+        if partner is not None and not await may_fund(
+            conn, tenant_id, found, partner, event.occurred_at, funding
         ):
-            continue  # suspended, not an issuer, or unpriced: skipped, never fatal
+            continue  # suspended, not an issuer, unpriced or out of funds: skipped, not fatal
         redeemed = await _redeem(conn, tenant_id, candidate, event, points, zone)
         if redeemed is not None:
             given.append(redeemed)
+            if partner is not None:
+                funded[partner] = funding
     return given
 
 

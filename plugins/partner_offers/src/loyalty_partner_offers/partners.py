@@ -40,6 +40,7 @@ class Directory(Protocol):
         partner_id: uuid.UUID,
         asset_code: str,
         at: datetime,
+        points: int,
     ) -> bool: ...
 
 
@@ -70,11 +71,14 @@ async def may_fund(
     found: list[Directory],
     partner_id: uuid.UUID,
     at: datetime,
+    points: int,
 ) -> bool:
-    """Whether the partner can pay for points awarded at ``at`` (active, an issuer, priced):
-    a reward it cannot pay for is not given, and the purchase goes through."""
+    """Whether the partner can pay for ``points`` awarded at ``at`` (active, an issuer,
+    priced, within its prepaid blocks and credit limit): a reward it cannot pay for is not
+    given, and the purchase goes through."""
+    asset = ledger.DEFAULT_ASSET_CODE
     for directory in found:
-        if await directory.may_fund(conn, tenant_id, partner_id, ledger.DEFAULT_ASSET_CODE, at):
+        if await directory.may_fund(conn, tenant_id, partner_id, asset, at, points):
             return True
     return False
 
