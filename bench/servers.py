@@ -21,7 +21,7 @@ import argparse
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -50,92 +50,50 @@ def hello_app() -> Starlette:
     return _app([Route("/graphql", graphql, methods=["POST"])])
 
 
+Answer = Callable[[Any, str, dict[str, Any]], Awaitable[bytes]]
+"""A hand-written answer: (an asyncpg connection, the API key, the request's variables) to
+the response body; raises ``bench.dashboard.Refused`` for a key it does not accept."""
+
+
 def dashboard_app() -> Starlette:
-    import asyncpg
+    from bench.dashboard import dashboard_json
 
-    from bench.dashboard import Refused, dashboard_json
-
-    state: dict[str, Any] = {}
-
-    async def graphql(request: Request) -> Response:
-        body = orjson.loads(await request.body())
-        member_id = uuid.UUID(body["variables"]["id"])
-        try:
-            async with state["pool"].acquire() as conn:
-                answer = await dashboard_json(conn, request.headers["x-api-key"], member_id)
-        except (Refused, KeyError):
-            return Response(b'{"errors":[{"message":"invalid API key"}]}', status_code=401)
-        return Response(answer, media_type=MEDIA_TYPE)
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        pool = await asyncpg.create_pool(
-            os.environ[DSN_ENV], min_size=POOL_SIZE, max_size=POOL_SIZE
-        )
-        state["pool"] = pool
-        try:
-            yield
-        finally:
-            await pool.close()
-
-    return _app([Route("/graphql", graphql, methods=["POST"])], lifespan)
+    return _pooled_app(lambda conn, key, v: dashboard_json(conn, key, uuid.UUID(v["id"])))
 
 
 def leaderboard_app() -> Starlette:
-    import asyncpg
-
-    from bench.dashboard import Refused
     from bench.leaderboard import leaderboard_json
 
-    state: dict[str, Any] = {}
-
-    async def graphql(request: Request) -> Response:
-        variables = orjson.loads(await request.body())["variables"]
-        try:
-            async with state["pool"].acquire() as conn:
-                answer = await leaderboard_json(
-                    conn,
-                    request.headers["x-api-key"],
-                    uuid.UUID(variables["id"]),
-                    uuid.UUID(variables["member"]),
-                    variables["window"],
-                )
-        except (Refused, KeyError):
-            return Response(b'{"errors":[{"message":"invalid API key"}]}', status_code=401)
-        return Response(answer, media_type=MEDIA_TYPE)
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        pool = await asyncpg.create_pool(
-            os.environ[DSN_ENV], min_size=POOL_SIZE, max_size=POOL_SIZE
+    return _pooled_app(
+        lambda conn, key, v: leaderboard_json(
+            conn, key, uuid.UUID(v["id"]), uuid.UUID(v["member"]), v["window"]
         )
-        state["pool"] = pool
-        try:
-            yield
-        finally:
-            await pool.close()
-
-    return _app([Route("/graphql", graphql, methods=["POST"])], lifespan)
+    )
 
 
 def vouchers_app() -> Starlette:
+    from bench.vouchers import validate_json
+
+    return _pooled_app(lambda conn, key, v: validate_json(conn, key, v["code"], v["basket"]))
+
+
+def _pooled_app(answer: Answer) -> Starlette:
+    """Starlette and an asyncpg pool of the gateway's size, ``POST /graphql`` answered by
+    ``answer`` on one of its connections (401 for a key it refuses)."""
     import asyncpg
 
     from bench.dashboard import Refused
-    from bench.vouchers import validate_json
 
     state: dict[str, Any] = {}
 
     async def graphql(request: Request) -> Response:
-        variables = orjson.loads(await request.body())["variables"]
         try:
+            variables = orjson.loads(await request.body())["variables"]
             async with state["pool"].acquire() as conn:
-                answer = await validate_json(
-                    conn, request.headers["x-api-key"], variables["code"], variables["basket"]
-                )
+                body = await answer(conn, request.headers["x-api-key"], variables)
         except (Refused, KeyError):
             return Response(b'{"errors":[{"message":"invalid API key"}]}', status_code=401)
-        return Response(answer, media_type=MEDIA_TYPE)
+        return Response(body, media_type=MEDIA_TYPE)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
