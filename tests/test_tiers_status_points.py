@@ -17,6 +17,7 @@ from loyalty_testing import MakeApp, RunningGateway, create_test_tenant, enable_
 
 from tests.api import POINTS_ADJUST
 from tests.payments import authorize
+from tests.rewards import REWARD_CREATE
 from tests.tiers import SPEND_LADDER, TierShop
 
 REDEEM = """
@@ -283,3 +284,18 @@ async def test_no_api_call_but_an_adjustment_lowers_status_points(
             )
         assert await shop.status(member) == (expected, 0)
     assert await shop.status(other) == (0, 0)
+
+
+async def test_a_reward_cannot_be_priced_in_status_points(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await _shop(make_app, db, tenant)
+    await enable_for(db, shop.gateway.registry, tenant, "rewards", {})
+    priced = {"name": "A tote bag", "kind": "PHYSICAL", "points": 100}
+
+    refused = await shop.admin_call(REWARD_CREATE, {"i": {**priced, "asset": "status"}})
+    assert [(e["code"], e["field"]) for e in refused["rewardCreate"]["errors"]] == [
+        ("ASSET_NOT_SPENDABLE", "asset")
+    ]
+    made = await shop.admin_call(REWARD_CREATE, {"i": priced})
+    assert made["rewardCreate"]["errors"] == []

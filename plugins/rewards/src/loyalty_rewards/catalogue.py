@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from loyalty_core.sdk import (
+    ErrorCode,
+    LoyaltyError,
     MemberFact,
     NotFound,
     ValidationFailed,
@@ -137,8 +139,15 @@ async def _check(
         raise ValidationFailed("a reward needs a name of 1-200 characters", field="name")
     if draft.points < 0 or draft.points > 2**62:
         raise ValidationFailed("points: 0 or more", field="points")
-    if await ledger.get_asset(conn, tenant_id, draft.asset_code) is None:
+    asset = await ledger.get_asset(conn, tenant_id, draft.asset_code)
+    if asset is None:
         raise ValidationFailed(f"no asset {draft.asset_code!r}", field="asset")
+    if not asset.spendable:  # status points qualify, they are never spent
+        raise LoyaltyError(
+            f"{draft.asset_code!r} only counts and cannot be spent on a reward",
+            code=ErrorCode.ASSET_NOT_SPENDABLE,
+            field="asset",
+        )
     if (draft.money_amount is None) != (draft.money_currency is None):
         raise ValidationFailed("money needs an amount and a currency", field="moneyCurrency")
     if draft.money_amount is not None and draft.money_amount <= 0:
