@@ -43,7 +43,14 @@ PERFORMANCE = """query($since: Date!, $until: Date!) {
   offerPerformance(since: $since, until: $until) {
     rows { offerId day activations redemptions pointsAwarded pointsReversed } csv } }"""
 MEMBER_OFFERS = """query($id: ID!) { member(id: $id) {
-  offers { state redeemed terms { value } offer { id title } } } }"""
+  offers(first: 100) { edges { node { state redeemed terms { value } offer { id title } } } }
+} }"""
+
+
+def offers_seen(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The member's offers a ``MEMBER_OFFERS`` answer lists."""
+    return [edge["node"] for edge in body["data"]["member"]["offers"]["edges"]]
+
 
 NOW = datetime.now(UTC)
 

@@ -28,6 +28,7 @@ from tests.partner_offers import (
     UPDATE,
     Programme,
     offer_input,
+    offers_seen,
     rewards,
 )
 
@@ -133,6 +134,40 @@ async def test_a_partner_funded_offer_without_clearing_is_module_not_enabled(
     assert own["partnerId"] is None
 
 
+PAGE = """query($id: ID!, $after: String, $state: MemberOfferState) { member(id: $id) {
+  offers(first: 2, after: $after, state: $state) {
+    edges { node { state offer { title } } } pageInfo { hasNextPage endCursor } } } }"""
+
+
+async def test_a_members_offers_come_in_pages_and_by_state(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Programme.start(make_app, db, tenant, with_clearing=False)
+    titles = [f"Offer {n}" for n in range(5)]
+    made = [await town.create(offer_input(title, activation="CLIP")) for title in titles]
+    member = await town.member()
+    picked = await town.as_member(member, ACTIVATE, {"input": {"offerId": made[3]["id"]}})
+    assert picked["data"]["offerActivate"]["errors"] == []
+
+    pages: list[list[str]] = []
+    after: str | None = None
+    while True:
+        body = await town.as_member(member, PAGE, {"id": member, "after": after})
+        listed = body["data"]["member"]["offers"]
+        pages.append([edge["node"]["offer"]["title"] for edge in listed["edges"]])
+        if not listed["pageInfo"]["hasNextPage"]:
+            break
+        after = listed["pageInfo"]["endCursor"]
+    assert pages == [titles[0:2], titles[2:4], titles[4:]]  # the catalogue's order
+
+    activated = await town.as_member(member, PAGE, {"id": member, "state": "ACTIVATED"})
+    nodes = [edge["node"] for edge in activated["data"]["member"]["offers"]["edges"]]
+    assert nodes == [{"state": "ACTIVATED", "offer": {"title": "Offer 3"}}]
+    other = await town.member()  # a cursor of one member's list is not another's
+    foreign = await town.as_member(other, PAGE, {"id": other, "after": after})
+    assert foreign["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
 async def test_members_see_activate_and_hide_their_offers(
     make_app: MakeApp, db: Database, tenant: Tenant
 ) -> None:
@@ -142,7 +177,7 @@ async def test_members_see_activate_and_hide_their_offers(
     member = await town.member()
 
     seen = await town.as_member(member, MEMBER_OFFERS, {"id": member})
-    states = {o["offer"]["title"]: o["state"] for o in seen["data"]["member"]["offers"]}
+    states = {o["offer"]["title"]: o["state"] for o in offers_seen(seen)}
     assert states == {"Clip me": "AVAILABLE", "For everyone": "AVAILABLE"}
 
     activated = await town.as_member(member, ACTIVATE, {"input": {"offerId": clip["id"]}})
@@ -153,9 +188,9 @@ async def test_members_see_activate_and_hide_their_offers(
     key_secret = await _till(town)
     await town.till(key_secret, member, 1_000, [])
     seen = await town.as_member(member, MEMBER_OFFERS, {"id": member})
-    assert [
-        (o["offer"]["title"], o["state"], o["redeemed"]) for o in seen["data"]["member"]["offers"]
-    ] == [("Clip me", "REDEEMED", 1)]
+    assert [(o["offer"]["title"], o["state"], o["redeemed"]) for o in offers_seen(seen)] == [
+        ("Clip me", "REDEEMED", 1)
+    ]
     assert await rewards(db, tenant.id, clip["id"]) == [(40, 0)]
     assert await rewards(db, tenant.id, auto["id"]) == []
 
@@ -263,7 +298,7 @@ async def test_an_offer_for_a_segment_is_seen_and_activated_only_by_the_members_
     after = await town.as_member(member, MEMBER_OFFERS, {"id": member})
     activated = await town.as_member(member, ACTIVATE, {"input": {"offerId": regulars["id"]}})
 
-    assert before["data"]["member"]["offers"] == []
+    assert offers_seen(before) == []
     assert [e["code"] for e in refused["data"]["offerActivate"]["errors"]] == ["NOT_FOUND"]
-    assert [o["offer"]["title"] for o in after["data"]["member"]["offers"]] == ["Regulars"]
+    assert [o["offer"]["title"] for o in offers_seen(after)] == ["Regulars"]
     assert activated["data"]["offerActivate"]["errors"] == []

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.api import pos_key
 from tests.clearing import INGEST, clearing_balances
-from tests.partner_offers import ACTIVATE, SYNC, Programme, offer_input
+from tests.partner_offers import ACTIVATE, SYNC, Programme, offer_input, offers_seen
 
 SKU = "SH-1"
 
@@ -162,10 +162,11 @@ async def _apply(world: World, op: object) -> None:
         case Activate(member):
             listed = await town.as_member(
                 world.members[member],
-                "query($id: ID!) { member(id: $id) { offers { offer { id activation } } } }",
+                "query($id: ID!) { member(id: $id) { offers(first: 100) "
+                "{ edges { node { offer { id activation } } } } } }",
                 {"id": world.members[member]},
             )
-            for entry in listed["data"]["member"]["offers"]:
+            for entry in offers_seen(listed):
                 if entry["offer"]["activation"] == "CLIP":
                     body = await town.as_member(
                         world.members[member],

@@ -687,16 +687,37 @@ async def sync_items(
     description="The member's offers: activated and used ones with the terms it holds, then "
     "the live offers it may activate or earns automatically (hidden ones left out).",
 )
-async def member_offers(root: Member, info: Info[RequestContext, None]) -> list[MemberOffer]:
+async def member_offers(
+    root: Member,
+    info: Info[RequestContext, None],
+    first: int | None = None,
+    after: str | None = None,
+    state: MemberOfferState | None = None,
+) -> Connection[MemberOffer]:
+    """The member's offers in the catalogue's order (oldest first), ``state``'s only when
+    given (an app lists the ACTIVATED ones first, then the AVAILABLE ones). The list is made
+    from the per-process index of live offers and the member's activations, then paged."""
     member_id = uuid.UUID(str(root.id))
     ctx = info.context
+    size = page_size(first)
+    cursors = Cursors(ctx.tenant_id, f"{NAME}.member_offers:{member_id}")
+    position = cursors.decode(after)
     if not may_read_member(ctx.principal, member_id):
-        return []
+        return connection(cursors, [], size, lambda item: item.offer.id)
     async with ctx.read() as conn:
         found = await members.offers_of(
             conn, ctx.tenant_id, member_id, ctx.now(), conditions.member_facts(ctx)
         )
-    return [MemberOffer.of(item) for item in found]
+    page = sorted(
+        (
+            item
+            for item in found
+            if (state is None or item.state is state)
+            and (position is None or item.offer.id > position)
+        ),
+        key=lambda item: item.offer.id,
+    )[: size + 1]
+    return connection(cursors, page, size, lambda item: item.offer.id, MemberOffer.of)
 
 
 __all__ = [
