@@ -181,6 +181,10 @@ class _Collector:
     When the last gateway of the process stops, the collector is as it found it: frozen
     objects are never collected, and a process such as the tests' starts several gateways,
     some side by side.
+
+    Before freezing, a young collection clears start-up's garbage, which is young. A full
+    one walked every object of the process: 135 ms in a test process of 300,000 objects,
+    on every gateway start (the suite starts one per test), growing with the process.
     """
 
     def __init__(self) -> None:
@@ -191,7 +195,7 @@ class _Collector:
         if self._running == 0:
             self._found = gc.get_threshold()
         self._running += 1
-        gc.collect()
+        gc.collect(1)
         gc.freeze()
         gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, self._found[1], self._found[2])
 
