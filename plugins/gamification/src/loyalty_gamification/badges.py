@@ -26,7 +26,6 @@ from loyalty_core.sdk import (
     ValidationFailed,
     conditions,
     ledger,
-    new_id,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,6 +34,7 @@ from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import live
 from loyalty_gamification.models import Award, Badge, Measure, Period, Status
 from loyalty_gamification.rewards import Effects, normalised
+from loyalty_gamification.tables import badges
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000
@@ -101,10 +101,7 @@ async def create(
     spec = _with_effect(spec, effects or {})
     health.status_change(Status.ACTIVE, spec.status)
     await _check(conn, tenant_id, spec, module_types)
-    row = await repo.insert_badge(
-        conn, {"tenant_id": tenant_id, "id": new_id(), **_values(spec), "updated_at": now}
-    )
-    await repo.bump_catalogue(conn, tenant_id)
+    row = await repo.insert_definition(conn, badges, tenant_id, _values(spec), now)
     return Badge.of(row)
 
 
@@ -121,7 +118,7 @@ async def update(
     """Change a badge (the fields in ``changes``, by :class:`BadgeSpec` name), checked as a
     whole as a new one is. Archiving it (``status``) stops it counting; ``ACTIVE`` resumes
     a badge that paused itself (see ``health``)."""
-    row = await repo.get_badge(conn, tenant_id, badge_id, lock=True)
+    row = await repo.lock_definition(conn, badges, tenant_id, badge_id)
     if row is None:
         raise NotFound("no such badge", field="id")
     current = Badge.of(row)
@@ -130,10 +127,8 @@ async def update(
         spec = _with_effect(spec, effects or {})
     resumed = health.status_change(current.status, spec.status)
     await _check(conn, tenant_id, spec, module_types)
-    updated = await repo.update_badge(
-        conn, tenant_id, badge_id, {**_values(spec), **resumed, "updated_at": now}
-    )
-    await repo.bump_catalogue(conn, tenant_id)
+    values = {**_values(spec), **resumed}
+    updated = await repo.update_definition(conn, badges, tenant_id, badge_id, values, now)
     return Badge.of(updated)
 
 

@@ -38,7 +38,6 @@ from loyalty_core.sdk import (
     conditions,
     events,
     ledger,
-    new_id,
 )
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -165,14 +164,7 @@ async def create(
     health.status_change(Status.ACTIVE, spec.status)
     spec = replace(spec, reward_effect=rewards.normalised(spec.reward_effect, effects or {}))
     await _check(conn, tenant_id, spec, module_types)
-    row = (
-        await conn.execute(
-            challenges.insert()
-            .values(tenant_id=tenant_id, id=new_id(), **_values(spec), updated_at=now)
-            .returning(challenges)
-        )
-    ).one()
-    await repo.bump_catalogue(conn, tenant_id)
+    row = await repo.insert_definition(conn, challenges, tenant_id, _values(spec), now)
     return Challenge.of(row)
 
 
@@ -188,13 +180,7 @@ async def update_challenge(
 ) -> Challenge:
     """Change a challenge (fields of :class:`ChallengeSpec`), checked as a whole; progress
     so far stays."""
-    row = (
-        await conn.execute(
-            select(challenges)
-            .where(challenges.c.tenant_id == tenant_id, challenges.c.id == challenge_id)
-            .with_for_update()
-        )
-    ).first()
+    row = await repo.lock_definition(conn, challenges, tenant_id, challenge_id)
     if row is None:
         raise NotFound("no such challenge", field="id")
     current = Challenge.of(row)
@@ -205,15 +191,8 @@ async def update_challenge(
         raise ValidationFailed("a live challenge keeps its number of steps", field="steps")
     resumed = health.status_change(current.status, spec.status)
     await _check(conn, tenant_id, spec, module_types)
-    updated = (
-        await conn.execute(
-            update(challenges)
-            .where(challenges.c.tenant_id == tenant_id, challenges.c.id == challenge_id)
-            .values(**_values(spec), **resumed, updated_at=now)
-            .returning(challenges)
-        )
-    ).one()
-    await repo.bump_catalogue(conn, tenant_id)
+    values = {**_values(spec), **resumed}
+    updated = await repo.update_definition(conn, challenges, tenant_id, challenge_id, values, now)
     return Challenge.of(updated)
 
 

@@ -49,7 +49,6 @@ from loyalty_core.sdk import (
     conditions,
     events,
     ledger,
-    new_id,
     tenants,
 )
 from sqlalchemy import and_, delete, func, select, text, tuple_
@@ -173,31 +172,27 @@ async def create(
         raise NotFound(f"no segment named {spec.segment!r}", field="segment")
     if spec.prizes and await ledger.get_asset(conn, tenant_id, spec.reward_asset) is None:
         raise ValidationFailed(f"no asset {spec.reward_asset!r}", field="rewardAsset")
-    row = (
-        await conn.execute(
-            leaderboards.insert()
-            .values(
-                tenant_id=tenant_id,
-                id=new_id(),
-                name=spec.name.strip(),
-                description=spec.description,
-                metric=spec.metric.value,
-                event_type=spec.event_type,
-                field=spec.field,
-                period=spec.period.value,
-                segment=spec.segment,
-                prizes=[
-                    {"fromRank": p.from_rank, "toRank": p.to_rank, "points": p.points}
-                    for p in spec.prizes
-                ],
-                reward_asset=spec.reward_asset,
-                status=Status.ACTIVE.value,
-                updated_at=now,
-            )
-            .returning(leaderboards)
-        )
-    ).one()
-    await repo.bump_catalogue(conn, tenant_id)
+    row = await repo.insert_definition(
+        conn,
+        leaderboards,
+        tenant_id,
+        {
+            "name": spec.name.strip(),
+            "description": spec.description,
+            "metric": spec.metric.value,
+            "event_type": spec.event_type,
+            "field": spec.field,
+            "period": spec.period.value,
+            "segment": spec.segment,
+            "prizes": [
+                {"fromRank": p.from_rank, "toRank": p.to_rank, "points": p.points}
+                for p in spec.prizes
+            ],
+            "reward_asset": spec.reward_asset,
+            "status": Status.ACTIVE.value,
+        },
+        now,
+    )
     return Board.of(row)
 
 

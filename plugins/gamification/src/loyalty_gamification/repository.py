@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from loyalty_core.sdk import Prepared
-from sqlalchemy import bindparam, func, select, text, update
+from loyalty_core.sdk import Prepared, new_id
+from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -66,13 +66,54 @@ async def live_streaks(conn: AsyncConnection, tenant_id: uuid.UUID) -> Sequence[
     ).all()
 
 
-async def get_badge(
-    conn: AsyncConnection, tenant_id: uuid.UUID, badge_id: uuid.UUID, *, lock: bool = False
+async def insert_definition(
+    conn: AsyncConnection,
+    table: Table,
+    tenant_id: uuid.UUID,
+    values: Mapping[str, Any],
+    now: datetime,
 ) -> Any:
-    query = select(badges).where(badges.c.tenant_id == tenant_id, badges.c.id == badge_id)
-    if lock:
-        query = query.with_for_update()
-    return (await conn.execute(query)).first()
+    """Save a new definition (a badge, challenge, streak or leaderboard) and raise the
+    catalogue version in the same transaction; the new row."""
+    row = (
+        await conn.execute(
+            table.insert()
+            .values(tenant_id=tenant_id, id=new_id(), **values, updated_at=now)
+            .returning(table)
+        )
+    ).one()
+    await bump_catalogue(conn, tenant_id)
+    return row
+
+
+async def lock_definition(
+    conn: AsyncConnection, table: Table, tenant_id: uuid.UUID, definition_id: uuid.UUID
+) -> Any:
+    """A definition's row, locked for an update (None when there is none)."""
+    query = select(table).where(table.c.tenant_id == tenant_id, table.c.id == definition_id)
+    return (await conn.execute(query.with_for_update())).first()
+
+
+async def update_definition(
+    conn: AsyncConnection,
+    table: Table,
+    tenant_id: uuid.UUID,
+    definition_id: uuid.UUID,
+    values: Mapping[str, Any],
+    now: datetime,
+) -> Any:
+    """Change a definition locked by :func:`lock_definition` and raise the catalogue version
+    in the same transaction; the changed row."""
+    row = (
+        await conn.execute(
+            update(table)
+            .where(table.c.tenant_id == tenant_id, table.c.id == definition_id)
+            .values(**values, updated_at=now)
+            .returning(table)
+        )
+    ).one()
+    await bump_catalogue(conn, tenant_id)
+    return row
 
 
 async def list_badges(
@@ -89,23 +130,6 @@ async def list_badges(
     if after is not None:
         query = query.where(badges.c.id > after)
     return (await conn.execute(query.order_by(badges.c.id).limit(limit))).all()
-
-
-async def insert_badge(conn: AsyncConnection, values: Mapping[str, Any]) -> Any:
-    return (await conn.execute(badges.insert().values(**values).returning(badges))).one()
-
-
-async def update_badge(
-    conn: AsyncConnection, tenant_id: uuid.UUID, badge_id: uuid.UUID, values: Mapping[str, Any]
-) -> Any:
-    return (
-        await conn.execute(
-            update(badges)
-            .where(badges.c.tenant_id == tenant_id, badges.c.id == badge_id)
-            .values(**values)
-            .returning(badges)
-        )
-    ).one()
 
 
 def _completions(value: str, target: str, repeatable: str) -> str:
@@ -537,9 +561,7 @@ __all__ = [
     "catalogue_version",
     "contributions_of_purchase",
     "count_event",
-    "get_badge",
     "insert_award",
-    "insert_badge",
     "insert_contribution",
     "list_badges",
     "live_badges",
@@ -550,5 +572,4 @@ __all__ = [
     "revoke_awards",
     "set_revocation_transaction",
     "take_back_progress",
-    "update_badge",
 ]

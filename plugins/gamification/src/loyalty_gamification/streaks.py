@@ -46,7 +46,6 @@ from loyalty_core.sdk import (
     conditions,
     events,
     ledger,
-    new_id,
 )
 from sqlalchemy import and_, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -166,14 +165,7 @@ async def create(
     health.status_change(Status.ACTIVE, spec.status)
     spec = _with_effects(spec, effects or {})
     await _check(conn, tenant_id, spec, module_types)
-    row = (
-        await conn.execute(
-            streaks.insert()
-            .values(tenant_id=tenant_id, id=new_id(), **_values(spec), updated_at=now)
-            .returning(streaks)
-        )
-    ).one()
-    await repo.bump_catalogue(conn, tenant_id)
+    row = await repo.insert_definition(conn, streaks, tenant_id, _values(spec), now)
     return Streak.of(row)
 
 
@@ -189,13 +181,7 @@ async def update_streak(
 ) -> Streak:
     """Change a streak (fields of :class:`StreakSpec`), checked as a whole; members' runs
     stay. ``ACTIVE`` resumes a streak that paused itself (see ``health``)."""
-    row = (
-        await conn.execute(
-            select(streaks)
-            .where(streaks.c.tenant_id == tenant_id, streaks.c.id == streak_id)
-            .with_for_update()
-        )
-    ).first()
+    row = await repo.lock_definition(conn, streaks, tenant_id, streak_id)
     if row is None:
         raise NotFound("no such streak", field="id")
     current = Streak.of(row)
@@ -204,15 +190,8 @@ async def update_streak(
     if "milestones" in changes:
         spec = _with_effects(spec, effects or {})
     await _check(conn, tenant_id, spec, module_types)
-    updated = (
-        await conn.execute(
-            update(streaks)
-            .where(streaks.c.tenant_id == tenant_id, streaks.c.id == streak_id)
-            .values(**_values(spec), **resumed, updated_at=now)
-            .returning(streaks)
-        )
-    ).one()
-    await repo.bump_catalogue(conn, tenant_id)
+    values = {**_values(spec), **resumed}
+    updated = await repo.update_definition(conn, streaks, tenant_id, streak_id, values, now)
     return Streak.of(updated)
 
 
