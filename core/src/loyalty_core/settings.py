@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     jwt_member_claim: str = Field(
         "sub", description="Claim naming the member id of member tokens (an IdP mapper's)."
     )
+    web_oidc_issuer: str | None = Field(
+        None,
+        description="OIDC issuer the portal and console sign in with (code flow with PKCE).",
+    )
+    web_oidc_client_id: str | None = Field(
+        None, description="Public client id of the portal and console at `web_oidc_issuer`."
+    )
     introspection: bool | None = Field(
         None, description="Allow introspection. Unset: only in development."
     )

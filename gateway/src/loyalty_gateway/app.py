@@ -31,6 +31,7 @@ from loyalty_gateway.jobs import JobScheduler
 from loyalty_gateway.limits import DocumentLimits
 from loyalty_gateway.metrics import GatewayMetrics
 from loyalty_gateway.module_routes import module_mounts
+from loyalty_gateway.web import web_routes
 from loyalty_gateway.schema_cache import SchemaCache
 from loyalty_gateway.state import GatewayState
 from loyalty_gateway.subscriptions import BalanceNotifier
@@ -115,6 +116,7 @@ def _routes(gateway: GatewayState, http: GraphQLHttp) -> list[BaseRoute]:
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", gateway.metrics.endpoint, methods=["GET"]),
         *(graphiql_routes() if gateway.settings.is_development else []),
+        *web_routes(gateway.settings),
         *module_mounts(gateway),
     ]
 

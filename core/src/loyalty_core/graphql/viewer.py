@@ -22,6 +22,10 @@ class Viewer:
     scopes: list[str]
     tenant: Tenant | None
     member: Member | None = strawberry.field(description="The member, for member tokens.")
+    modules: list[str] = strawberry.field(
+        description="The modules the tenant enabled, by name: what a frontend shows sections "
+        "for (the schema has their fields too, but introspection is off in production)."
+    )
 
 
 @strawberry.type
@@ -37,6 +41,7 @@ class ViewerQuery:
             scopes=sorted(s.value for s in principal.scopes),
             tenant=Tenant.of(ctx.tenant) if ctx.tenant else None,
             member=await load_member(info, member_id) if member_id else None,
+            modules=sorted(ctx.enabled_modules),
         )
 
 
