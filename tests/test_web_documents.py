@@ -21,13 +21,11 @@ DOCUMENT = re.compile(r"`((?:query|mutation|subscription)\b[^`]*)`")
 
 
 def documents() -> list[tuple[str, str]]:
-    found = []
-    for path in sorted(WEB.glob("*/*.js")):
-        if path.parts[-2] == "vendor":
-            continue
-        for text in DOCUMENT.findall(path.read_text()):
-            found.append((f"{path.parent.name}/{path.name}", text))
-    return found
+    return [
+        (f"{path.parent.name}/{path.name}", text)
+        for path in sorted(WEB.glob("*/*.js"))
+        for text in DOCUMENT.findall(path.read_text())
+    ]
 
 
 @pytest.fixture(scope="module")
