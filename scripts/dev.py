@@ -18,6 +18,7 @@ Only the standard library is used, and POSIX paths are assumed.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -82,6 +83,7 @@ def main(argv: Sequence[str]) -> int:
     if command == "install":  # hidden: set up only, used to check the bootstrap itself
         return 0
     if command == "test":
+        install_browser()
         return run_checks(args)
     return exec_loyalty([command, *args])
 
@@ -137,6 +139,29 @@ def _bootstrap_uv() -> None:
     _step(f"pip install {UV_REQUIREMENT} into .tools/")
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     _check_call([*pip, UV_REQUIREMENT])
+
+
+BROWSER_PACKAGES = ("chromium", "fonts-dejavu-core")
+"""Debian's Chromium for the portal's and console's browser tests, and a font for text."""
+
+
+def install_browser() -> None:
+    """Install Chromium with apt where it is missing and this runs as root with apt-get.
+
+    Elsewhere it only says what is missing: the browser tests then fail with the same
+    advice, since they never skip (a suite that quietly leaves out its browser tests proves
+    less than it claims). ``LOYALTY_CHROMIUM`` names another Chromium instead.
+    """
+    if os.environ.get("LOYALTY_CHROMIUM") or shutil.which("chromium"):
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or os.geteuid() != 0:
+        print("dev.py: Chromium is missing (install Debian's `chromium` package)", flush=True)
+        return
+    _step("apt-get install " + " ".join(BROWSER_PACKAGES))
+    os.environ.setdefault("DEBIAN_FRONTEND", "noninteractive")
+    _check_call([apt, "update", "-qq"])
+    _check_call([apt, "install", "-y", "-qq", "--no-install-recommends", *BROWSER_PACKAGES])
 
 
 def run_checks(pytest_args: Sequence[str]) -> int:

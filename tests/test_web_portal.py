@@ -1,0 +1,112 @@
+"""The member portal's journeys in headless Chromium against the served gateway.
+
+A member signs in, sees the balance, and sees it change without reloading when a till books
+a purchase (the ``balanceChanged`` subscription); activates an offer; redeems a reward and
+finds the voucher; switches the language; signs out. Every page passes axe-core without a
+serious violation, at phone width.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from playwright.async_api import expect
+
+from tests.web import DESKTOP, OpenPage, Site, axe_problems
+
+BALANCE = """query Balance($id: ID!) {
+  member(id: $id) { balances { asset { code } available } }
+}"""
+INGEST = """mutation Ingest($input: EventIngestInput!) {
+  eventIngest(input: $input) { errors { code message } }
+}"""
+PAGES = ("/", "/history", "/offers", "/rewards", "/games", "/wallet", "/profile")
+
+
+async def points(site: Site) -> int:
+    data = await site.graphql(
+        BALANCE, {"id": str(site.demo.member_id)}, authorization=f"Bearer {site.admin_token}"
+    )
+    [balance] = [b for b in data["member"]["balances"] if b["asset"]["code"] == "points"]
+    return int(balance["available"])
+
+
+async def book_purchase(site: Site, euros: int) -> None:
+    """The till books a purchase for the member, as a POS does, with its API key."""
+    reference = f"web-{uuid.uuid4().hex[:10]}"
+    event = {
+        "type": "purchase",
+        "source": "pos-coffee-bar",
+        "externalId": reference,
+        "payload": {"amount": euros * 100, "currency": "EUR", "orderReference": reference},
+        "memberId": str(site.demo.member_id),
+    }
+    data = await site.graphql(INGEST, {"input": event}, **{"x-api-key": site.demo.pos_api_key})
+    assert data["eventIngest"]["errors"] == []
+
+
+async def test_the_balance_follows_a_purchase_at_the_till_live(
+    site: Site, open_page: OpenPage
+) -> None:
+    before = await points(site)
+    page = await open_page(site.portal())
+    balance = page.get_by_test_id("balance-points")
+    await expect(balance).to_have_text(f"{before:,}")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Demo Coffee & Books")
+
+    await book_purchase(site, 120)
+    after = await points(site)
+    assert after >= before + 120
+    await expect(balance).to_have_text(f"{after:,}")  # no reload: the subscription
+
+
+async def test_a_member_activates_an_offer_and_redeems_a_reward(
+    site: Site, open_page: OpenPage
+) -> None:
+    await book_purchase(site, 150)  # enough for a free filter coffee (100 points)
+    page = await open_page(site.portal())
+    await page.get_by_role("link", name="Offers").click()
+    offer = page.get_by_test_id("offer").filter(has_text="Double points on Tuesdays")
+    await offer.get_by_role("button", name="Activate").click()
+    await expect(offer.get_by_text("activated", exact=True)).to_be_visible()
+
+    await page.get_by_role("link", name="Rewards").click()
+    reward = page.get_by_test_id("reward").filter(has_text="Free filter coffee")
+    await reward.get_by_role("button", name="Redeem").click()
+    await expect(reward.get_by_role("status")).to_have_text("Redeemed: see your vouchers.")
+    await expect(page.get_by_test_id("voucher").first).to_be_visible()
+    await expect(page.get_by_test_id("voucher").get_by_role("img").first).to_be_visible()
+
+
+async def test_the_portal_speaks_german_and_signs_out(site: Site, open_page: OpenPage) -> None:
+    page = await open_page(site.portal(), locale="de-DE")
+    await expect(page.get_by_role("link", name="Verlauf")).to_be_visible()
+    await page.get_by_label("Sprache").select_option("en")
+    await expect(page.get_by_role("link", name="History")).to_be_visible()
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+async def test_a_signed_out_visitor_gets_the_sign_in_page(site: Site, open_page: OpenPage) -> None:
+    page = await open_page(f"{site.url}/portal/")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await page.get_by_label("Development token").fill(site.member_token)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_test_id("balance-points")).to_be_visible()
+
+
+async def test_every_portal_page_passes_axe(site: Site, open_page: OpenPage) -> None:
+    page = await open_page(site.portal())
+    await expect(page.get_by_test_id("balance-points")).to_be_visible()
+    problems = {}
+    for path in PAGES:
+        await page.goto(f"{site.url}/portal/#{path}")
+        await expect(page.locator("main")).not_to_contain_text("Loading")
+        problems[path] = await axe_problems(page)
+    assert problems == {path: [] for path in PAGES}, problems
+
+
+async def test_the_portal_at_desktop_width(site: Site, open_page: OpenPage) -> None:
+    page = await open_page(site.portal(), viewport=DESKTOP)
+    await expect(page.get_by_role("navigation")).to_be_visible()
+    await expect(page.get_by_test_id("balance-points")).to_be_visible()

@@ -1,0 +1,173 @@
+"""The portal and the console in a real browser: a served gateway, headless Chromium, axe.
+
+``site`` serves the real gateway over HTTP and WebSocket on a loopback port (uvicorn, as
+``loyalty serve`` does) on the session's database, with the demo tenant seeded once per
+session as ``loyalty demo`` seeds it, so the journeys run on believable data. ``browser`` is
+Debian's Chromium driven by Playwright; a missing Chromium fails the tests, never skips them
+(``scripts/dev.py test`` installs it where it can). ``open_page`` gives a page that fails
+its test on any script error, and ``axe_problems`` runs axe-core on a page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import pytest_asyncio
+import uvicorn
+from axe_playwright_python.async_playwright import Axe
+from loyalty_core.db.engine import Database
+from loyalty_core.modules.manager import ModuleRegistry
+from loyalty_gateway.demo import DemoCredentials, seed
+from loyalty_testing.gateway import MakeApp, RunningGateway, admin_token, member_token
+from playwright.async_api import Browser, Page, async_playwright
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+SERIOUS = frozenset({"serious", "critical"})
+
+
+def chromium_path() -> str:
+    """Chromium from ``LOYALTY_CHROMIUM`` or the PATH; the test fails without one."""
+    found = os.environ.get("LOYALTY_CHROMIUM") or shutil.which("chromium")
+    if not found:
+        pytest.fail(
+            "Chromium is missing: install Debian's `chromium` package (scripts/dev.py test "
+            "does, when it runs as root) or point LOYALTY_CHROMIUM at a Chromium binary"
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Site:
+    """The served gateway with the demo tenant, and credentials for it."""
+
+    url: str
+    gateway: RunningGateway
+    demo: DemoCredentials
+
+    @property
+    def member_token(self) -> str:
+        return member_token(self.demo.tenant_id, self.demo.member_id)
+
+    @property
+    def admin_token(self) -> str:
+        return admin_token(self.demo.tenant_id)
+
+    def portal(self) -> str:
+        """The portal's address that signs the demo member in, as the demo prints it."""
+        return f"{self.url}/portal/#token={self.member_token}"
+
+    def console(self) -> str:
+        """The console's address that signs the demo tenant's admin in."""
+        return f"{self.url}/console/#token={self.admin_token}"
+
+    async def graphql(
+        self, document: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> dict[str, Any]:
+        """A call as a till or another app would make it, besides the browser."""
+        response = await self.gateway.client.post(
+            "/graphql", json={"query": document, "variables": variables or {}}, headers=headers
+        )
+        body: dict[str, Any] = response.json()
+        assert "errors" not in body, body
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def demo_tenant(db: Database, loyalty_registry: ModuleRegistry) -> DemoCredentials:
+    """The demo tenant, seeded once per session as ``loyalty demo`` seeds it."""
+    return await seed(db, loyalty_registry)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def site(make_app: MakeApp, demo_tenant: DemoCredentials) -> AsyncIterator[Site]:
+    """The gateway served on a free loopback port for one test."""
+    running = await make_app()
+    config = uvicorn.Config(
+        running.app, host="127.0.0.1", port=0, lifespan="off", log_level="warning", ws="auto"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield Site(f"http://127.0.0.1:{port}", running, demo_tenant)
+    server.should_exit = True
+    await serving
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=chromium_path(), args=["--no-sandbox"]
+        )
+        yield launched
+        await launched.close()
+
+
+OpenPage = Callable[..., Awaitable[Page]]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
+    """``await open_page(url, viewport=PHONE, locale="en-GB")``: a page in a fresh context
+    (its own storage, so no sign-in leaks between tests). A script error or a failed request
+    on any page fails the test when it ends."""
+    contexts = []
+    problems: list[str] = []
+
+    async def open_(url: str, viewport: dict[str, int] = PHONE, locale: str = "en-GB") -> Page:
+        context = await browser.new_context(viewport=viewport, locale=locale)  # type: ignore[arg-type]
+        contexts.append(context)
+        page = await context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(f"console: {message.text}") if message.type == "error" else None
+            ),
+        )
+        await page.goto(url)
+        return page
+
+    yield open_
+    for context in contexts:
+        await context.close()
+    assert not problems, problems
+
+
+async def axe_problems(page: Page) -> list[str]:
+    """The serious and critical accessibility violations axe-core finds on the page."""
+    results = await Axe().run(page)
+    assert results.response["passes"], "axe-core checked nothing: did the page render?"
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+        + ", ".join(str(node["target"]) for node in violation["nodes"][:3])
+        for violation in results.response["violations"]
+        if violation["impact"] in SERIOUS
+    ]
+
+
+__all__ = [
+    "DESKTOP",
+    "PHONE",
+    "OpenPage",
+    "Site",
+    "axe_problems",
+    "browser",
+    "chromium_path",
+    "demo_tenant",
+    "open_page",
+    "site",
+]
