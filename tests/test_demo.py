@@ -142,6 +142,13 @@ def test_demo_prints_credentials_that_serve_accepts(tmp_path: Path) -> None:
             {"balance": 3720, "currency": "EUR", "codeHeld": True}
         ]
 
+        # The portal and the console are served, and their printed links sign in with the
+        # printed tokens (the browser tests follow such links; here the page and the token).
+        for label, token in (("Portal URL", "Member token"), ("Console URL", "Admin token")):
+            page, _, signed_in = printed[label].partition("#token=")
+            assert signed_in == printed[token]
+            assert '<script type="importmap">' in httpx.get(page, timeout=10).text
+
         # An admin command finds the demo's data when given its folder, and says so.
         scopes = ["--scope", "events:write"]
         argv = ["apikey", "create", "--data-dir", str(data_dir), "--tenant", "demo", *scopes]

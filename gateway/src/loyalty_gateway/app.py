@@ -31,10 +31,10 @@ from loyalty_gateway.jobs import JobScheduler
 from loyalty_gateway.limits import DocumentLimits
 from loyalty_gateway.metrics import GatewayMetrics
 from loyalty_gateway.module_routes import module_mounts
-from loyalty_gateway.web import web_routes
 from loyalty_gateway.schema_cache import SchemaCache
 from loyalty_gateway.state import GatewayState
 from loyalty_gateway.subscriptions import BalanceNotifier
+from loyalty_gateway.web import web_routes
 from loyalty_gateway.ws import GraphQLWebSocket
 
 GRAPHQL_PATH = "/graphql"

@@ -180,6 +180,11 @@ class DemoAccess:
     member_token: str
     platform_token: str
 
+    def web_url(self, app: str, token: str) -> str:
+        """The address of the portal or the console that signs in with ``token`` (it rides
+        in the fragment, which the browser never sends, and the app removes at once)."""
+        return self.graphql_url.removesuffix("/graphql") + f"/{app}/#token={token}"
+
 
 def run_demo(settings: Settings, *, serve: bool = True, out: TextIO | None = None) -> int:
     """Prepare the demo, print how to use it, and serve until interrupted (unless not
@@ -258,6 +263,10 @@ def print_welcome(access: DemoAccess, out: TextIO, *, served: bool = True) -> No
         "",
         f"GraphQL URL:     {access.graphql_url}",
         f"GraphiQL URL:    {access.graphql_url}  (open it in a browser)",
+        "",
+        "Open these in a browser, signed in already (as " + creds.member_name + ", and as admin):",
+        f"Portal URL:      {access.web_url('portal', access.member_token)}",
+        f"Console URL:     {access.web_url('console', access.admin_token)}",
         "",
         "Tokens (30 days) go in the header `Authorization: Bearer <token>`:",
         f"Admin token:     {access.admin_token}",
