@@ -12,7 +12,7 @@ import uuid
 
 from playwright.async_api import expect
 
-from tests.web import DESKTOP, OpenPage, Site, axe_problems
+from tests.web import DESKTOP, OpenPage, Site, axe_problems, shown
 
 BALANCE = """query Balance($id: ID!) {
   member(id: $id) { balances { asset { code } available } }
@@ -100,8 +100,7 @@ async def test_every_portal_page_passes_axe(site: Site, open_page: OpenPage) -> 
     await expect(page.get_by_test_id("balance-points")).to_be_visible()
     problems = {}
     for path in PAGES:
-        await page.goto(f"{site.url}/portal/#{path}")
-        await expect(page.locator("main")).not_to_contain_text("Loading")
+        await shown(page, f"{site.url}/portal/#{path}")
         problems[path] = await axe_problems(page)
     assert problems == {path: [] for path in PAGES}, problems
 

@@ -25,7 +25,7 @@ from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_gateway.demo import DemoCredentials, seed
 from loyalty_testing.gateway import MakeApp, RunningGateway, admin_token, member_token
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -147,6 +147,16 @@ async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
     assert not problems, problems
 
 
+async def shown(page: Page, url: str) -> None:
+    """Go to an app's page and wait until its content is loaded and shows no error (a
+    query the API refused shows as an alert)."""
+    await page.goto(url)
+    main = page.locator("main")
+    await expect(main).to_be_visible()
+    await expect(main).not_to_contain_text("Loading")
+    await expect(main.get_by_role("alert")).to_have_count(0)
+
+
 async def axe_problems(page: Page) -> list[str]:
     """The serious and critical accessibility violations axe-core finds on the page."""
     results = await Axe().run(page)
@@ -169,5 +179,6 @@ __all__ = [
     "chromium_path",
     "demo_tenant",
     "open_page",
+    "shown",
     "site",
 ]

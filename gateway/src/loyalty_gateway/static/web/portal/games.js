@@ -31,7 +31,9 @@ export function Games({ member }) {
       </li>`)}</ul>
     </${Section}>
     <${Section} title=${t("challenges")}>
-      <ul class="list">${data.member.challenges.map((c) => html`<${ChallengeItem} item=${c} member=${member} reload=${state.reload} />`)}</ul>
+      ${data.member.challenges.length
+        ? html`<ul class="list">${data.member.challenges.map((c) => html`<${ChallengeItem} item=${c} reload=${state.reload} />`)}</ul>`
+        : html`<p class="muted">${t("no_challenges")}</p>`}
     </${Section}>
     <${Section} title=${t("streaks")}>
       <ul class="list">${data.member.streaks.map((s) => html`<li>
@@ -50,7 +52,7 @@ function Progress({ value, target, label }) {
   </div><small class="muted">${num(value)} / ${num(target)}</small>`;
 }
 
-function ChallengeItem({ item, member, reload }) {
+function ChallengeItem({ item, reload }) {
   const [state, join] = useAction(() => mutate(JOIN, { input: { challengeId: item.challenge.id } }));
   return html`<li>
     <div class="row"><strong>${item.challenge.name}</strong>

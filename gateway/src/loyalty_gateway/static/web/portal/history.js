@@ -6,7 +6,7 @@ import { dateTime, num, t } from "../common/i18n.js";
 import { Field, Loaded, Section, Table, html } from "../common/ui.js";
 
 const HISTORY = `query History($id: ID!) {
-  explainBalance(memberId: $id, first: 200) { at asset amount kind cause campaignId campaignVersion }
+  explainBalance(memberId: $id, first: 100) { at asset amount kind cause campaignId campaignVersion }
 }`;
 const KINDS = ["EARN", "SPEND", "ADJUSTMENT", "REVERSAL", "EXPIRY", "RELEASE", "TRANSFER"];
 

@@ -37,7 +37,7 @@ function OfferItem({ item, reload }) {
   const [activation, activate] = useAction(() => mutate(ACTIVATE, { input }));
   const [hiding, hide] = useAction(() => mutate(HIDE, { input }));
   return html`<li data-testid="offer">
-    <div class="row"><strong>${offer.title}</strong><span class="pill">${t("offer_" + item.state)}</span></div>
+    <div class="row"><strong>${offer.title}</strong><span class="pill">${t(item.state === "AVAILABLE" && offer.activation === "AUTO" ? "offer_AUTO" : "offer_" + item.state)}</span></div>
     <p>${offer.description}</p>
     <p class="muted">${t("offer_until", { date: date(item.endsAt) })}${offer.termsText && " · " + offer.termsText}</p>
     ${item.state === "AVAILABLE" && offer.activation === "CLIP" && html`<div class="row">
