@@ -2,7 +2,7 @@
 // member's own place and its neighbours.
 import { mutate, query, useQuery } from "../common/api.js";
 import { date, num, t } from "../common/i18n.js";
-import { Errors, Loaded, Section, Table, html, useAction } from "../common/ui.js";
+import { Errors, Field, Loaded, Section, Table, html, useAction } from "../common/ui.js";
 import { useEffect, useState } from "preact/hooks";
 
 const GAMES = `query Games($id: ID!) {
@@ -14,6 +14,9 @@ const GAMES = `query Games($id: ID!) {
   leaderboards { id name description metric period }
 }`;
 const JOIN = `mutation Join($input: ChallengeJoinInput!) { challengeJoin(input: $input) { errors { code field message } } }`;
+const PLAYER = `mutation Player($input: LeaderboardPlayerSetInput!) {
+  leaderboardPlayerSet(input: $input) { displayName hidden errors { code field message } }
+}`;
 const STANDINGS = `query Standings($id: ID!, $member: ID!) {
   leaderboard(id: $id, first: 10, memberId: $member, neighbours: 2) {
     top { rank score displayName memberId } member { rank score } above { rank score displayName } below { rank score displayName }
@@ -42,6 +45,7 @@ export function Games({ member }) {
         ${s.freezes > 0 && html`<p class="muted">${t("freezes", { n: s.freezes })}</p>`}
       </li>`)}</ul>
     </${Section}>
+    ${data.leaderboards.length > 0 && html`<${Player} />`}
     ${data.leaderboards.map((board) => html`<${Board} board=${board} member=${member} />`)}`}
   </${Loaded}>`;
 }
@@ -64,6 +68,28 @@ function ChallengeItem({ item, reload }) {
       onClick=${async () => (await join()) && reload()}>${t("join")} <span class="sr-only">${item.challenge.name}</span></button>`}
     <${Errors} errors=${state.errors} />
   </li>`;
+}
+
+// How the member appears on the boards: a name of its choosing instead of the pseudonym the
+// boards show by default, or not at all.
+function Player() {
+  const [name, setName] = useState("");
+  const [hidden, setHidden] = useState(false);
+  const [state, save] = useAction(() =>
+    mutate(PLAYER, { input: { displayName: name.trim() || null, hidden } }),
+  );
+  return html`<${Section} title=${t("leaderboard_name")}>
+    <form class="stack" onSubmit=${(e) => { e.preventDefault(); save(); }}>
+      <${Field} label=${t("display_name")} hint=${t("display_name_hint")}>
+        <input name="displayName" maxlength="40" value=${name} onInput=${(e) => setName(e.target.value)} />
+      </${Field}>
+      <label class="row"><input type="checkbox" checked=${hidden} onChange=${(e) => setHidden(e.target.checked)} />
+        <span>${t("hide_me")}</span></label>
+      <${Errors} errors=${state.errors} />
+      ${state.done && html`<p class="ok" role="status">${t("saved")}</p>`}
+      <button class="secondary" disabled=${state.busy}>${t("save")}</button>
+    </form>
+  </${Section}>`;
 }
 
 function Board({ board, member }) {
