@@ -69,7 +69,7 @@ class Subscription:
             while True:
                 async with ctx.database.tenant_read(tenant_id) as conn:
                     balances = await ledger.balances(conn, tenant_id, member_id)
-                yield [Balance.of(b) for b in balances]
+                yield [Balance.of(b, member_id) for b in balances]
                 await anext(changes)
         finally:
             await changes.aclose()
