@@ -82,16 +82,26 @@ class ErrorCode(StrEnum):
 
 
 class LoyaltyError(Exception):
-    """An expected failure: reported to the client as data, with a code and the field at fault."""
+    """An expected failure: reported to the client as data, with a code and the field at fault.
+    ``line`` and ``column`` (1-based) point into the field's text when the problem has a
+    place in it (a condition that does not compile, or names an unknown field)."""
 
     code: ErrorCode = ErrorCode.INVALID_INPUT
 
     def __init__(
-        self, message: str, *, code: ErrorCode | None = None, field: str | None = None
+        self,
+        message: str,
+        *,
+        code: ErrorCode | None = None,
+        field: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.line = line
+        self.column = column
         if code is not None:
             self.code = code
 

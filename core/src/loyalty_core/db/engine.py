@@ -50,6 +50,7 @@ _BEGIN_SNAPSHOT = (
     " SELECT set_config('loyalty.tenant_id', '{}', true)"
 )
 _BEGIN_PLATFORM = "BEGIN; SELECT set_config('loyalty.scope', 'platform', true)"
+_BEGIN_PLATFORM_READ = "BEGIN READ ONLY; SELECT set_config('loyalty.scope', 'platform', true)"
 
 
 def _json_serializer(value: object) -> str:
@@ -130,6 +131,14 @@ class Database:
     async def platform_transaction(self) -> AsyncIterator[AsyncConnection]:
         """A transaction in the platform scope: sees all tenants (and only the tenants table)."""
         async with self._transaction(_BEGIN_PLATFORM) as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def platform_read(self) -> AsyncIterator[AsyncConnection]:
+        """Like :meth:`platform_transaction`, for reads only (READ ONLY, ended with
+        ROLLBACK): what an anonymous caller may read of a tenant is read this way, so such a
+        request can never write in the platform scope."""
+        async with self._transaction(_BEGIN_PLATFORM_READ, keep=False) as conn:
             yield conn
 
     @asynccontextmanager

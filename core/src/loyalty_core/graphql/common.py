@@ -35,10 +35,24 @@ class UserError:
     code: ErrorCode
     field: str | None
     message: str
+    line: int | None = strawberry.field(
+        default=None,
+        description="Where in the field's text the problem is, from 1 (a condition that does "
+        "not compile or names an unknown field); null when it has no place in the text.",
+    )
+    column: int | None = strawberry.field(
+        default=None, description="The column on `line`, from 1, in characters."
+    )
 
     @classmethod
     def of(cls, error: LoyaltyError) -> UserError:
-        return cls(code=error.code, field=error.field, message=error.message)
+        return cls(
+            code=error.code,
+            field=error.field,
+            message=error.message,
+            line=error.line,
+            column=error.column,
+        )
 
 
 @strawberry.type

@@ -20,6 +20,7 @@ from loyalty_core.ledger.graphql_types import Balance
 from loyalty_core.members.graphql import MemberMutation, MemberQuery
 from loyalty_core.modules.graphql import ModuleMutation, ModuleQuery
 from loyalty_core.privacy.graphql import PrivacyMutation
+from loyalty_core.reports.graphql import ReportQuery
 from loyalty_core.rules.graphql import CampaignMutation, CampaignQuery
 from loyalty_core.tenants.graphql import TenantMutation, TenantQuery
 
@@ -33,6 +34,7 @@ Query = merge_types(
         ModuleQuery,
         ApiKeyQuery,
         CampaignQuery,
+        ReportQuery,
     ),
 )
 Mutation = merge_types(
@@ -69,7 +71,7 @@ class Subscription:
             while True:
                 async with ctx.database.tenant_read(tenant_id) as conn:
                     balances = await ledger.balances(conn, tenant_id, member_id)
-                yield [Balance.of(b) for b in balances]
+                yield [Balance.of(b, member_id) for b in balances]
                 await anext(changes)
         finally:
             await changes.aclose()

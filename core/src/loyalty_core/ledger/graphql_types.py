@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 
 import strawberry
+from strawberry.types import Info
 
+from loyalty_core.context import RequestContext
+from loyalty_core.errors import ValidationFailed
+from loyalty_core.graphql.loaders import expiring_loader
 from loyalty_core.ledger import models
 from loyalty_core.ledger.queries import LedgerLine
 
@@ -61,6 +66,19 @@ class Asset:
         )
 
 
+MAX_EXPIRING_DAYS = 3660
+"""The longest window ``Balance.expiring`` looks ahead: ten years."""
+
+
+@strawberry.type(description="Points of one asset that expire on one day (the tenant's calendar).")
+class ExpiringPoints:
+    amount: int = strawberry.field(description="Points lost that day unless spent before.")
+    on: date = strawberry.field(description="The day, in the tenant's time zone.")
+    at: datetime = strawberry.field(
+        description="The first moment that day when some of these points expire."
+    )
+
+
 @strawberry.type(description="What a member holds of one asset.")
 class Balance:
     asset: Asset
@@ -69,14 +87,37 @@ class Balance:
     held: int = strawberry.field(
         description="Set aside for payments authorised but not yet captured."
     )
+    member_id: strawberry.Private[uuid.UUID]
+    asset_id: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(
+        description="Points (pending or available) that expire within `withinDays` days from "
+        "now (1 to 3660), by day, soonest first; empty when none do. Read from the ledger's "
+        "lots: what redemptions spend first is what expires first."
+    )
+    async def expiring(
+        self, info: Info[RequestContext, None], within_days: int = 30
+    ) -> list[ExpiringPoints]:
+        if not 1 <= within_days <= MAX_EXPIRING_DAYS:
+            raise ValidationFailed(
+                f"withinDays must be between 1 and {MAX_EXPIRING_DAYS}", field="withinDays"
+            )
+        found = await expiring_loader(info.context, within_days).load(self.member_id)
+        return [
+            ExpiringPoints(amount=item.amount, on=item.day, at=item.at)
+            for item in found
+            if item.asset_id == self.asset_id
+        ]
 
     @classmethod
-    def of(cls, balance: models.Balance) -> Balance:
+    def of(cls, balance: models.Balance, member_id: uuid.UUID) -> Balance:
         return cls(
             asset=Asset.of(balance.asset),
             available=balance.available,
             pending=balance.pending,
             held=balance.held,
+            member_id=member_id,
+            asset_id=balance.asset.id,
         )
 
 
@@ -167,6 +208,7 @@ __all__ = [
     "AssetKind",
     "Balance",
     "Cause",
+    "ExpiringPoints",
     "LedgerEntry",
     "LedgerTransaction",
     "TransactionKind",

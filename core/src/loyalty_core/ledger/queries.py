@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Integer, any_, bindparam, select
+from sqlalchemy import Date, DateTime, Integer, String, any_, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -190,4 +190,65 @@ async def balances_of(
     }
 
 
-__all__ = ["LedgerLine", "balances_of", "member_ledger"]
+@dataclass(frozen=True, slots=True)
+class Expiring:
+    """Points of one asset a member loses on one day (the tenant's calendar day): ``amount``,
+    and ``at``, the first moment that day when some of them expire."""
+
+    asset_id: uuid.UUID
+    day: date
+    at: datetime
+    amount: int
+
+
+_DAY = cast(func.timezone(bindparam("timezone", type_=String), ledger_lots.c.expires_at), Date)
+_EXPIRING = Prepared(
+    select(
+        ledger_accounts.c.member_id,
+        ledger_lots.c.asset_id,
+        _DAY.label("day"),
+        func.min(ledger_lots.c.expires_at).label("at"),
+        func.sum(ledger_lots.c.remaining).label("amount"),
+    )
+    .select_from(
+        ledger_accounts.join(
+            ledger_lots,
+            (ledger_lots.c.tenant_id == ledger_accounts.c.tenant_id)
+            & (ledger_lots.c.account_id == ledger_accounts.c.id),
+        )
+    )
+    .where(
+        ledger_accounts.c.tenant_id == bindparam("tenant_id"),
+        ledger_accounts.c.member_id == any_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))),
+        ledger_lots.c.remaining > 0,
+        ledger_lots.c.expires_at.is_not(None),
+        ledger_lots.c.expires_at <= bindparam("until", type_=DateTime(timezone=True)),
+    )
+    .group_by(ledger_accounts.c.member_id, ledger_lots.c.asset_id, _DAY)
+    .order_by(_DAY)
+)
+"""Points expiring up to a moment, per member, asset and local day, in one read: the
+members' accounts by ``uq_ledger_accounts_member_purpose``, then each account's lots with
+points left in expiry order by ``ix_ledger_lots_spend_order`` (tenant, account, expires_at,
+where remaining > 0), so the read touches only the members' own lots."""
+
+
+async def expiring_of(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    member_ids: list[uuid.UUID],
+    *,
+    until: datetime,
+    timezone: str,
+) -> dict[uuid.UUID, list[Expiring]]:
+    """What each member's lots (pending and available) lose to expiry up to ``until``, by
+    asset and by day in ``timezone``, soonest first (DataLoader). Lots past their expiry that
+    the expiry job has not moved yet are still in the balance, so they are counted too."""
+    found: dict[uuid.UUID, list[Expiring]] = {member_id: [] for member_id in member_ids}
+    params = {"tenant_id": tenant_id, "ids": member_ids, "until": until, "timezone": timezone}
+    for row in await _EXPIRING.all(conn, params):
+        found[row.member_id].append(Expiring(row.asset_id, row.day, row.at, int(row.amount)))
+    return found
+
+
+__all__ = ["Expiring", "LedgerLine", "balances_of", "expiring_of", "member_ledger"]

@@ -67,8 +67,9 @@ class Member:
 
     @strawberry.field(description="Available and pending balance of every asset.")
     async def balances(self, info: Info[RequestContext, None]) -> list[Balance]:
-        found = await balances_loader(info.context).load(uuid.UUID(self.id))
-        return [Balance.of(b) for b in found]
+        member_id = uuid.UUID(self.id)
+        found = await balances_loader(info.context).load(member_id)
+        return [Balance.of(b, member_id) for b in found]
 
     @strawberry.field(description="Entries on the member's accounts, newest first, with causes.")
     async def ledger(

@@ -92,24 +92,14 @@ def check(
     """Raise :class:`InvalidCondition` (with line and column) unless ``expression`` compiles
     and every field it names exists for an event of ``event_schema`` (the member's fields
     include the names of the module ``facts`` the tenant's modules contribute)."""
-    if len(expression) > MAX_LENGTH:
-        raise InvalidCondition(f"a condition has at most {MAX_LENGTH} characters", field=field)
-    if not expression.strip():
-        return
-    _compile(expression, field)
-    member = {**MEMBER_FIELDS, **dict.fromkeys(facts)}
-    roots = {"event": _event_fields(event_schema), "member": member, "now": {}}
-    _check_paths(expression, roots, field)
+    _raise_first(problems(expression, event_roots(event_schema, facts), field=field))
 
 
 def check_segment(expression: str, *, field: str = "condition", facts: Iterable[str] = ()) -> None:
     """Like :func:`check` for a segment: it sees ``member`` (but not its segments) and ``now``."""
     if not expression.strip():
         raise InvalidCondition("a segment needs a condition", field=field)
-    member = {k: v for k, v in MEMBER_FIELDS.items() if k != "segments"}
-    member |= dict.fromkeys(facts)
-    _compile(expression, field)
-    _check_paths(expression, {"member": member, "now": {}}, field)
+    _raise_first(problems(expression, segment_roots(facts), field=field))
 
 
 MEMBER_ALONE_FIELDS = frozenset({"eventCount", *(f"eventsLast{days}Days" for days in WINDOWS)})
@@ -120,12 +110,9 @@ def check_member(expression: str, *, field: str = "condition", facts: Iterable[s
     """Like :func:`check` for a condition over the member alone, with no event (who may see
     a reward): it sees ``member`` (segments included, not the counts of the trigger's event
     type) and ``now``. An empty condition holds for everyone."""
-    if not expression.strip():
-        return
     member = {k: v for k, v in MEMBER_FIELDS.items() if k not in MEMBER_ALONE_FIELDS}
     member |= dict.fromkeys(facts)
-    _compile(expression, field)
-    _check_paths(expression, {"member": member, "now": {}}, field)
+    _raise_first(problems(expression, {"member": member, "now": {}}, field=field))
 
 
 def check_variables(expression: str, roots: Mapping[str, Any], *, field: str) -> None:
@@ -135,8 +122,44 @@ def check_variables(expression: str, roots: Mapping[str, Any], *, field: str) ->
     module's own expression over variables of its own, checked like a condition."""
     if not expression.strip():
         raise InvalidCondition("an expression is required", field=field)
-    _compile(expression, field)
-    _check_paths(expression, roots, field)
+    _raise_first(problems(expression, roots, field=field))
+
+
+def event_roots(event_schema: Mapping[str, Any], facts: Iterable[str] = ()) -> dict[str, Any]:
+    """What a campaign's condition sees: ``event`` (its payload by ``event_schema``),
+    ``member`` (with the module ``facts``) and ``now``."""
+    member = {**MEMBER_FIELDS, **dict.fromkeys(facts)}
+    return {"event": _event_fields(event_schema), "member": member, "now": {}}
+
+
+def segment_roots(facts: Iterable[str] = ()) -> dict[str, Any]:
+    """What a segment's condition sees: ``member`` (not its segments) and ``now``."""
+    member = {k: v for k, v in MEMBER_FIELDS.items() if k != "segments"}
+    return {"member": member | dict.fromkeys(facts), "now": {}}
+
+
+def problems(
+    expression: str, roots: Mapping[str, Any], *, field: str = "condition"
+) -> list[InvalidCondition]:
+    """Everything wrong with ``expression`` over the variables ``roots``, in the order of
+    the text, each with its line and column: the syntax errors the CEL library reports, or,
+    when it compiles, every field it names that ``roots`` lack. Empty when it is fine (an
+    empty expression included: whether one is allowed is the caller's rule). Pure and
+    cached by the compiler, so an editor may ask on every keystroke."""
+    if len(expression) > MAX_LENGTH:
+        return [InvalidCondition(f"a condition has at most {MAX_LENGTH} characters", field=field)]
+    if not expression.strip():
+        return []
+    try:
+        compiled(expression)
+    except (ValueError, RuntimeError) as exc:
+        return _syntax_errors(str(exc), field)
+    return _unknown_paths(expression, roots, field)
+
+
+def _raise_first(found: list[InvalidCondition]) -> None:
+    if found:
+        raise found[0]
 
 
 def evaluate_value(expression: str, variables: Mapping[str, Any]) -> Any:
@@ -179,15 +202,19 @@ def member_fields(expression: str) -> frozenset[str] | None:
     return frozenset(fields)
 
 
-def _compile(expression: str, field: str) -> None:
-    if len(expression) > MAX_LENGTH:
-        raise InvalidCondition(f"a condition has at most {MAX_LENGTH} characters", field=field)
-    try:
-        compiled(expression)
-    except (ValueError, RuntimeError) as exc:
-        found = _POSITION.search(str(exc))
-        where = f"line {found[1]}, column {found[2]}: {found[3]}" if found else str(exc)
-        raise InvalidCondition(f"condition does not compile at {where}", field=field) from exc
+def _syntax_errors(message: str, field: str) -> list[InvalidCondition]:
+    """The library's errors, one per ``<input>:line:column: text`` it names (it gives them as
+    text only); the whole message, without a place, if it names none."""
+    found = [
+        InvalidCondition(
+            f"condition does not compile at line {line}, column {column}: {text}",
+            field=field,
+            line=int(line),
+            column=int(column),
+        )
+        for line, column, text in _POSITION.findall(message)
+    ]
+    return found or [InvalidCondition(f"condition does not compile: {message}", field=field)]
 
 
 def _event_fields(schema: Mapping[str, Any]) -> dict[str, Any]:
@@ -219,11 +246,13 @@ def _paths(expression: str) -> list[tuple[str, list[str], int]]:
     return found
 
 
-def _check_paths(expression: str, roots: Mapping[str, Any], field: str) -> None:
+def _unknown_paths(expression: str, roots: Mapping[str, Any], field: str) -> list[InvalidCondition]:
     blanked = _STRING.sub(lambda m: " " * len(m.group(0)), expression)
+    found: list[InvalidCondition] = []
     for name, parts, start in _paths(expression):
         if name not in roots:
-            _unknown(expression, start, name, field)
+            found.append(_unknown(expression, start, name, field))
+            continue
         known: Any = roots[name]
         offset = start + len(name)
         for part in parts:
@@ -231,15 +260,22 @@ def _check_paths(expression: str, roots: Mapping[str, Any], field: str) -> None:
             if known == ANY:
                 break
             if not isinstance(known, dict) or part not in known:
-                _unknown(expression, offset, part, field)
+                found.append(_unknown(expression, offset, part, field))
+                break
             known = known[part]
             offset += len(part)
+    return found
 
 
-def _unknown(expression: str, offset: int, name: str, field: str) -> None:
+def _unknown(expression: str, offset: int, name: str, field: str) -> InvalidCondition:
     line = expression.count("\n", 0, offset) + 1
     column = offset - (expression.rfind("\n", 0, offset) + 1) + 1
-    raise InvalidCondition(f"unknown field {name!r} at line {line}, column {column}", field=field)
+    return InvalidCondition(
+        f"unknown field {name!r} at line {line}, column {column}",
+        field=field,
+        line=line,
+        column=column,
+    )
 
 
 __all__ = [
@@ -256,5 +292,8 @@ __all__ = [
     "compiled",
     "evaluate",
     "evaluate_value",
+    "event_roots",
     "member_fields",
+    "problems",
+    "segment_roots",
 ]

@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from loyalty_core.auth import may_read_member, require_admin, require_principal, require_tenant
 from loyalty_core.context import RequestContext
-from loyalty_core.errors import ValidationFailed
+from loyalty_core.errors import LoyaltyError, ValidationFailed
 from loyalty_core.events.requests import module_types
 from loyalty_core.graphql.common import (
     Connection,
@@ -28,7 +28,7 @@ from loyalty_core.ids import parse_id
 from loyalty_core.ledger.graphql_types import TransactionKind
 from loyalty_core.ledger.queries import LedgerLine, member_ledger
 from loyalty_core.modules.dispatch import DomainEvents
-from loyalty_core.rules import engine, segments, service
+from loyalty_core.rules import conditions, engine, segments, service
 from loyalty_core.rules import repository as repo
 
 
@@ -344,6 +344,16 @@ class BalanceExplanation:
         )
 
 
+@strawberry.type(description="What is wrong with a condition, checked without saving anything.")
+class ConditionCheck:
+    valid: bool = strawberry.field(description="True when `errors` is empty.")
+    errors: list[UserError] = strawberry.field(
+        description="In the order of the text: the syntax errors, or (once it compiles) every "
+        "field it names that the trigger's events or the member lack; `field` is "
+        "`condition` (or `trigger` for an unknown event type), with `line` and `column`."
+    )
+
+
 @strawberry.type
 class CampaignQuery:
     @strawberry.field(
@@ -388,6 +398,38 @@ class CampaignQuery:
         tenant_id = require_admin(ctx.principal)
         async with ctx.read() as conn:
             return [Segment.of(s) for s in await segments.list_segments(conn, tenant_id)]
+
+    @strawberry.field(
+        description="Check a condition as a console's editor types it (tenant admins): with "
+        "`trigger`, a campaign's condition for events of that type (an empty one holds for "
+        "every event); without, a segment's condition (over the member and `now`, never "
+        "empty). The same checks as `campaignCreate` and `segmentCreate` make, with the same "
+        "codes, and every problem at once; nothing is written."
+    )
+    async def condition_check(
+        self, info: Info[RequestContext, None], expression: str, trigger: str | None = None
+    ) -> ConditionCheck:
+        ctx = info.context
+        tenant_id = require_admin(ctx.principal)
+        facts = [fact.name for fact in module_facts(ctx)]
+        if trigger is None:
+            if not expression.strip():
+                found = [
+                    conditions.InvalidCondition("a segment needs a condition", field="condition")
+                ]
+            else:
+                found = conditions.problems(expression, conditions.segment_roots(facts))
+        else:
+            try:
+                async with ctx.read() as conn:
+                    schema = await service.trigger_schema(
+                        conn, tenant_id, trigger, module_types(ctx)
+                    )
+            except LoyaltyError as error:
+                return ConditionCheck(valid=False, errors=[UserError.of(error)])
+            found = conditions.problems(expression, conditions.event_roots(schema, facts))
+        errors = [UserError.of(error) for error in found]
+        return ConditionCheck(valid=not errors, errors=errors)
 
     @strawberry.field(description="One campaign by id (tenant admins).")
     async def campaign(
@@ -626,6 +668,7 @@ __all__ = [
     "Campaign",
     "CampaignMutation",
     "CampaignQuery",
+    "ConditionCheck",
     "definition_data",
     "module_effects",
     "module_facts",

@@ -20,6 +20,44 @@ from loyalty_core.modules.dispatch import DomainEvents
 from loyalty_core.tenants import models, service
 
 
+@strawberry.type(description="How the tenant's apps look; each field may be unset.")
+class Branding:
+    logo_url: str | None = strawberry.field(
+        description="An https URL, or a base64 `data:` URL of a PNG, JPEG, GIF, WebP or SVG."
+    )
+    primary_color: str | None = strawberry.field(description="`#rrggbb` or `#rgb`.")
+    accent_color: str | None = strawberry.field(description="`#rrggbb` or `#rgb`.")
+
+    @classmethod
+    def of(cls, branding: models.Branding) -> Branding:
+        return cls(
+            logo_url=branding.logo_url,
+            primary_color=branding.primary_color,
+            accent_color=branding.accent_color,
+        )
+
+
+@strawberry.input(
+    description="The tenant's branding, replaced as a whole: a field not given is cleared."
+)
+class BrandingInput:
+    logo_url: str | None = strawberry.field(
+        default=None,
+        description="An https URL (at most 2048 characters) or a base64 `data:` URL of a "
+        "PNG, JPEG, GIF, WebP or SVG (at most 32768 characters).",
+    )
+    primary_color: str | None = strawberry.field(default=None, description="`#rrggbb` or `#rgb`.")
+    accent_color: str | None = strawberry.field(default=None, description="`#rrggbb` or `#rgb`.")
+
+
+@strawberry.type(
+    description="What anyone may see of a tenant before signing in: its name and branding."
+)
+class PublicTenant:
+    name: str
+    branding: Branding
+
+
 @strawberry.type(description="A retailer (or coalition) whose programme runs here.")
 class Tenant:
     id: strawberry.ID
@@ -29,6 +67,7 @@ class Tenant:
     default_currency: str
     settings: dict[str, Any] = strawberry.field(graphql_type=JSON)
     created_at: datetime | None
+    branding: Branding
 
     @strawberry.field(description="Point currencies and stored-value assets of the tenant.")
     async def assets(self, info: Info[RequestContext, None]) -> list[Asset]:
@@ -47,6 +86,7 @@ class Tenant:
             default_currency=tenant.default_currency,
             settings=tenant.settings,
             created_at=tenant.created_at,
+            branding=Branding.of(tenant.branding),
         )
 
 
@@ -70,6 +110,9 @@ class TenantUpdateInput:
     earn_rates: JSON | None = strawberry.field(
         default=None, description='Base points per currency unit, e.g. {"EUR": "2"}.'
     )
+    branding: BrandingInput | None = strawberry.field(
+        default=None, description="Replaces the branding as a whole."
+    )
 
 
 @strawberry.type
@@ -92,6 +135,20 @@ class TenantQuery:
         require_tenant(ctx.principal)
         return Tenant.of(ctx.tenant) if ctx.tenant else None
 
+    @strawberry.field(
+        description="The name and branding of the tenant `slug`, for a sign-in page: open to "
+        "anyone, signed in or not, and nothing else of the tenant; null for an unknown slug."
+    )
+    async def tenant_branding(
+        self, info: Info[RequestContext, None], slug: str
+    ) -> PublicTenant | None:
+        async with info.context.database.platform_read() as conn:
+            found = await service.public_branding(conn, slug)
+        if found is None:
+            return None
+        name, branding = found
+        return PublicTenant(name=name, branding=Branding.of(branding))
+
 
 @strawberry.type
 class TenantMutation:
@@ -108,7 +165,9 @@ class TenantMutation:
             return TenantCreatePayload(tenant=None, errors=[UserError.of(error)])
         return TenantCreatePayload(tenant=Tenant.of(created), errors=[])
 
-    @strawberry.mutation(description="Change the tenant's name, time zone or base earn rates.")
+    @strawberry.mutation(
+        description="Change the tenant's name, time zone, base earn rates or branding."
+    )
     async def tenant_update(
         self, info: Info[RequestContext, None], input: TenantUpdateInput
     ) -> TenantUpdatePayload:
@@ -125,6 +184,7 @@ class TenantMutation:
                 name=input.name,
                 timezone=input.timezone,
                 earn_rates=_rates(input.earn_rates),
+                branding=_branding(input.branding),
                 actor=actor,
             )
 
@@ -149,6 +209,14 @@ async def _create(conn: AsyncConnection, input: TenantCreateInput) -> models.Ten
     )
 
 
+def _branding(value: BrandingInput | None) -> models.Branding | None:
+    if value is None:
+        return None
+    return models.Branding(
+        logo_url=value.logo_url, primary_color=value.primary_color, accent_color=value.accent_color
+    )
+
+
 def _rates(rates: object) -> dict[str, str] | None:
     """Earn rates from JSON: an object of currency to decimal string (or whole number)."""
     if rates is None:
@@ -160,4 +228,4 @@ def _rates(rates: object) -> dict[str, str] | None:
     return {str(currency): str(rate) for currency, rate in rates.items()}
 
 
-__all__ = ["Tenant", "TenantMutation", "TenantQuery"]
+__all__ = ["Branding", "PublicTenant", "Tenant", "TenantMutation", "TenantQuery"]

@@ -9,6 +9,41 @@ from decimal import Decimal
 
 
 @dataclass(frozen=True)
+class Branding:
+    """How the tenant's apps look: a logo (an https URL or a ``data:image/...`` URL) and two
+    colours (``#rrggbb``); each may be unset."""
+
+    logo_url: str | None = None
+    primary_color: str | None = None
+    accent_color: str | None = None
+
+    @classmethod
+    def of_settings(cls, settings: dict[str, object]) -> Branding:
+        """The branding kept in a tenant's ``settings.branding`` (none: all unset)."""
+        found = settings.get("branding")
+        if not isinstance(found, dict):
+            return cls()
+        return cls(
+            logo_url=_text(found.get("logoUrl")),
+            primary_color=_text(found.get("primaryColor")),
+            accent_color=_text(found.get("accentColor")),
+        )
+
+    def as_settings(self) -> dict[str, str]:
+        """The ``settings.branding`` object: the fields that are set, by their API names."""
+        found = {
+            "logoUrl": self.logo_url,
+            "primaryColor": self.primary_color,
+            "accentColor": self.accent_color,
+        }
+        return {name: value for name, value in found.items() if value is not None}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
 class Tenant:
     """A retailer's programme: name, time zone, default currency and settings (``earnRates``)."""
 
@@ -20,6 +55,10 @@ class Tenant:
     settings: dict[str, object] = field(default_factory=dict)
     created_at: datetime | None = None
 
+    @property
+    def branding(self) -> Branding:
+        return Branding.of_settings(self.settings)
+
     def earn_rate(self, currency: str) -> Decimal:
         """Base points per currency unit (until rules take over): ``settings.earnRates``,
         a map of currency to a decimal string; currencies not listed earn nothing."""
@@ -29,4 +68,4 @@ class Tenant:
         return Decimal(str(rates.get(currency, 0)))
 
 
-__all__ = ["Tenant"]
+__all__ = ["Branding", "Tenant"]

@@ -3,12 +3,15 @@ transaction to the new tenant so its provisioning passes row-level security."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import re
 import uuid
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,10 +24,20 @@ from loyalty_core.ids import new_id
 from loyalty_core.ledger import repository as ledger_repo
 from loyalty_core.ledger.models import Asset, AssetKind
 from loyalty_core.money import validate_currency
-from loyalty_core.tenants.models import Tenant
+from loyalty_core.tenants.models import Branding, Tenant
 from loyalty_core.tenants.tables import tenants
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+"""A colour as CSS writes it in hex: ``#rgb`` or ``#rrggbb``."""
+MAX_LOGO_URL = 2048
+"""The longest https logo URL (what browsers and CDNs reliably take)."""
+MAX_LOGO_DATA = 32_768
+"""The longest ``data:`` logo: a small SVG or PNG. Branding travels with the tenant's
+settings (every ``tenant { settings }`` and the sign-in page's read), so it stays small;
+a larger logo belongs on a web server."""
+LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
+_DATA_URL = re.compile(r"data:(image/[a-z0-9.+-]+);base64,([A-Za-z0-9+/]*={0,2})")
 DEFAULT_ASSET_CODE = "points"
 """The code of the point asset every tenant gets when it is created (what purchases earn)."""
 
@@ -136,6 +149,62 @@ def _validate_rates(rates: dict[str, str]) -> dict[str, str]:
     return checked
 
 
+def validate_branding(branding: Branding) -> Branding:
+    """The branding with its colours in lowercase, or ValidationFailed on the field at
+    fault: a logo must be an https URL (no credentials in it) or a base64 ``data:`` URL of
+    an image type browsers show (PNG, JPEG, GIF, WebP, SVG); a colour ``#rgb`` or
+    ``#rrggbb``. Nothing else can reach a sign-in page's ``<img src>`` or its styles."""
+    if branding.logo_url is not None:
+        _validate_logo(branding.logo_url)
+    colours: dict[str, str | None] = {}
+    for field, value in (
+        ("primaryColor", branding.primary_color),
+        ("accentColor", branding.accent_color),
+    ):
+        if value is not None and not COLOR.fullmatch(value):
+            raise ValidationFailed(
+                f"{field}: a hex colour, #rgb or #rrggbb", field=f"branding.{field}"
+            )
+        colours[field] = value.lower() if value is not None else None
+    return Branding(
+        logo_url=branding.logo_url,
+        primary_color=colours["primaryColor"],
+        accent_color=colours["accentColor"],
+    )
+
+
+def _validate_logo(url: str) -> None:
+    field = "branding.logoUrl"
+    if url.startswith("data:"):
+        found = _DATA_URL.fullmatch(url)
+        if len(url) > MAX_LOGO_DATA or found is None or found[1] not in LOGO_TYPES:
+            raise ValidationFailed(
+                f"logoUrl: a data: URL is base64 of {', '.join(LOGO_TYPES)}, at most "
+                f"{MAX_LOGO_DATA} characters",
+                field=field,
+            )
+        try:
+            base64.b64decode(found[2], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValidationFailed("logoUrl: the data is not base64", field=field) from exc
+        return
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise ValidationFailed("logoUrl: not a URL", field=field) from exc
+    if (
+        len(url) > MAX_LOGO_URL
+        or parts.scheme != "https"
+        or not parts.hostname
+        or parts.username is not None
+        or any(c.isspace() or not c.isprintable() or c in "\"'<>`" for c in url)
+    ):
+        raise ValidationFailed(
+            f"logoUrl: an https URL (at most {MAX_LOGO_URL} characters) or a data: image",
+            field=field,
+        )
+
+
 async def update_tenant(
     conn: AsyncConnection,
     tenant: Tenant,
@@ -143,9 +212,11 @@ async def update_tenant(
     name: str | None = None,
     timezone: str | None = None,
     earn_rates: dict[str, str] | None = None,
+    branding: Branding | None = None,
     actor: str,
 ) -> Tenant:
-    """Change a tenant's name, time zone or base earn rates (take effect on the next event)."""
+    """Change a tenant's name, time zone, base earn rates (take effect on the next event)
+    or branding (replaced as a whole: a field not given is cleared)."""
     _validate(
         slug=tenant.slug,
         name=name if name is not None else tenant.name,
@@ -157,8 +228,13 @@ async def update_tenant(
         changes["name"] = name.strip()
     if timezone is not None:
         changes["timezone"] = timezone
+    settings = dict(tenant.settings)
     if earn_rates is not None:
-        changes["settings"] = {**tenant.settings, "earnRates": _validate_rates(earn_rates)}
+        settings["earnRates"] = _validate_rates(earn_rates)
+    if branding is not None:
+        settings["branding"] = validate_branding(branding).as_settings()
+    if settings != tenant.settings:
+        changes["settings"] = settings
     if changes:
         await conn.execute(
             update(tenants).where(tenants.c.tenant_id == tenant.id).values(**changes)
@@ -174,11 +250,31 @@ async def update_tenant(
     return await get_tenant(conn, tenant.id)
 
 
+async def public_branding(conn: AsyncConnection, slug: str) -> tuple[str, Branding] | None:
+    """The name and branding of the tenant ``slug`` (None: no such tenant), for a sign-in
+    page before anyone signs in. Needs the platform scope (the caller has no tenant yet);
+    reads those two columns only, so nothing else of a tenant can reach an anonymous
+    caller. The slug is the tenants' unique key, so it is one index look-up."""
+    if not SLUG.fullmatch(slug):
+        return None
+    row = (
+        await conn.execute(
+            select(tenants.c.name, tenants.c.settings["branding"]).where(tenants.c.slug == slug)
+        )
+    ).first()
+    if row is None:
+        return None
+    name, branding = row
+    return name, Branding.of_settings({"branding": branding})
+
+
 __all__ = [
     "DEFAULT_ASSET_CODE",
     "create_tenant",
     "get_tenant",
     "list_tenants",
+    "public_branding",
     "tenant_from_row",
     "update_tenant",
+    "validate_branding",
 ]

@@ -1,0 +1,1 @@
+"""Reports over a tenant's programme: what a retailer's console charts."""
