@@ -6,18 +6,24 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 
 let client = null;
 
+// The caller's credential as headers; none before sign-in (an anonymous caller reads only
+// what anyone may, such as a tenant's branding for the sign-in page).
+function credential(value) {
+  return value ? { authorization: `Bearer ${value}` } : {};
+}
+
 export function connect(endpoint, token) {
   const socketUrl = new URL(endpoint, location.href);
   socketUrl.protocol = socketUrl.protocol === "https:" ? "wss:" : "ws:";
   const socket = createSocket({
     url: socketUrl.href,
     lazy: true,
-    connectionParams: () => ({ authorization: `Bearer ${token()}` }),
+    connectionParams: () => credential(token()),
   });
   client = new Client({
     url: endpoint,
     requestPolicy: "network-only",
-    fetchOptions: () => ({ headers: { authorization: `Bearer ${token()}` } }),
+    fetchOptions: () => ({ headers: credential(token()) }),
     exchanges: [
       fetchExchange,
       subscriptionExchange({

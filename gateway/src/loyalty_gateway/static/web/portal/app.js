@@ -24,7 +24,7 @@ takeTokenFromLocation(APP);
 connect(config.graphql, () => token(APP));
 
 const VIEWER = `query Viewer {
-  viewer { role modules tenant { name slug defaultCurrency settings }
+  viewer { role modules tenant { name slug defaultCurrency branding { logoUrl primaryColor accentColor } }
     member { id firstName lastName } }
 }`;
 
@@ -67,7 +67,7 @@ function Shell({ route, onSignOut }) {
     const { tenant, member, modules } = data.viewer;
     if (!member) return html`<main><p role="alert">${t("not_a_member")}</p>
       <button class="primary" onClick=${onSignOut}>${t("sign_out")}</button></main>`;
-    const branding = tenant.settings?.branding ?? {};
+    const branding = tenant.branding;
     applyBrand(branding);
     document.title = `${tenant.name} · ${t("portal")}`;
     const pages = available(modules);

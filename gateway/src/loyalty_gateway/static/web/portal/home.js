@@ -9,7 +9,7 @@ import { Loaded, Section, html } from "../common/ui.js";
 
 const HOME = `query Home($id: ID!) {
   member(id: $id) { id firstName
-    balances { asset { code name kind spendable } available pending held } }
+    balances { asset { code name kind spendable } available pending held expiring(withinDays: 60) { amount on } } }
 }`;
 const TIER = `query Tier($id: ID!) {
   member(id: $id) { id tier { level { name } until } tierProgress { value nextLevel { name } missing windowEnd } }
@@ -51,7 +51,7 @@ function BalanceCard({ balance }) {
     <ul class="list">
       ${balance.pending > 0 && html`<li>${t("pending_points", { n: num(balance.pending) })}</li>`}
       ${balance.held > 0 && html`<li>${t("held_points", { n: num(balance.held) })}</li>`}
-      ${soon.map((lot) => html`<li class="error">${t("expiring_points", { n: num(lot.amount), date: date(lot.at) })}</li>`)}
+      ${soon.map((lot) => html`<li class="error">${t("expiring_points", { n: num(lot.amount), date: date(lot.on) })}</li>`)}
     </ul>
   </${Section}>`;
 }

@@ -3,10 +3,10 @@
 // enrolment key (`?key=` in the portal's address, as a retailer links it); and in
 // development by pasting a token (the demo prints a link that signs in at once).
 import { useState } from "preact/hooks";
-import { mutateWithKey } from "../common/api.js";
+import { mutateWithKey, useQuery } from "../common/api.js";
 import { t } from "../common/i18n.js";
 import { startSignIn } from "../common/oidc.js";
-import { Errors, Field, LangSwitch, html, useAction } from "../common/ui.js";
+import { Errors, Field, LangSwitch, applyBrand, html, useAction } from "../common/ui.js";
 
 const START = `mutation SignInStart($input: SignInStartInput!) {
   signInStart(input: $input) { attemptId errors { code field message } }
@@ -15,10 +15,27 @@ const VERIFY = `mutation SignInVerify($input: SignInVerifyInput!) {
   signInVerify(input: $input) { token errors { code field message } }
 }`;
 
+const BRANDING = `query Branding($slug: String!) {
+  tenantBranding(slug: $slug) { name branding { logoUrl primaryColor accentColor } }
+}`;
+
+// The retailer's name and look, when the link names it (`?tenant=<slug>`).
+function useBranding() {
+  const slug = new URLSearchParams(location.search).get("tenant");
+  const state = useQuery(BRANDING, { slug: slug ?? "" }, { skip: !slug });
+  const tenant = state.data?.tenantBranding;
+  if (tenant) applyBrand(tenant.branding);
+  return tenant;
+}
+
 export function SignIn({ config, onToken }) {
   const key = new URLSearchParams(location.search).get("key");
+  const tenant = useBranding();
   return html`
-    <header class="top"><h1>${t("portal")}</h1><${LangSwitch} /></header>
+    <header class="top">
+      ${tenant?.branding.logoUrl && html`<img src=${tenant.branding.logoUrl} alt="" />`}
+      <h1>${tenant?.name ?? t("portal")}</h1><${LangSwitch} />
+    </header>
     <main id="main">
       <section class="card stack" aria-labelledby="signin">
         <h2 id="signin">${t("sign_in")}</h2>
