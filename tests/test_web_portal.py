@@ -109,3 +109,11 @@ async def test_the_portal_at_desktop_width(site: Site, open_page: OpenPage) -> N
     page = await open_page(site.portal(), viewport=DESKTOP)
     await expect(page.get_by_role("navigation")).to_be_visible()
     await expect(page.get_by_test_id("balance-points")).to_be_visible()
+
+
+async def test_the_sign_in_page_shows_the_retailer_named_in_the_link(
+    site: Site, open_page: OpenPage
+) -> None:
+    page = await open_page(f"{site.url}/portal/?tenant=demo")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Demo Coffee & Books")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
