@@ -56,8 +56,10 @@ _CODE = re.compile(r"code is ([0-9]{6})")
 _TOKEN = re.compile(r"token=([A-Za-z0-9_-]+)")
 
 
-async def onboarding_gateway(make_app: MakeApp) -> RunningGateway:
-    return await make_app(build_registry(plugins=[loyalty_onboarding], load_entry_points=False))
+async def onboarding_gateway(make_app: MakeApp, **settings: Any) -> RunningGateway:
+    """A gateway with the onboarding module (``settings``: the gateway's, not the module's)."""
+    registry = build_registry(plugins=[loyalty_onboarding], load_entry_points=False)
+    return await make_app(registry, **settings)
 
 
 async def enable(db: Database, gateway: RunningGateway, tenant: Tenant, **settings: object) -> None:

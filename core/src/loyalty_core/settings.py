@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         SecretStr("dev-secret-change-me-dev-secret-change-me"),
         description="HS256 secret for member/admin tokens (development only).",
     )
+    session_secret: SecretStr | None = Field(
+        None,
+        description="HS256 secret of the member session tokens the API issues itself "
+        "(passwordless sign-in); keep it apart from every other secret. Unset: no sessions "
+        "in production, the development secret in development.",
+    )
     jwt_jwks_url: str | None = Field(
         None, description="JWKS URL of an OIDC provider; enables RS256 tokens."
     )

@@ -2,10 +2,12 @@
 
 Credentials, one per request:
 
-- ``Authorization: Bearer <JWT>``: HS256 with the development secret (development only), or
-  RS256 signed by a key of ``jwt_jwks_url``. Claims ``sub``, ``role`` (member, admin,
-  platform), ``tenant`` (unless platform) and ``exp`` are required; ``aud`` is checked when
-  ``jwt_audience`` is set, ``iss`` of RS256 tokens when ``jwt_issuer`` is.
+- ``Authorization: Bearer <JWT>``: HS256 with the development secret (development only),
+  RS256 signed by a key of ``jwt_jwks_url``, or a member session the API issued itself
+  (HS256 with the session secret, its own issuer and audience: :mod:`loyalty_core.sessions`).
+  Claims ``sub``, ``role`` (member, admin, platform), ``tenant`` (unless platform) and
+  ``exp`` are required; ``aud`` is checked when ``jwt_audience`` is set, ``iss`` of RS256
+  tokens when ``jwt_issuer`` is.
 - ``X-Api-Key: <key>`` or ``Authorization: ApiKey <key>``: a touchpoint's API key.
 - WebSocket ``connection_init`` payloads: ``{"authorization": "Bearer ..."}`` or
   ``{"apiKey": ...}``, else the headers of the upgrade request.
@@ -26,6 +28,7 @@ from typing import Any
 
 import httpx
 import jwt
+from loyalty_core import sessions
 from loyalty_core.apikeys.service import PresentedKey, check_api_key, parse_api_key
 from loyalty_core.auth import Principal, Role
 from loyalty_core.db.engine import Database
@@ -147,6 +150,8 @@ class Authenticator:
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated("invalid token: malformed") from exc
         algorithm = header.get("alg")
+        if algorithm == sessions.ALGORITHM and _issuer(token) == sessions.ISSUER:
+            return self._verify_session(token)
         key: Any
         if algorithm == "HS256":
             if not self._settings.is_development:
@@ -174,6 +179,34 @@ class Authenticator:
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
         return principal_of_claims(claims, self._settings)
+
+    def _verify_session(self, token: str) -> Principal:
+        """A member session the API issued (:mod:`loyalty_core.sessions`): its own issuer,
+        audience and key, and a member of a tenant, nothing else."""
+        key = sessions.session_key(self._settings)
+        if key is None:
+            raise Unauthenticated("invalid token: this server issues no session tokens")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[sessions.ALGORITHM],
+                audience=sessions.AUDIENCE,
+                issuer=sessions.ISSUER,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("invalid token: expired") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated(f"invalid token: {exc}") from exc
+        if claims.get("role") != Role.MEMBER.value:
+            raise Unauthenticated("invalid token: a session is a member's")
+        return Principal(
+            role=Role.MEMBER,
+            subject=str(_uuid(claims.get("sub"), "sub")),
+            tenant_id=_uuid(claims.get("tenant"), "tenant"),
+        )
 
     async def load(self, credential: Principal | PresentedKey | None) -> Caller:
         """The caller with its tenant and enabled modules: from the cache, else read in one
@@ -257,6 +290,14 @@ def principal_of_claims(claims: Mapping[str, Any], settings: Settings) -> Princi
         member_claim = settings.jwt_member_claim
         subject = str(_uuid(claims.get(member_claim), member_claim))
     return Principal(role=role, subject=subject, tenant_id=tenant_id)
+
+
+def _issuer(token: str) -> object:
+    """The ``iss`` a token claims, before anything is verified: it only picks the key."""
+    try:
+        return jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except jwt.InvalidTokenError:
+        return None
 
 
 def _uuid(value: object, claim: str) -> uuid.UUID:

@@ -63,6 +63,9 @@ DEMO_NAME = "Demo Coffee & Books"
 CREDENTIALS_FILE = "demo-credentials.json"
 SEED_ACTOR = "admin:demo-seed"
 POS_SCOPES = (Scope.EVENTS_WRITE, Scope.MEMBERS_READ, Scope.POINTS_REDEEM)
+SIGN_IN_MODULE = "onboarding"
+"""The module whose demo signs members in by one-time code: when it is in the demo, the
+welcome says how to try it."""
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,8 @@ class DemoAccess:
     admin_token: str
     member_token: str
     platform_token: str
+    sign_in_by_code: bool = False
+    """Whether the demo tenant signs members in by one-time code (the onboarding module)."""
 
     def web_url(self, app: str, token: str) -> str:
         """The address of the portal or the console that signs in with ``token`` (it rides
@@ -193,7 +198,10 @@ def run_demo(settings: Settings, *, serve: bool = True, out: TextIO | None = Non
     registry = build_registry()
     resolved = resolve_database(settings)
     credentials = asyncio.run(prepare_demo(resolved.settings, registry))
-    print_welcome(demo_access(resolved.settings, credentials), out or sys.stdout, served=serve)
+    access = demo_access(resolved.settings, credentials)
+    if any(module.info.name == SIGN_IN_MODULE for module in demo_modules(registry)):
+        access = replace(access, sign_in_by_code=True)
+    print_welcome(access, out or sys.stdout, served=serve)
     if serve:
         serve_app(resolved.settings, registry)
     return 0
@@ -285,6 +293,18 @@ def print_welcome(access: DemoAccess, out: TextIO, *, served: bool = True) -> No
         f'    -d \'{{"query": "{query}"}}\'',
         "",
     ]
+    if access.sign_in_by_code:
+        lines += [
+            "Sign in by code (onboarding): an app sends, with its public enrolment key (an API",
+            "key with scopes [ENROLMENT]; the admin token works too),",
+            "  mutation { signInStart(input: {email: "
+            f'"{creds.member_email}"}}) {{ attemptId }} }}',
+            "The demo sends no mail: read the code with the admin token,",
+            "  { sentMessages(first: 1) { recipient body } }",
+            "then trade it for a member session (a Bearer token):",
+            '  mutation { signInVerify(input: {attemptId: "...", code: "..."}) { token } }',
+            "",
+        ]
     if not served:
         lines += [
             "Nothing serves these URLs yet (--no-serve). Serve the demo's data on them with:",

@@ -76,7 +76,7 @@ from loyalty_core.modules.contributions import (
 from loyalty_core.modules.hookspecs import hookimpl, hookspec
 from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_core.money import is_currency, minor_units
-from loyalty_core.sdk import codes, conditions, events, ledger, members, tenants
+from loyalty_core.sdk import codes, conditions, events, ledger, members, sessions, tenants
 from loyalty_core.sweeps import sweep
 from loyalty_core.tenants.models import Tenant
 
@@ -161,6 +161,7 @@ __all__ = [
     "require_tenant",
     "run_mutation",
     "secure_tenant_table",
+    "sessions",
     "sweep",
     "tenant_id_column",
     "tenants",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from loyalty_core.sdk import (
     SDK_VERSION,
+    DemoSeed,
     EventHandler,
     Job,
     MemberData,
@@ -72,7 +73,15 @@ def loyalty_member_data() -> MemberData:
     return MEMBER_DATA
 
 
+@hookimpl
+def loyalty_demo() -> DemoSeed:
+    """The demo tenant signs its members in by code: the development sender records the
+    codes, so a developer reads them with ``sentMessages`` (the demo prints how)."""
+    return DemoSeed(settings={"sign_in_by_code": True})
+
+
 __all__ = [
+    "loyalty_demo",
     "loyalty_event_handlers",
     "loyalty_jobs",
     "loyalty_member_data",

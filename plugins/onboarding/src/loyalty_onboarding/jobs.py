@@ -1,4 +1,5 @@
-"""Periodic work: forget the contact data of enrolments nobody finished.
+"""Periodic work: forget the contact data of enrolments nobody finished, and sign-in
+attempts a day old.
 
 A person who typed an address and never completed is not a member, so no erasure request
 will ever reach them; after ``abandoned_after_days`` their enrolment keeps only its channel
@@ -13,6 +14,7 @@ from datetime import timedelta
 from loyalty_core.sdk import JobContext
 from sqlalchemy import delete, or_, select, text, update
 
+from loyalty_onboarding import signin
 from loyalty_onboarding.models import EnrolmentStatus
 from loyalty_onboarding.settings import OnboardingSettings
 from loyalty_onboarding.tables import enrolments, messages, verifications
@@ -24,6 +26,7 @@ async def forget_abandoned(context: JobContext) -> int:
     days = settings.abandoned_after_days if isinstance(settings, OnboardingSettings) else 30
     cutoff = context.now - timedelta(days=days)
     async with database.tenant_transaction(tenant.id) as conn:
+        await signin.forget_old(conn, tenant.id, now=context.now)
         stale = (
             select(enrolments.c.id)
             .where(

@@ -2,9 +2,10 @@
 
 Export hands out every row about the member. Erasure deletes what only describes the
 person (consents, cards, the referral code, messages and verifications of their
-enrolments) and blanks the contact data of their enrolments; the enrolments themselves stay,
-without anything personal, so the funnel figures do not change after the fact. Referral
-links stay: two ids, and the referrer's reward history depends on them.
+enrolments, sign-in attempts and the codes sent to it) and blanks the contact data of
+their enrolments; the enrolments themselves stay, without anything personal, so the funnel
+figures do not change after the fact. Referral links stay: two ids, and the referrer's
+reward history depends on them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from loyalty_onboarding.tables import (
     messages,
     referral_codes,
     referrals,
+    sign_ins,
     verifications,
 )
 
@@ -62,8 +64,15 @@ async def export_member(ctx: MemberDataContext) -> Mapping[str, Any]:
         "messages": await _rows(
             conn,
             select(messages).where(
-                messages.c.tenant_id == tenant_id, messages.c.enrolment_id.in_(enrolment_ids)
+                messages.c.tenant_id == tenant_id,
+                or_(messages.c.enrolment_id.in_(enrolment_ids), messages.c.member_id == member_id),
             ),
+        ),
+        "signIns": await _rows(
+            conn,
+            select(sign_ins.c.id, sign_ins.c.created_at, sign_ins.c.consumed_at)
+            .where(sign_ins.c.tenant_id == tenant_id, sign_ins.c.member_id == member_id)
+            .order_by(sign_ins.c.id),
         ),
     }
 
@@ -74,7 +83,11 @@ async def erase_member(ctx: MemberDataContext) -> int:
     changed = 0
     for statement in (
         delete(messages).where(
-            messages.c.tenant_id == tenant_id, messages.c.enrolment_id.in_(enrolment_ids)
+            messages.c.tenant_id == tenant_id,
+            or_(messages.c.enrolment_id.in_(enrolment_ids), messages.c.member_id == member_id),
+        ),
+        delete(sign_ins).where(
+            sign_ins.c.tenant_id == tenant_id, sign_ins.c.member_id == member_id
         ),
         delete(verifications).where(
             verifications.c.tenant_id == tenant_id,

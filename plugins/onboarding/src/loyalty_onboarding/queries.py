@@ -37,6 +37,7 @@ class SentMessage:
     subject: str
     body: str
     created_at: datetime
+    member_id: uuid.UUID | None = None
 
 
 async def funnel(
@@ -93,6 +94,7 @@ async def sent_messages(
             row.subject,
             row.body,
             row.created_at,
+            row.member_id,
         )
         for row in rows
     ]

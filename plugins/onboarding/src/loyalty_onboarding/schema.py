@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import strawberry
@@ -17,6 +17,7 @@ from loyalty_core.sdk import (
     NotFound,
     RequestContext,
     Role,
+    Scope,
     UserError,
     ValidationFailed,
     members,
@@ -24,15 +25,17 @@ from loyalty_core.sdk import (
     parse_id,
     require_admin,
     require_principal,
+    require_scope,
     run_mutation,
+    sessions,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.types import Info
 
-from loyalty_onboarding import consents, enrolment, issuing, queries, referrals
+from loyalty_onboarding import consents, enrolment, issuing, queries, referrals, signin
 from loyalty_onboarding.access import enrolment_channels, member_access
 from loyalty_onboarding.models import Card, CardKind, Channel, ConsentPurpose
-from loyalty_onboarding.senders import sender_for
+from loyalty_onboarding.senders import send_later, sender_for
 from loyalty_onboarding.settings import OnboardingSettings
 from loyalty_onboarding.types import (
     Consent,
@@ -55,6 +58,10 @@ from loyalty_onboarding.types import (
     ReferralCodeCreateInput,
     ReferralCodePayload,
     SentMessage,
+    SignInStartInput,
+    SignInStartPayload,
+    SignInVerifyInput,
+    SignInVerifyPayload,
 )
 
 NAME = "onboarding"
@@ -229,6 +236,70 @@ class OnboardingMutation:
             errors=[],
         )
 
+    @strawberry.mutation(
+        description="Send a one-time sign-in code to a member's e-mail or phone (with the "
+        "public enrolment key, where the tenant enabled `sign_in_by_code`). The answer is the "
+        "same whether a member holds the address or not; only a member is sent a code."
+    )
+    async def sign_in_start(
+        self, info: Info[RequestContext, None], input: SignInStartInput
+    ) -> SignInStartPayload:
+        ctx = info.context
+        settings = _sign_in_settings(info)
+
+        async def work(conn: AsyncConnection, _: object) -> signin.Started:
+            return await signin.start(
+                conn, ctx.tenant_id, settings, email=input.email, phone=input.phone, now=ctx.now()
+            )
+
+        started, errors = await run_mutation(info, work)
+        if started is None:
+            return SignInStartPayload(attempt_id=None, expires_at=None, errors=errors)
+        if started.message is not None:
+            send_later(sender_for(settings, ctx.database), started.message)
+        return SignInStartPayload(
+            attempt_id=strawberry.ID(str(started.attempt_id)),
+            expires_at=started.expires_at,
+            errors=[],
+        )
+
+    @strawberry.mutation(
+        description="Trade a sign-in code for a member session: a token the API accepts as "
+        "the member's Bearer credential for `session_minutes`."
+    )
+    async def sign_in_verify(
+        self, info: Info[RequestContext, None], input: SignInVerifyInput
+    ) -> SignInVerifyPayload:
+        ctx = info.context
+        settings = _sign_in_settings(info)
+        attempt_id = parse_id(input.attempt_id)
+        ttl = timedelta(minutes=settings.session_minutes)
+
+        async def work(conn: AsyncConnection, _: object) -> tuple[uuid.UUID, str] | LoyaltyError:
+            if attempt_id is None:
+                raise NotFound("no such sign-in attempt", field="attemptId")
+            found = await signin.verify(
+                conn, ctx.tenant_id, settings, attempt_id, input.code, now=ctx.now()
+            )
+            if isinstance(found, LoyaltyError):
+                return found
+            # Signed in the transaction that uses the code up: no secret, no session, and
+            # the code stays unused for when the operator has set one.
+            return found, sessions.member_session_token(ctx, found, ttl=ttl)
+
+        result, errors = await run_mutation(info, work)
+        if isinstance(result, LoyaltyError):
+            errors = [UserError.of(result)]
+        if result is None or isinstance(result, LoyaltyError):
+            return SignInVerifyPayload(token=None, expires_at=None, member_id=None, errors=errors)
+        member_id, token = result
+        return SignInVerifyPayload(
+            token=token,
+            expires_at=ctx.now() + ttl,
+            member_id=strawberry.ID(str(member_id)),
+            errors=[],
+        )
+
     @strawberry.mutation(description="Approve or reject a queued enrolment (admins).")
     async def enrolment_review(
         self, info: Info[RequestContext, None], input: EnrolmentReviewInput
@@ -369,6 +440,16 @@ async def _visible_enrolment(
     found = await enrolment.get_enrolment(conn, tenant_id, enrolment_id)
     if found.channel not in allowed:
         raise NotFound("enrolment not found", field="enrolmentId")
+
+
+def _sign_in_settings(info: Info[RequestContext, None]) -> OnboardingSettings:
+    """The settings, for a caller with the public enrolment key (or an admin) of a tenant
+    that signs members in by code; FORBIDDEN otherwise."""
+    require_scope(info.context.principal, Scope.ENROLMENT)
+    settings = _settings(info)
+    if not settings.sign_in_by_code:
+        raise Forbidden("this tenant does not sign members in by code")
+    return settings
 
 
 def _settings(info: Info[RequestContext, None]) -> OnboardingSettings:

@@ -14,6 +14,7 @@ that sees no password.
 from __future__ import annotations
 
 import asyncio
+import logging
 import smtplib
 import ssl
 import uuid
@@ -40,6 +41,8 @@ class Message:
     recipient: str
     subject: str
     body: str
+    member_id: uuid.UUID | None = None
+    """The member a sign-in code goes to (enrolment messages name their enrolment)."""
 
 
 class Sender(Protocol):
@@ -59,6 +62,7 @@ class DevelopmentSender:
                     tenant_id=message.tenant_id,
                     id=new_id(),
                     enrolment_id=message.enrolment_id,
+                    member_id=message.member_id,
                     medium=message.medium,
                     recipient=message.recipient,
                     subject=message.subject,
@@ -158,4 +162,43 @@ def sender_for(
     return DevelopmentSender(database)
 
 
-__all__ = ["DevelopmentSender", "Message", "Sender", "SmtpRelay", "SmtpSender", "sender_for"]
+_sending: set[asyncio.Task[None]] = set()
+"""Messages being sent in the background (held, so the event loop does not drop them)."""
+_log = logging.getLogger(__name__)
+
+
+def send_later(sender: Sender, message: Message) -> None:
+    """Send ``message`` in the background, after the request's answer: a request that sends
+    then takes as long as one that does not (a sign-in for an address no member holds), so
+    its timing does not tell which it was. A failure is logged; the person asks again."""
+
+    async def send() -> None:
+        try:
+            await sender.send(message)
+        except Exception:
+            _log.exception(
+                "sending a %s message of tenant %s failed", message.medium, message.tenant_id
+            )
+
+    task = asyncio.get_running_loop().create_task(send())
+    _sending.add(task)
+    task.add_done_callback(_sending.discard)
+
+
+async def flush() -> None:
+    """Wait for the messages being sent in the background: for a process that stops, and
+    for tests that read what the development sender recorded."""
+    while _sending:
+        await asyncio.gather(*_sending, return_exceptions=True)
+
+
+__all__ = [
+    "DevelopmentSender",
+    "Message",
+    "Sender",
+    "SmtpRelay",
+    "SmtpSender",
+    "flush",
+    "send_later",
+    "sender_for",
+]

@@ -85,6 +85,14 @@ class OnboardingSettings(BaseModel):
         description="none, starttls (upgrade, port 587) or tls (implicit TLS, port 465). "
         "Credentials come from the environment, never from these settings.",
     )
+    sign_in_by_code: bool = Field(
+        False,
+        description="Members sign in with a one-time code sent to an e-mail or phone they "
+        "hold (signInStart, signInVerify with the public enrolment key).",
+    )
+    session_minutes: int = Field(
+        60, ge=5, le=1440, description="How long the session of a sign-in by code lasts."
+    )
     sms_gateway_domain: str | None = Field(
         None, max_length=255, description="E-mail-to-SMS gateway domain for texts via SMTP."
     )

@@ -91,13 +91,37 @@ messages = Table(
     tenant_id_column(),
     id_column(),
     Column("enrolment_id", UUID(as_uuid=True)),
+    Column("member_id", UUID(as_uuid=True)),
     Column("medium", String(8), nullable=False),
     Column("recipient", String(320), nullable=False),
     Column("subject", String(200), nullable=False),
     Column("body", Text, nullable=False),
     created_at_column(),
     Index("ix_onboarding_messages_enrolment", "tenant_id", "enrolment_id"),
+    Index("ix_onboarding_messages_member", "tenant_id", "member_id"),
 )
+"""What the senders sent: about an enrolment (``enrolment_id``) or to a member signing in
+(``member_id``), so a member's erasure finds both."""
+
+sign_ins = Table(
+    "onboarding_sign_ins",
+    metadata,
+    tenant_id_column(),
+    id_column(),
+    Column("member_id", UUID(as_uuid=True)),
+    Column("address_key", String(64), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("consumed_at", DateTime(timezone=True)),
+    created_at_column(),
+    Index("ix_onboarding_sign_ins_address", "tenant_id", "address_key", "created_at"),
+    Index("ix_onboarding_sign_ins_member", "tenant_id", "member_id"),
+)
+"""Sign-in attempts by one-time code. ``member_id`` is null when the address belongs to no
+member (the attempt exists all the same, so the answer reveals nothing); ``address_key`` is
+a hash of the tenant and the address, never the address, so a stranger's typed e-mail is not
+kept."""
 
 referral_codes = Table(
     "onboarding_referral_codes",
@@ -141,7 +165,16 @@ cards = Table(
     Index("ix_onboarding_cards_member", "tenant_id", "member_id"),
 )
 
-TABLES = (enrolments, verifications, consents, messages, referral_codes, referrals, cards)
+TABLES = (
+    enrolments,
+    verifications,
+    consents,
+    messages,
+    referral_codes,
+    referrals,
+    cards,
+    sign_ins,
+)
 
 __all__ = [
     "TABLES",
@@ -151,5 +184,6 @@ __all__ = [
     "messages",
     "referral_codes",
     "referrals",
+    "sign_ins",
     "verifications",
 ]

@@ -148,6 +148,9 @@ class EnrolmentFunnel:
 class SentMessage:
     id: strawberry.ID
     enrolment_id: strawberry.ID | None
+    member_id: strawberry.ID | None = strawberry.field(
+        description="The member a sign-in code was sent to."
+    )
     medium: str
     recipient: str
     subject: str
@@ -159,6 +162,7 @@ class SentMessage:
         return cls(
             id=strawberry.ID(str(m.id)),
             enrolment_id=strawberry.ID(str(m.enrolment_id)) if m.enrolment_id else None,
+            member_id=strawberry.ID(str(m.member_id)) if m.member_id else None,
             medium=m.medium,
             recipient=m.recipient,
             subject=m.subject,
@@ -317,3 +321,36 @@ __all__ = [
     "ReferralCodePayload",
     "SentMessage",
 ]
+
+
+@strawberry.input(description="The address to send a sign-in code to: an e-mail or a phone.")
+class SignInStartInput:
+    email: str | None = None
+    phone: str | None = strawberry.field(default=None, description="E.164, e.g. +4915112345678.")
+
+
+@strawberry.type(
+    description="A sign-in attempt: the same answer whether the address is a member's or not."
+)
+class SignInStartPayload:
+    attempt_id: strawberry.ID | None = strawberry.field(
+        description="Give it to `signInVerify` with the code the member received."
+    )
+    expires_at: dt.datetime | None = strawberry.field(description="When the code expires.")
+    errors: list[UserError]
+
+
+@strawberry.input
+class SignInVerifyInput:
+    attempt_id: strawberry.ID
+    code: str = strawberry.field(description="The six-digit code sent to the address.")
+
+
+@strawberry.type(description="A member's session, once its code checked out.")
+class SignInVerifyPayload:
+    token: str | None = strawberry.field(
+        description="`Authorization: Bearer <token>`: the member's credential until `expiresAt`."
+    )
+    expires_at: dt.datetime | None
+    member_id: strawberry.ID | None
+    errors: list[UserError]
