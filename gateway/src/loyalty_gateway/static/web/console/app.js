@@ -28,6 +28,7 @@ import { Offers } from "./offers.js";
 import { Tiers } from "./tiers.js";
 import { Rewards } from "./rewards.js";
 import { Games } from "./games.js";
+import { Enrolment } from "./enrolment.js";
 
 const APP = "console";
 const KEY = "loyalty.console.key";
@@ -49,6 +50,7 @@ const PAGES = [
   ["/members", "nav_members", null, Members, false],
   ["/campaigns", "nav_campaigns", null, Campaigns, false],
   ["/segments", "nav_segments", null, Segments, false],
+  ["/enrolment", "nav_enrolment", "onboarding", Enrolment, false],
   ["/giftcards", "nav_giftcards", "giftcards", GiftCards, false],
   ["/payments", "nav_payments", "payment", Payments, false],
   ["/clearing", "nav_clearing", "clearing", Clearing, true],
@@ -79,6 +81,15 @@ function Console() {
         setSignedIn(true);
       }
     });
+    // A sign-in link opened in a tab that has the console already changes only the fragment.
+    const listener = () => {
+      if (!location.hash.includes("token=")) return;
+      sessionStorage.removeItem(KEY);
+      takeTokenFromLocation(APP);
+      setSignedIn(token(APP) !== null);
+    };
+    addEventListener("hashchange", listener);
+    return () => removeEventListener("hashchange", listener);
   }, []);
   const out = () => {
     sessionStorage.removeItem(KEY);
@@ -135,4 +146,7 @@ function Shell({ route, onSignOut }) {
   }}</${Loaded}>`;
 }
 
-render(html`<${Console} />`, document.getElementById("app"));
+// The page's "Loading…" placeholder goes: Preact renders next to what it did not make.
+const root = document.getElementById("app");
+root.replaceChildren();
+render(html`<${Console} />`, root);

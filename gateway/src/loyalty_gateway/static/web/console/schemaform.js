@@ -11,39 +11,46 @@ export function resolve(schema, root) {
   let found = schema ?? {};
   if (found.$ref?.startsWith("#/")) {
     const target = found.$ref.slice(2).split("/").reduce((node, part) => node?.[part], root);
+    // The property's own words win; a definition's title names a type, not the field.
     const { $ref, ...rest } = found;
-    found = { ...resolve(target, root), ...rest };
+    const { title, ...definition } = resolve(target, root);
+    found = { ...definition, ...rest };
   }
+  if (found.items) found = { ...found, items: resolve(found.items, root) };
   const options = found.anyOf ?? found.oneOf;
   if (options) {
-    const real = options.filter((o) => o.type !== "null");
-    if (real.length === 1) {
-      const { anyOf, oneOf, ...rest } = found;
-      return { ...resolve(real[0], root), ...rest, nullable: real.length < options.length };
-    }
+    const { anyOf, oneOf, ...rest } = found;
+    const real = options.filter((o) => o.type !== "null").map((o) => resolve(o, root));
+    const nullable = real.length < options.length;
+    if (real.length === 1) return { ...real[0], ...rest, nullable };
+    // A number or a string (a decimal written either way): typed as text, sent as typed.
+    if (real.every((o) => SCALARS.includes(o.type))) return { ...rest, type: "string", nullable };
   }
   return found;
 }
 
+const SCALARS = ["string", "number", "integer"];
+
 function kindOf(schema) {
   if (schema.enum) return "enum";
   const type = Array.isArray(schema.type) ? schema.type.find((x) => x !== "null") : schema.type;
-  if (type === "array" && (resolveItems(schema).type ?? "string") === "string" && !resolveItems(schema).enum) return "strings";
-  if (type === "array" && resolveItems(schema).enum) return "choices";
+  if (type === "array" && schema.items?.enum) return "choices";
+  if (type === "array" && (schema.items?.type ?? "string") === "string") return "strings";
   return type ?? "json";
-}
-
-function resolveItems(schema) {
-  return schema.items ?? {};
 }
 
 // The form's starting value: the current settings, else each property's default.
 export function initialValue(schema, current, root = schema) {
   const resolved = resolve(schema, root);
-  if (kindOf(resolved) !== "object" || !resolved.properties) return current !== undefined ? current : (resolved.default ?? null);
+  if (kindOf(resolved) !== "object" || !resolved.properties) {
+    if (current !== undefined) return current;
+    if (resolved.default !== undefined) return resolved.default;
+    return resolved.type === "array" ? [] : null;
+  }
+  const base = current ?? resolved.default ?? {};
   const value = {};
   for (const [name, property] of Object.entries(resolved.properties)) {
-    value[name] = initialValue(resolve(property, root), current ? current[name] : undefined, root);
+    value[name] = initialValue(property, base[name], root);
   }
   return value;
 }
@@ -65,13 +72,18 @@ function ObjectFields({ schema, root, value, onChange, errors, path }) {
     onChange=${(v) => onChange({ ...value, [name]: v })} errors=${errors} path=${path ? `${path}.${name}` : name} />`);
 }
 
+function humane(name) {
+  const words = name.replace(/_/g, " ").replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 function messageFor(errors, path) {
   const found = errors.filter((e) => e.field && (e.field === path || e.field.endsWith("." + path) || e.field.startsWith(path + ".")));
   return found.length ? found.map((e) => e.message).join("; ") : null;
 }
 
 function Property({ name, schema, root, required, value, onChange, errors, path }) {
-  const label = (schema.title ?? name) + (required ? " *" : "");
+  const label = (schema.title ?? humane(name)) + (required ? " *" : "");
   const hint = schema.description;
   const error = messageFor(errors, path);
   const kind = kindOf(schema);
@@ -104,14 +116,14 @@ function Property({ name, schema, root, required, value, onChange, errors, path 
       step=${kind === "integer" ? "1" : "any"} min=${schema.minimum ?? schema.exclusiveMinimum} max=${schema.maximum ?? schema.exclusiveMaximum}
       value=${value ?? ""} onInput=${(e) => onChange(e.target.value === "" ? null : Number(e.target.value))} />`;
   } else if (kind === "string") {
-    control = html`<input name=${path} data-testid=${id} required=${required} value=${value ?? ""}
+    control = html`<input name=${path} data-testid=${id} required=${required} value=${value === null || value === undefined ? "" : String(value)}
       minlength=${schema.minLength} maxlength=${schema.maxLength} pattern=${schema.pattern}
       onInput=${(e) => onChange(e.target.value === "" && nullable ? null : e.target.value)} />`;
   } else if (kind === "strings") {
     control = html`<textarea name=${path} data-testid=${id} rows="3" value=${(value ?? []).join("\n")}
       onInput=${(e) => onChange(e.target.value.split("\n").map((s) => s.trim()).filter(Boolean))}></textarea>`;
   } else if (kind === "choices") {
-    const options = resolve(schema.items, root).enum;
+    const options = schema.items.enum;
     return html`<fieldset class="row" data-testid=${id}><legend>${label}</legend>
       ${options.map((option) => html`<label class="row"><input type="checkbox" checked=${(value ?? []).includes(option)}
         onChange=${(e) => onChange(e.target.checked ? [...(value ?? []), option] : (value ?? []).filter((v) => v !== option))} />${String(option)}</label>`)}

@@ -121,6 +121,12 @@ const en = {
   steps: "Steps", milestones: "Milestones", unit_DAY: "daily", unit_WEEK: "weekly", metric: "Metric", prizes: "Prizes",
   lb_metric_SPEND: "spend", lb_metric_VISITS: "visits", lb_metric_BADGES: "badges", lb_metric_EVENT_FIELD: "an event field", lb_metric_POINTS: "points",
   standings: "Standings", standings_of: "Standings of {name}", rank: "Place", score: "Score",
+  // Enrolment
+  nav_enrolment: "Enrolment", enrolment_funnel: "Enrolment by channel", started: "Started", verified: "Verified", completed: "Completed",
+  first_purchase: "First purchase", enrolment_reviews: "Enrolments held for review", who: "Who", approve: "Approve", refuse: "Refuse",
+  approve_named: "Approve {name}", refuse_named: "Refuse {name}", sent_messages: "Messages sent", medium: "Medium", recipient: "Recipient",
+  subject: "Subject", status_PENDING: "to review", status_APPROVED: "approved", status_REJECTED: "refused", status_STARTED: "started",
+  status_VERIFIED: "verified", status_COMPLETED: "completed",
 };
 
 const de = {
@@ -230,6 +236,11 @@ const de = {
   steps: "Schritte", milestones: "Meilensteine", unit_DAY: "täglich", unit_WEEK: "wöchentlich", metric: "Maß", prizes: "Preise",
   lb_metric_SPEND: "Umsatz", lb_metric_VISITS: "Besuche", lb_metric_BADGES: "Abzeichen", lb_metric_EVENT_FIELD: "ein Ereignisfeld", lb_metric_POINTS: "Punkte",
   standings: "Rangliste", standings_of: "Rangliste von {name}", rank: "Platz", score: "Punktzahl",
+  nav_enrolment: "Anmeldung", enrolment_funnel: "Anmeldungen je Kanal", started: "Begonnen", verified: "Bestätigt", completed: "Abgeschlossen",
+  first_purchase: "Erster Einkauf", enrolment_reviews: "Anmeldungen zur Prüfung", who: "Wer", approve: "Annehmen", refuse: "Ablehnen",
+  approve_named: "{name} annehmen", refuse_named: "{name} ablehnen", sent_messages: "Gesendete Nachrichten", medium: "Medium", recipient: "Empfänger",
+  subject: "Betreff", status_PENDING: "zu prüfen", status_APPROVED: "angenommen", status_REJECTED: "abgelehnt", status_STARTED: "begonnen",
+  status_VERIFIED: "bestätigt", status_COMPLETED: "abgeschlossen",
 };
 
 export const STRINGS = { en: { ...COMMON.en, ...en }, de: { ...COMMON.de, ...de } };
