@@ -7,23 +7,25 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 let client = null;
 
 // The caller's credential as headers; none before sign-in (an anonymous caller reads only
-// what anyone may, such as a tenant's branding for the sign-in page).
-function credential(value) {
-  return value ? { authorization: `Bearer ${value}` } : {};
+// what anyone may, such as a tenant's branding for the sign-in page). `scheme` names the
+// credential's kind: "Bearer" for a token (the default), "ApiKey" for an API key (the
+// console accepts a clearing partner's key).
+function credential(value, scheme) {
+  return value ? { authorization: `${scheme} ${value}` } : {};
 }
 
-export function connect(endpoint, token) {
+export function connect(endpoint, token, { scheme = () => "Bearer" } = {}) {
   const socketUrl = new URL(endpoint, location.href);
   socketUrl.protocol = socketUrl.protocol === "https:" ? "wss:" : "ws:";
   const socket = createSocket({
     url: socketUrl.href,
     lazy: true,
-    connectionParams: () => credential(token()),
+    connectionParams: () => credential(token(), scheme()),
   });
   client = new Client({
     url: endpoint,
     requestPolicy: "network-only",
-    fetchOptions: () => ({ headers: credential(token()) }),
+    fetchOptions: () => ({ headers: credential(token(), scheme()) }),
     exchanges: [
       fetchExchange,
       subscriptionExchange({

@@ -82,7 +82,7 @@ export function Field({ label, hint, error, children }) {
 // A payload's user errors, or a thrown error's message.
 export function Errors({ errors }) {
   if (!errors?.length) return null;
-  return html`<ul class="errors" role="alert">
+  return html`<ul class="errors" role="alert" data-testid="errors">
     ${errors.map((e) => html`<li><code>${e.code ?? ""}</code> ${e.message}</li>`)}
   </ul>`;
 }
@@ -91,13 +91,14 @@ export function Empty({ children }) {
   return html`<p class="muted">${children}</p>`;
 }
 
-export function Table({ caption, columns, rows, empty }) {
+// `testid` marks each row (`data-testid`) for a browser test to find.
+export function Table({ caption, columns, rows, empty, testid }) {
   if (!rows.length) return html`<${Empty}>${empty ?? t("nothing_yet")}</${Empty}>`;
   return html`<div class="table-wrap"><table>
     <caption class="sr-only">${caption}</caption>
     <thead><tr>${columns.map(([label]) => html`<th scope="col">${label}</th>`)}</tr></thead>
     <tbody>
-      ${rows.map((row) => html`<tr>${columns.map(([, cell]) => html`<td>${cell(row)}</td>`)}</tr>`)}
+      ${rows.map((row) => html`<tr data-testid=${testid}>${columns.map(([, cell]) => html`<td>${cell(row)}</td>`)}</tr>`)}
     </tbody>
   </table></div>`;
 }

@@ -1,0 +1,85 @@
+// Clearing: the partners (the operator sees all of them with their position; a partner's
+// key sees itself), and the settlement statements by period, each with what is owed and
+// to download as CSV or HTML. A partner's key reads only its own statements.
+import { useState } from "preact/hooks";
+import { query, useQuery } from "../common/api.js";
+import { date, t } from "../common/i18n.js";
+import { Errors, Field, Loaded, Section, Table, html, useAction } from "../common/ui.js";
+import { More, Status, minor, nodes, usePageSize } from "./parts.js";
+
+const PARTNERS = `query ConsolePartners($first: Int) {
+  partners(first: $first) {
+    edges { node { id name roles currency status billing creditLimit position reorderAlert } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const STATEMENTS = `query ConsoleStatements($first: Int, $partnerId: ID, $period: Date) {
+  settlementStatements(first: $first, partnerId: $partnerId, period: $period) {
+    edges { node { id partnerId periodStartsOn periodEndsOn currency pointsIssued pointsRedeemed feesAmount netDue direction lineCount
+      partner { id name } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const STATEMENT_FILE = `query ConsoleStatementFile($id: ID!) { settlementStatement(id: $id) { id periodStartsOn csv html } }`;
+
+export function Clearing({ partner }) {
+  return html`${!partner && html`<${Partners} />`}<${Statements} partner=${partner} />`;
+}
+
+function Partners() {
+  const [size, more] = usePageSize();
+  const state = useQuery(PARTNERS, { first: size });
+  return html`<${Section} title=${t("partners")}>
+    <${Loaded} state=${state}>${(data) => html`
+      <${Table} caption=${t("partners")} rows=${nodes(data.partners)} testid="partner-row" columns=${[
+        [t("name"), (p) => p.name],
+        [t("roles"), (p) => p.roles.map((r) => t("role_" + r)).join(", ")],
+        [t("billing"), (p) => t("billing_" + p.billing)],
+        [t("position"), (p) => html`${minor(p.position, p.currency)}${p.reorderAlert && html` <span class="pill status-paused">${t("reorder")}</span>`}`],
+        [t("status"), (p) => html`<${Status} value=${p.status} />`],
+      ]} />
+      <${More} connection=${data.partners} onMore=${more} busy=${state.loading} />`}
+    </${Loaded}>
+  </${Section}>`;
+}
+
+function Statements({ partner }) {
+  const [period, setPeriod] = useState("");
+  const [size, more] = usePageSize();
+  const state = useQuery(STATEMENTS, { first: size, partnerId: partner?.id ?? null, period: period || null });
+  const [file, download] = useAction(async (statement, kind) => {
+    const data = await query(STATEMENT_FILE, { id: statement.id });
+    const found = data.settlementStatement;
+    const type = kind === "csv" ? "text/csv" : "text/html";
+    save(new Blob([found[kind]], { type }), `statement-${statement.partner.name}-${found.periodStartsOn}.${kind}`);
+    return {};
+  });
+  return html`<${Section} title=${t("statements")}>
+    <${Field} label=${t("period_on")} hint=${t("period_on_hint")}>
+      <input type="date" name="period" value=${period} onInput=${(e) => setPeriod(e.target.value)} />
+    </${Field}>
+    <${Loaded} state=${state}>${(data) => html`
+      <${Table} caption=${t("statements")} rows=${nodes(data.settlementStatements)} testid="statement-row" columns=${[
+        [t("period"), (s) => `${date(s.periodStartsOn)} – ${date(s.periodEndsOn)}`],
+        [t("partner"), (s) => s.partner.name],
+        [t("points_issued"), (s) => s.pointsIssued],
+        [t("points_redeemed"), (s) => s.pointsRedeemed],
+        [t("fees"), (s) => minor(s.feesAmount, s.currency)],
+        [t("net_due"), (s) => html`<strong>${minor(s.netDue, s.currency)}</strong> <small>${t("direction_" + s.direction)}</small>`],
+        [t("download"), (s) => html`<div class="row">
+          <button class="secondary" aria-label=${t("download_csv_of", { name: s.partner.name, date: date(s.periodStartsOn) })} onClick=${() => download(s, "csv")}>CSV</button>
+          <button class="secondary" aria-label=${t("download_html_of", { name: s.partner.name, date: date(s.periodStartsOn) })} onClick=${() => download(s, "html")}>HTML</button>
+        </div>`],
+      ]} />
+      <${More} connection=${data.settlementStatements} onMore=${more} busy=${state.loading} />`}
+    </${Loaded}>
+    <${Errors} errors=${file.errors} />
+  </${Section}>`;
+}
+
+export function save(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement("a"), { href: url, download: name });
+  link.click();
+  URL.revokeObjectURL(url);
+}

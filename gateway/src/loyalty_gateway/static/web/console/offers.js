@@ -1,0 +1,124 @@
+// Partner offers: the catalogue (the operator sees every offer; a partner's key its own),
+// creating an offer, retiring one, and the offers' performance by day (activations,
+// redemptions, points) over a period, also as CSV.
+import { useState } from "preact/hooks";
+import { mutate, useQuery } from "../common/api.js";
+import { date, num, t } from "../common/i18n.js";
+import { Errors, Field, Loaded, Section, Table, html, useAction } from "../common/ui.js";
+import { More, Status, daysAgo, fromLocalInput, isoDate, nodes, toLocalInput, usePageSize } from "./parts.js";
+import { save } from "./clearing.js";
+
+const OFFERS = `query ConsoleOffers($first: Int, $status: OfferStatus) {
+  offers(first: $first, status: $status) {
+    edges { node { id partnerId externalId version status title startsAt endsAt activation segment budget dailyCap used conditionFailures
+      terms { reward value perMemberLimit } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const CREATE = `mutation ConsoleOfferCreate($input: OfferCreateInput!) {
+  offerCreate(input: $input) { offer { id } errors { code field message } }
+}`;
+const RETIRE = `mutation ConsoleOfferRetire($input: OfferRetireInput!) {
+  offerRetire(input: $input) { offer { id status } errors { code field message } }
+}`;
+const PERFORMANCE = `query ConsoleOfferPerformance($since: Date!, $until: Date!) {
+  offerPerformance(since: $since, until: $until) { rows { offerId title day activations redemptions pointsAwarded pointsReversed } csv }
+}`;
+const REWARDS = ["FIXED", "PER_UNIT", "MULTIPLIER"];
+
+export function Offers({ partner }) {
+  const [status, setStatus] = useState("LIVE");
+  const [size, more] = usePageSize();
+  const state = useQuery(OFFERS, { first: size, status: status || null });
+  const [retired, retire] = useAction((offer) => mutate(RETIRE, { input: { id: offer.id } }));
+  return html`<${Section} title=${t("offers")}>
+    <${Field} label=${t("status")}>
+      <select name="status" value=${status} onChange=${(e) => setStatus(e.target.value)}>
+        <option value="">${t("all")}</option><option value="LIVE">${t("status_LIVE")}</option><option value="RETIRED">${t("status_RETIRED")}</option>
+      </select>
+    </${Field}>
+    <${Loaded} state=${state}>${(data) => html`
+      <${Table} caption=${t("offers")} rows=${nodes(data.offers)} testid="offer-row" columns=${[
+        [t("title"), (o) => o.title],
+        [t("reward"), (o) => `${t("offer_reward_" + o.terms.reward)} ${o.terms.value}`],
+        [t("runs"), (o) => `${date(o.startsAt)} – ${date(o.endsAt)}`],
+        [t("used"), (o) => `${num(o.used)}${o.budget ? " / " + num(o.budget) : ""}`],
+        [t("status"), (o) => html`<${Status} value=${o.status} />${o.conditionFailures > 0 && html` <span class="error">${t("failures_count", { n: o.conditionFailures, row: "" })}</span>`}`],
+        [t("actions"), (o) => o.status === "LIVE" && html`<button class="secondary danger" disabled=${retired.busy}
+          aria-label=${t("retire_named", { name: o.title })}
+          onClick=${async () => confirm(t("retire_confirm", { name: o.title })) && (await retire(o)) && state.reload()}>${t("retire")}</button>`],
+      ]} />
+      <${More} connection=${data.offers} onMore=${more} busy=${state.loading} />`}
+    </${Loaded}>
+    <${Errors} errors=${retired.errors} />
+  </${Section}>
+  ${!partner && html`<${CreateOffer} onCreated=${state.reload} />`}
+  <${Performance} />`;
+}
+
+function CreateOffer({ onCreated }) {
+  const start = new Date();
+  const end = daysAgo(-30);
+  const [form, setForm] = useState({
+    title: "", description: "", reward: "FIXED", value: "100", activation: "CLIP", perMemberLimit: "1",
+    startsAt: toLocalInput(start), endsAt: toLocalInput(end), minimumSpend: "0", segment: "", budget: "",
+  });
+  const bind = (name) => ({ name, value: form[name], onInput: (e) => setForm({ ...form, [name]: e.target.value }) });
+  const [state, create] = useAction(() => mutate(CREATE, { input: { offer: {
+    title: form.title, description: form.description, reward: form.reward, value: form.value, activation: form.activation,
+    perMemberLimit: Number(form.perMemberLimit), startsAt: fromLocalInput(form.startsAt), endsAt: fromLocalInput(form.endsAt),
+    requirements: { minimumSpend: Number(form.minimumSpend || 0) }, segment: form.segment, budget: form.budget ? Number(form.budget) : null,
+  } } }));
+  const error = (field) => state.errors?.filter((e) => e.field?.endsWith(field)).map((e) => e.message).join("; ") || null;
+  return html`<${Section} title=${t("offer_new")}>
+    <form class="stack" data-testid="offer-form" onSubmit=${async (e) => { e.preventDefault(); if (await create()) onCreated(); }}>
+      <${Field} label=${t("title")} error=${error("title")}><input required ...${bind("title")} /></${Field}>
+      <${Field} label=${t("description")}><textarea ...${bind("description")}></textarea></${Field}>
+      <div class="grid">
+        <${Field} label=${t("reward")}>
+          <select ...${bind("reward")} onChange=${(e) => setForm({ ...form, reward: e.target.value })}>
+            ${REWARDS.map((r) => html`<option value=${r}>${t("offer_reward_" + r)}</option>`)}
+          </select>
+        </${Field}>
+        <${Field} label=${t("value")} hint=${t("offer_value_hint")} error=${error("value")}><input required ...${bind("value")} /></${Field}>
+        <${Field} label=${t("activation")}>
+          <select ...${bind("activation")} onChange=${(e) => setForm({ ...form, activation: e.target.value })}>
+            <option value="CLIP">${t("activation_CLIP")}</option><option value="AUTO">${t("activation_AUTO")}</option>
+          </select>
+        </${Field}>
+        <${Field} label=${t("per_member_limit")} error=${error("perMemberLimit")}><input type="number" min="1" ...${bind("perMemberLimit")} /></${Field}>
+        <${Field} label=${t("starts_at")} error=${error("startsAt")}><input type="datetime-local" required ...${bind("startsAt")} /></${Field}>
+        <${Field} label=${t("ends_at")} error=${error("endsAt")}><input type="datetime-local" required ...${bind("endsAt")} /></${Field}>
+        <${Field} label=${t("minimum_spend")} hint=${t("minor_units")}><input type="number" min="0" ...${bind("minimumSpend")} /></${Field}>
+        <${Field} label=${t("segment")} error=${error("segment")}><input ...${bind("segment")} /></${Field}>
+        <${Field} label=${t("budget")} error=${error("budget")}><input type="number" min="1" ...${bind("budget")} /></${Field}>
+      </div>
+      <${Errors} errors=${state.errors} />
+      ${state.done && html`<p class="ok" role="status">${t("saved")}</p>`}
+      <div><button class="primary" disabled=${state.busy}>${t("create")}</button></div>
+    </form>
+  </${Section}>`;
+}
+
+function Performance() {
+  const [since, setSince] = useState(isoDate(daysAgo(30)));
+  const [until, setUntil] = useState(isoDate(new Date()));
+  const state = useQuery(PERFORMANCE, { since, until });
+  return html`<${Section} title=${t("offer_performance")}>
+    <div class="row">
+      <${Field} label=${t("since")}><input type="date" name="since" value=${since} onChange=${(e) => setSince(e.target.value)} /></${Field}>
+      <${Field} label=${t("until")}><input type="date" name="until" value=${until} onChange=${(e) => setUntil(e.target.value)} /></${Field}>
+    </div>
+    <${Loaded} state=${state}>${(data) => html`
+      <${Table} caption=${t("offer_performance")} rows=${data.offerPerformance.rows} testid="performance-row" columns=${[
+        [t("day"), (r) => date(r.day)],
+        [t("title"), (r) => r.title],
+        [t("activations"), (r) => num(r.activations)],
+        [t("redemptions"), (r) => num(r.redemptions)],
+        [t("points"), (r) => num(r.pointsAwarded - r.pointsReversed)],
+      ]} />
+      ${data.offerPerformance.rows.length > 0 && html`<div><button class="secondary"
+        onClick=${() => save(new Blob([data.offerPerformance.csv], { type: "text/csv" }), `offers-${since}-${until}.csv`)}>${t("download_csv")}</button></div>`}`}
+    </${Loaded}>
+  </${Section}>`;
+}
