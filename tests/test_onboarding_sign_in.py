@@ -340,7 +340,7 @@ def test_the_demo_signs_in_by_code_and_says_how() -> None:
         data_dir=Path("demo"),
         serve_command="loyalty serve",
         credentials=DemoCredentials(
-            uuid.uuid4(), "lk_key", member, "Mia Schulz", "mia@example.com", "9000"
+            uuid.uuid4(), "lk_key", "lk_web", member, "Mia Schulz", "mia@example.com", "9000"
         ),
         admin_token="admin",
         member_token="member",
@@ -350,9 +350,8 @@ def test_the_demo_signs_in_by_code_and_says_how() -> None:
     out = io.StringIO()
     print_welcome(access, out)
     text = out.getvalue()
-    assert 'signInStart(input: {email: "mia@example.com"}) { attemptId }' in text
-    assert "{ sentMessages(first: 1) { recipient body } }" in text
-    assert "signInVerify(input: {attemptId:" in text
+    assert "Portal sign-in:  http://127.0.0.1:8000/portal/?tenant=demo&key=lk_web\n" in text
+    assert "signInStart, then signInVerify" in text
     out = io.StringIO()
     print_welcome(replace(access, sign_in_by_code=False), out)
     assert "signIn" not in out.getvalue()

@@ -8,6 +8,7 @@ serious violation, at phone width.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from playwright.async_api import expect
@@ -91,7 +92,7 @@ async def test_a_signed_out_visitor_gets_the_sign_in_page(site: Site, open_page:
     page = await open_page(f"{site.url}/portal/")
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     await page.get_by_label("Development token").fill(site.member_token)
-    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Sign in with the token").click()
     await expect(page.get_by_test_id("balance-points")).to_be_visible()
 
 
@@ -117,3 +118,23 @@ async def test_the_sign_in_page_shows_the_retailer_named_in_the_link(
     page = await open_page(f"{site.url}/portal/?tenant=demo")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Demo Coffee & Books")
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+async def test_a_member_signs_in_with_a_one_time_code(site: Site, open_page: OpenPage) -> None:
+    """The link a retailer gives its members: the tenant and its public enrolment key."""
+    page = await open_page(f"{site.url}/portal/?tenant=demo&key={site.demo.enrolment_api_key}")
+    await page.get_by_label("E-mail or phone").fill(site.demo.member_email)
+    await page.get_by_role("button", name="Send me a code").click()
+    await expect(page.get_by_role("status")).to_contain_text("We sent you a code")
+
+    sent = await site.graphql(
+        "{ sentMessages(first: 1) { recipient body } }",
+        authorization=f"Bearer {site.admin_token}",
+    )
+    [message] = sent["sentMessages"]
+    assert message["recipient"] == site.demo.member_email
+    [code] = re.findall(r"\b\d{6}\b", message["body"])
+    await page.get_by_label("Code").fill(code)
+    await page.get_by_role("button", name="Sign in", exact=True).click()
+    await expect(page.get_by_test_id("balance-points")).to_be_visible()
+    await expect(page.get_by_text("Hello Mia!")).to_be_visible()

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.web import DESKTOP, PHONE, OpenPage, Site, shown
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "web"

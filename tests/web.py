@@ -133,6 +133,12 @@ async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
         page.set_default_timeout(10_000)
         page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
         page.on(
+            "response",
+            lambda response: problems.append(f"HTTP {response.status}: {response.url}")
+            if response.status >= 400
+            else None,
+        )
+        page.on(
             "console",
             lambda message: (
                 problems.append(f"console: {message.text}") if message.type == "error" else None

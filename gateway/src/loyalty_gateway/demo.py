@@ -143,6 +143,9 @@ class DemoCredentials:
 
     tenant_id: uuid.UUID
     pos_api_key: str
+    enrolment_api_key: str
+    """A public enrolment key (scope ``enrolment``), as a retailer embeds it in its portal's
+    link for sign-up and sign-in by code."""
     member_id: uuid.UUID
     member_name: str
     member_email: str
@@ -153,6 +156,7 @@ class DemoCredentials:
             "tenantId": str(self.tenant_id),
             "tenantSlug": DEMO_SLUG,
             "posApiKey": self.pos_api_key,
+            "enrolmentApiKey": self.enrolment_api_key,
             "memberId": str(self.member_id),
             "memberName": self.member_name,
             "memberEmail": self.member_email,
@@ -164,6 +168,7 @@ class DemoCredentials:
         return cls(
             tenant_id=uuid.UUID(data["tenantId"]),
             pos_api_key=str(data["posApiKey"]),
+            enrolment_api_key=str(data["enrolmentApiKey"]),
             member_id=uuid.UUID(data["memberId"]),
             member_name=str(data["memberName"]),
             member_email=str(data["memberEmail"]),
@@ -185,10 +190,14 @@ class DemoAccess:
     sign_in_by_code: bool = False
     """Whether the demo tenant signs members in by one-time code (the onboarding module)."""
 
+    @property
+    def base_url(self) -> str:
+        return self.graphql_url.removesuffix(GRAPHQL_PATH)
+
     def web_url(self, app: str, token: str) -> str:
         """The address of the portal or the console that signs in with ``token`` (it rides
         in the fragment, which the browser never sends, and the app removes at once)."""
-        return self.graphql_url.removesuffix("/graphql") + f"/{app}/#token={token}"
+        return f"{self.base_url}/{app}/#token={token}"
 
 
 def run_demo(settings: Settings, *, serve: bool = True, out: TextIO | None = None) -> int:
@@ -294,15 +303,13 @@ def print_welcome(access: DemoAccess, out: TextIO, *, served: bool = True) -> No
         "",
     ]
     if access.sign_in_by_code:
+        portal = f"{access.base_url}/portal/?tenant={DEMO_SLUG}&key={creds.enrolment_api_key}"
         lines += [
-            "Sign in by code (onboarding): an app sends, with its public enrolment key (an API",
-            "key with scopes [ENROLMENT]; the admin token works too),",
-            "  mutation { signInStart(input: {email: "
-            f'"{creds.member_email}"}}) {{ attemptId }} }}',
-            "The demo sends no mail: read the code with the admin token,",
-            "  { sentMessages(first: 1) { recipient body } }",
-            "then trade it for a member session (a Bearer token):",
-            '  mutation { signInVerify(input: {attemptId: "...", code: "..."}) { token } }',
+            "Sign in to the portal by one-time code as a member would, with the public",
+            "enrolment key in the link (signInStart, then signInVerify). The demo sends no mail:",
+            "the codes show in the console's Enrolment screen (`sentMessages`).",
+            f"Portal sign-in:  {portal}",
+            f"Enrolment key:   {creds.enrolment_api_key}",
             "",
         ]
     if not served:
@@ -337,11 +344,9 @@ async def seed(database: Database, registry: ModuleRegistry) -> DemoCredentials:
         with publishing(domain_events):  # a module's seeded redemption is announced
             await _history(conn, ingestion, tenant, member_ids, now)
             await _seed_modules(shown, _demo_context(conn, ingestion, member_ids))
-        issued = await create_api_key(
-            conn, tenant.id, name="Demo POS", scopes=list(POS_SCOPES), actor=SEED_ACTOR
-        )
+        keys = await _api_keys(conn, tenant)
     await domain_events.run_after_commit()
-    return _credentials(tenant, issued.secret, member_ids[0])
+    return _credentials(tenant, keys, member_ids[0])
 
 
 async def recover_credentials(database: Database, tenant: Tenant) -> DemoCredentials:
@@ -352,10 +357,19 @@ async def recover_credentials(database: Database, tenant: Tenant) -> DemoCredent
         member = await find_member(conn, tenant.id, "email", first.email)
         if member is None:
             raise RuntimeError(f"the demo tenant has no member {first.email}; delete its data")
-        issued = await create_api_key(
-            conn, tenant.id, name="Demo POS", scopes=list(POS_SCOPES), actor=SEED_ACTOR
-        )
-    return _credentials(tenant, issued.secret, member.id)
+        keys = await _api_keys(conn, tenant)
+    return _credentials(tenant, keys, member.id)
+
+
+async def _api_keys(conn: AsyncConnection, tenant: Tenant) -> tuple[str, str]:
+    """A till's key and a public enrolment key, as a retailer would make them."""
+    pos = await create_api_key(
+        conn, tenant.id, name="Demo POS", scopes=list(POS_SCOPES), actor=SEED_ACTOR
+    )
+    web = await create_api_key(
+        conn, tenant.id, name="Demo portal", scopes=[Scope.ENROLMENT], actor=SEED_ACTOR
+    )
+    return pos.secret, web.secret
 
 
 def read_credentials(path: Path) -> DemoCredentials | None:
@@ -547,11 +561,12 @@ def _posting(tenant: Tenant, key: str, reason: str, cause: str, now: datetime) -
     )
 
 
-def _credentials(tenant: Tenant, api_key: str, member_id: uuid.UUID) -> DemoCredentials:
+def _credentials(tenant: Tenant, keys: tuple[str, str], member_id: uuid.UUID) -> DemoCredentials:
     first = MEMBERS[0]
     return DemoCredentials(
         tenant_id=tenant.id,
-        pos_api_key=api_key,
+        pos_api_key=keys[0],
+        enrolment_api_key=keys[1],
         member_id=member_id,
         member_name=first.name,
         member_email=first.email,

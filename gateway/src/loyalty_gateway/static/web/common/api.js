@@ -5,6 +5,7 @@ import { createClient as createSocket } from "graphql-ws";
 import { useCallback, useEffect, useState } from "preact/hooks";
 
 let client = null;
+let url = null;
 
 // The caller's credential as headers; none before sign-in (an anonymous caller reads only
 // what anyone may, such as a tenant's branding for the sign-in page). `scheme` names the
@@ -15,6 +16,7 @@ function credential(value, scheme) {
 }
 
 export function connect(endpoint, token, { scheme = () => "Bearer" } = {}) {
+  url = endpoint;
   const socketUrl = new URL(endpoint, location.href);
   socketUrl.protocol = socketUrl.protocol === "https:" ? "wss:" : "ws:";
   const socket = createSocket({
@@ -41,7 +43,7 @@ export function connect(endpoint, token, { scheme = () => "Bearer" } = {}) {
 // enrolment and one-time-code sign-in): the key names the tenant.
 export async function mutateWithKey(apiKey, document, variables = {}) {
   const keyed = new Client({
-    url: client.url,
+    url,
     requestPolicy: "network-only",
     fetchOptions: { headers: { "x-api-key": apiKey } },
     exchanges: [fetchExchange],

@@ -90,4 +90,6 @@ function Shell({ route, onSignOut }) {
   }}</${Loaded}>`;
 }
 
-render(html`<${Portal} />`, document.getElementById("app"));
+const root = document.getElementById("app");
+root.replaceChildren(); // the page's "Loading…", which Preact would keep beside the app
+render(html`<${Portal} />`, root);

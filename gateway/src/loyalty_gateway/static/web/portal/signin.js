@@ -91,6 +91,6 @@ function TokenSignIn({ onToken }) {
     <${Field} label=${t("dev_token")} hint=${t("dev_token_hint")}>
       <textarea name="token" required value=${value} onInput=${(e) => setValue(e.target.value)}></textarea>
     </${Field}>
-    <button class="secondary">${t("sign_in")}</button>
+    <button class="secondary">${t("sign_in_token")}</button>
   </form>`;
 }
