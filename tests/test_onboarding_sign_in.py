@@ -5,6 +5,7 @@ a session names one member of one tenant, and nothing else verifies as one."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import uuid
@@ -356,3 +357,42 @@ def test_the_demo_signs_in_by_code_and_says_how() -> None:
     out = io.StringIO()
     print_welcome(replace(access, sign_in_by_code=False), out)
     assert "signIn" not in out.getvalue()
+
+
+async def test_concurrent_guesses_and_requests_are_counted_one_by_one(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    first = await onboarding_gateway(make_app)
+    second = await onboarding_gateway(make_app)
+    portal = await Portal.open(first, db, tenant, max_code_attempts=3, max_codes_per_hour=3)
+    other = Portal(second, tenant, portal.key)
+    await enrol(portal.client, tenant.id, "mia@example.com")
+    # eight requests for a code at once, on two gateways: three pass, for everyone alike
+    attempts: dict[str, list[str]] = {}
+    for address in ("mia@example.com", "nobody@example.com"):
+        answers = await asyncio.gather(
+            *(p.start(email=address) for p in (portal, other) for _ in range(4))
+        )
+        codes = sorted(a["errors"][0]["code"] if a["errors"] else "SENT" for a in answers)
+        assert codes == ["SENT"] * 3 + ["TOO_MANY_ATTEMPTS"] * 5, address
+        attempts[address] = [a["attemptId"] for a in answers if a["attemptId"]]
+    assert len(await portal.messages()) == 3  # Mia's; nobody's was sent nothing
+    # eight wrong guesses at once on one of Mia's codes: three count, the rest find it locked
+    attempt = attempts["mia@example.com"][0]
+    guesses = await asyncio.gather(
+        *(p.verify(attempt, "999999") for p in (portal, other) for _ in range(4))
+    )
+    assert sorted(g["errors"][0]["code"] for g in guesses) == (
+        ["TOO_MANY_ATTEMPTS"] * 5 + ["VERIFICATION_FAILED"] * 3
+    )
+    # one code, verified twice at once on two gateways: one session
+    lukas = await enrol(portal.client, tenant.id, "lukas@example.com")
+    fresh = await portal.start(email="lukas@example.com")
+    code = await portal.code_sent_to(lukas)
+    both = await asyncio.gather(
+        portal.verify(fresh["attemptId"], code), other.verify(fresh["attemptId"], code)
+    )
+    assert sorted(bool(b["token"]) for b in both) == [False, True]
+    assert [b["errors"] for b in both if not b["token"]] == [
+        [{"code": "VERIFICATION_FAILED", "field": "code"}]
+    ]
