@@ -31,7 +31,7 @@ from loyalty_onboarding.senders import flush
 from loyalty_onboarding.tables import sign_ins
 from loyalty_testing import MakeApp, RunningGateway, admin_token, graphql, token
 from loyalty_testing.database import create_test_tenant
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from tests.api import enrol, pos_key
 from tests.onboarding import enable, enrolment_key, onboarding_gateway
@@ -396,3 +396,41 @@ async def test_concurrent_guesses_and_requests_are_counted_one_by_one(
     assert [b["errors"] for b in both if not b["token"]] == [
         [{"code": "VERIFICATION_FAILED", "field": "code"}]
     ]
+
+
+async def test_a_member_s_sign_ins_are_exported_and_erased(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    gateway = await onboarding_gateway(make_app)
+    portal = await Portal.open(gateway, db, tenant)
+    mia = await enrol(portal.client, tenant.id, "mia@example.com")
+    session = (await portal.sign_in("mia@example.com", mia))["token"]
+    # the member exports its own data with its session
+    body = await graphql(
+        portal.client,
+        "mutation($i: MemberExportInput!) { memberExport(input: $i) { data errors { code } } }",
+        {"i": {"memberId": mia}},
+        token=session,
+    )
+    onboarding = body["data"]["memberExport"]["data"]["modules"]["onboarding"]
+    assert len(onboarding["signIns"]) == 1
+    assert onboarding["signIns"][0]["consumed_at"] is not None
+    assert [m["subject"] for m in onboarding["messages"]] == ["Your sign-in code"]
+    erased = await graphql(
+        portal.client,
+        "mutation($i: MemberEraseInput!) { memberErase(input: $i) { erased errors { code } } }",
+        {"i": {"memberId": mia}},
+        token=admin_token(tenant.id),
+    )
+    assert erased["data"]["memberErase"]["erased"] is True
+    async with db.tenant_transaction(tenant.id) as conn:
+        left = await conn.scalar(
+            select(func.count()).select_from(sign_ins).where(sign_ins.c.tenant_id == tenant.id)
+        )
+    assert left == 0
+    assert await portal.messages() == []
+    # the session ends with the member
+    response = await portal.client.post(
+        "/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {session}"}
+    )
+    assert response.status_code == 401
