@@ -11,6 +11,7 @@ from loyalty_core.tenants.models import Tenant
 from loyalty_testing import MakeApp, admin_token, graphql, member_token
 
 from tests.api import credit, enrol
+from tests.test_gateway_ws import initialised, receive, subscribe
 
 ASSET_UPDATE = """
 mutation($days: Int!) {
@@ -117,3 +118,27 @@ async def test_points_that_never_expire_and_a_bad_window(make_app: MakeApp, tena
             token=admin,
         )
         assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT", bad
+
+
+async def test_a_portal_s_live_balance_shows_what_expires(
+    make_app: MakeApp, tenant: Tenant
+) -> None:
+    gateway = await make_app()
+    mia = await enrol(gateway.client, tenant.id, "mia@example.com")
+    await _earn(gateway, tenant, mia, 100, 10)
+    query = "subscription { balanceChanged { available expiring { amount } } }"
+    async with initialised(gateway, member_token(tenant.id, uuid.UUID(mia))) as session:
+        await session.send_json(subscribe("b", query))
+        first = await receive(session)
+        await _earn(gateway, tenant, mia, 20, 40)  # beyond the 30 days asked for
+        await _earn(gateway, tenant, mia, 5, 2)  # before the first ones
+        second = await receive(session)
+        while second["payload"]["data"]["balanceChanged"][0]["available"] != 125:
+            second = await receive(session)  # notifications may come one per change
+        await session.send_json({"id": "b", "type": "complete"})
+    assert first["payload"]["data"]["balanceChanged"] == [
+        {"available": 100, "expiring": [{"amount": 100}]}
+    ]
+    assert second["payload"]["data"]["balanceChanged"] == [
+        {"available": 125, "expiring": [{"amount": 5}, {"amount": 100}]}
+    ]

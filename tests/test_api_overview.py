@@ -7,11 +7,12 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from loyalty_core.db.engine import Database
 from loyalty_core.ids import new_id
 from loyalty_core.ledger.jobs import expire_points
 from loyalty_core.modules.contributions import NoSettings
-from loyalty_core.reports.overview import first_id_at
+from loyalty_core.reports.overview import Interval, first_id_at, interval_count, period_starts
 from loyalty_core.tenants.models import Tenant
 from loyalty_testing import MakeApp, admin_token, graphql, member_token
 from loyalty_testing.database import create_test_tenant
@@ -186,12 +187,31 @@ async def test_the_overview_is_for_tenant_admins_and_bounded(
         {"from": "2026-02-01", "to": "2026-01-01"},
         {"from": "2024-01-01", "to": "2026-01-01"},  # 731 days
         {"from": "1990-01-01", "to": "2026-01-01", "interval": "MONTH"},
+        {"from": "0001-01-01", "to": "0001-01-05"},  # before the first id
+        {"from": "9999-12-25", "to": "9999-12-31"},  # midnight after the last day overflows
+        {"from": "0001-01-01", "interval": "DAY"},  # counted, not listed
     ):
         body = await graphql(client, OVERVIEW, variables, token=admin_token(tenant.id))
         assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT", body
     # two years by week fits
     weekly = await _overview(client, tenant, **{"from": "2024-01-01", "interval": "WEEK"})
     assert weekly["members"] == 1
+
+
+@pytest.mark.parametrize("interval", list(Interval))
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2026, 1, 1), date(2026, 1, 1)),
+        (date(2025, 12, 31), date(2026, 3, 2)),
+        (date(2024, 2, 29), date(2026, 12, 6)),
+        (date(1970, 1, 1), date(1970, 12, 31)),
+    ],
+)
+def test_intervals_are_counted_as_many_as_are_listed(
+    start: date, end: date, interval: Interval
+) -> None:
+    assert interval_count(start, end, interval) == len(period_starts(start, end, interval))
 
 
 def test_a_moment_s_first_id_bounds_the_ids_made_from_then_on() -> None:

@@ -125,6 +125,7 @@ CASES = [
         TILL,
     ),
     Case("enrolmentReview", "EnrolmentReviewInput", {"approve": True}, "input.enrolmentId"),
+    Case("signInVerify", "SignInVerifyInput", {"code": "123456"}, "input.attemptId"),
     Case(
         "consentGive",
         "ConsentGiveInput",
@@ -270,7 +271,7 @@ class World:
 
 async def open_world(make_app: MakeApp, db: Database, tenant: Tenant) -> World:
     shop = await Shop.open(make_app, db, tenant, points=1_000)
-    await enable_for(db, shop.gateway.registry, tenant, "onboarding", {})
+    await enable_for(db, shop.gateway.registry, tenant, "onboarding", {"sign_in_by_code": True})
     for module in ("clearing", "gamification", "tiers", "rewards", "partner_offers"):
         await enable_for(db, shop.gateway.registry, tenant, module, {})
     levels = [{"name": "bronze", "threshold": 0}, {"name": "gold", "threshold": 40000}]

@@ -5,6 +5,7 @@ a session names one member of one tenant, and nothing else verifies as one."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import uuid
@@ -30,7 +31,7 @@ from loyalty_onboarding.senders import flush
 from loyalty_onboarding.tables import sign_ins
 from loyalty_testing import MakeApp, RunningGateway, admin_token, graphql, token
 from loyalty_testing.database import create_test_tenant
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from tests.api import enrol, pos_key
 from tests.onboarding import enable, enrolment_key, onboarding_gateway
@@ -355,3 +356,80 @@ def test_the_demo_signs_in_by_code_and_says_how() -> None:
     out = io.StringIO()
     print_welcome(replace(access, sign_in_by_code=False), out)
     assert "signIn" not in out.getvalue()
+
+
+async def test_concurrent_guesses_and_requests_are_counted_one_by_one(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    first = await onboarding_gateway(make_app)
+    second = await onboarding_gateway(make_app)
+    portal = await Portal.open(first, db, tenant, max_code_attempts=3, max_codes_per_hour=3)
+    other = Portal(second, tenant, portal.key)
+    await enrol(portal.client, tenant.id, "mia@example.com")
+    # eight requests for a code at once, on two gateways: three pass, for everyone alike
+    attempts: dict[str, list[str]] = {}
+    for address in ("mia@example.com", "nobody@example.com"):
+        answers = await asyncio.gather(
+            *(p.start(email=address) for p in (portal, other) for _ in range(4))
+        )
+        codes = sorted(a["errors"][0]["code"] if a["errors"] else "SENT" for a in answers)
+        assert codes == ["SENT"] * 3 + ["TOO_MANY_ATTEMPTS"] * 5, address
+        attempts[address] = [a["attemptId"] for a in answers if a["attemptId"]]
+    assert len(await portal.messages()) == 3  # Mia's; nobody's was sent nothing
+    # eight wrong guesses at once on one of Mia's codes: three count, the rest find it locked
+    attempt = attempts["mia@example.com"][0]
+    guesses = await asyncio.gather(
+        *(p.verify(attempt, "999999") for p in (portal, other) for _ in range(4))
+    )
+    assert sorted(g["errors"][0]["code"] for g in guesses) == (
+        ["TOO_MANY_ATTEMPTS"] * 5 + ["VERIFICATION_FAILED"] * 3
+    )
+    # one code, verified twice at once on two gateways: one session
+    lukas = await enrol(portal.client, tenant.id, "lukas@example.com")
+    fresh = await portal.start(email="lukas@example.com")
+    code = await portal.code_sent_to(lukas)
+    both = await asyncio.gather(
+        portal.verify(fresh["attemptId"], code), other.verify(fresh["attemptId"], code)
+    )
+    assert sorted(bool(b["token"]) for b in both) == [False, True]
+    assert [b["errors"] for b in both if not b["token"]] == [
+        [{"code": "VERIFICATION_FAILED", "field": "code"}]
+    ]
+
+
+async def test_a_member_s_sign_ins_are_exported_and_erased(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    gateway = await onboarding_gateway(make_app)
+    portal = await Portal.open(gateway, db, tenant)
+    mia = await enrol(portal.client, tenant.id, "mia@example.com")
+    session = (await portal.sign_in("mia@example.com", mia))["token"]
+    # the member exports its own data with its session
+    body = await graphql(
+        portal.client,
+        "mutation($i: MemberExportInput!) { memberExport(input: $i) { data errors { code } } }",
+        {"i": {"memberId": mia}},
+        token=session,
+    )
+    onboarding = body["data"]["memberExport"]["data"]["modules"]["onboarding"]
+    assert len(onboarding["signIns"]) == 1
+    assert onboarding["signIns"][0]["consumed_at"] is not None
+    assert [m["subject"] for m in onboarding["messages"]] == ["Your sign-in code"]
+    erased = await graphql(
+        portal.client,
+        "mutation($i: MemberEraseInput!) { memberErase(input: $i) { erased errors { code } } }",
+        {"i": {"memberId": mia}},
+        token=admin_token(tenant.id),
+    )
+    assert erased["data"]["memberErase"]["erased"] is True
+    async with db.tenant_transaction(tenant.id) as conn:
+        left = await conn.scalar(
+            select(func.count()).select_from(sign_ins).where(sign_ins.c.tenant_id == tenant.id)
+        )
+    assert left == 0
+    assert await portal.messages() == []
+    # the session ends with the member
+    response = await portal.client.post(
+        "/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {session}"}
+    )
+    assert response.status_code == 401

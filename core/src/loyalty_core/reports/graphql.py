@@ -109,9 +109,14 @@ class ReportQuery:
         now = ctx.now()
         end = to if to is not None else now.astimezone(ZoneInfo(timezone)).date()
         start = from_ if from_ is not None else end - timedelta(days=29)
+        for field, day in (("from", start), ("to", end)):
+            if not reports.EARLIEST <= day <= reports.LATEST:
+                raise ValidationFailed(
+                    f"{field}: a day from {reports.EARLIEST} to {reports.LATEST}", field=field
+                )
         if start > end:
             raise ValidationFailed("from must not be after to", field="from")
-        if len(reports.period_starts(start, end, interval)) > reports.MAX_POINTS:
+        if reports.interval_count(start, end, interval) > reports.MAX_POINTS:
             raise ValidationFailed(
                 f"at most {reports.MAX_POINTS} intervals: a shorter period or a longer interval",
                 field="from",

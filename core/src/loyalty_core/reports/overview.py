@@ -89,6 +89,22 @@ def first_id_at(moment: datetime) -> uuid.UUID:
     return uuid.UUID(bytes=millis.to_bytes(6, "big") + bytes(10))
 
 
+EARLIEST = date(1970, 1, 1)
+LATEST = date(9000, 12, 31)
+"""The days an overview may cover: ids are Unix milliseconds, and a day far from either
+end keeps every time zone's midnight a valid datetime."""
+
+
+def interval_count(start: date, end: date, interval: Interval) -> int:
+    """How many intervals meet ``start``..``end``, counted without listing them."""
+    first = _truncate(start, interval)
+    if interval is Interval.DAY:
+        return (end - first).days + 1
+    if interval is Interval.WEEK:
+        return (end - first).days // 7 + 1
+    return (end.year - first.year) * 12 + end.month - first.month + 1
+
+
 def period_starts(start: date, end: date, interval: Interval) -> list[date]:
     """The first day of every interval that meets ``start``..``end`` (weeks from Monday)."""
     first = _truncate(start, interval)
@@ -326,12 +342,15 @@ async def _outstanding(conn: AsyncConnection, tenant_id: uuid.UUID) -> dict[uuid
 
 __all__ = [
     "ACTIVE_DAYS",
+    "EARLIEST",
+    "LATEST",
     "MAX_POINTS",
     "AssetOverview",
     "Interval",
     "Movements",
     "Overview",
     "first_id_at",
+    "interval_count",
     "overview",
     "period_starts",
 ]
