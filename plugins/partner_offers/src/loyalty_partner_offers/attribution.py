@@ -38,6 +38,7 @@ from loyalty_core.sdk import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_partner_offers import repository as repo
+from loyalty_partner_offers.effects import Runner
 from loyalty_partner_offers.models import (
     Activation,
     MemberActivation,
@@ -133,17 +134,13 @@ async def handle(
     assert conn is not None, "an in-transaction handler has the writer's connection"
     if event.is_purchase:
         found = directories(context.registry, context.enabled_modules)
-        zone = await _zone(conn, context)
-        return await attribute(conn, context.tenant_id, event, found, zone)
+        tenant = context.tenant or await tenants.get_tenant(conn, context.tenant_id)
+        runner = Runner(tenant, context.registry, context.enabled_modules)
+        return await attribute(conn, context.tenant_id, event, found, runner)
     if event.is_refund and event.purchase_event_id is not None:
-        return await take_back(conn, context.tenant_id, event, await _zone(conn, context))
+        tenant = context.tenant or await tenants.get_tenant(conn, context.tenant_id)
+        return await take_back(conn, context.tenant_id, event, tenants.zone_of(tenant))
     return []
-
-
-async def _zone(conn: AsyncConnection, context: HandlerContext) -> ZoneInfo:
-    """The tenant's time zone: days (caps, reports) are the tenant's days."""
-    tenant = context.tenant or await tenants.get_tenant(conn, context.tenant_id)
-    return tenants.zone_of(tenant)
 
 
 async def attribute(
@@ -151,7 +148,7 @@ async def attribute(
     tenant_id: uuid.UUID,
     event: events.EventIngested,
     found: list[Directory],
-    zone: ZoneInfo,
+    runner: Runner,
 ) -> list[Redeemed]:
     """Redeem every offer the purchase earns (once per event): the rewards given.
 
@@ -170,6 +167,7 @@ async def attribute(
     if not candidates:
         return []
     partner_funded = bool(found)
+    zone = tenants.zone_of(runner.tenant)
     given: list[Redeemed] = []
     funded: dict[uuid.UUID, int] = {}  # points each partner funds for this purchase so far
     variables: dict[str, object] | None = None
@@ -190,6 +188,11 @@ async def attribute(
         if candidate.terms.requirements.first_purchase and not await _first(
             conn, tenant_id, candidate, event, found
         ):
+            continue
+        if candidate.terms.reward is RewardKind.EFFECT:
+            if candidate.partner_id is None:  # a partner funds points, never an effect
+                effected = await _redeem_effect(conn, tenant_id, candidate, event, zone, runner)
+                given.extend(effected)
             continue
         points = await _points(conn, tenant_id, candidate.terms, event)
         if points <= 0:
@@ -315,6 +318,72 @@ async def _redeem(
 ) -> Redeemed | None:
     """Claim the member's limit, the day's cap and the budget (each a conditional update;
     a later refusal gives back the earlier claims), then post the reward."""
+    if not await _claim(conn, tenant_id, candidate, event, zone):
+        return None
+    asset = await _asset(conn, tenant_id)
+    posted = await ledger.earn(
+        conn,
+        ledger.Posting(
+            tenant_id=tenant_id,
+            idempotency_key=_key(candidate, event),
+            reason=f"offer: {candidate.title}"[:200],
+            cause=ledger.Cause(kind=NAME, id=str(candidate.offer_id), event_id=event.event_id),
+            actor=f"module:{NAME}",
+            now=event.occurred_at,
+        ),
+        member_id=event.member_id,
+        asset=asset,
+        amount=points,
+    )
+    return await _record(conn, tenant_id, candidate, event, zone, points, posted.transaction.id)
+
+
+async def _redeem_effect(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    candidate: Candidate,
+    event: events.EventIngested,
+    zone: ZoneInfo,
+    runner: Runner,
+) -> list[Redeemed]:
+    """Claim as for points, then apply the offer's rule effect, all in one savepoint: an
+    effect that fails is undone with its claims and counted on the offer, and the purchase
+    goes on without it."""
+    effect = candidate.terms.effect
+    assert effect is not None, "an EFFECT offer names its effect (checked when saved)"
+    try:
+        async with conn.begin_nested():
+            if not await _claim(conn, tenant_id, candidate, event, zone):
+                return []
+            result = await runner.apply(
+                conn,
+                effect,
+                offer_id=candidate.offer_id,
+                key=_key(candidate, event),
+                event=event,
+            )
+            transaction_id = result.transaction_ids[0] if result.transaction_ids else None
+            redeemed = await _record(conn, tenant_id, candidate, event, zone, 0, transaction_id)
+    except Exception:  # any module's effect: its failure must not fail the purchase
+        await repo.count_effect_failure(conn, tenant_id, candidate.offer_id)
+        return []
+    return [redeemed]
+
+
+def _key(candidate: Candidate, event: events.EventIngested) -> str:
+    """The reward's idempotency key: the offer and the purchase."""
+    return f"{NAME}:{candidate.offer_id}:{event.event_id}"
+
+
+async def _claim(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    candidate: Candidate,
+    event: events.EventIngested,
+    zone: ZoneInfo,
+) -> bool:
+    """One more use of the member's limit, the day's cap and the budget (only those the
+    offer has), each a conditional update; a later refusal gives the earlier claims back."""
     offer = candidate.offer
     day = event.occurred_at.astimezone(zone).date()
     claimed = await repo.claim_member(
@@ -327,32 +396,30 @@ async def _redeem(
         at=event.occurred_at,
     )
     if claimed is None:
-        return None
+        return False
     cap = None if offer is None else offer.daily_cap
     if cap is not None and not await repo.claim_day(conn, tenant_id, candidate.offer_id, day, cap):
         await repo.unclaim_member(conn, tenant_id, claimed)
-        return None
+        return False
     budgeted = offer is None or offer.budget is not None
     if budgeted and not await repo.claim_budget(conn, tenant_id, candidate.offer_id):
         if cap is not None:
             await repo.unclaim_day(conn, tenant_id, candidate.offer_id, day)
         await repo.unclaim_member(conn, tenant_id, claimed)
-        return None
-    asset = await _asset(conn, tenant_id)
-    posted = await ledger.earn(
-        conn,
-        ledger.Posting(
-            tenant_id=tenant_id,
-            idempotency_key=f"{NAME}:{candidate.offer_id}:{event.event_id}",
-            reason=f"offer: {candidate.title}"[:200],
-            cause=ledger.Cause(kind=NAME, id=str(candidate.offer_id), event_id=event.event_id),
-            actor=f"module:{NAME}",
-            now=event.occurred_at,
-        ),
-        member_id=event.member_id,
-        asset=asset,
-        amount=points,
-    )
+        return False
+    return True
+
+
+async def _record(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    candidate: Candidate,
+    event: events.EventIngested,
+    zone: ZoneInfo,
+    points: int,
+    transaction_id: uuid.UUID | None,
+) -> Redeemed:
+    """The reward's row: what reports and refunds read."""
     redemption_id = await repo.insert_redemption(
         conn,
         {
@@ -362,14 +429,12 @@ async def _redeem(
             "event_id": event.event_id,
             "partner_id": candidate.partner_id,
             "points": points,
-            "transaction_id": posted.transaction.id,
-            "day": day,
+            "transaction_id": transaction_id,
+            "day": event.occurred_at.astimezone(zone).date(),
             "occurred_at": event.occurred_at,
         },
     )
-    return Redeemed(
-        redemption_id, candidate.offer_id, candidate.partner_id, points, posted.transaction.id
-    )
+    return Redeemed(redemption_id, candidate.offer_id, candidate.partner_id, points, transaction_id)
 
 
 async def take_back(

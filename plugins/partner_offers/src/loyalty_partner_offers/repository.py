@@ -76,6 +76,7 @@ def offer_of(row: Any) -> Offer:
         daily_cap=row.daily_cap,
         used=row.used,
         condition_failures=row.condition_failures,
+        effect_failures=row.effect_failures,
         updated_at=row.updated_at,
     )
 
@@ -560,6 +561,16 @@ async def count_condition_failure(
     )
 
 
+async def count_effect_failure(
+    conn: AsyncConnection, tenant_id: uuid.UUID, offer_id: uuid.UUID
+) -> None:
+    await conn.execute(
+        update(offers)
+        .where(offers.c.tenant_id == tenant_id, offers.c.id == offer_id)
+        .values(effect_failures=offers.c.effect_failures + 1)
+    )
+
+
 # --- reporting -------------------------------------------------------------------------
 
 
@@ -635,6 +646,7 @@ __all__ = [
     "claim_day",
     "claim_member",
     "count_condition_failure",
+    "count_effect_failure",
     "ensure_catalogue",
     "first_with_partner",
     "get_offer",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from loyalty_core.sdk import (
@@ -108,13 +109,20 @@ def _item(line: str) -> tuple[str, int, catalogue.Draft | None]:
 def draft_of(data: dict[str, Any]) -> catalogue.Draft:
     """An offer of a line, with the fields and enum names of ``OfferInput``."""
     req = _dict(data.get("requirements", {}), "requirements")
+    value = _optional_str(data, "value")
+    effect = data.get("effect")
+    if effect is not None:
+        effect = _dict(effect, "effect")
+        params = _dict(effect.get("params") or {}, "effect.params")
+        effect = {"kind": _str(effect, "kind"), "params": params}
     return catalogue.Draft(
         title=_str(data, "title"),
         starts_at=_time(data, "startsAt"),
         ends_at=_time(data, "endsAt"),
         terms=models.Terms(
             reward=_enum(models.RewardKind, data, "reward", None),
-            value=catalogue.decimal_of(_str(data, "value"), "value"),
+            value=Decimal(0) if value is None else catalogue.decimal_of(value, "value"),
+            effect=effect,
             requirements=models.Requirements(
                 minimum_spend=_int(req, "minimumSpend", 0) or 0,
                 stores=_strings(req, "stores"),
