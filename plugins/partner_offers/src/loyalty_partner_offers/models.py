@@ -191,6 +191,10 @@ class PerformanceRow:
     redemptions: int
     points_awarded: int
     points_reversed: int
+    money_owed: int
+    """Minor units of ``currency`` the partner owes for the day's rewards, fees included,
+    net of what refunds credited back (0 for the retailer's own offers)."""
+    currency: str | None
 
 
 __all__ = [

@@ -522,6 +522,40 @@ async def record_reversal(
     )
 
 
+async def record_charge(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    redemption_id: uuid.UUID,
+    money: int,
+    currency: str,
+) -> None:
+    """The money the reward's partner was charged for it (clearing's answer)."""
+    await conn.execute(
+        update(redemptions)
+        .where(redemptions.c.tenant_id == tenant_id, redemptions.c.id == redemption_id)
+        .values(money=money, currency=currency)
+    )
+
+
+async def record_credit(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    redemption_id: uuid.UUID,
+    refund_event_id: uuid.UUID,
+    money: int,
+) -> None:
+    """The money credited back to the partner for a refund's share of the reward."""
+    await conn.execute(
+        update(reversals)
+        .where(
+            reversals.c.tenant_id == tenant_id,
+            reversals.c.redemption_id == redemption_id,
+            reversals.c.refund_event_id == refund_event_id,
+        )
+        .values(money=money)
+    )
+
+
 _REVERSALS_OF_REFUND = Prepared(
     select(
         reversals.c.redemption_id,
@@ -597,15 +631,15 @@ async def performance(
             ), facts AS (
               SELECT a.offer_id, (a.activated_at AT TIME ZONE :zone)::date AS day,
                      1 AS activations, 0 AS redemptions, 0::bigint AS awarded,
-                     0::bigint AS taken_back
+                     0::bigint AS taken_back, 0::bigint AS owed, NULL::text AS currency
                 FROM partner_offers_activations a JOIN scoped s ON s.id = a.offer_id
                WHERE a.tenant_id = :tenant_id AND a.state = 'activated'
               UNION ALL
-              SELECT r.offer_id, r.day, 0, 1, r.points, 0
+              SELECT r.offer_id, r.day, 0, 1, r.points, 0, coalesce(r.money, 0), r.currency
                 FROM partner_offers_redemptions r JOIN scoped s ON s.id = r.offer_id
                WHERE r.tenant_id = :tenant_id
               UNION ALL
-              SELECT r.offer_id, v.day, 0, 0, 0, v.points
+              SELECT r.offer_id, v.day, 0, 0, 0, v.points, -coalesce(v.money, 0), r.currency
                 FROM partner_offers_reversals v
                 JOIN partner_offers_redemptions r
                   ON r.tenant_id = v.tenant_id AND r.id = v.redemption_id
@@ -615,7 +649,8 @@ async def performance(
             SELECT f.offer_id, s.external_id, s.title, f.day,
                    sum(f.activations)::int AS activations, sum(f.redemptions)::int AS redemptions,
                    sum(f.awarded)::bigint AS points_awarded,
-                   sum(f.taken_back)::bigint AS points_reversed
+                   sum(f.taken_back)::bigint AS points_reversed,
+                   sum(f.owed)::bigint AS money_owed, max(f.currency) AS currency
               FROM facts f JOIN scoped s ON s.id = f.offer_id
              WHERE f.day >= :since AND f.day <= :until
              GROUP BY f.offer_id, s.external_id, s.title, f.day
@@ -660,6 +695,8 @@ __all__ = [
     "offer_by_external",
     "offer_of",
     "performance",
+    "record_charge",
+    "record_credit",
     "record_reversal",
     "redemptions_of_event",
     "reversals_of_refund",

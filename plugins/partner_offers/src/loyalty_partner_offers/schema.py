@@ -342,6 +342,14 @@ class OfferPerformanceRow:
     redemptions: int
     points_awarded: int
     points_reversed: int = strawberry.field(description="Taken back by refunds.")
+    money_owed: int = strawberry.field(
+        description="Minor units of `currency` the partner owes for the day's rewards, as "
+        "clearing charged them (fees included), net of what refunds credited back; 0 for the "
+        "retailer's own offers."
+    )
+    currency: str | None = strawberry.field(
+        description="The partner's billing currency; null when nothing was charged."
+    )
 
 
 @strawberry.type(description="Offers' performance per day, and the same as CSV.")
@@ -502,8 +510,9 @@ class OfferQuery:
 
     @strawberry.field(
         name="offerPerformance",
-        description="Activations, redemptions and points per offer and day (the tenant's "
-        "days), also as CSV: every offer's to the operator, its own to a partner's key.",
+        description="Activations, redemptions, points and the money the partner owes per "
+        "offer and day (the tenant's days), also as CSV: every offer's to the operator, its "
+        "own to a partner's key.",
     )
     async def offer_performance(
         self,
@@ -536,6 +545,8 @@ class OfferQuery:
                     redemptions=r.redemptions,
                     points_awarded=r.points_awarded,
                     points_reversed=r.points_reversed,
+                    money_owed=r.money_owed,
+                    currency=r.currency,
                 )
                 for r in rows
             ],

@@ -13,8 +13,10 @@ row-level security.
 - ``activations``: a member's offer, with the ``terms`` frozen at activation and its window;
   an AUTO offer's row is made at its first redemption (it carries the per-member count).
 - ``redemptions``: a reward given for a purchase, with its ledger transaction (an effect's
-  first, or none) and what refunds took back; ``reversals``: one row per refund that took a
-  share back.
+  first, or none), what refunds took back, and the ``money`` a partner was charged for it
+  (minor units of its billing ``currency``, fees included, as clearing told; null for the
+  retailer's own); ``reversals``: one row per refund that took a share back, with the money
+  credited back to the partner.
 """
 
 from __future__ import annotations
@@ -134,6 +136,8 @@ redemptions = Table(
     Column("points", BigInteger, nullable=False),
     Column("reversed", BigInteger, nullable=False, server_default="0"),
     Column("transaction_id", UUID(as_uuid=True)),
+    Column("money", BigInteger),
+    Column("currency", String(3)),
     Column("day", Date, nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     created_at_column(),
@@ -156,6 +160,7 @@ reversals = Table(
     Column("refund_event_id", UUID(as_uuid=True), nullable=False),
     Column("points", BigInteger, nullable=False),
     Column("transaction_id", UUID(as_uuid=True)),
+    Column("money", BigInteger),
     Column("day", Date, nullable=False),
     created_at_column(),
     ForeignKeyConstraint(
