@@ -447,7 +447,10 @@ async def take_back(
     nothing itself. It records the share the core took back, by the core's own rule
     (``points x refunded so far // amount``, less what earlier refunds took, so shares add
     up to the whole reward and rounding never drifts), with the core's reversal
-    transaction, so reports and the partner's clearing credit match the ledger."""
+    transaction, so reports and the partner's clearing credit match the ledger. The refund
+    that takes back the last of a reward (the purchase refunded in full) gives its claims
+    back: the budget, the day's cap and the member's limit may reward another purchase. A
+    partial refund keeps them. An effect (no points) is never taken back, nor its claims."""
     done = await repo.reversals_of_refund(conn, tenant_id, refund.event_id)
     if done:
         return [Reversed(r.redemption_id, r.partner_id, r.points, r.event_id) for r in done]
@@ -472,7 +475,7 @@ async def take_back(
             redemption.points * after // purchase.amount
             - redemption.points * before // purchase.amount
         )
-        await repo.record_reversal(
+        emptied = await repo.record_reversal(
             conn,
             tenant_id,
             redemption.id,
@@ -481,6 +484,14 @@ async def take_back(
             transaction_id=reversal_of.get(redemption.transaction_id),
             day=day,
         )
+        if emptied:  # the purchase is refunded in full: the reward's claims are given back
+            await repo.release(
+                conn,
+                tenant_id,
+                offer_id=redemption.offer_id,
+                member_id=redemption.member_id,
+                day=redemption.day,
+            )
         if due > 0:
             taken.append(
                 Reversed(redemption.id, redemption.partner_id, due, refund.purchase_event_id)

@@ -503,7 +503,9 @@ async def record_reversal(
     points: int,
     transaction_id: uuid.UUID | None,
     day: date,
-) -> None:
+) -> bool:
+    """Record a refund's share of a reward; whether it reversed the last of the reward (the
+    update answers, on the row the refund holds locked: exactly one refund does)."""
     await conn.execute(
         reversals.insert().values(
             tenant_id=tenant_id,
@@ -515,11 +517,58 @@ async def record_reversal(
             day=day,
         )
     )
-    await conn.execute(
-        update(redemptions)
-        .where(redemptions.c.tenant_id == tenant_id, redemptions.c.id == redemption_id)
-        .values(reversed=redemptions.c.reversed + points)
+    row = (
+        await conn.execute(
+            update(redemptions)
+            .where(redemptions.c.tenant_id == tenant_id, redemptions.c.id == redemption_id)
+            .values(reversed=redemptions.c.reversed + points)
+            .returning(redemptions.c.reversed, redemptions.c.points)
+        )
+    ).one()
+    return points > 0 and row.reversed >= row.points
+
+
+_RELEASE_BUDGET = Prepared(
+    text(
+        "UPDATE partner_offers_offers SET used = used - 1"
+        " WHERE tenant_id = :tenant_id AND id = :offer_id AND used > 0"
     )
+)
+
+_RELEASE_DAY = Prepared(
+    text(
+        "UPDATE partner_offers_daily SET used = used - 1"
+        " WHERE tenant_id = :tenant_id AND offer_id = :offer_id AND day = :day AND used > 0"
+    )
+)
+
+_RELEASE_MEMBER = Prepared(
+    text(
+        "UPDATE partner_offers_activations SET redeemed = redeemed - 1"
+        " WHERE tenant_id = :tenant_id AND member_id = :member_id AND offer_id = :offer_id"
+        " AND redeemed > 0"
+    )
+)
+
+
+async def release(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    offer_id: uuid.UUID,
+    member_id: uuid.UUID,
+    day: date,
+) -> None:
+    """Give a fully reversed reward's claims back: one use of the budget, of the day's cap
+    (the day it was given) and of the member's limit, each a relative update (never below
+    zero), so concurrent claims and releases add up exactly. In the order purchases claim
+    them (the member's, the day's, the offer's row), so the two never wait on each other in
+    a cycle."""
+    await _RELEASE_MEMBER.execute(
+        conn, {"tenant_id": tenant_id, "member_id": member_id, "offer_id": offer_id}
+    )
+    await _RELEASE_DAY.execute(conn, {"tenant_id": tenant_id, "offer_id": offer_id, "day": day})
+    await _RELEASE_BUDGET.execute(conn, {"tenant_id": tenant_id, "offer_id": offer_id})
 
 
 async def record_charge(
@@ -699,6 +748,7 @@ __all__ = [
     "record_credit",
     "record_reversal",
     "redemptions_of_event",
+    "release",
     "reversals_of_refund",
     "unclaim_day",
     "unclaim_member",
