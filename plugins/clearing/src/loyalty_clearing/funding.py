@@ -115,6 +115,14 @@ class PartnerDirectory:
     ) -> bool:
         return await repo.get_partner(conn, tenant_id, partner_id) is not None
 
+    async def partner_named(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, name: str
+    ) -> uuid.UUID | None:
+        """The partner of that name (unique per tenant), or None: how a demo finds the
+        coalition's partners its offers are funded by."""
+        found = [p.id for p in await repo.all_partners(conn, tenant_id) if p.name == name]
+        return found[0] if found else None
+
     async def may_fund(
         self,
         conn: AsyncConnection,
