@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
@@ -119,6 +119,8 @@ class Candidate:
     activation: MemberActivation | None
     offer: Offer | None
     segment: str
+    auto_id: uuid.UUID | None = None
+    """An AUTO offer's row of the member's uses, when it has one (claimed by its id)."""
 
 
 async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None:
@@ -161,8 +163,15 @@ async def attribute(
                 Redeemed(r.id, r.offer_id, r.partner_id, r.points, r.transaction_id) for r in done
             ]
     at = event.occurred_at
-    revision, opened = await repo.revision_and_activations(conn, tenant_id, event.member_id, at)
-    index = await index_of(conn, tenant_id, revision, at)
+    opened = await repo.revision_and_activations(
+        conn,
+        tenant_id,
+        event.member_id,
+        at,
+        skus=[item.sku for item in event.items],
+        categories=[item.category for item in event.items if item.category is not None],
+    )
+    index = await index_of(conn, tenant_id, opened.revision, at)
     candidates = _candidates(index, opened, event)
     if not candidates:
         return []
@@ -211,17 +220,11 @@ async def attribute(
     return given
 
 
-def _candidates(
-    index: Index, opened: Sequence[MemberActivation], event: events.EventIngested
-) -> list[Candidate]:
+def _candidates(index: Index, opened: repo.Opened, event: events.EventIngested) -> list[Candidate]:
     at = event.occurred_at
     found: list[Candidate] = []
-    seen: set[uuid.UUID] = set()
-    for activation in opened:
-        if activation.state == "auto":
-            continue  # an AUTO offer's use count: the offer itself is a candidate below
-        seen.add(activation.offer_id)
-        if activation.state != "activated" or activation.activated_at > at:
+    for activation in opened.activated:
+        if activation.activated_at > at:
             continue
         offer = index.by_id.get(activation.offer_id)
         found.append(
@@ -235,12 +238,20 @@ def _candidates(
                 "" if offer is None else offer.segment,
             )
         )
+    mine = {activation.offer_id for activation in opened.activated}
     for offer in index.auto_candidates(event):
-        if offer.id in seen or not offer.live_at(at):
-            continue
+        if offer.id in opened.hidden or offer.id in mine or not offer.live_at(at):
+            continue  # hidden, or activated when it was a CLIP offer: its own terms hold
         found.append(
             Candidate(
-                offer.id, offer.title, offer.partner_id, offer.terms, None, offer, offer.segment
+                offer.id,
+                offer.title,
+                offer.partner_id,
+                offer.terms,
+                None,
+                offer,
+                offer.segment,
+                opened.auto.get(offer.id),
             )
         )
     return found
@@ -390,6 +401,7 @@ async def _claim(
         conn,
         tenant_id,
         activation_id=None if candidate.activation is None else candidate.activation.id,
+        auto_id=candidate.auto_id,
         offer=offer,
         member_id=event.member_id,
         limit=candidate.terms.per_member_limit,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -180,11 +181,16 @@ def activation_of(row: Any) -> MemberActivation:
 _REVISION_AND_ACTIVATIONS = Prepared(
     text(
         """
-        SELECT c.revision, a.id, a.offer_id, a.member_id, a.state, a.terms, a.partner_id,
+        SELECT c.revision, a.id, a.offer_id, a.member_id, a.state,
+               CASE WHEN a.state = 'activated' THEN a.terms END AS terms, a.partner_id,
                a.activated_at, a.ends_at, a.redeemed
           FROM partner_offers_catalogues c
           LEFT JOIN partner_offers_activations a
             ON a.tenant_id = c.tenant_id AND a.member_id = :member_id AND a.ends_at > :at
+           AND (a.state <> 'activated'
+                OR a.terms -> 'skus' = '[]'::jsonb AND a.terms -> 'categories' = '[]'::jsonb
+                OR a.terms -> 'skus' ?| CAST(:skus AS text[])
+                OR a.terms -> 'categories' ?| CAST(:categories AS text[]))
          WHERE c.tenant_id = :tenant_id
         """
     )
@@ -192,16 +198,65 @@ _REVISION_AND_ACTIVATIONS = Prepared(
 
 
 async def revision_and_activations(
-    conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID, at: datetime
-) -> tuple[int, list[MemberActivation]]:
-    """The catalogue's revision and the member's activations open at ``at``: one indexed
-    statement per purchase."""
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    at: datetime,
+    *,
+    skus: Sequence[str],
+    categories: Sequence[str],
+) -> Opened:
+    """The catalogue's revision and the member's activations open at ``at`` that the basket
+    (its ``skus`` and ``categories``) may earn, with its other rows (hidden offers, the use
+    counts of automatic ones): one indexed statement per purchase. An activation whose item
+    requirement names nothing in the basket could not earn (``attribution._meets``), so it
+    is left in the database; only activations' terms are sent and parsed."""
     rows = await _REVISION_AND_ACTIVATIONS.all(
-        conn, {"tenant_id": tenant_id, "member_id": member_id, "at": at}
+        conn,
+        {
+            "tenant_id": tenant_id,
+            "member_id": member_id,
+            "at": at,
+            "skus": list(skus),
+            "categories": list(categories),
+        },
     )
     if not rows:
-        return 0, []
-    return int(rows[0].revision), [activation_of(row) for row in rows if row.id is not None]
+        return Opened(0, [], {}, {})
+    opened = Opened(int(rows[0].revision), [], {}, {})
+    for row in rows:
+        if row.id is None:
+            continue
+        if row.state == "activated":
+            opened.activated.append(activation_of(row))
+        elif row.state == "auto":
+            opened.auto[row.offer_id] = row.id
+        else:
+            opened.hidden[row.offer_id] = row.id
+    return opened
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What a purchase reads of the member: the catalogue's ``revision``, the activations it
+    may earn (``activated``), and by offer the rows of the automatic offers it used
+    (``auto``: claimed by id) and of those it hid (``hidden``)."""
+
+    revision: int
+    activated: list[MemberActivation]
+    auto: dict[uuid.UUID, uuid.UUID]
+    hidden: dict[uuid.UUID, uuid.UUID]
+
+
+_REVISION = Prepared(
+    select(catalogues.c.revision).where(catalogues.c.tenant_id == bindparam("tenant_id"))
+)
+
+
+async def revision(conn: AsyncConnection, tenant_id: uuid.UUID) -> int:
+    """The catalogue's revision (0 before the first offer)."""
+    row = await _REVISION.first(conn, {"tenant_id": tenant_id})
+    return 0 if row is None else int(row.revision)
 
 
 async def member_activations(
@@ -289,8 +344,7 @@ _CLAIM_ACTIVATION = Prepared(
     text(
         """
         UPDATE partner_offers_activations SET redeemed = redeemed + 1
-         WHERE tenant_id = :tenant_id AND id = :id AND state = 'activated'
-           AND redeemed < :limit
+         WHERE tenant_id = :tenant_id AND id = :id AND state = :state AND redeemed < :limit
         RETURNING id
         """
     )
@@ -354,16 +408,19 @@ async def claim_member(
     tenant_id: uuid.UUID,
     *,
     activation_id: uuid.UUID | None,
+    auto_id: uuid.UUID | None = None,
     offer: Offer | None,
     member_id: uuid.UUID,
     limit: int,
     at: datetime,
 ) -> uuid.UUID | None:
     """One more use of the member's limit: its activation's (CLIP), or the AUTO offer's row
-    made at its first use. The activation's id, or None when the limit is reached."""
-    if activation_id is not None:
+    (``auto_id``, by its id; made at its first use). The row's id, or None when the limit
+    is reached."""
+    if activation_id is not None or auto_id is not None:
+        state, row_id = ("activated", activation_id) if auto_id is None else ("auto", auto_id)
         row = await _CLAIM_ACTIVATION.first(
-            conn, {"tenant_id": tenant_id, "id": activation_id, "limit": limit}
+            conn, {"tenant_id": tenant_id, "id": row_id, "state": state, "limit": limit}
         )
     else:
         assert offer is not None
@@ -723,6 +780,7 @@ def _json(value: dict[str, Any]) -> str:
 
 
 __all__ = [
+    "Opened",
     "activate",
     "activation_of",
     "bump_revision",
@@ -750,6 +808,7 @@ __all__ = [
     "redemptions_of_event",
     "release",
     "reversals_of_refund",
+    "revision",
     "unclaim_day",
     "unclaim_member",
     "update_offer",
