@@ -2,7 +2,8 @@
 module): checked when saved (an unknown effect, a module not enabled, bad parameters, a
 partner funding it: refused, nothing saved), paid once per qualifying purchase within the
 member's limit (a replayed purchase pays nothing twice), and, when the effect fails at run
-time, undone with its claims, counted on the offer, and the purchase goes through."""
+time, undone with its claims, counted on the offer, and the purchase goes through. Checked
+on update and sync too, and frozen at activation like the other terms."""
 
 from __future__ import annotations
 
@@ -16,7 +17,17 @@ from loyalty_testing import MakeApp, enable_for, graphql
 
 from tests.api import pos_key
 from tests.clearing import INGEST
-from tests.partner_offers import CREATE, OFFERS, Programme, offer_input, rewards, used
+from tests.partner_offers import (
+    ACTIVATE,
+    CREATE,
+    OFFERS,
+    SYNC,
+    UPDATE,
+    Programme,
+    offer_input,
+    rewards,
+    used,
+)
 
 GIFT = {"kind": "giftcards.issue_gift_card", "params": {"amount": 1500}}
 CARDS = "query($id: ID!) { member(id: $id) { giftCards { balance currency } } }"
@@ -37,13 +48,15 @@ async def _refused(town: Programme, offer: dict[str, Any], **extra: Any) -> list
 NOW = datetime.now(UTC)
 
 
-async def _buy(town: Programme, till: str, member: str, external_id: str) -> dict[str, Any]:
+async def _buy(
+    town: Programme, till: str, member: str, external_id: str, at: datetime = NOW
+) -> dict[str, Any]:
     event = {
         "type": "purchase",
         "source": "till-1",
         "externalId": external_id,
         "memberId": member,
-        "occurredAt": NOW.isoformat(),
+        "occurredAt": at.isoformat(),
         "payload": {"amount": 2_000, "currency": "EUR"},
     }
     body = await graphql(town.gateway.client, INGEST, {"input": event}, api_key=till)
@@ -120,3 +133,39 @@ async def test_an_effect_that_fails_at_run_time_is_undone_counted_and_the_purcha
     assert failures["data"]["offer"]["effectFailures"] == 1
     cards = await town.admin(CARDS, {"id": member})
     assert cards["data"]["member"]["giftCards"] == []
+
+
+async def test_an_effect_is_frozen_at_activation_and_checked_on_update_and_sync(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Programme.start(make_app, db, tenant, with_clearing=False)
+    settings = {"currencies": ["EUR"], "max_balance": 10_000}
+    await enable_for(db, town.gateway.registry, tenant, "giftcards", settings)
+    offer = await town.create(_gift("Clip a gift card", activation="CLIP"))
+    member = await town.member()
+    activated = await town.as_member(member, ACTIVATE, {"input": {"offerId": offer["id"]}})
+    assert activated["data"]["offerActivate"]["errors"] == []
+
+    smaller = {**_gift("Clip a gift card", activation="CLIP"),
+               "effect": {"kind": GIFT["kind"], "params": {"amount": 500}}}  # fmt: skip
+    bad = {**smaller, "effect": {"kind": "nowhere.nothing"}}
+    refused = await town.mutate(UPDATE, {"id": offer["id"], "offer": bad})
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [
+        ("UNKNOWN_EFFECT", "effect.kind")
+    ]
+    changed = await town.mutate(UPDATE, {"id": offer["id"], "offer": smaller})
+    assert changed["errors"] == []
+    synced = await town.mutate(SYNC, {"offers": [
+        {"externalId": "gift", "version": 1, "offer": bad}
+    ]})  # fmt: skip
+    assert [(e["code"], e["field"]) for e in synced["errors"]] == [
+        ("UNKNOWN_EFFECT", "offers[0].effect.kind")
+    ]
+    till = await pos_key(town.gateway.client, tenant.id)
+
+    await _buy(town, till, member, uuid.uuid4().hex, datetime.now(UTC))
+
+    cards = await town.admin(CARDS, {"id": member})  # the terms it activated: 15.00 EUR
+    assert cards["data"]["member"]["giftCards"] == [{"balance": 1500, "currency": "EUR"}]
+    listed = await town.admin(OFFERS, {"first": 10})
+    assert len(listed["data"]["offers"]["edges"]) == 1  # the refused sync saved nothing
