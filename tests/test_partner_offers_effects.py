@@ -7,13 +7,14 @@ on update and sync too, and frozen at activation like the other terms."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
-from loyalty_testing import MakeApp, enable_for, graphql
+from loyalty_testing import MakeApp, admin_token, enable_for, graphql
 
 from tests.api import pos_key
 from tests.clearing import INGEST
@@ -169,3 +170,20 @@ async def test_an_effect_is_frozen_at_activation_and_checked_on_update_and_sync(
     assert cards["data"]["member"]["giftCards"] == [{"balance": 1500, "currency": "EUR"}]
     listed = await town.admin(OFFERS, {"first": 10})
     assert len(listed["data"]["offers"]["edges"]) == 1  # the refused sync saved nothing
+
+    # in bulk (NDJSON), the operator's own catalogue: the same check, the same effect
+    url = "/modules/partner_offers/catalog"
+    auth = {"Authorization": f"Bearer {admin_token(tenant.id)}"}
+    line = {"externalId": "gift", "version": 1, "offer": bad}
+    refused_bulk = await town.gateway.client.post(url, content=json.dumps(line), headers=auth)
+    assert refused_bulk.status_code == 400
+    assert (refused_bulk.json()["code"], refused_bulk.json()["field"]) == (
+        "UNKNOWN_EFFECT",
+        "offers[0].effect.kind",
+    )
+    line = {"externalId": "gift", "version": 1, "offer": smaller}
+    bulk = await town.gateway.client.post(url, content=json.dumps(line), headers=auth)
+    assert bulk.json() == {"synced": 1, "written": 1}
+    shown = await town.admin(f"{{ offers(first: 10) {{ edges {{ node {{ {EFFECT_TERMS} }} }} }} }}")
+    params = [e["node"]["terms"]["effect"]["params"] for e in shown["data"]["offers"]["edges"]]
+    assert params == [{"amount": 500, "currency": "EUR"}] * 2
