@@ -1,6 +1,7 @@
 """Reporting to a partner: the money it owes per offer and day, as clearing charged it (fees
 included) net of what refunds credited back, equals its account's lines for the offer; the
-same in the CSV; the retailer's own offers owe nothing."""
+same in the CSV, also as a download with the partner's key; the retailer's own offers owe
+nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
-from loyalty_testing import MakeApp, graphql
+from loyalty_testing import MakeApp, admin_token, graphql
 
 from tests.api import pos_key
 from tests.clearing import INGEST
@@ -74,3 +75,25 @@ async def test_the_money_a_partner_owes_per_offer_and_day_equals_its_account_net
 
     partner_view = await town.as_partner("Cinema", REPORT, {"since": day, "until": day})
     assert [r["moneyOwed"] for r in partner_view["data"]["offerPerformance"]["rows"]] == [120]
+
+    # the same as a download, with the partner's key: its own offer's rows only
+    url = f"/modules/partner_offers/performance.csv?since={day}&until={day}"
+    client = town.gateway.client
+    download = await client.get(url, headers={"X-Api-Key": town.keys["Cinema"]})
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("text/csv")
+    assert download.text == partner_view["data"]["offerPerformance"]["csv"]
+    assert len(download.text.splitlines()) == 2
+    assert ",1.20,EUR" in download.text
+    everything = await client.get(
+        url, headers={"Authorization": f"Bearer {admin_token(tenant.id)}"}
+    )
+    assert everything.text == report["data"]["offerPerformance"]["csv"]
+    one = await client.get(f"{url}&offerId={shampoo['id']}", headers={
+        "Authorization": f"Bearer {admin_token(tenant.id)}"})  # fmt: skip
+    assert len(one.text.splitlines()) == 2
+    assert shampoo["id"] in one.text
+    bad = await client.get(url.replace(day, "yesterday", 1), headers={
+        "X-Api-Key": town.keys["Cinema"]})  # fmt: skip
+    assert (bad.status_code, bad.json()["field"]) == (400, "since")
+    assert (await client.get(url)).status_code == 401
