@@ -7,6 +7,7 @@ on update and sync too, and frozen at activation like the other terms."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime
@@ -187,3 +188,32 @@ async def test_an_effect_is_frozen_at_activation_and_checked_on_update_and_sync(
     shown = await town.admin(f"{{ offers(first: 10) {{ edges {{ node {{ {EFFECT_TERMS} }} }} }} }}")
     params = [e["node"]["terms"]["effect"]["params"] for e in shown["data"]["offers"]["edges"]]
     assert params == [{"amount": 500, "currency": "EUR"}] * 2
+
+
+async def test_an_effect_offers_budget_holds_under_concurrent_purchases_on_two_gateways(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Programme.start(make_app, db, tenant, with_clearing=False)
+    second = await make_app()
+    settings = {"currencies": ["EUR"], "max_balance": 10_000}
+    await enable_for(db, town.gateway.registry, tenant, "giftcards", settings)
+    offer = await town.create(_gift("Three cards", budget=3, perMemberLimit=100))
+    members = [await town.member() for _ in range(4)]
+    till = await pos_key(town.gateway.client, tenant.id)
+    gateways = [town.gateway, second]
+
+    await asyncio.gather(
+        *(
+            _buy(Programme(gateways[n % 2], tenant, db), till, members[n % 4], f"c-{n}")
+            for n in range(12)
+        )
+    )
+
+    assert await rewards(db, tenant.id, offer["id"]) == [(0, 0)] * 3
+    assert await used(db, tenant.id, offer["id"]) == 3
+    cards = [
+        card
+        for member in members
+        for card in (await town.admin(CARDS, {"id": member}))["data"]["member"]["giftCards"]
+    ]
+    assert len(cards) == 3
