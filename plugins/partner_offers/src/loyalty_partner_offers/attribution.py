@@ -176,6 +176,7 @@ async def attribute(
     if not candidates:
         return []
     partner_funded = bool(found)
+    reads = _Reads(conn, tenant_id, event)
     zone = tenants.zone_of(runner.tenant)
     given: list[Redeemed] = []
     funded: dict[uuid.UUID, int] = {}  # points each partner funds for this purchase so far
@@ -203,7 +204,7 @@ async def attribute(
                 effected = await _redeem_effect(conn, tenant_id, candidate, event, zone, runner)
                 given.extend(effected)
             continue
-        points = await _points(conn, tenant_id, candidate.terms, event)
+        points = await _points(reads, candidate.terms, event)
         if points <= 0:
             continue
         partner = candidate.partner_id
@@ -212,7 +213,7 @@ async def attribute(
             conn, tenant_id, found, partner, event.occurred_at, funding
         ):
             continue  # suspended, not an issuer, unpriced or out of funds: skipped, not fatal
-        redeemed = await _redeem(conn, tenant_id, candidate, event, points, zone)
+        redeemed = await _redeem(reads, candidate, event, points, zone)
         if redeemed is not None:
             given.append(redeemed)
             if partner is not None:
@@ -302,9 +303,34 @@ async def _first(
     )
 
 
-async def _points(
-    conn: AsyncConnection, tenant_id: uuid.UUID, terms: Terms, event: events.EventIngested
-) -> int:
+class _Reads:
+    """What the purchase's rewards read, once however many offers it earns: the tenant's
+    points asset (read when a reward moves: its expiry policy may change) and the base earn
+    a multiplier multiplies."""
+
+    def __init__(self, conn: AsyncConnection, tenant_id: uuid.UUID, event: events.EventIngested):
+        self.conn, self.tenant_id, self.event = conn, tenant_id, event
+        self._asset: ledger.Asset | None = None
+        self._base: int | None = None
+
+    async def asset(self) -> ledger.Asset:
+        if self._asset is None:
+            found = await ledger.get_asset(self.conn, self.tenant_id, ledger.DEFAULT_ASSET_CODE)
+            assert found is not None, "every tenant has its points asset"
+            self._asset = found
+        return self._asset
+
+    async def base(self) -> int:
+        if self._base is None:
+            asset = await self.asset()
+            event = self.event
+            self._base = await ledger.member_movement(
+                self.conn, self.tenant_id, event.member_id, asset.id, event.transactions
+            )
+        return self._base
+
+
+async def _points(reads: _Reads, terms: Terms, event: events.EventIngested) -> int:
     if terms.reward is RewardKind.FIXED:
         return int(terms.value)
     if terms.reward is RewardKind.PER_UNIT:
@@ -312,16 +338,12 @@ async def _points(
             -minor_units(event.currency or "EUR")
         )
         return int((spend * terms.value).to_integral_value(ROUND_DOWN))
-    asset = await _asset(conn, tenant_id)
-    base = await ledger.member_movement(
-        conn, tenant_id, event.member_id, asset.id, event.transactions
-    )
+    base = await reads.base()
     return int((Decimal(base) * (terms.value - 1)).to_integral_value(ROUND_DOWN))
 
 
 async def _redeem(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
+    reads: _Reads,
     candidate: Candidate,
     event: events.EventIngested,
     points: int,
@@ -329,9 +351,10 @@ async def _redeem(
 ) -> Redeemed | None:
     """Claim the member's limit, the day's cap and the budget (each a conditional update;
     a later refusal gives back the earlier claims), then post the reward."""
+    conn, tenant_id = reads.conn, reads.tenant_id
     if not await _claim(conn, tenant_id, candidate, event, zone):
         return None
-    asset = await _asset(conn, tenant_id)
+    asset = await reads.asset()
     posted = await ledger.earn(
         conn,
         ledger.Posting(
@@ -509,13 +532,6 @@ async def take_back(
                 Reversed(redemption.id, redemption.partner_id, due, refund.purchase_event_id)
             )
     return taken
-
-
-async def _asset(conn: AsyncConnection, tenant_id: uuid.UUID) -> ledger.Asset:
-    """The tenant's points asset, read when a reward moves (its expiry policy may change)."""
-    found = await ledger.get_asset(conn, tenant_id, ledger.DEFAULT_ASSET_CODE)
-    assert found is not None, "every tenant has its points asset"
-    return found
 
 
 __all__ = [
