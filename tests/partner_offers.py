@@ -11,7 +11,7 @@ from typing import Any
 from loyalty_core.db.engine import Database
 from loyalty_core.ledger.tables import ledger_transactions
 from loyalty_core.tenants.models import Tenant
-from loyalty_partner_offers.tables import offers, redemptions
+from loyalty_partner_offers.tables import daily, offers, redemptions
 from loyalty_testing import MakeApp, RunningGateway, enable_for, graphql, member_token
 from sqlalchemy import func, select
 
@@ -192,6 +192,17 @@ async def offer_transactions(db: Database, tenant_id: uuid.UUID, offer_id: str) 
                 ledger_transactions.c.tenant_id == tenant_id,
                 ledger_transactions.c.cause_kind == "partner_offers",
                 ledger_transactions.c.cause_id == offer_id,
+            )
+        )
+        return int(found or 0)
+
+
+async def day_used(db: Database, tenant_id: uuid.UUID, offer_id: str) -> int:
+    """Rewards counted against the offer's daily cap, over all its days."""
+    async with db.tenant_transaction(tenant_id) as conn:
+        found = await conn.scalar(
+            select(func.sum(daily.c.used)).where(
+                daily.c.tenant_id == tenant_id, daily.c.offer_id == uuid.UUID(offer_id)
             )
         )
         return int(found or 0)

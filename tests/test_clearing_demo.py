@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from loyalty_core.db.engine import Database
-from loyalty_gateway.demo import seed
 from loyalty_testing import MakeApp, admin_token, graphql
+
+from tests.demo_seed import demo_once
 
 STATEMENTS = """{ settlementStatements(first: 20) { edges { node {
   partnerId pointsIssued pointsRedeemed redeemedAmount blocksAmount closing
@@ -20,7 +21,7 @@ async def test_the_demo_shows_statements_of_movements_its_partners_keys_made(
     make_app: MakeApp, db: Database
 ) -> None:
     gateway = await make_app()
-    credentials = await seed(db, gateway.registry)
+    credentials = await demo_once(db, gateway.registry)
     body = await graphql(gateway.client, STATEMENTS, token=admin_token(credentials.tenant_id))
     assert "errors" not in body, body
     names = {p["node"]["id"]: p["node"]["name"] for p in body["data"]["partners"]["edges"]}

@@ -1,22 +1,25 @@
 """Attribution on purchases, in the writer's transaction: a budget exact under concurrency on
 two gateways, terms frozen at activation, items by SKU and category, the minimum spend at its
-edge, and a partial refund reversing the right share, in the ledger and in clearing."""
+edge, a partial refund reversing the right share, in the ledger and in clearing, and a full
+refund giving the reward's claims back, exactly also with purchases at once."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from loyalty_core.db.engine import Database
 from loyalty_core.tenants.models import Tenant
-from loyalty_testing import MakeApp
+from loyalty_testing import MakeApp, graphql
 
 from tests.api import pos_key
-from tests.clearing import BLOCK_PURCHASE, PARTNER_UPDATE, clearing_balances
+from tests.clearing import BLOCK_PURCHASE, INGEST, PARTNER_UPDATE, clearing_balances
 from tests.partner_offers import (
     ACTIVATE,
     SYNC,
     Programme,
+    day_used,
     offer_input,
     offer_transactions,
     rewards,
@@ -210,3 +213,84 @@ async def test_a_daily_cap_and_a_members_limit_hold_under_concurrency_on_two_gat
     assert all(answer["errors"] == [] for answer in answers)
     assert len(await rewards(db, tenant.id, capped["id"])) == 5
     assert len(await rewards(db, tenant.id, limited["id"])) == 3 * 2
+
+
+async def _refund(town: Programme, till: str, member: str, purchase: str, amount: int) -> None:
+    body = await graphql(town.gateway.client, INGEST, {"input": {
+        "type": "refund", "source": "till-1", "externalId": uuid.uuid4().hex,
+        "memberId": member, "occurredAt": datetime.now(UTC).isoformat(),
+        "payload": {"amount": amount, "currency": "EUR", "purchaseExternalId": purchase},
+    }}, api_key=till)  # fmt: skip
+    assert body["data"]["eventIngest"]["errors"] == [], body
+
+
+async def _buy(town: Programme, till: str, member: str, external_id: str) -> None:
+    body = await graphql(town.gateway.client, INGEST, {"input": {
+        "type": "purchase", "source": "till-1", "externalId": external_id,
+        "memberId": member, "occurredAt": datetime.now(UTC).isoformat(),
+        "payload": {"amount": 1_000, "currency": "EUR"},
+    }}, api_key=till)  # fmt: skip
+    assert body["data"]["eventIngest"]["errors"] == [], body
+
+
+async def test_a_full_refund_gives_the_budget_cap_and_members_limit_back_a_partial_one_keeps_them(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Programme.start(make_app, db, tenant, with_clearing=False)
+    scarce = await town.create(offer_input("One only", value="30", budget=1, dailyCap=1))
+    once = await town.create(offer_input("Once each", value="5"))
+    mia, lukas, emma = [await town.member() for _ in range(3)]
+    till = await pos_key(town.gateway.client, tenant.id)
+
+    await _buy(town, till, mia, "mia-1")
+    await _refund(town, till, mia, "mia-1", 400)  # partial: the claims are kept
+    await _buy(town, till, lukas, "lukas-1")
+    await _buy(town, till, mia, "mia-2")
+    assert len(await rewards(db, tenant.id, scarce["id"])) == 1  # the budget is still used
+    assert len(await rewards(db, tenant.id, once["id"])) == 2  # Mia's and Lukas's, once each
+
+    await _refund(town, till, mia, "mia-1", 600)  # the rest: the reward is reversed in full
+    assert await used(db, tenant.id, scarce["id"]) == 0
+    await _buy(town, till, emma, "emma-1")  # another member takes the budget given back
+    await _buy(town, till, mia, "mia-3")  # and Mia's limit of the other offer is hers again
+
+    assert await rewards(db, tenant.id, scarce["id"]) == [(30, 30), (30, 0)]
+    assert await used(db, tenant.id, scarce["id"]) == 1
+    assert sorted(await rewards(db, tenant.id, once["id"])) == [(5, 0), (5, 0), (5, 0), (5, 5)]
+
+
+async def test_claims_given_back_by_refunds_and_taken_by_purchases_at_once_add_up_exactly(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    town = await Programme.start(make_app, db, tenant, with_clearing=False)
+    second = await make_app()
+    offer = await town.create(
+        offer_input("Three a day", value="20", budget=3, dailyCap=3, perMemberLimit=100)
+    )
+    first = [await town.member() for _ in range(3)]
+    others = [await town.member() for _ in range(4)]
+    till = await pos_key(town.gateway.client, tenant.id)
+    for n, member in enumerate(first):
+        await _buy(town, till, member, f"first-{n}")
+    assert await used(db, tenant.id, offer["id"]) == 3
+
+    gateways = [town.gateway, second]
+    await asyncio.gather(
+        *(
+            _refund(Programme(gateways[n % 2], tenant, db), till, m, f"first-{n}", 1_000)
+            for n, m in enumerate(first)
+        ),
+        *(
+            _buy(Programme(gateways[n % 2], tenant, db), till, others[n % 4], f"later-{n}")
+            for n in range(12)
+        ),
+    )
+
+    held = [r for r in await rewards(db, tenant.id, offer["id"]) if r == (20, 0)]
+    assert await used(db, tenant.id, offer["id"]) == len(held) <= 3
+    assert await day_used(db, tenant.id, offer["id"]) == len(held)
+    for n in range(3 - len(held)):  # what is left of the budget rewards exactly that many
+        await _buy(town, till, others[0], f"last-{n}")
+    await _buy(town, till, others[1], "one-too-many")
+    assert await used(db, tenant.id, offer["id"]) == 3
+    assert len([r for r in await rewards(db, tenant.id, offer["id"]) if r == (20, 0)]) == 3

@@ -4,7 +4,8 @@
 under it as its variables, in order, against a real gateway. Placeholders (stated in the
 guide too): ``"$CINEMA_ID"``, ``"$DRUGSTORE_ID"``, ``"$MEMBER_ID"`` and ``"$WELCOME_ID"`` are
 the ids the steps that create them answer. The test then checks what the guide's prose
-states: the rewards, the refund's share, the cinema's report and its clearing lines."""
+states: the rewards, the refund's share, the cinema's report (with the money it owes) and
+its clearing lines."""
 
 from __future__ import annotations
 
@@ -71,9 +72,9 @@ async def test_the_worked_example_runs_as_written(
     assert answers["Books"]["offer"]["partnerId"] is None
     report = answers["CinemaReport"]
     assert [
-        (r["day"], r["redemptions"], r["pointsAwarded"], r["pointsReversed"])
+        (r["day"], r["redemptions"], r["pointsAwarded"], r["pointsReversed"], r["moneyOwed"])
         for r in report["rows"]
-    ] == [("2026-12-01", 1, 24, 0), ("2026-12-02", 0, 0, 12)]
+    ] == [("2026-12-01", 1, 24, 0, 24), ("2026-12-02", 0, 0, 12, -12)]
     assert len(report["csv"].splitlines()) == 3
 
     balance = await graphql(

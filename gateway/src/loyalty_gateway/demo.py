@@ -21,6 +21,7 @@ import os
 import shlex
 import sys
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -343,7 +344,8 @@ async def seed(database: Database, registry: ModuleRegistry) -> DemoCredentials:
         ingestion = Ingestion(tenant=tenant, actor=SEED_ACTOR, now=now, domain_events=domain_events)
         with publishing(domain_events):  # a module's seeded redemption is announced
             await _history(conn, ingestion, tenant, member_ids, now)
-            await _seed_modules(shown, _demo_context(conn, ingestion, member_ids))
+            context = _demo_context(conn, ingestion, member_ids, registry, enabled)
+            await _seed_modules(shown, context)
         keys = await _api_keys(conn, tenant)
     await domain_events.run_after_commit()
     return _credentials(tenant, keys, member_ids[0])
@@ -438,7 +440,11 @@ async def _enable_modules(
 
 
 def _demo_context(
-    conn: AsyncConnection, ingestion: Ingestion, member_ids: list[uuid.UUID]
+    conn: AsyncConnection,
+    ingestion: Ingestion,
+    member_ids: list[uuid.UUID],
+    registry: ModuleRegistry,
+    enabled: Mapping[str, BaseModel],
 ) -> DemoContext:
     members = [
         SeedMember(member_id, member.name, member.email)
@@ -452,6 +458,8 @@ def _demo_context(
         now=ingestion.now,
         ingest=partial(ingest, conn, ingestion),
         ingest_as=partial(_ingest_as, conn, ingestion),
+        registry=registry,
+        enabled_modules=enabled,
     )
 
 

@@ -294,7 +294,10 @@ class DemoContext:
     rules, campaigns and every enabled module's handlers run on it. ``ingest_as`` ingests it
     as sent by another actor (``touchpoint:<API key id>`` of a key the seed made: a
     partner's till). Points a seed spends or gives back with ``ledger.spend`` and
-    ``ledger.give_back`` are announced to the modules' handlers as a request's are."""
+    ``ledger.give_back`` are announced to the modules' handlers as a request's are.
+    ``registry`` and ``enabled_modules`` (the demo tenant's, with their settings) let a seed
+    reach what modules seeded before it offer through hooks (the partners of a coalition
+    whose offers another module funds)."""
 
     conn: AsyncConnection
     tenant: Tenant
@@ -303,6 +306,8 @@ class DemoContext:
     now: datetime
     ingest: Callable[[EventInput], Awaitable[IngestResult]]
     ingest_as: Callable[[EventInput, str], Awaitable[IngestResult]]
+    registry: ModuleRegistry | None = None
+    enabled_modules: Mapping[str, BaseModel] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

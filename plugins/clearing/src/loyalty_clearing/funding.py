@@ -18,7 +18,8 @@ partner's account, idempotent by the source's key.
 A refund reverses what partners funded pro rata: the source answers, for the refund event,
 the points its share takes back, each with ``reverses`` set to the purchase whose funded
 movement it reverses. Clearing credits them back to the partner at the rate of that
-movement (a prepaid partner's block gets them back), as a ``reversal`` line.
+movement (a prepaid partner's block gets them back), as a ``reversal`` line. A source that
+is also a :class:`ChargeRecorder` is told the money each charge or credit came to.
 
 Partners are also who sends with their keys: clearing implements the partner offers
 module's ``loyalty_partner_offers_partners`` hook with :class:`PartnerDirectory`, so that
@@ -30,7 +31,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from loyalty_core.sdk import HandlerContext, events
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -74,6 +75,20 @@ class FundingSource(Protocol):
     ) -> Sequence[Funded]: ...
 
 
+@runtime_checkable
+class ChargeRecorder(Protocol):
+    """A funding source that also keeps what its awards cost partners in money (a report
+    of money owed per offer and day, say): clearing tells it, in the same transaction,
+    after each :class:`Funded` it charged or credited back."""
+
+    async def charged(
+        self, context: HandlerContext, funded: Funded, amount: int, currency: str
+    ) -> None:
+        """``amount``: minor units of the partner's billing ``currency`` the partner owes for
+        ``funded``, fees included: positive (or zero, drawn from prepaid blocks) for points
+        funded, negative (what is credited back) for points a refund takes back."""
+
+
 def sources(context: HandlerContext) -> list[FundingSource]:
     """The funding sources of the tenant's enabled modules."""
     if context.registry is None:
@@ -100,6 +115,14 @@ class PartnerDirectory:
     ) -> bool:
         return await repo.get_partner(conn, tenant_id, partner_id) is not None
 
+    async def partner_named(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, name: str
+    ) -> uuid.UUID | None:
+        """The partner of that name (unique per tenant), or None: how a demo finds the
+        coalition's partners its offers are funded by."""
+        found = [p.id for p in await repo.all_partners(conn, tenant_id) if p.name == name]
+        return found[0] if found else None
+
     async def may_fund(
         self,
         conn: AsyncConnection,
@@ -124,4 +147,4 @@ class PartnerDirectory:
         )
 
 
-__all__ = ["Funded", "FundingSource", "PartnerDirectory", "sources"]
+__all__ = ["ChargeRecorder", "Funded", "FundingSource", "PartnerDirectory", "sources"]

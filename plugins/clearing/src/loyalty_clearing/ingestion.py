@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_clearing import repository as repo
 from loyalty_clearing.attribution import partner_of_actor
-from loyalty_clearing.funding import Funded, FundingSource, sources
+from loyalty_clearing.funding import ChargeRecorder, Funded, FundingSource, sources
 from loyalty_clearing.models import (
     Billing,
     Movement,
@@ -166,10 +166,11 @@ async def issue(
     kind: MovementKind = MovementKind.ISSUED,
     key: str | None = None,
     card: RateCard | None = None,
-) -> None:
+) -> int:
     """Charge ``partner`` for points issued: a prepaid partner's blocks first (first-expiring
     first, locked so concurrent issuances never overdraw one), the rest at the rate card in
-    effect when they were issued, within the credit limit if there is one."""
+    effect when they were issued, within the credit limit if there is one. The money posted,
+    the fee included (minor units, from the partner's side: negative or zero)."""
     card = card or await _card(conn, tenant_id, partner, what.asset_code, what.occurred_at)
     key = key or f"{kind.value}:{what.event_id}:{what.asset_code}"
     left = what.points
@@ -181,7 +182,7 @@ async def issue(
                 code=ErrorCode.POINT_BLOCKS_EXHAUSTED,
             )
     if not left:
-        return
+        return 0
     exact = -exact_money(left, card.issue_price, partner.currency)
     line = Line(
         kind=kind,
@@ -198,13 +199,14 @@ async def issue(
         event_id=what.event_id,
     )
     movement_id = await post_line(conn, tenant_id, partner, line, key=key, now=_now())
-    await _fee(conn, tenant_id, partner, card, line, movement_id, key)
+    fee = await _fee(conn, tenant_id, partner, card, line, movement_id, key)
     code = (
         ErrorCode.POINT_BLOCKS_EXHAUSTED
         if partner.billing is Billing.PREPAID
         else ErrorCode.CREDIT_LIMIT_EXCEEDED
     )
     await require_within_credit(conn, tenant_id, partner, code)
+    return line.amount + fee
 
 
 async def _draw_blocks(
@@ -300,7 +302,7 @@ async def _reverse(
                 f"reversal:{refund.event_id}:{asset_code}",
                 "taken back by a refund",
             )
-            left -= await _undo(conn, tenant_id, partner, original, left, what)
+            left -= (await _undo(conn, tenant_id, partner, original, left, what)).points
 
 
 @dataclass(frozen=True)
@@ -316,6 +318,15 @@ class Undo:
     reason: str
 
 
+@dataclass(frozen=True)
+class Undone:
+    """What a reversal undid: ``points``, and ``amount``, the money it posted with the fee's
+    share (minor units, from the partner's side)."""
+
+    points: int
+    amount: int
+
+
 async def _undo(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
@@ -323,9 +334,9 @@ async def _undo(
     original: Movement,
     points: int,
     what: Undo,
-) -> int:
+) -> Undone:
     """Reverse up to ``points`` of ``original`` (an issuance or a redemption), what earlier
-    reversals left of it; the points reversed. A block drawn from gets them back. Money is
+    reversals left of it. A block drawn from gets them back. Money is
     rounded cumulatively (what all reversals of the line posted is the rounded share of its
     amount), so a line reversed in parts is reversed to the unit; the fee charged on it is
     reversed in the same share."""
@@ -333,7 +344,7 @@ async def _undo(
     done = -sum(m.points for m in earlier if m.kind is MovementKind.REVERSAL)
     back = min(points, original.points - done)
     if back <= 0:
-        return 0
+        return Undone(0, 0)
     if original.block_id is not None:
         await repo.move_block(conn, tenant_id, original.block_id, back)
     share = Share(done, done + back, original.points)
@@ -355,6 +366,7 @@ async def _undo(
     )
     key = f"{what.key}:{original.id}"
     await post_line(conn, tenant_id, partner, line, key=key, now=_now())
+    amount = line.amount
     for fee in (m for m in earlier if m.kind is MovementKind.FEE):
         fee_line = Line(
             kind=MovementKind.FEE,
@@ -370,7 +382,8 @@ async def _undo(
             origin_id=fee.id,
         )
         await post_line(conn, tenant_id, partner, fee_line, key=f"fee:{key}", now=_now())
-    return back
+        amount += fee_line.amount
+    return Undone(back, amount)
 
 
 @dataclass(frozen=True)
@@ -395,7 +408,8 @@ async def _charge_funded(
     funding: Sequence[FundingSource],
 ) -> None:
     """Charge every partner-funded part of ``event`` (``funding``) to its partner, and credit
-    back what a refund takes of it."""
+    back what a refund takes of it; a source that records money (``ChargeRecorder``) is
+    told what each cost the partner."""
     tenant_id = context.tenant_id
     for source in funding:
         for funded in await source.funded(context, event):
@@ -403,17 +417,28 @@ async def _charge_funded(
                 raise ValueError(f"{source.name} funds {funded.points} points: not positive")
             key = f"funded:{source.name}:{funded.key}"
             if funded.reverses is not None:
-                await _reverse_funded(conn, tenant_id, event, funded, key)
-                continue
-            partner = await require_acting(conn, tenant_id, funded.partner_id, PartnerRole.ISSUER)
-            what = Issue(
-                funded.asset_code,
-                funded.points,
-                event.occurred_at,
-                event.event_id,
-                f"module:{source.name}",
-            )
-            await issue(conn, tenant_id, partner, what, kind=MovementKind.FUNDED, key=key)
+                found = await _reverse_funded(conn, tenant_id, event, funded, key)
+                if found is None:
+                    continue
+                partner, credited = found
+                owed = -credited
+            else:
+                partner = await require_acting(
+                    conn, tenant_id, funded.partner_id, PartnerRole.ISSUER
+                )
+                what = Issue(
+                    funded.asset_code,
+                    funded.points,
+                    event.occurred_at,
+                    event.event_id,
+                    f"module:{source.name}",
+                )
+                charged = await issue(
+                    conn, tenant_id, partner, what, kind=MovementKind.FUNDED, key=key
+                )
+                owed = -charged
+            if isinstance(source, ChargeRecorder):
+                await source.charged(context, funded, owed, partner.currency)
 
 
 async def _reverse_funded(
@@ -422,10 +447,11 @@ async def _reverse_funded(
     refund: events.EventIngested,
     funded: Funded,
     key: str,
-) -> None:
+) -> tuple[Partner, int] | None:
     """Credit the partner for funded points a refund takes back, at the rate it paid for
     them on the purchase ``funded.reverses`` (blocks get back what was drawn from them),
-    as issued points are undone."""
+    as issued points are undone: the partner and the money credited (with the fee's share),
+    or None when nothing was charged for the purchase."""
     assert funded.reverses is not None
     lines = await repo.issued_for_event(
         conn,
@@ -436,10 +462,10 @@ async def _reverse_funded(
         partner_id=funded.partner_id,
     )
     if not lines:
-        return  # nothing was charged for the purchase: nothing to credit back
+        return None  # nothing was charged for the purchase: nothing to credit back
     partner = await repo.get_partner(conn, tenant_id, funded.partner_id)
     assert partner is not None, "a movement's partner exists"
-    left = funded.points
+    left, credited = funded.points, 0
     for original in sorted(lines, key=lambda m: (m.block_id is None, m.id), reverse=True):
         if not left:
             break
@@ -451,7 +477,10 @@ async def _reverse_funded(
             key,
             "funded, taken back by a refund",
         )
-        left -= await _undo(conn, tenant_id, partner, original, left, what)
+        undone = await _undo(conn, tenant_id, partner, original, left, what)
+        left -= undone.points
+        credited += undone.amount
+    return partner, credited
 
 
 async def _acting(
@@ -508,11 +537,11 @@ async def _fee(
     line: Line,
     movement_id: uuid.UUID,
     key: str,
-) -> None:
+) -> int:
     """The percentage fee on a movement's money, a line of its own the partner pays, that
-    names the movement (``origin_id``) so a reversal reverses it pro rata."""
+    names the movement (``origin_id``) so a reversal reverses it pro rata; its amount."""
     if not card.fee_percent or not line.amount:
-        return
+        return 0
     exact = -percent_of(line.amount, card.fee_percent)
     fee = Line(
         kind=MovementKind.FEE,
@@ -528,6 +557,7 @@ async def _fee(
         origin_id=movement_id,
     )
     await post_line(conn, tenant_id, partner, fee, key=f"fee:{key}", now=_now())
+    return fee.amount
 
 
 def _now() -> datetime:

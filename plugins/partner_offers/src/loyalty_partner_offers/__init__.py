@@ -3,8 +3,9 @@
 The hook implementations (this package is the entry point). The work lives in the modules
 named by what they hold: ``catalogue`` (offers created or synced by version), ``members``
 (what a member sees, activation with frozen terms, hiding), ``attribution`` (rewards on
-purchases and their reversal on refunds, in the writer's transaction), ``funding`` (what
-partners fund, for clearing's hook), ``partners`` and ``hookspecs`` (who the partners are,
+purchases and their reversal on refunds, in the writer's transaction), ``effects``
+(rewards through other modules' rule effects), ``funding`` (what partners fund, and what it
+cost them, for clearing's hook), ``partners`` and ``hookspecs`` (who the partners are,
 from the module that keeps them), ``reporting`` (performance per offer and day, CSV),
 ``repository`` and ``tables`` (SQL), ``schema`` (GraphQL), ``routes`` (NDJSON bulk sync),
 ``privacy``, ``demo``. Only ``loyalty_core.sdk`` is imported from the core, and nothing

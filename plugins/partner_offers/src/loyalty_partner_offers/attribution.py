@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
@@ -38,6 +38,7 @@ from loyalty_core.sdk import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_partner_offers import repository as repo
+from loyalty_partner_offers.effects import Runner
 from loyalty_partner_offers.models import (
     Activation,
     MemberActivation,
@@ -118,6 +119,8 @@ class Candidate:
     activation: MemberActivation | None
     offer: Offer | None
     segment: str
+    auto_id: uuid.UUID | None = None
+    """An AUTO offer's row of the member's uses, when it has one (claimed by its id)."""
 
 
 async def on_event_ingested(event: DomainEvent, context: HandlerContext) -> None:
@@ -133,17 +136,13 @@ async def handle(
     assert conn is not None, "an in-transaction handler has the writer's connection"
     if event.is_purchase:
         found = directories(context.registry, context.enabled_modules)
-        zone = await _zone(conn, context)
-        return await attribute(conn, context.tenant_id, event, found, zone)
+        tenant = context.tenant or await tenants.get_tenant(conn, context.tenant_id)
+        runner = Runner(tenant, context.registry, context.enabled_modules)
+        return await attribute(conn, context.tenant_id, event, found, runner)
     if event.is_refund and event.purchase_event_id is not None:
-        return await take_back(conn, context.tenant_id, event, await _zone(conn, context))
+        tenant = context.tenant or await tenants.get_tenant(conn, context.tenant_id)
+        return await take_back(conn, context.tenant_id, event, tenants.zone_of(tenant))
     return []
-
-
-async def _zone(conn: AsyncConnection, context: HandlerContext) -> ZoneInfo:
-    """The tenant's time zone: days (caps, reports) are the tenant's days."""
-    tenant = context.tenant or await tenants.get_tenant(conn, context.tenant_id)
-    return tenants.zone_of(tenant)
 
 
 async def attribute(
@@ -151,7 +150,7 @@ async def attribute(
     tenant_id: uuid.UUID,
     event: events.EventIngested,
     found: list[Directory],
-    zone: ZoneInfo,
+    runner: Runner,
 ) -> list[Redeemed]:
     """Redeem every offer the purchase earns (once per event): the rewards given.
 
@@ -164,12 +163,21 @@ async def attribute(
                 Redeemed(r.id, r.offer_id, r.partner_id, r.points, r.transaction_id) for r in done
             ]
     at = event.occurred_at
-    revision, opened = await repo.revision_and_activations(conn, tenant_id, event.member_id, at)
-    index = await index_of(conn, tenant_id, revision, at)
+    opened = await repo.revision_and_activations(
+        conn,
+        tenant_id,
+        event.member_id,
+        at,
+        skus=[item.sku for item in event.items],
+        categories=[item.category for item in event.items if item.category is not None],
+    )
+    index = await index_of(conn, tenant_id, opened.revision, at)
     candidates = _candidates(index, opened, event)
     if not candidates:
         return []
     partner_funded = bool(found)
+    reads = _Reads(conn, tenant_id, event)
+    zone = tenants.zone_of(runner.tenant)
     given: list[Redeemed] = []
     funded: dict[uuid.UUID, int] = {}  # points each partner funds for this purchase so far
     variables: dict[str, object] | None = None
@@ -191,7 +199,12 @@ async def attribute(
             conn, tenant_id, candidate, event, found
         ):
             continue
-        points = await _points(conn, tenant_id, candidate.terms, event)
+        if candidate.terms.reward is RewardKind.EFFECT:
+            if candidate.partner_id is None:  # a partner funds points, never an effect
+                effected = await _redeem_effect(conn, tenant_id, candidate, event, zone, runner)
+                given.extend(effected)
+            continue
+        points = await _points(reads, candidate.terms, event)
         if points <= 0:
             continue
         partner = candidate.partner_id
@@ -200,7 +213,7 @@ async def attribute(
             conn, tenant_id, found, partner, event.occurred_at, funding
         ):
             continue  # suspended, not an issuer, unpriced or out of funds: skipped, not fatal
-        redeemed = await _redeem(conn, tenant_id, candidate, event, points, zone)
+        redeemed = await _redeem(reads, candidate, event, points, zone)
         if redeemed is not None:
             given.append(redeemed)
             if partner is not None:
@@ -208,17 +221,11 @@ async def attribute(
     return given
 
 
-def _candidates(
-    index: Index, opened: Sequence[MemberActivation], event: events.EventIngested
-) -> list[Candidate]:
+def _candidates(index: Index, opened: repo.Opened, event: events.EventIngested) -> list[Candidate]:
     at = event.occurred_at
     found: list[Candidate] = []
-    seen: set[uuid.UUID] = set()
-    for activation in opened:
-        if activation.state == "auto":
-            continue  # an AUTO offer's use count: the offer itself is a candidate below
-        seen.add(activation.offer_id)
-        if activation.state != "activated" or activation.activated_at > at:
+    for activation in opened.activated:
+        if activation.activated_at > at:
             continue
         offer = index.by_id.get(activation.offer_id)
         found.append(
@@ -232,12 +239,20 @@ def _candidates(
                 "" if offer is None else offer.segment,
             )
         )
+    mine = {activation.offer_id for activation in opened.activated}
     for offer in index.auto_candidates(event):
-        if offer.id in seen or not offer.live_at(at):
-            continue
+        if offer.id in opened.hidden or offer.id in mine or not offer.live_at(at):
+            continue  # hidden, or activated when it was a CLIP offer: its own terms hold
         found.append(
             Candidate(
-                offer.id, offer.title, offer.partner_id, offer.terms, None, offer, offer.segment
+                offer.id,
+                offer.title,
+                offer.partner_id,
+                offer.terms,
+                None,
+                offer,
+                offer.segment,
+                opened.auto.get(offer.id),
             )
         )
     return found
@@ -288,9 +303,34 @@ async def _first(
     )
 
 
-async def _points(
-    conn: AsyncConnection, tenant_id: uuid.UUID, terms: Terms, event: events.EventIngested
-) -> int:
+class _Reads:
+    """What the purchase's rewards read, once however many offers it earns: the tenant's
+    points asset (read when a reward moves: its expiry policy may change) and the base earn
+    a multiplier multiplies."""
+
+    def __init__(self, conn: AsyncConnection, tenant_id: uuid.UUID, event: events.EventIngested):
+        self.conn, self.tenant_id, self.event = conn, tenant_id, event
+        self._asset: ledger.Asset | None = None
+        self._base: int | None = None
+
+    async def asset(self) -> ledger.Asset:
+        if self._asset is None:
+            found = await ledger.get_asset(self.conn, self.tenant_id, ledger.DEFAULT_ASSET_CODE)
+            assert found is not None, "every tenant has its points asset"
+            self._asset = found
+        return self._asset
+
+    async def base(self) -> int:
+        if self._base is None:
+            asset = await self.asset()
+            event = self.event
+            self._base = await ledger.member_movement(
+                self.conn, self.tenant_id, event.member_id, asset.id, event.transactions
+            )
+        return self._base
+
+
+async def _points(reads: _Reads, terms: Terms, event: events.EventIngested) -> int:
     if terms.reward is RewardKind.FIXED:
         return int(terms.value)
     if terms.reward is RewardKind.PER_UNIT:
@@ -298,16 +338,12 @@ async def _points(
             -minor_units(event.currency or "EUR")
         )
         return int((spend * terms.value).to_integral_value(ROUND_DOWN))
-    asset = await _asset(conn, tenant_id)
-    base = await ledger.member_movement(
-        conn, tenant_id, event.member_id, asset.id, event.transactions
-    )
+    base = await reads.base()
     return int((Decimal(base) * (terms.value - 1)).to_integral_value(ROUND_DOWN))
 
 
 async def _redeem(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
+    reads: _Reads,
     candidate: Candidate,
     event: events.EventIngested,
     points: int,
@@ -315,35 +351,15 @@ async def _redeem(
 ) -> Redeemed | None:
     """Claim the member's limit, the day's cap and the budget (each a conditional update;
     a later refusal gives back the earlier claims), then post the reward."""
-    offer = candidate.offer
-    day = event.occurred_at.astimezone(zone).date()
-    claimed = await repo.claim_member(
-        conn,
-        tenant_id,
-        activation_id=None if candidate.activation is None else candidate.activation.id,
-        offer=offer,
-        member_id=event.member_id,
-        limit=candidate.terms.per_member_limit,
-        at=event.occurred_at,
-    )
-    if claimed is None:
+    conn, tenant_id = reads.conn, reads.tenant_id
+    if not await _claim(conn, tenant_id, candidate, event, zone):
         return None
-    cap = None if offer is None else offer.daily_cap
-    if cap is not None and not await repo.claim_day(conn, tenant_id, candidate.offer_id, day, cap):
-        await repo.unclaim_member(conn, tenant_id, claimed)
-        return None
-    budgeted = offer is None or offer.budget is not None
-    if budgeted and not await repo.claim_budget(conn, tenant_id, candidate.offer_id):
-        if cap is not None:
-            await repo.unclaim_day(conn, tenant_id, candidate.offer_id, day)
-        await repo.unclaim_member(conn, tenant_id, claimed)
-        return None
-    asset = await _asset(conn, tenant_id)
+    asset = await reads.asset()
     posted = await ledger.earn(
         conn,
         ledger.Posting(
             tenant_id=tenant_id,
-            idempotency_key=f"{NAME}:{candidate.offer_id}:{event.event_id}",
+            idempotency_key=_key(candidate, event),
             reason=f"offer: {candidate.title}"[:200],
             cause=ledger.Cause(kind=NAME, id=str(candidate.offer_id), event_id=event.event_id),
             actor=f"module:{NAME}",
@@ -353,6 +369,92 @@ async def _redeem(
         asset=asset,
         amount=points,
     )
+    return await _record(conn, tenant_id, candidate, event, zone, points, posted.transaction.id)
+
+
+async def _redeem_effect(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    candidate: Candidate,
+    event: events.EventIngested,
+    zone: ZoneInfo,
+    runner: Runner,
+) -> list[Redeemed]:
+    """Claim as for points, then apply the offer's rule effect, all in one savepoint: an
+    effect that fails is undone with its claims and counted on the offer, and the purchase
+    goes on without it."""
+    effect = candidate.terms.effect
+    assert effect is not None, "an EFFECT offer names its effect (checked when saved)"
+    try:
+        async with conn.begin_nested():
+            if not await _claim(conn, tenant_id, candidate, event, zone):
+                return []
+            result = await runner.apply(
+                conn,
+                effect,
+                offer_id=candidate.offer_id,
+                key=_key(candidate, event),
+                event=event,
+            )
+            transaction_id = result.transaction_ids[0] if result.transaction_ids else None
+            redeemed = await _record(conn, tenant_id, candidate, event, zone, 0, transaction_id)
+    except Exception:  # any module's effect: its failure must not fail the purchase
+        await repo.count_effect_failure(conn, tenant_id, candidate.offer_id)
+        return []
+    return [redeemed]
+
+
+def _key(candidate: Candidate, event: events.EventIngested) -> str:
+    """The reward's idempotency key: the offer and the purchase."""
+    return f"{NAME}:{candidate.offer_id}:{event.event_id}"
+
+
+async def _claim(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    candidate: Candidate,
+    event: events.EventIngested,
+    zone: ZoneInfo,
+) -> bool:
+    """One more use of the member's limit, the day's cap and the budget (only those the
+    offer has), each a conditional update; a later refusal gives the earlier claims back."""
+    offer = candidate.offer
+    day = event.occurred_at.astimezone(zone).date()
+    claimed = await repo.claim_member(
+        conn,
+        tenant_id,
+        activation_id=None if candidate.activation is None else candidate.activation.id,
+        auto_id=candidate.auto_id,
+        offer=offer,
+        member_id=event.member_id,
+        limit=candidate.terms.per_member_limit,
+        at=event.occurred_at,
+    )
+    if claimed is None:
+        return False
+    cap = None if offer is None else offer.daily_cap
+    if cap is not None and not await repo.claim_day(conn, tenant_id, candidate.offer_id, day, cap):
+        await repo.unclaim_member(conn, tenant_id, claimed)
+        return False
+    budgeted = offer is None or offer.budget is not None
+    if budgeted and not await repo.claim_budget(conn, tenant_id, candidate.offer_id):
+        if cap is not None:
+            await repo.unclaim_day(conn, tenant_id, candidate.offer_id, day)
+        await repo.unclaim_member(conn, tenant_id, claimed)
+        return False
+    return True
+
+
+async def _record(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    candidate: Candidate,
+    event: events.EventIngested,
+    zone: ZoneInfo,
+    points: int,
+    transaction_id: uuid.UUID | None,
+) -> Redeemed:
+    """The reward's row: what reports and refunds read."""
     redemption_id = await repo.insert_redemption(
         conn,
         {
@@ -362,14 +464,12 @@ async def _redeem(
             "event_id": event.event_id,
             "partner_id": candidate.partner_id,
             "points": points,
-            "transaction_id": posted.transaction.id,
-            "day": day,
+            "transaction_id": transaction_id,
+            "day": event.occurred_at.astimezone(zone).date(),
             "occurred_at": event.occurred_at,
         },
     )
-    return Redeemed(
-        redemption_id, candidate.offer_id, candidate.partner_id, points, posted.transaction.id
-    )
+    return Redeemed(redemption_id, candidate.offer_id, candidate.partner_id, points, transaction_id)
 
 
 async def take_back(
@@ -382,7 +482,10 @@ async def take_back(
     nothing itself. It records the share the core took back, by the core's own rule
     (``points x refunded so far // amount``, less what earlier refunds took, so shares add
     up to the whole reward and rounding never drifts), with the core's reversal
-    transaction, so reports and the partner's clearing credit match the ledger."""
+    transaction, so reports and the partner's clearing credit match the ledger. The refund
+    that takes back the last of a reward (the purchase refunded in full) gives its claims
+    back: the budget, the day's cap and the member's limit may reward another purchase. A
+    partial refund keeps them. An effect (no points) is never taken back, nor its claims."""
     done = await repo.reversals_of_refund(conn, tenant_id, refund.event_id)
     if done:
         return [Reversed(r.redemption_id, r.partner_id, r.points, r.event_id) for r in done]
@@ -407,7 +510,7 @@ async def take_back(
             redemption.points * after // purchase.amount
             - redemption.points * before // purchase.amount
         )
-        await repo.record_reversal(
+        emptied = await repo.record_reversal(
             conn,
             tenant_id,
             redemption.id,
@@ -416,18 +519,19 @@ async def take_back(
             transaction_id=reversal_of.get(redemption.transaction_id),
             day=day,
         )
+        if emptied:  # the purchase is refunded in full: the reward's claims are given back
+            await repo.release(
+                conn,
+                tenant_id,
+                offer_id=redemption.offer_id,
+                member_id=redemption.member_id,
+                day=redemption.day,
+            )
         if due > 0:
             taken.append(
                 Reversed(redemption.id, redemption.partner_id, due, refund.purchase_event_id)
             )
     return taken
-
-
-async def _asset(conn: AsyncConnection, tenant_id: uuid.UUID) -> ledger.Asset:
-    """The tenant's points asset, read when a reward moves (its expiry policy may change)."""
-    found = await ledger.get_asset(conn, tenant_id, ledger.DEFAULT_ASSET_CODE)
-    assert found is not None, "every tenant has its points asset"
-    return found
 
 
 __all__ = [

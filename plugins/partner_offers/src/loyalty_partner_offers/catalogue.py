@@ -11,15 +11,22 @@ index of live offers (``attribution``) is stale.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from loyalty_core.sdk import EventTypeSpec, ValidationFailed, check_text, conditions
+from loyalty_core.sdk import (
+    EventTypeSpec,
+    ModuleRegistry,
+    ValidationFailed,
+    check_text,
+    conditions,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_partner_offers import repository as repo
+from loyalty_partner_offers.effects import normalised
 from loyalty_partner_offers.models import Activation, Offer, RewardKind, Status, Terms
 
 MAX_LIST = 100
@@ -52,13 +59,26 @@ class Synced:
     written: bool
 
 
+@dataclass(frozen=True)
+class Funder:
+    """Who pays for an offer's rewards (``partner_id`` None: the retailer), and the modules
+    the tenant enabled (``registry``, ``enabled``), whose rule effects an offer may pay."""
+
+    partner_id: uuid.UUID | None
+    registry: ModuleRegistry | None
+    enabled: Iterable[str]
+
+
 async def check(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
     draft: Draft,
     types: Mapping[str, EventTypeSpec],
-) -> None:
-    """Refuse a draft that cannot be an offer (``INVALID_INPUT`` with its field)."""
+    funder: Funder,
+) -> Draft:
+    """Refuse a draft that cannot be an offer (``INVALID_INPUT`` with its field; an effect
+    no enabled module offers, ``UNKNOWN_EFFECT`` or ``MODULE_NOT_ENABLED``); the draft with
+    its effect's parameters normalised."""
     _text(draft.title, "title", 200)
     if not draft.title.strip():
         raise ValidationFailed("an offer needs a title", field="title")
@@ -71,7 +91,11 @@ async def check(
     if draft.ends_at <= draft.starts_at:
         raise ValidationFailed("an offer ends after it starts", field="endsAt")
     terms = draft.terms
-    if not Decimal(0) < terms.value <= MAX_VALUE or terms.value != terms.value.quantize(
+    if terms.reward is RewardKind.EFFECT:
+        draft = replace(draft, terms=_with_effect(terms, funder))
+    elif terms.effect is not None:
+        raise ValidationFailed("an effect is the reward of an EFFECT offer", field="effect")
+    elif not Decimal(0) < terms.value <= MAX_VALUE or terms.value != terms.value.quantize(
         Decimal("0.0001")
     ):
         raise ValidationFailed("a reward is positive, with at most 4 decimals", field="value")
@@ -111,6 +135,22 @@ async def check(
             types,
             field="segment",
         )
+    return draft
+
+
+def _with_effect(terms: Terms, funder: Funder) -> Terms:
+    """An EFFECT reward's terms, its effect validated by the module that offers it. A
+    partner funds points through clearing; an effect is the retailer's own to pay."""
+    if terms.effect is None:
+        raise ValidationFailed("an EFFECT reward names its effect", field="effect")
+    if terms.value:
+        raise ValidationFailed("an EFFECT reward has no value: its effect says", field="value")
+    if funder.partner_id is not None:
+        raise ValidationFailed(
+            "a partner funds points: an effect is a reward of the retailer's own offers",
+            field="reward",
+        )
+    return replace(terms, effect=normalised(terms.effect, funder.registry, funder.enabled))
 
 
 def _values(draft: Draft) -> dict[str, object]:
@@ -244,4 +284,4 @@ def decimal_of(value: str, field: str) -> Decimal:
     return parsed
 
 
-__all__ = ["Draft", "Synced", "check", "create", "decimal_of", "retire", "sync", "update"]
+__all__ = ["Draft", "Funder", "Synced", "check", "create", "decimal_of", "retire", "sync", "update"]

@@ -9,6 +9,8 @@ module never imports: it implements this hook, returning objects with ``name`` a
   actor (``touchpoint:<API key id>``, from the credential) is bound to, or None;
 - ``async def partner_exists(conn, tenant_id, partner_id) -> bool``: whether the tenant has
   that partner;
+- ``async def partner_named(conn, tenant_id, name) -> uuid.UUID | None``: the partner of that
+  name (how the demo finds the coalition's partners that fund its offers);
 - ``async def may_fund(conn, tenant_id, partner_id, asset_code, at) -> bool``: whether the
   partner can pay for points awarded at ``at`` (so a reward it cannot pay for is skipped,
   and the purchase never fails for it).

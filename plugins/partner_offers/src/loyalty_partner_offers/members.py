@@ -85,8 +85,7 @@ async def offers_of(
     """The member's offers: what it activated or used (with the terms it holds), then the
     live offers it may still activate or earns automatically, hidden ones and those whose
     segment does not hold for it left out."""
-    revision, _ = await repo.revision_and_activations(conn, tenant_id, member_id, at)
-    index = await index_of(conn, tenant_id, revision, at)
+    index = await index_of(conn, tenant_id, await repo.revision(conn, tenant_id), at)
     found: list[MemberOffer] = []
     seen: set[uuid.UUID] = set()
     for activation in await repo.member_activations(conn, tenant_id, member_id):

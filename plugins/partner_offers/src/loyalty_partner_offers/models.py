@@ -19,6 +19,7 @@ class RewardKind(enum.Enum):
     FIXED = "fixed"
     PER_UNIT = "per_unit"
     MULTIPLIER = "multiplier"
+    EFFECT = "effect"
 
 
 class Activation(enum.Enum):
@@ -62,19 +63,22 @@ class Requirements:
 @dataclass(frozen=True)
 class Terms:
     """The reward and requirements: ``FIXED`` points, ``PER_UNIT`` points per major unit of
-    the qualifying spend, or a ``MULTIPLIER`` of the purchase's base earn (2 is double
-    points: one base more)."""
+    the qualifying spend, a ``MULTIPLIER`` of the purchase's base earn (2 is double points:
+    one base more), or an ``EFFECT``: an enabled module's rule effect (``effect``:
+    ``{kind, params}``, normalised by the effect's model when saved; ``value`` is then 0)."""
 
     reward: RewardKind
     value: Decimal
     requirements: Requirements = field(default_factory=Requirements)
     per_member_limit: int = 1
+    effect: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         r = self.requirements
         return {
             "reward": self.reward.value,
             "value": str(self.value),
+            "effect": self.effect,
             "minimum_spend": r.minimum_spend,
             "stores": list(r.stores),
             "channels": list(r.channels),
@@ -100,6 +104,7 @@ class Terms:
                 weekdays=tuple(int(d) for d in data.get("weekdays", ())),
             ),
             per_member_limit=int(data.get("per_member_limit", 1)),
+            effect=data.get("effect"),
         )
 
 
@@ -123,6 +128,7 @@ class Offer:
     daily_cap: int | None
     used: int
     condition_failures: int
+    effect_failures: int
     updated_at: datetime
 
     def live_at(self, at: datetime) -> bool:
@@ -159,7 +165,8 @@ class Redeemed:
     offer_id: uuid.UUID
     partner_id: uuid.UUID | None
     points: int
-    transaction_id: uuid.UUID
+    transaction_id: uuid.UUID | None
+    """The ledger transaction of its points, or the effect's first (None: it posted none)."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +191,10 @@ class PerformanceRow:
     redemptions: int
     points_awarded: int
     points_reversed: int
+    money_owed: int
+    """Minor units of ``currency`` the partner owes for the day's rewards, fees included,
+    net of what refunds credited back (0 for the retailer's own offers)."""
+    currency: str | None
 
 
 __all__ = [

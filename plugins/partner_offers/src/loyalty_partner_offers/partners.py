@@ -33,6 +33,10 @@ class Directory(Protocol):
         self, conn: AsyncConnection, tenant_id: uuid.UUID, partner_id: uuid.UUID
     ) -> bool: ...
 
+    async def partner_named(
+        self, conn: AsyncConnection, tenant_id: uuid.UUID, name: str
+    ) -> uuid.UUID | None: ...
+
     async def may_fund(
         self,
         conn: AsyncConnection,
@@ -83,6 +87,17 @@ async def may_fund(
     return False
 
 
+async def partner_named(
+    conn: AsyncConnection, tenant_id: uuid.UUID, found: list[Directory], name: str
+) -> uuid.UUID | None:
+    """The partner of that name, or None (the demo's offers find their funders so)."""
+    for directory in found:
+        partner_id = await directory.partner_named(conn, tenant_id, name)
+        if partner_id is not None:
+            return partner_id
+    return None
+
+
 async def require_partner(
     conn: AsyncConnection, tenant_id: uuid.UUID, found: list[Directory], partner_id: uuid.UUID
 ) -> None:
@@ -100,4 +115,11 @@ async def require_partner(
     raise NotFound("partner not found", field="partnerId")
 
 
-__all__ = ["Directory", "directories", "may_fund", "partner_of", "require_partner"]
+__all__ = [
+    "Directory",
+    "directories",
+    "may_fund",
+    "partner_named",
+    "partner_of",
+    "require_partner",
+]

@@ -1,8 +1,8 @@
 """Reporting to an offer's funder: per offer and day, activations, redemptions, points
-awarded and points taken back by refunds, also as CSV. A partner reads only its own offers'
-(the scope comes from its credential); the operator reads every offer's. What the partner
-owes in money for them is on its clearing statement (``FUNDED`` and ``REVERSAL`` lines),
-priced by its rate card."""
+awarded and points taken back by refunds, and the money the partner owes for the rewards
+(what clearing charged, fees included, net of what refunds credited back: its statement's
+``FUNDED``, ``REVERSAL`` and fee lines for them), also as CSV. A partner reads only its own
+offers' (the scope comes from its credential); the operator reads every offer's."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import io
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 
-from loyalty_core.sdk import ValidationFailed
+from loyalty_core.sdk import ValidationFailed, minor_units
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_partner_offers import repository as repo
@@ -28,6 +29,8 @@ HEADER = (
     "redemptions",
     "points_awarded",
     "points_reversed",
+    "money_owed",
+    "currency",
 )
 
 
@@ -65,6 +68,8 @@ async def performance(
             redemptions=row.redemptions,
             points_awarded=row.points_awarded,
             points_reversed=row.points_reversed,
+            money_owed=row.money_owed,
+            currency=row.currency,
         )
         for row in rows
     ]
@@ -87,9 +92,18 @@ def to_csv(rows: Sequence[PerformanceRow]) -> str:
                 row.redemptions,
                 row.points_awarded,
                 row.points_reversed,
+                _money(row.money_owed, row.currency),
+                row.currency or "",
             )
         )
     return out.getvalue()
+
+
+def _money(minor: int, currency: str | None) -> str:
+    """Minor units as a decimal amount of ``currency`` (``12.30``), for a spreadsheet."""
+    if currency is None:
+        return str(minor)
+    return str(Decimal(minor).scaleb(-minor_units(currency)))
 
 
 def _cell(value: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -76,6 +77,7 @@ def offer_of(row: Any) -> Offer:
         daily_cap=row.daily_cap,
         used=row.used,
         condition_failures=row.condition_failures,
+        effect_failures=row.effect_failures,
         updated_at=row.updated_at,
     )
 
@@ -179,11 +181,16 @@ def activation_of(row: Any) -> MemberActivation:
 _REVISION_AND_ACTIVATIONS = Prepared(
     text(
         """
-        SELECT c.revision, a.id, a.offer_id, a.member_id, a.state, a.terms, a.partner_id,
+        SELECT c.revision, a.id, a.offer_id, a.member_id, a.state,
+               CASE WHEN a.state = 'activated' THEN a.terms END AS terms, a.partner_id,
                a.activated_at, a.ends_at, a.redeemed
           FROM partner_offers_catalogues c
           LEFT JOIN partner_offers_activations a
             ON a.tenant_id = c.tenant_id AND a.member_id = :member_id AND a.ends_at > :at
+           AND (a.state <> 'activated'
+                OR a.terms -> 'skus' = '[]'::jsonb AND a.terms -> 'categories' = '[]'::jsonb
+                OR a.terms -> 'skus' ?| CAST(:skus AS text[])
+                OR a.terms -> 'categories' ?| CAST(:categories AS text[]))
          WHERE c.tenant_id = :tenant_id
         """
     )
@@ -191,16 +198,65 @@ _REVISION_AND_ACTIVATIONS = Prepared(
 
 
 async def revision_and_activations(
-    conn: AsyncConnection, tenant_id: uuid.UUID, member_id: uuid.UUID, at: datetime
-) -> tuple[int, list[MemberActivation]]:
-    """The catalogue's revision and the member's activations open at ``at``: one indexed
-    statement per purchase."""
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    at: datetime,
+    *,
+    skus: Sequence[str],
+    categories: Sequence[str],
+) -> Opened:
+    """The catalogue's revision and the member's activations open at ``at`` that the basket
+    (its ``skus`` and ``categories``) may earn, with its other rows (hidden offers, the use
+    counts of automatic ones): one indexed statement per purchase. An activation whose item
+    requirement names nothing in the basket could not earn (``attribution._meets``), so it
+    is left in the database; only activations' terms are sent and parsed."""
     rows = await _REVISION_AND_ACTIVATIONS.all(
-        conn, {"tenant_id": tenant_id, "member_id": member_id, "at": at}
+        conn,
+        {
+            "tenant_id": tenant_id,
+            "member_id": member_id,
+            "at": at,
+            "skus": list(skus),
+            "categories": list(categories),
+        },
     )
     if not rows:
-        return 0, []
-    return int(rows[0].revision), [activation_of(row) for row in rows if row.id is not None]
+        return Opened(0, [], {}, {})
+    opened = Opened(int(rows[0].revision), [], {}, {})
+    for row in rows:
+        if row.id is None:
+            continue
+        if row.state == "activated":
+            opened.activated.append(activation_of(row))
+        elif row.state == "auto":
+            opened.auto[row.offer_id] = row.id
+        else:
+            opened.hidden[row.offer_id] = row.id
+    return opened
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What a purchase reads of the member: the catalogue's ``revision``, the activations it
+    may earn (``activated``), and by offer the rows of the automatic offers it used
+    (``auto``: claimed by id) and of those it hid (``hidden``)."""
+
+    revision: int
+    activated: list[MemberActivation]
+    auto: dict[uuid.UUID, uuid.UUID]
+    hidden: dict[uuid.UUID, uuid.UUID]
+
+
+_REVISION = Prepared(
+    select(catalogues.c.revision).where(catalogues.c.tenant_id == bindparam("tenant_id"))
+)
+
+
+async def revision(conn: AsyncConnection, tenant_id: uuid.UUID) -> int:
+    """The catalogue's revision (0 before the first offer)."""
+    row = await _REVISION.first(conn, {"tenant_id": tenant_id})
+    return 0 if row is None else int(row.revision)
 
 
 async def member_activations(
@@ -288,8 +344,7 @@ _CLAIM_ACTIVATION = Prepared(
     text(
         """
         UPDATE partner_offers_activations SET redeemed = redeemed + 1
-         WHERE tenant_id = :tenant_id AND id = :id AND state = 'activated'
-           AND redeemed < :limit
+         WHERE tenant_id = :tenant_id AND id = :id AND state = :state AND redeemed < :limit
         RETURNING id
         """
     )
@@ -353,16 +408,19 @@ async def claim_member(
     tenant_id: uuid.UUID,
     *,
     activation_id: uuid.UUID | None,
+    auto_id: uuid.UUID | None = None,
     offer: Offer | None,
     member_id: uuid.UUID,
     limit: int,
     at: datetime,
 ) -> uuid.UUID | None:
     """One more use of the member's limit: its activation's (CLIP), or the AUTO offer's row
-    made at its first use. The activation's id, or None when the limit is reached."""
-    if activation_id is not None:
+    (``auto_id``, by its id; made at its first use). The row's id, or None when the limit
+    is reached."""
+    if activation_id is not None or auto_id is not None:
+        state, row_id = ("activated", activation_id) if auto_id is None else ("auto", auto_id)
         row = await _CLAIM_ACTIVATION.first(
-            conn, {"tenant_id": tenant_id, "id": activation_id, "limit": limit}
+            conn, {"tenant_id": tenant_id, "id": row_id, "state": state, "limit": limit}
         )
     else:
         assert offer is not None
@@ -502,7 +560,9 @@ async def record_reversal(
     points: int,
     transaction_id: uuid.UUID | None,
     day: date,
-) -> None:
+) -> bool:
+    """Record a refund's share of a reward; whether it reversed the last of the reward (the
+    update answers, on the row the refund holds locked: exactly one refund does)."""
     await conn.execute(
         reversals.insert().values(
             tenant_id=tenant_id,
@@ -514,10 +574,91 @@ async def record_reversal(
             day=day,
         )
     )
+    row = (
+        await conn.execute(
+            update(redemptions)
+            .where(redemptions.c.tenant_id == tenant_id, redemptions.c.id == redemption_id)
+            .values(reversed=redemptions.c.reversed + points)
+            .returning(redemptions.c.reversed, redemptions.c.points)
+        )
+    ).one()
+    return points > 0 and row.reversed >= row.points
+
+
+_RELEASE_BUDGET = Prepared(
+    text(
+        "UPDATE partner_offers_offers SET used = used - 1"
+        " WHERE tenant_id = :tenant_id AND id = :offer_id AND used > 0"
+    )
+)
+
+_RELEASE_DAY = Prepared(
+    text(
+        "UPDATE partner_offers_daily SET used = used - 1"
+        " WHERE tenant_id = :tenant_id AND offer_id = :offer_id AND day = :day AND used > 0"
+    )
+)
+
+_RELEASE_MEMBER = Prepared(
+    text(
+        "UPDATE partner_offers_activations SET redeemed = redeemed - 1"
+        " WHERE tenant_id = :tenant_id AND member_id = :member_id AND offer_id = :offer_id"
+        " AND redeemed > 0"
+    )
+)
+
+
+async def release(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    *,
+    offer_id: uuid.UUID,
+    member_id: uuid.UUID,
+    day: date,
+) -> None:
+    """Give a fully reversed reward's claims back: one use of the budget, of the day's cap
+    (the day it was given) and of the member's limit, each a relative update (never below
+    zero), so concurrent claims and releases add up exactly. In the order purchases claim
+    them (the member's, the day's, the offer's row), so the two never wait on each other in
+    a cycle."""
+    await _RELEASE_MEMBER.execute(
+        conn, {"tenant_id": tenant_id, "member_id": member_id, "offer_id": offer_id}
+    )
+    await _RELEASE_DAY.execute(conn, {"tenant_id": tenant_id, "offer_id": offer_id, "day": day})
+    await _RELEASE_BUDGET.execute(conn, {"tenant_id": tenant_id, "offer_id": offer_id})
+
+
+async def record_charge(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    redemption_id: uuid.UUID,
+    money: int,
+    currency: str,
+) -> None:
+    """The money the reward's partner was charged for it (clearing's answer)."""
     await conn.execute(
         update(redemptions)
         .where(redemptions.c.tenant_id == tenant_id, redemptions.c.id == redemption_id)
-        .values(reversed=redemptions.c.reversed + points)
+        .values(money=money, currency=currency)
+    )
+
+
+async def record_credit(
+    conn: AsyncConnection,
+    tenant_id: uuid.UUID,
+    redemption_id: uuid.UUID,
+    refund_event_id: uuid.UUID,
+    money: int,
+) -> None:
+    """The money credited back to the partner for a refund's share of the reward."""
+    await conn.execute(
+        update(reversals)
+        .where(
+            reversals.c.tenant_id == tenant_id,
+            reversals.c.redemption_id == redemption_id,
+            reversals.c.refund_event_id == refund_event_id,
+        )
+        .values(money=money)
     )
 
 
@@ -560,6 +701,16 @@ async def count_condition_failure(
     )
 
 
+async def count_effect_failure(
+    conn: AsyncConnection, tenant_id: uuid.UUID, offer_id: uuid.UUID
+) -> None:
+    await conn.execute(
+        update(offers)
+        .where(offers.c.tenant_id == tenant_id, offers.c.id == offer_id)
+        .values(effect_failures=offers.c.effect_failures + 1)
+    )
+
+
 # --- reporting -------------------------------------------------------------------------
 
 
@@ -586,15 +737,15 @@ async def performance(
             ), facts AS (
               SELECT a.offer_id, (a.activated_at AT TIME ZONE :zone)::date AS day,
                      1 AS activations, 0 AS redemptions, 0::bigint AS awarded,
-                     0::bigint AS taken_back
+                     0::bigint AS taken_back, 0::bigint AS owed, NULL::text AS currency
                 FROM partner_offers_activations a JOIN scoped s ON s.id = a.offer_id
                WHERE a.tenant_id = :tenant_id AND a.state = 'activated'
               UNION ALL
-              SELECT r.offer_id, r.day, 0, 1, r.points, 0
+              SELECT r.offer_id, r.day, 0, 1, r.points, 0, coalesce(r.money, 0), r.currency
                 FROM partner_offers_redemptions r JOIN scoped s ON s.id = r.offer_id
                WHERE r.tenant_id = :tenant_id
               UNION ALL
-              SELECT r.offer_id, v.day, 0, 0, 0, v.points
+              SELECT r.offer_id, v.day, 0, 0, 0, v.points, -coalesce(v.money, 0), r.currency
                 FROM partner_offers_reversals v
                 JOIN partner_offers_redemptions r
                   ON r.tenant_id = v.tenant_id AND r.id = v.redemption_id
@@ -604,7 +755,8 @@ async def performance(
             SELECT f.offer_id, s.external_id, s.title, f.day,
                    sum(f.activations)::int AS activations, sum(f.redemptions)::int AS redemptions,
                    sum(f.awarded)::bigint AS points_awarded,
-                   sum(f.taken_back)::bigint AS points_reversed
+                   sum(f.taken_back)::bigint AS points_reversed,
+                   sum(f.owed)::bigint AS money_owed, max(f.currency) AS currency
               FROM facts f JOIN scoped s ON s.id = f.offer_id
              WHERE f.day >= :since AND f.day <= :until
              GROUP BY f.offer_id, s.external_id, s.title, f.day
@@ -628,6 +780,7 @@ def _json(value: dict[str, Any]) -> str:
 
 
 __all__ = [
+    "Opened",
     "activate",
     "activation_of",
     "bump_revision",
@@ -635,6 +788,7 @@ __all__ = [
     "claim_day",
     "claim_member",
     "count_condition_failure",
+    "count_effect_failure",
     "ensure_catalogue",
     "first_with_partner",
     "get_offer",
@@ -648,9 +802,13 @@ __all__ = [
     "offer_by_external",
     "offer_of",
     "performance",
+    "record_charge",
+    "record_credit",
     "record_reversal",
     "redemptions_of_event",
+    "release",
     "reversals_of_refund",
+    "revision",
     "unclaim_day",
     "unclaim_member",
     "update_offer",

@@ -1,4 +1,5 @@
-"""The catalogue in bulk: ``POST /modules/partner_offers/catalog`` with NDJSON.
+"""The catalogue in bulk: ``POST /modules/partner_offers/catalog`` with NDJSON; and the
+performance report as a CSV download: ``GET /modules/partner_offers/performance.csv``.
 
 A partner's system (with its own API key) or the operator (an admin token; ``?partnerId=``
 to sync for a partner) sends one offer per line, as ``offerCatalogSync`` takes them::
@@ -11,12 +12,17 @@ to sync for a partner) sends one offer per line, as ``offerCatalogSync`` takes t
 All lines are synced in one transaction, each at its version (older or equal versions write
 nothing). A bad line answers 400 naming the line and its field, and nothing is written; a
 caller who may not sync answers 403. The answer counts the lines and those written.
+
+The download takes ``since`` and ``until`` (ISO dates, the tenant's days) and optionally
+``offerId`` (repeated), and answers what ``offerPerformance``'s ``csv`` holds: a partner's
+key its own offers' rows (with the money it owes), the operator every offer's.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from loyalty_core.sdk import (
@@ -31,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from loyalty_partner_offers import catalogue, models
+from loyalty_partner_offers import catalogue, models, reporting
 from loyalty_partner_offers.schema import caller_of, sync_items
 
 E = TypeVar("E", models.RewardKind, models.Activation)
@@ -61,6 +67,45 @@ async def receive_catalog(request: Request) -> Response:
         status = {"FORBIDDEN": 403, "NOT_FOUND": 404}.get(error.code.value, 400)
         return _error(status, error.message, error.field, error.code.value)
     return JSONResponse({"synced": len(results), "written": sum(1 for r in results if r.written)})
+
+
+async def performance_csv(request: Request) -> Response:
+    context: RequestContext = request.state.context
+    if context.principal is None:
+        return _error(401, "a credential is needed", None)
+    query = request.query_params
+    try:
+        since, until = _day(query.get("since"), "since"), _day(query.get("until"), "until")
+        ids = [require_id(raw, field="offerId") for raw in query.getlist("offerId")[:100]]
+        async with context.read() as conn:
+            caller = await caller_of(context, conn)
+            rows = await reporting.performance(
+                conn,
+                caller.tenant_id,
+                partner_id=caller.partner_id,
+                offer_ids=ids or None,
+                since=since,
+                until=until,
+                zone=context.tenant.timezone if context.tenant is not None else "UTC",
+            )
+    except LoyaltyError as error:
+        status = {"FORBIDDEN": 403, "NOT_FOUND": 404}.get(error.code.value, 400)
+        return _error(status, error.message, error.field, error.code.value)
+    return Response(
+        reporting.to_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="offer-performance-{since}-{until}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _day(value: str | None, field: str) -> date:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        raise ValidationFailed("an ISO date (2026-12-01)", field=field) from None
 
 
 def _parse(body: bytes) -> list[tuple[str, int, catalogue.Draft | None]]:
@@ -108,13 +153,20 @@ def _item(line: str) -> tuple[str, int, catalogue.Draft | None]:
 def draft_of(data: dict[str, Any]) -> catalogue.Draft:
     """An offer of a line, with the fields and enum names of ``OfferInput``."""
     req = _dict(data.get("requirements", {}), "requirements")
+    value = _optional_str(data, "value")
+    effect = data.get("effect")
+    if effect is not None:
+        effect = _dict(effect, "effect")
+        params = _dict(effect.get("params") or {}, "effect.params")
+        effect = {"kind": _str(effect, "kind"), "params": params}
     return catalogue.Draft(
         title=_str(data, "title"),
         starts_at=_time(data, "startsAt"),
         ends_at=_time(data, "endsAt"),
         terms=models.Terms(
             reward=_enum(models.RewardKind, data, "reward", None),
-            value=catalogue.decimal_of(_str(data, "value"), "value"),
+            value=Decimal(0) if value is None else catalogue.decimal_of(value, "value"),
+            effect=effect,
             requirements=models.Requirements(
                 minimum_spend=_int(req, "minimumSpend", 0) or 0,
                 stores=_strings(req, "stores"),
@@ -195,6 +247,9 @@ def _error(status: int, message: str, field: str | None, code: str = "INVALID_IN
     return JSONResponse({"code": code, "field": field, "message": message}, status_code=status)
 
 
-ROUTES = [Route("/catalog", receive_catalog, methods=["POST"])]
+ROUTES = [
+    Route("/catalog", receive_catalog, methods=["POST"]),
+    Route("/performance.csv", performance_csv, methods=["GET"]),
+]
 
-__all__ = ["ROUTES", "draft_of", "receive_catalog"]
+__all__ = ["ROUTES", "draft_of", "performance_csv", "receive_catalog"]

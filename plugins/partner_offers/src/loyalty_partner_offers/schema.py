@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import strawberry
@@ -21,6 +22,7 @@ from loyalty_core.sdk import (
     Connection,
     Cursors,
     Forbidden,
+    LoyaltyError,
     Member,
     NotFound,
     RequestContext,
@@ -38,6 +40,7 @@ from loyalty_core.sdk import (
     run_mutation,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from loyalty_partner_offers import catalogue, members, models, reporting
@@ -55,7 +58,8 @@ strawberry.enum(
     OfferRewardKind,
     name="OfferRewardKind",
     description="FIXED points, PER_UNIT points per major currency unit of the qualifying "
-    "spend, or a MULTIPLIER of the purchase's base earn (2 is double points).",
+    "spend, a MULTIPLIER of the purchase's base earn (2 is double points), or an EFFECT: an "
+    "enabled module's rule effect (a gift card, a reward), as campaigns name them.",
 )
 strawberry.enum(
     OfferActivationModel,
@@ -100,18 +104,33 @@ class OfferRequirements:
         )
 
 
+@strawberry.type(description="An enabled module's rule effect an offer pays.")
+class OfferEffect:
+    kind: str = strawberry.field(description="<module>.<effect>, e.g. giftcards.issue_gift_card")
+    params: dict[str, Any] = strawberry.field(
+        graphql_type=JSON, description="Its parameters, as the effect's module reads them."
+    )
+
+
 @strawberry.type(description="An offer's terms: its reward and requirements.")
 class OfferTerms:
     reward: OfferRewardKind
-    value: str = strawberry.field(description="Points, points per unit, or the multiplier.")
+    value: str | None = strawberry.field(
+        description="Points, points per unit, or the multiplier; null for an EFFECT."
+    )
+    effect: OfferEffect | None = strawberry.field(description="An EFFECT reward's effect.")
     requirements: OfferRequirements
     per_member_limit: int
 
     @classmethod
     def of(cls, terms: models.Terms) -> OfferTerms:
+        effect = terms.effect
         return cls(
             reward=terms.reward,
-            value=str(terms.value),
+            value=None if terms.reward is OfferRewardKind.EFFECT else str(terms.value),
+            effect=None
+            if effect is None
+            else OfferEffect(kind=effect["kind"], params=effect["params"]),
             requirements=OfferRequirements.of(terms.requirements),
             per_member_limit=terms.per_member_limit,
         )
@@ -141,6 +160,9 @@ class Offer:
     condition_failures: int = strawberry.field(
         description="Purchases its segment condition failed on (skipped, never fatal)."
     )
+    effect_failures: int = strawberry.field(
+        description="Purchases its rule effect failed on (undone and skipped, never fatal)."
+    )
 
     @classmethod
     def of(cls, offer: models.Offer) -> Offer:
@@ -163,6 +185,7 @@ class Offer:
             daily_cap=offer.daily_cap,
             used=offer.used,
             condition_failures=offer.condition_failures,
+            effect_failures=offer.effect_failures,
         )
 
 
@@ -201,13 +224,26 @@ class OfferRequirementsInput:
     weekdays: list[int] = strawberry.field(default_factory=list)
 
 
+@strawberry.input(description="An enabled module's rule effect, as campaigns name it.")
+class OfferEffectInput:
+    kind: str = strawberry.field(description="<module>.<effect>, e.g. giftcards.issue_gift_card")
+    params: dict[str, Any] | None = strawberry.field(
+        default=None, graphql_type=JSON | None, description="The effect's parameters."
+    )
+
+
 @strawberry.input(description="An offer as its funder describes it.")
 class OfferInput:
     title: str
     starts_at: datetime
     ends_at: datetime
     reward: OfferRewardKind
-    value: str
+    value: str | None = strawberry.field(
+        default=None, description="Points, points per unit, or the multiplier; none for EFFECT."
+    )
+    effect: OfferEffectInput | None = strawberry.field(
+        default=None, description="An EFFECT reward's rule effect (the retailer's own offers)."
+    )
     requirements: OfferRequirementsInput | None = None
     activation: OfferActivationModel = models.Activation.CLIP
     per_member_limit: int = 1
@@ -306,6 +342,14 @@ class OfferPerformanceRow:
     redemptions: int
     points_awarded: int
     points_reversed: int = strawberry.field(description="Taken back by refunds.")
+    money_owed: int = strawberry.field(
+        description="Minor units of `currency` the partner owes for the day's rewards, as "
+        "clearing charged them (fees included), net of what refunds credited back; 0 for the "
+        "retailer's own offers."
+    )
+    currency: str | None = strawberry.field(
+        description="The partner's billing currency; null when nothing was charged."
+    )
 
 
 @strawberry.type(description="Offers' performance per day, and the same as CSV.")
@@ -352,7 +396,10 @@ def _draft(value: OfferInput) -> catalogue.Draft:
         ends_at=_aware(value.ends_at, "endsAt"),
         terms=models.Terms(
             reward=value.reward,
-            value=catalogue.decimal_of(value.value, "value"),
+            value=Decimal(0) if value.value is None else catalogue.decimal_of(value.value, "value"),
+            effect=None
+            if value.effect is None
+            else {"kind": value.effect.kind, "params": value.effect.params or {}},
             requirements=models.Requirements(
                 minimum_spend=req.minimum_spend,
                 stores=tuple(req.stores),
@@ -374,13 +421,20 @@ def _draft(value: OfferInput) -> catalogue.Draft:
     )
 
 
+def funder_of(ctx: RequestContext, partner_id: uuid.UUID | None) -> catalogue.Funder:
+    return catalogue.Funder(partner_id, ctx.registry, ctx.enabled_modules)
+
+
 async def _checked_draft(
-    info: Info[RequestContext, None], conn: AsyncConnection, value: OfferInput
+    info: Info[RequestContext, None],
+    conn: AsyncConnection,
+    value: OfferInput,
+    partner_id: uuid.UUID | None,
 ) -> catalogue.Draft:
-    draft = _draft(value)
     ctx = info.context
-    await catalogue.check(conn, ctx.tenant_id, draft, conditions.event_types(ctx))
-    return draft
+    return await catalogue.check(
+        conn, ctx.tenant_id, _draft(value), conditions.event_types(ctx), funder_of(ctx, partner_id)
+    )
 
 
 async def _funder(ctx: RequestContext, conn: AsyncConnection, partner_id: uuid.UUID | None) -> None:
@@ -456,8 +510,9 @@ class OfferQuery:
 
     @strawberry.field(
         name="offerPerformance",
-        description="Activations, redemptions and points per offer and day (the tenant's "
-        "days), also as CSV: every offer's to the operator, its own to a partner's key.",
+        description="Activations, redemptions, points and the money the partner owes per "
+        "offer and day (the tenant's days), also as CSV: every offer's to the operator, its "
+        "own to a partner's key.",
     )
     async def offer_performance(
         self,
@@ -490,6 +545,8 @@ class OfferQuery:
                     redemptions=r.redemptions,
                     points_awarded=r.points_awarded,
                     points_reversed=r.points_reversed,
+                    money_owed=r.money_owed,
+                    currency=r.currency,
                 )
                 for r in rows
             ],
@@ -515,7 +572,7 @@ class OfferMutation:
                 if input.partner_id is None
                 else require_id(str(input.partner_id), field="partnerId")
             )
-            draft = await _checked_draft(info, conn, input.offer)
+            draft = await _checked_draft(info, conn, input.offer, partner_id)
             await _funder(info.context, conn, partner_id)
             return await catalogue.create(
                 conn,
@@ -539,7 +596,7 @@ class OfferMutation:
         async def work(conn: AsyncConnection, _: Any) -> models.Offer:
             caller = await caller_of(info.context, conn)
             offer = await _owned(conn, caller, str(input.id))
-            draft = await _checked_draft(info, conn, input.offer)
+            draft = await _checked_draft(info, conn, input.offer, offer.partner_id)
             return await catalogue.update(
                 conn,
                 caller.tenant_id,
@@ -661,15 +718,16 @@ async def sync_items(
     await _funder(ctx, conn, partner_id)
     actor = require_principal(ctx.principal).actor
     types = conditions.event_types(ctx)
+    funder = funder_of(ctx, partner_id)
     results: list[OfferSyncResult] = []
     for position, (external_id, version, draft) in enumerate(items):
         try:
             if draft is not None:
-                await catalogue.check(conn, caller.tenant_id, draft, types)
+                draft = await catalogue.check(conn, caller.tenant_id, draft, types, funder)
             synced = await catalogue.sync(
                 conn, caller.tenant_id, partner_id, external_id, version, draft, actor=actor
             )
-        except ValidationFailed as error:
+        except LoyaltyError as error:
             error.field = f"offers[{position}].{error.field or ''}".rstrip(".")
             raise
         results.append(

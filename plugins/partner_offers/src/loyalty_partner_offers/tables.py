@@ -6,12 +6,17 @@ row-level security.
   joined into the statement that reads the member's activations).
 - ``offers``: the catalogue. A partner's offers are keyed by its own ``external_id`` with the
   ``version`` its system last synced (an older version never overwrites a newer one); the
-  retailer's own have no partner. ``used`` counts rewards given against ``budget``.
+  retailer's own have no partner. ``used`` counts rewards given against ``budget``;
+  ``condition_failures`` and ``effect_failures`` count purchases its segment or its rule
+  effect failed on (skipped, never fatal).
 - ``daily``: rewards given per offer and day, against the offer's ``daily_cap``.
 - ``activations``: a member's offer, with the ``terms`` frozen at activation and its window;
   an AUTO offer's row is made at its first redemption (it carries the per-member count).
-- ``redemptions``: a reward given for a purchase, with its ledger transaction and what
-  refunds took back; ``reversals``: one row per refund that took a share back.
+- ``redemptions``: a reward given for a purchase, with its ledger transaction (an effect's
+  first, or none), what refunds took back, and the ``money`` a partner was charged for it
+  (minor units of its billing ``currency``, fees included, as clearing told; null for the
+  retailer's own); ``reversals``: one row per refund that took a share back, with the money
+  credited back to the partner.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ offers = Table(
     Column("terms", JSONB, nullable=False),
     Column("segment", Text, nullable=False, server_default=""),
     Column("condition_failures", Integer, nullable=False, server_default="0"),
+    Column("effect_failures", Integer, nullable=False, server_default="0"),
     Column("budget", Integer),
     Column("daily_cap", Integer),
     Column("used", Integer, nullable=False, server_default="0"),
@@ -129,7 +135,9 @@ redemptions = Table(
     Column("partner_id", UUID(as_uuid=True)),
     Column("points", BigInteger, nullable=False),
     Column("reversed", BigInteger, nullable=False, server_default="0"),
-    Column("transaction_id", UUID(as_uuid=True), nullable=False),
+    Column("transaction_id", UUID(as_uuid=True)),
+    Column("money", BigInteger),
+    Column("currency", String(3)),
     Column("day", Date, nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     created_at_column(),
@@ -152,6 +160,7 @@ reversals = Table(
     Column("refund_event_id", UUID(as_uuid=True), nullable=False),
     Column("points", BigInteger, nullable=False),
     Column("transaction_id", UUID(as_uuid=True)),
+    Column("money", BigInteger),
     Column("day", Date, nullable=False),
     created_at_column(),
     ForeignKeyConstraint(
