@@ -10,10 +10,13 @@ completion is written with the reward in that transaction, under a ledger key na
 challenge and the member. Besides points, a challenge may pay any enabled module's rule
 effect, as a badge may (``rewards``), applied by the caller in a savepoint.
 
-A purchase refunded in full takes back the steps it counted (``refund``), once however many
-refunds it takes and whatever their concurrency: the refund's explanation row, unique per
-challenge and purchase, is the claim. A challenge already completed stays completed and paid
-(a completion is a promise kept); a partial refund leaves a step counted, as a visit counts.
+A refund takes back the steps its purchase counted and no longer meets (``refund``): all of
+them once it is refunded in full, and before that a step whose condition the money kept no
+longer meets (``refunds.Left``), each once however many refunds it takes and whatever their
+concurrency (the member's row is locked before the refunds already written are read). A step
+without a condition on the amount stays counted until the purchase is refunded in full, as a
+visit counts. A challenge already completed stays completed and paid (a completion is a
+promise kept).
 
 Per event: nothing for a tenant without challenges of the event's type; else the statement
 that counts the event (``repository.count_event``) also creates or locks the member's rows
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -480,12 +483,17 @@ async def refund(
     member_id: uuid.UUID,
     purchase_id: uuid.UUID,
     refund_id: uuid.UUID,
+    lost: Callable[[uuid.UUID, int], bool],
     *,
     at: datetime,
     now: datetime,
 ) -> None:
-    """Take back the steps a purchase refunded in full counted, challenge by challenge (in
-    id order, each member row locked before its claim, the order the ingest path takes)."""
+    """Take back the steps a purchase counted that its refunds lost (``lost(challenge id,
+    step index)``: refunded in full, or the money kept no longer meets the step's condition),
+    challenge by challenge in id order. Each member row is locked before the refunds already
+    written for the purchase are read, the order the ingest path takes: of concurrent refunds
+    of one purchase each takes back only what the ones before it did not, so a step is taken
+    back once. A completed challenge stays completed: nothing is taken back from it."""
     c = challenge_contributions.c
     counted = (
         await conn.execute(
@@ -496,6 +504,9 @@ async def refund(
     ).all()
     p = challenge_progress.c
     for row in counted:
+        losing = [index for index in row.steps if lost(row.challenge_id, index)]
+        if not losing:
+            continue
         mine = (
             await conn.execute(
                 select(p.counts, p.completed_at)
@@ -507,10 +518,21 @@ async def refund(
                 .with_for_update()
             )
         ).first()
-        if mine is None:
+        if mine is None or mine.completed_at is not None:
             continue
-        taken = [] if mine.completed_at is not None else list(row.steps)
-        claimed = await conn.execute(
+        before = await conn.scalars(
+            select(c.steps).where(
+                c.tenant_id == tenant_id,
+                c.member_id == member_id,
+                c.challenge_id == row.challenge_id,
+                c.refund_of == purchase_id,
+            )
+        )
+        taken_before = {index for steps in before for index in steps}
+        taken = [index for index in losing if index not in taken_before]
+        if not taken:
+            continue
+        written = await conn.execute(
             insert(challenge_contributions)
             .values(
                 tenant_id=tenant_id,
@@ -524,7 +546,7 @@ async def refund(
             .on_conflict_do_nothing()
             .returning(c.challenge_id)
         )
-        if claimed.first() is None or not taken:
+        if written.first() is None:
             continue
         counts = list(mine.counts if isinstance(mine.counts, list) else json.loads(mine.counts))
         for index in taken:

@@ -42,6 +42,7 @@ from loyalty_gamification import challenges, health, leaderboards, rewards, stre
 from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import Catalogue, live
 from loyalty_gamification.models import Badge, Measure, kept_after_refund
+from loyalty_gamification.refunds import Left
 from loyalty_gamification.verdicts import Verdicts
 
 NAME = "gamification"
@@ -331,26 +332,49 @@ class _Counter:
         )
 
     async def refund(self, catalogue: Catalogue, purchase_id: uuid.UUID) -> None:
-        """Take back, per badge the purchase counted toward, what the refunded share of it
-        brought; a badge that revokes loses the completions its progress no longer reaches,
-        and their rewards are reversed. A purchase refunded in full also takes back the
-        challenge steps and the streak units it counted."""
+        """Take back what the purchase no longer brings after its refunds so far
+        (``refunds.Left``): per badge it counted toward, its share of the money refunded, or
+        all of it once the money kept no longer meets the badge's condition; a badge that
+        revokes loses the completions its progress no longer reaches, and their rewards are
+        reversed. The challenge steps and streak units it counted are taken back once it is
+        refunded in full or no longer meets their conditions."""
         purchase = await events.get_event(self.conn, self.tenant_id, purchase_id)
         if purchase is None or not purchase.amount:
             return
         event = self.event
-        if purchase.refunded_amount >= purchase.amount:
+        missions = catalogue.challenges_by_type.get(purchase.type, ())
+        runs = catalogue.streaks_by_type.get(purchase.type, ())
+        left = await Left.of(
+            self.conn,
+            self.tenant_id,
+            purchase,
+            [
+                *(b.condition for b in catalogue.by_type.get(purchase.type, ())),
+                *(s.condition for s in runs),
+                *(step.condition for c in missions for step in c.steps),
+            ],
+        )
+        by_challenge = {c.id: c for c in missions}
+        if left.in_full or missions:
             await challenges.refund(
                 self.conn,
                 self.tenant_id,
                 purchase.member_id,
                 purchase_id,
                 event.event_id,
+                lambda challenge_id, index: _step_lost(left, by_challenge.get(challenge_id), index),
                 at=event.occurred_at,
                 now=self.now,
             )
+        lost_runs = None if left.in_full else [s.id for s in runs if left.lost(s.condition)]
+        if lost_runs is None or lost_runs:
             await streaks.refund(
-                self.conn, self.tenant_id, purchase.member_id, purchase_id, now=self.now
+                self.conn,
+                self.tenant_id,
+                purchase.member_id,
+                purchase_id,
+                lost_runs,
+                now=self.now,
             )
         if not catalogue.by_id:
             return
@@ -359,7 +383,11 @@ class _Counter:
             badge = catalogue.by_id.get(row.badge_id)
             if badge is None or row.granted is None:
                 continue
-            kept = kept_after_refund(int(row.granted), purchase.amount, purchase.refunded_amount)
+            kept = 0
+            if not left.lost(badge.condition):
+                kept = kept_after_refund(
+                    int(row.granted), purchase.amount, purchase.refunded_amount
+                )
             taken = int(row.net) - kept
             if taken <= 0:
                 continue
@@ -433,6 +461,14 @@ class _Counter:
         await repo.set_revocation_transaction(
             self.conn, self.tenant_id, award_id, posted.transaction.id
         )
+
+
+def _step_lost(left: Left, challenge: challenges.Challenge | None, index: int) -> bool:
+    """Whether a step the purchase counted is lost to its refunds (a challenge no longer live
+    takes back only a purchase refunded in full)."""
+    if challenge is None or index >= len(challenge.steps):
+        return left.in_full
+    return left.lost(challenge.steps[index].condition)
 
 
 def _offered(badge: Badge, verdicts: Verdicts) -> int:

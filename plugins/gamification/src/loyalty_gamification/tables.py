@@ -437,12 +437,6 @@ challenge_contributions = Table(
     Column("refund_of", UUID(as_uuid=True)),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     created_at_column(),
-    UniqueConstraint(
-        "tenant_id",
-        "challenge_id",
-        "refund_of",
-        name="uq_gamification_challenge_contributions_refund",
-    ),
     Index(
         "ix_gamification_challenge_contributions_member",
         "tenant_id",
@@ -452,11 +446,12 @@ challenge_contributions = Table(
     ),
 )
 """Why a challenge's counts are what they are: per event that advanced it, the steps it
-counted (indexes, in step order); per refund that took a purchase's steps back, a row of the
-refund's own with ``refund_of`` the purchase and the steps taken back (none when the
-challenge was already completed: a completion stays). Insert-only; the unique key on
-``refund_of`` is the claim that reverses a purchase once, whatever the number of refunds or
-their concurrency. Keyed by event: a refund finds its purchase's rows by the key. No foreign
+counted (indexes, in step order); per refund that took some of a purchase's steps back, a row
+of the refund's own with ``refund_of`` the purchase and the steps taken back (a partial
+refund may take back a step whose condition the money kept no longer meets, a later one the
+rest). Insert-only; a refund reads the rows of the refunds before it with the member's
+progress row locked, so a step is taken back once, whatever the number of refunds or their
+concurrency. Keyed by event: a refund finds its purchase's rows by the key. No foreign
 key to the challenge, for the reason the badges' contributions have none; indexed by member
 and challenge (``MemberChallenge.contributions``)."""
 
