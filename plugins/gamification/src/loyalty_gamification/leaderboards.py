@@ -18,10 +18,10 @@ opts in again starts from that moment.
 Live: an event updates every board it concerns in one statement (an upsert per board, by
 unnest), skipped for hidden members in the same statement. Reading is index scans of
 ``ix_gamification_board_scores_rank`` (board, window, score descending, reached at,
-member): the top N reads N entries; a member's rank is one more than the count of better
-scores (its position also counts the tied ones listed before it), both counted in one
-statement that reads as many entries as the member has ahead of it, once: its first
-neighbour's rank is derived from that count.
+member): the top N reads N entries, a member's neighbours a few more. The rank of the
+member and of each neighbour is one more than the count of better scores, summed from the
+counts of members per block of scores kept beside them (``ranks``): at most 16 short index
+ranges, whatever the board's size.
 
 Prizes: a job pays, once a window has ended, each prize's points to the members whose rank
 lies in its range (tied members share the rank, so all of them are paid). The payout row
@@ -51,10 +51,11 @@ from loyalty_core.sdk import (
     ledger,
     tenants,
 )
-from sqlalchemy import and_, delete, func, select, text, tuple_
+from sqlalchemy import and_, delete, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_gamification import ranks
 from loyalty_gamification import repository as repo
 from loyalty_gamification.models import Period, Status, calendar_key
 from loyalty_gamification.tables import leaderboards, payouts, players, scores
@@ -384,40 +385,16 @@ async def standings(
     if mine is None:
         names = await _names(conn, tenant_id, [r.member_id for r in top_rows])
         return Standings(board, key, _named(top, names), None, (), ())
-    counts = (
-        await conn.execute(
-            select(
-                select(func.count()).where(where, s.score > mine.score).scalar_subquery(),
-                select(func.count())
-                .where(
-                    where,
-                    s.score == mine.score,
-                    tuple_(s.reached_at, s.member_id) < tuple_(mine.reached_at, mine.member_id),
-                )
-                .scalar_subquery(),
-            )
-        )
-    ).one()
-    better, before_tied = int(counts[0]), int(counts[1])
-    position = better + before_tied + 1
     if neighbours:
         above = await _above(conn, where, mine, neighbours)
         below = await _below(conn, where, mine, neighbours)
-    top_above_rank = None
-    if above and above[0].score != mine.score:
-        # The first neighbour's rank from the count already made: the better scores less
-        # those between the member's and the neighbour's (a few index entries), not a
-        # second count of everything above.
-        between = await conn.scalar(
-            select(func.count()).where(where, s.score > mine.score, s.score <= above[0].score)
-        )
-        top_above_rank = 1 + better - int(between or 0)
     window = [*above, mine, *below]
-    ranked = _ranked(
-        window,
-        first_position=position - len(above),
-        first_rank=top_above_rank if top_above_rank is not None else better + 1,
+    better = await ranks.better_counts(
+        conn, tenant_id, board_id, key, (row.score for row in window)
     )
+    ranked = [
+        Entry(better[row.score] + 1, row.member_id, row.score, row.reached_at, "") for row in window
+    ]
     names = await _names(conn, tenant_id, [r.member_id for r in [*top_rows, *window]])
     named = _named(ranked, names)
     return Standings(
