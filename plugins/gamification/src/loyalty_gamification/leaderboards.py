@@ -21,7 +21,8 @@ unnest), skipped for hidden members in the same statement. Reading is index scan
 member): the top N reads N entries, a member's neighbours a few more. The rank of the
 member and of each neighbour is one more than the count of better scores, summed from the
 counts of members per block of scores kept beside them (``ranks``): at most 16 short index
-ranges, whatever the board's size.
+ranges, whatever the board's size. All of it, with the names chosen, is one prepared
+statement.
 
 Prizes: a job pays, once a window has ended, each prize's points to the members whose rank
 lies in its range (tied members share the rank, so all of them are paid). The payout row
@@ -45,13 +46,14 @@ from loyalty_core.sdk import (
     EventTypeSpec,
     JobContext,
     NotFound,
+    Prepared,
     ValidationFailed,
     conditions,
     events,
     ledger,
     tenants,
 )
-from sqlalchemy import and_, delete, select, text, tuple_
+from sqlalchemy import and_, delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -372,83 +374,92 @@ async def standings(
         raise NotFound("no such leaderboard", field="id")
     board = Board.of(row)
     key = window_key or board.window_key(now, zone)
-    where = _board_rows(tenant_id, board_id, key)
-    s = scores.c
-    order = (s.score.desc(), s.reached_at, s.member_id)
-    top_rows = (await conn.execute(select(scores).where(where).order_by(*order).limit(first))).all()
-    top = _ranked(top_rows, first_position=1, first_rank=1)
-    mine = None
-    above: list[Any] = []
-    below: list[Any] = []
-    if member_id is not None:
-        mine = (await conn.execute(select(scores).where(where, s.member_id == member_id))).first()
-    if mine is None:
-        names = await _names(conn, tenant_id, [r.member_id for r in top_rows])
-        return Standings(board, key, _named(top, names), None, (), ())
-    if neighbours:
-        above = await _above(conn, where, mine, neighbours)
-        below = await _below(conn, where, mine, neighbours)
-    window = [*above, mine, *below]
-    better = await ranks.better_counts(
-        conn, tenant_id, board_id, key, (row.score for row in window)
+    rows = await _STANDINGS.all(
+        conn,
+        {
+            "tenant_id": tenant_id,
+            "board_id": board_id,
+            "window_key": key,
+            "first": first,
+            "member_id": member_id,
+            "neighbours": neighbours,
+        },
     )
-    ranked = [
-        Entry(better[row.score] + 1, row.member_id, row.score, row.reached_at, "") for row in window
-    ]
-    names = await _names(conn, tenant_id, [r.member_id for r in [*top_rows, *window]])
-    named = _named(ranked, names)
+    top = _ranked([r for r in rows if r.side == _TOP], first_position=1, first_rank=1)
+    near = [r for r in rows if r.side != _TOP]
+    names = {r.member_id: r.display_name or pseudonym(r.member_id) for r in rows}
+    around = _named(
+        [Entry(r.better + 1, r.member_id, r.score, r.reached_at, "") for r in near], names
+    )
+    above = sum(1 for r in near if r.side == _ABOVE)
     return Standings(
         board,
         key,
         _named(top, names),
-        named[len(above)],
-        named[: len(above)],
-        named[len(above) + 1 :],
+        around[above] if near else None,
+        around[:above],
+        around[above + 1 :],
     )
 
 
-async def _above(conn: AsyncConnection, where: Any, mine: Any, n: int) -> list[Any]:
-    """The ``n`` entries just before ``mine`` in rank order, in rank order."""
-    s = scores.c
-    tied = (
-        select(scores)
-        .where(
-            where,
-            s.score == mine.score,
-            tuple_(s.reached_at, s.member_id) < tuple_(mine.reached_at, mine.member_id),
-        )
-        .order_by(s.reached_at.desc(), s.member_id.desc())
-        .limit(n)
+_TOP, _ABOVE, _MINE, _BELOW = -2, -1, 0, 1
+_BOARD = "tenant_id = :tenant_id AND board_id = :board_id AND window_key = :window_key"
+_NEAR = """
+SELECT s.member_id, s.score, s.reached_at FROM gamification_board_scores s
+WHERE s.tenant_id = :tenant_id AND s.board_id = :board_id AND s.window_key = :window_key"""
+_STANDINGS = Prepared(
+    text(
+        f"""
+WITH mine AS (
+    SELECT member_id, score, reached_at FROM gamification_board_scores
+    WHERE {_BOARD} AND member_id = CAST(:member_id AS uuid)
+), above AS (
+    SELECT a.* FROM mine m CROSS JOIN LATERAL (
+        ({_NEAR} AND s.score = m.score
+            AND (s.reached_at, s.member_id) < (m.reached_at, m.member_id)
+         ORDER BY s.reached_at DESC, s.member_id DESC LIMIT :neighbours)
+        UNION ALL
+        ({_NEAR} AND s.score > m.score
+         ORDER BY s.score, s.reached_at DESC, s.member_id DESC LIMIT :neighbours)
+    ) AS a
+    ORDER BY a.score, a.reached_at DESC, a.member_id DESC LIMIT :neighbours
+), below AS (
+    SELECT b.* FROM mine m CROSS JOIN LATERAL (
+        ({_NEAR} AND s.score = m.score
+            AND (s.reached_at, s.member_id) > (m.reached_at, m.member_id)
+         ORDER BY s.reached_at, s.member_id LIMIT :neighbours)
+        UNION ALL
+        ({_NEAR} AND s.score < m.score
+         ORDER BY s.score DESC, s.reached_at, s.member_id LIMIT :neighbours)
+    ) AS b
+    ORDER BY b.score DESC, b.reached_at, b.member_id LIMIT :neighbours
+), near AS (
+    SELECT {_ABOVE} AS side, * FROM above
+    UNION ALL SELECT {_MINE}, * FROM mine
+    UNION ALL SELECT {_BELOW}, * FROM below
+), ranked AS ({ranks.better_than("(SELECT DISTINCT score FROM near) AS s")}
+), shown AS (
+    SELECT * FROM (
+        SELECT {_TOP} AS side, member_id, score, reached_at, CAST(NULL AS bigint) AS better
+        FROM gamification_board_scores WHERE {_BOARD}
+        ORDER BY score DESC, reached_at, member_id LIMIT :first
+    ) AS t
+    UNION ALL
+    SELECT n.side, n.member_id, n.score, n.reached_at, r.better
+    FROM near n JOIN ranked r ON r.score = n.score
+)
+SELECT sh.side, sh.member_id, sh.score, sh.reached_at, sh.better, p.display_name
+FROM shown sh
+LEFT JOIN gamification_players p
+    ON p.tenant_id = :tenant_id AND p.member_id = sh.member_id
+ORDER BY sh.side = {_TOP} DESC, sh.score DESC, sh.reached_at, sh.member_id
+"""  # noqa: S608 (constants only)
     )
-    higher = (
-        select(scores)
-        .where(where, s.score > mine.score)
-        .order_by(s.score, s.reached_at.desc(), s.member_id.desc())
-        .limit(n)
-    )
-    rows = [*(await conn.execute(tied)).all(), *(await conn.execute(higher)).all()][:n]
-    return list(reversed(rows))
-
-
-async def _below(conn: AsyncConnection, where: Any, mine: Any, n: int) -> list[Any]:
-    s = scores.c
-    tied = (
-        select(scores)
-        .where(
-            where,
-            s.score == mine.score,
-            tuple_(s.reached_at, s.member_id) > tuple_(mine.reached_at, mine.member_id),
-        )
-        .order_by(s.reached_at, s.member_id)
-        .limit(n)
-    )
-    lower = (
-        select(scores)
-        .where(where, s.score < mine.score)
-        .order_by(s.score.desc(), s.reached_at, s.member_id)
-        .limit(n)
-    )
-    return [*(await conn.execute(tied)).all(), *(await conn.execute(lower)).all()][:n]
+)
+"""A board's top ``:first`` and, for ``:member_id``, its entry with ``:neighbours`` entries
+above and below in rank order (each side a bounded scan of the rank index: the tied ones
+reached before or after it, then the better or worse scores), ranked from the counts of
+members per block of scores, with the names chosen; in one statement, prepared."""
 
 
 def _ranked(rows: Sequence[Any], *, first_position: int, first_rank: int) -> list[Entry]:

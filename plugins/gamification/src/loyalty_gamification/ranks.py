@@ -33,9 +33,15 @@ from loyalty_core.sdk import JobContext, Prepared
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-BETTER_SQL = """
+
+def better_than(scores: str) -> str:
+    """SQL: per score of ``scores`` (a FROM item aliased ``s`` with a column ``score``), how
+    many members of the board's window (``:tenant_id``, ``:board_id``, ``:window_key``) have
+    a better one: per level, the blocks after the score's own in the same parent (at the top
+    level, every later block), each level one short index range."""
+    return f"""
 SELECT s.score, CAST(sum(c.n) AS bigint) AS better
-FROM unnest(CAST(:scores AS bigint[])) AS s(score)
+FROM {scores}
 CROSS JOIN generate_series(0, 15) AS l(level)
 CROSS JOIN LATERAL (
     SELECT COALESCE(sum(n), 0) AS n FROM gamification_board_counts
@@ -46,9 +52,11 @@ CROSS JOIN LATERAL (
                         ELSE (s.score >> (4 * l.level)) | 15 END
 ) AS c
 GROUP BY s.score
-"""
-"""Per score asked, how many members of the board's window have a better one: per level, the
-blocks after the score's own in the same parent (at the top level, every later block)."""
+"""  # noqa: S608 (a FROM item of the module's own)
+
+
+BETTER_SQL = better_than("unnest(CAST(:scores AS bigint[])) AS s(score)")
+"""Per score of ``:scores``, how many members of the board's window have a better one."""
 
 _BETTER = Prepared(text(BETTER_SQL))
 
@@ -121,4 +129,4 @@ async def fold_counts(context: JobContext) -> int:
             return folded
 
 
-__all__ = ["BETTER_SQL", "better_counts", "fold", "fold_counts"]
+__all__ = ["BETTER_SQL", "better_counts", "better_than", "fold", "fold_counts"]
