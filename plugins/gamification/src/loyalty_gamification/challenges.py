@@ -21,7 +21,8 @@ promise kept).
 Per event: nothing for a tenant without challenges of the event's type; else the statement
 that counts the event (``repository.count_event``) also creates or locks the member's rows
 of the automatic challenges whose steps it meets and locks its rows of the joined opt-in
-ones, then one update per challenge the event advances.
+ones, then one statement counts the steps of every challenge the event advances (with
+their explanation rows).
 """
 
 from __future__ import annotations
@@ -316,20 +317,29 @@ async def list_challenges(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[C
 _ADVANCE = Prepared(
     text(
         """
-WITH explained AS (
+WITH input AS (
+    SELECT * FROM unnest(
+        CAST(:challenge_ids AS uuid[]), CAST(:counts AS text[]), CAST(:steps AS text[]),
+        CAST(:completed_at AS timestamptz[]), CAST(:transaction_ids AS uuid[])
+    ) AS i(challenge_id, counts, steps, completed_at, transaction_id)
+), explained AS (
     INSERT INTO gamification_challenge_contributions
         (tenant_id, event_id, challenge_id, member_id, steps, occurred_at)
-    VALUES (:tenant_id, :event_id, :challenge_id, :member_id, CAST(:steps AS integer[]), :at)
+    SELECT :tenant_id, :event_id, challenge_id, :member_id, CAST(steps AS integer[]), :at
+    FROM input
 )
-UPDATE gamification_challenge_progress SET
-    counts = CAST(:counts AS jsonb), completed_at = :completed_at, completed_by = :completed_by,
-    transaction_id = :transaction_id, updated_at = :now
-WHERE tenant_id = :tenant_id AND member_id = :member_id AND challenge_id = :challenge_id
+UPDATE gamification_challenge_progress AS p SET
+    counts = CAST(i.counts AS jsonb), completed_at = i.completed_at,
+    completed_by = CASE WHEN i.completed_at IS NULL THEN NULL ELSE :event_id END,
+    transaction_id = i.transaction_id, updated_at = :now
+FROM input AS i
+WHERE p.tenant_id = :tenant_id AND p.member_id = :member_id AND p.challenge_id = i.challenge_id
 """
     )
 )
-"""Count the steps an event advanced on the member's locked row, and say which (the
-explanation a refund reverses), in one statement; prepared, as it runs for most events."""
+"""Count the steps an event advanced on the member's locked rows of every challenge it
+advances, and say which (the explanation a refund reverses), in one statement; prepared, as
+it runs for most events."""
 
 
 def met(
@@ -370,15 +380,36 @@ async def advance(
     done, paying the points; the challenges completed, whose rule effect the caller applies."""
     by_id = {challenge.id: challenge for challenge in items}
     completed = []
+    moved: list[tuple[uuid.UUID, list[int], list[int], uuid.UUID | None, bool]] = []
     for row in sorted(rows, key=lambda r: r.id):
         if row.joined_at is not None and event.occurred_at < row.joined_at:
             continue
         challenge = by_id[row.id]
         counts = row.counts if isinstance(row.counts, list) else json.loads(row.counts)
-        if await _advance(
-            conn, tenant_id, challenge, event, steps[challenge.id], counts, now, tally
-        ):
+        advanced = _advanced(challenge, steps[challenge.id], counts)
+        if advanced is None:
+            continue
+        indexes, counted, done = advanced
+        paid = await _reward(conn, tenant_id, challenge, event, now, tally) if done else None
+        moved.append((challenge.id, indexes, counted, paid, done))
+        if done:
             completed.append(challenge)
+    if moved:
+        await _ADVANCE.execute(
+            conn,
+            {
+                "tenant_id": tenant_id,
+                "member_id": event.member_id,
+                "event_id": event.event_id,
+                "challenge_ids": [m[0] for m in moved],
+                "steps": ["{" + ",".join(map(str, m[1])) + "}" for m in moved],
+                "counts": [json.dumps(m[2]) for m in moved],
+                "completed_at": [event.occurred_at if m[4] else None for m in moved],
+                "transaction_ids": [m[3] for m in moved],
+                "at": event.occurred_at,
+                "now": now,
+            },
+        )
     return completed
 
 
@@ -392,47 +423,22 @@ def _met(challenge: Challenge, event: events.EventIngested, verdicts: Verdicts) 
     return steps if steps and in_segment else set()
 
 
-async def _advance(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
-    challenge: Challenge,
-    event: events.EventIngested,
-    met: set[int],
-    stored: Sequence[int],
-    now: datetime,
-    tally: health.Tally,
-) -> bool:
-    """Count the steps the event meets on the locked row, and complete the challenge once
-    every step is done (True: this event completed it)."""
+def _advanced(
+    challenge: Challenge, met: set[int], stored: Sequence[int]
+) -> tuple[list[int], list[int], bool] | None:
+    """The steps the event advances (of those it meets, the open ones; in an ordered
+    challenge only the first open one), the counts after it, and whether every step is then
+    done; None when it advances nothing."""
     targets = [step.target for step in challenge.steps]
     counts = [*stored, *[0] * len(targets)][: len(targets)]
     open_steps = [i for i in range(len(targets)) if counts[i] < targets[i]]
     counting = open_steps[:1] if challenge.ordered else open_steps
     advanced = [i for i in counting if i in met]
     if not advanced:
-        return False
+        return None
     for index in advanced:
         counts[index] += 1
-    done = all(c >= t for c, t in zip(counts, targets, strict=True))
-    await _ADVANCE.execute(
-        conn,
-        {
-            "tenant_id": tenant_id,
-            "member_id": event.member_id,
-            "challenge_id": challenge.id,
-            "counts": json.dumps(counts),
-            "event_id": event.event_id,
-            "steps": advanced,
-            "at": event.occurred_at,
-            "completed_at": event.occurred_at if done else None,
-            "completed_by": event.event_id if done else None,
-            "transaction_id": await _reward(conn, tenant_id, challenge, event, now, tally)
-            if done
-            else None,
-            "now": now,
-        },
-    )
-    return done
+    return advanced, counts, all(c >= t for c, t in zip(counts, targets, strict=True))
 
 
 async def _reward(
