@@ -214,8 +214,20 @@ def _check_prizes(spec: BoardSpec) -> None:
         taken |= ranks
 
 
-_SCORE = text(
-    """
+_SCORE = Prepared(
+    text(
+        """
+WITH earned AS (
+    INSERT INTO gamification_badge_awards
+        (tenant_id, id, badge_id, member_id, period_key, seq, event_id, transaction_id,
+         earned_at)
+    SELECT :tenant_id, a.id, a.badge_id, :member_id, a.period_key, a.seq, :event_id,
+           a.transaction_id, :earned_at
+    FROM unnest(CAST(:award_ids AS uuid[]), CAST(:award_badge_ids AS uuid[]),
+                CAST(:award_periods AS text[]), CAST(:award_seqs AS integer[]),
+                CAST(:award_transactions AS uuid[]))
+        AS a(id, badge_id, period_key, seq, transaction_id)
+)
 INSERT INTO gamification_board_scores AS s
     (tenant_id, board_id, window_key, member_id, score, reached_at)
 SELECT :tenant_id, i.board_id, i.window_key, :member_id, i.delta, :now
@@ -229,7 +241,19 @@ ON CONFLICT (tenant_id, board_id, window_key, member_id) DO UPDATE SET
     score = s.score + excluded.score,
     reached_at = excluded.reached_at
 """
+    )
 )
+
+
+@dataclass(frozen=True)
+class Earned:
+    """A badge completion to record: its award row (the event and time are the caller's)."""
+
+    id: uuid.UUID
+    badge_id: uuid.UUID
+    period_key: str
+    seq: int
+    transaction_id: uuid.UUID | None
 
 
 async def add_scores(
@@ -238,12 +262,18 @@ async def add_scores(
     member_id: uuid.UUID,
     deltas: Sequence[tuple[uuid.UUID, str, int]],
     now: datetime,
+    *,
+    earned: Sequence[Earned] = (),
+    event_id: uuid.UUID | None = None,
+    earned_at: datetime | None = None,
 ) -> None:
-    """Add (board, window, delta) to the member's scores in one statement."""
-    if not deltas:
+    """Add (board, window, delta) to the member's scores, and record the badge completions
+    an event ``event_id`` made at ``earned_at`` (what badge boards score), in one prepared
+    statement."""
+    if not deltas and not earned:
         return
-    await conn.execute(
-        _SCORE,
+    await _SCORE.execute(
+        conn,
         {
             "tenant_id": tenant_id,
             "member_id": member_id,
@@ -251,6 +281,13 @@ async def add_scores(
             "board_ids": [d[0] for d in deltas],
             "window_keys": [d[1] for d in deltas],
             "deltas": [d[2] for d in deltas],
+            "event_id": event_id,
+            "earned_at": earned_at,
+            "award_ids": [e.id for e in earned],
+            "award_badge_ids": [e.badge_id for e in earned],
+            "award_periods": [e.period_key for e in earned],
+            "award_seqs": [e.seq for e in earned],
+            "award_transactions": [e.transaction_id for e in earned],
         },
     )
 
@@ -640,6 +677,7 @@ async def list_boards(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Board
 __all__ = [
     "Board",
     "BoardSpec",
+    "Earned",
     "Entry",
     "Metric",
     "Prize",

@@ -88,12 +88,14 @@ class _Counter:
         self.modules: tuple[ModuleRegistry | None, Mapping[str, BaseModel]] = (None, {})
         """The registry and the tenant's enabled modules: where reward effects come from."""
         self.badge_changes: list[tuple[datetime, int]] = []
+        """Completions earned (+) and revoked (-), with when each was earned: what badge
+        leaderboards count."""
+        self.earned: list[leaderboards.Earned] = []
+        """The completions this event made, recorded with the badge boards' scores."""
         self.tally = health.Tally(self.now)
         """How the definitions fared for the event, written last."""
         self.verdicts = Verdicts({})
         """The event's conditions, once evaluated (none before :meth:`count`)."""
-        """Completions earned (+) and revoked (-), with when each was earned: what badge
-        leaderboards count."""
 
     async def zone(self) -> ZoneInfo:
         if self.tenant is None:
@@ -140,7 +142,7 @@ class _Counter:
         if missions:
             steps = challenges.met(missions, event, verdicts, self.tally)
         if not counted and not kept and not scores and not steps:
-            await self.score_badges(catalogue)
+            await self.record(catalogue)
             return
         opt_in = {c.id for c in missions if c.opt_in}
         done = await repo.count_event(
@@ -201,7 +203,7 @@ class _Counter:
                     reached.effect,
                     f"{NAME}:streak-effect:{streak.id}:{event.member_id}:{started_unit}:{length}",
                 )
-        await self.score_badges(catalogue)
+        await self.record(catalogue)
 
     async def _counted(self, badges: Sequence[Badge], verdicts: Verdicts) -> list[repo.Counted]:
         event = self.event
@@ -234,9 +236,9 @@ class _Counter:
             )
         return counted
 
-    async def score_badges(self, catalogue: Catalogue) -> None:
-        """Add the completions this event made or revoked to the badge leaderboards (a
-        statement only when there are both)."""
+    async def record(self, catalogue: Catalogue) -> None:
+        """Record the completions this event made, and add those it made or revoked to the
+        badge leaderboards, in one statement (none when there are neither)."""
         if not self.badge_changes:
             return
         zone = await self.zone()
@@ -248,7 +250,14 @@ class _Counter:
             for at, change in self.badge_changes
         ]
         await leaderboards.add_scores(
-            self.conn, self.tenant_id, self.event.member_id, deltas, self.now
+            self.conn,
+            self.tenant_id,
+            self.event.member_id,
+            deltas,
+            self.now,
+            earned=self.earned,
+            event_id=self.event.event_id,
+            earned_at=self.event.occurred_at,
         )
 
     async def _award(self, badge: Badge, period_key: str, seq: int) -> None:
@@ -276,20 +285,7 @@ class _Counter:
                 badge.reward_effect,
                 f"{NAME}:badge-effect:{badge.id}:{event.member_id}:{period_key}:{seq}",
             )
-        await repo.insert_award(
-            self.conn,
-            {
-                "tenant_id": self.tenant_id,
-                "id": new_id(),
-                "badge_id": badge.id,
-                "member_id": event.member_id,
-                "period_key": period_key,
-                "seq": seq,
-                "event_id": event.event_id,
-                "transaction_id": transaction_id,
-                "earned_at": event.occurred_at,
-            },
-        )
+        self.earned.append(leaderboards.Earned(new_id(), badge.id, period_key, seq, transaction_id))
 
     async def _effect(
         self,
