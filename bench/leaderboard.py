@@ -6,10 +6,10 @@ above and below, each with rank, score and display name (ties share a rank; amon
 one who reached the score first is listed first; a member who chose no name shows a
 pseudonym). The baseline is what a careful hand-written endpoint does: the API key checked,
 one transaction as the app role under row-level security, and the reads that an index in
-rank order answers best: the top N, the member's row, the count of better scores and of
-tied ones listed before it, the neighbours above and below (each a bounded index scan), the
-first neighbour's rank from the count of better scores less those up to its score (a few
-entries), then the names of the members shown.
+rank order answers best: the top N, the member's row, the neighbours above and below (each a
+bounded index scan), then the ranks of those shown from the module's counts of members per
+block of scores (the statement the module runs: the best SQL for a rank once those counts
+exist, at most 16 short index ranges), then the names of the members shown.
 """
 
 from __future__ import annotations
@@ -47,11 +47,6 @@ BOARD = "tenant_id = $1 AND board_id = $2 AND window_key = $3"
 COLUMNS = "member_id, score, reached_at"
 TOP_ROWS = f"SELECT {COLUMNS} FROM gamification_board_scores WHERE {BOARD} ORDER BY score DESC, reached_at, member_id LIMIT $4"  # noqa: E501
 MINE = f"SELECT {COLUMNS} FROM gamification_board_scores WHERE {BOARD} AND member_id = $4"
-POSITION = f"""
-SELECT (SELECT count(*) FROM gamification_board_scores WHERE {BOARD} AND score > $4) AS better,
-       (SELECT count(*) FROM gamification_board_scores WHERE {BOARD} AND score = $4
-          AND (reached_at, member_id) < ($5, $6)) AS tied
-"""
 ABOVE = f"""
 (SELECT {COLUMNS} FROM gamification_board_scores WHERE {BOARD} AND score = $4
    AND (reached_at, member_id) < ($5, $6) ORDER BY reached_at DESC, member_id DESC LIMIT $7)
@@ -66,9 +61,19 @@ UNION ALL
 (SELECT {COLUMNS} FROM gamification_board_scores WHERE {BOARD} AND score < $4
    ORDER BY score DESC, reached_at, member_id LIMIT $7)
 """
-BETWEEN = (
-    f"SELECT count(*) FROM gamification_board_scores WHERE {BOARD} AND score > $4 AND score <= $5"
-)
+BETTER = """
+SELECT s.score, CAST(sum(c.n) AS bigint) AS better
+FROM unnest($4::bigint[]) AS s(score)
+CROSS JOIN generate_series(0, 15) AS l(level)
+CROSS JOIN LATERAL (
+    SELECT COALESCE(sum(n), 0) AS n FROM gamification_board_counts
+    WHERE tenant_id = $1 AND board_id = $2 AND window_key = $3 AND level = l.level
+      AND block > s.score >> (4 * l.level)
+      AND block <= CASE WHEN l.level = 15 THEN 9223372036854775807
+                        ELSE (s.score >> (4 * l.level)) | 15 END
+) AS c
+GROUP BY s.score
+"""
 NAMES = (
     "SELECT member_id, display_name FROM gamification_players "
     "WHERE tenant_id = $1 AND member_id = ANY($2::uuid[])"
@@ -96,15 +101,14 @@ async def leaderboard_json(
         below: list[dict[str, Any]] = []
         if mine is not None:
             me = (mine["score"], mine["reached_at"], mine["member_id"])
-            position = await conn.fetchrow(POSITION, *board, *me)
             over = list(reversed((await conn.fetch(ABOVE, *board, *me, NEIGHBOURS))[:NEIGHBOURS]))
             under = (await conn.fetch(BELOW, *board, *me, NEIGHBOURS))[:NEIGHBOURS]
-            first_rank = position["better"] + 1
-            if over and over[0]["score"] != mine["score"]:
-                between = await conn.fetchval(BETWEEN, *board, mine["score"], over[0]["score"])
-                first_rank = position["better"] + 1 - between
-            start = position["better"] + position["tied"] + 1 - len(over)
-            window = _ranked([*over, mine, *under], start, first_rank)
+            rows = [*over, mine, *under]
+            better = {
+                row["score"]: row["better"]
+                for row in await conn.fetch(BETTER, *board, sorted({r["score"] for r in rows}))
+            }
+            window = [_entry(better[r["score"]] + 1, r) for r in rows]
             above, member, below = window[: len(over)], window[len(over)], window[len(over) + 1 :]
             shown += [*over, mine, *under]
         names = {
@@ -120,6 +124,10 @@ async def leaderboard_json(
     return orjson.dumps({"data": {"leaderboard": answer}})
 
 
+def _entry(rank: int, row: Any) -> dict[str, Any]:
+    return {"rank": rank, "score": int(row["score"]), "memberId": row["member_id"]}
+
+
 def _ranked(rows: Any, first_position: int, first_rank: int) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for index, row in enumerate(rows):
@@ -129,7 +137,7 @@ def _ranked(rows: Any, first_position: int, first_rank: int) -> list[dict[str, A
             rank = found[-1]["rank"]
         else:
             rank = first_position + index
-        found.append({"rank": rank, "score": int(row["score"]), "memberId": row["member_id"]})
+        found.append(_entry(rank, row))
     return found
 
 

@@ -7,10 +7,12 @@ real gateway into a fresh tenant with three badges of different kinds: a count t
 that revokes on refund, a monthly sum with a condition that is repeatable and keeps what was
 earned, and a weekly count capped at one a day. Then it reads the stored events back and
 recomputes every progress from them with the rules the module documents (a refund keeps a
-purchase's share of what it brought, rounded up), and compares: value, completions held and
+purchase's share of what it brought, rounded up, unless the money kept no longer meets the
+condition that counted it), and compares: value, completions held and
 ever paid, awards held, and reward and reversal transactions in the ledger. A challenge's
-step counts and a daily streak's units are recomputed too: a purchase counts until it is
-refunded in full.
+step counts and two daily streaks' units are recomputed too: a purchase counts until it is
+refunded in full, or, for a step, streak or badge with a condition on the amount, until the
+money kept no longer meets it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ from tests.gamification import Shop
 BASE = datetime(2026, 3, 31, 9, tzinfo=UTC)
 """A week after Europe's spring change: the history straddles it and a month's end."""
 
+BIG = 1000
+"""The amount the conditions ask for: purchases of 1500 and 2500 meet it, until refunds
+leave less."""
+
 BADGES: dict[str, dict[str, Any]] = {
     "count": {"target": 3, "revokeOnRefund": True, "rewardPoints": 10},
     "monthly-sum": {
@@ -46,7 +52,7 @@ BADGES: dict[str, dict[str, Any]] = {
         "period": "MONTH",
         "target": 4000,
         "repeatable": True,
-        "condition": "event.amount >= 1000",
+        "condition": f"event.amount >= {BIG}",
         "rewardPoints": 5,
     },
     "weekly-capped": {
@@ -100,7 +106,7 @@ class Model:
 
     def purchase(self, event_id: uuid.UUID, member: str, amount: int, at: datetime) -> None:
         for name, badge in self.badges.items():
-            if badge.get("condition") and amount < 1000:
+            if badge.get("condition") and amount < BIG:
                 continue
             offered = amount if badge.get("measure") == "SUM" else 1
             granted = offered
@@ -125,6 +131,8 @@ class Model:
                 continue
             period, granted = self.granted[(name, purchase)]
             kept = 0 if refunded >= amount else math.ceil(granted * (amount - refunded) / amount)
+            if badge.get("condition") and amount - refunded < BIG:
+                kept = 0
             taken = self.net[(name, purchase)] - kept
             if taken <= 0:
                 continue
@@ -150,9 +158,16 @@ async def test_progress_equals_a_recomputation_from_the_stored_events(
     shop = Shop(gateway, tenant, "")
     shop.key = await _key(shop)
     ids = {name: (await shop.badge(name=name, **fields))["id"] for name, fields in BADGES.items()}
-    await shop.streak(name="Daily")
+    daily = (await shop.streak(name="Daily"))["streak"]["id"]
+    big_days = (await shop.streak(name="Big days", condition=f"event.amount >= {BIG}"))["streak"]
+    streak_ids = {daily: 0, big_days["id"]: BIG}
     steps = [
-        {"name": "Big", "eventType": "purchase", "target": 99, "condition": "event.amount >= 1000"},
+        {
+            "name": "Big",
+            "eventType": "purchase",
+            "target": 99,
+            "condition": f"event.amount >= {BIG}",
+        },
         {"name": "Any", "eventType": "purchase", "target": 99},
     ]
     window = {"startsAt": (BASE - timedelta(days=60)).isoformat(), "endsAt": _LATER}
@@ -188,14 +203,11 @@ async def test_progress_equals_a_recomputation_from_the_stored_events(
         refunded: dict[uuid.UUID, int] = defaultdict(int)
         amounts = {row.id: row.amount for row in stored}
         counted_steps: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        units: dict[tuple[str, int], set[uuid.UUID]] = defaultdict(set)
+        units: dict[tuple[str, str, int], set[uuid.UUID]] = defaultdict(set)
         zone = ZoneInfo(tenant.timezone)
         for row in stored:
             if row.type == "purchase":
                 model.purchase(row.id, str(row.member_id), row.amount, row.occurred_at)
-                units[(str(row.member_id), row.occurred_at.astimezone(zone).toordinal())].add(
-                    row.id
-                )
             else:
                 refunded[row.purchase_id] += row.amount
                 model.refund(
@@ -208,13 +220,14 @@ async def test_progress_equals_a_recomputation_from_the_stored_events(
             if row.type != "purchase":
                 continue
             member_steps = counted_steps[str(row.member_id)]
-            if refunded[row.id] < row.amount:
-                member_steps[0] += int(row.amount >= 1000)
+            kept = row.amount - refunded[row.id]
+            if kept > 0:
+                member_steps[0] += int(kept >= BIG)
                 member_steps[1] += 1
-            else:
-                units[(str(row.member_id), row.occurred_at.astimezone(zone).toordinal())].discard(
-                    row.id
-                )
+            day = row.occurred_at.astimezone(zone).toordinal()
+            for streak_id, least in streak_ids.items():
+                if kept > 0 and kept >= least:
+                    units[(streak_id, str(row.member_id), day)].add(row.id)
         live_steps = {
             str(r.member_id): list(r.counts)
             for r in await conn.execute(
@@ -222,7 +235,7 @@ async def test_progress_equals_a_recomputation_from_the_stored_events(
             )
         }
         live_units = {
-            (str(r.member_id), r.unit): set(r.purchases)
+            (str(r.streak_id), str(r.member_id), r.unit): set(r.purchases)
             for r in await conn.execute(
                 select(streak_units).where(streak_units.c.tenant_id == tenant.id)
             )

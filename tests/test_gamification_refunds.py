@@ -1,7 +1,8 @@
 """Refunds reverse what their purchase counted toward challenges and streaks: a purchase
 refunded in full takes its steps back and no longer keeps its day, once however many refunds
 and concurrent ones it takes (the challenge's explanation shows the refund); a partial refund
-leaves them; a completed challenge stays completed and paid (badges: see
+leaves them, unless the money kept no longer meets a step's, a streak's or a badge's
+condition, which it then loses; a completed challenge stays completed and paid (badges: see
 test_gamification_badges)."""
 
 from __future__ import annotations
@@ -63,6 +64,74 @@ async def test_a_purchase_refunded_in_full_takes_its_challenge_steps_back_once(
     mission = (await shop.member_challenges(mia))["Coffee and a book"]
     assert (counts(mission), mission["completedAt"] is not None) == ([2, 1], True)
     assert await reward_transactions(db, tenant) == {"earn": 1}
+
+
+async def test_a_partial_refund_below_a_condition_takes_back_what_the_condition_counted(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await Shop.open(make_app, db, tenant)
+    steps = [
+        {"name": "Big", "eventType": "purchase", "target": 3, "condition": "event.amount >= 2000"},
+        {"name": "Any", "eventType": "purchase", "target": 5},
+    ]
+    await shop.challenge(name="Big and small", steps=steps)
+    await shop.streak(name="Big days", condition="event.payload.amount >= 2000")
+    await shop.streak(name="Daily")
+    await shop.badge(
+        name="Big basket",
+        target=1,
+        repeatable=True,
+        condition="event.amount >= 2000",
+        revokeOnRefund=True,
+        rewardPoints=10,
+    )
+    mia = await shop.member()
+    today = datetime.now(UTC)
+    await shop.ingest(mia, "yesterday", amount=2500, at=today - timedelta(days=1))
+    big = await shop.ingest(mia, "big", amount=2500, at=today)
+
+    def state(
+        missions: dict[str, dict[str, Any]], runs: dict[str, dict[str, Any]]
+    ) -> tuple[list[int], int, int]:
+        return (
+            counts(missions["Big and small"]),
+            runs["Big days"]["length"],
+            runs["Daily"]["length"],
+        )
+
+    async def now() -> tuple[list[int], int, int]:
+        return state(await shop.member_challenges(mia), await shop.member_streaks(mia))
+
+    assert await now() == ([2, 2], 2, 2)
+    # 2200 kept still meets every condition: nothing changes.
+    await shop.refund(mia, "big", "r-1", 300)
+    assert await now() == ([2, 2], 2, 2)
+    # Two concurrent refunds of 100: whichever comes second leaves 2000 kept, which still
+    # meets them; then one of 400 leaves 1600, which no longer does.
+    await asyncio.gather(shop.refund(mia, "big", "r-2", 100), shop.refund(mia, "big", "r-3", 100))
+    assert await now() == ([2, 2], 2, 2)
+    taking = await shop.refund(mia, "big", "r-4", 400)
+    assert await now() == ([1, 2], 1, 2)
+    badge = (await shop.member_badges(mia))["Big basket"]
+    assert (badge["progress"], badge["earned"]) == (1, 1)
+    assert [a["revokedBy"] for a in badge["awards"]] == [None, taking]
+    assert await reward_transactions(db, tenant) == {"earn": 2, "reversal": 1}
+    # Concurrent refunds below it take nothing more back; the last in full takes "Any" and
+    # the day of the streak without a condition.
+    await asyncio.gather(shop.refund(mia, "big", "r-5", 100), shop.refund(mia, "big", "r-6", 100))
+    assert await now() == ([1, 2], 1, 2)
+    await shop.refund(mia, "big", "r-7", 1400)
+    assert await now() == ([1, 1], 1, 1)
+    body = await graphql(shop.gateway.client, EXPLAINED, {"id": mia}, token=shop.admin)
+    [mission] = body["data"]["member"]["challenges"]
+    assert [(c["steps"], c["refundOf"]) for c in mission["contributions"]] == [
+        (["Big", "Any"], None),
+        (["Big", "Any"], None),
+        (["Big"], big),
+        (["Any"], big),
+    ]
+    assert await reward_transactions(db, tenant) == {"earn": 2, "reversal": 1}
+    assert (await shop.member_badges(mia))["Big basket"]["progress"] == 1
 
 
 async def _run(db: Database, tenant: Tenant, member: str) -> tuple[int, int, int] | None:

@@ -30,6 +30,7 @@ from loyalty_gamification.demo import seed
 from loyalty_gamification.leaderboards import pay_prizes
 from loyalty_gamification.privacy import MEMBER_DATA
 from loyalty_gamification.progress import NAME, on_event_ingested
+from loyalty_gamification.ranks import fold_counts
 from loyalty_gamification.schema import (
     GamificationMutation,
     GamificationQuery,
@@ -78,7 +79,10 @@ def loyalty_event_handlers() -> list[EventHandler]:
 
 @hookimpl
 def loyalty_jobs() -> list[Job]:
-    return [Job("gamification.leaderboard_prizes", pay_prizes, interval=timedelta(minutes=5))]
+    return [
+        Job("gamification.leaderboard_prizes", pay_prizes, interval=timedelta(minutes=5)),
+        Job("gamification.leaderboard_counts", fold_counts, interval=timedelta(minutes=1)),
+    ]
 
 
 @hookimpl

@@ -10,22 +10,26 @@ completion is written with the reward in that transaction, under a ledger key na
 challenge and the member. Besides points, a challenge may pay any enabled module's rule
 effect, as a badge may (``rewards``), applied by the caller in a savepoint.
 
-A purchase refunded in full takes back the steps it counted (``refund``), once however many
-refunds it takes and whatever their concurrency: the refund's explanation row, unique per
-challenge and purchase, is the claim. A challenge already completed stays completed and paid
-(a completion is a promise kept); a partial refund leaves a step counted, as a visit counts.
+A refund takes back the steps its purchase counted and no longer meets (``refund``): all of
+them once it is refunded in full, and before that a step whose condition the money kept no
+longer meets (``refunds.Left``), each once however many refunds it takes and whatever their
+concurrency (the member's row is locked before the refunds already written are read). A step
+without a condition on the amount stays counted until the purchase is refunded in full, as a
+visit counts. A challenge already completed stays completed and paid (a completion is a
+promise kept).
 
 Per event: nothing for a tenant without challenges of the event's type; else the statement
 that counts the event (``repository.count_event``) also creates or locks the member's rows
 of the automatic challenges whose steps it meets and locks its rows of the joined opt-in
-ones, then one update per challenge the event advances.
+ones, then one statement counts the steps of every challenge the event advances (with
+their explanation rows).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -313,20 +317,29 @@ async def list_challenges(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[C
 _ADVANCE = Prepared(
     text(
         """
-WITH explained AS (
+WITH input AS (
+    SELECT * FROM unnest(
+        CAST(:challenge_ids AS uuid[]), CAST(:counts AS text[]), CAST(:steps AS text[]),
+        CAST(:completed_at AS timestamptz[]), CAST(:transaction_ids AS uuid[])
+    ) AS i(challenge_id, counts, steps, completed_at, transaction_id)
+), explained AS (
     INSERT INTO gamification_challenge_contributions
         (tenant_id, event_id, challenge_id, member_id, steps, occurred_at)
-    VALUES (:tenant_id, :event_id, :challenge_id, :member_id, CAST(:steps AS integer[]), :at)
+    SELECT :tenant_id, :event_id, challenge_id, :member_id, CAST(steps AS integer[]), :at
+    FROM input
 )
-UPDATE gamification_challenge_progress SET
-    counts = CAST(:counts AS jsonb), completed_at = :completed_at, completed_by = :completed_by,
-    transaction_id = :transaction_id, updated_at = :now
-WHERE tenant_id = :tenant_id AND member_id = :member_id AND challenge_id = :challenge_id
+UPDATE gamification_challenge_progress AS p SET
+    counts = CAST(i.counts AS jsonb), completed_at = i.completed_at,
+    completed_by = CASE WHEN i.completed_at IS NULL THEN NULL ELSE :event_id END,
+    transaction_id = i.transaction_id, updated_at = :now
+FROM input AS i
+WHERE p.tenant_id = :tenant_id AND p.member_id = :member_id AND p.challenge_id = i.challenge_id
 """
     )
 )
-"""Count the steps an event advanced on the member's locked row, and say which (the
-explanation a refund reverses), in one statement; prepared, as it runs for most events."""
+"""Count the steps an event advanced on the member's locked rows of every challenge it
+advances, and say which (the explanation a refund reverses), in one statement; prepared, as
+it runs for most events."""
 
 
 def met(
@@ -367,15 +380,36 @@ async def advance(
     done, paying the points; the challenges completed, whose rule effect the caller applies."""
     by_id = {challenge.id: challenge for challenge in items}
     completed = []
+    moved: list[tuple[uuid.UUID, list[int], list[int], uuid.UUID | None, bool]] = []
     for row in sorted(rows, key=lambda r: r.id):
         if row.joined_at is not None and event.occurred_at < row.joined_at:
             continue
         challenge = by_id[row.id]
         counts = row.counts if isinstance(row.counts, list) else json.loads(row.counts)
-        if await _advance(
-            conn, tenant_id, challenge, event, steps[challenge.id], counts, now, tally
-        ):
+        advanced = _advanced(challenge, steps[challenge.id], counts)
+        if advanced is None:
+            continue
+        indexes, counted, done = advanced
+        paid = await _reward(conn, tenant_id, challenge, event, now, tally) if done else None
+        moved.append((challenge.id, indexes, counted, paid, done))
+        if done:
             completed.append(challenge)
+    if moved:
+        await _ADVANCE.execute(
+            conn,
+            {
+                "tenant_id": tenant_id,
+                "member_id": event.member_id,
+                "event_id": event.event_id,
+                "challenge_ids": [m[0] for m in moved],
+                "steps": ["{" + ",".join(map(str, m[1])) + "}" for m in moved],
+                "counts": [json.dumps(m[2]) for m in moved],
+                "completed_at": [event.occurred_at if m[4] else None for m in moved],
+                "transaction_ids": [m[3] for m in moved],
+                "at": event.occurred_at,
+                "now": now,
+            },
+        )
     return completed
 
 
@@ -389,47 +423,22 @@ def _met(challenge: Challenge, event: events.EventIngested, verdicts: Verdicts) 
     return steps if steps and in_segment else set()
 
 
-async def _advance(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
-    challenge: Challenge,
-    event: events.EventIngested,
-    met: set[int],
-    stored: Sequence[int],
-    now: datetime,
-    tally: health.Tally,
-) -> bool:
-    """Count the steps the event meets on the locked row, and complete the challenge once
-    every step is done (True: this event completed it)."""
+def _advanced(
+    challenge: Challenge, met: set[int], stored: Sequence[int]
+) -> tuple[list[int], list[int], bool] | None:
+    """The steps the event advances (of those it meets, the open ones; in an ordered
+    challenge only the first open one), the counts after it, and whether every step is then
+    done; None when it advances nothing."""
     targets = [step.target for step in challenge.steps]
     counts = [*stored, *[0] * len(targets)][: len(targets)]
     open_steps = [i for i in range(len(targets)) if counts[i] < targets[i]]
     counting = open_steps[:1] if challenge.ordered else open_steps
     advanced = [i for i in counting if i in met]
     if not advanced:
-        return False
+        return None
     for index in advanced:
         counts[index] += 1
-    done = all(c >= t for c, t in zip(counts, targets, strict=True))
-    await _ADVANCE.execute(
-        conn,
-        {
-            "tenant_id": tenant_id,
-            "member_id": event.member_id,
-            "challenge_id": challenge.id,
-            "counts": json.dumps(counts),
-            "event_id": event.event_id,
-            "steps": advanced,
-            "at": event.occurred_at,
-            "completed_at": event.occurred_at if done else None,
-            "completed_by": event.event_id if done else None,
-            "transaction_id": await _reward(conn, tenant_id, challenge, event, now, tally)
-            if done
-            else None,
-            "now": now,
-        },
-    )
-    return done
+    return advanced, counts, all(c >= t for c, t in zip(counts, targets, strict=True))
 
 
 async def _reward(
@@ -480,12 +489,17 @@ async def refund(
     member_id: uuid.UUID,
     purchase_id: uuid.UUID,
     refund_id: uuid.UUID,
+    lost: Callable[[uuid.UUID, int], bool],
     *,
     at: datetime,
     now: datetime,
 ) -> None:
-    """Take back the steps a purchase refunded in full counted, challenge by challenge (in
-    id order, each member row locked before its claim, the order the ingest path takes)."""
+    """Take back the steps a purchase counted that its refunds lost (``lost(challenge id,
+    step index)``: refunded in full, or the money kept no longer meets the step's condition),
+    challenge by challenge in id order. Each member row is locked before the refunds already
+    written for the purchase are read, the order the ingest path takes: of concurrent refunds
+    of one purchase each takes back only what the ones before it did not, so a step is taken
+    back once. A completed challenge stays completed: nothing is taken back from it."""
     c = challenge_contributions.c
     counted = (
         await conn.execute(
@@ -496,6 +510,9 @@ async def refund(
     ).all()
     p = challenge_progress.c
     for row in counted:
+        losing = [index for index in row.steps if lost(row.challenge_id, index)]
+        if not losing:
+            continue
         mine = (
             await conn.execute(
                 select(p.counts, p.completed_at)
@@ -507,10 +524,21 @@ async def refund(
                 .with_for_update()
             )
         ).first()
-        if mine is None:
+        if mine is None or mine.completed_at is not None:
             continue
-        taken = [] if mine.completed_at is not None else list(row.steps)
-        claimed = await conn.execute(
+        before = await conn.scalars(
+            select(c.steps).where(
+                c.tenant_id == tenant_id,
+                c.member_id == member_id,
+                c.challenge_id == row.challenge_id,
+                c.refund_of == purchase_id,
+            )
+        )
+        taken_before = {index for steps in before for index in steps}
+        taken = [index for index in losing if index not in taken_before]
+        if not taken:
+            continue
+        written = await conn.execute(
             insert(challenge_contributions)
             .values(
                 tenant_id=tenant_id,
@@ -524,7 +552,7 @@ async def refund(
             .on_conflict_do_nothing()
             .returning(c.challenge_id)
         )
-        if claimed.first() is None or not taken:
+        if written.first() is None:
             continue
         counts = list(mine.counts if isinstance(mine.counts, list) else json.loads(mine.counts))
         for index in taken:

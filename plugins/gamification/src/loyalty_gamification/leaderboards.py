@@ -18,10 +18,11 @@ opts in again starts from that moment.
 Live: an event updates every board it concerns in one statement (an upsert per board, by
 unnest), skipped for hidden members in the same statement. Reading is index scans of
 ``ix_gamification_board_scores_rank`` (board, window, score descending, reached at,
-member): the top N reads N entries; a member's rank is one more than the count of better
-scores (its position also counts the tied ones listed before it), both counted in one
-statement that reads as many entries as the member has ahead of it, once: its first
-neighbour's rank is derived from that count.
+member): the top N reads N entries, a member's neighbours a few more. The rank of the
+member and of each neighbour is one more than the count of better scores, summed from the
+counts of members per block of scores kept beside them (``ranks``): at most 16 short index
+ranges, whatever the board's size. All of it, with the names chosen, is one prepared
+statement.
 
 Prizes: a job pays, once a window has ended, each prize's points to the members whose rank
 lies in its range (tied members share the rank, so all of them are paid). The payout row
@@ -45,16 +46,18 @@ from loyalty_core.sdk import (
     EventTypeSpec,
     JobContext,
     NotFound,
+    Prepared,
     ValidationFailed,
     conditions,
     events,
     ledger,
     tenants,
 )
-from sqlalchemy import and_, delete, func, select, text, tuple_
+from sqlalchemy import and_, delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_gamification import ranks
 from loyalty_gamification import repository as repo
 from loyalty_gamification.models import Period, Status, calendar_key
 from loyalty_gamification.tables import leaderboards, payouts, players, scores
@@ -211,8 +214,20 @@ def _check_prizes(spec: BoardSpec) -> None:
         taken |= ranks
 
 
-_SCORE = text(
-    """
+_SCORE = Prepared(
+    text(
+        """
+WITH earned AS (
+    INSERT INTO gamification_badge_awards
+        (tenant_id, id, badge_id, member_id, period_key, seq, event_id, transaction_id,
+         earned_at)
+    SELECT :tenant_id, a.id, a.badge_id, :member_id, a.period_key, a.seq, :event_id,
+           a.transaction_id, :earned_at
+    FROM unnest(CAST(:award_ids AS uuid[]), CAST(:award_badge_ids AS uuid[]),
+                CAST(:award_periods AS text[]), CAST(:award_seqs AS integer[]),
+                CAST(:award_transactions AS uuid[]))
+        AS a(id, badge_id, period_key, seq, transaction_id)
+)
 INSERT INTO gamification_board_scores AS s
     (tenant_id, board_id, window_key, member_id, score, reached_at)
 SELECT :tenant_id, i.board_id, i.window_key, :member_id, i.delta, :now
@@ -226,7 +241,19 @@ ON CONFLICT (tenant_id, board_id, window_key, member_id) DO UPDATE SET
     score = s.score + excluded.score,
     reached_at = excluded.reached_at
 """
+    )
 )
+
+
+@dataclass(frozen=True)
+class Earned:
+    """A badge completion to record: its award row (the event and time are the caller's)."""
+
+    id: uuid.UUID
+    badge_id: uuid.UUID
+    period_key: str
+    seq: int
+    transaction_id: uuid.UUID | None
 
 
 async def add_scores(
@@ -235,12 +262,18 @@ async def add_scores(
     member_id: uuid.UUID,
     deltas: Sequence[tuple[uuid.UUID, str, int]],
     now: datetime,
+    *,
+    earned: Sequence[Earned] = (),
+    event_id: uuid.UUID | None = None,
+    earned_at: datetime | None = None,
 ) -> None:
-    """Add (board, window, delta) to the member's scores in one statement."""
-    if not deltas:
+    """Add (board, window, delta) to the member's scores, and record the badge completions
+    an event ``event_id`` made at ``earned_at`` (what badge boards score), in one prepared
+    statement."""
+    if not deltas and not earned:
         return
-    await conn.execute(
-        _SCORE,
+    await _SCORE.execute(
+        conn,
         {
             "tenant_id": tenant_id,
             "member_id": member_id,
@@ -248,6 +281,13 @@ async def add_scores(
             "board_ids": [d[0] for d in deltas],
             "window_keys": [d[1] for d in deltas],
             "deltas": [d[2] for d in deltas],
+            "event_id": event_id,
+            "earned_at": earned_at,
+            "award_ids": [e.id for e in earned],
+            "award_badge_ids": [e.badge_id for e in earned],
+            "award_periods": [e.period_key for e in earned],
+            "award_seqs": [e.seq for e in earned],
+            "award_transactions": [e.transaction_id for e in earned],
         },
     )
 
@@ -371,107 +411,92 @@ async def standings(
         raise NotFound("no such leaderboard", field="id")
     board = Board.of(row)
     key = window_key or board.window_key(now, zone)
-    where = _board_rows(tenant_id, board_id, key)
-    s = scores.c
-    order = (s.score.desc(), s.reached_at, s.member_id)
-    top_rows = (await conn.execute(select(scores).where(where).order_by(*order).limit(first))).all()
-    top = _ranked(top_rows, first_position=1, first_rank=1)
-    mine = None
-    above: list[Any] = []
-    below: list[Any] = []
-    if member_id is not None:
-        mine = (await conn.execute(select(scores).where(where, s.member_id == member_id))).first()
-    if mine is None:
-        names = await _names(conn, tenant_id, [r.member_id for r in top_rows])
-        return Standings(board, key, _named(top, names), None, (), ())
-    counts = (
-        await conn.execute(
-            select(
-                select(func.count()).where(where, s.score > mine.score).scalar_subquery(),
-                select(func.count())
-                .where(
-                    where,
-                    s.score == mine.score,
-                    tuple_(s.reached_at, s.member_id) < tuple_(mine.reached_at, mine.member_id),
-                )
-                .scalar_subquery(),
-            )
-        )
-    ).one()
-    better, before_tied = int(counts[0]), int(counts[1])
-    position = better + before_tied + 1
-    if neighbours:
-        above = await _above(conn, where, mine, neighbours)
-        below = await _below(conn, where, mine, neighbours)
-    top_above_rank = None
-    if above and above[0].score != mine.score:
-        # The first neighbour's rank from the count already made: the better scores less
-        # those between the member's and the neighbour's (a few index entries), not a
-        # second count of everything above.
-        between = await conn.scalar(
-            select(func.count()).where(where, s.score > mine.score, s.score <= above[0].score)
-        )
-        top_above_rank = 1 + better - int(between or 0)
-    window = [*above, mine, *below]
-    ranked = _ranked(
-        window,
-        first_position=position - len(above),
-        first_rank=top_above_rank if top_above_rank is not None else better + 1,
+    rows = await _STANDINGS.all(
+        conn,
+        {
+            "tenant_id": tenant_id,
+            "board_id": board_id,
+            "window_key": key,
+            "first": first,
+            "member_id": member_id,
+            "neighbours": neighbours,
+        },
     )
-    names = await _names(conn, tenant_id, [r.member_id for r in [*top_rows, *window]])
-    named = _named(ranked, names)
+    top = _ranked([r for r in rows if r.side == _TOP], first_position=1, first_rank=1)
+    near = [r for r in rows if r.side != _TOP]
+    names = {r.member_id: r.display_name or pseudonym(r.member_id) for r in rows}
+    around = _named(
+        [Entry(r.better + 1, r.member_id, r.score, r.reached_at, "") for r in near], names
+    )
+    above = sum(1 for r in near if r.side == _ABOVE)
     return Standings(
         board,
         key,
         _named(top, names),
-        named[len(above)],
-        named[: len(above)],
-        named[len(above) + 1 :],
+        around[above] if near else None,
+        around[:above],
+        around[above + 1 :],
     )
 
 
-async def _above(conn: AsyncConnection, where: Any, mine: Any, n: int) -> list[Any]:
-    """The ``n`` entries just before ``mine`` in rank order, in rank order."""
-    s = scores.c
-    tied = (
-        select(scores)
-        .where(
-            where,
-            s.score == mine.score,
-            tuple_(s.reached_at, s.member_id) < tuple_(mine.reached_at, mine.member_id),
-        )
-        .order_by(s.reached_at.desc(), s.member_id.desc())
-        .limit(n)
+_TOP, _ABOVE, _MINE, _BELOW = -2, -1, 0, 1
+_BOARD = "tenant_id = :tenant_id AND board_id = :board_id AND window_key = :window_key"
+_NEAR = """
+SELECT s.member_id, s.score, s.reached_at FROM gamification_board_scores s
+WHERE s.tenant_id = :tenant_id AND s.board_id = :board_id AND s.window_key = :window_key"""
+_STANDINGS = Prepared(
+    text(
+        f"""
+WITH mine AS (
+    SELECT member_id, score, reached_at FROM gamification_board_scores
+    WHERE {_BOARD} AND member_id = CAST(:member_id AS uuid)
+), above AS (
+    SELECT a.* FROM mine m CROSS JOIN LATERAL (
+        ({_NEAR} AND s.score = m.score
+            AND (s.reached_at, s.member_id) < (m.reached_at, m.member_id)
+         ORDER BY s.reached_at DESC, s.member_id DESC LIMIT :neighbours)
+        UNION ALL
+        ({_NEAR} AND s.score > m.score
+         ORDER BY s.score, s.reached_at DESC, s.member_id DESC LIMIT :neighbours)
+    ) AS a
+    ORDER BY a.score, a.reached_at DESC, a.member_id DESC LIMIT :neighbours
+), below AS (
+    SELECT b.* FROM mine m CROSS JOIN LATERAL (
+        ({_NEAR} AND s.score = m.score
+            AND (s.reached_at, s.member_id) > (m.reached_at, m.member_id)
+         ORDER BY s.reached_at, s.member_id LIMIT :neighbours)
+        UNION ALL
+        ({_NEAR} AND s.score < m.score
+         ORDER BY s.score DESC, s.reached_at, s.member_id LIMIT :neighbours)
+    ) AS b
+    ORDER BY b.score DESC, b.reached_at, b.member_id LIMIT :neighbours
+), near AS (
+    SELECT {_ABOVE} AS side, * FROM above
+    UNION ALL SELECT {_MINE}, * FROM mine
+    UNION ALL SELECT {_BELOW}, * FROM below
+), ranked AS ({ranks.better_than("(SELECT DISTINCT score FROM near) AS s")}
+), shown AS (
+    SELECT * FROM (
+        SELECT {_TOP} AS side, member_id, score, reached_at, CAST(NULL AS bigint) AS better
+        FROM gamification_board_scores WHERE {_BOARD}
+        ORDER BY score DESC, reached_at, member_id LIMIT :first
+    ) AS t
+    UNION ALL
+    SELECT n.side, n.member_id, n.score, n.reached_at, r.better
+    FROM near n JOIN ranked r ON r.score = n.score
+)
+SELECT sh.side, sh.member_id, sh.score, sh.reached_at, sh.better, p.display_name
+FROM shown sh
+LEFT JOIN gamification_players p
+    ON p.tenant_id = :tenant_id AND p.member_id = sh.member_id
+ORDER BY sh.side = {_TOP} DESC, sh.score DESC, sh.reached_at, sh.member_id
+"""  # noqa: S608 (constants only)
     )
-    higher = (
-        select(scores)
-        .where(where, s.score > mine.score)
-        .order_by(s.score, s.reached_at.desc(), s.member_id.desc())
-        .limit(n)
-    )
-    rows = [*(await conn.execute(tied)).all(), *(await conn.execute(higher)).all()][:n]
-    return list(reversed(rows))
-
-
-async def _below(conn: AsyncConnection, where: Any, mine: Any, n: int) -> list[Any]:
-    s = scores.c
-    tied = (
-        select(scores)
-        .where(
-            where,
-            s.score == mine.score,
-            tuple_(s.reached_at, s.member_id) > tuple_(mine.reached_at, mine.member_id),
-        )
-        .order_by(s.reached_at, s.member_id)
-        .limit(n)
-    )
-    lower = (
-        select(scores)
-        .where(where, s.score < mine.score)
-        .order_by(s.score.desc(), s.reached_at, s.member_id)
-        .limit(n)
-    )
-    return [*(await conn.execute(tied)).all(), *(await conn.execute(lower)).all()][:n]
+)
+"""A board's top ``:first`` and, for ``:member_id``, its entry with ``:neighbours`` entries
+above and below in rank order (each side a bounded scan of the rank index: the tied ones
+reached before or after it, then the better or worse scores), ranked from the counts of
+members per block of scores, with the names chosen; in one statement, prepared."""
 
 
 def _ranked(rows: Sequence[Any], *, first_position: int, first_rank: int) -> list[Entry]:
@@ -652,6 +677,7 @@ async def list_boards(conn: AsyncConnection, tenant_id: uuid.UUID) -> list[Board
 __all__ = [
     "Board",
     "BoardSpec",
+    "Earned",
     "Entry",
     "Metric",
     "Prize",

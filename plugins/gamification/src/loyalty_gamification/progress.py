@@ -42,6 +42,7 @@ from loyalty_gamification import challenges, health, leaderboards, rewards, stre
 from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import Catalogue, live
 from loyalty_gamification.models import Badge, Measure, kept_after_refund
+from loyalty_gamification.refunds import Left
 from loyalty_gamification.verdicts import Verdicts
 
 NAME = "gamification"
@@ -87,12 +88,14 @@ class _Counter:
         self.modules: tuple[ModuleRegistry | None, Mapping[str, BaseModel]] = (None, {})
         """The registry and the tenant's enabled modules: where reward effects come from."""
         self.badge_changes: list[tuple[datetime, int]] = []
+        """Completions earned (+) and revoked (-), with when each was earned: what badge
+        leaderboards count."""
+        self.earned: list[leaderboards.Earned] = []
+        """The completions this event made, recorded with the badge boards' scores."""
         self.tally = health.Tally(self.now)
         """How the definitions fared for the event, written last."""
         self.verdicts = Verdicts({})
         """The event's conditions, once evaluated (none before :meth:`count`)."""
-        """Completions earned (+) and revoked (-), with when each was earned: what badge
-        leaderboards count."""
 
     async def zone(self) -> ZoneInfo:
         if self.tenant is None:
@@ -139,7 +142,7 @@ class _Counter:
         if missions:
             steps = challenges.met(missions, event, verdicts, self.tally)
         if not counted and not kept and not scores and not steps:
-            await self.score_badges(catalogue)
+            await self.record(catalogue)
             return
         opt_in = {c.id for c in missions if c.opt_in}
         done = await repo.count_event(
@@ -200,7 +203,7 @@ class _Counter:
                     reached.effect,
                     f"{NAME}:streak-effect:{streak.id}:{event.member_id}:{started_unit}:{length}",
                 )
-        await self.score_badges(catalogue)
+        await self.record(catalogue)
 
     async def _counted(self, badges: Sequence[Badge], verdicts: Verdicts) -> list[repo.Counted]:
         event = self.event
@@ -233,9 +236,9 @@ class _Counter:
             )
         return counted
 
-    async def score_badges(self, catalogue: Catalogue) -> None:
-        """Add the completions this event made or revoked to the badge leaderboards (a
-        statement only when there are both)."""
+    async def record(self, catalogue: Catalogue) -> None:
+        """Record the completions this event made, and add those it made or revoked to the
+        badge leaderboards, in one statement (none when there are neither)."""
         if not self.badge_changes:
             return
         zone = await self.zone()
@@ -247,7 +250,14 @@ class _Counter:
             for at, change in self.badge_changes
         ]
         await leaderboards.add_scores(
-            self.conn, self.tenant_id, self.event.member_id, deltas, self.now
+            self.conn,
+            self.tenant_id,
+            self.event.member_id,
+            deltas,
+            self.now,
+            earned=self.earned,
+            event_id=self.event.event_id,
+            earned_at=self.event.occurred_at,
         )
 
     async def _award(self, badge: Badge, period_key: str, seq: int) -> None:
@@ -275,20 +285,7 @@ class _Counter:
                 badge.reward_effect,
                 f"{NAME}:badge-effect:{badge.id}:{event.member_id}:{period_key}:{seq}",
             )
-        await repo.insert_award(
-            self.conn,
-            {
-                "tenant_id": self.tenant_id,
-                "id": new_id(),
-                "badge_id": badge.id,
-                "member_id": event.member_id,
-                "period_key": period_key,
-                "seq": seq,
-                "event_id": event.event_id,
-                "transaction_id": transaction_id,
-                "earned_at": event.occurred_at,
-            },
-        )
+        self.earned.append(leaderboards.Earned(new_id(), badge.id, period_key, seq, transaction_id))
 
     async def _effect(
         self,
@@ -331,26 +328,49 @@ class _Counter:
         )
 
     async def refund(self, catalogue: Catalogue, purchase_id: uuid.UUID) -> None:
-        """Take back, per badge the purchase counted toward, what the refunded share of it
-        brought; a badge that revokes loses the completions its progress no longer reaches,
-        and their rewards are reversed. A purchase refunded in full also takes back the
-        challenge steps and the streak units it counted."""
+        """Take back what the purchase no longer brings after its refunds so far
+        (``refunds.Left``): per badge it counted toward, its share of the money refunded, or
+        all of it once the money kept no longer meets the badge's condition; a badge that
+        revokes loses the completions its progress no longer reaches, and their rewards are
+        reversed. The challenge steps and streak units it counted are taken back once it is
+        refunded in full or no longer meets their conditions."""
         purchase = await events.get_event(self.conn, self.tenant_id, purchase_id)
         if purchase is None or not purchase.amount:
             return
         event = self.event
-        if purchase.refunded_amount >= purchase.amount:
+        missions = catalogue.challenges_by_type.get(purchase.type, ())
+        runs = catalogue.streaks_by_type.get(purchase.type, ())
+        left = await Left.of(
+            self.conn,
+            self.tenant_id,
+            purchase,
+            [
+                *(b.condition for b in catalogue.by_type.get(purchase.type, ())),
+                *(s.condition for s in runs),
+                *(step.condition for c in missions for step in c.steps),
+            ],
+        )
+        by_challenge = {c.id: c for c in missions}
+        if left.in_full or missions:
             await challenges.refund(
                 self.conn,
                 self.tenant_id,
                 purchase.member_id,
                 purchase_id,
                 event.event_id,
+                lambda challenge_id, index: _step_lost(left, by_challenge.get(challenge_id), index),
                 at=event.occurred_at,
                 now=self.now,
             )
+        lost_runs = None if left.in_full else [s.id for s in runs if left.lost(s.condition)]
+        if lost_runs is None or lost_runs:
             await streaks.refund(
-                self.conn, self.tenant_id, purchase.member_id, purchase_id, now=self.now
+                self.conn,
+                self.tenant_id,
+                purchase.member_id,
+                purchase_id,
+                lost_runs,
+                now=self.now,
             )
         if not catalogue.by_id:
             return
@@ -359,7 +379,11 @@ class _Counter:
             badge = catalogue.by_id.get(row.badge_id)
             if badge is None or row.granted is None:
                 continue
-            kept = kept_after_refund(int(row.granted), purchase.amount, purchase.refunded_amount)
+            kept = 0
+            if not left.lost(badge.condition):
+                kept = kept_after_refund(
+                    int(row.granted), purchase.amount, purchase.refunded_amount
+                )
             taken = int(row.net) - kept
             if taken <= 0:
                 continue
@@ -433,6 +457,14 @@ class _Counter:
         await repo.set_revocation_transaction(
             self.conn, self.tenant_id, award_id, posted.transaction.id
         )
+
+
+def _step_lost(left: Left, challenge: challenges.Challenge | None, index: int) -> bool:
+    """Whether a step the purchase counted is lost to its refunds (a challenge no longer live
+    takes back only a purchase refunded in full)."""
+    if challenge is None or index >= len(challenge.steps):
+        return left.in_full
+    return left.lost(challenge.steps[index].condition)
 
 
 def _offered(badge: Badge, verdicts: Verdicts) -> int:

@@ -455,13 +455,6 @@ async def contributions_of_purchase(
     ).all()
 
 
-_AWARD = Prepared(insert(awards))
-
-
-async def insert_award(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
-    await _AWARD.execute(conn, values)
-
-
 async def revoke_awards(
     conn: AsyncConnection,
     tenant_id: uuid.UUID,
@@ -561,7 +554,6 @@ __all__ = [
     "catalogue_version",
     "contributions_of_purchase",
     "count_event",
-    "insert_award",
     "insert_contribution",
     "list_badges",
     "live_badges",

@@ -18,9 +18,10 @@ never hours:
 * A milestone pays once per run when the run reaches its length, its points and any rule
   effect of an enabled module it names (the ledger key and the effect's key name the
   streak, the member, the unit the run began and the length).
-* A purchase refunded in full no longer keeps its unit: a unit left with no activity no
-  longer counts, and the run is recomputed from the units left, in order, by these rules
-  (milestones already paid stay paid).
+* A purchase refunded in full no longer keeps its unit, nor does one refunded in part whose
+  money kept no longer meets the streak's condition (``refunds.Left``): a unit left with no
+  activity no longer counts, and the run is recomputed from the units left, in order, by
+  these rules (milestones already paid stay paid).
 * A run is alive while the units missed since its last one could be covered by the freezes
   held; ``Member.streaks`` shows a run that is not as 0 (the stored run is replaced at the
   member's next qualifying event).
@@ -386,23 +387,29 @@ async def refund(
     tenant_id: uuid.UUID,
     member_id: uuid.UUID,
     purchase_id: uuid.UUID,
+    lost: Sequence[uuid.UUID] | None,
     *,
     now: datetime,
 ) -> None:
-    """Take a purchase refunded in full out of the units it kept; recompute each run left
-    with a unit fewer. The member's runs are locked first, the order of the ingest statement
-    (run, then unit), and the purchase leaves an array once: a second refund finds nothing."""
+    """Take a purchase out of the units it kept, of every streak when it was refunded in full
+    (``lost`` None) or of the ``lost`` streaks whose conditions the money kept no longer
+    meets; recompute each run left with a unit fewer. The member's runs are locked first, the
+    order of the ingest statement (run, then unit), and the purchase leaves an array once: a
+    second refund finds nothing."""
     r, u = runs_table.c, streak_units.c
     mine = and_(r.tenant_id == tenant_id, r.member_id == member_id)
     await conn.execute(select(r.streak_id).where(mine).order_by(r.streak_id).with_for_update())
+    kept_by = [
+        u.tenant_id == tenant_id,
+        u.member_id == member_id,
+        u.purchases.any_() == purchase_id,
+    ]
+    if lost is not None:
+        kept_by.append(u.streak_id.in_(lost))
     rows = (
         await conn.execute(
             update(streak_units)
-            .where(
-                u.tenant_id == tenant_id,
-                u.member_id == member_id,
-                u.purchases.any_() == purchase_id,
-            )
+            .where(*kept_by)
             .values(purchases=func.array_remove(u.purchases, purchase_id))
             .returning(u.streak_id, text(f"{_UNITS_LEFT} AS left_over"))
         )

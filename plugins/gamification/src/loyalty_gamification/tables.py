@@ -21,8 +21,10 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -340,6 +342,31 @@ scores = Table(
 ordered by it). The index is the board in rank order: the top N, a member's neighbours and
 the count of better scores are index scans."""
 
+board_counts = Table(
+    "gamification_board_counts",
+    metadata,
+    tenant_id_column(),
+    Column("board_id", UUID(as_uuid=True), primary_key=True),
+    Column("window_key", String(40), primary_key=True),
+    Column("level", SmallInteger, primary_key=True),
+    Column("block", BigInteger, primary_key=True),
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("folded", Boolean, nullable=False, server_default=text("false")),
+    Index(
+        "ix_gamification_board_counts_unfolded",
+        "tenant_id",
+        postgresql_where=text("NOT folded"),
+    ),
+)
+"""How many members of a board's window have a score in each block of scores: the aid that
+counts a member's better scores in a few rows, whatever the board's size (``ranks``).
+Blocks nest by 16: a score's block at ``level`` k is ``score >> 4k``. Written by triggers on
+the scores (every statement that adds, changes or removes scores inserts its signed deltas
+here in its transaction), insert-only, so no two ingestions wait on a shared row; a job
+folds each block's deltas into one ``folded`` row. No foreign key to the board, whose row
+every insert would otherwise lock."""
+
 players = Table(
     "gamification_players",
     metadata,
@@ -437,12 +464,6 @@ challenge_contributions = Table(
     Column("refund_of", UUID(as_uuid=True)),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     created_at_column(),
-    UniqueConstraint(
-        "tenant_id",
-        "challenge_id",
-        "refund_of",
-        name="uq_gamification_challenge_contributions_refund",
-    ),
     Index(
         "ix_gamification_challenge_contributions_member",
         "tenant_id",
@@ -452,11 +473,12 @@ challenge_contributions = Table(
     ),
 )
 """Why a challenge's counts are what they are: per event that advanced it, the steps it
-counted (indexes, in step order); per refund that took a purchase's steps back, a row of the
-refund's own with ``refund_of`` the purchase and the steps taken back (none when the
-challenge was already completed: a completion stays). Insert-only; the unique key on
-``refund_of`` is the claim that reverses a purchase once, whatever the number of refunds or
-their concurrency. Keyed by event: a refund finds its purchase's rows by the key. No foreign
+counted (indexes, in step order); per refund that took some of a purchase's steps back, a row
+of the refund's own with ``refund_of`` the purchase and the steps taken back (a partial
+refund may take back a step whose condition the money kept no longer meets, a later one the
+rest). Insert-only; a refund reads the rows of the refunds before it with the member's
+progress row locked, so a step is taken back once, whatever the number of refunds or their
+concurrency. Keyed by event: a refund finds its purchase's rows by the key. No foreign
 key to the challenge, for the reason the badges' contributions have none; indexed by member
 and challenge (``MemberChallenge.contributions``)."""
 
@@ -491,6 +513,7 @@ TABLES = (
     member_streaks,
     leaderboards,
     scores,
+    board_counts,
     players,
     payouts,
     challenges,
@@ -503,6 +526,7 @@ __all__ = [
     "TABLES",
     "awards",
     "badges",
+    "board_counts",
     "catalogues",
     "challenge_contributions",
     "challenge_progress",
