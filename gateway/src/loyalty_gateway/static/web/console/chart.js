@@ -17,7 +17,7 @@ export function LineChart({ title, x, series }) {
     const plot = new uPlot(
       {
         ...size(),
-        series: [{}, ...series.map(([label], i) => ({ label, stroke: COLOURS[i % COLOURS.length], width: 2, value: (_, v) => (v === null ? "" : num(v)) }))],
+        series: [{ label: t("day"), value: (_, v) => (v === null ? "" : date(new Date(v * 1000))) }, ...series.map(([label], i) => ({ label, stroke: COLOURS[i % COLOURS.length], width: 2, value: (_, v) => (v === null ? "" : num(v)) }))],
         axes: [{}, { values: (_, ticks) => ticks.map((v) => num(v)), size: 60 }],
         legend: { show: series.length > 1 },
       },

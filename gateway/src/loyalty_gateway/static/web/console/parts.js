@@ -59,8 +59,10 @@ export function fromLocalInput(value) {
   return value ? new Date(value).toISOString() : null;
 }
 
+// A day as the API's Date (YYYY-MM-DD), in the browser's time zone.
 export function isoDate(d) {
-  return d.toISOString().slice(0, 10);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
 export function daysAgo(n) {
