@@ -102,6 +102,7 @@ const en = {
   statements: "Settlement statements", period: "Period", partner: "Partner", period_on: "Period containing", period_on_hint: "Empty: every period.",
   points_issued: "Points issued", points_redeemed: "Points redeemed", fees: "Fees", net_due: "Net due",
   direction_PARTNER_OWES: "owed by the partner", direction_OPERATOR_OWES: "owed to the partner", direction_SETTLED: "settled",
+  partner_key_new: "New key for a partner", partner_secret_once: "The partner's key, shown only now. With it the partner's tills book to the partner, and the partner signs in here to see its statements and offers.",
   download_csv_of: "Statement of {name} for {date} as CSV", download_html_of: "Statement of {name} for {date} as HTML",
   // Offers
   used: "Used", offer_reward_FIXED: "fixed points", offer_reward_PER_UNIT: "points per unit", offer_reward_MULTIPLIER: "multiplier",
@@ -225,6 +226,7 @@ const de = {
   statements: "Abrechnungen", period: "Zeitraum", partner: "Partner", period_on: "Zeitraum mit dem Tag", period_on_hint: "Leer: alle Zeiträume.",
   points_issued: "Ausgegebene Punkte", points_redeemed: "Eingelöste Punkte", fees: "Gebühren", net_due: "Saldo fällig",
   direction_PARTNER_OWES: "schuldet der Partner", direction_OPERATOR_OWES: "schulden wir dem Partner", direction_SETTLED: "ausgeglichen",
+  partner_key_new: "Neuer Schlüssel für einen Partner", partner_secret_once: "Der Schlüssel des Partners, nur jetzt sichtbar. Mit ihm buchen die Kassen des Partners auf den Partner, und der Partner meldet sich hier an, um seine Abrechnungen und Angebote zu sehen.",
   download_csv_of: "Abrechnung von {name} für {date} als CSV", download_html_of: "Abrechnung von {name} für {date} als HTML",
   used: "Genutzt", offer_reward_FIXED: "feste Punkte", offer_reward_PER_UNIT: "Punkte je Einheit", offer_reward_MULTIPLIER: "Multiplikator",
   retire: "Zurückziehen", retire_named: "{name} zurückziehen", retire_confirm: "{name} zurückziehen? Mitglieder sehen es dann nicht mehr.",
