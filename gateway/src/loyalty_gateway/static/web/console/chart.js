@@ -34,10 +34,10 @@ export function LineChart({ title, x, series }) {
   return html`<figure class="chart">
     <figcaption>${title}</figcaption>
     <div ref=${box} aria-hidden="true"></div>
-    <table class="sr-only">
+    <div class="sr-only"><table>
       <caption>${title}</caption>
       <thead><tr><th scope="col">${t("day")}</th>${series.map(([label]) => html`<th scope="col">${label}</th>`)}</tr></thead>
       <tbody>${x.map((day, i) => html`<tr><th scope="row">${date(day)}</th>${series.map(([, values]) => html`<td>${num(values[i] ?? 0)}</td>`)}</tr>`)}</tbody>
-    </table>
+    </table></div>
   </figure>`;
 }

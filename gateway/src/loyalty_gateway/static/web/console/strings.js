@@ -119,7 +119,8 @@ const en = {
   membership_plans: "Paid membership plans", trial_days: "Trial days", per_MONTH: "month", per_YEAR: "year",
   // Rewards
   rewards: "Rewards", stock: "Stock", limit_per: "{n} per {days} days", valid_until: "Valid until", reward_new: "New reward",
-  reward_kind_hint: "e.g. product, voucher, experience", points_price: "Price in points", stock_hint: "Empty: unlimited.",
+  reward_kind_hint: "A voucher, a service or a gift card also needs its template, which this form does not set.",
+  reward_kind_PHYSICAL: "item", reward_kind_VOUCHER: "voucher", reward_kind_ENTITLEMENT: "service", reward_kind_GIFT_CARD: "gift card", points_price: "Price in points", stock_hint: "Empty: unlimited.",
   title_for_members: "Title members see",
   // Games
   challenges: "Challenges", leaderboards: "Leaderboards", counts: "Counts", measure_COUNT: "count", measure_SUM: "sum",
@@ -240,7 +241,8 @@ const de = {
   threshold: "Schwelle", invitation_only: "nur auf Einladung", no_ladder: "Noch kein Stufenmodell.",
   membership_plans: "Bezahlte Mitgliedschaften", trial_days: "Probetage", per_MONTH: "Monat", per_YEAR: "Jahr",
   rewards: "Prämien", stock: "Bestand", limit_per: "{n} je {days} Tage", valid_until: "Gültig bis", reward_new: "Neue Prämie",
-  reward_kind_hint: "z. B. product, voucher, experience", points_price: "Preis in Punkten", stock_hint: "Leer: unbegrenzt.",
+  reward_kind_hint: "Ein Gutschein, ein Service oder eine Geschenkkarte braucht zudem eine Vorlage, die dieses Formular nicht setzt.",
+  reward_kind_PHYSICAL: "Artikel", reward_kind_VOUCHER: "Gutschein", reward_kind_ENTITLEMENT: "Service", reward_kind_GIFT_CARD: "Geschenkkarte", points_price: "Preis in Punkten", stock_hint: "Leer: unbegrenzt.",
   title_for_members: "Titel für Mitglieder",
   challenges: "Challenges", leaderboards: "Bestenlisten", counts: "Zählt", measure_COUNT: "Anzahl", measure_SUM: "Summe",
   steps: "Schritte", milestones: "Meilensteine", unit_DAY: "täglich", unit_WEEK: "wöchentlich", metric: "Maß", prizes: "Preise",
