@@ -62,7 +62,7 @@ const PAGES = [
   ["/keys", "nav_keys", null, ApiKeys, false],
 ];
 
-export function available(modules, partner) {
+function available(modules, partner) {
   return PAGES.filter(([, , needs, , forPartner]) => (needs === null || modules.includes(needs)) && (!partner || forPartner));
 }
 

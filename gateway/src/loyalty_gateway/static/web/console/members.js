@@ -96,7 +96,7 @@ function MemberSearch() {
   </${Section}>`;
 }
 
-export function fullName(member) {
+function fullName(member) {
   return [member.firstName, member.lastName].filter(Boolean).join(" ") || t("no_name");
 }
 

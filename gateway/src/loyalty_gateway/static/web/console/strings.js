@@ -95,7 +95,9 @@ const en = {
   // Gift cards
   last_four: "Last four digits", last_used: "Last used", gift_card_issue: "Issue a gift card", amount_major: "Amount in {currency}",
   member_id_optional: "Member id (optional)", issue: "Issue", code_once: "The card's code, shown only now: give it to the customer.",
-  captured: "Captured", refunded: "Refunded",
+  captured: "Captured", refunded: "Refunded", payment_details: "Details of payment {order}", payment_of: "Payment {order}",
+  amount_due: "still due", tenders: "Paid with", tender: "Tender", timeline: "What happened", operation: "Operation", by: "By",
+  operation_AUTHORIZE: "authorised", operation_CAPTURE: "captured", operation_VOID: "voided", operation_EXPIRE: "expired", operation_REFUND: "refunded",
   // Clearing
   partners: "Partners", roles: "Roles", role_ISSUER: "issues points", role_ACCEPTOR: "accepts points", billing: "Billing",
   billing_POSTPAID: "postpaid", billing_PREPAID: "prepaid blocks", position: "Position", reorder: "reorder",
@@ -221,7 +223,9 @@ const de = {
   revoke: "Widerrufen", revoke_named: "{name} widerrufen", revoke_confirm: "{name} widerrufen? Kontaktpunkte mit diesem Schlüssel funktionieren dann nicht mehr.", revoked_at: "widerrufen {date}",
   last_four: "Letzte vier Ziffern", last_used: "Zuletzt genutzt", gift_card_issue: "Geschenkkarte ausgeben", amount_major: "Betrag in {currency}",
   member_id_optional: "Mitglieds-ID (optional)", issue: "Ausgeben", code_once: "Der Code der Karte, nur jetzt sichtbar: Bitte der Kundin oder dem Kunden geben.",
-  captured: "Gebucht", refunded: "Erstattet",
+  captured: "Gebucht", refunded: "Erstattet", payment_details: "Einzelheiten der Zahlung {order}", payment_of: "Zahlung {order}",
+  amount_due: "noch offen", tenders: "Bezahlt mit", tender: "Zahlungsmittel", timeline: "Was geschah", operation: "Vorgang", by: "Durch",
+  operation_AUTHORIZE: "autorisiert", operation_CAPTURE: "gebucht", operation_VOID: "aufgehoben", operation_EXPIRE: "abgelaufen", operation_REFUND: "erstattet",
   partners: "Partner", roles: "Rollen", role_ISSUER: "gibt Punkte aus", role_ACCEPTOR: "nimmt Punkte an", billing: "Abrechnung",
   billing_POSTPAID: "nachträglich", billing_PREPAID: "Punktepakete im Voraus", position: "Saldo", reorder: "nachbestellen",
   statements: "Abrechnungen", period: "Zeitraum", partner: "Partner", period_on: "Zeitraum mit dem Tag", period_on_hint: "Leer: alle Zeiträume.",
