@@ -74,7 +74,7 @@ function CampaignList() {
 function Health({ health, full }) {
   if (!health.failures) return html`<span class="ok">${t("healthy")}</span>`;
   return html`<span class="error" data-testid="campaign-health">
-    ${t("failures_count", { n: num(health.failures), row: num(health.consecutiveFailures) })}
+    ${t("failures_in_row", { n: num(health.failures), row: num(health.consecutiveFailures) })}
     ${health.pausedReason && html`<br />${health.pausedReason}`}
     ${full && health.lastError && html`<br /><code>${health.lastError}</code> (${dateTime(health.lastFailureAt)})`}
   </span>`;

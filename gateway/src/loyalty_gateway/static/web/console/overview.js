@@ -100,7 +100,7 @@ function Attention() {
       if (!failing.length) return html`<p class="ok">${t("campaigns_all_healthy")}</p>`;
       return html`<ul class="list">
         ${failing.map((c) => html`<li data-testid="failing-campaign"><a href=${"#/campaigns/" + c.id}>${c.name}</a> <${Status} value=${c.status} />
-          <span class="error">${t("failures_count", { n: num(c.health.failures), row: "" })}</span>
+          <span class="error">${t("failures_count", { n: num(c.health.failures) })}</span>
           ${c.health.pausedReason && html`<br /><small>${c.health.pausedReason}</small>`}</li>`)}
       </ul>`;
     }}</${Loaded}>
