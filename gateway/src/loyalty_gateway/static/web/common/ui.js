@@ -94,7 +94,8 @@ export function Empty({ children }) {
 // `testid` marks each row (`data-testid`) for a browser test to find.
 export function Table({ caption, columns, rows, empty, testid }) {
   if (!rows.length) return html`<${Empty}>${empty ?? t("nothing_yet")}</${Empty}>`;
-  return html`<div class="table-wrap"><table>
+  // A table wider than a phone scrolls in its box, which keyboards reach too (tabindex).
+  return html`<div class="table-wrap" tabindex="0" role="region" aria-label=${caption}><table>
     <caption class="sr-only">${caption}</caption>
     <thead><tr>${columns.map(([label]) => html`<th scope="col">${label}</th>`)}</tr></thead>
     <tbody>

@@ -12,7 +12,7 @@ const CREATE = `mutation ConsoleApiKeyCreate($input: ApiKeyCreateInput!) {
 const REVOKE = `mutation ConsoleApiKeyRevoke($input: ApiKeyRevokeInput!) {
   apiKeyRevoke(input: $input) { apiKey { id revokedAt } errors { code field message } }
 }`;
-const SCOPES = ["EVENTS_WRITE", "MEMBERS_READ", "MEMBERS_WRITE", "POINTS_REDEEM", "ENROLMENT"];
+export const SCOPES = ["EVENTS_WRITE", "MEMBERS_READ", "MEMBERS_WRITE", "POINTS_REDEEM", "ENROLMENT"];
 
 export function ApiKeys() {
   const state = useQuery(KEYS);

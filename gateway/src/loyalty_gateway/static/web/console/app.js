@@ -39,7 +39,7 @@ const partnerKey = () => sessionStorage.getItem(KEY);
 connect(config.graphql, () => partnerKey() ?? token(APP), { scheme: () => (partnerKey() ? "ApiKey" : "Bearer") });
 
 const VIEWER = `query ConsoleViewer {
-  viewer { role subject modules tenant { name slug defaultCurrency timezone settings } }
+  viewer { role subject modules tenant { name slug defaultCurrency timezone branding { logoUrl primaryColor accentColor } } }
 }`;
 const PARTNER = `query ConsolePartner { partners(first: 1) { edges { node { id name } } } }`;
 
@@ -62,7 +62,7 @@ const PAGES = [
   ["/keys", "nav_keys", null, ApiKeys, false],
 ];
 
-export function available(modules, partner) {
+function available(modules, partner) {
   return PAGES.filter(([, , needs, , forPartner]) => (needs === null || modules.includes(needs)) && (!partner || forPartner));
 }
 
@@ -123,7 +123,7 @@ function Shell({ route, onSignOut }) {
     if (keyed && partner.loading) return html`<p class="muted" role="status">${t("loading")}</p>`;
     const partnerNode = partner.data?.partners.edges[0]?.node ?? null;
     if (keyed && !partnerNode) return html`<${Refused} message=${t("not_a_partner")} onSignOut=${onSignOut} />`;
-    const branding = tenant.settings?.branding ?? {};
+    const branding = tenant.branding;
     applyBrand(branding);
     document.title = `${tenant.name} · ${t("console")}`;
     const pages = available(modules, keyed);

@@ -1,13 +1,15 @@
 // Campaigns: the list with each campaign's health (failures, the last error, why it paused);
 // a campaign's editor (trigger, CEL condition, effects, window, budget, limits, segments)
 // that shows the API's validation errors by field; a simulation against the stored events
-// of a period, to see the cost and reach before activating; activate and pause.
+// of a period, to see the cost and reach before activating; activate and pause. The
+// condition is checked as it is typed (conditions.js).
 import { useState } from "preact/hooks";
 import { mutate, useQuery } from "../common/api.js";
 import { date, dateTime, num, t } from "../common/i18n.js";
 import { Errors, Field, Loaded, Section, Table, html, useAction } from "../common/ui.js";
 import { More, Status, daysAgo, fromLocalInput, nodes, toLocalInput, usePageSize } from "./parts.js";
 import { LineChart } from "./chart.js";
+import { ConditionEditor } from "./conditions.js";
 
 const CAMPAIGNS = `query ConsoleCampaigns($first: Int) {
   campaigns(first: $first) {
@@ -22,10 +24,10 @@ const CAMPAIGN = `query ConsoleCampaign($id: ID!) {
 }`;
 const CHOICES = `query ConsoleCampaignChoices { eventTypes { name } segments { name } tenant { assets { code name } } }`;
 const CREATE = `mutation ConsoleCampaignCreate($input: CampaignCreateInput!) {
-  campaignCreate(input: $input) { campaign { id } errors { code field message } }
+  campaignCreate(input: $input) { campaign { id } errors { code field message line column } }
 }`;
 const UPDATE = `mutation ConsoleCampaignUpdate($input: CampaignUpdateInput!) {
-  campaignUpdate(input: $input) { campaign { id version } errors { code field message } }
+  campaignUpdate(input: $input) { campaign { id version } errors { code field message line column } }
 }`;
 const ACTIVATE = `mutation ConsoleCampaignActivate($id: ID!) {
   campaignActivate(id: $id) { campaign { id status } errors { code field message } }
@@ -72,7 +74,7 @@ function CampaignList() {
 function Health({ health, full }) {
   if (!health.failures) return html`<span class="ok">${t("healthy")}</span>`;
   return html`<span class="error" data-testid="campaign-health">
-    ${t("failures_count", { n: num(health.failures), row: num(health.consecutiveFailures) })}
+    ${t("failures_in_row", { n: num(health.failures), row: num(health.consecutiveFailures) })}
     ${health.pausedReason && html`<br />${health.pausedReason}`}
     ${full && health.lastError && html`<br /><code>${health.lastError}</code> (${dateTime(health.lastFailureAt)})`}
   </span>`;
@@ -230,7 +232,8 @@ function Editor({ campaign, onSaved }) {
       ${form.trigger === "schedule.date" && html`<${Field} label=${t("on_date")} error=${fieldMessage(errors, "onDate")}>
         <input type="date" ...${bind("onDate")} /></${Field}>`}
       <${ConditionEditor} value=${form.condition} trigger=${form.trigger} onChange=${(value) => set("condition", value)}
-        errors=${errorsAt(errors, "condition").concat(errorsAt(errors, "definition.condition"))} />
+        errors=${errorsAt(errors, "condition").concat(errorsAt(errors, "definition.condition"))}
+        hint=${t("condition_hint", { trigger: form.trigger })} testid="campaign-condition" />
       <fieldset class="stack">
         <legend>${t("effects")}</legend>
         <p class="muted">${t("effects_hint")}</p>
@@ -298,19 +301,6 @@ function Editor({ campaign, onSaved }) {
     </form>
     ${!campaign && html`<${Simulate} campaign=${null} definition=${() => definitionOf(form)} />`}
   </${Section}>`;
-}
-
-// The condition's editor. Its problems come from saving (`campaignCreate` and
-// `campaignUpdate` answer INVALID_CONDITION on the `condition` field). This is the one place
-// to add checking as it is typed, once the schema has a query that checks a condition
-// without saving: call it here (debounced) with `value` and `trigger`, and pass its errors
-// on as `errors`; each may then carry `line` and `column`, which are shown already.
-function ConditionEditor({ value, trigger, onChange, errors }) {
-  const message = errors.length ? errors.map((e) => (e.line ? `${e.line}:${e.column ?? 1} ` : "") + e.message).join("; ") : null;
-  return html`<${Field} label=${t("condition")} hint=${t("condition_hint", { trigger })} error=${message}>
-    <textarea name="condition" class="mono" spellcheck="false" rows="4" aria-invalid=${message ? "true" : "false"}
-      value=${value} onInput=${(e) => onChange(e.target.value)} data-testid="campaign-condition"></textarea>
-  </${Field}>`;
 }
 
 // A simulation over the stored events of a period: the points it would have awarded (its

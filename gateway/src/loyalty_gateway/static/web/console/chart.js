@@ -17,7 +17,7 @@ export function LineChart({ title, x, series }) {
     const plot = new uPlot(
       {
         ...size(),
-        series: [{}, ...series.map(([label], i) => ({ label, stroke: COLOURS[i % COLOURS.length], width: 2, value: (_, v) => (v === null ? "" : num(v)) }))],
+        series: [{ label: t("day"), value: (_, v) => (v === null ? "" : date(new Date(v * 1000))) }, ...series.map(([label], i) => ({ label, stroke: COLOURS[i % COLOURS.length], width: 2, value: (_, v) => (v === null ? "" : num(v)) }))],
         axes: [{}, { values: (_, ticks) => ticks.map((v) => num(v)), size: 60 }],
         legend: { show: series.length > 1 },
       },
@@ -34,10 +34,10 @@ export function LineChart({ title, x, series }) {
   return html`<figure class="chart">
     <figcaption>${title}</figcaption>
     <div ref=${box} aria-hidden="true"></div>
-    <table class="sr-only">
+    <div class="sr-only"><table>
       <caption>${title}</caption>
       <thead><tr><th scope="col">${t("day")}</th>${series.map(([label]) => html`<th scope="col">${label}</th>`)}</tr></thead>
       <tbody>${x.map((day, i) => html`<tr><th scope="row">${date(day)}</th>${series.map(([, values]) => html`<td>${num(values[i] ?? 0)}</td>`)}</tr>`)}</tbody>
-    </table>
+    </table></div>
   </figure>`;
 }

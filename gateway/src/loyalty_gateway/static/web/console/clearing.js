@@ -2,10 +2,11 @@
 // key sees itself), and the settlement statements by period, each with what is owed and
 // to download as CSV or HTML. A partner's key reads only its own statements.
 import { useState } from "preact/hooks";
-import { query, useQuery } from "../common/api.js";
+import { mutate, query, useQuery } from "../common/api.js";
 import { date, t } from "../common/i18n.js";
 import { Errors, Field, Loaded, Section, Table, html, useAction } from "../common/ui.js";
 import { More, Status, minor, nodes, usePageSize } from "./parts.js";
+import { SCOPES } from "./apikeys.js";
 
 const PARTNERS = `query ConsolePartners($first: Int) {
   partners(first: $first) {
@@ -19,6 +20,9 @@ const STATEMENTS = `query ConsoleStatements($first: Int, $partnerId: ID, $period
       partner { id name } } }
     pageInfo { hasNextPage endCursor }
   }
+}`;
+const PARTNER_KEY = `mutation ConsolePartnerKey($input: PartnerApiKeyCreateInput!) {
+  partnerApiKeyCreate(input: $input) { apiKeyId secret errors { code field message } }
 }`;
 const STATEMENT_FILE = `query ConsoleStatementFile($id: ID!) { settlementStatement(id: $id) { id periodStartsOn csv html } }`;
 
@@ -38,9 +42,41 @@ function Partners() {
         [t("position"), (p) => html`${minor(p.position, p.currency)}${p.reorderAlert && html` <span class="pill status-paused">${t("reorder")}</span>`}`],
         [t("status"), (p) => html`<${Status} value=${p.status} />`],
       ]} />
-      <${More} connection=${data.partners} onMore=${more} busy=${state.loading} />`}
+      <${More} connection=${data.partners} onMore=${more} busy=${state.loading} />
+      <${PartnerKey} partners=${nodes(data.partners)} />`}
     </${Loaded}>
   </${Section}>`;
+}
+
+// A key for a partner's tills and for its own view of this console (its statements and
+// offers); the secret is shown once. Revoking it is the API keys screen's.
+function PartnerKey({ partners }) {
+  const [partnerId, setPartnerId] = useState(partners[0]?.id ?? "");
+  const [name, setName] = useState("");
+  const [scopes, setScopes] = useState(["EVENTS_WRITE", "MEMBERS_READ", "POINTS_REDEEM"]);
+  const [state, create] = useAction(() => mutate(PARTNER_KEY, { input: { partnerId, name, scopes } }));
+  if (!partners.length) return null;
+  return html`<h3>${t("partner_key_new")}</h3>
+    <form class="stack" data-testid="partner-key-form" onSubmit=${async (e) => { e.preventDefault(); if (await create()) setName(""); }}>
+      <div class="grid">
+        <${Field} label=${t("partner")}>
+          <select name="partnerId" value=${partnerId} onChange=${(e) => setPartnerId(e.target.value)}>
+            ${partners.map((p) => html`<option value=${p.id}>${p.name}</option>`)}
+          </select>
+        </${Field}>
+        <${Field} label=${t("name")} hint=${t("api_key_name_hint")}><input name="name" required value=${name} onInput=${(e) => setName(e.target.value)} /></${Field}>
+      </div>
+      <fieldset class="row"><legend>${t("scopes")}</legend>
+        ${SCOPES.map((scope) => html`<label class="row"><input type="checkbox" checked=${scopes.includes(scope)}
+          onChange=${(e) => setScopes(e.target.checked ? [...scopes, scope] : scopes.filter((s) => s !== scope))} />${t("scope_" + scope)}</label>`)}
+      </fieldset>
+      <${Errors} errors=${state.errors} />
+      <div><button class="primary" disabled=${state.busy}>${t("create")}</button></div>
+    </form>
+    ${state.done && html`<div class="secret" role="status" data-testid="partner-key-secret">
+      <p><strong>${t("partner_secret_once")}</strong></p>
+      <p><code>${state.done.secret}</code></p>
+    </div>`}`;
 }
 
 function Statements({ partner }) {

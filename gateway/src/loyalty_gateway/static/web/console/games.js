@@ -22,7 +22,7 @@ const STANDINGS = `query ConsoleStandings($id: ID!) {
 
 function health(h) {
   if (!h.failures) return html`<span class="ok">${t("healthy")}</span>`;
-  return html`<span class="error">${t("failures_count", { n: num(h.failures), row: "" })}${h.pausedReason && html`<br />${h.pausedReason}`}</span>`;
+  return html`<span class="error">${t("failures_count", { n: num(h.failures) })}${h.pausedReason && html`<br />${h.pausedReason}`}</span>`;
 }
 
 export function Games() {

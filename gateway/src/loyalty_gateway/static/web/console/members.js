@@ -26,8 +26,12 @@ const EXPLAIN = `query ConsoleExplain($id: ID!, $first: Int) {
   explainBalance(memberId: $id, first: $first) { at asset amount kind cause campaignId campaignVersion }
 }`;
 const TIER = `query ConsoleMemberTier($id: ID!) {
-  member(id: $id) { id tier { level { name } source since until graceUntil }
+  member(id: $id) { id tier { level { name } source since until graceUntil override { level reason operator expiresAt } }
     tierProgress { value missing keep windowEnd nextLevel { name } } }
+  tierLadder { levels { name } }
+}`;
+const OVERRIDE = `mutation ConsoleTierOverride($input: TierOverrideInput!) {
+  tierOverride(input: $input) { tier { level { name } } errors { code field message } }
 }`;
 const OFFERS = `query ConsoleMemberOffers($id: ID!) {
   member(id: $id) { id offers(first: 50) { edges { node { offer { id title } state activatedAt endsAt redeemed } } } }
@@ -96,7 +100,7 @@ function MemberSearch() {
   </${Section}>`;
 }
 
-export function fullName(member) {
+function fullName(member) {
   return [member.firstName, member.lastName].filter(Boolean).join(" ") || t("no_name");
 }
 
@@ -213,10 +217,41 @@ function MemberTier({ id }) {
   const state = useQuery(TIER, { id });
   return html`<${Section} title=${t("tier")}><${Loaded} state=${state}>${(data) => {
     const { tier, tierProgress: progress } = data.member;
-    if (!tier) return html`<p class="muted">${t("no_tier")}</p>`;
-    return html`<p><strong>${tier.level.name}</strong> ${t("tier_until", { date: date(tier.until) })} · ${t("tier_source_" + tier.source)}</p>
-      ${progress?.nextLevel && html`<p>${t("tier_missing", { n: num(progress.missing), level: progress.nextLevel.name, date: date(progress.windowEnd) })}</p>`}`;
+    return html`
+      ${tier ? html`<p><strong>${tier.level.name}</strong> ${t("tier_until", { date: date(tier.until) })} · ${t("tier_source_" + tier.source)}</p>`
+        : html`<p class="muted">${t("no_tier")}</p>`}
+      ${tier?.override && html`<p>${t("override_by", { operator: tier.override.operator, reason: tier.override.reason, date: date(tier.override.expiresAt) })}</p>`}
+      ${progress?.nextLevel && html`<p>${t("tier_missing", { n: num(progress.missing), level: progress.nextLevel.name, date: date(progress.windowEnd) })}</p>`}
+      ${data.tierLadder && html`<${Override} id=${id} levels=${data.tierLadder.levels} overridden=${Boolean(tier?.override)} onDone=${state.reload} />`}`;
   }}</${Loaded}></${Section}>`;
+}
+
+// A level set by hand (a complaint, a celebrity, a test): always with a reason and an end.
+function Override({ id, levels, overridden, onDone }) {
+  const [form, setForm] = useState({ level: levels[0]?.name ?? "", reason: "", expiresAt: "" });
+  const [state, run] = useAction((lift) =>
+    mutate(OVERRIDE, { input: lift ? { memberId: id, level: null, reason: form.reason || "lifted" }
+      : { memberId: id, level: form.level, reason: form.reason, expiresAt: form.expiresAt ? new Date(form.expiresAt + "T23:59:59").toISOString() : null } }),
+  );
+  const bind = (name) => ({ name, value: form[name], onInput: (e) => setForm({ ...form, [name]: e.target.value }) });
+  return html`<form class="stack" data-testid="tier-override-form" onSubmit=${async (e) => { e.preventDefault(); if (await run(false)) onDone(); }}>
+    <h3>${t("tier_override")}</h3>
+    <div class="grid">
+      <${Field} label=${t("level")}>
+        <select ...${bind("level")} onChange=${(e) => setForm({ ...form, level: e.target.value })}>
+          ${levels.map((l) => html`<option value=${l.name}>${l.name}</option>`)}
+        </select>
+      </${Field}>
+      <${Field} label=${t("reason")}><input required ...${bind("reason")} /></${Field}>
+      <${Field} label=${t("override_until")}><input type="date" required ...${bind("expiresAt")} /></${Field}>
+    </div>
+    <${Errors} errors=${state.errors} />
+    <div class="row">
+      <button class="secondary" disabled=${state.busy}>${t("override_set")}</button>
+      ${overridden && html`<button type="button" class="secondary danger" disabled=${state.busy}
+        onClick=${async () => (await run(true)) && onDone()}>${t("override_lift")}</button>`}
+    </div>
+  </form>`;
 }
 
 function MemberOffers({ id }) {

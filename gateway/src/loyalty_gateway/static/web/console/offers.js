@@ -43,7 +43,7 @@ export function Offers({ partner }) {
         [t("reward"), (o) => `${t("offer_reward_" + o.terms.reward)} ${o.terms.value}`],
         [t("runs"), (o) => `${date(o.startsAt)} – ${date(o.endsAt)}`],
         [t("used"), (o) => `${num(o.used)}${o.budget ? " / " + num(o.budget) : ""}`],
-        [t("status"), (o) => html`<${Status} value=${o.status} />${o.conditionFailures > 0 && html` <span class="error">${t("failures_count", { n: o.conditionFailures, row: "" })}</span>`}`],
+        [t("status"), (o) => html`<${Status} value=${o.status} />${o.conditionFailures > 0 && html` <span class="error">${t("failures_count", { n: o.conditionFailures })}</span>`}`],
         [t("actions"), (o) => o.status === "LIVE" && html`<button class="secondary danger" disabled=${retired.busy}
           aria-label=${t("retire_named", { name: o.title })}
           onClick=${async () => confirm(t("retire_confirm", { name: o.title })) && (await retire(o)) && state.reload()}>${t("retire")}</button>`],

@@ -1,7 +1,7 @@
 // Small pieces the console's pages share: amounts in a currency's minor units, status
-// pills, "show more" for connections, a confirmation button, a new idempotency key.
+// pills, "show more" for connections, a new idempotency key, dates for inputs.
 import { useState } from "preact/hooks";
-import { lang, money, num, t } from "../common/i18n.js";
+import { lang, money, t } from "../common/i18n.js";
 import { html } from "../common/ui.js";
 
 // An amount kept in minor units (cents) in its currency.
@@ -16,10 +16,6 @@ export function toMinor(text, currency) {
   const digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits;
   const value = Number(String(text).replace(",", "."));
   return Number.isFinite(value) ? Math.round(value * 10 ** digits) : null;
-}
-
-export function points(value) {
-  return value === null || value === undefined ? "" : num(value);
 }
 
 // A status as a pill, its words from the strings (`status_ACTIVE`...), the code when none.
@@ -59,20 +55,14 @@ export function fromLocalInput(value) {
   return value ? new Date(value).toISOString() : null;
 }
 
+// A day as the API's Date (YYYY-MM-DD), in the browser's time zone.
 export function isoDate(d) {
-  return d.toISOString().slice(0, 10);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
 export function daysAgo(n) {
   const d = new Date();
   d.setDate(d.getDate() - n);
   return d;
-}
-
-// A form's fields kept in one object, with an `input` helper for text-like inputs.
-export function useForm(initial) {
-  const [form, setForm] = useState(initial);
-  const set = (name, value) => setForm((f) => ({ ...f, [name]: value }));
-  const bind = (name) => ({ name, value: form[name] ?? "", onInput: (e) => set(name, e.target.value) });
-  return [form, set, bind, setForm];
 }

@@ -1,5 +1,5 @@
 // Payments: the tenant's payments (orders paid with points, gift cards and other tenders),
-// by status, with what is held, captured and refunded.
+// by status, with what is held, captured and refunded; one payment's tenders and timeline.
 import { useState } from "preact/hooks";
 import { useQuery } from "../common/api.js";
 import { dateTime, t } from "../common/i18n.js";
@@ -12,6 +12,11 @@ const PAYMENTS = `query ConsolePayments($first: Int, $status: PaymentStatus, $or
     pageInfo { hasNextPage endCursor }
   }
 }`;
+const PAYMENT = `query ConsolePayment($id: ID!) {
+  payment(id: $id) { id orderReference currency amount amountDue
+    tenders { position tender label held captured refunded }
+    timeline { id kind amount actor createdAt } }
+}`;
 const STATUSES = ["AUTHORIZED", "CAPTURED", "VOIDED", "EXPIRED", "REFUNDED"];
 
 export function Payments() {
@@ -19,6 +24,7 @@ export function Payments() {
   const [order, setOrder] = useState("");
   const [size, more] = usePageSize();
   const state = useQuery(PAYMENTS, { first: size, status: status || null, orderReference: order.trim() || null });
+  const [open, setOpen] = useState(null);
   return html`<${Section} title=${t("payments")}>
     <div class="row">
       <${Field} label=${t("status")}>
@@ -32,7 +38,8 @@ export function Payments() {
     <${Loaded} state=${state}>${(data) => html`
       <${Table} caption=${t("payments")} rows=${nodes(data.payments)} testid="payment-row" columns=${[
         [t("when"), (p) => dateTime(p.createdAt)],
-        [t("order"), (p) => p.orderReference],
+        [t("order"), (p) => html`<button class="linklike" aria-expanded=${open === p.id}
+          aria-label=${t("payment_details", { order: p.orderReference })} onClick=${() => setOpen(open === p.id ? null : p.id)}>${p.orderReference}</button>`],
         [t("amount"), (p) => minor(p.amount, p.currency)],
         [t("captured"), (p) => minor(p.captured, p.currency)],
         [t("refunded"), (p) => (p.refunded ? minor(p.refunded, p.currency) : "")],
@@ -41,5 +48,31 @@ export function Payments() {
       ]} />
       <${More} connection=${data.payments} onMore=${more} busy=${state.loading} />`}
     </${Loaded}>
-  </${Section}>`;
+  </${Section}>
+  ${open && html`<${PaymentDetail} id=${open} />`}`;
+}
+
+function PaymentDetail({ id }) {
+  const state = useQuery(PAYMENT, { id });
+  return html`<${Loaded} state=${state}>${(data) => {
+    const p = data.payment;
+    if (!p) return html`<p role="alert">${t("not_found")}</p>`;
+    return html`<${Section} title=${t("payment_of", { order: p.orderReference })}>
+      <p>${t("amount")}: <strong>${minor(p.amount, p.currency)}</strong>${p.amountDue > 0 && html` · ${t("amount_due")}: ${minor(p.amountDue, p.currency)}`}</p>
+      <h3>${t("tenders")}</h3>
+      <${Table} caption=${t("tenders")} rows=${p.tenders} testid="tender-row" columns=${[
+        [t("tender"), (x) => x.label || x.tender],
+        [t("held"), (x) => minor(x.held, p.currency)],
+        [t("captured"), (x) => minor(x.captured, p.currency)],
+        [t("refunded"), (x) => minor(x.refunded, p.currency)],
+      ]} />
+      <h3>${t("timeline")}</h3>
+      <${Table} caption=${t("timeline")} rows=${p.timeline} testid="payment-operation-row" columns=${[
+        [t("when"), (o) => dateTime(o.createdAt)],
+        [t("operation"), (o) => t("operation_" + o.kind)],
+        [t("amount"), (o) => minor(o.amount, p.currency)],
+        [t("by"), (o) => o.actor],
+      ]} />
+    </${Section}>`;
+  }}</${Loaded}>`;
 }

@@ -22,6 +22,9 @@ const VOUCHERS = `query ConsoleVouchers($first: Int, $status: VoucherStatus) {
 const CREATE = `mutation ConsoleRewardCreate($input: RewardCreateInput!) {
   rewardCreate(input: $input) { reward { id } errors { code field message } }
 }`;
+// Vouchers, entitlements and gift cards need a template the simple form does not have: the
+// API says which is missing.
+const KINDS = ["PHYSICAL", "VOUCHER", "ENTITLEMENT", "GIFT_CARD"];
 const VOUCHER_STATUSES = ["AVAILABLE", "ACTIVE", "REDEEMED", "CANCELLED", "EXPIRED"];
 
 export function Rewards() {
@@ -31,7 +34,7 @@ export function Rewards() {
     <${Loaded} state=${state}>${(data) => html`
       <${Table} caption=${t("rewards")} rows=${nodes(data.rewards)} testid="reward-row" columns=${[
         [t("name"), (r) => r.name],
-        [t("kind"), (r) => r.kind],
+        [t("kind"), (r) => t("reward_kind_" + r.kind)],
         [t("price"), (r) => `${num(r.points)} ${r.asset}`],
         [t("stock"), (r) => (r.stock === null ? "∞" : num(r.stock))],
         [t("limit"), (r) => (r.memberLimit ? t("limit_per", { n: r.memberLimit, days: r.memberLimitDays ?? "∞" }) : "")],
@@ -46,7 +49,7 @@ export function Rewards() {
 }
 
 function CreateReward({ onCreated }) {
-  const [form, setForm] = useState({ name: "", kind: "product", points: "500", stock: "", title: "" });
+  const [form, setForm] = useState({ name: "", kind: "PHYSICAL", points: "500", stock: "", title: "" });
   const bind = (name) => ({ name, value: form[name], onInput: (e) => setForm({ ...form, [name]: e.target.value }) });
   const [state, create] = useAction(() => mutate(CREATE, { input: {
     name: form.name, kind: form.kind, points: Number(form.points), stock: form.stock ? Number(form.stock) : null,
@@ -57,7 +60,11 @@ function CreateReward({ onCreated }) {
     <form class="stack" data-testid="reward-form" onSubmit=${async (e) => { e.preventDefault(); if (await create()) onCreated(); }}>
       <div class="grid">
         <${Field} label=${t("name")} error=${error("name")}><input required ...${bind("name")} /></${Field}>
-        <${Field} label=${t("kind")} hint=${t("reward_kind_hint")} error=${error("kind")}><input required ...${bind("kind")} /></${Field}>
+        <${Field} label=${t("kind")} hint=${t("reward_kind_hint")} error=${error("kind")}>
+          <select ...${bind("kind")} onChange=${(e) => setForm({ ...form, kind: e.target.value })}>
+            ${KINDS.map((kind) => html`<option value=${kind}>${t("reward_kind_" + kind)}</option>`)}
+          </select>
+        </${Field}>
         <${Field} label=${t("points_price")} error=${error("points")}><input type="number" min="0" required ...${bind("points")} /></${Field}>
         <${Field} label=${t("stock")} hint=${t("stock_hint")} error=${error("stock")}><input type="number" min="0" ...${bind("stock")} /></${Field}>
         <${Field} label=${t("title_for_members")}><input ...${bind("title")} /></${Field}>

@@ -1,16 +1,18 @@
 // Segments: named conditions over members (CEL over `member` and `now`) that campaigns,
-// rewards and offers target by name. List, create, change, delete.
+// rewards and offers target by name. List, create, change, delete; the condition checked as
+// it is typed.
 import { useState } from "preact/hooks";
 import { mutate, useQuery } from "../common/api.js";
 import { date, t } from "../common/i18n.js";
 import { Errors, Field, Loaded, Section, Table, html, useAction } from "../common/ui.js";
+import { ConditionEditor } from "./conditions.js";
 
 const SEGMENTS = `query ConsoleSegments { segments { id name condition createdAt updatedAt } }`;
 const CREATE = `mutation ConsoleSegmentCreate($input: SegmentCreateInput!) {
-  segmentCreate(input: $input) { segment { id } errors { code field message } }
+  segmentCreate(input: $input) { segment { id } errors { code field message line column } }
 }`;
 const UPDATE = `mutation ConsoleSegmentUpdate($input: SegmentUpdateInput!) {
-  segmentUpdate(input: $input) { segment { id } errors { code field message } }
+  segmentUpdate(input: $input) { segment { id } errors { code field message line column } }
 }`;
 const DELETE = `mutation ConsoleSegmentDelete($id: ID!) {
   segmentDelete(id: $id) { deletedId errors { code field message } }
@@ -48,9 +50,8 @@ function SegmentForm({ segment, onDone }) {
   return html`<${Section} title=${segment ? t("segment_edit", { name: segment.name }) : t("segment_new")}>
     <form class="stack" data-testid="segment-form" onSubmit=${async (e) => { e.preventDefault(); if (await save()) { setName(""); setCondition(""); onDone(); } }}>
       <${Field} label=${t("name")} error=${fieldError("name")}><input name="name" required value=${name} onInput=${(e) => setName(e.target.value)} /></${Field}>
-      <${Field} label=${t("condition")} hint=${t("segment_condition_hint")} error=${fieldError("condition")}>
-        <textarea name="condition" class="mono" required spellcheck="false" value=${condition} onInput=${(e) => setCondition(e.target.value)}></textarea>
-      </${Field}>
+      <${ConditionEditor} value=${condition} onChange=${setCondition} errors=${state.errors?.filter((e) => e.field === "condition")}
+        hint=${t("segment_condition_hint")} testid="segment-condition" />
       <${Errors} errors=${state.errors} />
       <div class="row">
         <button class="primary" disabled=${state.busy}>${segment ? t("save") : t("create")}</button>

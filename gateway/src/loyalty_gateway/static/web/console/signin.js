@@ -2,14 +2,33 @@
 // has one; in development by pasting a token (the demo prints a link that signs in at once);
 // and, for a clearing partner, by pasting the API key the operator issued it. The key is
 // kept for this browser tab only and never put in the address, where logs would keep it.
+// A link with `?tenant=<slug>` shows the retailer's name and colours before sign-in.
 import { useState } from "preact/hooks";
+import { useQuery } from "../common/api.js";
 import { t } from "../common/i18n.js";
 import { startSignIn } from "../common/oidc.js";
-import { Field, LangSwitch, html } from "../common/ui.js";
+import { Field, LangSwitch, applyBrand, html } from "../common/ui.js";
+
+const BRANDING = `query ConsoleBranding($slug: String!) {
+  tenantBranding(slug: $slug) { name branding { logoUrl primaryColor accentColor } }
+}`;
+
+// The retailer's name and look, when the link names it (`?tenant=<slug>`).
+function useBranding() {
+  const slug = new URLSearchParams(location.search).get("tenant");
+  const state = useQuery(BRANDING, { slug: slug ?? "" }, { skip: !slug });
+  const tenant = state.data?.tenantBranding;
+  if (tenant) applyBrand(tenant.branding);
+  return tenant;
+}
 
 export function SignIn({ config, onToken, onKey }) {
+  const tenant = useBranding();
   return html`
-    <header class="top"><h1>${t("console")}</h1><${LangSwitch} /></header>
+    <header class="top">
+      ${tenant?.branding.logoUrl && html`<img src=${tenant.branding.logoUrl} alt="" />`}
+      <h1>${tenant ? `${tenant.name} · ${t("console")}` : t("console")}</h1><${LangSwitch} />
+    </header>
     <main id="main">
       <section class="card stack" aria-labelledby="signin">
         <h2 id="signin">${t("sign_in")}</h2>
