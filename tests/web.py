@@ -134,9 +134,11 @@ async def open_page(browser: Browser) -> AsyncIterator[OpenPage]:
         page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
         page.on(
             "response",
-            lambda response: problems.append(f"HTTP {response.status}: {response.url}")
-            if response.status >= 400
-            else None,
+            lambda response: (
+                problems.append(f"HTTP {response.status}: {response.url}")
+                if response.status >= 400
+                else None
+            ),
         )
         page.on(
             "console",
