@@ -97,9 +97,16 @@ def check(
 
 def check_segment(expression: str, *, field: str = "condition", facts: Iterable[str] = ()) -> None:
     """Like :func:`check` for a segment: it sees ``member`` (but not its segments) and ``now``."""
+    _raise_first(segment_problems(expression, field=field, facts=facts))
+
+
+def segment_problems(
+    expression: str, *, field: str = "condition", facts: Iterable[str] = ()
+) -> list[InvalidCondition]:
+    """What :func:`check_segment` finds wrong, all of it: a segment needs a condition."""
     if not expression.strip():
-        raise InvalidCondition("a segment needs a condition", field=field)
-    _raise_first(problems(expression, segment_roots(facts), field=field))
+        return [InvalidCondition("a segment needs a condition", field=field)]
+    return problems(expression, segment_roots(facts), field=field)
 
 
 MEMBER_ALONE_FIELDS = frozenset({"eventCount", *(f"eventsLast{days}Days" for days in WINDOWS)})
@@ -295,5 +302,6 @@ __all__ = [
     "event_roots",
     "member_fields",
     "problems",
+    "segment_problems",
     "segment_roots",
 ]

@@ -413,12 +413,7 @@ class CampaignQuery:
         tenant_id = require_admin(ctx.principal)
         facts = [fact.name for fact in module_facts(ctx)]
         if trigger is None:
-            if not expression.strip():
-                found = [
-                    conditions.InvalidCondition("a segment needs a condition", field="condition")
-                ]
-            else:
-                found = conditions.problems(expression, conditions.segment_roots(facts))
+            found = conditions.segment_problems(expression, facts=facts)
         else:
             try:
                 async with ctx.read() as conn:
