@@ -5,11 +5,13 @@ share of each is recorded (the core reverses it with the purchase's other credit
 How it avoids scanning the catalogue per purchase: each gateway keeps, per tenant, an index
 of the live offers (``Index``) built once per catalogue revision: AUTO offers by SKU, by
 category, and those with no item requirement. A purchase costs one statement to learn the
-revision and read the member's open activations (the terms frozen in them included); the
-index answers the AUTO candidates from the basket's SKUs and categories by dictionary
-look-ups. Only a candidate whose requirements the basket meets costs more: its claims (a
-conditional update each for the member's limit, the day's cap and the budget, only those it
-has), the ledger posting and the redemption's row.
+revision and read the member's open rows: the activations the basket may earn (with their
+frozen terms; one whose item requirement names nothing in the basket stays in the
+database), and without terms the rows of the AUTO offers it used and hid; the index answers
+the AUTO candidates from the basket's SKUs and categories by dictionary look-ups. Only a
+candidate whose requirements the basket meets costs more: its claims (a conditional update
+each for the member's limit, the day's cap and the budget, only those it has), the ledger
+posting and the redemption's row.
 
 Attribution runs once per event whichever module asks first: this module's handler, or
 clearing asking the funding source what partners fund (the order in which modules handle an
