@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from loyalty_core.db.engine import Database
+from loyalty_gateway.demo import DemoCredentials
 from loyalty_testing import MakeApp, admin_token, graphql
-
-from tests.demo_seed import demo_once
 
 STATEMENTS = """{ settlementStatements(first: 20) { edges { node {
   partnerId pointsIssued pointsRedeemed redeemedAmount blocksAmount closing
@@ -18,10 +16,10 @@ STATEMENTS = """{ settlementStatements(first: 20) { edges { node {
 
 
 async def test_the_demo_shows_statements_of_movements_its_partners_keys_made(
-    make_app: MakeApp, db: Database
+    make_app: MakeApp, demo_tenant: DemoCredentials
 ) -> None:
     gateway = await make_app()
-    credentials = await demo_once(db, gateway.registry)
+    credentials = demo_tenant
     body = await graphql(gateway.client, STATEMENTS, token=admin_token(credentials.tenant_id))
     assert "errors" not in body, body
     names = {p["node"]["id"]: p["node"]["name"] for p in body["data"]["partners"]["edges"]}

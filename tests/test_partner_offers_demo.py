@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from loyalty_core.db.engine import Database
+from loyalty_gateway.demo import DemoCredentials
 from loyalty_testing import MakeApp, admin_token, graphql
-
-from tests.demo_seed import demo_once
 
 QUERY = """query($since: Date!, $until: Date!) {
   offers(first: 50) { edges { node { id title partnerId } } }
@@ -21,10 +19,10 @@ QUERY = """query($since: Date!, $until: Date!) {
 
 
 async def test_the_demo_shows_offers_a_partner_funds_with_the_money_it_owes(
-    make_app: MakeApp, db: Database
+    make_app: MakeApp, demo_tenant: DemoCredentials
 ) -> None:
     gateway = await make_app()
-    credentials = await demo_once(db, gateway.registry)
+    credentials = demo_tenant
     # the report's window: the days around the seed, in any time zone
     today = datetime.now(UTC).date()
     window = {"since": str(today - timedelta(days=2)), "until": str(today + timedelta(days=2))}
