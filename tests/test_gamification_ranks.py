@@ -1,8 +1,8 @@
 """A member's rank from the counts of members per block of scores: the sum equals a count of
 the better scores for every score on the board (negative, zero, block edges, the largest
 bigints, ties), after scores are added, raised, lowered, rewritten in bulk and removed, and
-after two folds of the counts at once; and the leaderboard answers the ranks that count
-gives."""
+after two folds of the counts at once; the leaderboard answers the ranks that count gives;
+and the counts have no row that concurrent ingestions or a fold wait on."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from loyalty_gamification import leaderboards, ranks
 from loyalty_gamification.tables import board_counts, scores
 from loyalty_testing import MakeApp
 from pydantic import BaseModel
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 
 from tests.gamification import Shop
 from tests.jobs import job_context
@@ -138,3 +138,28 @@ async def test_the_board_answers_the_ranks_the_counts_give(
         ]
         assert [e["score"] for e in shown] == [3, 3, 3, 2, 2, 1, 1]
         assert [e["rank"] for e in shown] == [2, 2, 2, 5, 5, 7, 7]
+
+
+async def test_score_changes_of_one_block_and_a_fold_wait_on_no_one(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    """While one transaction holds uncommitted changes to a block's counts, another member's
+    score in the same block and a fold of the counts go through without waiting (a lock wait
+    would end them at the lock timeout); once both commit, the counts are right."""
+    shop = await Shop.open(make_app, db, tenant)
+    board = uuid.UUID((await shop.leaderboard_create())["leaderboard"]["id"])
+    key = (await shop.standings(str(board)))["windowKey"]
+    now = datetime.now(UTC)
+    first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with db.tenant_transaction(tenant.id) as conn:
+        await leaderboards.add_scores(conn, tenant.id, third, [(board, key, 49)], now)
+    context = job_context(db, tenant, _Settings(), now=now)
+    async with db.tenant_transaction(tenant.id) as holding:
+        await leaderboards.add_scores(holding, tenant.id, first, [(board, key, 50)], now)
+        await leaderboards.add_scores(holding, tenant.id, third, [(board, key, 2)], now)
+        async with db.tenant_transaction(tenant.id) as other:
+            await other.execute(text("SET LOCAL lock_timeout = '5s'"))
+            await leaderboards.add_scores(other, tenant.id, second, [(board, key, 51)], now)
+        assert await ranks.fold_counts(context) > 0
+    await _assert_counts_match(db, tenant, board, key)
+    assert sorted(await _all_scores(db, tenant, board, key)) == [50, 51, 51]
