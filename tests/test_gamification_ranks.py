@@ -42,10 +42,20 @@ async def _all_scores(db: Database, tenant: Tenant, board: uuid.UUID, key: str) 
         return [int(score) for score in found]
 
 
+BETTER = text(ranks.better_than("unnest(CAST(:scores AS bigint[])) AS s(score)"))
+"""The module's count of better scores (what the standings statement ranks by), per score."""
+
+
 async def _assert_counts_match(db: Database, tenant: Tenant, board: uuid.UUID, key: str) -> None:
     held = await _all_scores(db, tenant, board, key)
+    asked = sorted({*held, *EDGES})
     async with db.tenant_transaction(tenant.id) as conn:
-        found = await ranks.better_counts(conn, tenant.id, board, key, [*held, *EDGES])
+        rows = await conn.execute(
+            BETTER,
+            {"tenant_id": tenant.id, "board_id": board, "window_key": key, "scores": asked},
+        )
+        found = {int(score): int(better) for score, better in rows}
+    assert sorted(found) == asked
     for score, better in found.items():
         assert better == sum(1 for other in held if other > score), score
 

@@ -27,9 +27,8 @@ which keeps the rows a rank reads to about one per block.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 
-from loyalty_core.sdk import JobContext, Prepared
+from loyalty_core.sdk import JobContext
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -54,11 +53,6 @@ CROSS JOIN LATERAL (
 GROUP BY s.score
 """  # noqa: S608 (a FROM item of the module's own)
 
-
-BETTER_SQL = better_than("unnest(CAST(:scores AS bigint[])) AS s(score)")
-"""Per score of ``:scores``, how many members of the board's window have a better one."""
-
-_BETTER = Prepared(text(BETTER_SQL))
 
 _FOLD = text(
     """
@@ -88,30 +82,6 @@ left for the next fold; of two folds at once, the second skips the rows the firs
 BATCH = 10_000
 
 
-async def better_counts(
-    conn: AsyncConnection,
-    tenant_id: uuid.UUID,
-    board_id: uuid.UUID,
-    window_key: str,
-    scores: Iterable[int],
-) -> dict[int, int]:
-    """How many members of the board's window have a better score than each of ``scores``,
-    in one statement."""
-    asked = sorted(set(scores))
-    if not asked:
-        return {}
-    rows = await _BETTER.all(
-        conn,
-        {
-            "tenant_id": tenant_id,
-            "board_id": board_id,
-            "window_key": window_key,
-            "scores": asked,
-        },
-    )
-    return {int(row.score): int(row.better) for row in rows}
-
-
 async def fold(conn: AsyncConnection, tenant_id: uuid.UUID, batch: int = BATCH) -> int:
     """Fold the deltas of up to ``batch`` blocks of the tenant; how many blocks."""
     return int(await conn.scalar(_FOLD, {"tenant_id": tenant_id, "batch": batch}) or 0)
@@ -129,4 +99,4 @@ async def fold_counts(context: JobContext) -> int:
             return folded
 
 
-__all__ = ["BETTER_SQL", "better_counts", "better_than", "fold", "fold_counts"]
+__all__ = ["better_than", "fold", "fold_counts"]
