@@ -6,7 +6,7 @@ reads as many entries as the member has ahead of it (half a million in the middl
 million-member board). Instead, scores are grouped in blocks that nest by 16: a score's block
 at level k is ``score >> 4k`` (level 0 is the score itself, level 15 splits all bigints in
 16). A better score ``x`` shares some parent block with ``s`` and lies in a later child of
-it: at the lowest level where their blocks differ but their parents do not (or, if they
+it: at the one level where their blocks differ but their parents do not (or, if they
 never share one, at the top level). So the better scores are, per level, the blocks after
 ``s``'s block in the same parent, at most 15 per level: the sum of the counts of at most 16
 short index ranges, however many members the board has. (The first block of a parent, its
@@ -18,7 +18,7 @@ lists the neighbours.
 The counts are written by statement triggers on the scores (migration ``gamification_0008``):
 every statement that adds, changes or removes scores, the ingest statement included, inserts
 its signed deltas per block in the same transaction, so the counts are exactly as live as
-the scores, and rows are only ever inserted, so no ingestion waits on a row another holds (a
+the scores, and writers only ever insert rows, so no ingestion waits on a row another holds (a
 count per block updated in place would be a row every member in that block shares). The job
 ``gamification.leaderboard_counts`` folds each block's deltas into one row every minute,
 which keeps the rows a rank reads to about one per block.
