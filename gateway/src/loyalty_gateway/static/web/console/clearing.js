@@ -1,6 +1,7 @@
-// Clearing: the partners (the operator sees all of them with their position; a partner's
-// key sees itself), and the settlement statements by period, each with what is owed and
-// to download as CSV or HTML. A partner's key reads only its own statements.
+// Clearing: the partners (the operator sees all of them with their position, adds one and
+// issues its keys; a partner's key sees itself), and the settlement statements by period,
+// each with what is owed and to download as CSV or HTML. A partner's key reads only its own
+// statements.
 import { useState } from "preact/hooks";
 import { mutate, query, useQuery } from "../common/api.js";
 import { date, t } from "../common/i18n.js";
@@ -21,18 +22,22 @@ const STATEMENTS = `query ConsoleStatements($first: Int, $partnerId: ID, $period
     pageInfo { hasNextPage endCursor }
   }
 }`;
+const PARTNER_CREATE = `mutation ConsolePartnerCreate($input: PartnerCreateInput!) {
+  partnerCreate(input: $input) { partner { id } errors { code field message } }
+}`;
 const PARTNER_KEY = `mutation ConsolePartnerKey($input: PartnerApiKeyCreateInput!) {
   partnerApiKeyCreate(input: $input) { apiKeyId secret errors { code field message } }
 }`;
 const STATEMENT_FILE = `query ConsoleStatementFile($id: ID!) { settlementStatement(id: $id) { id periodStartsOn csv html } }`;
 
-export function Clearing({ partner }) {
-  return html`${!partner && html`<${Partners} />`}<${Statements} partner=${partner} />`;
+export function Clearing({ partner, tenant }) {
+  return html`${!partner && html`<${Partners} currency=${tenant.defaultCurrency} />`}<${Statements} partner=${partner} />`;
 }
 
-function Partners() {
+function Partners({ currency }) {
   const [size, more] = usePageSize();
   const state = useQuery(PARTNERS, { first: size });
+  const [adding, setAdding] = useState(false);
   return html`<${Section} title=${t("partners")}>
     <${Loaded} state=${state}>${(data) => html`
       <${Table} caption=${t("partners")} rows=${nodes(data.partners)} testid="partner-row" columns=${[
@@ -43,9 +48,42 @@ function Partners() {
         [t("status"), (p) => html`<${Status} value=${p.status} />`],
       ]} />
       <${More} connection=${data.partners} onMore=${more} busy=${state.loading} />
+      <div><button class="secondary" aria-expanded=${adding} onClick=${() => setAdding(!adding)}>${t("partner_new")}</button></div>
+      ${adding && html`<${CreatePartner} currency=${currency} onCreated=${() => { setAdding(false); state.reload(); }} />`}
       <${PartnerKey} partners=${nodes(data.partners)} />`}
     </${Loaded}>
   </${Section}>`;
+}
+
+const ROLES = ["ISSUER", "ACCEPTOR"];
+
+function CreatePartner({ currency, onCreated }) {
+  const [form, setForm] = useState({ name: "", roles: ["ISSUER", "ACCEPTOR"], currency, billing: "POSTPAID", contact: "", email: "" });
+  const [state, create] = useAction(() => mutate(PARTNER_CREATE, { input: {
+    name: form.name, roles: form.roles, currency: form.currency, billing: form.billing,
+    contacts: form.contact ? [{ name: form.contact, email: form.email || null }] : [],
+  } }));
+  const bind = (name) => ({ name, value: form[name], onInput: (e) => setForm({ ...form, [name]: e.target.value }) });
+  return html`<form class="stack" data-testid="partner-form" onSubmit=${async (e) => { e.preventDefault(); if (await create()) onCreated(); }}>
+    <h3>${t("partner_new")}</h3>
+    <div class="grid">
+      <${Field} label=${t("name")}><input required ...${bind("name")} /></${Field}>
+      <${Field} label=${t("currency")}><input required maxlength="3" ...${bind("currency")} /></${Field}>
+      <${Field} label=${t("billing")}>
+        <select ...${bind("billing")} onChange=${(e) => setForm({ ...form, billing: e.target.value })}>
+          <option value="POSTPAID">${t("billing_POSTPAID")}</option><option value="PREPAID">${t("billing_PREPAID")}</option>
+        </select>
+      </${Field}>
+      <${Field} label=${t("contact_name")}><input ...${bind("contact")} /></${Field}>
+      <${Field} label=${t("contact_email")}><input type="email" ...${bind("email")} /></${Field}>
+    </div>
+    <fieldset class="row"><legend>${t("roles")}</legend>
+      ${ROLES.map((role) => html`<label class="row"><input type="checkbox" checked=${form.roles.includes(role)}
+        onChange=${(e) => setForm({ ...form, roles: e.target.checked ? [...form.roles, role] : form.roles.filter((r) => r !== role) })} />${t("role_" + role)}</label>`)}
+    </fieldset>
+    <${Errors} errors=${state.errors} />
+    <div><button class="primary" disabled=${state.busy}>${t("create")}</button></div>
+  </form>`;
 }
 
 // A key for a partner's tills and for its own view of this console (its statements and

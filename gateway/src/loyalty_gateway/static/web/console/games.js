@@ -1,9 +1,11 @@
 // Gamification: the badges, challenges, streaks and leaderboards, each with its status and
-// health (failures of its condition, why it paused), and a board's current standings.
+// health (failures of its condition, why it paused), and a board's current standings; a new
+// badge.
 import { useState } from "preact/hooks";
-import { useQuery } from "../common/api.js";
+import { mutate, useQuery } from "../common/api.js";
 import { date, num, t } from "../common/i18n.js";
-import { Loaded, Section, Table, html } from "../common/ui.js";
+import { Errors, Field, Loaded, Section, Table, html, useAction } from "../common/ui.js";
+import { ConditionEditor } from "./conditions.js";
 import { More, Status, nodes, usePageSize } from "./parts.js";
 
 const GAMES = `query ConsoleGames($first: Int) {
@@ -16,6 +18,10 @@ const GAMES = `query ConsoleGames($first: Int) {
   streaks { id name eventType unit maxFreezes milestones { length points } status health { failures lastError pausedReason } }
   leaderboards { id name metric period status prizes { fromRank toRank points } }
 }`;
+const BADGE_CREATE = `mutation ConsoleBadgeCreate($input: BadgeCreateInput!) {
+  badgeCreate(input: $input) { badge { id } errors { code field message line column } }
+}`;
+const EVENT_TYPES = `query ConsoleEventTypes { eventTypes { name } }`;
 const STANDINGS = `query ConsoleStandings($id: ID!) {
   leaderboard(id: $id, first: 10) { windowKey top { rank memberId score displayName } }
 }`;
@@ -39,6 +45,7 @@ export function Games() {
         [t("health"), (b) => health(b.health)],
       ]} />
       <${More} connection=${data.badges} onMore=${more} busy=${state.loading} />
+      <${CreateBadge} onCreated=${state.reload} />
     </${Section}>
     <${Section} title=${t("challenges")}>
       <${Table} caption=${t("challenges")} rows=${data.challenges} testid="challenge-row" columns=${[
@@ -71,6 +78,51 @@ export function Games() {
       ${board && html`<${Standings} id=${board} />`}
     </${Section}>`}
   </${Loaded}>`;
+}
+
+const PERIODS = ["ALL_TIME", "WEEK", "MONTH"];
+
+// A badge: count (or sum a field of) a type of event, optionally under a condition, to a
+// target within a period, for points.
+function CreateBadge({ onCreated }) {
+  const types = useQuery(EVENT_TYPES);
+  const [open, setOpen] = useState(false);
+  const [form, setForm] = useState({ name: "", description: "", eventType: "purchase", measure: "COUNT", sumField: "", target: "5", period: "MONTH", condition: "", rewardPoints: "50" });
+  const bind = (name) => ({ name, value: form[name], onInput: (e) => setForm({ ...form, [name]: e.target.value }) });
+  const choose = (name) => ({ ...bind(name), onChange: (e) => setForm({ ...form, [name]: e.target.value }) });
+  const [state, create] = useAction(() => mutate(BADGE_CREATE, { input: {
+    name: form.name, description: form.description, eventType: form.eventType, measure: form.measure,
+    sumField: form.measure === "SUM" ? form.sumField : null, target: Number(form.target), period: form.period,
+    condition: form.condition, rewardPoints: Number(form.rewardPoints || 0),
+  } }));
+  const error = (field) => state.errors?.filter((e) => e.field === field).map((e) => e.message).join("; ") || null;
+  if (!open) return html`<div><button class="secondary" aria-expanded="false" onClick=${() => setOpen(true)}>${t("badge_new")}</button></div>`;
+  return html`<form class="stack" data-testid="badge-form" onSubmit=${async (e) => { e.preventDefault(); if (await create()) { setOpen(false); onCreated(); } }}>
+    <h3>${t("badge_new")}</h3>
+    <div class="grid">
+      <${Field} label=${t("name")} error=${error("name")}><input required ...${bind("name")} /></${Field}>
+      <${Field} label=${t("description")}><input ...${bind("description")} /></${Field}>
+      <${Field} label=${t("event_type")} error=${error("eventType")}>
+        <select ...${choose("eventType")}>${(types.data?.eventTypes ?? [{ name: "purchase" }]).map((e) => html`<option value=${e.name}>${e.name}</option>`)}</select>
+      </${Field}>
+      <${Field} label=${t("measure")}>
+        <select ...${choose("measure")}><option value="COUNT">${t("measure_COUNT")}</option><option value="SUM">${t("measure_SUM")}</option></select>
+      </${Field}>
+      ${form.measure === "SUM" && html`<${Field} label=${t("sum_field")} hint=${t("sum_field_hint")} error=${error("sumField")}><input required ...${bind("sumField")} /></${Field}>`}
+      <${Field} label=${t("target")} error=${error("target")}><input type="number" min="1" required ...${bind("target")} /></${Field}>
+      <${Field} label=${t("period")}>
+        <select ...${choose("period")}>${PERIODS.map((p) => html`<option value=${p}>${t("period_" + p)}</option>`)}</select>
+      </${Field}>
+      <${Field} label=${t("reward_points")} error=${error("rewardPoints")}><input type="number" min="0" ...${bind("rewardPoints")} /></${Field}>
+    </div>
+    <${ConditionEditor} value=${form.condition} trigger=${form.eventType} onChange=${(condition) => setForm({ ...form, condition })}
+      errors=${state.errors?.filter((e) => e.field === "condition")} hint=${t("badge_condition_hint")} testid="badge-condition" />
+    <${Errors} errors=${state.errors} />
+    <div class="row">
+      <button class="primary" disabled=${state.busy}>${t("create")}</button>
+      <button type="button" class="secondary" onClick=${() => setOpen(false)}>${t("cancel")}</button>
+    </div>
+  </form>`;
 }
 
 function Standings({ id }) {

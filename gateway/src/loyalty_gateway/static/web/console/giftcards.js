@@ -1,5 +1,6 @@
-// Gift cards: the tenant's cards with their balance and status, filtered by status; and
-// issuing one (its code, and PIN where the tenant wants one, shown once).
+// Gift cards: the tenant's cards with their balance and status, filtered by status, each
+// with its history and cancellable; and issuing one (its code, and PIN where the tenant
+// wants one, shown once).
 import { useState } from "preact/hooks";
 import { mutate, useQuery } from "../common/api.js";
 import { date, dateTime, t } from "../common/i18n.js";
@@ -15,6 +16,14 @@ const CARDS = `query ConsoleGiftCards($first: Int, $status: GiftCardStatus, $las
 const ISSUE = `mutation ConsoleGiftCardIssue($input: GiftCardIssueInput!) {
   giftCardIssue(input: $input) { giftCard { id lastFour } code pin replayed errors { code field message } }
 }`;
+// A card's events, read only for the card opened (a list of cards with every card's events
+// would cost more than a query may). Found among the cards ending in its last four digits.
+const EVENTS = `query ConsoleGiftCardEvents($lastFour: String) {
+  giftCards(first: 10, lastFour: $lastFour) { edges { node { id events { id kind amount balanceAfter actor cause createdAt } } } }
+}`;
+const CANCEL = `mutation ConsoleGiftCardCancel($input: GiftCardCancelInput!) {
+  giftCardCancel(input: $input) { giftCard { id status } errors { code field message } }
+}`;
 const STATUSES = ["INACTIVE", "ACTIVE", "CANCELLED", "EXPIRED"];
 
 export function GiftCards({ tenant }) {
@@ -22,6 +31,9 @@ export function GiftCards({ tenant }) {
   const [lastFour, setLastFour] = useState("");
   const [size, more] = usePageSize();
   const state = useQuery(CARDS, { first: size, status: status || null, lastFour: lastFour.length === 4 ? lastFour : null });
+  const [openId, setOpen] = useState(null);
+  const openCard = state.data && nodes(state.data.giftCards).find((c) => c.id === openId);
+  const [cancelled, cancel] = useAction((card) => mutate(CANCEL, { input: { id: card.id } }));
   return html`<${Section} title=${t("gift_cards")}>
     <div class="row">
       <${Field} label=${t("status")}>
@@ -34,18 +46,41 @@ export function GiftCards({ tenant }) {
     </div>
     <${Loaded} state=${state}>${(data) => html`
       <${Table} caption=${t("gift_cards")} rows=${nodes(data.giftCards)} testid="gift-card-row" columns=${[
-        [t("card"), (c) => "…" + c.lastFour],
+        [t("card"), (c) => html`<button class="linklike" aria-expanded=${openId === c.id}
+          aria-label=${t("card_history", { card: c.lastFour })} onClick=${() => setOpen(openId === c.id ? null : c.id)}>…${c.lastFour}</button>`],
         [t("balance"), (c) => minor(c.balance, c.currency)],
         [t("held"), (c) => (c.held ? minor(c.held, c.currency) : "")],
         [t("status"), (c) => html`<${Status} value=${c.status} />`],
         [t("member"), (c) => c.memberId && html`<a href=${"#/members/" + c.memberId}>${t("open")}</a>`],
         [t("last_used"), (c) => dateTime(c.lastUsedAt)],
         [t("expires"), (c) => date(c.expiresAt)],
+        [t("actions"), (c) => (c.status === "ACTIVE" || c.status === "INACTIVE") && html`<button class="secondary danger" disabled=${cancelled.busy}
+          aria-label=${t("cancel_card", { card: c.lastFour })}
+          onClick=${async () => confirm(t("cancel_card_confirm", { card: c.lastFour })) && (await cancel(c)) && state.reload()}>${t("cancel_card_short")}</button>`],
       ]} />
       <${More} connection=${data.giftCards} onMore=${more} busy=${state.loading} />`}
     </${Loaded}>
+    <${Errors} errors=${cancelled.errors} />
   </${Section}>
+  ${openCard && html`<${CardHistory} key=${openCard.id + openCard.status} card=${openCard} />`}
   <${Issue} currency=${tenant.defaultCurrency} onIssued=${state.reload} />`;
+}
+
+// A card's history: every issue, activation, redemption, reload... with the balance after.
+function CardHistory({ card }) {
+  const state = useQuery(EVENTS, { lastFour: card.lastFour });
+  return html`<${Section} title=${t("card_history", { card: card.lastFour })}>
+    <${Loaded} state=${state}>${(data) => html`<${Table} caption=${t("card_history", { card: card.lastFour })}
+      rows=${nodes(data.giftCards).find((c) => c.id === card.id)?.events ?? []} testid="gift-card-event-row" columns=${[
+        [t("when"), (e) => dateTime(e.createdAt)],
+        [t("operation"), (e) => t("card_event_" + e.kind)],
+        [t("amount"), (e) => minor(e.amount, card.currency)],
+        [t("balance"), (e) => minor(e.balanceAfter, card.currency)],
+        [t("by"), (e) => e.actor],
+        [t("cause"), (e) => e.cause],
+      ]} />`}
+    </${Loaded}>
+  </${Section}>`;
 }
 
 function Issue({ currency, onIssued }) {
