@@ -108,7 +108,8 @@ function CampaignView({ id }) {
     }}</${Loaded}>`;
 }
 
-// The editor's form state from a stored definition (or a new campaign's defaults).
+// The editor's form state from a stored definition (camelCase, its enums in lower case), or
+// a new campaign's defaults.
 function formOf(campaign) {
   const d = campaign?.definition ?? {};
   return {
@@ -116,24 +117,20 @@ function formOf(campaign) {
     trigger: d.trigger ?? "purchase",
     condition: d.condition ?? "",
     effects: (d.effects ?? [{ kind: "points", params: { points: 10 } }]).map((e) => ({ kind: e.kind, params: JSON.stringify(e.params ?? {}) })),
-    startsAt: toLocalInput(d.window?.startsAt ?? d.window?.starts_at),
-    endsAt: toLocalInput(d.window?.endsAt ?? d.window?.ends_at),
-    daysOfWeek: d.window?.daysOfWeek ?? d.window?.days_of_week ?? [],
-    hoursFrom: String(d.window?.hoursFrom ?? d.window?.hours_from ?? 0),
-    hoursTo: String(d.window?.hoursTo ?? d.window?.hours_to ?? 24),
+    startsAt: toLocalInput(d.window?.startsAt),
+    endsAt: toLocalInput(d.window?.endsAt),
+    daysOfWeek: d.window?.daysOfWeek ?? [],
+    hoursFrom: String(d.window?.hoursFrom ?? 0),
+    hoursTo: String(d.window?.hoursTo ?? 24),
     priority: String(d.priority ?? 0),
     stacking: String(d.stacking ?? "STACK").toUpperCase(),
-    budget: d.budget === null || d.budget === undefined ? "" : String(d.budget),
-    limits: (d.limits ?? []).map((l) => ({
-      period: String(l.period).toUpperCase(),
-      maxAwards: l.maxAwards ?? l.max_awards ?? "",
-      maxPoints: l.maxPoints ?? l.max_points ?? "",
-    })),
+    budget: optional(d.budget),
+    limits: (d.limits ?? []).map((l) => ({ period: String(l.period).toUpperCase(), maxAwards: optional(l.maxAwards), maxPoints: optional(l.maxPoints) })),
     segments: d.segments ?? [],
-    pendingDays: optional(d.pendingDays ?? d.pending_days),
-    inactiveDays: optional(d.inactiveDays ?? d.inactive_days),
-    onDate: d.onDate ?? d.on_date ?? "",
-    pauseAfterFailures: optional(d.pauseAfterFailures ?? d.pause_after_failures),
+    pendingDays: optional(d.pendingDays),
+    inactiveDays: optional(d.inactiveDays),
+    onDate: d.onDate ?? "",
+    pauseAfterFailures: optional(d.pauseAfterFailures),
   };
 }
 
