@@ -33,23 +33,23 @@ export function SignIn({ config, onToken, onKey }) {
       <section class="card stack" aria-labelledby="signin">
         <h2 id="signin">${t("sign_in")}</h2>
         ${config.oidc && html`<div><button class="primary" onClick=${() => startSignIn(config.oidc)}>${t("sign_in_provider")}</button></div>`}
-        ${config.development && html`<${Paste} name="token" label=${t("dev_token")} hint=${t("dev_token_hint")} onValue=${onToken} />`}
+        ${config.development && html`<${Paste} name="token" label=${t("dev_token")} hint=${t("dev_token_hint")} button=${t("sign_in")} onValue=${onToken} />`}
         ${!config.oidc && !config.development && html`<p>${t("sign_in_unavailable")}</p>`}
       </section>
       <section class="card stack" aria-labelledby="partner-signin">
         <h2 id="partner-signin">${t("partner_sign_in")}</h2>
-        <${Paste} name="key" label=${t("partner_key")} hint=${t("partner_key_hint")} onValue=${onKey} />
+        <${Paste} name="key" label=${t("partner_key")} hint=${t("partner_key_hint")} button=${t("sign_in_key")} onValue=${onKey} />
       </section>
     </main>`;
 }
 
-function Paste({ name, label, hint, onValue }) {
+function Paste({ name, label, hint, button, onValue }) {
   const [value, setValue] = useState("");
   return html`<form class="stack" onSubmit=${(e) => { e.preventDefault(); onValue(value.trim()); }}>
     <${Field} label=${label} hint=${hint}>
       <textarea name=${name} required autocomplete="off" spellcheck="false" value=${value}
         onInput=${(e) => setValue(e.target.value)}></textarea>
     </${Field}>
-    <div><button class="secondary">${t("sign_in")}</button></div>
+    <div><button class="secondary">${button}</button></div>
   </form>`;
 }
