@@ -11,7 +11,7 @@ import { save } from "./clearing.js";
 const OFFERS = `query ConsoleOffers($first: Int, $status: OfferStatus) {
   offers(first: $first, status: $status) {
     edges { node { id partnerId externalId version status title startsAt endsAt activation segment budget dailyCap used conditionFailures
-      terms { reward value perMemberLimit } } }
+      terms { reward value effect { kind } perMemberLimit } } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
@@ -24,9 +24,10 @@ const RETIRE = `mutation ConsoleOfferRetire($input: OfferRetireInput!) {
 const PERFORMANCE = `query ConsoleOfferPerformance($since: Date!, $until: Date!) {
   offerPerformance(since: $since, until: $until) { rows { offerId title day activations redemptions pointsAwarded pointsReversed } csv }
 }`;
-const REWARDS = ["FIXED", "PER_UNIT", "MULTIPLIER"];
+const FUNDERS = `query ConsoleOfferFunders { partners(first: 100) { edges { node { id name status } } } }`;
+const REWARDS = ["FIXED", "PER_UNIT", "MULTIPLIER", "EFFECT"];
 
-export function Offers({ partner }) {
+export function Offers({ partner, modules }) {
   const [status, setStatus] = useState("LIVE");
   const [size, more] = usePageSize();
   const state = useQuery(OFFERS, { first: size, status: status || null });
@@ -40,7 +41,7 @@ export function Offers({ partner }) {
     <${Loaded} state=${state}>${(data) => html`
       <${Table} caption=${t("offers")} rows=${nodes(data.offers)} testid="offer-row" columns=${[
         [t("title"), (o) => o.title],
-        [t("reward"), (o) => `${t("offer_reward_" + o.terms.reward)} ${o.terms.value}`],
+        [t("reward"), (o) => `${t("offer_reward_" + o.terms.reward)} ${o.terms.effect?.kind ?? o.terms.value ?? ""}`],
         [t("runs"), (o) => `${date(o.startsAt)} – ${date(o.endsAt)}`],
         [t("used"), (o) => `${num(o.used)}${o.budget ? " / " + num(o.budget) : ""}`],
         [t("status"), (o) => html`<${Status} value=${o.status} />${o.conditionFailures > 0 && html` <span class="error">${t("failures_count", { n: o.conditionFailures })}</span>`}`],
@@ -52,37 +53,58 @@ export function Offers({ partner }) {
     </${Loaded}>
     <${Errors} errors=${retired.errors} />
   </${Section}>
-  ${!partner && html`<${CreateOffer} onCreated=${state.reload} />`}
+  ${!partner && html`<${CreateOffer} clearing=${modules.includes("clearing")} onCreated=${state.reload} />`}
   <${Performance} />`;
 }
 
-function CreateOffer({ onCreated }) {
-  const start = new Date();
-  const end = daysAgo(-30);
+// A new offer: the retailer's own, or (with clearing) one a partner funds; its reward fixed
+// points, points per unit, a multiplier, or (the retailer's own) another module's effect.
+function CreateOffer({ clearing, onCreated }) {
+  const funders = useQuery(FUNDERS, {}, { skip: !clearing });
   const [form, setForm] = useState({
-    title: "", description: "", reward: "FIXED", value: "100", activation: "CLIP", perMemberLimit: "1",
-    startsAt: toLocalInput(start), endsAt: toLocalInput(end), minimumSpend: "0", segment: "", budget: "",
+    title: "", description: "", reward: "FIXED", value: "100", effectKind: "", effectParams: "{}", activation: "CLIP",
+    perMemberLimit: "1", startsAt: toLocalInput(new Date()), endsAt: toLocalInput(daysAgo(-30)), minimumSpend: "0",
+    segment: "", budget: "", partnerId: "",
   });
   const bind = (name) => ({ name, value: form[name], onInput: (e) => setForm({ ...form, [name]: e.target.value }) });
-  const [state, create] = useAction(() => mutate(CREATE, { input: { offer: {
-    title: form.title, description: form.description, reward: form.reward, value: form.value, activation: form.activation,
-    perMemberLimit: Number(form.perMemberLimit), startsAt: fromLocalInput(form.startsAt), endsAt: fromLocalInput(form.endsAt),
-    requirements: { minimumSpend: Number(form.minimumSpend || 0) }, segment: form.segment, budget: form.budget ? Number(form.budget) : null,
-  } } }));
+  const choose = (name) => ({ ...bind(name), onChange: (e) => setForm({ ...form, [name]: e.target.value }) });
+  const effect = form.reward === "EFFECT";
+  const [state, create] = useAction(() => {
+    let params;
+    try {
+      params = effect ? JSON.parse(form.effectParams || "{}") : null;
+    } catch {
+      return { errors: [{ code: "INVALID_INPUT", field: "offer.effect.params", message: t("params_not_json") }] };
+    }
+    return mutate(CREATE, { input: { partnerId: form.partnerId || null, offer: {
+      title: form.title, description: form.description, reward: form.reward, value: effect ? null : form.value,
+      effect: effect ? { kind: form.effectKind, params } : null, activation: form.activation,
+      perMemberLimit: Number(form.perMemberLimit), startsAt: fromLocalInput(form.startsAt), endsAt: fromLocalInput(form.endsAt),
+      requirements: { minimumSpend: Number(form.minimumSpend || 0) }, segment: form.segment, budget: form.budget ? Number(form.budget) : null,
+    } } });
+  });
   const error = (field) => state.errors?.filter((e) => e.field?.endsWith(field)).map((e) => e.message).join("; ") || null;
+  const partners = funders.data ? nodes(funders.data.partners).filter((p) => p.status === "ACTIVE") : [];
   return html`<${Section} title=${t("offer_new")}>
     <form class="stack" data-testid="offer-form" onSubmit=${async (e) => { e.preventDefault(); if (await create()) onCreated(); }}>
       <${Field} label=${t("title")} error=${error("title")}><input required ...${bind("title")} /></${Field}>
       <${Field} label=${t("description")}><textarea ...${bind("description")}></textarea></${Field}>
       <div class="grid">
-        <${Field} label=${t("reward")}>
-          <select ...${bind("reward")} onChange=${(e) => setForm({ ...form, reward: e.target.value })}>
-            ${REWARDS.map((r) => html`<option value=${r}>${t("offer_reward_" + r)}</option>`)}
+        ${clearing && html`<${Field} label=${t("funded_by")} error=${error("partnerId")}>
+          <select ...${choose("partnerId")}>
+            <option value="">${t("funded_by_retailer")}</option>
+            ${partners.map((p) => html`<option value=${p.id}>${p.name}</option>`)}
           </select>
+        </${Field}>`}
+        <${Field} label=${t("reward")}>
+          <select ...${choose("reward")}>${REWARDS.map((r) => html`<option value=${r}>${t("offer_reward_" + r)}</option>`)}</select>
         </${Field}>
-        <${Field} label=${t("value")} hint=${t("offer_value_hint")} error=${error("value")}><input required ...${bind("value")} /></${Field}>
+        ${effect ? html`
+          <${Field} label=${t("effect_kind_of_offer")} hint=${t("effect_kind_hint")} error=${error("effect.kind") ?? error("effect")}><input required ...${bind("effectKind")} /></${Field}>
+          <${Field} label=${t("effect_params_of_offer")} error=${error("effect.params")}><input class="mono" ...${bind("effectParams")} /></${Field}>`
+        : html`<${Field} label=${t("value")} hint=${t("offer_value_hint")} error=${error("value")}><input required ...${bind("value")} /></${Field}>`}
         <${Field} label=${t("activation")}>
-          <select ...${bind("activation")} onChange=${(e) => setForm({ ...form, activation: e.target.value })}>
+          <select ...${choose("activation")}>
             <option value="CLIP">${t("activation_CLIP")}</option><option value="AUTO">${t("activation_AUTO")}</option>
           </select>
         </${Field}>
