@@ -6,7 +6,7 @@ import { useState } from "preact/hooks";
 import { mutate, query, useQuery } from "../common/api.js";
 import { date, t } from "../common/i18n.js";
 import { Errors, Field, Loaded, Section, Table, html, useAction } from "../common/ui.js";
-import { More, Status, minor, nodes, usePageSize } from "./parts.js";
+import { More, Status, download, minor, nodes, usePageSize } from "./parts.js";
 import { SCOPES } from "./apikeys.js";
 
 const PARTNERS = `query ConsolePartners($first: Int) {
@@ -121,11 +121,11 @@ function Statements({ partner }) {
   const [period, setPeriod] = useState("");
   const [size, more] = usePageSize();
   const state = useQuery(STATEMENTS, { first: size, partnerId: partner?.id ?? null, period: period || null });
-  const [file, download] = useAction(async (statement, kind) => {
+  const [file, saveStatement] = useAction(async (statement, kind) => {
     const data = await query(STATEMENT_FILE, { id: statement.id });
     const found = data.settlementStatement;
     const type = kind === "csv" ? "text/csv" : "text/html";
-    save(new Blob([found[kind]], { type }), `statement-${statement.partner.name}-${found.periodStartsOn}.${kind}`);
+    download(new Blob([found[kind]], { type }), `statement-${statement.partner.name}-${found.periodStartsOn}.${kind}`);
     return {};
   });
   return html`<${Section} title=${t("statements")}>
@@ -141,19 +141,12 @@ function Statements({ partner }) {
         [t("fees"), (s) => minor(s.feesAmount, s.currency)],
         [t("net_due"), (s) => html`<strong>${minor(s.netDue, s.currency)}</strong> <small>${t("direction_" + s.direction)}</small>`],
         [t("download"), (s) => html`<div class="row">
-          <button class="secondary" aria-label=${t("download_csv_of", { name: s.partner.name, date: date(s.periodStartsOn) })} onClick=${() => download(s, "csv")}>CSV</button>
-          <button class="secondary" aria-label=${t("download_html_of", { name: s.partner.name, date: date(s.periodStartsOn) })} onClick=${() => download(s, "html")}>HTML</button>
+          <button class="secondary" aria-label=${t("download_csv_of", { name: s.partner.name, date: date(s.periodStartsOn) })} onClick=${() => saveStatement(s, "csv")}>CSV</button>
+          <button class="secondary" aria-label=${t("download_html_of", { name: s.partner.name, date: date(s.periodStartsOn) })} onClick=${() => saveStatement(s, "html")}>HTML</button>
         </div>`],
       ]} />
       <${More} connection=${data.settlementStatements} onMore=${more} busy=${state.loading} />`}
     </${Loaded}>
     <${Errors} errors=${file.errors} />
   </${Section}>`;
-}
-
-export function save(blob, name) {
-  const url = URL.createObjectURL(blob);
-  const link = Object.assign(document.createElement("a"), { href: url, download: name });
-  link.click();
-  URL.revokeObjectURL(url);
 }

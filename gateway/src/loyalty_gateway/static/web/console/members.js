@@ -2,12 +2,13 @@
 // whole picture: balances, the ledger with each entry's cause in words, and each enabled
 // module's part (tier, offers, vouchers, gift cards, games, payments, consents). An admin
 // adjusts points with a reason (each adjustment with its own idempotency key, so a retried
-// click books once) and blocks or unblocks the member.
+// click books once), blocks or unblocks the member, and answers a request for its data
+// (export) or its erasure.
 import { useState } from "preact/hooks";
 import { mutate, useQuery } from "../common/api.js";
 import { date, dateTime, num, t } from "../common/i18n.js";
 import { Errors, Field, Loaded, Section, Table, html, useAction } from "../common/ui.js";
-import { More, Status, minor, newKey, nodes, usePageSize } from "./parts.js";
+import { More, Status, download, minor, newKey, nodes, usePageSize } from "./parts.js";
 
 const MEMBERS = `query ConsoleMembers($search: String, $status: MemberStatus, $first: Int) {
   members(search: $search, status: $status, first: $first) {
@@ -54,6 +55,12 @@ const CONSENTS = `query ConsoleMemberConsents($id: ID!) {
 }`;
 const ADJUST = `mutation ConsolePointsAdjust($input: PointsAdjustInput!) {
   pointsAdjust(input: $input) { replayed errors { code field message } }
+}`;
+const EXPORT = `mutation ConsoleMemberExport($input: MemberExportInput!) {
+  memberExport(input: $input) { data errors { code field message } }
+}`;
+const ERASE = `mutation ConsoleMemberErase($input: MemberEraseInput!) {
+  memberErase(input: $input) { erased errors { code field message } }
 }`;
 const STATUS = `mutation ConsoleMemberStatus($input: MemberUpdateInput!) {
   memberUpdate(input: $input) { member { id status } errors { code field message } }
@@ -149,7 +156,8 @@ function MemberView({ id, modules }) {
         ${on("giftcards") && html`<${MemberGiftCards} id=${id} />`}
         ${on("gamification") && html`<${MemberGames} id=${id} />`}
         ${on("payment") && html`<${MemberPayments} id=${id} />`}
-        ${on("onboarding") && html`<${MemberConsents} id=${id} />`}`;
+        ${on("onboarding") && html`<${MemberConsents} id=${id} />`}
+        ${member.status !== "ERASED" && html`<${Privacy} member=${member} onErased=${reload} />`}`;
     }}</${Loaded}>`;
 }
 
@@ -210,6 +218,34 @@ function Block({ member, onDone }) {
     <${Errors} errors=${state.errors} />
     <div><button class=${blocked ? "primary" : "secondary danger"} disabled=${state.busy} data-testid="block-toggle"
       onClick=${async () => (await run()) && onDone()}>${blocked ? t("unblock") : t("block")}</button></div>
+  </${Section}>`;
+}
+
+// A member's request under the GDPR, handled by support: everything the programme holds
+// as a download, or erasure (final: personal data gone, points forfeited).
+function Privacy({ member, onErased }) {
+  const [exported, runExport] = useAction(async () => {
+    const payload = await mutate(EXPORT, { input: { memberId: member.id } });
+    if (!payload.errors.length) {
+      download(new Blob([JSON.stringify(payload.data, null, 2)], { type: "application/json" }), `member-${member.id}.json`);
+    }
+    return payload;
+  });
+  const [confirmation, setConfirmation] = useState("");
+  const [erased, erase] = useAction(() => mutate(ERASE, { input: { memberId: member.id } }));
+  const word = t("erase_word");
+  return html`<${Section} title=${t("privacy")}>
+    <div><button class="secondary" disabled=${exported.busy} data-testid="member-export" onClick=${runExport}>${t("export_data")}</button></div>
+    <${Errors} errors=${exported.errors} />
+    <h3>${t("erase_member")}</h3>
+    <p>${t("erase_member_text")}</p>
+    <form class="stack" data-testid="member-erase" onSubmit=${async (e) => { e.preventDefault(); if (confirmation === word && (await erase())) onErased(); }}>
+      <${Field} label=${t("erase_confirm", { word })}>
+        <input name="confirm" autocomplete="off" value=${confirmation} onInput=${(e) => setConfirmation(e.target.value)} />
+      </${Field}>
+      <${Errors} errors=${erased.errors} />
+      <div><button class="secondary danger" disabled=${confirmation !== word || erased.busy}>${t("erase_member")}</button></div>
+    </form>
   </${Section}>`;
 }
 

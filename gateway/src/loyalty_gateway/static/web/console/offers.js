@@ -5,8 +5,7 @@ import { useState } from "preact/hooks";
 import { mutate, useQuery } from "../common/api.js";
 import { date, num, t } from "../common/i18n.js";
 import { Errors, Field, Loaded, Section, Table, html, useAction } from "../common/ui.js";
-import { More, Status, daysAgo, fromLocalInput, isoDate, nodes, toLocalInput, usePageSize } from "./parts.js";
-import { save } from "./clearing.js";
+import { More, Status, daysAgo, download, fromLocalInput, isoDate, nodes, toLocalInput, usePageSize } from "./parts.js";
 
 const OFFERS = `query ConsoleOffers($first: Int, $status: OfferStatus) {
   offers(first: $first, status: $status) {
@@ -140,7 +139,7 @@ function Performance() {
         [t("points"), (r) => num(r.pointsAwarded - r.pointsReversed)],
       ]} />
       ${data.offerPerformance.rows.length > 0 && html`<div><button class="secondary"
-        onClick=${() => save(new Blob([data.offerPerformance.csv], { type: "text/csv" }), `offers-${since}-${until}.csv`)}>${t("download_csv")}</button></div>`}`}
+        onClick=${() => download(new Blob([data.offerPerformance.csv], { type: "text/csv" }), `offers-${since}-${until}.csv`)}>${t("download_csv")}</button></div>`}`}
     </${Loaded}>
   </${Section}>`;
 }

@@ -1,5 +1,5 @@
 // Small pieces the console's pages share: amounts in a currency's minor units, status
-// pills, "show more" for connections, a new idempotency key, dates for inputs.
+// pills, "show more" for connections, a new idempotency key, dates for inputs, downloads.
 import { useState } from "preact/hooks";
 import { lang, money, t } from "../common/i18n.js";
 import { html } from "../common/ui.js";
@@ -65,4 +65,12 @@ export function daysAgo(n) {
   const d = new Date();
   d.setDate(d.getDate() - n);
   return d;
+}
+
+// A file made in the page (a statement, an export), saved by the browser.
+export function download(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement("a"), { href: url, download: name });
+  link.click();
+  URL.revokeObjectURL(url);
 }
