@@ -35,7 +35,10 @@ const OVERRIDE = `mutation ConsoleTierOverride($input: TierOverrideInput!) {
   tierOverride(input: $input) { tier { level { name } } errors { code field message } }
 }`;
 const OFFERS = `query ConsoleMemberOffers($id: ID!) {
-  member(id: $id) { id offers(first: 50) { edges { node { offer { id title } state activatedAt endsAt redeemed } } } }
+  member(id: $id) { id offers(first: 50) { edges { node { offer { id title activation } state activatedAt endsAt redeemed } } } }
+}`;
+const OFFER_ACTIVATE = `mutation ConsoleOfferActivate($input: OfferMemberInput!) {
+  offerActivate(input: $input) { memberOffer { state } errors { code field message } }
 }`;
 const VOUCHERS = `query ConsoleMemberVouchers($id: ID!) {
   member(id: $id) { id vouchers { id lastFour status discount amount percent currency uses maxUses expiresAt } }
@@ -290,16 +293,21 @@ function Override({ id, levels, overridden, onDone }) {
   </form>`;
 }
 
+// The member's offers; support activates one the member asked for at the till or by phone.
 function MemberOffers({ id }) {
   const state = useQuery(OFFERS, { id });
+  const [activated, activate] = useAction((offer) => mutate(OFFER_ACTIVATE, { input: { offerId: offer.id, memberId: id } }));
   return html`<${Section} title=${t("offers")}><${Loaded} state=${state}>${(data) => html`
-    <${Table} caption=${t("offers")} rows=${nodes(data.member.offers)} columns=${[
+    <${Table} caption=${t("offers")} rows=${nodes(data.member.offers)} testid="member-offer-row" columns=${[
       [t("offer"), (o) => o.offer.title],
       [t("state"), (o) => html`<${Status} value=${o.state} />`],
-      [t("activated"), (o) => dateTime(o.activatedAt)],
+      [t("activated"), (o) => (o.activatedAt ? dateTime(o.activatedAt) : o.state === "AVAILABLE" && o.offer.activation === "CLIP" && html`<button
+        class="secondary" disabled=${activated.busy} aria-label=${t("activate_for_member", { name: o.offer.title })}
+        onClick=${async () => (await activate(o.offer)) && state.reload()}>${t("activate")}</button>`)],
       [t("redeemed"), (o) => num(o.redeemed)],
       [t("ends"), (o) => date(o.endsAt)],
-    ]} />`}</${Loaded}></${Section}>`;
+    ]} />
+    <${Errors} errors=${activated.errors} />`}</${Loaded}></${Section}>`;
 }
 
 function MemberVouchers({ id }) {
