@@ -103,7 +103,6 @@ function CampaignView({ id }) {
           </div>
           <${Errors} errors=${activated.errors ?? paused.errors} />
         </${Section}>
-        <${Simulate} campaign=${c} definition=${null} />
         <${Editor} campaign=${c} onSaved=${state.reload} />`;
     }}</${Loaded}>`;
 }
@@ -296,23 +295,21 @@ function Editor({ campaign, onSaved }) {
       ${state.done && html`<p class="ok" role="status">${t("saved")}</p>`}
       <div class="row"><button class="primary" disabled=${state.busy}>${t("save")}</button></div>
     </form>
-    ${!campaign && html`<${Simulate} campaign=${null} definition=${() => definitionOf(form)} />`}
+    <${Simulate} definition=${() => definitionOf(form)} />
   </${Section}>`;
 }
 
 // A simulation over the stored events of a period: the points it would have awarded (its
-// cost), the awards, the members reached, by day, and the failures it would have had.
-function Simulate({ campaign, definition }) {
+// cost), the awards, the members reached, by day, and the failures it would have had. It
+// runs the definition as the form has it, so a change is tried before it is saved (a saved
+// change to an active campaign is live at once).
+function Simulate({ definition }) {
   const [since, setSince] = useState(daysAgo(30).toISOString().slice(0, 10));
   const [until, setUntil] = useState(new Date().toISOString().slice(0, 10));
   const [state, run] = useAction(async () => {
-    const input = { since: new Date(since).toISOString(), until: new Date(until + "T23:59:59").toISOString() };
-    if (campaign) input.id = campaign.id;
-    else {
-      const built = definition();
-      if (built.problems.length) return { errors: built.problems };
-      input.definition = built.definition;
-    }
+    const built = definition();
+    if (built.problems.length) return { errors: built.problems };
+    const input = { since: new Date(since + "T00:00:00").toISOString(), until: new Date(until + "T23:59:59").toISOString(), definition: built.definition };
     return mutate(SIMULATE, { input });
   });
   const sim = state.done?.simulation;
