@@ -1,6 +1,6 @@
 // Gamification: the badges, challenges, streaks and leaderboards, each with its status and
 // health (failures of its condition, why it paused), and a board's current standings; a new
-// badge.
+// badge, streak or leaderboard.
 import { useState } from "preact/hooks";
 import { mutate, useQuery } from "../common/api.js";
 import { date, num, t } from "../common/i18n.js";
@@ -20,6 +20,12 @@ const GAMES = `query ConsoleGames($first: Int) {
 }`;
 const BADGE_CREATE = `mutation ConsoleBadgeCreate($input: BadgeCreateInput!) {
   badgeCreate(input: $input) { badge { id } errors { code field message line column } }
+}`;
+const STREAK_CREATE = `mutation ConsoleStreakCreate($input: StreakCreateInput!) {
+  streakCreate(input: $input) { streak { id } errors { code field message line column } }
+}`;
+const LEADERBOARD_CREATE = `mutation ConsoleLeaderboardCreate($input: LeaderboardCreateInput!) {
+  leaderboardCreate(input: $input) { leaderboard { id } errors { code field message } }
 }`;
 const EVENT_TYPES = `query ConsoleEventTypes { eventTypes { name } }`;
 const STANDINGS = `query ConsoleStandings($id: ID!) {
@@ -65,6 +71,7 @@ export function Games() {
         [t("status"), (s) => html`<${Status} value=${s.status} />`],
         [t("health"), (s) => health(s.health)],
       ]} />
+      <${CreateStreak} onCreated=${state.reload} />
     </${Section}>
     <${Section} title=${t("leaderboards")}>
       <${Table} caption=${t("leaderboards")} rows=${data.leaderboards} testid="leaderboard-row" columns=${[
@@ -76,6 +83,7 @@ export function Games() {
           aria-pressed=${board === l.id} onClick=${() => setBoard(board === l.id ? null : l.id)}>${t("show")}</button>`],
       ]} />
       ${board && html`<${Standings} id=${board} />`}
+      <${CreateLeaderboard} onCreated=${state.reload} />
     </${Section}>`}
   </${Loaded}>`;
 }
@@ -85,7 +93,7 @@ const PERIODS = ["ALL_TIME", "WEEK", "MONTH"];
 // A badge: count (or sum a field of) a type of event, optionally under a condition, to a
 // target within a period, for points.
 function CreateBadge({ onCreated }) {
-  const types = useQuery(EVENT_TYPES);
+  const types = useEventTypes();
   const [open, setOpen] = useState(false);
   const [form, setForm] = useState({ name: "", description: "", eventType: "purchase", measure: "COUNT", sumField: "", target: "5", period: "MONTH", condition: "", rewardPoints: "50" });
   const bind = (name) => ({ name, value: form[name], onInput: (e) => setForm({ ...form, [name]: e.target.value }) });
@@ -103,7 +111,7 @@ function CreateBadge({ onCreated }) {
       <${Field} label=${t("name")} error=${error("name")}><input required ...${bind("name")} /></${Field}>
       <${Field} label=${t("description")}><input ...${bind("description")} /></${Field}>
       <${Field} label=${t("event_type")} error=${error("eventType")}>
-        <select ...${choose("eventType")}>${(types.data?.eventTypes ?? [{ name: "purchase" }]).map((e) => html`<option value=${e.name}>${e.name}</option>`)}</select>
+        <select ...${choose("eventType")}>${types.map((name) => html`<option value=${name}>${name}</option>`)}</select>
       </${Field}>
       <${Field} label=${t("measure")}>
         <select ...${choose("measure")}><option value="COUNT">${t("measure_COUNT")}</option><option value="SUM">${t("measure_SUM")}</option></select>
@@ -117,6 +125,101 @@ function CreateBadge({ onCreated }) {
     </div>
     <${ConditionEditor} value=${form.condition} trigger=${form.eventType} onChange=${(condition) => setForm({ ...form, condition })}
       errors=${state.errors?.filter((e) => e.field === "condition")} hint=${t("badge_condition_hint")} testid="badge-condition" />
+    <${Errors} errors=${state.errors} />
+    <div class="row">
+      <button class="primary" disabled=${state.busy}>${t("create")}</button>
+      <button type="button" class="secondary" onClick=${() => setOpen(false)}>${t("cancel")}</button>
+    </div>
+  </form>`;
+}
+
+// Comma-separated parts each matching `pattern` ("7:50, 30:300" with /(\d+):(\d+)/) as their
+// numbers ([[7, 50], [30, 300]]); null when a part does not match.
+function parts(text, pattern) {
+  const found = text.split(",").map((part) => part.trim()).filter(Boolean).map((part) => part.match(pattern));
+  return found.every(Boolean) ? found.map((match) => match.slice(1).map(Number)) : null;
+}
+
+const MILESTONE = /^(\d+)\s*:\s*(\d+)$/;
+const PRIZE = /^(\d+)\s*-\s*(\d+)\s*:\s*(\d+)$/;
+
+function useEventTypes() {
+  const types = useQuery(EVENT_TYPES);
+  return (types.data?.eventTypes ?? [{ name: "purchase" }]).map((e) => e.name);
+}
+
+// A streak: a type of event on consecutive days or weeks, with points at milestones.
+function CreateStreak({ onCreated }) {
+  const types = useEventTypes();
+  const [open, setOpen] = useState(false);
+  const [form, setForm] = useState({ name: "", description: "", eventType: "purchase", unit: "WEEK", condition: "", maxFreezes: "0", milestones: "4:50, 12:200" });
+  const bind = (name) => ({ name, value: form[name], onInput: (e) => setForm({ ...form, [name]: e.target.value }) });
+  const choose = (name) => ({ ...bind(name), onChange: (e) => setForm({ ...form, [name]: e.target.value }) });
+  const [state, create] = useAction(() => {
+    const milestones = parts(form.milestones, MILESTONE);
+    if (!milestones) return { errors: [{ code: "INVALID_INPUT", field: "milestones", message: t("milestones_hint") }] };
+    return mutate(STREAK_CREATE, { input: {
+      name: form.name, description: form.description, eventType: form.eventType, unit: form.unit, condition: form.condition,
+      maxFreezes: Number(form.maxFreezes || 0), milestones: milestones.map(([length, points]) => ({ length, points })),
+    } });
+  });
+  const error = (field) => state.errors?.filter((e) => e.field?.startsWith(field)).map((e) => e.message).join("; ") || null;
+  if (!open) return html`<div><button class="secondary" aria-expanded="false" onClick=${() => setOpen(true)}>${t("streak_new")}</button></div>`;
+  return html`<form class="stack" data-testid="streak-form" onSubmit=${async (e) => { e.preventDefault(); if (await create()) { setOpen(false); onCreated(); } }}>
+    <h3>${t("streak_new")}</h3>
+    <div class="grid">
+      <${Field} label=${t("name")} error=${error("name")}><input required ...${bind("name")} /></${Field}>
+      <${Field} label=${t("description")}><input ...${bind("description")} /></${Field}>
+      <${Field} label=${t("event_type")}><select ...${choose("eventType")}>${types.map((name) => html`<option value=${name}>${name}</option>`)}</select></${Field}>
+      <${Field} label=${t("streak_unit")}>
+        <select ...${choose("unit")}><option value="DAY">${t("unit_DAY")}</option><option value="WEEK">${t("unit_WEEK")}</option></select>
+      </${Field}>
+      <${Field} label=${t("max_freezes")} error=${error("maxFreezes")}><input type="number" min="0" ...${bind("maxFreezes")} /></${Field}>
+      <${Field} label=${t("milestones")} hint=${t("milestones_hint")} error=${error("milestones")}><input required ...${bind("milestones")} /></${Field}>
+    </div>
+    <${ConditionEditor} value=${form.condition} trigger=${form.eventType} onChange=${(condition) => setForm({ ...form, condition })}
+      errors=${state.errors?.filter((e) => e.field === "condition")} hint=${t("badge_condition_hint")} testid="streak-condition" />
+    <${Errors} errors=${state.errors} />
+    <div class="row">
+      <button class="primary" disabled=${state.busy}>${t("create")}</button>
+      <button type="button" class="secondary" onClick=${() => setOpen(false)}>${t("cancel")}</button>
+    </div>
+  </form>`;
+}
+
+const LB_METRICS = ["SPEND", "VISITS", "BADGES", "POINTS", "EVENT_FIELD"];
+
+// A leaderboard over a period, with points for the places ("1-1:200, 2-3:50").
+function CreateLeaderboard({ onCreated }) {
+  const types = useEventTypes();
+  const [open, setOpen] = useState(false);
+  const [form, setForm] = useState({ name: "", description: "", metric: "SPEND", period: "MONTH", eventType: "purchase", field: "", prizes: "1-1:200, 2-3:50" });
+  const bind = (name) => ({ name, value: form[name], onInput: (e) => setForm({ ...form, [name]: e.target.value }) });
+  const choose = (name) => ({ ...bind(name), onChange: (e) => setForm({ ...form, [name]: e.target.value }) });
+  const [state, create] = useAction(() => {
+    const prizes = parts(form.prizes, PRIZE);
+    if (!prizes) return { errors: [{ code: "INVALID_INPUT", field: "prizes", message: t("prizes_hint") }] };
+    const byField = form.metric === "EVENT_FIELD";
+    return mutate(LEADERBOARD_CREATE, { input: {
+      name: form.name, description: form.description, metric: form.metric, period: form.period,
+      eventType: byField ? form.eventType : null, field: byField ? form.field : null,
+      prizes: prizes.map(([fromRank, toRank, points]) => ({ fromRank, toRank, points })),
+    } });
+  });
+  const error = (field) => state.errors?.filter((e) => e.field?.startsWith(field)).map((e) => e.message).join("; ") || null;
+  if (!open) return html`<div><button class="secondary" aria-expanded="false" onClick=${() => setOpen(true)}>${t("leaderboard_new")}</button></div>`;
+  return html`<form class="stack" data-testid="leaderboard-form" onSubmit=${async (e) => { e.preventDefault(); if (await create()) { setOpen(false); onCreated(); } }}>
+    <h3>${t("leaderboard_new")}</h3>
+    <div class="grid">
+      <${Field} label=${t("name")} error=${error("name")}><input required ...${bind("name")} /></${Field}>
+      <${Field} label=${t("description")}><input ...${bind("description")} /></${Field}>
+      <${Field} label=${t("metric")}><select ...${choose("metric")}>${LB_METRICS.map((m) => html`<option value=${m}>${t("lb_metric_" + m)}</option>`)}</select></${Field}>
+      <${Field} label=${t("period")}><select ...${choose("period")}>${PERIODS.map((p) => html`<option value=${p}>${t("period_" + p)}</option>`)}</select></${Field}>
+      ${form.metric === "EVENT_FIELD" && html`
+        <${Field} label=${t("event_type")}><select ...${choose("eventType")}>${types.map((name) => html`<option value=${name}>${name}</option>`)}</select></${Field}>
+        <${Field} label=${t("sum_field")} hint=${t("sum_field_hint")} error=${error("field")}><input required ...${bind("field")} /></${Field}>`}
+      <${Field} label=${t("prizes")} hint=${t("prizes_hint")} error=${error("prizes")}><input ...${bind("prizes")} /></${Field}>
+    </div>
     <${Errors} errors=${state.errors} />
     <div class="row">
       <button class="primary" disabled=${state.busy}>${t("create")}</button>

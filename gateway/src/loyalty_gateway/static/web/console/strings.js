@@ -148,6 +148,8 @@ const en = {
   steps: "Steps", milestones: "Milestones", unit_DAY: "daily", unit_WEEK: "weekly", metric: "Metric", prizes: "Prizes",
   lb_metric_SPEND: "spend", lb_metric_VISITS: "visits", lb_metric_BADGES: "badges", lb_metric_EVENT_FIELD: "an event field", lb_metric_POINTS: "points",
   standings: "Standings", standings_of: "Standings of {name}", rank: "Place", score: "Score",
+  streak_new: "New streak", streak_unit: "In a row per", max_freezes: "Freezes a member may save",
+  milestones_hint: "Length and points, e.g. 4:50, 12:200", leaderboard_new: "New leaderboard", prizes_hint: "Places and points, e.g. 1-1:200, 2-3:50",
   badge_new: "New badge", event_type: "Event type", measure: "Counts by", sum_field: "Field to sum", sum_field_hint: "A number in the event's payload, e.g. amount.",
   target: "Target", reward_points: "Points as reward", badge_condition_hint: "Which events count (CEL over event and member). Empty: all of the type.",
   // Enrolment
@@ -292,6 +294,8 @@ const de = {
   steps: "Schritte", milestones: "Meilensteine", unit_DAY: "täglich", unit_WEEK: "wöchentlich", metric: "Maß", prizes: "Preise",
   lb_metric_SPEND: "Umsatz", lb_metric_VISITS: "Besuche", lb_metric_BADGES: "Abzeichen", lb_metric_EVENT_FIELD: "ein Ereignisfeld", lb_metric_POINTS: "Punkte",
   standings: "Rangliste", standings_of: "Rangliste von {name}", rank: "Platz", score: "Punktzahl",
+  streak_new: "Neue Serie", streak_unit: "In Folge je", max_freezes: "Joker, die ein Mitglied sparen kann",
+  milestones_hint: "Länge und Punkte, z. B. 4:50, 12:200", leaderboard_new: "Neue Bestenliste", prizes_hint: "Plätze und Punkte, z. B. 1-1:200, 2-3:50",
   badge_new: "Neues Abzeichen", event_type: "Ereignistyp", measure: "Zählt nach", sum_field: "Summiertes Feld", sum_field_hint: "Eine Zahl in den Daten des Ereignisses, z. B. amount.",
   target: "Ziel", reward_points: "Punkte als Prämie", badge_condition_hint: "Welche Ereignisse zählen (CEL über event und member). Leer: alle dieses Typs.",
   nav_enrolment: "Anmeldung", enrolment_funnel: "Anmeldungen je Kanal", started: "Begonnen", verified: "Bestätigt", completed: "Abgeschlossen",
