@@ -1,12 +1,12 @@
 // Gamification: the badges, challenges, streaks and leaderboards, each with its status and
 // health (failures of its condition, why it paused), and a board's current standings; a new
-// badge, streak or leaderboard.
+// badge, challenge, streak or leaderboard.
 import { useState } from "preact/hooks";
 import { mutate, useQuery } from "../common/api.js";
 import { date, num, t } from "../common/i18n.js";
 import { Errors, Field, Loaded, Section, Table, html, useAction } from "../common/ui.js";
 import { ConditionEditor } from "./conditions.js";
-import { More, Status, nodes, usePageSize } from "./parts.js";
+import { More, Status, daysAgo, fromLocalInput, nodes, toLocalInput, usePageSize } from "./parts.js";
 
 const GAMES = `query ConsoleGames($first: Int) {
   badges(first: $first) {
@@ -23,6 +23,9 @@ const BADGE_CREATE = `mutation ConsoleBadgeCreate($input: BadgeCreateInput!) {
 }`;
 const STREAK_CREATE = `mutation ConsoleStreakCreate($input: StreakCreateInput!) {
   streakCreate(input: $input) { streak { id } errors { code field message line column } }
+}`;
+const CHALLENGE_CREATE = `mutation ConsoleChallengeCreate($input: ChallengeCreateInput!) {
+  challengeCreate(input: $input) { challenge { id } errors { code field message line column } }
 }`;
 const LEADERBOARD_CREATE = `mutation ConsoleLeaderboardCreate($input: LeaderboardCreateInput!) {
   leaderboardCreate(input: $input) { leaderboard { id } errors { code field message } }
@@ -62,6 +65,7 @@ export function Games() {
         [t("status"), (c) => html`<${Status} value=${c.status} />`],
         [t("health"), (c) => health(c.health)],
       ]} />
+      <${CreateChallenge} onCreated=${state.reload} />
     </${Section}>
     <${Section} title=${t("streaks")}>
       <${Table} caption=${t("streaks")} rows=${data.streaks} testid="streak-row" columns=${[
@@ -179,6 +183,60 @@ function CreateStreak({ onCreated }) {
     </div>
     <${ConditionEditor} value=${form.condition} trigger=${form.eventType} onChange=${(condition) => setForm({ ...form, condition })}
       errors=${state.errors?.filter((e) => e.field === "condition")} hint=${t("badge_condition_hint")} testid="streak-condition" />
+    <${Errors} errors=${state.errors} />
+    <div class="row">
+      <button class="primary" disabled=${state.busy}>${t("create")}</button>
+      <button type="button" class="secondary" onClick=${() => setOpen(false)}>${t("cancel")}</button>
+    </div>
+  </form>`;
+}
+
+// A challenge: steps (a type of event, a number of times, optionally under a condition),
+// in order or not, within its dates, for points.
+function CreateChallenge({ onCreated }) {
+  const types = useEventTypes();
+  const [open, setOpen] = useState(false);
+  const [form, setForm] = useState({ name: "", description: "", startsAt: toLocalInput(new Date()), endsAt: toLocalInput(daysAgo(-30)),
+    ordered: false, optIn: true, rewardPoints: "100", steps: [{ name: "", eventType: "purchase", target: "1", condition: "" }] });
+  const bind = (name) => ({ name, value: form[name], onInput: (e) => setForm({ ...form, [name]: e.target.value }) });
+  const check = (name) => ({ name, checked: form[name], onChange: (e) => setForm({ ...form, [name]: e.target.checked }) });
+  const setStep = (i, patch) => setForm({ ...form, steps: form.steps.map((step, j) => (i === j ? { ...step, ...patch } : step)) });
+  const [state, create] = useAction(() => mutate(CHALLENGE_CREATE, { input: {
+    name: form.name, description: form.description, startsAt: fromLocalInput(form.startsAt), endsAt: fromLocalInput(form.endsAt),
+    ordered: form.ordered, optIn: form.optIn, rewardPoints: Number(form.rewardPoints || 0),
+    steps: form.steps.map((step) => ({ name: step.name, eventType: step.eventType, target: Number(step.target), condition: step.condition })),
+  } }));
+  const error = (field) => state.errors?.filter((e) => e.field?.startsWith(field)).map((e) => e.message).join("; ") || null;
+  if (!open) return html`<div><button class="secondary" aria-expanded="false" onClick=${() => setOpen(true)}>${t("challenge_new")}</button></div>`;
+  return html`<form class="stack" data-testid="challenge-form" onSubmit=${async (e) => { e.preventDefault(); if (await create()) { setOpen(false); onCreated(); } }}>
+    <h3>${t("challenge_new")}</h3>
+    <div class="grid">
+      <${Field} label=${t("name")} error=${error("name")}><input required ...${bind("name")} /></${Field}>
+      <${Field} label=${t("description")}><input ...${bind("description")} /></${Field}>
+      <${Field} label=${t("starts_at")} error=${error("startsAt")}><input type="datetime-local" required ...${bind("startsAt")} /></${Field}>
+      <${Field} label=${t("ends_at")} error=${error("endsAt")}><input type="datetime-local" required ...${bind("endsAt")} /></${Field}>
+      <${Field} label=${t("reward_points")} error=${error("rewardPoints")}><input type="number" min="0" ...${bind("rewardPoints")} /></${Field}>
+    </div>
+    <div class="row">
+      <label class="row"><input type="checkbox" ...${check("ordered")} />${t("steps_in_order")}</label>
+      <label class="row"><input type="checkbox" ...${check("optIn")} />${t("opt_in")}</label>
+    </div>
+    <fieldset class="stack"><legend>${t("steps")}</legend>
+      ${form.steps.map((step, i) => html`<div class="stack" data-testid="challenge-step">
+        <div class="row">
+          <${Field} label=${t("step_name", { n: i + 1 })} error=${error(`steps.${i}.name`)}><input required value=${step.name} onInput=${(e) => setStep(i, { name: e.target.value })} /></${Field}>
+          <${Field} label=${t("step_event", { n: i + 1 })}>
+            <select value=${step.eventType} onChange=${(e) => setStep(i, { eventType: e.target.value })}>${types.map((name) => html`<option value=${name}>${name}</option>`)}</select>
+          </${Field}>
+          <${Field} label=${t("step_target", { n: i + 1 })}><input type="number" min="1" value=${step.target} onInput=${(e) => setStep(i, { target: e.target.value })} /></${Field}>
+          <button type="button" class="secondary" aria-label=${t("step_remove", { n: i + 1 })}
+            onClick=${() => setForm({ ...form, steps: form.steps.filter((_, j) => j !== i) })}>×</button>
+        </div>
+        <${ConditionEditor} value=${step.condition} trigger=${step.eventType} onChange=${(condition) => setStep(i, { condition })}
+          errors=${state.errors?.filter((e) => e.field === `steps.${i}.condition`)} hint=${t("badge_condition_hint")} testid="step-condition" />
+      </div>`)}
+      <div><button type="button" class="secondary" onClick=${() => setForm({ ...form, steps: [...form.steps, { name: "", eventType: "purchase", target: "1", condition: "" }] })}>${t("step_add")}</button></div>
+    </fieldset>
     <${Errors} errors=${state.errors} />
     <div class="row">
       <button class="primary" disabled=${state.busy}>${t("create")}</button>
