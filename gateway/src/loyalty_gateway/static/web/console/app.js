@@ -116,6 +116,8 @@ function Shell({ route, onSignOut }) {
   const role = viewer.data?.viewer.role;
   const keyed = role === "TOUCHPOINT";
   const partner = useQuery(PARTNER, {}, { skip: !keyed || !viewer.data?.viewer.modules.includes("clearing") });
+  // A credential the API no longer takes (expired, revoked): say why, and offer signing out.
+  if (viewer.error) return html`<${Refused} message=${viewer.error.message} onSignOut=${onSignOut} />`;
   return html`<${Loaded} state=${viewer}>${(data) => {
     const { tenant, modules } = data.viewer;
     if (role === "MEMBER") return html`<${Refused} message=${t("not_an_admin")} onSignOut=${onSignOut} />`;
