@@ -210,3 +210,17 @@ def _moment(*, days: int) -> Any:
 
 def _in(*, days: int) -> str:
     return str(_moment(days=days).isoformat())
+
+
+async def test_an_override_lifted_from_a_member_without_an_earned_level_leaves_no_tier(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    shop = await TierShop.start(make_app, db, tenant, SPEND_LADDER)
+    member = await shop.member()  # nothing spent: no level earned
+    given = await shop.override(
+        memberId=member, level="gold", reason="Welcome gift", expiresAt=_in(days=7)
+    )
+    assert given["tier"]["level"]["name"] == "gold"
+    lifted = await shop.override(memberId=member, reason="Ended early")
+    assert lifted == {"tier": None, "errors": []}
+    assert [h["kind"] for h in (await shop.history(member))[:2]] == ["override_lifted", "override"]

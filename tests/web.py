@@ -14,6 +14,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_gateway.demo import DemoCredentials, seed
 from loyalty_testing.gateway import MakeApp, RunningGateway, admin_token, member_token
 from playwright.async_api import Browser, Page, async_playwright, expect
+from starlette.types import ASGIApp
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -86,13 +88,11 @@ async def demo_tenant(db: Database, loyalty_registry: ModuleRegistry) -> DemoCre
     return await seed(db, loyalty_registry)
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def site(make_app: MakeApp, demo_tenant: DemoCredentials) -> AsyncIterator[Site]:
-    """The gateway served on a free loopback port for one test."""
-    running = await make_app()
-    config = uvicorn.Config(
-        running.app, host="127.0.0.1", port=0, lifespan="off", log_level="warning", ws="auto"
-    )
+@asynccontextmanager
+async def loopback(app: ASGIApp) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port, as ``loyalty serve`` does; the
+    base URL. The app's lifespan is the caller's (the gateway's ran already)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     while not server.started:
@@ -100,9 +100,19 @@ async def site(make_app: MakeApp, demo_tenant: DemoCredentials) -> AsyncIterator
             serving.result()
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    yield Site(f"http://127.0.0.1:{port}", running, demo_tenant)
-    server.should_exit = True
-    await serving
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def site(make_app: MakeApp, demo_tenant: DemoCredentials) -> AsyncIterator[Site]:
+    """The gateway served on a free loopback port for one test."""
+    running = await make_app()
+    async with loopback(running.app) as url:
+        yield Site(url, running, demo_tenant)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -186,6 +196,7 @@ __all__ = [
     "browser",
     "chromium_path",
     "demo_tenant",
+    "loopback",
     "open_page",
     "shown",
     "site",

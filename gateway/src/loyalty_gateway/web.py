@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from loyalty_core.settings import Settings
 from starlette.requests import Request
@@ -123,6 +124,7 @@ class _Page:
         self._app = app
         self._settings = settings
         self._asset: Asset | None = None
+        self._policy = _policy(settings)
 
     def asset(self) -> Asset:
         """The page, made on its first request (the file read once per process)."""
@@ -138,7 +140,7 @@ class _Page:
         return self._asset
 
     async def serve(self, request: Request) -> Response:
-        return self.asset().response(request, {"Content-Security-Policy": _policy()})
+        return self.asset().response(request, {"Content-Security-Policy": self._policy})
 
 
 def client_config(settings: Settings) -> dict[str, object]:
@@ -154,16 +156,21 @@ def client_config(settings: Settings) -> dict[str, object]:
     }
 
 
-@cache
-def _policy() -> str:
+def _policy(settings: Settings) -> str:
+    """Scripts from this origin only (the import map by its hash); requests to this origin
+    and to the OpenID Connect provider the apps sign in with, if any; no framing."""
     digest = base64.b64encode(hashlib.sha256(import_map().encode()).digest()).decode()
+    connect = ["'self'", "ws:", "wss:"]
+    if settings.web_oidc_issuer:
+        issuer = urlsplit(settings.web_oidc_issuer)
+        connect.append(f"{issuer.scheme}://{issuer.netloc}")
     return "; ".join(
         [
             "default-src 'self'",
             f"script-src 'self' 'sha256-{digest}'",
             "style-src 'self' 'unsafe-inline'",
             "img-src 'self' data: https:",
-            "connect-src 'self' ws: wss: https:",
+            "connect-src " + " ".join(connect),
             "frame-ancestors 'none'",
             "base-uri 'none'",
         ]

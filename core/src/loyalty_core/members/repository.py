@@ -141,10 +141,20 @@ async def search(
     if after is not None:
         statement = statement.where(members.c.id < after)
     if query:
-        pattern = _escape_like(query.strip().lower())
+        typed = query.strip()
+        pattern = _escape_like(typed.lower())
+        # Identifiers are stored in their kind's form: e-mail addresses in lower case, card
+        # numbers and external ids as issued (often upper case), phones without spaces. A
+        # prefix in each form a person may type keeps the search on the value's index.
+        forms = {typed, typed.lower(), typed.upper(), typed.replace(" ", "")}
         by_identifier = select(member_identifiers.c.member_id).where(
             member_identifiers.c.tenant_id == tenant_id,
-            member_identifiers.c.value.like(f"{pattern}%", escape="\\"),
+            or_(
+                *(
+                    member_identifiers.c.value.like(f"{_escape_like(form)}%", escape="\\")
+                    for form in sorted(forms)
+                )
+            ),
         )
         statement = statement.where(
             or_(

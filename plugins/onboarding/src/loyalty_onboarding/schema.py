@@ -206,10 +206,10 @@ class OnboardingMutation:
             (ConsentPurpose(c.purpose), c.text_version) for c in input.consents
         ]
 
-        async def work(conn: AsyncConnection, _: object) -> enrolment.Completed:
+        async def work(conn: AsyncConnection, _: object) -> tuple[enrolment.Completed, str | None]:
             await _visible_enrolment(conn, ctx.tenant_id, enrolment_id, allowed)
             assert enrolment_id is not None
-            return await enrolment.complete(
+            done = await enrolment.complete(
                 conn,
                 ctx.tenant_id,
                 settings,
@@ -220,12 +220,14 @@ class OnboardingMutation:
                 actor=principal.actor,
                 now=ctx.now(),
             )
+            return done, _session(ctx, settings, done)
 
-        done, errors = await run_mutation(info, work)
-        if done is None:
+        result, errors = await run_mutation(info, work)
+        if result is None:
             return EnrolmentCompletePayload(
-                enrolment=None, member_id=None, card=None, errors=errors
+                enrolment=None, member_id=None, card=None, token=None, errors=errors
             )
+        done, token = result
         async with ctx.database.tenant_transaction(ctx.tenant_id) as conn:
             issued = await queries.member_cards(conn, ctx.tenant_id, done.member_id)
         card = next(c for c in issued if c.number == done.card_number)
@@ -233,6 +235,7 @@ class OnboardingMutation:
             enrolment=Enrolment.of(done.enrolment),
             member_id=strawberry.ID(str(done.member_id)),
             card=MemberCard.of(card),
+            token=token,
             errors=[],
         )
 
@@ -440,6 +443,24 @@ async def _visible_enrolment(
     found = await enrolment.get_enrolment(conn, tenant_id, enrolment_id)
     if found.channel not in allowed:
         raise NotFound("enrolment not found", field="enrolmentId")
+
+
+SESSION_CHANNELS = frozenset({Channel.WEB, Channel.APP})
+
+
+def _session(
+    ctx: RequestContext, settings: OnboardingSettings, done: enrolment.Completed
+) -> str | None:
+    """The new member's session, signed in the transaction that completes the enrolment,
+    where the tenant signs members in by code and the enrolment proved its address on a
+    channel a member uses itself (a till's enrolment signs nobody in)."""
+    proven = done.enrolment.verified_at is not None and (
+        done.enrolment.email or done.enrolment.phone
+    )
+    if not (settings.sign_in_by_code and proven and done.enrolment.channel in SESSION_CHANNELS):
+        return None
+    ttl = timedelta(minutes=settings.session_minutes)
+    return sessions.member_session_token(ctx, done.member_id, ttl=ttl)
 
 
 def _sign_in_settings(info: Info[RequestContext, None]) -> OnboardingSettings:

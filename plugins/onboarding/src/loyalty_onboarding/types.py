@@ -274,6 +274,11 @@ class EnrolmentCompletePayload:
     enrolment: Enrolment | None
     member_id: strawberry.ID | None
     card: MemberCard | None
+    token: str | None = strawberry.field(
+        description="A member session for the new member (as `signInVerify` gives), where "
+        "the tenant signs members in by code and the enrolment proved its address on the web "
+        "or app channel: the code just given proves what a sign-in code would. Else null."
+    )
     errors: list[UserError]
 
 

@@ -571,7 +571,7 @@ class TierMutation:
         tenant_id = require_admin(ctx.principal)
         actor = require_principal(ctx.principal).actor
 
-        async def work(conn: AsyncConnection, _: object) -> models.Standing:
+        async def work(conn: AsyncConnection, _: object) -> models.Standing | None:
             return await service.override(
                 conn,
                 tenant_id,
@@ -585,9 +585,9 @@ class TierMutation:
             )
 
         found, errors = await run_mutation(info, work)
-        if found is None:
+        if found is None or not found.level:
             return TierOverridePayload(tier=None, errors=errors)
-        return TierOverridePayload(tier=MemberTier.of(found) if found.level else None, errors=[])
+        return TierOverridePayload(tier=MemberTier.of(found), errors=[])
 
 
 @strawberry.field(name="tier", description="The member's current tier level; null without one.")

@@ -535,10 +535,11 @@ async def override(
     expires_at: datetime | None,
     actor: str,
     now: datetime,
-) -> models.Standing:
+) -> models.Standing | None:
     """Set (or, with no ``level``, lift) an operator's override: a level with a reason, the
     operator and an expiry, shown instead of the earned level until it expires. The earned
-    level goes on beneath it and comes back when it ends: an override is never a floor."""
+    level goes on beneath it and comes back when it ends: an override is never a floor.
+    None: lifted from a member who has earned no level (so it has none now)."""
     found = await programme(conn, tenant_id, settings)
     if found is None:
         raise LoyaltyError(
@@ -583,9 +584,7 @@ async def override(
             }
         ],
     )
-    result = await standing_of(conn, tenant_id, settings, member_id, now)
-    assert result is not None
-    return result
+    return await standing_of(conn, tenant_id, settings, member_id, now)
 
 
 def _effective(row: Any, now: datetime) -> str | None:

@@ -6,6 +6,7 @@ import { useState } from "preact/hooks";
 import { mutateWithKey, useQuery } from "../common/api.js";
 import { t } from "../common/i18n.js";
 import { startSignIn } from "../common/oidc.js";
+import { Join } from "./join.js";
 import { Errors, Field, LangSwitch, applyBrand, html, useAction } from "../common/ui.js";
 
 const START = `mutation SignInStart($input: SignInStartInput!) {
@@ -44,6 +45,11 @@ export function SignIn({ config, onToken }) {
         ${config.development && html`<${TokenSignIn} onToken=${onToken} />`}
         ${!config.oidc && !key && !config.development && html`<p>${t("sign_in_unavailable")}</p>`}
       </section>
+      ${key && html`<section class="card stack" aria-labelledby="join">
+        <h2 id="join">${t("join_title")}</h2>
+        <p>${t("join_text")}</p>
+        <${Join} apiKey=${key} onToken=${onToken} />
+      </section>`}
     </main>`;
 }
 
