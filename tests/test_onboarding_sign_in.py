@@ -34,7 +34,16 @@ from loyalty_testing.database import create_test_tenant
 from sqlalchemy import func, select, update
 
 from tests.api import enrol, pos_key
-from tests.onboarding import enable, enrolment_key, onboarding_gateway
+from tests.onboarding import (
+    TERMS,
+    enable,
+    enrolment_key,
+    onboarding_gateway,
+    sent_secret,
+    start,
+    till_key,
+    verify,
+)
 
 SIGN_IN_START = """
 mutation($i: SignInStartInput!) {
@@ -433,3 +442,50 @@ async def test_a_member_s_sign_ins_are_exported_and_erased(
         "/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {session}"}
     )
     assert response.status_code == 401
+
+
+ENROLMENT_SESSION = """
+mutation($i: EnrolmentCompleteInput!) {
+  enrolmentComplete(input: $i) { memberId token errors { code field } }
+}
+"""
+
+
+async def _joined(portal: Portal, channel: str, key: str, **address: str) -> dict[str, Any]:
+    started = await start(portal.client, key, channel=channel, **address)
+    assert started["errors"] == [], started
+    enrolment_id = started["enrolment"]["id"]
+    if started["enrolment"]["status"] == "STARTED":
+        code = await sent_secret(portal.client, portal.tenant.id, enrolment_id)
+        assert (await verify(portal.client, key, enrolment_id, code))["errors"] == []
+    body = await graphql(
+        portal.client,
+        ENROLMENT_SESSION,
+        {"i": {"enrolmentId": enrolment_id, "consents": TERMS}},
+        api_key=key,
+    )
+    payload: dict[str, Any] = body["data"]["enrolmentComplete"]
+    assert payload["errors"] == [], payload
+    return payload
+
+
+async def test_joining_on_the_web_signs_the_new_member_in(
+    make_app: MakeApp, db: Database, tenant: Tenant
+) -> None:
+    """The address proven by the enrolment's code is what a sign-in code would prove, so the
+    new member is signed in at once; an enrolment at a till signs nobody in, and
+    neither does one where the tenant does not sign members in by code."""
+    gateway = await onboarding_gateway(make_app)
+    portal = await Portal.open(gateway, db, tenant)
+    joined = await _joined(portal, "WEB", portal.key, email="lena@example.com")
+    body = await graphql(portal.client, VIEWER, token=joined["token"])
+    assert body == {"data": {"viewer": {"member": {"id": joined["memberId"]}}}}
+
+    till = await till_key(portal.client, tenant.id)
+    at_the_till = await _joined(portal, "POS", till, email="noah@example.com")
+    assert at_the_till["token"] is None
+
+    await enable(db, gateway, tenant, sign_in_by_code=False)
+    without = await _joined(portal, "APP", portal.key, email="jonas@example.com")
+    assert without["memberId"] is not None
+    assert without["token"] is None

@@ -8,7 +8,7 @@ import { date, num, t } from "../common/i18n.js";
 import { Loaded, Section, html } from "../common/ui.js";
 
 const HOME = `query Home($id: ID!) {
-  member(id: $id) { id firstName
+  member(id: $id) { id firstName identifiers { kind value }
     balances { asset { code name kind spendable } available pending held expiring(withinDays: 60) { amount on } } }
 }`;
 const TIER = `query Tier($id: ID!) {
@@ -31,14 +31,17 @@ export function Home({ member, modules }) {
       ...(live?.find((b) => b.asset.code === balance.asset.code) ?? {}),
       asset: balance.asset,
     }));
+    // The card the onboarding module issued, else the card number the member was enrolled
+    // with (a till scans either), else the member's id.
     const card = cards.data?.memberCards.find((c) => c.status === "ACTIVE");
+    const number = card?.number ?? data.member.identifiers.find((i) => i.kind === "CARD_NUMBER")?.value;
     return html`
       <h2 class="sr-only">${t("nav_home")}</h2>
       <p>${t("hello", { name: data.member.firstName ?? "" })}</p>
       <div class="grid">
         ${balances.map((balance) => html`<${BalanceCard} balance=${balance} />`)}
         ${tier.data && html`<${TierCard} tier=${tier.data.member.tier} progress=${tier.data.member.tierProgress} />`}
-        <${CardQr} payload=${card?.qrPayload ?? data.member.id} number=${card?.number} />
+        <${CardQr} payload=${card?.qrPayload ?? number ?? data.member.id} number=${number} />
       </div>`;
   }}</${Loaded}>`;
 }
@@ -60,7 +63,7 @@ function TierCard({ tier, progress }) {
   const toGo = progress?.nextLevel && progress.missing > 0;
   const share = toGo ? (100 * progress.value) / (progress.value + progress.missing) : 100;
   return html`<${Section} title=${t("tier")}>
-    <p class="big">${tier?.level.name ?? "–"}</p>
+    <p class="big">${tier?.level.name ?? t("no_tier")}</p>
     ${tier && html`<p class="muted">${t("tier_until", { date: date(tier.until) })}</p>`}
     ${toGo && html`
       <div class="progress" role="progressbar" aria-label=${t("tier_progress")} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${Math.round(share)}>
