@@ -58,8 +58,8 @@ async def code_sent_to(site: Site, address: str) -> str:
         mine = [m for m in sent["sentMessages"] if m["recipient"] == address]
         if mine:
             latest = max(mine, key=lambda message: str(message["createdAt"]))
-            [code] = re.findall(r"\b\d{6}\b", latest["body"])
-            return code
+            [code] = re.findall(r"\b\d{6}\b", str(latest["body"]))
+            return str(code)
         await asyncio.sleep(0.1)
     raise AssertionError(f"no code was sent to {address}")
 
