@@ -22,7 +22,7 @@ from loyalty_core.modules.topics import TOPICS, PurchaseItem, documented_fields
 
 REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "sdk.md"
 REGENERATE = "python -m tests.test_sdk_reference"
-SUBMODULES = ("ledger", "members", "events", "tenants", "conditions", "sessions")
+SUBMODULES = ("ledger", "members", "events", "tenants", "conditions", "sessions", "effects")
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+")
 
 

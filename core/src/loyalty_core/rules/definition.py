@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from loyalty_core.errors import ErrorCode, LoyaltyError, ValidationFailed
 from loyalty_core.modules.contributions import RuleEffect
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 ROUNDING = {"down": ROUND_DOWN, "up": ROUND_CEILING, "halfUp": ROUND_HALF_UP}
 
@@ -200,16 +202,21 @@ def resolve_effects(
                 code=ErrorCode.UNKNOWN_EFFECT,
                 field=f"{where}.kind",
             )
-        try:
-            params = model.model_validate(spec.params)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"])
-            raise ValidationFailed(
-                f"{where}.params.{loc}: {first['msg']}", field=f"{where}.params.{loc}"
-            ) from exc
+        params = validated_params(model, spec.params, field=f"{where}.params")
         resolved.append(Effect(spec.kind, params, module, module_name))
     return resolved
+
+
+def validated_params(model: type[ModelT], params: object, *, field: str) -> ModelT:
+    """``params`` as an effect's model reads them, or ``INVALID_INPUT`` naming the first
+    wrong one under ``field`` (``effects.0.params.points``)."""
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        named = f"{field}.{where}".rstrip(".")
+        raise ValidationFailed(f"{named}: {first['msg']}", field=named) from exc
 
 
 def _check_window(window: Window) -> None:

@@ -69,8 +69,11 @@ ModuleEffects = Mapping[str, tuple[str, RuleEffect]]
 """``<module>.<effect>`` -> (module name, declaration), for the tenant's enabled modules."""
 
 
-def module_effects(registry: ModuleRegistry, enabled: Iterable[str]) -> ModuleEffects:
-    """The effects of the ``enabled`` modules this process loaded, by ``<module>.<effect>``."""
+def module_effects(registry: ModuleRegistry | None, enabled: Iterable[str]) -> ModuleEffects:
+    """The effects of the ``enabled`` modules this process loaded, by ``<module>.<effect>``
+    (none without a registry)."""
+    if registry is None:
+        return {}
     return {
         f"{name}.{effect.name}": (name, effect)
         for name in enabled

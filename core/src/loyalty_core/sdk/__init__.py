@@ -76,7 +76,16 @@ from loyalty_core.modules.contributions import (
 from loyalty_core.modules.hookspecs import hookimpl, hookspec
 from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_core.money import is_currency, minor_units
-from loyalty_core.sdk import codes, conditions, events, ledger, members, sessions, tenants
+from loyalty_core.sdk import (
+    codes,
+    conditions,
+    effects,
+    events,
+    ledger,
+    members,
+    sessions,
+    tenants,
+)
 from loyalty_core.sweeps import sweep
 from loyalty_core.tenants.models import Tenant
 
@@ -140,6 +149,7 @@ __all__ = [
     "created_at_column",
     "db_answer",
     "db_answers",
+    "effects",
     "events",
     "fingerprint",
     "hookimpl",

@@ -27,13 +27,14 @@ from loyalty_core.sdk import (
     conditions,
     ledger,
 )
+from loyalty_core.sdk.effects import ModuleEffects
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_gamification import health
 from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import live
 from loyalty_gamification.models import Award, Badge, Measure, Period, Status
-from loyalty_gamification.rewards import Effects, normalised
+from loyalty_gamification.rewards import normalised
 from loyalty_gamification.tables import badges
 
 MAX_NAME = 200
@@ -94,7 +95,7 @@ async def create(
     module_types: Mapping[str, EventTypeSpec],
     *,
     now: datetime,
-    effects: Effects | None = None,
+    effects: ModuleEffects | None = None,
 ) -> Badge:
     """Save a new badge, live from the next event on. ``effects``: the rule effects of the
     tenant's enabled modules, which a badge may reward with (:func:`rewards.effects_of`)."""
@@ -113,7 +114,7 @@ async def update(
     module_types: Mapping[str, EventTypeSpec],
     *,
     now: datetime,
-    effects: Effects | None = None,
+    effects: ModuleEffects | None = None,
 ) -> Badge:
     """Change a badge (the fields in ``changes``, by :class:`BadgeSpec` name), checked as a
     whole as a new one is. Archiving it (``status``) stops it counting; ``ACTIVE`` resumes
@@ -165,7 +166,7 @@ async def _check(
         raise ValidationFailed(f"no asset {spec.reward_asset!r}", field="rewardAsset")
 
 
-def _with_effect(spec: BadgeSpec, effects: Effects) -> BadgeSpec:
+def _with_effect(spec: BadgeSpec, effects: ModuleEffects) -> BadgeSpec:
     """The spec with its reward effect validated (:func:`rewards.normalised`)."""
     return replace(spec, reward_effect=normalised(spec.reward_effect, effects))
 

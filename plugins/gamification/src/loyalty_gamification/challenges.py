@@ -43,6 +43,7 @@ from loyalty_core.sdk import (
     events,
     ledger,
 )
+from loyalty_core.sdk.effects import ModuleEffects
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -161,7 +162,7 @@ async def create(
     module_types: Mapping[str, EventTypeSpec],
     *,
     now: datetime,
-    effects: rewards.Effects | None = None,
+    effects: ModuleEffects | None = None,
 ) -> Challenge:
     """Save a new challenge, refused whole when any part is bad. ``effects``: the rule effects
     of the tenant's enabled modules, which a challenge may reward with, as a badge may."""
@@ -180,7 +181,7 @@ async def update_challenge(
     module_types: Mapping[str, EventTypeSpec],
     *,
     now: datetime,
-    effects: rewards.Effects | None = None,
+    effects: ModuleEffects | None = None,
 ) -> Challenge:
     """Change a challenge (fields of :class:`ChallengeSpec`), checked as a whole; progress
     so far stays."""

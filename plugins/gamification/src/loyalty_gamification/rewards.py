@@ -14,7 +14,7 @@ no effect.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -22,57 +22,31 @@ from loyalty_core.sdk import (
     EffectContext,
     LoyaltyError,
     ModuleRegistry,
-    RuleEffect,
     Tenant,
     ValidationFailed,
     ledger,
 )
-from pydantic import BaseModel, ValidationError
+from loyalty_core.sdk.effects import ModuleEffects, module_effects, validated_params
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-Effects = Mapping[str, tuple[str, RuleEffect]]
-"""``<module>.<effect>`` -> (module name, declaration), as campaigns name them."""
 
-
-def effects_of(registry: ModuleRegistry | None, enabled: Iterable[str]) -> Effects:
-    """The rule effects of the ``enabled`` modules, by ``<module>.<effect>``."""
-    if registry is None:
-        return {}
-    return {
-        f"{name}.{effect.name}": (name, effect)
-        for name in enabled
-        if (module := registry.get(name)) is not None
-        for effect in module.rule_effects
-    }
-
-
-def normalised(reward: Mapping[str, Any] | None, effects: Effects) -> dict[str, Any] | None:
+def normalised(reward: Mapping[str, Any] | None, offered: ModuleEffects) -> dict[str, Any] | None:
     """A definition's reward effect (``{effect, params}``) with its parameters validated and
     normalised by the effect's own model; an effect no enabled module offers is refused."""
     if reward is None:
         return None
     name = reward.get("effect")
-    if not isinstance(name, str) or name not in effects:
-        known = ", ".join(sorted(effects)) or "none"
+    if not isinstance(name, str) or name not in offered:
+        known = ", ".join(sorted(offered)) or "none"
         raise ValidationFailed(
             f"no rule effect {name!r} among the enabled modules' ({known})",
             field="rewardEffect.effect",
         )
-    params = validated_params(effects[name][1], reward.get("params") or {})
-    return {"effect": name, "params": params}
-
-
-def validated_params(effect: RuleEffect, params: Any) -> dict[str, Any]:
-    """The parameters as the effect's model reads them, or ``INVALID_INPUT`` naming the
-    first wrong one."""
-    try:
-        return effect.params_model.model_validate(params).model_dump(mode="json")
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ValidationFailed(
-            f"{where}: {first['msg']}", field=f"rewardEffect.params.{where}".rstrip(".")
-        ) from exc
+    params = validated_params(
+        offered[name][1].params_model, reward.get("params") or {}, field="rewardEffect.params"
+    )
+    return {"effect": name, "params": params.model_dump(mode="json")}
 
 
 async def apply(
@@ -91,11 +65,11 @@ async def apply(
 ) -> None:
     """Apply a badge's (a challenge's) reward effect in a savepoint; raises what the effect
     raised (after undoing it) for the caller to count."""
-    effects = effects_of(registry, settings)
+    offered = module_effects(registry, settings)
     name = str(reward["effect"])
-    if name not in effects:
+    if name not in offered:
         raise LookupError(f"the module of {name!r} is not enabled")
-    module, effect = effects[name]
+    module, effect = offered[name]
     params = effect.params_model.model_validate(reward.get("params") or {})
     context = EffectContext(
         conn=conn,
@@ -142,10 +116,7 @@ REFUSED = (LookupError, LoyaltyError)
 
 __all__ = [
     "REFUSED",
-    "Effects",
     "apply",
     "earn",
-    "effects_of",
     "normalised",
-    "validated_params",
 ]

@@ -35,13 +35,14 @@ from loyalty_core.sdk import (
     run_mutation,
     tenants,
 )
+from loyalty_core.sdk.effects import module_effects
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from loyalty_gamification import badges as service
-from loyalty_gamification import challenges, health, leaderboards, models, rewards, streaks
+from loyalty_gamification import challenges, health, leaderboards, models, streaks
 from loyalty_gamification import repository as repo
 from loyalty_gamification.catalogue import live
 
@@ -834,7 +835,7 @@ class GamificationMutation:
         spec = service.BadgeSpec(
             **{**_fields(input), "reward_effect": _effect(input.reward_effect)}
         )
-        effects = rewards.effects_of(ctx.registry, ctx.enabled_modules)
+        effects = module_effects(ctx.registry, ctx.enabled_modules)
 
         async def work(conn: AsyncConnection, _: object) -> models.Badge:
             return await service.create(
@@ -864,7 +865,7 @@ class GamificationMutation:
             reward_effect=_effect(input.reward_effect),
             description=input.description,
         )
-        effects = rewards.effects_of(ctx.registry, ctx.enabled_modules)
+        effects = module_effects(ctx.registry, ctx.enabled_modules)
 
         async def work(conn: AsyncConnection, _: object) -> challenges.Challenge:
             return await challenges.create(
@@ -897,7 +898,7 @@ class GamificationMutation:
             changes["steps"] = _steps(input.steps)
         if "reward_effect" in changes:
             changes["reward_effect"] = _effect(changes["reward_effect"])
-        effects = rewards.effects_of(ctx.registry, ctx.enabled_modules)
+        effects = module_effects(ctx.registry, ctx.enabled_modules)
 
         async def work(conn: AsyncConnection, _: object) -> challenges.Challenge:
             challenge_id = require_id(input.id)
@@ -1027,7 +1028,7 @@ class GamificationMutation:
             description=input.description,
         )
 
-        effects = rewards.effects_of(ctx.registry, ctx.enabled_modules)
+        effects = module_effects(ctx.registry, ctx.enabled_modules)
 
         async def work(conn: AsyncConnection, _: object) -> streaks.Streak:
             return await streaks.create(
@@ -1057,7 +1058,7 @@ class GamificationMutation:
         if input.milestones is not None and input.milestones is not strawberry.UNSET:
             changes["milestones"] = _milestones(input.milestones)
 
-        effects = rewards.effects_of(ctx.registry, ctx.enabled_modules)
+        effects = module_effects(ctx.registry, ctx.enabled_modules)
 
         async def work(conn: AsyncConnection, _: object) -> streaks.Streak:
             streak_id = require_id(input.id)
@@ -1087,7 +1088,7 @@ class GamificationMutation:
         }
         if "reward_effect" in changes:
             changes["reward_effect"] = _effect(changes["reward_effect"])
-        effects = rewards.effects_of(ctx.registry, ctx.enabled_modules)
+        effects = module_effects(ctx.registry, ctx.enabled_modules)
 
         async def work(conn: AsyncConnection, _: object) -> models.Badge:
             badge_id = require_id(input.id)

@@ -48,6 +48,7 @@ from loyalty_core.sdk import (
     events,
     ledger,
 )
+from loyalty_core.sdk.effects import ModuleEffects
 from sqlalchemy import and_, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -160,7 +161,7 @@ async def create(
     module_types: Mapping[str, EventTypeSpec],
     *,
     now: datetime,
-    effects: rewards.Effects | None = None,
+    effects: ModuleEffects | None = None,
 ) -> Streak:
     """Save a new streak, live from the next event on; refused whole when any part is bad."""
     health.status_change(Status.ACTIVE, spec.status)
@@ -178,7 +179,7 @@ async def update_streak(
     module_types: Mapping[str, EventTypeSpec],
     *,
     now: datetime,
-    effects: rewards.Effects | None = None,
+    effects: ModuleEffects | None = None,
 ) -> Streak:
     """Change a streak (fields of :class:`StreakSpec`), checked as a whole; members' runs
     stay. ``ACTIVE`` resumes a streak that paused itself (see ``health``)."""
@@ -224,7 +225,7 @@ async def _check(
         raise ValidationFailed(f"no asset {spec.reward_asset!r}", field="rewardAsset")
 
 
-def _with_effects(spec: StreakSpec, effects: rewards.Effects) -> StreakSpec:
+def _with_effects(spec: StreakSpec, effects: ModuleEffects) -> StreakSpec:
     """The spec with each milestone's rule effect validated (:func:`rewards.normalised`),
     the failing milestone named."""
     found = []

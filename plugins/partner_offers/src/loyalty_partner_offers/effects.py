@@ -26,30 +26,14 @@ from loyalty_core.sdk import (
     ErrorCode,
     LoyaltyError,
     ModuleRegistry,
-    RuleEffect,
     Tenant,
-    ValidationFailed,
     events,
 )
-from pydantic import BaseModel, ValidationError
+from loyalty_core.sdk.effects import module_effects, validated_params
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_partner_offers.settings import NAME
-
-Effects = Mapping[str, tuple[str, RuleEffect]]
-"""``<module>.<effect>`` -> (module name, declaration), as campaigns name them."""
-
-
-def effects_of(registry: ModuleRegistry | None, enabled: Iterable[str]) -> Effects:
-    """The rule effects of the ``enabled`` modules, by ``<module>.<effect>``."""
-    if registry is None:
-        return {}
-    return {
-        f"{name}.{effect.name}": (name, effect)
-        for name in enabled
-        if (module := registry.get(name)) is not None
-        for effect in module.rule_effects
-    }
 
 
 def normalised(
@@ -58,10 +42,10 @@ def normalised(
     """An offer's effect (``{kind, params}``) with its parameters validated and normalised
     by the effect's model. A kind no installed module offers is ``UNKNOWN_EFFECT``; one of
     a module the tenant has not enabled, ``MODULE_NOT_ENABLED``."""
-    found = effects_of(registry, enabled)
+    found = module_effects(registry, enabled)
     kind = effect.get("kind")
     if not isinstance(kind, str) or kind not in found:
-        installed = effects_of(registry, [] if registry is None else registry.modules)
+        installed = module_effects(registry, [] if registry is None else registry.modules)
         if isinstance(kind, str) and kind in installed:
             raise LoyaltyError(
                 f"the {installed[kind][0]} module is not enabled",
@@ -74,15 +58,8 @@ def normalised(
             code=ErrorCode.UNKNOWN_EFFECT,
             field="effect.kind",
         )
-    declared = found[kind][1]
-    try:
-        params = declared.params_model.model_validate(effect.get("params") or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ValidationFailed(
-            f"{where}: {first['msg']}", field=f"effect.params.{where}".rstrip(".")
-        ) from exc
+    model = found[kind][1].params_model
+    params = validated_params(model, effect.get("params") or {}, field="effect.params")
     return {"kind": kind, "params": params.model_dump(mode="json")}
 
 
@@ -107,7 +84,7 @@ class Runner:
         """Apply the effect for the purchase's member; raises what it raised (the caller's
         savepoint undoes it), ``LookupError`` when its module is no longer enabled."""
         kind = str(effect["kind"])
-        found = effects_of(self.registry, self.enabled)
+        found = module_effects(self.registry, self.enabled)
         if kind not in found:
             raise LookupError(f"the module of {kind!r} is not enabled")
         module, declared = found[kind]
@@ -135,4 +112,4 @@ class Runner:
         return await declared.apply(context, params)
 
 
-__all__ = ["Effects", "Runner", "effects_of", "normalised"]
+__all__ = ["Runner", "normalised"]
