@@ -4,23 +4,10 @@
 // kept for this browser tab only and never put in the address, where logs would keep it.
 // A link with `?tenant=<slug>` shows the retailer's name and colours before sign-in.
 import { useState } from "preact/hooks";
-import { useQuery } from "../common/api.js";
 import { t } from "../common/i18n.js";
+import { useBranding } from "../common/branding.js";
 import { startSignIn } from "../common/oidc.js";
-import { Field, LangSwitch, applyBrand, html } from "../common/ui.js";
-
-const BRANDING = `query ConsoleBranding($slug: String!) {
-  tenantBranding(slug: $slug) { name branding { logoUrl primaryColor accentColor } }
-}`;
-
-// The retailer's name and look, when the link names it (`?tenant=<slug>`).
-function useBranding() {
-  const slug = new URLSearchParams(location.search).get("tenant");
-  const state = useQuery(BRANDING, { slug: slug ?? "" }, { skip: !slug });
-  const tenant = state.data?.tenantBranding;
-  if (tenant) applyBrand(tenant.branding);
-  return tenant;
-}
+import { Field, LangSwitch, html } from "../common/ui.js";
 
 export function SignIn({ config, onToken, onKey }) {
   const tenant = useBranding();

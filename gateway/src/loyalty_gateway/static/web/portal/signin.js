@@ -3,11 +3,12 @@
 // enrolment key (`?key=` in the portal's address, as a retailer links it); and in
 // development by pasting a token (the demo prints a link that signs in at once).
 import { useState } from "preact/hooks";
-import { mutateWithKey, useQuery } from "../common/api.js";
+import { mutateWithKey } from "../common/api.js";
 import { t } from "../common/i18n.js";
+import { useBranding } from "../common/branding.js";
 import { startSignIn } from "../common/oidc.js";
 import { Join } from "./join.js";
-import { Errors, Field, LangSwitch, applyBrand, html, useAction } from "../common/ui.js";
+import { Errors, Field, LangSwitch, html, useAction } from "../common/ui.js";
 
 const START = `mutation SignInStart($input: SignInStartInput!) {
   signInStart(input: $input) { attemptId errors { code field message } }
@@ -15,19 +16,6 @@ const START = `mutation SignInStart($input: SignInStartInput!) {
 const VERIFY = `mutation SignInVerify($input: SignInVerifyInput!) {
   signInVerify(input: $input) { token errors { code field message } }
 }`;
-
-const BRANDING = `query Branding($slug: String!) {
-  tenantBranding(slug: $slug) { name branding { logoUrl primaryColor accentColor } }
-}`;
-
-// The retailer's name and look, when the link names it (`?tenant=<slug>`).
-function useBranding() {
-  const slug = new URLSearchParams(location.search).get("tenant");
-  const state = useQuery(BRANDING, { slug: slug ?? "" }, { skip: !slug });
-  const tenant = state.data?.tenantBranding;
-  if (tenant) applyBrand(tenant.branding);
-  return tenant;
-}
 
 export function SignIn({ config, onToken }) {
   const key = new URLSearchParams(location.search).get("key");
