@@ -11,6 +11,9 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from datetime import datetime
+
+from loyalty_core.sdk import ErrorCode, LoyaltyError
 
 CODE_DIGITS = 6
 
@@ -32,4 +35,24 @@ def matches(verification_id: uuid.UUID, secret: str, stored_hash: str) -> bool:
     return hmac.compare_digest(secret_hash(verification_id, secret), stored_hash)
 
 
-__all__ = ["matches", "new_code", "new_link_token", "secret_hash"]
+def refusal(
+    attempts: int, expires_at: datetime, *, limit: int, now: datetime
+) -> LoyaltyError | None:
+    """Why a code may not be tried now (enrolment's and sign-in's alike): too many wrong
+    guesses, or too late; None when it may."""
+    if attempts >= limit:
+        return LoyaltyError(
+            "too many wrong codes: start again for a new one",
+            code=ErrorCode.TOO_MANY_ATTEMPTS,
+            field="code",
+        )
+    if expires_at <= now:
+        return LoyaltyError(
+            "the code has expired: start again for a new one",
+            code=ErrorCode.VERIFICATION_EXPIRED,
+            field="code",
+        )
+    return None
+
+
+__all__ = ["matches", "new_code", "new_link_token", "refusal", "secret_hash"]

@@ -157,18 +157,9 @@ async def verify(
             code=ErrorCode.VERIFICATION_FAILED,
             field="code",
         )
-    if row.attempts >= settings.max_code_attempts:
-        return LoyaltyError(
-            "too many wrong codes: start again for a new one",
-            code=ErrorCode.TOO_MANY_ATTEMPTS,
-            field="code",
-        )
-    if row.expires_at <= now:
-        return LoyaltyError(
-            "the code has expired: start again for a new one",
-            code=ErrorCode.VERIFICATION_EXPIRED,
-            field="code",
-        )
+    refused = codes.refusal(row.attempts, row.expires_at, limit=settings.max_code_attempts, now=now)
+    if refused is not None:
+        return refused
     if not codes.matches(row.id, secret, row.secret_hash):
         await conn.execute(
             update(verifications)
