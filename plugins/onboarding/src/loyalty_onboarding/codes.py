@@ -55,4 +55,16 @@ def refusal(
     return None
 
 
-__all__ = ["matches", "new_code", "new_link_token", "refusal", "secret_hash"]
+def check_hourly(sent: int | None, *, limit: int, field: str) -> None:
+    """Refuse another code when ``sent`` codes went out in the last hour already: each new
+    code brings a fresh set of guesses, so without this asking again would undo the limit
+    on guesses."""
+    if int(sent or 0) >= limit:
+        raise LoyaltyError(
+            "too many codes asked for: try again in an hour",
+            code=ErrorCode.TOO_MANY_ATTEMPTS,
+            field=field,
+        )
+
+
+__all__ = ["check_hourly", "matches", "new_code", "new_link_token", "refusal", "secret_hash"]

@@ -434,12 +434,7 @@ async def _limit_codes(
             verifications.c.created_at > now - timedelta(hours=1),
         )
     )
-    if int(recent or 0) >= settings.max_codes_per_hour:
-        raise LoyaltyError(
-            "too many codes asked for: try again in an hour",
-            code=ErrorCode.TOO_MANY_ATTEMPTS,
-            field="email",
-        )
+    codes.check_hourly(recent, limit=settings.max_codes_per_hour, field="email")
 
 
 async def _issue_verification(

@@ -62,12 +62,7 @@ async def start(
             sign_ins.c.created_at > now - timedelta(hours=1),
         )
     )
-    if int(recent or 0) >= settings.max_codes_per_hour:
-        raise LoyaltyError(
-            "too many codes asked for: try again in an hour",
-            code=ErrorCode.TOO_MANY_ATTEMPTS,
-            field=kind.value,
-        )
+    codes.check_hourly(recent, limit=settings.max_codes_per_hour, field=kind.value)
     member = await members.find_member(conn, tenant_id, kind.value, address)
     attempt_id = new_id()
     code = codes.new_code()
