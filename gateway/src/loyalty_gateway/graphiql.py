@@ -10,31 +10,21 @@ their versions, so they are cached for a year. Production serves neither.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from loyalty_gateway.static_files import CACHE_FOREVER, Asset, endpoint, read_files
+
 STATIC_PATH = "/graphiql/static"
-CACHE_FOREVER = "public, max-age=31536000, immutable"
-"""Cache-Control of the files: a new version has a new name, hence a new URL."""
 
 _STATIC = Path(__file__).resolve().parent / "static"
-_MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-
-
-@dataclass(frozen=True, slots=True)
-class Asset:
-    body: bytes
-    media_type: str
 
 
 def graphiql_routes() -> list[BaseRoute]:
     """The route of the page's files (GET and HEAD); mount it in development only."""
-    return [Route(STATIC_PATH + "/{name}", _asset, methods=["GET"])]
+    return [Route(STATIC_PATH + "/{name}", endpoint(assets, "name"), methods=["GET"])]
 
 
 @cache
@@ -47,19 +37,8 @@ def graphiql_page() -> bytes:
 def assets() -> Mapping[str, Asset]:
     """Every ``.js`` and ``.css`` file of ``static/graphiql/`` by name (read once per
     process): only these are served, whatever name a request asks for."""
-    return {
-        path.name: Asset(path.read_bytes(), _MEDIA_TYPES[path.suffix])
-        for path in sorted((_STATIC / "graphiql").iterdir())
-        if path.suffix in _MEDIA_TYPES
-    }
+    folder = _STATIC / "graphiql"
+    return read_files(folder, list(folder.iterdir()), lambda _: CACHE_FOREVER)
 
 
-async def _asset(request: Request) -> Response:
-    found = assets().get(request.path_params["name"])
-    if found is None:
-        return PlainTextResponse("not found", status_code=404)
-    headers = {"Cache-Control": CACHE_FOREVER, "X-Content-Type-Options": "nosniff"}
-    return Response(found.body, media_type=found.media_type, headers=headers)
-
-
-__all__ = ["CACHE_FOREVER", "STATIC_PATH", "Asset", "assets", "graphiql_page", "graphiql_routes"]
+__all__ = ["CACHE_FOREVER", "STATIC_PATH", "assets", "graphiql_page", "graphiql_routes"]

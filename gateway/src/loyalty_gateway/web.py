@@ -15,33 +15,25 @@ Security Policy that allows scripts from this origin only (the import map by its
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from loyalty_core.settings import Settings
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from loyalty_gateway.graphiql import CACHE_FOREVER
+from loyalty_gateway.static_files import CACHE_FOREVER, Asset, endpoint, read_files
 
 ASSET_PATH = "/web"
 APPS = ("portal", "console")
 """The apps, each served at ``/<name>/`` from ``static/web/<name>/index.html``."""
 
 _ROOT = Path(__file__).resolve().parent / "static" / "web"
-_MEDIA_TYPES = {
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-}
 IMPORTS = {
     "preact": "vendor/preact@10.29.8/preact.module.js",
     "preact/hooks": "vendor/preact@10.29.8/hooks.module.js",
@@ -56,40 +48,10 @@ IMPORTS = {
 """The import map: the bare module names the apps and libraries import, to vendored files."""
 
 
-@dataclass(frozen=True, slots=True)
-class Asset:
-    """A file as served: its bytes, gzipped bytes, media type and validators."""
-
-    body: bytes
-    gzipped: bytes
-    media_type: str
-    etag: str
-    cache_control: str
-
-    @classmethod
-    def of(cls, body: bytes, media_type: str, cache_control: str) -> Asset:
-        etag = '"' + hashlib.blake2s(body, digest_size=12).hexdigest() + '"'
-        return cls(body, gzip.compress(body, 9, mtime=0), media_type, etag, cache_control)
-
-    def response(self, request: Request, extra: Mapping[str, str] | None = None) -> Response:
-        headers = {
-            "Cache-Control": self.cache_control,
-            "ETag": self.etag,
-            "Vary": "Accept-Encoding",
-            "X-Content-Type-Options": "nosniff",
-            **(extra or {}),
-        }
-        if request.headers.get("if-none-match") == self.etag:
-            return Response(status_code=304, headers=headers)
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            headers["Content-Encoding"] = "gzip"
-            return Response(self.gzipped, media_type=self.media_type, headers=headers)
-        return Response(self.body, media_type=self.media_type, headers=headers)
-
-
 def web_routes(settings: Settings) -> list[BaseRoute]:
     """The apps' pages and files (GET and HEAD)."""
-    routes: list[BaseRoute] = [Route(ASSET_PATH + "/{path:path}", _asset, methods=["GET"])]
+    files = endpoint(assets, "path")
+    routes: list[BaseRoute] = [Route(ASSET_PATH + "/{path:path}", files, methods=["GET"])]
     for app in APPS:
         page = _Page(app, settings)
         routes.append(Route(f"/{app}", _to_slash, methods=["GET"]))
@@ -99,17 +61,14 @@ def web_routes(settings: Settings) -> list[BaseRoute]:
 
 @cache
 def assets() -> Mapping[str, Asset]:
-    """Every file of ``static/web/`` the browser may load, by path, read once per process."""
-    found: dict[str, Asset] = {}
-    for path in sorted(_ROOT.rglob("*")):
-        media_type = _MEDIA_TYPES.get(path.suffix)
-        if media_type is None or not path.is_file():
-            continue
-        name = path.relative_to(_ROOT).as_posix()
-        vendored = name.startswith("vendor/")
-        cache_control = CACHE_FOREVER if vendored else "no-cache"
-        found[name] = Asset.of(path.read_bytes(), media_type, cache_control)
-    return found
+    """Every file of ``static/web/`` the browser may load, by path, read once per process:
+    the vendored ones cached for a year (their path names their version), the apps' own
+    revalidated by their ETag."""
+    return read_files(
+        _ROOT,
+        list(_ROOT.rglob("*")),
+        lambda name: CACHE_FOREVER if name.startswith("vendor/") else "no-cache",
+    )
 
 
 def import_map() -> str:
@@ -181,11 +140,4 @@ async def _to_slash(request: Request) -> Response:
     return RedirectResponse(request.url.path + "/", status_code=308)
 
 
-async def _asset(request: Request) -> Response:
-    found = assets().get(request.path_params["path"])
-    if found is None:
-        return PlainTextResponse("not found", status_code=404)
-    return found.response(request)
-
-
-__all__ = ["APPS", "ASSET_PATH", "IMPORTS", "Asset", "assets", "client_config", "web_routes"]
+__all__ = ["APPS", "ASSET_PATH", "IMPORTS", "assets", "client_config", "web_routes"]
