@@ -25,13 +25,22 @@ from axe_playwright_python.async_playwright import Axe
 from loyalty_core.db.engine import Database
 from loyalty_core.modules.manager import ModuleRegistry
 from loyalty_gateway.demo import DemoCredentials, seed
-from loyalty_testing.gateway import MakeApp, RunningGateway, admin_token, member_token
+from loyalty_testing.gateway import (
+    MakeApp,
+    RunningGateway,
+    admin_token,
+    graphql,
+    member_token,
+)
 from playwright.async_api import Browser, Page, async_playwright, expect
 from starlette.types import ASGIApp
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 SERIOUS = frozenset({"serious", "critical"})
+BALANCE = """query Balance($id: ID!) {
+  member(id: $id) { balances { asset { code } available } }
+}"""
 
 
 def chromium_path() -> str:
@@ -70,16 +79,20 @@ class Site:
         return f"{self.url}/console/#token={self.admin_token}"
 
     async def graphql(
-        self, document: str, variables: dict[str, Any] | None = None, **headers: str
+        self, document: str, variables: dict[str, Any] | None = None, *, api_key: str | None = None
     ) -> dict[str, Any]:
-        """A call as a till or another app would make it, besides the browser."""
-        response = await self.gateway.client.post(
-            "/graphql", json={"query": document, "variables": variables or {}}, headers=headers
-        )
-        body: dict[str, Any] = response.json()
+        """A call beside the browser, as the tenant's admin or, with ``api_key``, as a till."""
+        token = None if api_key else self.admin_token
+        body = await graphql(self.gateway.client, document, variables, token, api_key)
         assert "errors" not in body, body
         data: dict[str, Any] = body["data"]
         return data
+
+    async def points(self) -> int:
+        """The demo member's available points."""
+        data = await self.graphql(BALANCE, {"id": str(self.demo.member_id)})
+        [balance] = [b for b in data["member"]["balances"] if b["asset"]["code"] == "points"]
+        return int(balance["available"])
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
