@@ -108,6 +108,7 @@ async def test_an_admin_finds_a_member_and_adjusts_the_points(
     await page.get_by_test_id("member-link").filter(has_text="Mia Schneider").click()
 
     form = page.get_by_test_id("adjust-form")
+    await form.get_by_role("combobox", name="Currency").select_option(label="Points")
     await form.get_by_role("spinbutton", name="Points").fill("25")
     await form.get_by_label("Reason").fill("Goodwill: a broken cup")
     await form.get_by_role("button", name="Book the adjustment").click()

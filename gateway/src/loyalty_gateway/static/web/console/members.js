@@ -179,7 +179,9 @@ function scaled(value, scale) {
 
 function Adjust({ member, assets, onDone }) {
   const pointAssets = assets.filter((a) => a.kind === "POINTS");
-  const [form, setForm] = useState({ amount: "", reason: "", assetCode: pointAssets[0]?.code ?? "points" });
+  // The programme's points (`points`, as the API defaults to) unless the tenant has none.
+  const main = pointAssets.find((a) => a.code === "points") ?? pointAssets[0];
+  const [form, setForm] = useState({ amount: "", reason: "", assetCode: main?.code ?? "points" });
   // One key per adjustment: a retry after a lost answer books it once; a new one after it is done.
   const [key, setKey] = useState(newKey());
   const [state, run] = useAction(() =>
@@ -196,15 +198,15 @@ function Adjust({ member, assets, onDone }) {
   return html`<${Section} title=${t("adjust_points")}>
     <form class="stack" onSubmit=${submit} data-testid="adjust-form">
       <${Field} label=${t("asset")}>
-        <select name="assetCode" value=${form.assetCode} onChange=${(e) => setForm({ ...form, assetCode: e.target.value })}>
+        <select name="assetCode" value=${form.assetCode} onChange=${(e) => setForm((f) => ({ ...f, assetCode: e.target.value }))}>
           ${pointAssets.map((a) => html`<option value=${a.code}>${a.name}</option>`)}
         </select>
       </${Field}>
       <${Field} label=${t("points_amount")} hint=${t("points_amount_hint")}>
-        <input name="amount" type="number" step="1" required value=${form.amount} onInput=${(e) => setForm({ ...form, amount: e.target.value })} />
+        <input name="amount" type="number" step="1" required value=${form.amount} onInput=${(e) => setForm((f) => ({ ...f, amount: e.target.value }))} />
       </${Field}>
       <${Field} label=${t("reason")}>
-        <input name="reason" required maxlength="200" value=${form.reason} onInput=${(e) => setForm({ ...form, reason: e.target.value })} />
+        <input name="reason" required maxlength="200" value=${form.reason} onInput=${(e) => setForm((f) => ({ ...f, reason: e.target.value }))} />
       </${Field}>
       <${Errors} errors=${state.errors} />
       ${state.done && html`<p class="ok" role="status">${state.done.replayed ? t("adjusted_replayed") : t("adjusted")}</p>`}
